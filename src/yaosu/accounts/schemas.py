@@ -1,0 +1,102 @@
+"""Pydantic shapes of the accounts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class OrgCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    kinds: list[str] = Field(min_length=1)
+    department: str | None = Field(default=None, max_length=100)
+    uscc: str | None = Field(default=None, max_length=18)
+
+
+class OrgPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    kinds: list[str]
+    department: str | None
+    uscc: str | None
+    created_at: datetime
+
+
+class OrgsPublic(BaseModel):
+    items: list[OrgPublic]
+    total: int
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=10, max_length=1024)
+    role: str = "member"
+    display_name: str | None = Field(default=None, max_length=100)
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    org_id: str
+    username: str
+    display_name: str
+    role: str
+    is_active: bool
+    created_at: datetime
+
+
+class UsersPublic(BaseModel):
+    items: list[UserPublic]
+    total: int
+
+
+class Me(BaseModel):
+    user: UserPublic
+    org: OrgPublic
+    csrf_token: str | None = None
+    via: str
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(default_factory=lambda: ["read"])
+    days: int = Field(default=90, ge=1, le=366)
+
+
+class TokenPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    secret: str = Field(description="shown once; store it now")
+
+
+class TokensPublic(BaseModel):
+    items: list[TokenPublic]
+    total: int

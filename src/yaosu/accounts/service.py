@@ -1,0 +1,340 @@
+"""Accounts: organisations, users, passwords, API tokens and console sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yaosu.accounts.models import (
+    DEPARTMENTS,
+    ApiToken,
+    ConsoleSession,
+    Organisation,
+    OrgKind,
+    Role,
+    User,
+)
+from yaosu.audit.service import record
+from yaosu.authorization.service import Resource, enforce
+from yaosu.kernel.actor import Actor
+from yaosu.kernel.db import utcnow
+from yaosu.kernel.errors import (
+    Conflict,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidToken,
+    NotFound,
+)
+from yaosu.kernel.ids import new_id
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "ys_"
+SCOPES = ("read", "write", "admin")
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
+
+
+# --- organisations and users ---------------------------------------------------------------
+
+
+def create_org(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    kinds: Iterable[str],
+    department: str | None = None,
+    uscc: str | None = None,
+) -> Organisation:
+    if not (actor.is_system or actor.is_platform_admin):
+        enforce(actor, "org.manage", Resource("organisation", "new"))
+    kinds = sorted(set(kinds))
+    if not name.strip():
+        raise InvalidInput(problem="机构名称不能为空 / organisation name is empty")
+    bad = [k for k in kinds if k not in OrgKind.__members__]
+    if not kinds or bad:
+        raise InvalidInput(
+            problem=f"机构类型无效 / invalid organisation kinds: {bad or kinds}",
+            allowed=list(OrgKind.__members__),
+        )
+    if "regulator" in kinds and not department:
+        raise InvalidInput(
+            problem="监管部门须指明所属部门 / a regulator needs a department",
+            examples=list(DEPARTMENTS),
+        )
+    if uscc:
+        from stdnum.cn import uscc as uscc_check
+        from stdnum.exceptions import ValidationError
+
+        try:
+            uscc = uscc_check.validate(uscc)
+        except ValidationError as exc:
+            raise InvalidInput(
+                problem=f"统一社会信用代码无效 / invalid unified social credit code: {uscc}"
+            ) from exc
+    if session.scalar(select(Organisation.id).where(Organisation.name == name)):
+        raise Conflict(what="机构 / organisation", value=name)
+    org = Organisation(
+        id=new_id("org"), name=name.strip(), kinds=kinds, department=department, uscc=uscc
+    )
+    session.add(org)
+    session.flush()
+    record(
+        session,
+        actor,
+        "org.create",
+        "organisation",
+        org.id,
+        object_org_id=org.id,
+        request={"name": name, "kinds": kinds, "department": department},
+    )
+    return org
+
+
+def get_org(session: Session, org_id: str) -> Organisation:
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(kind="机构", id=org_id)
+    return org
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    org_id: str,
+    username: str,
+    password: str,
+    role: str = "member",
+    display_name: str | None = None,
+) -> User:
+    org = get_org(session, org_id)
+    enforce(actor, "org.manage", Resource("organisation", org.id, org.id))
+    if not USERNAME.match(username):
+        raise InvalidInput(
+            problem="用户名须为 3–64 位字母、数字或 _.- / username must be 3-64 of A-Z a-z 0-9 _.-"
+        )
+    if role not in Role.__members__:
+        raise InvalidInput(
+            problem=f"角色无效 / invalid role: {role}", allowed=list(Role.__members__)
+        )
+    if len(password) < 10:
+        raise InvalidInput(problem="密码至少 10 位 / password needs at least 10 characters")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(what="用户名 / username", value=username)
+    user = User(
+        id=new_id("usr"),
+        org_id=org.id,
+        username=username,
+        display_name=display_name or username,
+        password_hash=_hasher.hash(password),
+        role=role,
+    )
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        object_org_id=org.id,
+        request={"org_id": org.id, "username": username, "role": role},
+    )
+    return user
+
+
+def list_members(session: Session, actor: Actor, org_id: str) -> list[User]:
+    org = get_org(session, org_id)
+    enforce(actor, "org.view", Resource("organisation", org.id, org.id))
+    return list(session.scalars(select(User).where(User.org_id == org.id).order_by(User.username)))
+
+
+def actor_for(session: Session, user: User, **kw: object) -> Actor:
+    org = get_org(session, user.org_id)
+    return Actor(
+        id=user.id,
+        username=user.username,
+        org_id=org.id,
+        org_kinds=frozenset(org.kinds),
+        department=org.department,
+        role=user.role,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active:
+        _hasher.hash(password)  # same work either way, so timing does not reveal usernames
+        raise InvalidCredentials()
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise InvalidCredentials() from exc
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+# --- API tokens ----------------------------------------------------------------------------
+# Tokens carry 256 random bits, so a plain SHA-256 is the right storage hash: Argon2's
+# deliberate slowness protects guessable passwords, and would only slow every API call here.
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii", "replace")).hexdigest()
+
+
+def create_token(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    scopes: Iterable[str] = ("read",),
+    days: int = 90,
+) -> tuple[ApiToken, str]:
+    """Returns the stored token and its secret; the secret is shown once and never stored."""
+    if actor.org_id is None or actor.id.startswith("system:"):
+        raise InvalidInput(problem="令牌必须属于一个用户 / a token belongs to a user")
+    scopes = sorted(set(scopes))
+    bad = [s for s in scopes if s not in SCOPES]
+    if not scopes or bad:
+        raise InvalidInput(
+            problem=f"权限范围无效 / invalid scopes: {bad or scopes}", allowed=SCOPES
+        )
+    if actor.scopes is not None and not set(scopes) <= actor.scopes:
+        raise InvalidInput(
+            problem="新令牌的权限不能超过当前令牌 / a token cannot widen its own scopes"
+        )
+    if not 1 <= days <= 366:
+        raise InvalidInput(problem="有效期须为 1–366 天 / expiry must be 1-366 days")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        id=new_id("tok"),
+        user_id=actor.id,
+        name=name.strip() or "token",
+        prefix=secret[:10],
+        token_hash=_digest(secret),
+        scopes=scopes,
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    record(
+        session,
+        actor,
+        "token.create",
+        "token",
+        token.id,
+        object_org_id=actor.org_id,
+        request={"name": token.name, "scopes": scopes, "days": days},
+    )
+    return token, secret
+
+
+def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    stmt = select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.created_at.desc())
+    return list(session.scalars(stmt))
+
+
+def revoke_token(session: Session, actor: Actor, token_id: str) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(kind="令牌", id=token_id)
+    if token.user_id != actor.id:
+        owner = session.get(User, token.user_id)
+        org_id = owner.org_id if owner else None
+        enforce(actor, "org.manage", Resource("organisation", org_id or "?", org_id))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record(session, actor, "token.revoke", "token", token.id, object_org_id=actor.org_id)
+    return token
+
+
+def actor_from_token(session: Session, secret: str) -> Actor:
+    if not secret.startswith(TOKEN_PREFIX):
+        raise InvalidToken()
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        raise InvalidToken()
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        raise InvalidToken()
+    token.last_used_at = now
+    return actor_for(session, user, scopes=frozenset(token.scopes), via="token", token_id=token.id)
+
+
+# --- console sessions ----------------------------------------------------------------------
+
+
+def login(
+    session: Session, username: str, password: str, *, hours: int = 12
+) -> tuple[ConsoleSession, str, Actor]:
+    """Checks the password and opens a console session; returns it, its cookie secret, the actor."""
+    user = authenticate(session, username, password)
+    secret = secrets.token_urlsafe(32)
+    console = ConsoleSession(
+        id=new_id("ses"),
+        user_id=user.id,
+        session_hash=_digest(secret),
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + timedelta(hours=hours),
+    )
+    session.add(console)
+    session.flush()
+    actor = actor_for(session, user)
+    record(session, actor, "session.login", "user", user.id, object_org_id=user.org_id)
+    return console, secret, actor
+
+
+def session_actor(session: Session, secret: str) -> tuple[ConsoleSession, Actor] | None:
+    console = session.scalar(
+        select(ConsoleSession).where(ConsoleSession.session_hash == _digest(secret))
+    )
+    if console is None or console.ended_at is not None or console.expires_at <= utcnow():
+        return None
+    user = session.get(User, console.user_id)
+    if user is None or not user.is_active:
+        return None
+    return console, actor_for(session, user)
+
+
+def check_csrf(console: ConsoleSession, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(console.csrf_token, presented)
+
+
+def logout(session: Session, actor: Actor, console: ConsoleSession) -> None:
+    console.ended_at = utcnow()
+    record(session, actor, "session.logout", "user", actor.id, object_org_id=actor.org_id)
+
+
+def bootstrap_admin(
+    session: Session, actor: Actor, *, username: str, password: str, org_name: str = "平台运营方"
+) -> User:
+    """Creates the platform organisation (once) and a platform administrator in it."""
+    org = session.scalar(select(Organisation).where(Organisation.name == org_name))
+    if org is None:
+        org = create_org(session, actor, name=org_name, kinds=["platform"])
+    elif "platform" not in org.kinds:
+        raise InvalidInput(
+            problem=f"机构“{org_name}”不是平台运营方 / '{org_name}' is not the platform"
+        )
+    return create_user(
+        session,
+        actor,
+        org_id=org.id,
+        username=username,
+        password=password,
+        role="admin",
+        display_name="平台管理员",
+    )

@@ -1,0 +1,97 @@
+"""The one audit call. Every state change and every data access goes through ``record``.
+
+It runs inside the caller's transaction, so the entry commits or rolls back with
+the change it describes. Entries hold identifiers and hashes, never personal
+information. A later step chains them into a verifiable Merkle log; the call's
+shape stays as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from yaosu.audit.models import AuditEntry
+from yaosu.kernel.actor import Actor
+
+
+def request_hash(request: Mapping[str, Any] | None) -> str:
+    """SHA-256 of the request's canonical JSON (sorted keys, no spaces, UTF-8)."""
+    canonical = json.dumps(
+        request or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str,
+    *,
+    object_org_id: str | None = None,
+    allowed: bool = True,
+    reason: str = "",
+    request: Mapping[str, Any] | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor_id=actor.id,
+        actor_org_id=actor.org_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_org_id=object_org_id,
+        decision="allow" if allowed else "deny",
+        reason=reason,
+        request_hash=request_hash(request),
+        detail=dict(detail or {}),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def entries_query(
+    actor: Actor,
+    *,
+    actor_id: str | None = None,
+    object_id: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select[tuple[AuditEntry]]:
+    """Entries the actor may see: regulators, the platform and the local operator see all;
+    an organisation sees entries it made or that concern its objects."""
+    stmt = select(AuditEntry)
+    if not (actor.is_system or actor.has_kind("regulator") or actor.has_kind("platform")):
+        stmt = stmt.where(
+            or_(AuditEntry.actor_org_id == actor.org_id, AuditEntry.object_org_id == actor.org_id)
+        )
+    if actor_id:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    if object_id:
+        stmt = stmt.where(AuditEntry.object_id == object_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if since:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until:
+        stmt = stmt.where(AuditEntry.at < until)
+    return stmt
+
+
+def list_entries(
+    session: Session, actor: Actor, *, limit: int = 50, offset: int = 0, **filters: Any
+) -> tuple[list[AuditEntry], int]:
+    stmt = entries_query(actor, **filters)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total

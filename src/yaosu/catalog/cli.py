@@ -1,0 +1,84 @@
+"""``yaosu datasets ...`` and ``yaosu ingest``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from yaosu.catalog import service
+from yaosu.catalog.models import OPENNESS_ZH, Openness
+from yaosu.context import open_context
+from yaosu.kernel.actor import system_actor
+
+datasets_app = typer.Typer(help="数据目录 / catalog", no_args_is_help=True)
+console = Console()
+
+
+@datasets_app.command("list")
+def list_datasets(
+    q: str = typer.Option(None, "--q", "-q", help="检索词 / search words"),
+    limit: int = typer.Option(50, min=1, max=1000),
+) -> None:
+    """列出数据集 / List datasets."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        found = service.list_datasets(session, system_actor(), q=q, limit=limit)
+        table = Table("ID", "标题 / title", "开放 / openness", "版本 / ver", "提供方 / provider")
+        for ds in found.items:
+            pub = service.public(session, ds)
+            table.add_row(
+                ds.id,
+                ds.title,
+                OPENNESS_ZH[Openness(ds.openness)],
+                str(ds.latest_version),
+                pub.publisher,
+            )
+    console.print(table)
+    console.print(f"共 {found.total} 个 / {found.total} in all")
+
+
+def ingest(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    dataset: str = typer.Option(..., "--dataset", "-d", help="数据集 ID / dataset id"),
+    sheet: str = typer.Option(None, "--sheet", help="XLSX 工作表 / XLSX sheet name"),
+) -> None:
+    """导入文件为数据集新版本 / Ingest a file as the dataset's next version."""
+    ctx = open_context()
+    size = file.stat().st_size
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(f"导入 / ingest {file.name}", total=size)
+        version = service.ingest_version(
+            ctx.db,
+            ctx.store,
+            ctx.settings,
+            system_actor(),
+            dataset,
+            file,
+            filename=file.name,
+            sheet=sheet,
+            progress=lambda done: bar.update(task, completed=done),
+        )
+        bar.update(task, completed=size)
+    console.print(
+        f"[green]版本 / version {version.number}[/]: {version.row_count:,} 行 / rows, "
+        f"{len(version.columns)} 列 / columns, {version.source_encoding or version.source_format}, "
+        f"sha256 {version.sha256[:16]}…, {version.ingest_seconds:.1f}s"
+    )

@@ -1,0 +1,50 @@
+"""JSON (an array of objects) and NDJSON to Parquet, through DuckDB's JSON reader."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import duckdb
+
+from yaosu.catalog.ingest.common import check_column_names
+from yaosu.catalog.ingest.sniff import Sniffed
+from yaosu.kernel.errors import MalformedFile, NoDataRows
+
+
+def to_parquet(path: Path, sniffed: Sniffed, out: Path, con: duckdb.DuckDBPyConnection) -> int:
+    source = path
+    if sniffed.encoding not in (None, "utf-8"):
+        source = out.with_suffix(".utf8.json")
+        _transcode(path, source, sniffed.encoding)
+    try:
+        rel = con.read_json(str(source), format="auto", records="auto")
+        names = check_column_names(rel.columns)
+        if len({n.lower() for n in names}) != len(names):
+            raise MalformedFile(
+                format="JSON", problem="键名仅大小写不同 / keys differ only in case"
+            )
+        rel.write_parquet(str(out), compression="snappy")
+        rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(out)]).fetchall()[0]
+    except (
+        duckdb.InvalidInputException,
+        duckdb.ConversionException,
+        duckdb.SerializationException,
+    ) as exc:
+        message = str(exc).splitlines()[0][:300]
+        raise MalformedFile(format="JSON", problem=message) from exc
+    finally:
+        if source != path:
+            source.unlink(missing_ok=True)
+    count = int(rows[0]) if rows else 0
+    if count == 0:
+        raise NoDataRows()
+    return count
+
+
+def _transcode(src: Path, dst: Path, encoding: str) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with src.open("rb") as fin, dst.open("w", encoding="utf-8") as fout:
+        while chunk := fin.read(1 << 22):
+            fout.write(decoder.decode(chunk))
+        fout.write(decoder.decode(b"", final=True))

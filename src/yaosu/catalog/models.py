@@ -1,0 +1,100 @@
+"""Datasets, their immutable versions, and the search index."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from yaosu.kernel.db import Base, UTCDateTime, utcnow
+
+
+class Openness(StrEnum):
+    open = "open"  # 无条件开放
+    conditional = "conditional"  # 有条件开放
+    closed = "closed"  # 不予开放
+
+
+OPENNESS_ZH = {
+    Openness.open: "无条件开放",
+    Openness.conditional: "有条件开放",
+    Openness.closed: "不予开放",
+}
+
+
+class Frequency(StrEnum):
+    continuous = "continuous"
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+    quarterly = "quarterly"
+    annual = "annual"
+    irregular = "irregular"
+
+
+FREQUENCY_ZH = {
+    Frequency.continuous: "实时",
+    Frequency.daily: "每日",
+    Frequency.weekly: "每周",
+    Frequency.monthly: "每月",
+    Frequency.quarterly: "每季度",
+    Frequency.annual: "每年",
+    Frequency.irregular: "不定期",
+}
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    theme: Mapped[str] = mapped_column(String(100), index=True)
+    licence: Mapped[str] = mapped_column(String(200))
+    update_frequency: Mapped[str] = mapped_column(String(20))
+    openness: Mapped[str] = mapped_column(String(20), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DatasetVersion(Base):
+    """One immutable upload, stored as Parquet in the content-addressed store."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # of the stored Parquet
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    source_filename: Mapped[str] = mapped_column(String(300))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    source_bytes: Mapped[int] = mapped_column(BigInteger)
+    source_format: Mapped[str] = mapped_column(String(20))
+    source_encoding: Mapped[str | None] = mapped_column(String(20))
+    source_delimiter: Mapped[str | None] = mapped_column(String(4))
+    columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # schema + profile per column
+    ingest_seconds: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SearchTerm(Base):
+    """Inverted index: CJK characters and bigrams, Latin words. Portable to every backend."""
+
+    __tablename__ = "search_terms"
+
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    weight: Mapped[float] = mapped_column(Float)

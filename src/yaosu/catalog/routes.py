@@ -1,0 +1,232 @@
+"""HTTP routes of the catalog domain."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from yaosu.accounts.models import Organisation
+from yaosu.catalog import dcat, service
+from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
+from yaosu.catalog.schemas import (
+    DatasetCreate,
+    DatasetPublic,
+    DatasetsPublic,
+    DatasetUpdate,
+    Facet,
+    Preview,
+    VersionPublic,
+    VersionsPublic,
+)
+from yaosu.kernel.errors import FileTooLarge, InvalidInput
+from yaosu.web import CurrentActor, OptionalActor, SessionDep, StateDep
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+
+@router.get("/datasets", response_model=DatasetsPublic)
+def list_datasets(
+    actor: OptionalActor,
+    session: SessionDep,
+    q: Annotated[
+        str | None, Query(max_length=200, description="全文检索 / full-text search")
+    ] = None,
+    theme: str | None = None,
+    openness: Openness | None = None,
+    provider: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DatasetsPublic:
+    found = service.list_datasets(
+        session,
+        actor,
+        q=q,
+        theme=theme,
+        openness=openness,
+        provider=provider,
+        limit=limit,
+        offset=offset,
+    )
+    org_names = {o.id: o.name for o in session.query(Organisation)}
+    labels = {
+        "theme": lambda v: v,
+        "openness": lambda v: OPENNESS_ZH[Openness(v)],
+        "provider": lambda v: org_names.get(v, v),
+    }
+    return DatasetsPublic(
+        items=[service.public(session, d) for d in found.items],
+        total=found.total,
+        limit=limit,
+        offset=offset,
+        facets={
+            name: [Facet(value=v, label=labels[name](v), count=c) for v, c in values]
+            for name, values in found.facets.items()
+        },
+    )
+
+
+@router.post("/datasets", response_model=DatasetPublic, status_code=201)
+def create_dataset(body: DatasetCreate, actor: CurrentActor, session: SessionDep) -> DatasetPublic:
+    return service.public(session, service.create_dataset(session, actor, body))
+
+
+@router.get("/datasets/vocabulary")
+def vocabulary() -> dict[str, dict[str, str]]:
+    """Codes and Chinese labels for openness and update frequency."""
+    return {
+        "openness": {o.value: OPENNESS_ZH[o] for o in Openness},
+        "update_frequency": {f.value: FREQUENCY_ZH[f] for f in Frequency},
+    }
+
+
+@router.get("/datasets/{dataset_id}", response_model=DatasetPublic)
+def get_dataset(dataset_id: str, actor: OptionalActor, session: SessionDep) -> DatasetPublic:
+    return service.public(session, service.get_dataset(session, actor, dataset_id))
+
+
+@router.patch("/datasets/{dataset_id}", response_model=DatasetPublic)
+def update_dataset(
+    dataset_id: str, body: DatasetUpdate, actor: CurrentActor, session: SessionDep
+) -> DatasetPublic:
+    return service.public(session, service.update_dataset(session, actor, dataset_id, body))
+
+
+@router.get("/datasets/{dataset_id}/versions", response_model=VersionsPublic)
+def list_versions(dataset_id: str, actor: OptionalActor, session: SessionDep) -> VersionsPublic:
+    items = service.list_versions(session, actor, dataset_id)
+    return VersionsPublic(items=[VersionPublic.model_validate(v) for v in items], total=len(items))
+
+
+@router.post(
+    "/datasets/{dataset_id}/versions",
+    response_model=VersionPublic,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            }
+        }
+    },
+)
+async def upload_version(
+    dataset_id: str,
+    request: Request,
+    actor: CurrentActor,
+    st: StateDep,
+    filename: Annotated[str | None, Query(max_length=300)] = None,
+    sheet: Annotated[str | None, Query(max_length=100)] = None,
+) -> VersionPublic:
+    """Upload a file as a new version: the raw body (``?filename=`` names it) or a
+    multipart form with a ``file`` field. The body streams to disk with the size
+    limit enforced as it arrives."""
+    limit = st.settings.max_upload_bytes
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > limit + 1024 * 1024:  # multipart framing adds a little
+        raise FileTooLarge(size=declared, limit_mb=limit // 2**20)
+    temp = st.store.temp_path(".upload")
+    try:
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form(max_files=1)
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InvalidInput(problem="表单缺少文件字段 file / the form has no 'file' field")
+            name = filename or upload.filename or ""
+            await run_in_threadpool(_copy, upload, temp, limit)
+        else:
+            if not filename:
+                raise InvalidInput(
+                    problem="请用 ?filename= 指明文件名 / name the file with ?filename="
+                )
+            name = filename
+            written = 0
+            with temp.open("wb") as fh:
+                async for chunk in request.stream():
+                    written += len(chunk)
+                    if written > limit:
+                        raise FileTooLarge(size=written, limit_mb=limit // 2**20)
+                    fh.write(chunk)
+        version = await run_in_threadpool(
+            service.ingest_version,
+            st.db,
+            st.store,
+            st.settings,
+            actor,
+            dataset_id,
+            temp,
+            filename=name,
+            sheet=sheet,
+        )
+    finally:
+        temp.unlink(missing_ok=True)
+    return VersionPublic.model_validate(version)
+
+
+def _copy(upload: UploadFile, target: Path, limit: int) -> None:
+    upload.file.seek(0, 2)
+    size = upload.file.tell()
+    if size > limit:
+        raise FileTooLarge(size=size, limit_mb=limit // 2**20)
+    upload.file.seek(0)
+    with target.open("wb") as fh:
+        shutil.copyfileobj(upload.file, fh, 4 * 1024 * 1024)
+
+
+@router.get("/datasets/{dataset_id}/versions/{number}", response_model=VersionPublic)
+def get_version(
+    dataset_id: str, number: int, actor: OptionalActor, session: SessionDep
+) -> VersionPublic:
+    return VersionPublic.model_validate(service.get_version(session, actor, dataset_id, number))
+
+
+@router.get("/datasets/{dataset_id}/versions/{number}/preview", response_model=Preview)
+def preview(
+    dataset_id: str,
+    number: int,
+    actor: OptionalActor,
+    session: SessionDep,
+    st: StateDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Preview:
+    columns, rows, total = service.preview(
+        session, st.store, actor, dataset_id, number, limit=limit
+    )
+    return Preview(columns=columns, rows=rows, total_rows=total)
+
+
+@router.get(
+    "/datasets/{dataset_id}/versions/{number}/data",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/vnd.apache.parquet": {}}}},
+)
+def download(
+    dataset_id: str, number: int, actor: OptionalActor, session: SessionDep, st: StateDep
+) -> FileResponse:
+    version, path = service.open_data(
+        session, st.store, actor, dataset_id, number, purpose="download"
+    )
+    return FileResponse(
+        path,
+        media_type="application/vnd.apache.parquet",
+        filename=f"{dataset_id}-v{version.number}.parquet",
+        headers={"X-Content-SHA256": version.sha256},
+    )
+
+
+@router.get("/catalog", response_class=JSONResponse)
+def catalog(request: Request, actor: OptionalActor, session: SessionDep) -> JSONResponse:
+    """The catalog as DCAT 3 JSON-LD."""
+    body = dcat.export(session, actor, str(request.base_url))
+    return JSONResponse(body, media_type="application/ld+json")

@@ -1,0 +1,136 @@
+"""Pydantic shapes of the catalog API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
+
+_OPENNESS_BY_LABEL = {v: k for k, v in OPENNESS_ZH.items()}
+_FREQUENCY_BY_LABEL = {v: k for k, v in FREQUENCY_ZH.items()}
+
+
+def _openness(value: Any) -> Any:
+    return _OPENNESS_BY_LABEL.get(value, value)
+
+
+def _frequency(value: Any) -> Any:
+    return _FREQUENCY_BY_LABEL.get(value, value)
+
+
+class DatasetCreate(BaseModel):
+    """Openness and frequency accept the code (``conditional``) or the Chinese label (有条件开放)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=20000)
+    keywords: list[str] = Field(default_factory=list, max_length=50)
+    theme: str = Field(min_length=1, max_length=100)
+    licence: str = Field(default="CC-BY-4.0", min_length=1, max_length=200)
+    update_frequency: Frequency = Frequency.irregular
+    openness: Openness = Openness.conditional
+
+    _o = field_validator("openness", mode="before")(_openness)
+    _f = field_validator("update_frequency", mode="before")(_frequency)
+
+    @field_validator("keywords")
+    @classmethod
+    def _clean_keywords(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(k.strip() for k in value if k.strip()))
+
+
+class DatasetUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=20000)
+    keywords: list[str] | None = Field(default=None, max_length=50)
+    theme: str | None = Field(default=None, min_length=1, max_length=100)
+    licence: str | None = Field(default=None, min_length=1, max_length=200)
+    update_frequency: Frequency | None = None
+    openness: Openness | None = None
+
+    _o = field_validator("openness", mode="before")(_openness)
+    _f = field_validator("update_frequency", mode="before")(_frequency)
+
+
+class ColumnProfile(BaseModel):
+    name: str
+    type: str
+    kind: str
+    nulls: int
+    null_ratio: float
+    distinct_estimate: int
+    range: dict[str, Any] | None = None
+    length: dict[str, Any] | None = None
+    mean: float | None = None
+    top: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class VersionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    dataset_id: str
+    number: int
+    sha256: str
+    size_bytes: int
+    row_count: int
+    source_filename: str
+    source_sha256: str
+    source_bytes: int
+    source_format: str
+    source_encoding: str | None
+    source_delimiter: str | None
+    columns: list[ColumnProfile]
+    ingest_seconds: float
+    created_by: str
+    created_at: datetime
+
+
+class DatasetPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    owner_org_id: str
+    publisher: str
+    title: str
+    description: str
+    keywords: list[str]
+    theme: str
+    licence: str
+    update_frequency: str
+    openness: str
+    openness_label: str
+    latest_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Facet(BaseModel):
+    value: str
+    label: str
+    count: int
+
+
+class DatasetsPublic(BaseModel):
+    items: list[DatasetPublic]
+    total: int
+    limit: int
+    offset: int
+    facets: dict[str, list[Facet]]
+
+
+class VersionsPublic(BaseModel):
+    items: list[VersionPublic]
+    total: int
+
+
+class Preview(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]]
+    total_rows: int

@@ -1,0 +1,336 @@
+"""Catalog: datasets, versions, ingest, search, preview and download."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from yaosu.accounts.models import Organisation
+from yaosu.audit.service import record
+from yaosu.authorization.service import Resource, dataset_visibility, enforce
+from yaosu.catalog import search
+from yaosu.catalog.ingest import convert
+from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness, SearchTerm
+from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate
+from yaosu.kernel.actor import Actor
+from yaosu.kernel.db import Database, utcnow
+from yaosu.kernel.errors import NotFound
+from yaosu.kernel.ids import new_id
+from yaosu.kernel.settings import Settings
+from yaosu.kernel.storage import ObjectStore
+
+
+def resource(ds: Dataset) -> Resource:
+    return Resource("dataset", ds.id, ds.owner_org_id, {"openness": ds.openness})
+
+
+def public(session: Session, ds: Dataset) -> DatasetPublic:
+    org = session.get(Organisation, ds.owner_org_id)
+    return DatasetPublic.model_validate(
+        {
+            **{c: getattr(ds, c) for c in DatasetPublic.model_fields if hasattr(ds, c)},
+            "publisher": org.name if org else "",
+            "openness_label": OPENNESS_ZH[Openness(ds.openness)],
+        }
+    )
+
+
+# --- datasets ------------------------------------------------------------------------------
+
+
+def create_dataset(session: Session, actor: Actor, data: DatasetCreate) -> Dataset:
+    org_id = actor.org_id or ""
+    enforce(actor, "dataset.create", Resource("dataset", "new", org_id))
+    ds = Dataset(
+        id=new_id("ds"),
+        owner_org_id=org_id,
+        created_by=actor.id,
+        **data.model_dump(),
+    )
+    session.add(ds)
+    session.flush()
+    _reindex(session, ds)
+    record(
+        session,
+        actor,
+        "dataset.create",
+        "dataset",
+        ds.id,
+        object_org_id=ds.owner_org_id,
+        request=data.model_dump(mode="json"),
+    )
+    return ds
+
+
+def get_dataset(session: Session, actor: Actor, dataset_id: str) -> Dataset:
+    ds = session.get(Dataset, dataset_id)
+    if ds is None:
+        raise NotFound(kind="数据集", id=dataset_id)
+    enforce(actor, "dataset.view", resource(ds))
+    return ds
+
+
+def update_dataset(session: Session, actor: Actor, dataset_id: str, data: DatasetUpdate) -> Dataset:
+    ds = get_dataset(session, actor, dataset_id)
+    enforce(actor, "dataset.edit", resource(ds))
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    for key, value in changes.items():
+        if value is not None:
+            setattr(ds, key, value)
+    ds.updated_at = utcnow()
+    _reindex(session, ds)
+    record(
+        session,
+        actor,
+        "dataset.update",
+        "dataset",
+        ds.id,
+        object_org_id=ds.owner_org_id,
+        request=changes,
+        detail={"fields": sorted(changes)},
+    )
+    return ds
+
+
+def _reindex(session: Session, ds: Dataset) -> None:
+    org = session.get(Organisation, ds.owner_org_id)
+    weights = search.index_terms(
+        [
+            ("title", ds.title),
+            ("keywords", " ".join(ds.keywords)),
+            ("theme", ds.theme),
+            ("publisher", org.name if org else ""),
+            ("description", ds.description),
+        ]
+    )
+    session.query(SearchTerm).filter(SearchTerm.dataset_id == ds.id).delete()
+    session.add_all(SearchTerm(dataset_id=ds.id, term=t, weight=w) for t, w in weights.items())
+
+
+@dataclass
+class Listing:
+    items: list[Dataset]
+    total: int
+    facets: dict[str, list[tuple[str, int]]]
+
+
+def list_datasets(
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    theme: str | None = None,
+    openness: str | None = None,
+    provider: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> Listing:
+    where: list[Any] = [dataset_visibility(actor, Dataset.owner_org_id, Dataset.openness)]
+    rank = None
+    if q and q.strip():
+        wanted = search.query_terms(q)
+        if not wanted:
+            return Listing([], 0, {})
+        per_term = []
+        for term in wanted:
+            match = SearchTerm.term == term
+            if (
+                term.isascii() and len(term) >= 3
+            ):  # prefix match for Latin words: "agri" -> agriculture
+                escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                match = or_(match, SearchTerm.term.like(escaped + "%", escape="\\"))
+            best = (
+                select(func.max(SearchTerm.weight))
+                .where(SearchTerm.dataset_id == Dataset.id, match)
+                .scalar_subquery()
+            )
+            per_term.append(best)
+        where.extend(t.is_not(None) for t in per_term)
+        rank = sum(per_term[1:], per_term[0])
+    filters = list(where)
+    if theme:
+        filters.append(Dataset.theme == theme)
+    if openness:
+        filters.append(Dataset.openness == openness)
+    if provider:
+        filters.append(Dataset.owner_org_id == provider)
+
+    total = session.scalar(select(func.count()).select_from(Dataset).where(and_(*filters))) or 0
+    stmt = select(Dataset).where(and_(*filters))
+    order = [Dataset.updated_at.desc(), Dataset.id]
+    if rank is not None:
+        order.insert(0, rank.desc())
+    items = list(session.scalars(stmt.order_by(*order).limit(limit).offset(offset)))
+
+    # Facets count within the query and the other facets, as catalog users expect.
+    facets: dict[str, list[tuple[str, int]]] = {}
+    for name, column, own in (
+        ("theme", Dataset.theme, theme),
+        ("openness", Dataset.openness, openness),
+        ("provider", Dataset.owner_org_id, provider),
+    ):
+        scoped = [f for f in filters if not (own and _is_filter_on(f, column))]
+        rows = session.execute(
+            select(column, func.count())
+            .where(and_(*scoped))
+            .group_by(column)
+            .order_by(func.count().desc())
+        ).all()
+        facets[name] = [(str(v), int(c)) for v, c in rows]
+    return Listing(items, int(total), facets)
+
+
+def _is_filter_on(clause: Any, column: Any) -> bool:
+    return getattr(clause, "left", None) is column
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+def ingest_version(
+    db: Database,
+    store: ObjectStore,
+    settings: Settings,
+    actor: Actor,
+    dataset_id: str,
+    source: Path,
+    *,
+    filename: str,
+    sheet: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DatasetVersion:
+    """Checks the right, converts outside any transaction (ingest can take minutes and
+    must not hold the write lock), then stores the object and records the version in
+    one transaction. A crash at any point leaves no visible version."""
+    with db.transaction() as session:
+        enforce(actor, "dataset.edit", resource(get_dataset(session, actor, dataset_id)))
+    converted = convert(
+        source, filename=filename, store=store, settings=settings, sheet=sheet, progress=progress
+    )
+    try:
+        store.put(converted.parquet, converted.sha256)
+        with db.transaction() as session:
+            ds = get_dataset(session, actor, dataset_id)
+            enforce(actor, "dataset.edit", resource(ds))  # the right may have changed meanwhile
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(select(Dataset.id).where(Dataset.id == ds.id).with_for_update())
+            ds.latest_version += 1
+            ds.updated_at = utcnow()
+            version = DatasetVersion(
+                id=new_id("ver"),
+                dataset_id=ds.id,
+                number=ds.latest_version,
+                sha256=converted.sha256,
+                size_bytes=converted.size_bytes,
+                row_count=converted.row_count,
+                source_filename=Path(filename).name[:300],
+                source_sha256=converted.source_sha256,
+                source_bytes=converted.source_bytes,
+                source_format=converted.source_format,
+                source_encoding=converted.source_encoding,
+                source_delimiter=converted.source_delimiter,
+                columns=converted.columns,
+                ingest_seconds=converted.seconds,
+                created_by=actor.id,
+            )
+            session.add(version)
+            session.flush()
+            record(
+                session,
+                actor,
+                "dataset.version.create",
+                "dataset",
+                ds.id,
+                object_org_id=ds.owner_org_id,
+                request={"dataset_id": ds.id, "source_sha256": converted.source_sha256},
+                detail={
+                    "version": version.number,
+                    "sha256": converted.sha256,
+                    "rows": converted.row_count,
+                    "source_sha256": converted.source_sha256,
+                },
+            )
+        return version
+    finally:
+        converted.parquet.unlink(missing_ok=True)
+
+
+def list_versions(session: Session, actor: Actor, dataset_id: str) -> list[DatasetVersion]:
+    get_dataset(session, actor, dataset_id)
+    stmt = (
+        select(DatasetVersion)
+        .where(DatasetVersion.dataset_id == dataset_id)
+        .order_by(DatasetVersion.number.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def get_version(
+    session: Session, actor: Actor, dataset_id: str, number: int | None
+) -> DatasetVersion:
+    ds = get_dataset(session, actor, dataset_id)
+    number = number or ds.latest_version
+    version = session.scalar(
+        select(DatasetVersion).where(
+            DatasetVersion.dataset_id == ds.id, DatasetVersion.number == number
+        )
+    )
+    if version is None:
+        raise NotFound(kind="数据集版本", id=f"{dataset_id}@{number}")
+    return version
+
+
+def open_data(
+    session: Session,
+    store: ObjectStore,
+    actor: Actor,
+    dataset_id: str,
+    number: int | None,
+    *,
+    purpose: str,
+) -> tuple[DatasetVersion, Path]:
+    """The stored Parquet of a version, for whoever may read rows; the access is audited."""
+    ds = get_dataset(session, actor, dataset_id)
+    version = get_version(session, actor, dataset_id, number)
+    decision = enforce(actor, "dataset.read", resource(ds))
+    record(
+        session,
+        actor,
+        f"dataset.{purpose}",
+        "dataset",
+        ds.id,
+        object_org_id=ds.owner_org_id,
+        reason=decision.reason,
+        request={"dataset_id": ds.id, "version": version.number},
+        detail={"version": version.number, "sha256": version.sha256},
+    )
+    return version, store.path(version.sha256)
+
+
+def preview(
+    session: Session,
+    store: ObjectStore,
+    actor: Actor,
+    dataset_id: str,
+    number: int | None,
+    *,
+    limit: int = 20,
+) -> tuple[list[str], list[list[Any]], int]:
+    version, path = open_data(session, store, actor, dataset_id, number, purpose="preview")
+    pf = pq.ParquetFile(path)
+    batch = next(pf.iter_batches(batch_size=max(1, min(limit, 200))), None)
+    names = pf.schema_arrow.names
+    rows = [] if batch is None else [list(r.values()) for r in batch.to_pylist()]
+    return names, [[_jsonable(v) for v in r] for r in rows], version.row_count
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

@@ -1,0 +1,76 @@
+"""The ``yaosu`` command. Each domain contributes its own commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from yaosu.accounts.cli import app as admin_app
+from yaosu.catalog.cli import datasets_app
+from yaosu.catalog.cli import ingest as ingest_command
+from yaosu.kernel.errors import YaosuError
+
+app = typer.Typer(
+    help="要素 Yaosu：可信数据要素流通平台 / trusted data-element exchange",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(datasets_app, name="datasets")
+app.command("ingest")(ingest_command)
+console = Console(stderr=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """应用数据库迁移 / Apply database migrations."""
+    from yaosu.context import open_context
+
+    ctx = open_context(migrate=True)
+    console.print(
+        f"[green]数据库已是最新 / database is up to date[/]: {ctx.db.engine.url.render_as_string()}"
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="监听地址 / bind address"),
+    port: int = typer.Option(None, help="端口 / port"),
+) -> None:
+    """启动服务 / Run the server."""
+    import uvicorn
+
+    from yaosu.api import create_app
+    from yaosu.kernel.settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def demo(
+    serve_after: bool = typer.Option(
+        True, "--serve/--no-serve", help="之后启动服务 / serve afterwards"
+    ),
+) -> None:
+    """构建演示环境并启动 / Seed the demo world, then serve."""
+    from yaosu.context import open_context
+    from yaosu.demo.service import print_logins, seed
+
+    ctx = open_context()
+    world = seed(ctx)
+    print_logins(world)
+    if serve_after:
+        serve(host=None, port=None)
+
+
+def main() -> None:
+    try:
+        app()
+    except YaosuError as exc:
+        console.print(f"[red]{exc.code}[/]: {exc.message('zh-CN')}\n{exc.message('en')}")
+        sys.exit(2)

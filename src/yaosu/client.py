@@ -1,0 +1,165 @@
+"""``yaosu.Client``: the Python way in, over the same HTTP API the console and CLI use."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class YaosuClientError(Exception):
+    """An error answer from the server, with its code, message and detail."""
+
+    def __init__(self, status: int, code: str, message: str, detail: Any = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+
+class Client:
+    """Talks to a Yaosu server.
+
+    >>> client = Client("http://127.0.0.1:8000", token="ys_...")  # doctest: +SKIP
+    >>> client.read("ds_...").num_rows  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        lang: str = "zh-CN",
+        timeout: float = 300.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Accept-Language": lang}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        response = self._http.request(method, path, **kw)
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                error = {"code": f"HTTP_{response.status_code}", "message": response.text[:300]}
+            raise YaosuClientError(
+                response.status_code,
+                error.get("code", "?"),
+                error.get("message", ""),
+                error.get("detail"),
+            )
+        return response
+
+    # --- catalog ---------------------------------------------------------------------------
+
+    def datasets(
+        self,
+        *,
+        q: str | None = None,
+        theme: str | None = None,
+        openness: str | None = None,
+        provider: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Every dataset you may see that matches, across pages."""
+        return list(
+            self.iter_datasets(q=q, theme=theme, openness=openness, provider=provider, limit=limit)
+        )
+
+    def iter_datasets(self, *, limit: int = 100, **filters: Any) -> Iterator[dict[str, Any]]:
+        params = {k: v for k, v in filters.items() if v is not None}
+        offset = 0
+        while True:
+            page = self._call(
+                "GET", "/api/v1/datasets", params={**params, "limit": limit, "offset": offset}
+            ).json()
+            yield from page["items"]
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                return
+
+    def dataset(self, dataset_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/api/v1/datasets/{dataset_id}").json()  # type: ignore[no-any-return]
+
+    def create_dataset(self, *, title: str, theme: str, **fields: Any) -> dict[str, Any]:
+        body = {"title": title, "theme": theme, **fields}
+        return self._call("POST", "/api/v1/datasets", json=body).json()  # type: ignore[no-any-return]
+
+    def update_dataset(self, dataset_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("PATCH", f"/api/v1/datasets/{dataset_id}", json=fields).json()  # type: ignore[no-any-return]
+
+    def versions(self, dataset_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/api/v1/datasets/{dataset_id}/versions").json()["items"]  # type: ignore[no-any-return]
+
+    def ingest(
+        self,
+        path: str | Path,
+        *,
+        dataset: str,
+        sheet: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Uploads a file (streamed) as the dataset's next version."""
+        path = Path(path)
+        total = path.stat().st_size
+
+        def chunks() -> Iterator[bytes]:
+            sent = 0
+            with path.open("rb") as fh:
+                while chunk := fh.read(1024 * 1024):
+                    sent += len(chunk)
+                    if progress:
+                        progress(sent, total)
+                    yield chunk
+
+        params = {"filename": path.name, **({"sheet": sheet} if sheet else {})}
+        response = self._call(
+            "POST",
+            f"/api/v1/datasets/{dataset}/versions",
+            params=params,
+            content=chunks(),
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(total)},
+        )
+        return response.json()  # type: ignore[no-any-return]
+
+    def read(self, dataset: str, *, version: int | None = None) -> pa.Table:
+        """The rows of a version you may read (your own data, or open data) as an Arrow table."""
+        number = version or self.dataset(dataset)["latest_version"]
+        response = self._call("GET", f"/api/v1/datasets/{dataset}/versions/{number}/data")
+        return pq.read_table(io.BytesIO(response.content))
+
+    def read_pandas(self, dataset: str, *, version: int | None = None) -> Any:
+        return self.read(dataset, version=version).to_pandas()
+
+    def catalog(self) -> dict[str, Any]:
+        """The catalog as DCAT 3 JSON-LD."""
+        return self._call("GET", "/api/v1/catalog").json()  # type: ignore[no-any-return]
+
+    # --- accounts and audit ----------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        return self._call("GET", "/api/v1/me").json()  # type: ignore[no-any-return]
+
+    def audit(self, **filters: Any) -> list[dict[str, Any]]:
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._call("GET", "/api/v1/audit", params=params).json()["items"]  # type: ignore[no-any-return]

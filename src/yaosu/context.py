@@ -1,0 +1,24 @@
+"""The process-wide objects the CLI needs: settings, database, object store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from yaosu.kernel.db import Database
+from yaosu.kernel.settings import Settings, get_settings
+from yaosu.kernel.storage import ObjectStore
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    store: ObjectStore
+
+
+def open_context(*, migrate: bool = True) -> Context:
+    settings = get_settings()
+    db = Database(settings)
+    if migrate:
+        db.upgrade()
+    return Context(settings, db, ObjectStore(settings.data_dir))

@@ -1,0 +1,179 @@
+"""The demo world: organisations for every role, users, and three real datasets.
+
+Every later capability extends this world, so ``make demo`` always shows all of Yaosu.
+Seeding is idempotent: a second run finds the world and leaves it alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from yaosu.accounts import service as accounts
+from yaosu.accounts.models import Organisation, User
+from yaosu.catalog import service as catalog
+from yaosu.catalog.models import Dataset
+from yaosu.catalog.schemas import DatasetCreate
+from yaosu.context import Context
+from yaosu.demo import world
+from yaosu.kernel.actor import system_actor
+
+DEMO_PASSWORD = "yaosu-demo-2026"  # development only: refused when YAOSU_ENV=production
+
+ORGS = [
+    # key, name, kinds, department, uscc
+    ("platform", "要素数据交易平台运营中心", ["platform"], None, None),
+    ("bureau", "江州市数据局", ["provider"], None, None),
+    ("ai", "智谷人工智能科技有限公司", ["operator", "consumer"], None, None),
+    ("coop", "青禾农民专业合作社", ["consumer"], None, None),
+    ("cac", "江州市委网信办", ["regulator"], "网信", None),
+    ("dsj", "江州省数据局", ["regulator"], "数据局", None),
+    ("assessor", "诚信数据资产评估有限公司", ["assessor"], None, None),
+]
+
+USERS = [
+    # username, org key, role, display name
+    ("platform-admin", "platform", "admin", "平台管理员"),
+    ("bureau-admin", "bureau", "admin", "市数据局管理员"),
+    ("bureau-analyst", "bureau", "member", "市数据局数据专员"),
+    ("bureau-reviewer", "bureau", "reviewer", "市数据局审核员"),
+    ("ai-analyst", "ai", "admin", "智谷算法工程师"),
+    ("coop-manager", "coop", "admin", "合作社理事长"),
+    ("cac-inspector", "cac", "reviewer", "网信办检查员"),
+    ("dsj-inspector", "dsj", "reviewer", "省数据局监管员"),
+    ("assessor", "assessor", "admin", "评估师"),
+]
+
+DATASETS = [
+    (
+        world.farm_sales,
+        "farm_sales_2024_gbk.csv",
+        DatasetCreate(
+            title="2024年各乡镇农产品销售数据",
+            description="全市各乡镇、村主要农产品月度销量、销售额与收购均价，来自农业农村部门统计报表。",
+            keywords=["农产品", "乡村振兴", "销售", "农业统计"],
+            theme="农业农村",
+            licence="CC-BY-4.0",
+            update_frequency="monthly",
+            openness="open",
+        ),
+    ),
+    (
+        world.insured_residents,
+        "insured_residents_utf8bom.csv",
+        DatasetCreate(
+            title="江州市城乡居民社会保险参保人员信息",
+            description="城乡居民养老与医疗保险参保人员明细，含姓名、身份证号、手机号等个人信息，须申请并经审核后在平台内受控使用。",
+            keywords=["社会保障", "参保", "个人信息"],
+            theme="社会保障",
+            licence="有条件开放协议",
+            update_frequency="quarterly",
+            openness="conditional",
+        ),
+    ),
+    (
+        world.enterprise_power,
+        "enterprise_power_2024.ndjson",
+        DatasetCreate(
+            title="江州市重点企业月度用电量",
+            description="重点企业逐月用电量，涉及企业经营信息，不予开放。",
+            keywords=["能源", "用电量", "企业"],
+            theme="能源",
+            licence="不予开放",
+            update_frequency="monthly",
+            openness="closed",
+        ),
+    ),
+]
+
+
+@dataclass
+class DemoWorld:
+    created: bool
+    users: list[tuple[str, str, str, str]] = field(
+        default_factory=list
+    )  # username, org, role, name
+    datasets: list[tuple[str, str, str]] = field(default_factory=list)  # id, title, openness
+
+
+def seed(ctx: Context) -> DemoWorld:
+    if ctx.settings.env == "production":
+        raise RuntimeError("the demo world is for development only (YAOSU_ENV=production)")
+    system = system_actor()
+    with ctx.db.transaction() as session:
+        created = (
+            session.scalar(select(Organisation.id).where(Organisation.name == ORGS[1][1])) is None
+        )
+        if created:
+            orgs = {}
+            for key, name, kinds, department, code in ORGS:
+                orgs[key] = accounts.create_org(
+                    session, system, name=name, kinds=kinds, department=department, uscc=code
+                )
+            for username, key, role, display in USERS:
+                accounts.create_user(
+                    session,
+                    system,
+                    org_id=orgs[key].id,
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    display_name=display,
+                )
+    with ctx.db.transaction() as session:
+        bureau_user = session.scalar(select(User).where(User.username == "bureau-admin"))
+        assert bureau_user is not None
+        bureau = accounts.actor_for(session, bureau_user)
+    folder = ctx.settings.home_dir / "demo-files"
+    folder.mkdir(parents=True, exist_ok=True)
+    for make, filename, meta in DATASETS:
+        # Resumable: a dataset (or its version) missing after an interrupted run is made now.
+        with ctx.db.transaction() as session:
+            ds = session.scalar(
+                select(Dataset).where(
+                    Dataset.title == meta.title, Dataset.owner_org_id == bureau.org_id
+                )
+            ) or catalog.create_dataset(session, bureau, meta)
+        if ds.latest_version == 0:
+            path = make(folder / filename)
+            catalog.ingest_version(
+                ctx.db, ctx.store, ctx.settings, bureau, ds.id, path, filename=filename
+            )
+    return describe(ctx, created)
+
+
+def describe(ctx: Context, created: bool) -> DemoWorld:
+    out = DemoWorld(created=created)
+    with ctx.db.transaction() as session:
+        orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
+        wanted = {u[0] for u in USERS}
+        for user in session.scalars(select(User).order_by(User.username)):
+            if user.username in wanted:
+                out.users.append((user.username, orgs[user.org_id], user.role, user.display_name))
+        listing = catalog.list_datasets(session, system_actor(), limit=100)
+        out.datasets = [(d.id, d.title, d.openness) for d in listing.items]
+    return out
+
+
+def print_logins(demo: DemoWorld, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(
+        "用户名 / username",
+        "机构 / organisation",
+        "角色 / role",
+        "姓名 / name",
+        title=f"演示账号（密码均为 {DEMO_PASSWORD}） / demo logins, password {DEMO_PASSWORD}",
+    )
+    for row in demo.users:
+        table.add_row(*row)
+    console.print(table)
+    datasets = Table(
+        "ID", "数据集 / dataset", "开放 / openness", title="演示数据集 / demo datasets"
+    )
+    for row in demo.datasets:
+        datasets.add_row(*row)
+    console.print(datasets)
+    console.print("API 文档 / API docs: http://127.0.0.1:8000/docs")

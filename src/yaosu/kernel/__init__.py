@@ -1,0 +1,1 @@
+"""Shared kernel: settings, database, errors, ids, storage, i18n. Small and boring on purpose."""

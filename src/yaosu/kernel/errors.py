@@ -1,0 +1,213 @@
+"""The one error hierarchy. Every error a user can see is a ``YaosuError`` subclass.
+
+Each class carries a stable ``code``, an HTTP ``status`` and a message template in
+Chinese and English; the inputs that explain the error are kept in ``detail`` and
+fill the template. ``yaosu.api`` turns any of them into the one JSON shape
+``{"ok": false, "error": {"code", "message", "detail"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+LOCALES = ("zh-CN", "en")
+
+
+class YaosuError(Exception):
+    code: ClassVar[str] = "YAOSU_ERROR"
+    status: ClassVar[int] = 400
+    zh: ClassVar[str] = "请求无法完成。"
+    en: ClassVar[str] = "The request could not be completed."
+
+    denial: Any = None  # set by authorization.enforce: what was refused, for the audit log
+
+    def __init__(self, **detail: Any) -> None:
+        self.detail = detail
+        super().__init__(self.message("en"))
+
+    def message(self, locale: str = "zh-CN") -> str:
+        template = self.en if locale.startswith("en") else self.zh
+        try:
+            return template.format(**self.detail)
+        except (KeyError, IndexError):  # a template must never turn an error into a crash
+            return template
+
+
+# --- generic -------------------------------------------------------------------------------
+
+
+class NotFound(YaosuError):
+    code = "NOT_FOUND"
+    status = 404
+    zh = "未找到{kind} {id}，或您无权查看。"
+    en = "{kind} {id} was not found, or you may not see it."
+
+
+class Conflict(YaosuError):
+    code = "CONFLICT"
+    status = 409
+    zh = "{what}已存在：{value}。"
+    en = "{what} already exists: {value}."
+
+
+class Busy(YaosuError):
+    code = "BUSY"
+    status = 503
+    zh = "系统繁忙，请稍后重试。"
+    en = "The system is busy; try again shortly."
+
+
+class Internal(YaosuError):
+    code = "INTERNAL_ERROR"
+    status = 500
+    zh = "服务器内部错误，已记录（请求编号 {request_id}）。请联系平台管理员。"
+    en = "Internal server error, logged (request {request_id}). Please contact the platform."
+
+
+class InvalidInput(YaosuError):
+    code = "VALIDATION_ERROR"
+    status = 422
+    zh = "输入有误：{problem}"
+    en = "Invalid input: {problem}"
+
+
+# --- accounts and authorisation ------------------------------------------------------------
+
+
+class AuthRequired(YaosuError):
+    code = "AUTH_REQUIRED"
+    status = 401
+    zh = "请先登录，或在 Authorization 头中提供 Bearer 令牌。"
+    en = "Log in first, or send a Bearer token in the Authorization header."
+
+
+class InvalidCredentials(YaosuError):
+    code = "INVALID_CREDENTIALS"
+    status = 401
+    zh = "用户名或密码错误。"
+    en = "Wrong username or password."
+
+
+class InvalidToken(YaosuError):
+    code = "INVALID_TOKEN"
+    status = 401
+    zh = "API 令牌无效、已过期或已被撤销，请重新创建令牌。"
+    en = "The API token is invalid, expired or revoked; create a new one."
+
+
+class CsrfFailed(YaosuError):
+    code = "CSRF_FAILED"
+    status = 403
+    zh = "表单已过期或来源不可信（CSRF 校验失败），请刷新页面后重试。"
+    en = "The form expired or came from elsewhere (CSRF check failed); reload and try again."
+
+
+class Forbidden(YaosuError):
+    code = "FORBIDDEN"
+    status = 403
+    zh = "无权执行此操作：{reason_zh}"
+    en = "Not allowed: {reason_en}"
+
+
+class ScopeMissing(YaosuError):
+    code = "SCOPE_MISSING"
+    status = 403
+    zh = "该 API 令牌缺少权限范围 {scope}。"
+    en = "This API token lacks the scope {scope}."
+
+
+# --- ingest --------------------------------------------------------------------------------
+
+
+class IngestError(YaosuError):
+    """Base of every reason a file cannot become a dataset version."""
+
+    status = 422
+
+
+class FileTooLarge(IngestError):
+    code = "FILE_TOO_LARGE"
+    status = 413
+    zh = "文件超过大小上限（{limit_mb} MB）。"
+    en = "The file is larger than the limit ({limit_mb} MB)."
+
+
+class EmptyFile(IngestError):
+    code = "EMPTY_FILE"
+    zh = "文件是空的。"
+    en = "The file is empty."
+
+
+class NoDataRows(IngestError):
+    code = "NO_DATA_ROWS"
+    zh = "文件只有表头，没有数据行。"
+    en = "The file has a header but no data rows."
+
+
+class UnsupportedFormat(IngestError):
+    code = "UNSUPPORTED_FORMAT"
+    status = 415
+    zh = "不支持的文件格式“{extension}”。支持：CSV、TSV、XLSX、JSON、NDJSON、Parquet。"
+    en = "Unsupported file format '{extension}'. Supported: CSV, TSV, XLSX, JSON, NDJSON, Parquet."
+
+
+class FormatMismatch(IngestError):
+    code = "FORMAT_MISMATCH"
+    status = 415
+    zh = "文件扩展名是“{extension}”，但内容是 {detected}。请改正扩展名后重新上传。"
+    en = "The file is named '{extension}' but its content is {detected}. Fix the name and retry."
+
+
+class UndetectableEncoding(IngestError):
+    code = "UNDETECTABLE_ENCODING"
+    zh = "无法识别文件编码（支持 UTF-8、GBK、GB18030）：第 {offset} 字节附近无法解码。"
+    en = "Cannot detect the file's encoding (UTF-8, GBK, GB18030 supported): undecodable near byte {offset}."
+
+
+class EncodingError(IngestError):
+    code = "ENCODING_ERROR"
+    zh = "文件按 {encoding} 编码读取，但后面的内容无法按该编码解码，文件可能混用了多种编码。"
+    en = "The file reads as {encoding} but later bytes do not decode; it may mix encodings."
+
+
+class RaggedRows(IngestError):
+    code = "RAGGED_ROWS"
+    zh = "第 {line} 行有 {got} 列，而表头有 {expected} 列。"
+    en = "Row {line} has {got} columns but the header has {expected}."
+
+
+class MalformedFile(IngestError):
+    code = "MALFORMED_FILE"
+    zh = "{format} 文件格式有误：{problem}"
+    en = "The {format} file is malformed: {problem}"
+
+
+class DuplicateColumns(IngestError):
+    code = "DUPLICATE_COLUMNS"
+    zh = "列名重复：{names}。每列需要唯一的名称。"
+    en = "Duplicate column names: {names}. Every column needs a unique name."
+
+
+class EmptyColumnName(IngestError):
+    code = "EMPTY_COLUMN_NAME"
+    zh = "第 {position} 列没有列名。"
+    en = "Column {position} has no name."
+
+
+class ZipBomb(IngestError):
+    code = "ZIP_BOMB"
+    status = 413
+    zh = "XLSX 文件解压后过大（压缩比或解压大小超限），已拒绝。"
+    en = "The XLSX file inflates too much (compression ratio or size over the limit); refused."
+
+
+class CorruptFile(IngestError):
+    code = "CORRUPT_FILE"
+    zh = "{format} 文件已损坏或被截断，无法读取。"
+    en = "The {format} file is corrupt or truncated and cannot be read."
+
+
+class SheetNotFound(IngestError):
+    code = "SHEET_NOT_FOUND"
+    zh = "工作簿中没有名为“{sheet}”的工作表。现有工作表：{sheets}。"
+    en = "The workbook has no sheet named '{sheet}'. Sheets: {sheets}."

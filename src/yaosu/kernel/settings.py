@@ -1,0 +1,61 @@
+"""One settings object for the whole process, read from ``YAOSU_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YAOSU_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    home: Path = Field(default=Path(".yaosu"), description="where the embedded store lives")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite under home"
+    )
+    max_upload_bytes: int = Field(default=4 * 1024**3, gt=0)
+    # An XLSX is a zip: refuse archives that inflate beyond this, or by more than the ratio.
+    max_xlsx_uncompressed_bytes: int = Field(default=2 * 1024**3, gt=0)
+    max_zip_ratio: int = Field(default=200, gt=1)
+    session_hours: int = Field(default=12, gt=0)
+    token_days_default: int = Field(default=90, gt=0)
+    # Ingest reads CSV in blocks of this many bytes; memory stays a small multiple of it.
+    ingest_block_bytes: int = Field(default=16 * 1024**2, gt=0)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secure_cookies: bool = False
+    default_locale: Literal["zh-CN", "en"] = "zh-CN"
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        # Demo passwords and an implicit SQLite file are development conveniences only.
+        if self.env == "production" and not self.database_url:
+            raise ValueError("YAOSU_DATABASE_URL must be set when YAOSU_ENV=production")
+        return self
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home_dir / "data"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home_dir / 'yaosu.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,9 @@
+"""Import every domain's tables so the metadata is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+
+def load_all() -> None:
+    import yaosu.accounts.models
+    import yaosu.audit.models
+    import yaosu.catalog.models  # noqa: F401

@@ -1,0 +1,196 @@
+"""What every route shares: the app's state, dependencies, and the one error shape."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from yaosu.accounts import service as accounts
+from yaosu.audit.service import record
+from yaosu.context import Context as State
+from yaosu.kernel.actor import Actor
+from yaosu.kernel.errors import (
+    AuthRequired,
+    Busy,
+    Conflict,
+    CsrfFailed,
+    Internal,
+    YaosuError,
+)
+from yaosu.kernel.i18n import LOCALE_COOKIE, negotiate
+
+log = logging.getLogger("yaosu")
+SESSION_COOKIE = "yaosu_session"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+ANONYMOUS = Actor(id="anonymous", username="anonymous", org_id=None, scopes=frozenset({"read"}))
+
+
+def state(request: Request) -> State:
+    return request.app.state.yaosu  # type: ignore[no-any-return]
+
+
+StateDep = Annotated[State, Depends(state)]
+
+
+def locale(request: Request) -> str:
+    return negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(LOCALE_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def get_session(st: StateDep) -> Any:
+    with st.db.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def optional_actor(request: Request, st: StateDep) -> Actor:
+    """Bearer token, else console session cookie (CSRF-checked on unsafe methods), else anonymous.
+
+    Resolved in its own short transaction, so long requests (uploads) hold no lock."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        with st.db.transaction() as session:
+            return accounts.actor_from_token(session, header[7:].strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        with st.db.transaction() as session:
+            found = accounts.session_actor(session, cookie)
+            if found is not None:
+                console, actor = found
+                if request.method in UNSAFE:
+                    presented = request.headers.get("x-csrf-token")
+                    content_type = request.headers.get("content-type", "")
+                    if presented is None and content_type.startswith(
+                        ("application/x-www-form-urlencoded", "multipart/form-data")
+                    ):
+                        form = await request.form()
+                        value = form.get("csrf_token")
+                        presented = value if isinstance(value, str) else None
+                    if not accounts.check_csrf(console, presented):
+                        raise CsrfFailed()
+                request.state.console_session_id = console.id
+                return actor
+    return ANONYMOUS
+
+
+async def current_actor(actor: Annotated[Actor, Depends(optional_actor)]) -> Actor:
+    if actor is ANONYMOUS:
+        raise AuthRequired()
+    return actor
+
+
+OptionalActor = Annotated[Actor, Depends(optional_actor)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def error_response(error: YaosuError, lang: str) -> JSONResponse:
+    body = {
+        "ok": False,
+        "error": {
+            "code": error.code,
+            "message": error.message(lang),
+            "detail": _plain(error.detail),
+        },
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(YaosuError)
+    async def _yaosu(request: Request, exc: YaosuError) -> JSONResponse:
+        if exc.denial is not None:
+            _audit_denial(request, exc)
+        return error_response(exc, locale(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "problem": e.get("msg"),
+            }
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
+        from yaosu.kernel.errors import InvalidInput
+
+        return error_response(InvalidInput(problem=summary, fields=fields), locale(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        err = _HttpError(status=exc.status_code, text=str(exc.detail))
+        return error_response(err, locale(request))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error: %s", exc.orig)
+        return error_response(Conflict(what="记录 / record", value="?"), locale(request))
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", exc.orig)
+        return error_response(Busy(), locale(request))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = secrets.token_hex(6)
+        log.exception("unexpected error, request %s", request_id)
+        return error_response(Internal(request_id=request_id), locale(request))
+
+
+class _HttpError(YaosuError):
+    """Starlette's own 404 (no such route) and 405, in our shape."""
+
+    zh = "请求无效（HTTP {status}）：{text}"
+    en = "Bad request (HTTP {status}): {text}"
+
+    def __init__(self, *, status: int, text: str) -> None:
+        super().__init__(status=status, text=text)
+        self.status = status  # type: ignore[misc]
+        self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, f"HTTP_{status}")  # type: ignore[misc]
+
+
+def _audit_denial(request: Request, exc: YaosuError) -> None:
+    denial = exc.denial
+    try:
+        with state(request).db.transaction() as session:
+            record(
+                session,
+                denial.actor,
+                denial.action,
+                denial.resource.type,
+                denial.resource.id,
+                object_org_id=denial.resource.owner_org_id,
+                allowed=False,
+                reason=denial.decision.reason,
+                request={"method": request.method, "path": request.url.path},
+            )
+    except Exception:  # the user still gets their 403/404; the failure is logged loudly
+        log.exception("could not write the audit entry for a denial")

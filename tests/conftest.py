@@ -1,0 +1,160 @@
+"""Shared fixtures. Every test runs on SQLite and on PostgreSQL (when reachable; CI always sets
+``YAOSU_TEST_DATABASE_URL``), each time on a fresh copy of the demo world, which is built once
+per backend per session and cloned per test (a file copy, or ``CREATE DATABASE ... TEMPLATE``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from yaosu.accounts import service as accounts
+from yaosu.accounts.models import User
+from yaosu.api import create_app
+from yaosu.context import Context
+from yaosu.demo.service import DEMO_PASSWORD, seed
+from yaosu.kernel.actor import Actor
+from yaosu.kernel.db import Database
+from yaosu.kernel.settings import Settings
+from yaosu.kernel.storage import ObjectStore
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _pg_admin_url() -> str | None:
+    url = os.environ.get("YAOSU_TEST_DATABASE_URL")
+    if url:
+        return url  # set: it must work, a failure fails the run
+    try:
+        with psycopg.connect(PG_DEFAULT, connect_timeout=2):
+            return PG_DEFAULT
+    except psycopg.Error:
+        return None
+
+
+PG_ADMIN = _pg_admin_url()
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_url(dbname: str) -> str:
+    assert PG_ADMIN is not None
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{dbname}"
+
+
+def _pg_exec(sql: str) -> None:
+    assert PG_ADMIN is not None
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _settings(home: Path, url: str) -> Settings:
+    return Settings(home=home, database_url=url, env="development")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and PG_ADMIN is None:
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432 and YAOSU_TEST_DATABASE_URL is unset")
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """The demo world, built once per backend: (home folder, database url or name)."""
+    home = tmp_path_factory.mktemp(f"template-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{home / 'yaosu.db'}"
+    else:
+        name = f"yaosu_tpl_{secrets.token_hex(4)}"
+        _pg_exec(f'CREATE DATABASE "{name}"')
+        url = _pg_url(name)
+    settings = _settings(home, url)
+    db = Database(settings)
+    db.upgrade()
+    seed(Context(settings, db, ObjectStore(settings.data_dir)))
+    db.dispose()  # SQLite checkpoints the WAL into the main file when the last connection closes
+    yield home, url
+    if backend == "postgresql":
+        _pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+@pytest.fixture
+def ctx(backend: str, template: tuple[Path, str], tmp_path: Path) -> Iterator[Context]:
+    """A fresh, private copy of the demo world."""
+    tpl_home, tpl_url = template
+    home = tmp_path / "home"
+    shutil.copytree(tpl_home, home, ignore=shutil.ignore_patterns("yaosu.db-*"))
+    if backend == "sqlite":
+        url = f"sqlite:///{home / 'yaosu.db'}"
+    else:
+        name = f"yaosu_t_{secrets.token_hex(5)}"
+        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{tpl_url.rsplit("/", 1)[1]}"')
+        url = _pg_url(name)
+    settings = _settings(home, url)
+    db = Database(settings)
+    yield Context(settings, db, ObjectStore(settings.data_dir))
+    db.dispose()
+    if backend == "postgresql":
+        _pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_ctx(backend: str, tmp_path: Path) -> Iterator[Context]:
+    """A migrated database with nothing in it."""
+    home = tmp_path / "empty"
+    if backend == "sqlite":
+        url = f"sqlite:///{home / 'yaosu.db'}"
+    else:
+        name = f"yaosu_e_{secrets.token_hex(5)}"
+        _pg_exec(f'CREATE DATABASE "{name}"')
+        url = _pg_url(name)
+    settings = _settings(home, url)
+    db = Database(settings)
+    yield Context(settings, db, ObjectStore(settings.data_dir))
+    db.dispose()
+    if backend == "postgresql":
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app_client(ctx: Context) -> Iterator[TestClient]:
+    app = create_app(ctx.settings, migrate=False)
+    app.state.yaosu = ctx
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def actor(ctx: Context, username: str) -> Actor:
+    with ctx.db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None, username
+        return accounts.actor_for(session, user)
+
+
+def token_for(ctx: Context, username: str, scopes: tuple[str, ...] = ("read", "write", "admin")) -> str:
+    with ctx.db.transaction() as session:
+        _, secret = accounts.create_token(session, actor(ctx, username), name="test", scopes=scopes)
+    return secret
+
+
+def auth(ctx: Context, username: str, scopes: tuple[str, ...] = ("read", "write", "admin")) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(ctx, username, scopes)}"}
+
+
+def dataset_id(ctx: Context, title_part: str) -> str:
+    from yaosu.catalog.models import Dataset
+
+    with ctx.db.transaction() as session:
+        ds = session.scalar(select(Dataset).where(Dataset.title.contains(title_part)))
+        assert ds is not None, title_part
+        return ds.id
+
+
+__all__ = ["DEMO_PASSWORD", "actor", "auth", "dataset_id", "token_for"]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from yaosu.kernel import errors
+from yaosu.kernel.i18n import negotiate
+
+
+def test_error_shape_is_pinned(app_client: TestClient) -> None:
+    r = app_client.get("/api/v1/datasets/ds_nope")
+    assert r.status_code == 404
+    assert r.json() == {
+        "ok": False,
+        "error": {
+            "code": "NOT_FOUND",
+            "message": "未找到数据集 ds_nope，或您无权查看。",
+            "detail": {"kind": "数据集", "id": "ds_nope"},
+        },
+    }
+
+
+def test_error_language_follows_the_request(app_client: TestClient) -> None:
+    en = app_client.get("/api/v1/datasets/ds_nope", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert en.json()["error"]["message"] == "数据集 ds_nope was not found, or you may not see it."
+    q = app_client.get("/api/v1/datasets/ds_nope?lang=en")
+    assert q.json()["error"]["message"].endswith("was not found, or you may not see it.")
+
+
+def test_unknown_route_and_method_use_the_shape(app_client: TestClient) -> None:
+    r = app_client.get("/api/v1/nothing-here")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"
+    r = app_client.put("/api/v1/datasets")
+    assert r.status_code == 405 and r.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_validation_errors_name_the_field(app_client: TestClient) -> None:
+    r = app_client.get("/api/v1/datasets?limit=0")
+    assert r.status_code == 422
+    body = r.json()["error"]
+    assert body["code"] == "VALIDATION_ERROR"
+    assert body["detail"]["fields"][0]["field"] == "query.limit"
+
+
+def test_every_error_class_has_both_languages_and_a_unique_code() -> None:
+    seen = {}
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.YaosuError)]
+    for cls in classes:
+        if cls in (errors.YaosuError, errors.IngestError):
+            continue
+        assert cls.zh and cls.en and cls.zh != cls.en, cls
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in cls.zh), cls
+        assert cls.code not in seen, (cls, seen.get(cls.code))
+        seen[cls.code] = cls
+        assert 400 <= cls.status < 600
+
+
+def test_a_template_missing_a_value_does_not_crash() -> None:
+    assert errors.RaggedRows().message("en").startswith("Row {line}")
+
+
+def test_negotiate() -> None:
+    assert negotiate(None, None, None) == "zh-CN"
+    assert negotiate(None, None, "en-GB,en;q=0.8") == "en"
+    assert negotiate(None, None, "fr-FR,en;q=0.5,zh;q=0.9") == "zh-CN"
+    assert negotiate(None, "en", "zh-CN") == "en"
+    assert negotiate("zh", "en", None) == "zh-CN"
+    assert negotiate(None, None, "en;q=bogus") == "zh-CN"
