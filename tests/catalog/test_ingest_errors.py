@@ -1,0 +1,136 @@
+"""Bad input gets a specific error in Chinese and English, and nothing partial is stored."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.catalog.helpers import ingest, snapshot
+from yaosu.context import Context
+from yaosu.kernel import errors
+
+
+def write(data: bytes | str) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+    return make
+
+
+def xlsx_with_header(header: list[object]) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        wb = openpyxl.Workbook()
+        wb.active.append(header)
+        wb.active.append([1] * len(header))
+        wb.save(path)
+
+    return make
+
+
+def zip_bomb(path: Path) -> None:
+    """A valid-looking XLSX whose sheet inflates to 300 MB of zeros (about 300 KB zipped)."""
+    buf = io.BytesIO()
+    wb = openpyxl.Workbook()
+    wb.active.append(["a"])
+    wb.active.append([1])
+    wb.save(buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        with dst.open("xl/media/padding.bin", "w") as fh:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(300):
+                fh.write(chunk)
+
+
+def truncated_parquet(path: Path) -> None:
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"a": list(range(10000))}), sink)
+    path.write_bytes(sink.getvalue()[: len(sink.getvalue()) // 2])
+
+
+CASES: list[tuple[str, str, Callable[[Path], None], type[errors.YaosuError], dict[str, object]]] = [
+    ("empty", "e.csv", write(b""), errors.EmptyFile, {}),
+    ("whitespace", "e.csv", write(b"\n\n  \n"), errors.EmptyFile, {}),
+    ("header only", "h.csv", write("乡镇,产品\n"), errors.NoDataRows, {}),
+    ("ragged", "r.csv", write("a,b,c\n1,2,3\n4,5\n6,7,8\n"), errors.RaggedRows, {"line": 3, "expected": 3, "got": 2}),
+    ("too many fields", "r.csv", write("a,b\n1,2\n3,4\n5,6,7\n"), errors.RaggedRows, {"line": 4, "expected": 2, "got": 3}),
+    ("duplicate names", "d.csv", write("乡镇,产品,乡镇\n1,2,3\n"), errors.DuplicateColumns, {"names": "乡镇"}),
+    ("empty name", "n.csv", write("乡镇,,产品\n1,2,3\n"), errors.EmptyColumnName, {"position": 2}),
+    ("blank name", "n.csv", write("乡镇,  ,产品\n1,2,3\n"), errors.EmptyColumnName, {"position": 2}),
+    ("undetectable encoding", "u.csv", write(b"a,b\n\xff\xfe\xfa\xfb,\x80\x81\x82\n"), errors.UndetectableEncoding, {}),
+    ("binary named csv", "b.csv", write(b"\x00\x01\x02\x03" * 100), errors.UnsupportedFormat, {}),
+    ("unsupported extension", "x.docx", write("a,b\n1,2\n"), errors.UnsupportedFormat, {"extension": ".docx"}),
+    ("csv named parquet", "lie.parquet", write("a,b\n1,2\n"), errors.FormatMismatch, {"extension": ".parquet"}),
+    ("json named csv", "lie.csv", write('[{"a": 1}]'), errors.FormatMismatch, {"extension": ".csv"}),
+    ("xlsx named csv", "lie.csv", xlsx_with_header(["a"]), errors.FormatMismatch, {"extension": ".csv"}),
+    ("legacy xls", "old.xls", write(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600), errors.UnsupportedFormat, {}),
+    ("truncated parquet", "t.parquet", truncated_parquet, errors.CorruptFile, {"format": "Parquet"}),
+    ("broken xlsx", "broken.xlsx", write(b"PK\x03\x04" + b"garbage" * 50), errors.CorruptFile, {}),
+    ("xlsx duplicate", "d.xlsx", xlsx_with_header(["a", "a"]), errors.DuplicateColumns, {}),
+    ("xlsx empty name", "d.xlsx", xlsx_with_header(["a", None, "c"]), errors.EmptyColumnName, {"position": 2}),
+    ("zip bomb", "bomb.xlsx", zip_bomb, errors.ZipBomb, {}),
+    ("malformed json", "m.json", write('[{"a": 1}, {"a": '), errors.MalformedFile, {"format": "JSON"}),
+    ("empty json array", "m.json", write("[]"), errors.NoDataRows, {}),
+]
+
+
+@pytest.mark.parametrize(("case", "filename", "make", "error", "detail"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_and_nothing_is_stored(
+    ctx: Context,
+    tmp_path: Path,
+    case: str,
+    filename: str,
+    make: Callable[[Path], None],
+    error: type[errors.YaosuError],
+    detail: dict[str, object],
+) -> None:
+    path = tmp_path / filename
+    make(path)
+    before = snapshot(ctx)
+    with pytest.raises(error) as caught:
+        ingest(ctx, path, filename)
+    assert type(caught.value) is error
+    for key, value in detail.items():
+        assert caught.value.detail[key] == value, (key, caught.value.detail)
+    zh, en = caught.value.message("zh-CN"), caught.value.message("en")
+    assert zh != en and "{" not in zh and "{" not in en
+    assert 400 <= caught.value.status < 500
+    versions, objects, tmp = snapshot(ctx)
+    assert versions == before[0] and objects == before[1] and tmp == []
+
+
+def test_missing_sheet_names_the_sheets(ctx: Context, tmp_path: Path) -> None:
+    path = tmp_path / "b.xlsx"
+    xlsx_with_header(["a"])(path)
+    with pytest.raises(errors.SheetNotFound) as caught:
+        ingest(ctx, path, sheet="不存在")
+    assert "Sheet" in caught.value.message("zh-CN")
+
+
+def test_file_over_the_limit(ctx: Context, tmp_path: Path) -> None:
+    ctx.settings.max_upload_bytes = 1000
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n" + "1,2\n" * 1000, encoding="utf-8")
+    with pytest.raises(errors.FileTooLarge) as caught:
+        ingest(ctx, path)
+    assert caught.value.status == 413
+    assert snapshot(ctx)[2] == []
+
+
+def test_encoding_that_changes_midway(ctx: Context, tmp_path: Path) -> None:
+    """UTF-8 for the first megabytes, then a GBK line: an error, not mojibake."""
+    head = "名称,值\n" + "".join(f"农产品{i},{i}\n" for i in range(200_000))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(head.encode("utf-8") + "合作社,1\n".encode("gbk"))
+    before = snapshot(ctx)
+    with pytest.raises(errors.EncodingError):
+        ingest(ctx, path)
+    assert snapshot(ctx)[:2] == before[:2]
