@@ -61,7 +61,9 @@ def _settings(home: Path, url: str) -> Settings:
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgresql" and PG_ADMIN is None:
-        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432 and YAOSU_TEST_DATABASE_URL is unset")
+        pytest.skip(
+            "PostgreSQL is not reachable at 127.0.0.1:5432 and YAOSU_TEST_DATABASE_URL is unset"
+        )
     return str(request.param)
 
 
@@ -138,13 +140,17 @@ def actor(ctx: Context, username: str) -> Actor:
         return accounts.actor_for(session, user)
 
 
-def token_for(ctx: Context, username: str, scopes: tuple[str, ...] = ("read", "write", "admin")) -> str:
+def token_for(
+    ctx: Context, username: str, scopes: tuple[str, ...] = ("read", "write", "admin")
+) -> str:
     with ctx.db.transaction() as session:
         _, secret = accounts.create_token(session, actor(ctx, username), name="test", scopes=scopes)
     return secret
 
 
-def auth(ctx: Context, username: str, scopes: tuple[str, ...] = ("read", "write", "admin")) -> dict[str, str]:
+def auth(
+    ctx: Context, username: str, scopes: tuple[str, ...] = ("read", "write", "admin")
+) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(ctx, username, scopes)}"}
 
 

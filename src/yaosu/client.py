@@ -24,10 +24,11 @@ class YaosuClientError(Exception):
 
 
 class Client:
-    """Talks to a Yaosu server.
+    """Talks to a Yaosu server. For example::
 
-    >>> client = Client("http://127.0.0.1:8000", token="ys_...")  # doctest: +SKIP
-    >>> client.read("ds_...").num_rows  # doctest: +SKIP
+    with Client("http://127.0.0.1:8000", token="ys_...") as client:
+        farms = client.datasets(q="农产品")
+        table = client.read(farms[0]["id"])  # a pyarrow.Table
     """
 
     def __init__(

@@ -14,7 +14,9 @@ from yaosu.context import Context
 def new_dataset(ctx: Context, title: str = "测试数据集", openness: str = "open") -> str:
     with ctx.db.transaction() as session:
         ds = service.create_dataset(
-            session, actor(ctx, "bureau-admin"), DatasetCreate(title=title, theme="测试", openness=openness)
+            session,
+            actor(ctx, "bureau-admin"),
+            DatasetCreate(title=title, theme="测试", openness=openness),
         )
         return ds.id
 
@@ -22,8 +24,14 @@ def new_dataset(ctx: Context, title: str = "测试数据集", openness: str = "o
 def ingest(ctx: Context, path: Path, filename: str | None = None, **kw: object) -> DatasetVersion:
     ds = new_dataset(ctx)
     return service.ingest_version(
-        ctx.db, ctx.store, ctx.settings, actor(ctx, "bureau-admin"), ds, path,
-        filename=filename or path.name, **kw,  # type: ignore[arg-type]
+        ctx.db,
+        ctx.store,
+        ctx.settings,
+        actor(ctx, "bureau-admin"),
+        ds,
+        path,
+        filename=filename or path.name,
+        **kw,  # type: ignore[arg-type]
     )
 
 

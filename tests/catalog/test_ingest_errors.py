@@ -41,7 +41,10 @@ def zip_bomb(path: Path) -> None:
     wb.active.append(["a"])
     wb.active.append([1])
     wb.save(buf)
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for item in src.infolist():
             dst.writestr(item, src.read(item.filename))
         with dst.open("xl/media/padding.bin", "w") as fh:
@@ -60,29 +63,109 @@ CASES: list[tuple[str, str, Callable[[Path], None], type[errors.YaosuError], dic
     ("empty", "e.csv", write(b""), errors.EmptyFile, {}),
     ("whitespace", "e.csv", write(b"\n\n  \n"), errors.EmptyFile, {}),
     ("header only", "h.csv", write("乡镇,产品\n"), errors.NoDataRows, {}),
-    ("ragged", "r.csv", write("a,b,c\n1,2,3\n4,5\n6,7,8\n"), errors.RaggedRows, {"line": 3, "expected": 3, "got": 2}),
-    ("too many fields", "r.csv", write("a,b\n1,2\n3,4\n5,6,7\n"), errors.RaggedRows, {"line": 4, "expected": 2, "got": 3}),
-    ("duplicate names", "d.csv", write("乡镇,产品,乡镇\n1,2,3\n"), errors.DuplicateColumns, {"names": "乡镇"}),
+    (
+        "ragged",
+        "r.csv",
+        write("a,b,c\n1,2,3\n4,5\n6,7,8\n"),
+        errors.RaggedRows,
+        {"line": 3, "expected": 3, "got": 2},
+    ),
+    (
+        "too many fields",
+        "r.csv",
+        write("a,b\n1,2\n3,4\n5,6,7\n"),
+        errors.RaggedRows,
+        {"line": 4, "expected": 2, "got": 3},
+    ),
+    (
+        "duplicate names",
+        "d.csv",
+        write("乡镇,产品,乡镇\n1,2,3\n"),
+        errors.DuplicateColumns,
+        {"names": "乡镇"},
+    ),
     ("empty name", "n.csv", write("乡镇,,产品\n1,2,3\n"), errors.EmptyColumnName, {"position": 2}),
-    ("blank name", "n.csv", write("乡镇,  ,产品\n1,2,3\n"), errors.EmptyColumnName, {"position": 2}),
-    ("undetectable encoding", "u.csv", write(b"a,b\n\xff\xfe\xfa\xfb,\x80\x81\x82\n"), errors.UndetectableEncoding, {}),
+    (
+        "blank name",
+        "n.csv",
+        write("乡镇,  ,产品\n1,2,3\n"),
+        errors.EmptyColumnName,
+        {"position": 2},
+    ),
+    (
+        "undetectable encoding",
+        "u.csv",
+        write(b"a,b\n\xff\xfe\xfa\xfb,\x80\x81\x82\n"),
+        errors.UndetectableEncoding,
+        {},
+    ),
     ("binary named csv", "b.csv", write(b"\x00\x01\x02\x03" * 100), errors.UnsupportedFormat, {}),
-    ("unsupported extension", "x.docx", write("a,b\n1,2\n"), errors.UnsupportedFormat, {"extension": ".docx"}),
-    ("csv named parquet", "lie.parquet", write("a,b\n1,2\n"), errors.FormatMismatch, {"extension": ".parquet"}),
-    ("json named csv", "lie.csv", write('[{"a": 1}]'), errors.FormatMismatch, {"extension": ".csv"}),
-    ("xlsx named csv", "lie.csv", xlsx_with_header(["a"]), errors.FormatMismatch, {"extension": ".csv"}),
-    ("legacy xls", "old.xls", write(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600), errors.UnsupportedFormat, {}),
-    ("truncated parquet", "t.parquet", truncated_parquet, errors.CorruptFile, {"format": "Parquet"}),
+    (
+        "unsupported extension",
+        "x.docx",
+        write("a,b\n1,2\n"),
+        errors.UnsupportedFormat,
+        {"extension": ".docx"},
+    ),
+    (
+        "csv named parquet",
+        "lie.parquet",
+        write("a,b\n1,2\n"),
+        errors.FormatMismatch,
+        {"extension": ".parquet"},
+    ),
+    (
+        "json named csv",
+        "lie.csv",
+        write('[{"a": 1}]'),
+        errors.FormatMismatch,
+        {"extension": ".csv"},
+    ),
+    (
+        "xlsx named csv",
+        "lie.csv",
+        xlsx_with_header(["a"]),
+        errors.FormatMismatch,
+        {"extension": ".csv"},
+    ),
+    (
+        "legacy xls",
+        "old.xls",
+        write(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600),
+        errors.UnsupportedFormat,
+        {},
+    ),
+    (
+        "truncated parquet",
+        "t.parquet",
+        truncated_parquet,
+        errors.CorruptFile,
+        {"format": "Parquet"},
+    ),
     ("broken xlsx", "broken.xlsx", write(b"PK\x03\x04" + b"garbage" * 50), errors.CorruptFile, {}),
     ("xlsx duplicate", "d.xlsx", xlsx_with_header(["a", "a"]), errors.DuplicateColumns, {}),
-    ("xlsx empty name", "d.xlsx", xlsx_with_header(["a", None, "c"]), errors.EmptyColumnName, {"position": 2}),
+    (
+        "xlsx empty name",
+        "d.xlsx",
+        xlsx_with_header(["a", None, "c"]),
+        errors.EmptyColumnName,
+        {"position": 2},
+    ),
     ("zip bomb", "bomb.xlsx", zip_bomb, errors.ZipBomb, {}),
-    ("malformed json", "m.json", write('[{"a": 1}, {"a": '), errors.MalformedFile, {"format": "JSON"}),
+    (
+        "malformed json",
+        "m.json",
+        write('[{"a": 1}, {"a": '),
+        errors.MalformedFile,
+        {"format": "JSON"},
+    ),
     ("empty json array", "m.json", write("[]"), errors.NoDataRows, {}),
 ]
 
 
-@pytest.mark.parametrize(("case", "filename", "make", "error", "detail"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "filename", "make", "error", "detail"), CASES, ids=[c[0] for c in CASES]
+)
 def test_bad_input_is_refused_and_nothing_is_stored(
     ctx: Context,
     tmp_path: Path,

@@ -41,7 +41,9 @@ def stored(ctx: Context, sha256: str) -> pa.Table:
     ],
     ids=["utf8", "utf8-bom", "gbk", "gb18030", "utf16"],
 )
-def test_csv_encodings_are_detected(ctx: Context, tmp_path: Path, encoding: str, prefix: bytes, label: str) -> None:
+def test_csv_encodings_are_detected(
+    ctx: Context, tmp_path: Path, encoding: str, prefix: bytes, label: str
+) -> None:
     text = csv_text()
     if label == "GB18030":
         text += "白马镇,𠮷野家特产,1.5,2\n"  # 𠮷 needs GB18030's four-byte form: not GBK
@@ -58,7 +60,10 @@ def test_csv_encodings_are_detected(ctx: Context, tmp_path: Path, encoding: str,
         assert table.column("产品").to_pylist()[-1] == "𠮷野家特产"
 
 
-@pytest.mark.parametrize(("sep", "name", "fmt"), [("\t", "s.tsv", "tsv"), (";", "s.csv", "csv"), ("|", "s.txt", "csv"), ("\t", "s.csv", "tsv")])
+@pytest.mark.parametrize(
+    ("sep", "name", "fmt"),
+    [("\t", "s.tsv", "tsv"), (";", "s.csv", "csv"), ("|", "s.txt", "csv"), ("\t", "s.csv", "tsv")],
+)
 def test_delimiter_is_sniffed(ctx: Context, tmp_path: Path, sep: str, name: str, fmt: str) -> None:
     path = tmp_path / name
     path.write_text(csv_text(sep), encoding="utf-8")
@@ -82,7 +87,8 @@ def test_gbk_after_a_long_ascii_start_is_still_detected(ctx: Context, tmp_path: 
 def test_identifier_like_numbers_stay_text(ctx: Context, tmp_path: Path) -> None:
     path = tmp_path / "ids.csv"
     path.write_text(
-        "身份证号,邮编,数量\n110101199003074518,010000,5\n330102198501011238,310000,6\n", encoding="utf-8"
+        "身份证号,邮编,数量\n110101199003074518,010000,5\n330102198501011238,310000,6\n",
+        encoding="utf-8",
     )
     table = stored(ctx, ingest(ctx, path).sha256)
     assert table.column("身份证号").to_pylist() == ["110101199003074518", "330102198501011238"]
@@ -141,7 +147,9 @@ def test_json_array_and_ndjson(ctx: Context, tmp_path: Path) -> None:
     array = tmp_path / "rows.json"
     array.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     ndjson = tmp_path / "rows.ndjson"
-    ndjson.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    ndjson.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8"
+    )
     for path, fmt in ((array, "json"), (ndjson, "ndjson")):
         version = ingest(ctx, path)
         assert version.source_format == fmt
@@ -164,7 +172,9 @@ def test_no_extension_is_judged_by_content(ctx: Context, tmp_path: Path) -> None
     assert ingest(ctx, path).source_format == "csv"
 
 
-def test_version_is_content_addressed_immutable_and_stored_once(ctx: Context, tmp_path: Path) -> None:
+def test_version_is_content_addressed_immutable_and_stored_once(
+    ctx: Context, tmp_path: Path
+) -> None:
     path = tmp_path / "a.csv"
     path.write_text(csv_text(), encoding="utf-8")
     first = ingest(ctx, path)
@@ -179,7 +189,9 @@ def test_version_is_content_addressed_immutable_and_stored_once(ctx: Context, tm
     assert list(ctx.store.tmp.iterdir()) == []
 
 
-def test_profile_has_types_nulls_distinct_ranges_and_safe_top_values(ctx: Context, tmp_path: Path) -> None:
+def test_profile_has_types_nulls_distinct_ranges_and_safe_top_values(
+    ctx: Context, tmp_path: Path
+) -> None:
     lines = ["乡镇,销量,姓名,日期"]
     for i in range(200):
         town = "城关镇" if i % 2 else "石桥镇"

@@ -43,7 +43,9 @@ def test_validation_errors_name_the_field(app_client: TestClient) -> None:
 
 def test_every_error_class_has_both_languages_and_a_unique_code() -> None:
     seen = {}
-    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.YaosuError)]
+    classes = [
+        c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.YaosuError)
+    ]
     for cls in classes:
         if cls in (errors.YaosuError, errors.IngestError):
             continue

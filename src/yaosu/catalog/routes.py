@@ -139,12 +139,14 @@ async def upload_version(
     temp = st.store.temp_path(".upload")
     try:
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = await request.form(max_files=1)
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise InvalidInput(problem="表单缺少文件字段 file / the form has no 'file' field")
-            name = filename or upload.filename or ""
-            await run_in_threadpool(_copy, upload, temp, limit)
+            async with request.form(max_files=1) as form:
+                upload = form.get("file")
+                if not isinstance(upload, UploadFile):
+                    raise InvalidInput(
+                        problem="表单缺少文件字段 file / the form has no 'file' field"
+                    )
+                name = filename or upload.filename or ""
+                await run_in_threadpool(_copy, upload, temp, limit)
         else:
             if not filename:
                 raise InvalidInput(

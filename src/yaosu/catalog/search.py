@@ -21,8 +21,10 @@ WEIGHTS = {"title": 5.0, "keywords": 3.0, "theme": 2.0, "publisher": 1.5, "descr
 
 
 def terms(text: str) -> list[str]:
-    """>>> terms("2024年农产品 Sales")
-    ['2024', '年', '农', '产', '品', '农产', '产品', 'sales']
+    """Index terms of a text.
+
+    >>> terms("2024年农产品 Sales")
+    ['2024', '年', '农', '产', '品', '年农', '农产', '产品', 'sales']
     """
     normalised = unicodedata.normalize("NFKC", text).lower()
     out: list[str] = []

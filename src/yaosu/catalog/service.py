@@ -153,41 +153,35 @@ def list_datasets(
             per_term.append(best)
         where.extend(t.is_not(None) for t in per_term)
         rank = sum(per_term[1:], per_term[0])
-    filters = list(where)
-    if theme:
-        filters.append(Dataset.theme == theme)
-    if openness:
-        filters.append(Dataset.openness == openness)
-    if provider:
-        filters.append(Dataset.owner_org_id == provider)
+    columns = {
+        "theme": Dataset.theme,
+        "openness": Dataset.openness,
+        "provider": Dataset.owner_org_id,
+    }
+    chosen = {"theme": theme, "openness": openness, "provider": provider}
+    narrowing = {name: columns[name] == value for name, value in chosen.items() if value}
+    filters = where + list(narrowing.values())
 
     total = session.scalar(select(func.count()).select_from(Dataset).where(and_(*filters))) or 0
-    stmt = select(Dataset).where(and_(*filters))
     order = [Dataset.updated_at.desc(), Dataset.id]
     if rank is not None:
         order.insert(0, rank.desc())
-    items = list(session.scalars(stmt.order_by(*order).limit(limit).offset(offset)))
+    stmt = select(Dataset).where(and_(*filters)).order_by(*order).limit(limit).offset(offset)
+    items = list(session.scalars(stmt))
 
-    # Facets count within the query and the other facets, as catalog users expect.
+    # Each facet counts within the query and the *other* facets' filters, so a chosen
+    # value still shows its siblings, as catalog users expect.
     facets: dict[str, list[tuple[str, int]]] = {}
-    for name, column, own in (
-        ("theme", Dataset.theme, theme),
-        ("openness", Dataset.openness, openness),
-        ("provider", Dataset.owner_org_id, provider),
-    ):
-        scoped = [f for f in filters if not (own and _is_filter_on(f, column))]
+    for name, column in columns.items():
+        scoped = where + [clause for other, clause in narrowing.items() if other != name]
         rows = session.execute(
             select(column, func.count())
             .where(and_(*scoped))
             .group_by(column)
-            .order_by(func.count().desc())
+            .order_by(func.count().desc(), column)
         ).all()
         facets[name] = [(str(v), int(c)) for v, c in rows]
     return Listing(items, int(total), facets)
-
-
-def _is_filter_on(clause: Any, column: Any) -> bool:
-    return getattr(clause, "left", None) is column
 
 
 # --- versions ------------------------------------------------------------------------------

@@ -66,7 +66,9 @@ def infer_types(names: list[str], sample: bytes, delimiter: str) -> dict[str, pa
     types: dict[str, pa.DataType] = {}
     for name, column in zip(names, table.columns, strict=True):
         kind = column.type
-        if pa.types.is_null(kind) or (pa.types.is_integer(kind) and _looks_like_identifier(sample, names, name, delimiter)):
+        if pa.types.is_null(kind) or (
+            pa.types.is_integer(kind) and _looks_like_identifier(sample, names, name, delimiter)
+        ):
             kind = pa.string()
         types[name] = kind
     return types
