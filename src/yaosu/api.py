@@ -20,7 +20,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     db = Database(settings)
     if migrate:
         db.upgrade()
-    state = Context(settings=settings, db=db, store=ObjectStore(settings.data_dir))
+    store = ObjectStore(settings.data_dir)
+    store.sweep_tmp()
+    state = Context(settings=settings, db=db, store=store)
     app = FastAPI(
         title="Yaosu 要素",
         version=__version__,

@@ -21,4 +21,6 @@ def open_context(*, migrate: bool = True) -> Context:
     db = Database(settings)
     if migrate:
         db.upgrade()
-    return Context(settings, db, ObjectStore(settings.data_dir))
+    store = ObjectStore(settings.data_dir)
+    store.sweep_tmp()
+    return Context(settings, db, store)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 CHUNK = 4 * 1024 * 1024
@@ -59,6 +60,20 @@ class ObjectStore:
         finally:
             os.close(dir_fd)
         return digest
+
+    def sweep_tmp(self, *, older_than_seconds: float = 24 * 3600) -> int:
+        """Delete temp files a crashed writer left behind. Age-gated, so a file that another
+        live process is still writing is never touched."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for item in self.tmp.iterdir():
+            try:
+                if item.is_file() and item.stat().st_mtime < cutoff:
+                    item.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def exists(self, sha256: str, suffix: str = ".parquet") -> bool:
         return self.path(sha256, suffix).exists()

@@ -1,0 +1,92 @@
+"""``yaosu.Client`` against a real server on a real socket."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+import uvicorn
+
+import yaosu
+from tests.conftest import dataset_id, token_for
+from yaosu import Client, YaosuClientError
+from yaosu.api import create_app
+from yaosu.context import Context
+
+
+@pytest.fixture
+def server(ctx: Context) -> Iterator[str]:
+    app = create_app(ctx.settings, migrate=False)
+    app.state.yaosu = ctx
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_public_api_is_exactly_all() -> None:
+    import types
+
+    public = {
+        name
+        for name, value in vars(yaosu).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
+    }
+    assert set(yaosu.__all__) == public | {"__version__"}
+    assert yaosu.__all__ == ["Client", "YaosuClientError", "__version__"]
+
+
+def test_client_browses_creates_ingests_and_reads(server: str, ctx: Context, tmp_path: Path) -> None:
+    with Client(server, token=token_for(ctx, "bureau-analyst")) as client:
+        assert client.me()["org"]["name"] == "江州市数据局"
+        found = client.datasets(q="农产品")
+        assert [d["title"] for d in found] == ["2024年各乡镇农产品销售数据"]
+        ds = client.create_dataset(title="乡镇人口", theme="人口", openness="open", keywords=["人口"])
+        path = tmp_path / "people.csv"
+        path.write_bytes(("乡镇,人口\n" + "".join(f"镇{i},{i * 10}\n" for i in range(5000))).encode("gbk"))
+        seen: list[tuple[int, int]] = []
+        version = client.ingest(path, dataset=ds["id"], progress=lambda done, total: seen.append((done, total)))
+        assert version["number"] == 1 and version["row_count"] == 5000
+        assert seen and seen[-1][0] == seen[-1][1] == path.stat().st_size
+        table = client.read(ds["id"])
+        assert isinstance(table, pa.Table) and table.num_rows == 5000
+        frame = client.read_pandas(ds["id"], version=1)
+        assert isinstance(frame, pd.DataFrame) and frame["人口"].sum() == sum(i * 10 for i in range(5000))
+        assert client.update_dataset(ds["id"], description="按乡镇汇总")["description"] == "按乡镇汇总"
+        assert [v["number"] for v in client.versions(ds["id"])] == [1]
+        assert any(e["action"] == "dataset.version.create" for e in client.audit(object_id=ds["id"]))
+        assert len(client.catalog()["dcat:dataset"]) == 4
+
+
+def test_client_pages_through_everything(server: str, ctx: Context) -> None:
+    with Client(server, token=token_for(ctx, "bureau-admin")) as client:
+        for i in range(7):
+            client.create_dataset(title=f"分页{i}", theme="测试")
+        assert len(client.datasets(limit=2)) == 10
+
+
+def test_client_errors_carry_code_and_message(server: str, ctx: Context) -> None:
+    with Client(server, token=token_for(ctx, "coop-manager"), lang="en") as client:
+        residents = dataset_id(ctx, "参保人员")
+        with pytest.raises(YaosuClientError) as caught:
+            client.read(residents)
+        assert caught.value.status == 403 and caught.value.code == "FORBIDDEN"
+        assert "contract" in caught.value.message
+    with Client(server, token="ys_wrong") as client, pytest.raises(YaosuClientError) as caught:
+        client.me()
+    assert caught.value.code == "INVALID_TOKEN" and "令牌" in caught.value.message
