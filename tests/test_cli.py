@@ -21,7 +21,9 @@ def run(ctx: Context, *args: str, input: str | None = None) -> subprocess.Comple
         "YAOSU_DATABASE_URL": ctx.settings.db_url,
         "COLUMNS": "200",
     }
-    return subprocess.run([*YAOSU, *args], env=env, capture_output=True, text=True, input=input, timeout=120)
+    return subprocess.run(
+        [*YAOSU, *args], env=env, capture_output=True, text=True, input=input, timeout=120
+    )
 
 
 def test_help_lists_every_command(ctx: Context) -> None:
@@ -43,7 +45,11 @@ def test_admin_create_and_refusals(ctx: Context) -> None:
     assert "ops-admin" in ok.stdout
     again = run(ctx, "admin", "create", "--username", "ops-admin", "--password", "a-long-password")
     assert again.returncode == 2
-    assert "CONFLICT" in again.stderr and "already exists" in again.stderr and "Traceback" not in again.stderr
+    assert (
+        "CONFLICT" in again.stderr
+        and "already exists" in again.stderr
+        and "Traceback" not in again.stderr
+    )
     short = run(ctx, "admin", "create", "--username", "ops2", "--password", "short")
     assert short.returncode == 2 and "10" in short.stderr
 
@@ -69,7 +75,11 @@ def test_ingest_with_progress_and_errors(ctx: Context, tmp_path: Path) -> None:
     bad.write_text("a,b\n1\n", encoding="utf-8")
     failed = run(ctx, "ingest", str(bad), "--dataset", ds)
     assert failed.returncode == 2
-    assert "RAGGED_ROWS" in failed.stderr and "第 2 行" in failed.stderr and "Traceback" not in failed.stderr
+    assert (
+        "RAGGED_ROWS" in failed.stderr
+        and "第 2 行" in failed.stderr
+        and "Traceback" not in failed.stderr
+    )
     missing = run(ctx, "ingest", str(path), "--dataset", "ds_missing")
     assert missing.returncode == 2 and "NOT_FOUND" in missing.stderr
 
@@ -78,10 +88,14 @@ def test_ingest_with_progress_and_errors(ctx: Context, tmp_path: Path) -> None:
 def test_demo_no_serve_on_a_fresh_home(tmp_path: Path, backend: str) -> None:
     env = {**os.environ, "YAOSU_HOME": str(tmp_path / "fresh"), "COLUMNS": "200"}
     env.pop("YAOSU_DATABASE_URL", None)
-    first = subprocess.run([*YAOSU, "demo", "--no-serve"], env=env, capture_output=True, text=True, timeout=300)
+    first = subprocess.run(
+        [*YAOSU, "demo", "--no-serve"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert first.returncode == 0, first.stderr
     assert "bureau-admin" in first.stdout and "yaosu-demo-2026" in first.stdout
     assert (tmp_path / "fresh" / "yaosu.db").exists()
     assert len(list((tmp_path / "fresh" / "data" / "objects").rglob("*.parquet"))) == 3
-    second = subprocess.run([*YAOSU, "demo", "--no-serve"], env=env, capture_output=True, text=True, timeout=300)
+    second = subprocess.run(
+        [*YAOSU, "demo", "--no-serve"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert second.returncode == 0 and second.stdout.count("ds_") == 3

@@ -45,31 +45,47 @@ def test_public_api_is_exactly_all() -> None:
     public = {
         name
         for name, value in vars(yaosu).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name != "annotations"
     }
     assert set(yaosu.__all__) == public | {"__version__"}
     assert yaosu.__all__ == ["Client", "YaosuClientError", "__version__"]
 
 
-def test_client_browses_creates_ingests_and_reads(server: str, ctx: Context, tmp_path: Path) -> None:
+def test_client_browses_creates_ingests_and_reads(
+    server: str, ctx: Context, tmp_path: Path
+) -> None:
     with Client(server, token=token_for(ctx, "bureau-analyst")) as client:
         assert client.me()["org"]["name"] == "江州市数据局"
         found = client.datasets(q="农产品")
         assert [d["title"] for d in found] == ["2024年各乡镇农产品销售数据"]
-        ds = client.create_dataset(title="乡镇人口", theme="人口", openness="open", keywords=["人口"])
+        ds = client.create_dataset(
+            title="乡镇人口", theme="人口", openness="open", keywords=["人口"]
+        )
         path = tmp_path / "people.csv"
-        path.write_bytes(("乡镇,人口\n" + "".join(f"镇{i},{i * 10}\n" for i in range(5000))).encode("gbk"))
+        path.write_bytes(
+            ("乡镇,人口\n" + "".join(f"镇{i},{i * 10}\n" for i in range(5000))).encode("gbk")
+        )
         seen: list[tuple[int, int]] = []
-        version = client.ingest(path, dataset=ds["id"], progress=lambda done, total: seen.append((done, total)))
+        version = client.ingest(
+            path, dataset=ds["id"], progress=lambda done, total: seen.append((done, total))
+        )
         assert version["number"] == 1 and version["row_count"] == 5000
         assert seen and seen[-1][0] == seen[-1][1] == path.stat().st_size
         table = client.read(ds["id"])
         assert isinstance(table, pa.Table) and table.num_rows == 5000
         frame = client.read_pandas(ds["id"], version=1)
-        assert isinstance(frame, pd.DataFrame) and frame["人口"].sum() == sum(i * 10 for i in range(5000))
-        assert client.update_dataset(ds["id"], description="按乡镇汇总")["description"] == "按乡镇汇总"
+        assert isinstance(frame, pd.DataFrame) and frame["人口"].sum() == sum(
+            i * 10 for i in range(5000)
+        )
+        assert (
+            client.update_dataset(ds["id"], description="按乡镇汇总")["description"] == "按乡镇汇总"
+        )
         assert [v["number"] for v in client.versions(ds["id"])] == [1]
-        assert any(e["action"] == "dataset.version.create" for e in client.audit(object_id=ds["id"]))
+        assert any(
+            e["action"] == "dataset.version.create" for e in client.audit(object_id=ds["id"])
+        )
         assert len(client.catalog()["dcat:dataset"]) == 4
 
 

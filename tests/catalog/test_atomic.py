@@ -19,7 +19,9 @@ from yaosu.context import Context
 
 
 def big_csv(path: Path, rows: int = 1_500_000) -> Path:
-    block = "".join(f"{i},城关镇{i % 97},水稻,{i * 0.5:.1f},2024-{i % 12 + 1:02d}-01\n" for i in range(10_000))
+    block = "".join(
+        f"{i},城关镇{i % 97},水稻,{i * 0.5:.1f},2024-{i % 12 + 1:02d}-01\n" for i in range(10_000)
+    )
     with path.open("w", encoding="utf-8") as fh:
         fh.write("编号,乡镇,产品,销量,日期\n")
         for _ in range(rows // 10_000):
@@ -28,7 +30,11 @@ def big_csv(path: Path, rows: int = 1_500_000) -> Path:
 
 
 def start_ingest(ctx: Context, path: Path, dataset: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "YAOSU_HOME": str(ctx.settings.home_dir), "YAOSU_DATABASE_URL": ctx.settings.db_url}
+    env = {
+        **os.environ,
+        "YAOSU_HOME": str(ctx.settings.home_dir),
+        "YAOSU_DATABASE_URL": ctx.settings.db_url,
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "yaosu", "ingest", str(path), "--dataset", dataset],
         env=env,
@@ -40,7 +46,9 @@ def start_ingest(ctx: Context, path: Path, dataset: str) -> subprocess.Popen[byt
 def check_consistent(ctx: Context, dataset: str) -> list[DatasetVersion]:
     with ctx.db.transaction() as session:
         ds = session.get(Dataset, dataset)
-        versions = list(session.scalars(select(DatasetVersion).where(DatasetVersion.dataset_id == dataset)))
+        versions = list(
+            session.scalars(select(DatasetVersion).where(DatasetVersion.dataset_id == dataset))
+        )
     assert ds is not None and ds.latest_version == len(versions)
     for v in versions:
         stored = ctx.store.path(v.sha256)

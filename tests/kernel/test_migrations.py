@@ -20,10 +20,19 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_ctx: Context) -> Non
     empty_ctx.db.upgrade()
     load_all()
     with empty_ctx.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     assert diff == [], f"models and migrations disagree: {diff}"
     tables = set(inspect(empty_ctx.db.engine).get_table_names())
-    assert {"organisations", "users", "api_tokens", "datasets", "dataset_versions", "audit_entries"} <= tables
+    assert {
+        "organisations",
+        "users",
+        "api_tokens",
+        "datasets",
+        "dataset_versions",
+        "audit_entries",
+    } <= tables
     empty_ctx.db.upgrade()  # idempotent
     command.downgrade(alembic_config(empty_ctx.db.engine), "base")
     assert set(inspect(empty_ctx.db.engine).get_table_names()) <= {"alembic_version"}

@@ -17,6 +17,9 @@ from sqlglot import exp
 
 MIN_FREQUENCY = 10  # a k-anonymity style floor for values shown in the profile
 TOP_K = 5
+# Frequent values describe categorical columns; on near-unique ones (IDs, amounts) the
+# GROUP BY costs a full hash table and finds nothing at MIN_FREQUENCY, so it is skipped.
+TOP_MAX_DISTINCT = 10_000
 
 
 def kind_of(arrow_type: pa.DataType) -> str:
@@ -87,7 +90,8 @@ def profile(con: duckdb.DuckDBPyConnection, parquet: Path) -> list[dict[str, Any
             entry[key] = {"min": _plain(stats[f"min{i}"]), "max": _plain(stats[f"max{i}"])}
         if f"avg{i}" in stats and stats[f"avg{i}"] is not None:
             entry["mean"] = round(float(stats[f"avg{i}"]), 6)
-        entry["top"] = _top(con, field.name) if kinds[i] != "other" else []
+        categorical = entry["distinct_estimate"] <= TOP_MAX_DISTINCT and kinds[i] != "other"
+        entry["top"] = _top(con, field.name) if categorical else []
         out.append(entry)
     return out
 

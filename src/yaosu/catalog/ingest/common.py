@@ -28,8 +28,11 @@ def check_column_names(names: Sequence[Any]) -> list[str]:
 class HashingReader(io.RawIOBase):
     """A file wrapper that hashes and counts every byte a reader pulls through it."""
 
-    def __init__(self, raw: io.BufferedReader, progress: Progress | None = None) -> None:
+    def __init__(
+        self, raw: io.BufferedReader, progress: Progress | None = None, *, hashing: bool = True
+    ) -> None:
         self.raw = raw
+        self.hashing = hashing
         self.sha256 = hashlib.sha256()
         self.bytes_read = 0
         self.progress = progress
@@ -40,7 +43,8 @@ class HashingReader(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
         if data:
-            self.sha256.update(data)
+            if self.hashing:
+                self.sha256.update(data)
             self.bytes_read += len(data)
             if self.progress:
                 self.progress(self.bytes_read)

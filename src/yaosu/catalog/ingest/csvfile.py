@@ -9,17 +9,20 @@ resident ID numbers) are kept as text so nothing is lost.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from yaosu.catalog.ingest.common import HashingReader, Progress, check_column_names
 from yaosu.catalog.ingest.sniff import SAMPLE_BYTES, Sniffed
+from yaosu.catalog.ingest.transcode import Transcoder
 from yaosu.kernel.errors import (
     EmptyFile,
     EncodingError,
@@ -37,10 +40,8 @@ NULLS = ["", "NULL", "null", "NA", "N/A", "n/a", "-", "—"]
 def read_header_and_sample(path: Path, sniffed: Sniffed) -> tuple[list[str], bytes]:
     """The header (by Python's csv module, which knows quoting) and a UTF-8 sample of rows."""
     with path.open("rb") as fh:
-        raw = fh.read(SAMPLE_BYTES * 4)
+        raw = fh.read(SAMPLE_BYTES)
         whole = not fh.read(1)
-    import codecs
-
     text = codecs.getincrementaldecoder(sniffed.encoding or "utf-8")(errors="replace").decode(
         raw, final=whole
     )
@@ -54,7 +55,11 @@ def read_header_and_sample(path: Path, sniffed: Sniffed) -> tuple[list[str], byt
     return check_column_names(header), text.encode("utf-8")
 
 
-def infer_types(names: list[str], sample: bytes, delimiter: str) -> dict[str, pa.DataType]:
+def infer_types(
+    names: list[str], sample: bytes, delimiter: str
+) -> tuple[dict[str, pa.DataType], list[str]]:
+    """Column types from the sample, and the columns worth dictionary-encoding in Parquet
+    (repetitive ones: dictionary pages on near-unique columns cost time and save nothing)."""
     opts = _options(names, delimiter, {})
     opts[0].use_threads = False  # so a ragged row in the sample is reported with its line
     try:
@@ -64,14 +69,18 @@ def infer_types(names: list[str], sample: bytes, delimiter: str) -> dict[str, pa
     if table.num_rows == 0:
         raise NoDataRows()
     types: dict[str, pa.DataType] = {}
+    dictionary = []
     for name, column in zip(names, table.columns, strict=True):
+        present = column.drop_null()
+        if len(present) and pc.count_distinct(present).as_py() < 0.2 * len(present):
+            dictionary.append(name)
         kind = column.type
         if pa.types.is_null(kind) or (
             pa.types.is_integer(kind) and _looks_like_identifier(sample, names, name, delimiter)
         ):
             kind = pa.string()
         types[name] = kind
-    return types
+    return types, dictionary
 
 
 def _looks_like_identifier(sample: bytes, names: list[str], name: str, delimiter: str) -> bool:
@@ -108,10 +117,10 @@ def to_parquet(
     """Writes ``out``; returns (rows, source sha256, source bytes)."""
     names, sample = read_header_and_sample(path, sniffed)
     delimiter = sniffed.delimiter or ","
-    types = infer_types(names, sample, delimiter)
+    types, dictionary = infer_types(names, sample, delimiter)
     for _attempt in range(len(names) + 1):
         try:
-            return _stream(path, sniffed, names, types, out, block_size, progress)
+            return _stream(path, sniffed, names, types, dictionary, out, block_size, progress)
         except pa.ArrowInvalid as exc:
             match = _CONVERSION.search(str(exc))
             if not match:
@@ -130,6 +139,7 @@ def _stream(
     sniffed: Sniffed,
     names: list[str],
     types: dict[str, pa.DataType],
+    dictionary: list[str],
     out: Path,
     block_size: int,
     progress: Progress | None,
@@ -137,32 +147,68 @@ def _stream(
     read_opts, parse_opts, convert_opts = _options(
         names, sniffed.delimiter or ",", types, block_size
     )
-    if sniffed.encoding and sniffed.encoding != "utf-8":
-        read_opts.encoding = sniffed.encoding
-    rows = 0
-    with path.open("rb") as raw:
-        source = HashingReader(raw, progress)
+    if sniffed.encoding in (None, "utf-8"):
+        with path.open("rb") as raw:
+            source = HashingReader(raw, progress)
+            rows = _write(source, out, dictionary, read_opts, parse_opts, convert_opts)
+            source.drain()
+        return rows, source.sha256.hexdigest(), source.bytes_read
+
+    size = path.stat().st_size
+    transcoder = Transcoder(path, sniffed.encoding)
+    try:
+        # Progress counts UTF-8 bytes parsed, scaled back to the source's size.
+        ratio = size / max(_utf8_size_estimate(path, sniffed.encoding), 1)
+        scaled = (lambda done: progress(min(size, int(done * ratio)))) if progress else None
+        piped = HashingReader(transcoder.stdout, scaled, hashing=False)  # type: ignore[arg-type]
         try:
-            reader = pacsv.open_csv(
-                source,
-                read_options=read_opts,
-                parse_options=parse_opts,
-                convert_options=convert_opts,
-            )
-        except UnicodeDecodeError as exc:
-            raise EncodingError(encoding=sniffed.encoding_label) from exc
-        schema = reader.schema
-        with pq.ParquetWriter(out, schema, compression="snappy") as writer:
-            try:
-                for batch in reader:
-                    rows += batch.num_rows
-                    writer.write_batch(batch)
-            except UnicodeDecodeError as exc:
-                raise EncodingError(encoding=sniffed.encoding_label) from exc
-        source.drain()
+            rows = _write(piped, out, dictionary, read_opts, parse_opts, convert_opts)
+        except (pa.ArrowInvalid, NoDataRows) as exc:
+            # A stream cut short by a decode error can look like a parse error: ask the child.
+            report = transcoder.finish()
+            if report.get("error") == "decode":
+                raise EncodingError(
+                    encoding=sniffed.encoding_label, offset=report.get("offset")
+                ) from exc
+            raise
+        piped.drain()
+        report = transcoder.finish()
+    except BaseException:
+        transcoder.kill()
+        raise
+    if "error" in report:
+        raise EncodingError(encoding=sniffed.encoding_label, offset=report.get("offset"))
+    return rows, str(report["sha256"]), int(report["bytes"])  # type: ignore[call-overload]
+
+
+def _write(
+    source: HashingReader,
+    out: Path,
+    dictionary: list[str],
+    read_opts: pacsv.ReadOptions,
+    parse_opts: pacsv.ParseOptions,
+    convert_opts: pacsv.ConvertOptions,
+) -> int:
+    rows = 0
+    reader = pacsv.open_csv(
+        source, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts
+    )
+    with pq.ParquetWriter(
+        out, reader.schema, compression="snappy", use_dictionary=dictionary
+    ) as writer:
+        for batch in reader:
+            rows += batch.num_rows
+            writer.write_batch(batch)
     if rows == 0:
         raise NoDataRows()
-    return rows, source.sha256.hexdigest(), source.bytes_read
+    return rows
+
+
+def _utf8_size_estimate(path: Path, encoding: str) -> int:
+    with path.open("rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+    return int(len(text.encode("utf-8")) * path.stat().st_size / max(len(head), 1))
 
 
 def _translate(exc: pa.ArrowInvalid, names: list[str]) -> Exception:
