@@ -38,8 +38,8 @@ def db_upgrade() -> None:
 
 @app.command()
 def serve(
-    host: str = typer.Option(None, help="监听地址 / bind address"),
-    port: int = typer.Option(None, help="端口 / port"),
+    host: str | None = typer.Option(None, help="监听地址 / bind address"),
+    port: int | None = typer.Option(None, help="端口 / port"),
 ) -> None:
     """启动服务 / Run the server."""
     import uvicorn

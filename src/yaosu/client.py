@@ -100,17 +100,17 @@ class Client:
                 return
 
     def dataset(self, dataset_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/api/v1/datasets/{dataset_id}").json()  # type: ignore[no-any-return]
+        return self._call("GET", f"/api/v1/datasets/{dataset_id}").json()
 
     def create_dataset(self, *, title: str, theme: str, **fields: Any) -> dict[str, Any]:
         body = {"title": title, "theme": theme, **fields}
-        return self._call("POST", "/api/v1/datasets", json=body).json()  # type: ignore[no-any-return]
+        return self._call("POST", "/api/v1/datasets", json=body).json()
 
     def update_dataset(self, dataset_id: str, **fields: Any) -> dict[str, Any]:
-        return self._call("PATCH", f"/api/v1/datasets/{dataset_id}", json=fields).json()  # type: ignore[no-any-return]
+        return self._call("PATCH", f"/api/v1/datasets/{dataset_id}", json=fields).json()
 
     def versions(self, dataset_id: str) -> list[dict[str, Any]]:
-        return self._call("GET", f"/api/v1/datasets/{dataset_id}/versions").json()["items"]  # type: ignore[no-any-return]
+        return self._call("GET", f"/api/v1/datasets/{dataset_id}/versions").json()["items"]
 
     def ingest(
         self,
@@ -141,7 +141,7 @@ class Client:
             content=chunks(),
             headers={"Content-Type": "application/octet-stream", "Content-Length": str(total)},
         )
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
     def read(self, dataset: str, *, version: int | None = None) -> pa.Table:
         """The rows of a version you may read (your own data, or open data) as an Arrow table."""
@@ -154,13 +154,13 @@ class Client:
 
     def catalog(self) -> dict[str, Any]:
         """The catalog as DCAT 3 JSON-LD."""
-        return self._call("GET", "/api/v1/catalog").json()  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/catalog").json()
 
     # --- accounts and audit ----------------------------------------------------------------
 
     def me(self) -> dict[str, Any]:
-        return self._call("GET", "/api/v1/me").json()  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/me").json()
 
     def audit(self, **filters: Any) -> list[dict[str, Any]]:
         params = {k: v for k, v in filters.items() if v is not None}
-        return self._call("GET", "/api/v1/audit", params=params).json()["items"]  # type: ignore[no-any-return]
+        return self._call("GET", "/api/v1/audit", params=params).json()["items"]

@@ -34,7 +34,7 @@ ANONYMOUS = Actor(id="anonymous", username="anonymous", org_id=None, scopes=froz
 
 
 def state(request: Request) -> State:
-    return request.app.state.yaosu  # type: ignore[no-any-return]
+    return request.app.state.yaosu
 
 
 StateDep = Annotated[State, Depends(state)]
@@ -45,6 +45,7 @@ def locale(request: Request) -> str:
         request.query_params.get("lang"),
         request.cookies.get(LOCALE_COOKIE),
         request.headers.get("accept-language"),
+        state(request).settings.default_locale,
     )
 
 

@@ -117,9 +117,12 @@ def tokens(actor: CurrentActor, session: SessionDep) -> TokensPublic:
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
-def create_token(body: TokenCreate, actor: CurrentActor, session: SessionDep) -> TokenCreated:
+def create_token(
+    body: TokenCreate, actor: CurrentActor, session: SessionDep, st: StateDep
+) -> TokenCreated:
+    days = body.days or st.settings.token_days_default
     token, secret = service.create_token(
-        session, actor, name=body.name, scopes=body.scopes, days=body.days
+        session, actor, name=body.name, scopes=body.scopes, days=days
     )
     return TokenCreated(**TokenPublic.model_validate(token).model_dump(), secret=secret)
 

@@ -77,7 +77,9 @@ class TokenCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(default_factory=lambda: ["read"])
-    days: int = Field(default=90, ge=1, le=366)
+    days: int | None = Field(
+        default=None, ge=1, le=366, description="default: YAOSU_TOKEN_DAYS_DEFAULT"
+    )
 
 
 class TokenPublic(BaseModel):

@@ -67,7 +67,7 @@ def entries_query(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> Select[tuple[AuditEntry]]:
+) -> Select[AuditEntry]:
     """Entries the actor may see: regulators, the platform and the local operator see all;
     an organisation sees entries it made or that concern its objects."""
     stmt = select(AuditEntry)

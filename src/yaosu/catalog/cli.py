@@ -14,7 +14,7 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 
 from yaosu.catalog import service
 from yaosu.catalog.models import OPENNESS_ZH, Openness
@@ -34,7 +34,8 @@ def list_datasets(
     ctx = open_context()
     with ctx.db.transaction() as session:
         found = service.list_datasets(session, system_actor(), q=q, limit=limit)
-        table = Table("ID", "标题 / title", "开放 / openness", "版本 / ver", "提供方 / provider")
+        table = Table("标题 / title", "开放 / openness", "版本 / ver", "提供方 / provider")
+        table.columns.insert(0, Column("ID", no_wrap=True))
         for ds in found.items:
             pub = service.public(session, ds)
             table.add_row(

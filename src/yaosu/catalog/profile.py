@@ -46,7 +46,7 @@ def _col(name: str) -> exp.Column:
 def profile(con: duckdb.DuckDBPyConnection, parquet: Path) -> list[dict[str, Any]]:
     schema = pq.read_schema(parquet)
     con.read_parquet(str(parquet)).create_view("profiled", replace=True)
-    selects: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)]
+    selects: list[exp.Expr] = [exp.alias_(exp.Count(this=exp.Star()), "n", quoted=True)]
     kinds = []
     for i, field in enumerate(schema):
         c = _col(field.name)

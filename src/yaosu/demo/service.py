@@ -6,7 +6,9 @@ Seeding is idempotent: a second run finds the world and leaves it alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from yaosu.accounts import service as accounts
 from yaosu.accounts.models import Organisation, User
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import Dataset
+from yaosu.catalog.models import OPENNESS_ZH, Dataset, Openness
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
 from yaosu.demo import world
@@ -47,7 +49,7 @@ USERS = [
     ("assessor", "assessor", "admin", "评估师"),
 ]
 
-DATASETS = [
+DATASETS: list[tuple[Callable[[Path], Path], str, DatasetCreate]] = [
     (
         world.farm_sales,
         "farm_sales_2024_gbk.csv",
@@ -96,7 +98,7 @@ class DemoWorld:
     users: list[tuple[str, str, str, str]] = field(
         default_factory=list
     )  # username, org, role, name
-    datasets: list[tuple[str, str, str]] = field(default_factory=list)  # id, title, openness
+    datasets: list[tuple[str, str, str]] = field(default_factory=list)  # id, title, openness label
 
 
 def seed(ctx: Context) -> DemoWorld:
@@ -154,26 +156,27 @@ def describe(ctx: Context, created: bool) -> DemoWorld:
             if user.username in wanted:
                 out.users.append((user.username, orgs[user.org_id], user.role, user.display_name))
         listing = catalog.list_datasets(session, system_actor(), limit=100)
-        out.datasets = [(d.id, d.title, d.openness) for d in listing.items]
+        out.datasets = [(d.id, d.title, OPENNESS_ZH[Openness(d.openness)]) for d in listing.items]
     return out
 
 
 def print_logins(demo: DemoWorld, console: Console | None = None) -> None:
     console = console or Console()
-    table = Table(
+    logins = Table(
         "用户名 / username",
         "机构 / organisation",
         "角色 / role",
         "姓名 / name",
         title=f"演示账号（密码均为 {DEMO_PASSWORD}） / demo logins, password {DEMO_PASSWORD}",
     )
-    for row in demo.users:
-        table.add_row(*row)
-    console.print(table)
-    datasets = Table(
-        "ID", "数据集 / dataset", "开放 / openness", title="演示数据集 / demo datasets"
-    )
-    for row in demo.datasets:
-        datasets.add_row(*row)
+    for user in demo.users:
+        logins.add_row(*user)
+    console.print(logins)
+    datasets = Table(title="演示数据集 / demo datasets")
+    datasets.add_column("ID", no_wrap=True)
+    datasets.add_column("数据集 / dataset")
+    datasets.add_column("开放 / openness", no_wrap=True)
+    for dataset in demo.datasets:
+        datasets.add_row(*dataset)
     console.print(datasets)
-    console.print("API 文档 / API docs: http://127.0.0.1:8000/docs")
+    console.print("控制台与 API 文档 / API docs: http://127.0.0.1:8000/docs")

@@ -5,7 +5,9 @@ from __future__ import annotations
 LOCALE_COOKIE = "yaosu_lang"
 
 
-def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+def negotiate(
+    query: str | None, cookie: str | None, accept_language: str | None, default: str = "zh-CN"
+) -> str:
     for choice in (query, cookie):
         if choice:
             return "en" if choice.lower().startswith("en") else "zh-CN"
@@ -24,4 +26,4 @@ def negotiate(query: str | None, cookie: str | None, accept_language: str | None
                 return "zh-CN"
             if lang.startswith("en"):
                 return "en"
-    return "zh-CN"
+    return default
