@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from yaosu import __version__
 from yaosu.accounts.routes import router as accounts_router
@@ -34,6 +35,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     install_error_handlers(app)
     for router in (accounts_router, catalog_router, audit_router):
         app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        # The web console arrives with its own issue; until then the front door is the API docs.
+        return RedirectResponse("/docs")
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -210,3 +210,13 @@ def test_profile_has_types_nulls_distinct_ranges_and_safe_top_values(
     # A value held by fewer than 10 rows never appears in metadata; text shows lengths, not values.
     assert cols["姓名"]["top"] == []
     assert "range" not in cols["姓名"] and cols["姓名"]["length"] == {"min": 3, "max": 5}
+
+
+def test_a_late_decimal_widens_integers_to_doubles(ctx: Context, tmp_path: Path) -> None:
+    rows = [f"{i},{i}" for i in range(400_000)] + ["400000,2.5"]
+    path = tmp_path / "late_decimal.csv"
+    path.write_text("编号,重量\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    table = stored(ctx, ingest(ctx, path).sha256)
+    assert table.column("重量").type == pa.float64()
+    assert table.column("重量").to_pylist()[-2:] == [399999.0, 2.5]
+    assert table.column("编号").type == pa.int64()

@@ -67,3 +67,10 @@ def test_negotiate() -> None:
     assert negotiate(None, "en", "zh-CN") == "en"
     assert negotiate("zh", "en", None) == "zh-CN"
     assert negotiate(None, None, "en;q=bogus") == "zh-CN"
+
+
+def test_front_door_and_health(app_client: TestClient) -> None:
+    r = app_client.get("/", follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/docs"
+    assert app_client.get("/healthz").json()["status"] == "ok"
+    assert app_client.get("/openapi.json").json()["info"]["title"] == "Yaosu 要素"

@@ -33,7 +33,9 @@ from yaosu.kernel.errors import (
 
 _RAGGED = re.compile(r"Expected (\d+) columns?, got (\d+)")
 _ROW = re.compile(r"Row #(\d+)")
-_CONVERSION = re.compile(r"In CSV column #(\d+): .*CSV conversion error to (\w+)")
+_CONVERSION = re.compile(
+    r"In CSV column #(\d+): .*CSV conversion error to (\w+): invalid value '(.*)'", re.DOTALL
+)
 NULLS = ["", "NULL", "null", "NA", "N/A", "n/a", "-", "—"]
 
 
@@ -68,6 +70,9 @@ def infer_types(
         raise _translate(exc, names) from exc
     if table.num_rows == 0:
         raise NoDataRows()
+    text = pacsv.read_csv(
+        pa.py_buffer(sample), *_options(names, delimiter, {n: pa.string() for n in names})
+    )
     types: dict[str, pa.DataType] = {}
     dictionary = []
     for name, column in zip(names, table.columns, strict=True):
@@ -76,19 +81,35 @@ def infer_types(
             dictionary.append(name)
         kind = column.type
         if pa.types.is_null(kind) or (
-            pa.types.is_integer(kind) and _looks_like_identifier(sample, names, name, delimiter)
+            pa.types.is_integer(kind) and _identifier_like(text.column(name))
         ):
             kind = pa.string()
         types[name] = kind
     return types, dictionary
 
 
-def _looks_like_identifier(sample: bytes, names: list[str], name: str, delimiter: str) -> bool:
-    table = pacsv.read_csv(
-        pa.py_buffer(sample), *_options(names, delimiter, {n: pa.string() for n in names})
-    )
-    values = table.column(name).drop_null().to_pylist()
-    return any((len(v) > 1 and v[0] == "0") or len(v.lstrip("+-")) > 15 for v in values)
+def _identifier_like(values: pa.ChunkedArray) -> bool:
+    """Digits that are codes, not quantities: a leading zero, or too long for an exact double."""
+    values = values.drop_null()
+    leading_zero = pc.and_(pc.starts_with(values, "0"), pc.greater(pc.utf8_length(values), 1))
+    too_long = pc.greater(pc.utf8_length(pc.utf8_ltrim(values, characters="+-")), 15)
+    return bool(pc.any(pc.or_(leading_zero, too_long)).as_py())
+
+
+def widen(current: pa.DataType, value: str) -> pa.DataType:
+    """The next type for a column that met ``value``: integers become doubles when the value
+    is a number, anything else becomes text.
+
+    >>> widen(pa.int64(), "3.5"), widen(pa.int64(), "待定"), widen(pa.float64(), "x")
+    (DataType(double), DataType(string), DataType(string))
+    """
+    if pa.types.is_integer(current):
+        try:
+            float(value)
+        except ValueError:
+            return pa.string()
+        return pa.float64()
+    return pa.string()
 
 
 def _options(
@@ -130,7 +151,7 @@ def to_parquet(
             column = names[int(match.group(1))]
             if types[column] == pa.string():
                 raise _translate(exc, names) from exc
-            types[column] = pa.string()  # widen and start again
+            types[column] = widen(types[column], match.group(3))  # and start again
     raise MalformedFile(format="CSV", problem="类型推断失败 / type inference failed")
 
 
