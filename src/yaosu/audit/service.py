@@ -1,9 +1,8 @@
 """The one audit call. Every state change and every data access goes through ``record``.
 
 It runs inside the caller's transaction, so the entry commits or rolls back with
-the change it describes. Entries hold identifiers and hashes, never personal
-information. A later step chains them into a verifiable Merkle log; the call's
-shape stays as it is.
+the change it describes, and appends the entry to the transparency log (see
+``yaosu.audit.log``). Entries hold identifiers and hashes, never personal information.
 """
 
 from __future__ import annotations
@@ -17,8 +16,10 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from yaosu.audit import log
 from yaosu.audit.models import AuditEntry
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.db import utcnow
 
 
 def request_hash(request: Mapping[str, Any] | None) -> str:
@@ -43,6 +44,7 @@ def record(
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     entry = AuditEntry(
+        at=utcnow(),
         actor_id=actor.id,
         actor_org_id=actor.org_id,
         action=action,
@@ -52,10 +54,10 @@ def record(
         decision="allow" if allowed else "deny",
         reason=reason,
         request_hash=request_hash(request),
-        detail=dict(detail or {}),
+        # Through JSON once, so the leaf hashed now is the leaf read back from any backend.
+        detail=json.loads(json.dumps(dict(detail or {}), ensure_ascii=False, default=str)),
     )
-    session.add(entry)
-    session.flush()
+    log.append(session, entry)
     return entry
 
 
@@ -93,5 +95,7 @@ def list_entries(
 ) -> tuple[list[AuditEntry], int]:
     stmt = entries_query(actor, **filters)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)).all()
+    rows = session.scalars(
+        stmt.order_by(AuditEntry.leaf_index.desc()).limit(limit).offset(offset)
+    ).all()
     return list(rows), total

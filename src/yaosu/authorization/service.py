@@ -55,6 +55,8 @@ SCOPE_OF = {
     "org.view": "read",
     "org.manage": "admin",
     "audit.view": "read",
+    "audit.checkpoint": "admin",
+    "audit.witness": "write",
 }
 
 # Actions whose denial should look like absence, so ids of private objects leak nothing.
@@ -171,12 +173,28 @@ def _organisation(
         if _is_member(actor, resource) and actor.role == "admin":
             return allow("本机构管理员", "organisation administrator")
         return deny("需要本机构管理员角色", "needs the organisation's admin role")
+    if action == "audit.witness":
+        if _is_member(actor, resource) and actor.has_kind("regulator") and actor.role != "member":
+            return allow("监管部门作为见证方联署", "a regulator witnesses the log")
+        return deny(
+            "只有监管部门的管理员或审核员可以担任见证方",
+            "only a regulator's admin or reviewer witnesses",
+        )
     return deny(f"机构不支持操作 {action}", f"organisations do not support {action}")
 
 
 def _audit(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    if action == "audit.checkpoint":
+        if actor.is_platform_admin:
+            return allow("平台管理员签发检查点", "the platform signs checkpoints")
+        return deny("只有平台管理员可以签发检查点", "only the platform signs checkpoints")
+    if action != "audit.view":
+        return deny(f"审计日志不支持操作 {action}", f"the audit log does not support {action}")
     if _oversees(actor):
         return allow("监管与平台可查看全部审计记录", "oversight sees the whole log")
+    about = {resource.attrs.get("actor_org_id"), resource.attrs.get("object_org_id")}
+    if resource.id != "log" and actor.org_id not in about:
+        return deny("只能查看与本机构相关的审计记录", "only entries about your organisation")
     if actor.org_id:
         return allow("可查看与本机构相关的审计记录", "entries about your organisation")
     return deny("需要登录机构账号", "needs an organisation account")

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     port: int = 8000
     secure_cookies: bool = False
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
+    # The audit log's identity (checkpoint origin and key name) and signing key file,
+    # kept outside the database; created at first start when missing.
+    audit_origin: str = Field(default="yaosu.local/audit-log", pattern=r"^[^\s+]+$")
+    audit_key_file: Path | None = None
+    audit_checkpoint_seconds: int = Field(default=60, ge=0, description="0 turns the schedule off")
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
@@ -45,6 +50,10 @@ class Settings(BaseSettings):
     @property
     def data_dir(self) -> Path:
         return self.home_dir / "data"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.home_dir / "keys" / "audit-log.key"
 
     @property
     def db_url(self) -> str:

@@ -1,0 +1,248 @@
+"""The transparency log behind the audit table: append, roots, proofs, checkpoints.
+
+The tree is stored as the hashes of its perfect subtrees, ``(level, idx)``, where the
+node covers leaves ``[idx * 2**level, (idx + 1) * 2**level)``. Appending leaf ``n``
+adds the leaf and the subtrees it completes (two rows on average) using the right
+edge kept in ``audit_log_state``; the state row is locked for the append, so leaf
+indices follow commit order with no gaps, and a rolled-back transaction leaves no
+leaf. Any root, inclusion proof or consistency proof at a stated size needs only
+O(log n) stored nodes, read in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import rfc8785
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from yaosu.audit.models import AuditEntry, Checkpoint, LogState, TreeNode
+from yaosu.audit.verify import leaf_hash, node_hash
+
+EMPTY_ROOT = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+
+
+class LogCorrupt(Exception):
+    """The stored tree disagrees with itself or with what the log signed."""
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    """The leaf data: the entry as RFC 8785 canonical JSON. Its position is the leaf index."""
+    return rfc8785.dumps(
+        {
+            "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "actor": entry.actor_id,
+            "actor_org": entry.actor_org_id,
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "object_org": entry.object_org_id,
+            "decision": entry.decision,
+            "reason": entry.reason,
+            "request_hash": entry.request_hash,
+            "detail": entry.detail,
+        }
+    )
+
+
+# --- appends -------------------------------------------------------------------------------
+
+
+def lock_state(session: Session) -> LogState:
+    """The state row, locked until the transaction ends (SQLite's BEGIN IMMEDIATE already
+    serialises writers; PostgreSQL takes the row lock)."""
+    state = session.scalar(select(LogState).where(LogState.id == 1).with_for_update())
+    if state is None:
+        state = LogState(id=1, size=0, frontier=[])
+        session.add(state)
+        session.flush()
+    return state
+
+
+def append(session: Session, entry: AuditEntry) -> None:
+    """Gives ``entry`` the next leaf index and adds its hashes to the tree."""
+    state = lock_state(session)
+    index = state.size
+    entry.leaf_index = index
+    session.add(entry)
+    nodes, frontier = _grow(index, leaf_hash(canonical(entry)), list(state.frontier))
+    session.add_all(TreeNode(level=lv, idx=ix, hash=h.hex()) for lv, ix, h in nodes)
+    state.size = index + 1
+    state.frontier = frontier
+    session.flush()
+
+
+def _grow(
+    index: int, leaf: bytes, frontier: list[str]
+) -> tuple[list[tuple[int, int, bytes]], list[str]]:
+    """Nodes completed by appending ``leaf`` at ``index``, and the new right edge.
+
+    >>> nodes, edge = _grow(1, b"\\x02" * 32, [(b"\\x01" * 32).hex()])
+    >>> [(level, idx) for level, idx, _ in nodes], len(edge)
+    ([(0, 1), (1, 0)], 1)
+    """
+    nodes = [(0, index, leaf)]
+    h, level, i = leaf, 0, index
+    while i & 1:  # a right child: merge with the left sibling on the edge
+        h = node_hash(bytes.fromhex(frontier.pop()), h)
+        level, i = level + 1, i >> 1
+        nodes.append((level, i, h))
+    frontier.append(h.hex())
+    return nodes, frontier
+
+
+def size(session: Session) -> int:
+    state = session.get(LogState, 1)
+    return state.size if state else 0
+
+
+# --- reading the tree at a stated size -----------------------------------------------------
+
+
+def _perfect(start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) as perfect subtrees, left to right (start is aligned, as in every
+    range an RFC 6962 proof uses).
+
+    >>> _perfect(0, 7)
+    [(2, 0), (1, 2), (0, 6)]
+    """
+    out = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        while start % (1 << level):
+            level -= 1
+        out.append((level, start >> level))
+        start += 1 << level
+    return out
+
+
+def _fetch(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(TreeNode.level, TreeNode.idx, TreeNode.hash).where(
+            tuple_(TreeNode.level, TreeNode.idx).in_(wanted)
+        )
+    ).all()
+    found = {(lv, ix): bytes.fromhex(h) for lv, ix, h in rows}
+    if len(found) != len(wanted):
+        missing = [k for k in wanted if k not in found][:3]
+        raise LogCorrupt(f"tree nodes missing: {missing}")
+    return found
+
+
+def _range_hash(nodes: dict[tuple[int, int], bytes], start: int, end: int) -> bytes:
+    parts = [nodes[k] for k in _perfect(start, end)]
+    h = parts[-1]
+    for left in reversed(parts[:-1]):
+        h = node_hash(left, h)
+    return h
+
+
+def _hashes(session: Session, ranges: list[tuple[int, int]]) -> list[bytes]:
+    nodes = _fetch(session, (k for s, e in ranges for k in _perfect(s, e)))
+    return [_range_hash(nodes, s, e) for s, e in ranges]
+
+
+def root(session: Session, tree_size: int) -> bytes:
+    if tree_size == 0:
+        return EMPTY_ROOT
+    return _hashes(session, [(0, tree_size)])[0]
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than n (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def _path(m: int, start: int, n: int) -> list[tuple[int, int]]:
+    """RFC 6962 PATH(m, D[start:start+n]) as leaf ranges, bottom-up."""
+    if n <= 1:
+        return []
+    k = _split(n)
+    if m < k:
+        return [*_path(m, start, k), (start + k, start + n)]
+    return [*_path(m - k, start + k, n - k), (start, start + k)]
+
+
+def _subproof(m: int, start: int, n: int, whole: bool) -> list[tuple[int, int]]:
+    """RFC 6962 SUBPROOF(m, D[start:start+n], b) as leaf ranges."""
+    if m == n:
+        return [] if whole else [(start, start + n)]
+    k = _split(n)
+    if m <= k:
+        return [*_subproof(m, start, k, whole), (start + k, start + n)]
+    return [*_subproof(m - k, start + k, n - k, False), (start, start + k)]
+
+
+def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
+    if not 0 <= index < tree_size:
+        raise ValueError(f"leaf {index} is not in a tree of size {tree_size}")
+    return _hashes(session, _path(index, 0, tree_size))
+
+
+def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:
+    if not 0 < old <= new:
+        raise ValueError(f"no consistency proof from size {old} to {new}")
+    return _hashes(session, _subproof(old, 0, new, True))
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+
+def checkpoint_body(origin: str, tree_size: int, tree_root: bytes) -> str:
+    import base64
+
+    return f"{origin}\n{tree_size}\n{base64.b64encode(tree_root).decode()}\n"
+
+
+def latest_checkpoint(session: Session) -> Checkpoint | None:
+    return session.scalars(select(Checkpoint).order_by(Checkpoint.size.desc()).limit(1)).first()
+
+
+def checkpoint_at(session: Session, tree_size: int) -> Checkpoint | None:
+    return session.get(Checkpoint, tree_size)
+
+
+# --- scans (tamper checks and export) ------------------------------------------------------
+
+
+def iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
+    last = -1
+    while True:
+        rows = list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.leaf_index > last)
+                .order_by(AuditEntry.leaf_index)
+                .limit(batch)
+            )
+        )
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].leaf_index
+        session.expunge_all()
+
+
+def iter_leaves(session: Session, batch: int = 50000) -> Iterator[tuple[int, bytes]]:
+    last = -1
+    while True:
+        rows = session.execute(
+            select(TreeNode.idx, TreeNode.hash)
+            .where(TreeNode.level == 0, TreeNode.idx > last)
+            .order_by(TreeNode.idx)
+            .limit(batch)
+        ).all()
+        for idx, h in rows:
+            yield idx, bytes.fromhex(h)
+        if len(rows) < batch:
+            return
+        last = rows[-1][0]
+
+
+def describe(entry: AuditEntry) -> dict[str, Any]:
+    return {"index": entry.leaf_index, "action": entry.action, "object_id": entry.object_id}
