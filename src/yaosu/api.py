@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from yaosu import __version__
 from yaosu.accounts.routes import router as accounts_router
+from yaosu.audit import transparency
 from yaosu.audit.routes import router as audit_router
 from yaosu.catalog.routes import router as catalog_router
 from yaosu.context import Context
@@ -14,6 +22,37 @@ from yaosu.kernel.db import Database
 from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
 from yaosu.web import install_error_handlers
+
+log = logging.getLogger("yaosu")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Signs a checkpoint every ``audit_checkpoint_seconds`` while the log grows."""
+    ctx: Context = app.state.yaosu
+    task = None
+    if ctx.settings.audit_checkpoint_seconds > 0:
+        task = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_seconds))
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _checkpoints(ctx: Context, every: int) -> None:
+    signer = transparency.log_signer(ctx.settings)
+
+    def once() -> None:
+        with ctx.db.transaction() as session:
+            transparency.make_checkpoint(session, signer)
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(once)
+        except Exception:  # keep the schedule alive; a corrupt log is logged loudly each time
+            log.exception("scheduled checkpoint failed")
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
@@ -23,8 +62,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         db.upgrade()
     store = ObjectStore(settings.data_dir)
     store.sweep_tmp()
+    transparency.log_signer(settings)  # the log's signing key exists from the first start
     state = Context(settings=settings, db=db, store=store)
     app = FastAPI(
+        lifespan=_lifespan,
         title="Yaosu 要素",
         version=__version__,
         description="可信数据要素流通平台 / trusted data-element exchange",

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from yaosu.accounts.cli import app as admin_app
+from yaosu.audit.cli import app as audit_app
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.kernel.errors import YaosuError
@@ -21,6 +22,7 @@ db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(datasets_app, name="datasets")
+app.add_typer(audit_app, name="audit")
 app.command("ingest")(ingest_command)
 console = Console(stderr=True)
 

@@ -161,6 +161,24 @@ class Client:
     def me(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/me").json()
 
+    def audit_checkpoint(self, size: int | None = None) -> dict[str, Any]:
+        path = "latest" if size is None else str(size)
+        return self._call("GET", f"/api/v1/audit/checkpoints/{path}").json()
+
+    def audit_consistency(self, first: int, second: int) -> dict[str, Any]:
+        params = {"first": first, "second": second}
+        return self._call("GET", "/api/v1/audit/consistency", params=params).json()
+
+    def audit_inclusion(self, index: int, *, size: int | None = None) -> dict[str, Any]:
+        params = {"size": size} if size else {}
+        return self._call("GET", f"/api/v1/audit/entries/{index}/inclusion", params=params).json()
+
+    def audit_cosign(self, size: int, signature: str) -> dict[str, Any]:
+        body = {"signature": signature}
+        return self._call(
+            "POST", f"/api/v1/audit/checkpoints/{size}/cosignatures", json=body
+        ).json()
+
     def audit(self, **filters: Any) -> list[dict[str, Any]]:
         params = {k: v for k, v in filters.items() if v is not None}
         return self._call("GET", "/api/v1/audit", params=params).json()["items"]

@@ -23,4 +23,7 @@ def open_context(*, migrate: bool = True) -> Context:
         db.upgrade()
     store = ObjectStore(settings.data_dir)
     store.sweep_tmp()
+    from yaosu.audit.transparency import log_signer
+
+    log_signer(settings)  # the log's signing key exists from the first start
     return Context(settings, db, store)

@@ -33,7 +33,7 @@ class Signer:
 
     @classmethod
     def parse(cls, text: str) -> Signer:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)  # base64 may hold "+"
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise ValueError("not a signed-note private key")
         raw = base64.b64decode(parts[4], validate=True)

@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 
 from yaosu.audit.models import AuditEntry, Checkpoint, LogState, TreeNode
 from yaosu.audit.verify import leaf_hash, node_hash
+from yaosu.kernel.errors import LogCorrupt
+
+__all__ = ["LogCorrupt"]
 
 EMPTY_ROOT = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-
-
-class LogCorrupt(Exception):
-    """The stored tree disagrees with itself or with what the log signed."""
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -130,7 +129,7 @@ def _fetch(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int,
     found = {(lv, ix): bytes.fromhex(h) for lv, ix, h in rows}
     if len(found) != len(wanted):
         missing = [k for k in wanted if k not in found][:3]
-        raise LogCorrupt(f"tree nodes missing: {missing}")
+        raise LogCorrupt(problem=f"tree nodes missing: {missing}")
     return found
 
 

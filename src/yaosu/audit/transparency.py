@@ -34,7 +34,7 @@ from yaosu.audit.verify import (
 from yaosu.authorization.service import Resource, enforce
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
-from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
+from yaosu.kernel.errors import Conflict, InvalidInput, LogCorrupt, NotFound
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 
@@ -60,14 +60,16 @@ def make_checkpoint(session: Session, signer: Signer) -> Checkpoint | None:
     for left in reversed(edge[:-1]):
         root = log.node_hash(left, root)
     if log.root(session, state.size) != root:
-        raise log.LogCorrupt("the stored tree disagrees with its right edge")
+        raise LogCorrupt(problem="the stored tree disagrees with its right edge")
     previous = log.latest_checkpoint(session)
     if previous is not None:
         proof = log.consistency_proof(session, previous.size, state.size)
         try:
             verify_consistency(previous.size, state.size, proof, bytes.fromhex(previous.root), root)
         except VerificationError as exc:
-            raise log.LogCorrupt(f"not consistent with checkpoint {previous.size}: {exc}") from exc
+            raise LogCorrupt(
+                problem=f"not consistent with checkpoint {previous.size}: {exc}"
+            ) from exc
     body = log.checkpoint_body(signer.name, state.size, root)
     checkpoint = Checkpoint(size=state.size, root=root.hex(), note=f"{body}\n{signer.sign(body)}\n")
     session.add(checkpoint)
@@ -220,7 +222,7 @@ def cosign(session: Session, actor: Actor, size: int, line: str) -> Checkpoint:
                 last, size, proof, bytes.fromhex(earlier.root), bytes.fromhex(checkpoint.root)
             )
         except VerificationError as exc:
-            raise log.LogCorrupt(f"checkpoint {size} is not consistent with {last}") from exc
+            raise LogCorrupt(problem=f"checkpoint {size} is not consistent with {last}") from exc
     if session.get(Cosignature, (size, witness.id)) is None:
         session.add(
             Cosignature(checkpoint_size=size, witness_id=witness.id, line=line, signed_at=stamp)

@@ -179,7 +179,7 @@ class Verifier:
     @classmethod
     def parse(cls, text: str) -> Verifier:
         try:
-            name, hex_id, material = text.strip().split("+")
+            name, hex_id, material = text.strip().split("+", 2)  # base64 may hold "+"
             raw = base64.b64decode(material, validate=True)
         except ValueError as exc:
             raise VerificationError(f"not a verifier key: {text.strip()[:80]!r}") from exc
@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def key(text: str) -> Verifier:
         path = Path(text)
-        return Verifier.parse(path.read_text() if path.exists() else text)
+        return Verifier.parse(path.read_text() if path.is_file() else text)
 
     try:
         since = Checkpoint.parse(args.since.read_text(encoding="utf-8")) if args.since else None
@@ -396,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     except VerificationError as exc:
         where = f" (first bad entry: {exc.index}, {exc.kind})" if exc.index is not None else ""
         print(f"FAILED: {exc}{where}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError, KeyError, StopIteration) as exc:  # unreadable or not an export
+        print(f"FAILED: cannot read the export: {exc!r}", file=sys.stderr)
         return 1
     print(
         f"OK: {report.entries} entries; checkpoints {report.checkpoints} verify; "

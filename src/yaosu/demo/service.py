@@ -16,6 +16,10 @@ from sqlalchemy import select
 
 from yaosu.accounts import service as accounts
 from yaosu.accounts.models import Organisation, User
+from yaosu.audit import transparency
+from yaosu.audit.keys import load_or_create
+from yaosu.audit.models import Witness
+from yaosu.audit.verify import COSIGNATURE
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import OPENNESS_ZH, Dataset, Openness
 from yaosu.catalog.schemas import DatasetCreate
@@ -144,7 +148,37 @@ def seed(ctx: Context) -> DemoWorld:
             catalog.ingest_version(
                 ctx.db, ctx.store, ctx.settings, bureau, ds.id, path, filename=filename
             )
+    witness_the_log(ctx)
     return describe(ctx, created)
+
+
+WITNESSES = [
+    ("cac-inspector", "cac.jiangzhou.example/witness"),
+    ("dsj-inspector", "dsj.jiangzhou.example/witness"),
+]
+
+
+def witness_the_log(ctx: Context) -> None:
+    """Both regulators register witness keys and co-sign a fresh checkpoint. In the demo their
+    private keys sit in ``$YAOSU_HOME/witnesses``; in reality each regulator keeps its own."""
+    folder = ctx.settings.home_dir / "witnesses"
+    with ctx.db.transaction() as session:
+        signers = []
+        for username, name in WITNESSES:
+            user = session.scalar(select(User).where(User.username == username))
+            assert user is not None
+            regulator = accounts.actor_for(session, user)
+            signer = load_or_create(folder / f"{username}.key", name, COSIGNATURE)
+            if not session.scalar(select(Witness.id).where(Witness.name == name)):
+                transparency.register_witness(session, regulator, signer.verifier_key())
+            signers.append((regulator, signer))
+    with ctx.db.transaction() as session:
+        checkpoint = transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
+        assert checkpoint is not None
+        size, body = checkpoint.size, checkpoint.note.split("\n\n")[0] + "\n"
+    for regulator, signer in signers:
+        with ctx.db.transaction() as session:
+            transparency.cosign(session, regulator, size, signer.sign(body))
 
 
 def describe(ctx: Context, created: bool) -> DemoWorld:
@@ -179,4 +213,9 @@ def print_logins(demo: DemoWorld, console: Console | None = None) -> None:
     for dataset in demo.datasets:
         datasets.add_row(*dataset)
     console.print(datasets)
+    console.print(
+        "审计日志已签发检查点并由网信、数据局见证联署；导出并离线验证 / the audit log is checkpointed and "
+        "co-signed by both regulators; verify it offline with:\n"
+        '  yaosu audit export audit.ndjson && yaosu audit verify audit.ndjson --key "$(yaosu audit key)"'
+    )
     console.print("控制台与 API 文档 / API docs: http://127.0.0.1:8000/docs")

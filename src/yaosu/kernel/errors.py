@@ -116,6 +116,16 @@ class ScopeMissing(YaosuError):
     en = "This API token lacks the scope {scope}."
 
 
+# --- audit ---------------------------------------------------------------------------------
+
+
+class LogCorrupt(YaosuError):
+    code = "AUDIT_LOG_CORRUPT"
+    status = 503
+    zh = "审计日志完整性校验失败，已停止签发检查点，请立即通知平台与监管部门：{problem}"
+    en = "The audit log failed its integrity check; checkpoints are stopped. Alert the platform and regulators: {problem}"
+
+
 # --- ingest --------------------------------------------------------------------------------
 
 
