@@ -7,11 +7,15 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -131,6 +135,26 @@ def app_client(ctx: Context) -> Iterator[TestClient]:
     app.state.yaosu = ctx
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
+
+
+@pytest.fixture
+def server(ctx: Context) -> Iterator[str]:
+    """The app on a real socket, for the Python client and the witness tool."""
+    app = create_app(ctx.settings, migrate=False)
+    app.state.yaosu = ctx
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
 
 
 def actor(ctx: Context, username: str) -> Actor:

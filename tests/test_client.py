@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pytest
-import uvicorn
 
 import yaosu
 from tests.conftest import dataset_id, token_for
 from yaosu import Client, YaosuClientError
-from yaosu.api import create_app
 from yaosu.context import Context
-
-
-@pytest.fixture
-def server(ctx: Context) -> Iterator[str]:
-    app = create_app(ctx.settings, migrate=False)
-    app.state.yaosu = ctx
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_public_api_is_exactly_all() -> None:

@@ -17,12 +17,13 @@ API_DOC = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
 
 
 def cli_commands() -> list[str]:
-    root = typer.main.get_command(cli_app)
-    out = []
-    for name, command in root.commands.items():  # type: ignore[attr-defined]
+    def walk(prefix: str, command: object) -> list[str]:
         subs = getattr(command, "commands", None)
-        out.extend(f"yaosu {name} {sub}" for sub in subs) if subs else out.append(f"yaosu {name}")
-    return out
+        if not subs:
+            return [prefix]
+        return [c for name, sub in subs.items() for c in walk(f"{prefix} {name}", sub)]
+
+    return walk("yaosu", typer.main.get_command(cli_app))
 
 
 def test_readme_starts_with_the_two_commands() -> None:

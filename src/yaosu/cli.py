@@ -11,6 +11,8 @@ from yaosu.accounts.cli import app as admin_app
 from yaosu.audit.cli import app as audit_app
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
+from yaosu.audit.verify import VerificationError
+from yaosu.client import YaosuClientError
 from yaosu.kernel.errors import YaosuError
 
 app = typer.Typer(
@@ -76,3 +78,9 @@ def main() -> None:
     except YaosuError as exc:
         console.print(f"[red]{exc.code}[/]: {exc.message('zh-CN')}\n{exc.message('en')}")
         sys.exit(2)
+    except YaosuClientError as exc:  # the witness and other tools that talk to a server
+        console.print(f"[red]{exc.code}[/] (HTTP {exc.status}): {exc.message}")
+        sys.exit(2)
+    except VerificationError as exc:
+        console.print(f"[red]验证失败 / VERIFICATION FAILED[/]: {exc}")
+        sys.exit(1)

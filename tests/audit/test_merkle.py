@@ -74,7 +74,9 @@ def test_inclusion_vectors(case: dict) -> None:
         verify_inclusion(index + 1, size, LEAVES[index], proof, ROOTS[size - 1])
 
 
-@pytest.mark.parametrize("case", VECTORS["consistency"], ids=lambda c: f"{c['size1']}-to-{c['size2']}")
+@pytest.mark.parametrize(
+    "case", VECTORS["consistency"], ids=lambda c: f"{c['size1']}-to-{c['size2']}"
+)
 def test_consistency_vectors(case: dict) -> None:
     proof = [bytes.fromhex(h) for h in case["proof"]]
     m, n = case["size1"], case["size2"]
@@ -115,7 +117,9 @@ def flip(h: bytes, bit: int) -> bytes:
 
 @settings(max_examples=150, deadline=None)
 @given(st.integers(1, 300), st.data())
-def test_every_inclusion_proof_verifies_and_any_bit_flip_fails(size: int, data: st.DataObject) -> None:
+def test_every_inclusion_proof_verifies_and_any_bit_flip_fails(
+    size: int, data: st.DataObject
+) -> None:
     leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
     tree = MemoryTree(leaves)
     index = data.draw(st.integers(0, size - 1))
@@ -131,12 +135,16 @@ def test_every_inclusion_proof_verifies_and_any_bit_flip_fails(size: int, data: 
     if proof:
         k = data.draw(st.integers(0, len(proof) - 1))
         with pytest.raises(VerificationError):
-            verify_inclusion(index, size, leaves[index], [*proof[:k], flip(proof[k], bit), *proof[k + 1 :]], root)
+            verify_inclusion(
+                index, size, leaves[index], [*proof[:k], flip(proof[k], bit), *proof[k + 1 :]], root
+            )
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.integers(1, 300), st.data())
-def test_every_consistency_proof_verifies_and_any_bit_flip_fails(size: int, data: st.DataObject) -> None:
+def test_every_consistency_proof_verifies_and_any_bit_flip_fails(
+    size: int, data: st.DataObject
+) -> None:
     leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
     tree = MemoryTree(leaves)
     old = data.draw(st.integers(1, size))
@@ -151,4 +159,6 @@ def test_every_consistency_proof_verifies_and_any_bit_flip_fails(size: int, data
     if proof:
         k = data.draw(st.integers(0, len(proof) - 1))
         with pytest.raises(VerificationError):
-            verify_consistency(old, size, [*proof[:k], flip(proof[k], bit), *proof[k + 1 :]], r1, r2)
+            verify_consistency(
+                old, size, [*proof[:k], flip(proof[k], bit), *proof[k + 1 :]], r1, r2
+            )

@@ -84,26 +84,53 @@ def test_proofs_are_against_a_stated_checkpoint(app_client: TestClient, ctx: Con
         assert r["size"] == size
         cp = Checkpoint.parse(r["checkpoint"])
         cp.verify(vkey)
-        verify_inclusion(3, size, bytes.fromhex(r["leaf_hash"]), [bytes.fromhex(h) for h in r["proof"]], cp.root)
+        verify_inclusion(
+            3, size, bytes.fromhex(r["leaf_hash"]), [bytes.fromhex(h) for h in r["proof"]], cp.root
+        )
     latest = app_client.get("/api/v1/audit/entries/3/inclusion", headers=headers).json()
     assert latest["size"] == second  # the latest *checkpoint*, never the moving current size
     c = app_client.get(f"/api/v1/audit/consistency?first={first}&second={second}").json()
     verify_consistency(
-        first, second, [bytes.fromhex(h) for h in c["proof"]], bytes.fromhex(c["first_root"]), bytes.fromhex(c["second_root"])
+        first,
+        second,
+        [bytes.fromhex(h) for h in c["proof"]],
+        bytes.fromhex(c["first_root"]),
+        bytes.fromhex(c["second_root"]),
     )
     # sizes that are not checkpoints, entries after the checkpoint: clear refusals
-    assert app_client.get(f"/api/v1/audit/entries/3/inclusion?size={second + 1}", headers=headers).status_code == 404
-    after = app_client.get(f"/api/v1/audit/entries/{second + 2}/inclusion?size={second}", headers=headers)
+    assert (
+        app_client.get(
+            f"/api/v1/audit/entries/3/inclusion?size={second + 1}", headers=headers
+        ).status_code
+        == 404
+    )
+    after = app_client.get(
+        f"/api/v1/audit/entries/{second + 2}/inclusion?size={second}", headers=headers
+    )
     assert after.status_code == 422
-    assert app_client.get(f"/api/v1/audit/consistency?first={second}&second={first}").status_code == 422
+    assert (
+        app_client.get(f"/api/v1/audit/consistency?first={second}&second={first}").status_code
+        == 422
+    )
 
 
-def test_an_organisation_proves_only_entries_about_itself(app_client: TestClient, ctx: Context) -> None:
+def test_an_organisation_proves_only_entries_about_itself(
+    app_client: TestClient, ctx: Context
+) -> None:
     checkpoint(ctx)
-    entries = app_client.get("/api/v1/audit?limit=500", headers=auth(ctx, "platform-admin")).json()["items"]
+    entries = app_client.get("/api/v1/audit?limit=500", headers=auth(ctx, "platform-admin")).json()[
+        "items"
+    ]
     coop_org = actor(ctx, "coop-manager").org_id
-    foreign = next(e for e in entries if coop_org not in (e["actor_org_id"], e["object_org_id"]) and e["checkpointed"])
-    r = app_client.get(f"/api/v1/audit/entries/{foreign['leaf_index']}/inclusion", headers=auth(ctx, "coop-manager"))
+    foreign = next(
+        e
+        for e in entries
+        if coop_org not in (e["actor_org_id"], e["object_org_id"]) and e["checkpointed"]
+    )
+    r = app_client.get(
+        f"/api/v1/audit/entries/{foreign['leaf_index']}/inclusion",
+        headers=auth(ctx, "coop-manager"),
+    )
     assert r.status_code == 403
 
 
@@ -118,37 +145,62 @@ def test_entries_show_whether_they_are_checkpointed(app_client: TestClient, ctx:
 
 def test_only_the_platform_signs_on_demand(app_client: TestClient, ctx: Context) -> None:
     grow(ctx, 1)
-    assert app_client.post("/api/v1/audit/checkpoints", headers=auth(ctx, "bureau-admin")).status_code == 403
+    assert (
+        app_client.post("/api/v1/audit/checkpoints", headers=auth(ctx, "bureau-admin")).status_code
+        == 403
+    )
     r = app_client.post("/api/v1/audit/checkpoints", headers=auth(ctx, "platform-admin"))
     assert r.status_code == 201
     assert app_client.get("/api/v1/audit/checkpoints/latest").json()["size"] == r.json()["size"]
 
 
-def test_witness_cosigns_after_checking_consistency(app_client: TestClient, ctx: Context, tmp_path: Path) -> None:
+def test_witness_cosigns_after_checking_consistency(
+    app_client: TestClient, ctx: Context, tmp_path: Path
+) -> None:
     headers = auth(ctx, "cac-inspector")
     witness = Signer.parse((ctx.settings.home_dir / "witnesses" / "cac-inspector.key").read_text())
     grow(ctx, 9)
     size = checkpoint(ctx)
     note = app_client.get(f"/api/v1/audit/checkpoints/{size}").json()["note"]
     body = Checkpoint.parse(note).body
-    r = app_client.post(f"/api/v1/audit/checkpoints/{size}/cosignatures", json={"signature": witness.sign(body)}, headers=headers)
+    r = app_client.post(
+        f"/api/v1/audit/checkpoints/{size}/cosignatures",
+        json={"signature": witness.sign(body)},
+        headers=headers,
+    )
     assert r.status_code == 201 and "cac.jiangzhou.example/witness" in r.json()["witnesses"]
     Checkpoint.parse(r.json()["note"]).verify(log_key(ctx), [witness.verifier()])
     # a signature over something else, a stranger's key, a non-regulator: refused
-    bad = app_client.post(f"/api/v1/audit/checkpoints/{size}/cosignatures", json={"signature": witness.sign("other\n")}, headers=headers)
+    bad = app_client.post(
+        f"/api/v1/audit/checkpoints/{size}/cosignatures",
+        json={"signature": witness.sign("other\n")},
+        headers=headers,
+    )
     assert bad.status_code == 422
     stranger = Signer.generate("cac.jiangzhou.example/witness", COSIGNATURE)
-    assert app_client.post(
-        f"/api/v1/audit/checkpoints/{size}/cosignatures", json={"signature": stranger.sign(body)}, headers=headers
-    ).status_code == 422
-    assert app_client.post(
-        f"/api/v1/audit/checkpoints/{size}/cosignatures", json={"signature": witness.sign(body)}, headers=auth(ctx, "bureau-admin")
-    ).status_code == 403
+    assert (
+        app_client.post(
+            f"/api/v1/audit/checkpoints/{size}/cosignatures",
+            json={"signature": stranger.sign(body)},
+            headers=headers,
+        ).status_code
+        == 422
+    )
+    assert (
+        app_client.post(
+            f"/api/v1/audit/checkpoints/{size}/cosignatures",
+            json={"signature": witness.sign(body)},
+            headers=auth(ctx, "bureau-admin"),
+        ).status_code
+        == 403
+    )
     # going back to an older checkpoint after a newer one is refused
     older = app_client.get("/api/v1/audit/checkpoints").json()["items"][-1]
     old_body = Checkpoint.parse(older["note"]).body
     back = app_client.post(
-        f"/api/v1/audit/checkpoints/{older['size']}/cosignatures", json={"signature": witness.sign(old_body)}, headers=headers
+        f"/api/v1/audit/checkpoints/{older['size']}/cosignatures",
+        json={"signature": witness.sign(old_body)},
+        headers=headers,
     )
     assert back.status_code == 422
 
@@ -156,14 +208,36 @@ def test_witness_cosigns_after_checking_consistency(app_client: TestClient, ctx:
 def test_register_witness_validation(app_client: TestClient, ctx: Context) -> None:
     headers = auth(ctx, "dsj-inspector")
     log_type = Signer.generate("dsj.example/other").verifier_key()  # 0x01, not a cosignature key
-    assert app_client.post("/api/v1/audit/witnesses", json={"vkey": log_type}, headers=headers).status_code == 422
-    assert app_client.post("/api/v1/audit/witnesses", json={"vkey": "not+a+key"}, headers=headers).status_code == 422
+    assert (
+        app_client.post(
+            "/api/v1/audit/witnesses", json={"vkey": log_type}, headers=headers
+        ).status_code
+        == 422
+    )
+    assert (
+        app_client.post(
+            "/api/v1/audit/witnesses", json={"vkey": "not+a+key"}, headers=headers
+        ).status_code
+        == 422
+    )
     fresh = Signer.generate("dsj.example/w2", COSIGNATURE).verifier_key()
-    assert app_client.post("/api/v1/audit/witnesses", json={"vkey": fresh}, headers=auth(ctx, "coop-manager")).status_code == 403
+    assert (
+        app_client.post(
+            "/api/v1/audit/witnesses", json={"vkey": fresh}, headers=auth(ctx, "coop-manager")
+        ).status_code
+        == 403
+    )
     ok = app_client.post("/api/v1/audit/witnesses", json={"vkey": fresh}, headers=headers)
     assert ok.status_code == 201
-    assert app_client.post("/api/v1/audit/witnesses", json={"vkey": fresh}, headers=headers).status_code == 409
-    assert any(w["name"] == "dsj.example/w2" for w in app_client.get("/api/v1/audit/witnesses").json())
+    assert (
+        app_client.post(
+            "/api/v1/audit/witnesses", json={"vkey": fresh}, headers=headers
+        ).status_code
+        == 409
+    )
+    assert any(
+        w["name"] == "dsj.example/w2" for w in app_client.get("/api/v1/audit/witnesses").json()
+    )
 
 
 def test_the_log_refuses_to_sign_a_rewritten_tree(ctx: Context) -> None:
@@ -171,7 +245,9 @@ def test_the_log_refuses_to_sign_a_rewritten_tree(ctx: Context) -> None:
     or to the last checkpoint, the log stops signing (a leaf-level edit is left to check)."""
     checkpoint(ctx)
     grow(ctx, 3)
-    _without_triggers(ctx, "UPDATE audit_tree SET hash = :h WHERE level > 0 AND idx = 0", h="00" * 32)
+    _without_triggers(
+        ctx, "UPDATE audit_tree SET hash = :h WHERE level > 0 AND idx = 0", h="00" * 32
+    )
     with pytest.raises(log.LogCorrupt), ctx.db.transaction() as session:
         transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
 
@@ -206,7 +282,9 @@ TAMPERING = [
 
 
 @pytest.mark.parametrize(("kind", "statement", "index"), TAMPERING, ids=[t[0] for t in TAMPERING])
-def test_check_and_offline_verify_find_tampering(ctx: Context, tmp_path: Path, kind: str, statement: str, index: int) -> None:
+def test_check_and_offline_verify_find_tampering(
+    ctx: Context, tmp_path: Path, kind: str, statement: str, index: int
+) -> None:
     checkpoint(ctx)
     with ctx.db.transaction() as session:
         assert transparency.check(session, ctx.settings).ok
@@ -237,7 +315,9 @@ def test_inserted_row_is_found(ctx: Context) -> None:
 
 def test_a_rewritten_tree_fails_against_the_signature(ctx: Context) -> None:
     checkpoint(ctx)
-    _without_triggers(ctx, "UPDATE audit_tree SET hash = :h WHERE level = 0 AND idx = 2", h="ab" * 32)
+    _without_triggers(
+        ctx, "UPDATE audit_tree SET hash = :h WHERE level = 0 AND idx = 2", h="ab" * 32
+    )
     with ctx.db.transaction() as session:
         result = transparency.check(session, ctx.settings)
     assert not result.ok and result.kind == "rewritten"
@@ -255,7 +335,16 @@ def test_offline_verifier_cli_against_an_export_file(ctx: Context, tmp_path: Pat
     with ctx.db.transaction() as session:
         saved.write_text(transparency.get_checkpoint(session).note, encoding="utf-8")
     # the verifier runs without the database, the server, or even yaosu's settings
-    cmd = [sys.executable, "-m", "yaosu.audit.verify", str(export), "--key", key, "--since", str(saved)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "yaosu.audit.verify",
+        str(export),
+        "--key",
+        key,
+        "--since",
+        str(saved),
+    ]
     ok = subprocess.run(cmd, capture_output=True, text=True, env={"PATH": "/usr/bin"}, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert "OK:" in ok.stdout
@@ -266,7 +355,10 @@ def test_offline_verifier_cli_against_an_export_file(ctx: Context, tmp_path: Pat
     bad = subprocess.run(cmd, capture_output=True, text=True, env={"PATH": "/usr/bin"}, timeout=60)
     assert bad.returncode == 1 and "entry 2 was deleted" in bad.stderr
     wrong_key = subprocess.run(
-        [*cmd[:5], Signer.generate("yaosu.local/audit-log").verifier_key()], capture_output=True, text=True, timeout=60
+        [*cmd[:5], Signer.generate("yaosu.local/audit-log").verifier_key()],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert wrong_key.returncode == 1 and "not signed" in wrong_key.stderr
 
@@ -291,6 +383,9 @@ def test_verifier_imports_nothing_but_the_standard_library_and_cryptography() ->
 def test_empty_log_has_no_checkpoint(empty_ctx: Context) -> None:
     empty_ctx.db.upgrade()
     with empty_ctx.db.transaction() as session:
-        assert transparency.make_checkpoint(session, transparency.log_signer(empty_ctx.settings)) is None
+        assert (
+            transparency.make_checkpoint(session, transparency.log_signer(empty_ctx.settings))
+            is None
+        )
         with pytest.raises(NotFound):
             transparency.get_checkpoint(session)
