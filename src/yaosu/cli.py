@@ -9,9 +9,9 @@ from rich.console import Console
 
 from yaosu.accounts.cli import app as admin_app
 from yaosu.audit.cli import app as audit_app
+from yaosu.audit.verify import VerificationError
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
-from yaosu.audit.verify import VerificationError
 from yaosu.client import YaosuClientError
 from yaosu.kernel.errors import YaosuError
 
