@@ -98,10 +98,12 @@ def transcode(src: Path, dst: Path, src_encoding: str = "gbk") -> Path:
     return dst
 
 
-def measure(code: str, *, env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run Python ``code`` in a child; it prints JSON with "seconds". Adds peak RSS in MB."""
+def measure(
+    code: str, *, env: dict[str, str] | None = None, python: str = sys.executable
+) -> dict[str, float]:
+    """Run Python ``code`` in a child; it prints one JSON line last. Adds peak RSS in MB."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, env={**os.environ, **(env or {})}
+        [python, "-c", code], stdout=subprocess.PIPE, env={**os.environ, **(env or {})}
     )
     assert proc.stdout is not None
     out = proc.stdout.read()

@@ -89,4 +89,4 @@ def test_record_can_be_called_directly(ctx: Context) -> None:
         entry = record(
             session, actor(ctx, "bureau-admin"), "test.event", "dataset", "ds_x", request={"k": 1}
         )
-        assert entry.seq > 0
+        assert entry.leaf_index > 0 and entry.action == "test.event"

@@ -162,3 +162,50 @@ def test_every_consistency_proof_verifies_and_any_bit_flip_fails(
             verify_consistency(
                 old, size, [*proof[:k], flip(proof[k], bit), *proof[k + 1 :]], r1, r2
             )
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.text(), json_values)
+def test_canonical_entries_are_rfc8785_byte_for_byte(
+    action: str, reason: str, detail: object
+) -> None:
+    import datetime as dt
+
+    import rfc8785
+
+    entry = {
+        "at": dt.datetime(2026, 11, 30, 4, 5, 6, 789, tzinfo=dt.UTC),
+        "actor_id": "usr_1",
+        "actor_org_id": None,
+        "action": action,
+        "object_type": "dataset",
+        "object_id": "ds_农",
+        "object_org_id": "org_1",
+        "decision": "allow",
+        "reason": reason,
+        "request_hash": "0" * 64,
+        "detail": {"x": detail},
+    }
+    try:
+        expected = rfc8785.dumps(
+            {
+                name: entry[col] if name != "at" else "2026-11-30T04:05:06.000789Z"
+                for name, col in log.FIELDS
+            }
+        )
+    except (rfc8785.CanonicalizationError, ValueError):
+        return  # what RFC 8785 cannot represent (lone surrogates, huge integers) is not compared
+    assert log.canonical(entry) == expected

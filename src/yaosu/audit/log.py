@@ -11,11 +11,14 @@ O(log n) stored nodes, read in one query.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 import rfc8785
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.models import AuditEntry, Checkpoint, LogState, TreeNode
@@ -27,23 +30,48 @@ __all__ = ["LogCorrupt"]
 EMPTY_ROOT = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
 
 
-def canonical(entry: AuditEntry) -> bytes:
+FIELDS = (
+    ("at", "at"),
+    ("actor", "actor_id"),
+    ("actor_org", "actor_org_id"),
+    ("action", "action"),
+    ("object_type", "object_type"),
+    ("object_id", "object_id"),
+    ("object_org", "object_org_id"),
+    ("decision", "decision"),
+    ("reason", "reason"),
+    ("request_hash", "request_hash"),
+    ("detail", "detail"),
+)
+
+
+def canonical(entry: AuditEntry | Mapping[str, Any]) -> bytes:
     """The leaf data: the entry as RFC 8785 canonical JSON. Its position is the leaf index."""
-    return rfc8785.dumps(
-        {
-            "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "actor": entry.actor_id,
-            "actor_org": entry.actor_org_id,
-            "action": entry.action,
-            "object_type": entry.object_type,
-            "object_id": entry.object_id,
-            "object_org": entry.object_org_id,
-            "decision": entry.decision,
-            "reason": entry.reason,
-            "request_hash": entry.request_hash,
-            "detail": entry.detail,
-        }
-    )
+    get = entry.get if isinstance(entry, Mapping) else partial(getattr, entry)
+    doc = {name: get(column) for name, column in FIELDS}
+    doc["at"] = doc["at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if _plain(doc):
+        # For strings, integers, booleans and null under ASCII keys, sorted json.dumps is
+        # byte-for-byte RFC 8785 (a property test holds it to rfc8785), and 20x faster.
+        return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return rfc8785.dumps(doc)
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, str):
+        return not _SURROGATE.search(value)
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -(2**53) < value < 2**53
+    if isinstance(value, dict):
+        return all(k.isascii() and _plain(k) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return False  # floats and anything else take the reference implementation
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # --- appends -------------------------------------------------------------------------------
@@ -60,15 +88,21 @@ def lock_state(session: Session) -> LogState:
     return state
 
 
-def append(session: Session, entry: AuditEntry) -> None:
-    """Gives ``entry`` the next leaf index and adds its hashes to the tree."""
+def append(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Gives each entry (column values) the next leaf index, in order, inserts it and adds
+    its hashes to the tree. Core inserts, not the ORM: this is every write's hot path."""
     state = lock_state(session)
-    index = state.size
-    entry.leaf_index = index
-    session.add(entry)
-    nodes, frontier = _grow(index, leaf_hash(canonical(entry)), list(state.frontier))
-    session.add_all(TreeNode(level=lv, idx=ix, hash=h.hex()) for lv, ix, h in nodes)
-    state.size = index + 1
+    index, frontier = state.size, list(state.frontier)
+    nodes: list[dict[str, Any]] = []
+    for entry in entries:
+        entry["leaf_index"] = index
+        grown, frontier = _grow(index, leaf_hash(canonical(entry)), frontier)
+        nodes.extend({"level": lv, "idx": ix, "hash": h.hex()} for lv, ix, h in grown)
+        index += 1
+    connection = session.connection()
+    connection.execute(insert(AuditEntry.__table__), entries)
+    connection.execute(insert(TreeNode.__table__), nodes)
+    state.size = index
     state.frontier = frontier
     session.flush()
 
@@ -121,11 +155,20 @@ def _fetch(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int,
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    rows = session.execute(
-        select(TreeNode.level, TreeNode.idx, TreeNode.hash).where(
-            tuple_(TreeNode.level, TreeNode.idx).in_(wanted)
-        )
-    ).all()
+    by_level: dict[int, list[int]] = {}
+    for level, idx in wanted:
+        by_level.setdefault(level, []).append(idx)
+    # One query, one primary-key lookup list per level (a row-value IN list makes SQLite
+    # scan). Proofs are the read hot path, so the statement goes straight to the driver:
+    # the SQL text holds only placeholders, every value is bound.
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    clauses, params = [], []
+    for level, idxs in by_level.items():
+        clauses.append(f"(level = {mark} AND idx IN ({', '.join([mark] * len(idxs))}))")
+        params.extend([level, *idxs])
+    sql = "SELECT level, idx, hash FROM audit_tree WHERE " + " OR ".join(clauses)
+    rows = connection.exec_driver_sql(sql, tuple(params)).all()
     found = {(lv, ix): bytes.fromhex(h) for lv, ix, h in rows}
     if len(found) != len(wanted):
         missing = [k for k in wanted if k not in found][:3]
