@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 import rfc8785
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.models import AuditEntry, Checkpoint, LogState, TreeNode
@@ -47,9 +47,9 @@ FIELDS = (
 
 def canonical(entry: AuditEntry | Mapping[str, Any]) -> bytes:
     """The leaf data: the entry as RFC 8785 canonical JSON. Its position is the leaf index."""
-    get = entry.get if isinstance(entry, Mapping) else partial(getattr, entry)
+    get = entry.__getitem__ if isinstance(entry, Mapping) else partial(getattr, entry)
     doc = {name: get(column) for name, column in FIELDS}
-    doc["at"] = doc["at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    doc["at"] = get("at").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if _plain(doc):
         # For strings, integers, booleans and null under ASCII keys, sorted json.dumps is
         # byte-for-byte RFC 8785 (a property test holds it to rfc8785), and 20x faster.
@@ -73,6 +73,9 @@ def _plain(value: Any) -> bool:
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+
+AUDIT_ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
+AUDIT_TREE: Table = TreeNode.__table__  # type: ignore[assignment]
 
 # --- appends -------------------------------------------------------------------------------
 
@@ -100,8 +103,8 @@ def append(session: Session, entries: list[dict[str, Any]]) -> None:
         nodes.extend({"level": lv, "idx": ix, "hash": h.hex()} for lv, ix, h in grown)
         index += 1
     connection = session.connection()
-    connection.execute(insert(AuditEntry.__table__), entries)
-    connection.execute(insert(TreeNode.__table__), nodes)
+    connection.execute(insert(AUDIT_ENTRIES), entries)
+    connection.execute(insert(AUDIT_TREE), nodes)
     state.size = index
     state.frontier = frontier
     session.flush()
