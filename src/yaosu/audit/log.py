@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 import rfc8785
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from yaosu.audit.models import AuditEntry, Checkpoint, LogState, TreeNode
@@ -76,6 +76,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 AUDIT_ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
 AUDIT_TREE: Table = TreeNode.__table__  # type: ignore[assignment]
+LOG_STATE: Table = LogState.__table__  # type: ignore[assignment]
 
 # --- appends -------------------------------------------------------------------------------
 
@@ -94,20 +95,29 @@ def lock_state(session: Session) -> LogState:
 def append(session: Session, entries: list[dict[str, Any]]) -> None:
     """Gives each entry (column values) the next leaf index, in order, inserts it and adds
     its hashes to the tree. Core inserts, not the ORM: this is every write's hot path."""
-    state = lock_state(session)
-    index, frontier = state.size, list(state.frontier)
+    connection = session.connection()
+    locked = connection.execute(
+        select(LOG_STATE.c.size, LOG_STATE.c.frontier).where(LOG_STATE.c.id == 1).with_for_update()
+    ).first()
+    if locked is None:
+        lock_state(session)  # first append ever: create the row
+        locked = connection.execute(select(LOG_STATE.c.size, LOG_STATE.c.frontier)).first()
+        assert locked is not None
+    index, frontier = locked.size, list(locked.frontier)
     nodes: list[dict[str, Any]] = []
     for entry in entries:
         entry["leaf_index"] = index
         grown, frontier = _grow(index, leaf_hash(canonical(entry)), frontier)
         nodes.extend({"level": lv, "idx": ix, "hash": h.hex()} for lv, ix, h in grown)
         index += 1
-    connection = session.connection()
     connection.execute(insert(AUDIT_ENTRIES), entries)
     connection.execute(insert(AUDIT_TREE), nodes)
-    state.size = index
-    state.frontier = frontier
-    session.flush()
+    connection.execute(
+        update(LOG_STATE).where(LOG_STATE.c.id == 1).values(size=index, frontier=frontier)
+    )
+    loaded = session.identity_map.get(session.identity_key(LogState, (1,)))
+    if loaded is not None:  # keep an ORM copy already loaded in this session truthful
+        session.expire(loaded)
 
 
 def _grow(
