@@ -22,8 +22,13 @@ from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 
 
+_EMPTY_REQUEST = hashlib.sha256(b"{}").hexdigest()
+
+
 def request_hash(request: Mapping[str, Any] | None) -> str:
     """SHA-256 of the request's canonical JSON (sorted keys, no spaces, UTF-8)."""
+    if not request:
+        return _EMPTY_REQUEST
     canonical = json.dumps(
         request or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
