@@ -21,7 +21,6 @@ from yaosu.audit.models import AuditEntry
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 
-
 _EMPTY_REQUEST = hashlib.sha256(b"{}").hexdigest()
 
 
