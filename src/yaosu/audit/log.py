@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import rfc8785
@@ -152,12 +152,13 @@ def size(session: Session) -> int:
 # --- reading the tree at a stated size -----------------------------------------------------
 
 
-def _perfect(start: int, end: int) -> list[tuple[int, int]]:
+@lru_cache(maxsize=1 << 16)  # proofs on one tree reuse the same right-edge ranges
+def _perfect(start: int, end: int) -> tuple[tuple[int, int], ...]:
     """[start, end) as perfect subtrees, left to right (start is aligned, as in every
     range an RFC 6962 proof uses).
 
     >>> _perfect(0, 7)
-    [(2, 0), (1, 2), (0, 6)]
+    ((2, 0), (1, 2), (0, 6))
     """
     out = []
     while start < end:
@@ -166,7 +167,7 @@ def _perfect(start: int, end: int) -> list[tuple[int, int]]:
             level -= 1
         out.append((level, start >> level))
         start += 1 << level
-    return out
+    return tuple(out)
 
 
 def _fetch(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
