@@ -389,3 +389,29 @@ def test_empty_log_has_no_checkpoint(empty_ctx: Context) -> None:
         )
         with pytest.raises(NotFound):
             transparency.get_checkpoint(session)
+
+
+def test_the_server_signs_checkpoints_on_a_schedule(ctx: Context) -> None:
+    import time
+
+    from yaosu.api import create_app
+
+    ctx.settings.audit_checkpoint_seconds = 1
+    app = create_app(ctx.settings, migrate=False)
+    app.state.yaosu = ctx
+    with ctx.db.transaction() as session:
+        before = log.latest_checkpoint(session)
+        assert before is not None
+    grow(ctx, 3)
+    with ctx.db.transaction() as session:
+        size = log.size(session)
+    with TestClient(app):
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with ctx.db.transaction() as session:
+                latest = log.latest_checkpoint(session)
+                assert latest is not None
+                if latest.size > before.size:
+                    break
+            time.sleep(0.2)
+    assert latest.size == size > before.size
