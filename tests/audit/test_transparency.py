@@ -415,3 +415,25 @@ def test_the_server_signs_checkpoints_on_a_schedule(ctx: Context) -> None:
                     break
             time.sleep(0.2)
     assert latest.size == size > before.size
+
+
+def test_proof_cache_never_keeps_nodes_of_a_rolled_back_append(ctx: Context) -> None:
+    """Upper tree nodes are cached across requests; an append that rolls back must not leave
+    its nodes there, or later proofs would lead to a root nobody signed."""
+    bureau = actor(ctx, "bureau-admin")
+    with ctx.db.transaction() as session:
+        start = log.size(session)
+    # Grow to the next size of the form 128k + 64: the rolled-back entries complete upper
+    # (cached) nodes that lie on leaf 0's proof path.
+    pad = (start // 128 + 1) * 128 + 64 - start
+    with pytest.raises(RuntimeError), ctx.db.transaction() as session:
+        for i in range(pad):
+            record(session, bureau, "test.rolled_back", "dataset", f"ds_{i}")
+        log.inclusion_proof(session, 0, start + pad)
+        raise RuntimeError("roll back")
+    grow(ctx, pad)
+    size = checkpoint(ctx)
+    with ctx.db.transaction() as session:
+        root = log.root(session, size)
+        leaf = next(h for i, h in log.iter_leaves(session) if i == 0)
+        verify_inclusion(0, size, leaf, log.inclusion_proof(session, 0, size), root)

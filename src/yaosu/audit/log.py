@@ -15,10 +15,11 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache, partial
+from weakref import WeakKeyDictionary
 from typing import Any
 
 import rfc8785
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from yaosu.audit.models import AuditEntry, Checkpoint, LogState, TreeNode
@@ -97,6 +98,7 @@ def lock_state(session: Session) -> LogState:
 def append(session: Session, entries: list[dict[str, Any]]) -> None:
     """Gives each entry (column values) the next leaf index, in order, inserts it and adds
     its hashes to the tree. Core inserts, not the ORM: this is every write's hot path."""
+    session.info["audit_appended"] = True
     connection = session.connection()
     locked = connection.execute(
         select(LOG_STATE.c.size, LOG_STATE.c.frontier).where(LOG_STATE.c.id == 1).with_for_update()
@@ -170,10 +172,27 @@ def _perfect(start: int, end: int) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def _fetch(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+# Committed tree nodes never change (the table is append-only), so the upper levels, which
+# every proof shares, are kept in memory per database: a proof then reads only the few
+# low-level siblings on its path. Filled only by transactions that appended nothing.
+CACHED_LEVEL = 6
+_upper: WeakKeyDictionary[Engine, dict[tuple[int, int], bytes]] = WeakKeyDictionary()
+
+
+def _fetch(
+    session: Session, keys: Iterable[tuple[int, int]], *, committed: bool = False
+) -> dict[tuple[int, int], bytes]:
     wanted = sorted(set(keys))
     if not wanted:
         return {}
+    # A transaction that appended sees its own uncommitted nodes: it must not fill the cache.
+    committed = committed and not session.info.get("audit_appended")
+    cache = _upper.setdefault(session.get_bind().engine, {}) if committed else {}
+    known = {k: cache[k] for k in wanted if k in cache}
+    if known:
+        wanted = [k for k in wanted if k not in known]
+        if not wanted:
+            return known
     by_level: dict[int, list[int]] = {}
     for level, idx in wanted:
         by_level.setdefault(level, []).append(idx)
@@ -192,7 +211,11 @@ def _fetch(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int,
     if len(found) != len(wanted):
         missing = [k for k in wanted if k not in found][:3]
         raise LogCorrupt(problem=f"tree nodes missing: {missing}")
-    return found
+    if committed:
+        if len(cache) > 1 << 17:
+            cache.clear()
+        cache.update((k, h) for k, h in found.items() if k[0] >= CACHED_LEVEL)
+    return found | known
 
 
 def _range_hash(nodes: dict[tuple[int, int], bytes], start: int, end: int) -> bytes:
@@ -203,8 +226,10 @@ def _range_hash(nodes: dict[tuple[int, int], bytes], start: int, end: int) -> by
     return h
 
 
-def _hashes(session: Session, ranges: list[tuple[int, int]]) -> list[bytes]:
-    nodes = _fetch(session, (k for s, e in ranges for k in _perfect(s, e)))
+def _hashes(
+    session: Session, ranges: list[tuple[int, int]], *, committed: bool = False
+) -> list[bytes]:
+    nodes = _fetch(session, (k for s, e in ranges for k in _perfect(s, e)), committed=committed)
     return [_range_hash(nodes, s, e) for s, e in ranges]
 
 
@@ -240,15 +265,18 @@ def _subproof(m: int, start: int, n: int, whole: bool) -> list[tuple[int, int]]:
 
 
 def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
+    """Proof for leaf ``index`` in the tree of ``tree_size``, which must be committed
+    (callers pass a checkpoint's size)."""
     if not 0 <= index < tree_size:
         raise ValueError(f"leaf {index} is not in a tree of size {tree_size}")
-    return _hashes(session, _path(index, 0, tree_size))
+    return _hashes(session, _path(index, 0, tree_size), committed=True)
 
 
 def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:
+    """Proof that tree ``old`` is a prefix of tree ``new``; both sizes must be committed."""
     if not 0 < old <= new:
         raise ValueError(f"no consistency proof from size {old} to {new}")
-    return _hashes(session, _subproof(old, 0, new, True))
+    return _hashes(session, _subproof(old, 0, new, True), committed=True)
 
 
 # --- checkpoints ---------------------------------------------------------------------------
