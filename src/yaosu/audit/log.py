@@ -15,8 +15,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache, partial
-from weakref import WeakKeyDictionary
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import rfc8785
 from sqlalchemy import Engine, Table, insert, select, update
