@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -144,11 +145,18 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=2000)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="yaosu-audit-bench-"))
-    y = measure(YAOSU.format(home=str(work / "home"), entries=args.entries, singles=args.singles))
-    p = measure(
-        PYMERKLE.format(db=str(work / "pymerkle.db"), entries=args.entries, singles=args.singles),
-        python=peers_python(),
-    )
+    try:
+        y = measure(
+            YAOSU.format(home=str(work / "home"), entries=args.entries, singles=args.singles)
+        )
+        p = measure(
+            PYMERKLE.format(
+                db=str(work / "pymerkle.db"), entries=args.entries, singles=args.singles
+            ),
+            python=peers_python(),
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     print(f"# audit log benchmark, {stamp()}, {machine()}")
     print(
         f"log of {y['size']:,} entries (Yaosu) / {p['size']:,} (pymerkle SqliteTree), SQLite, synchronous=FULL"

@@ -19,7 +19,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import rfc8785
-from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from yaosu.audit.models import AuditEntry, Checkpoint, LogState, TreeNode
@@ -80,6 +80,14 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 AUDIT_ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
 AUDIT_TREE: Table = TreeNode.__table__  # type: ignore[assignment]
 LOG_STATE: Table = LogState.__table__  # type: ignore[assignment]
+# Built once: every write in the application runs these.
+_LOCK = select(LOG_STATE.c.size, LOG_STATE.c.frontier).where(LOG_STATE.c.id == 1).with_for_update()
+_INSERT_ENTRIES = insert(AUDIT_ENTRIES)
+_ADVANCE = (
+    update(LOG_STATE)
+    .where(LOG_STATE.c.id == 1)
+    .values(size=bindparam("new_size"), frontier=bindparam("new_frontier"))
+)
 
 # --- appends -------------------------------------------------------------------------------
 
@@ -100,12 +108,10 @@ def append(session: Session, entries: list[dict[str, Any]]) -> None:
     its hashes to the tree. Core inserts, not the ORM: this is every write's hot path."""
     session.info["audit_appended"] = True
     connection = session.connection()
-    locked = connection.execute(
-        select(LOG_STATE.c.size, LOG_STATE.c.frontier).where(LOG_STATE.c.id == 1).with_for_update()
-    ).first()
+    locked = connection.execute(_LOCK).first()
     if locked is None:
         lock_state(session)  # first append ever: create the row
-        locked = connection.execute(select(LOG_STATE.c.size, LOG_STATE.c.frontier)).first()
+        locked = connection.execute(_LOCK).first()
         assert locked is not None
     index, frontier = locked.size, list(locked.frontier)
     nodes: list[tuple[int, int, str]] = []
@@ -114,14 +120,12 @@ def append(session: Session, entries: list[dict[str, Any]]) -> None:
         grown, frontier = _grow(index, leaf_hash(canonical(entry)), frontier)
         nodes.extend((lv, ix, h.hex()) for lv, ix, h in grown)
         index += 1
-    connection.execute(insert(AUDIT_ENTRIES), entries)
+    connection.execute(_INSERT_ENTRIES, entries)
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(  # placeholders only; the driver's executemany binds every value
         f"INSERT INTO audit_tree (level, idx, hash) VALUES ({mark}, {mark}, {mark})", nodes
     )
-    connection.execute(
-        update(LOG_STATE).where(LOG_STATE.c.id == 1).values(size=index, frontier=frontier)
-    )
+    connection.execute(_ADVANCE, {"new_size": index, "new_frontier": frontier})
     loaded = session.identity_map.get(session.identity_key(LogState, (1,)))
     if loaded is not None:  # keep an ORM copy already loaded in this session truthful
         session.expire(loaded)
@@ -175,7 +179,7 @@ def _perfect(start: int, end: int) -> tuple[tuple[int, int], ...]:
 # Committed tree nodes never change (the table is append-only), so the upper levels, which
 # every proof shares, are kept in memory per database: a proof then reads only the few
 # low-level siblings on its path. Filled only by transactions that appended nothing.
-CACHED_LEVEL = 6
+CACHED_LEVEL = 4  # nodes covering 16+ leaves: 1/16 of the leaves' count, about 4 MB per 1M
 _upper: WeakKeyDictionary[Engine, dict[tuple[int, int], bytes]] = WeakKeyDictionary()
 
 
@@ -212,7 +216,7 @@ def _fetch(
         missing = [k for k in wanted if k not in found][:3]
         raise LogCorrupt(problem=f"tree nodes missing: {missing}")
     if committed:
-        if len(cache) > 1 << 17:
+        if len(cache) > 1 << 19:  # bounded: a very large log re-reads its upper levels
             cache.clear()
         cache.update((k, h) for k, h in found.items() if k[0] >= CACHED_LEVEL)
     return found | known
@@ -331,7 +335,3 @@ def iter_leaves(session: Session, batch: int = 50000) -> Iterator[tuple[int, byt
         if len(rows) < batch:
             return
         last = rows[-1][0]
-
-
-def describe(entry: AuditEntry) -> dict[str, Any]:
-    return {"index": entry.leaf_index, "action": entry.action, "object_id": entry.object_id}
