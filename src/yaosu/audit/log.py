@@ -179,7 +179,7 @@ def _perfect(start: int, end: int) -> tuple[tuple[int, int], ...]:
 # Committed tree nodes never change (the table is append-only), so the upper levels, which
 # every proof shares, are kept in memory per database: a proof then reads only the few
 # low-level siblings on its path. Filled only by transactions that appended nothing.
-CACHED_LEVEL = 4  # nodes covering 16+ leaves: 1/16 of the leaves' count, about 4 MB per 1M
+CACHED_LEVEL = 4  # nodes covering 16+ leaves: a sixteenth as many as leaves, ~10 MB per 1M
 _upper: WeakKeyDictionary[Engine, dict[tuple[int, int], bytes]] = WeakKeyDictionary()
 
 
