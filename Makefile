@@ -35,6 +35,7 @@ test: install lint
 
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache bench/.data bench/.peers
