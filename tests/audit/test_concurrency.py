@@ -38,7 +38,7 @@ def test_sixteen_concurrent_writers_leave_no_gaps_or_duplicates(ctx: Context) ->
                             raise _Rollback
                     committed.append((w, i))
                 except _Rollback:
-                    pass
+                    continue
         except BaseException as exc:  # surface in the main thread
             errors.append(exc)
 
@@ -71,7 +71,7 @@ def test_sixteen_concurrent_writers_leave_no_gaps_or_duplicates(ctx: Context) ->
 
 
 class _Rollback(Exception):
-    pass
+    """Raised inside a transaction to roll it back on purpose."""
 
 
 BATCH = """
