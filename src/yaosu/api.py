@@ -6,22 +6,29 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from yaosu import __version__
 from yaosu.accounts.routes import router as accounts_router
+from yaosu.accounts.pages import router as accounts_pages
 from yaosu.audit import transparency
+from yaosu.audit.pages import router as audit_pages
+from yaosu.catalog.pages import router as catalog_pages
+from yaosu.console.pages import router as console_pages
 from yaosu.audit.routes import router as audit_router
 from yaosu.catalog.routes import router as catalog_router
 from yaosu.context import Context
 from yaosu.kernel.db import Database
 from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
-from yaosu.web import install_error_handlers
+from yaosu.web import install_error_handlers, security_headers
+
+STATIC = Path(__file__).resolve().parent / "console" / "static"
 
 log = logging.getLogger("yaosu")
 
@@ -76,11 +83,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     install_error_handlers(app)
     for router in (accounts_router, catalog_router, audit_router):
         app.include_router(router)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        # The web console arrives with its own issue; until then the front door is the API docs.
-        return RedirectResponse("/docs")
+    for pages in (console_pages, accounts_pages, catalog_pages, audit_pages):
+        app.include_router(pages)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.middleware("http")(security_headers)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -83,6 +83,8 @@ async def optional_actor(request: Request, st: StateDep) -> Actor:
                     if not accounts.check_csrf(console, presented):
                         raise CsrfFailed()
                 request.state.console_session_id = console.id
+                request.state.csrf_token = console.csrf_token
+                request.state.actor = actor
                 return actor
     return ANONYMOUS
 
@@ -123,12 +125,42 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+async def security_headers(request: Request, call_next: Any) -> Any:
+    response = await call_next(request)
+    if not request.url.path.startswith("/docs"):  # Swagger UI loads its own inline script
+        response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _respond(request: Request, error: YaosuError) -> Response:
+    """JSON for the API, the error page for the console, in the user's language."""
+    from yaosu.console.render import render, wants_html
+
+    if wants_html(request) and not request.headers.get("hx-request"):
+        actor = getattr(request.state, "actor", ANONYMOUS)
+        return render(
+            request, actor, "error.html", status=error.status,
+            message=error.message(locale(request)), code=error.code,
+        )
+    return error_response(error, locale(request))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(YaosuError)
-    async def _yaosu(request: Request, exc: YaosuError) -> JSONResponse:
+    async def _yaosu(request: Request, exc: YaosuError) -> Response:
         if exc.denial is not None:
             _audit_denial(request, exc)
-        return error_response(exc, locale(request))
+        return _respond(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -142,12 +174,11 @@ def install_error_handlers(app: FastAPI) -> None:
         summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
         from yaosu.kernel.errors import InvalidInput
 
-        return error_response(InvalidInput(problem=summary, fields=fields), locale(request))
+        return _respond(request, InvalidInput(problem=summary, fields=fields))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        err = _HttpError(status=exc.status_code, text=str(exc.detail))
-        return error_response(err, locale(request))
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return _respond(request, _HttpError(status=exc.status_code, text=str(exc.detail)))
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -163,7 +194,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = secrets.token_hex(6)
         log.exception("unexpected error, request %s", request_id)
-        return error_response(Internal(request_id=request_id), locale(request))
+        return _respond(request, Internal(request_id=request_id))
 
 
 class _HttpError(YaosuError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -126,10 +126,10 @@ def entries_query(
         stmt = stmt.where(AuditEntry.object_id == object_id)
     if action:
         stmt = stmt.where(AuditEntry.action == action)
-    if since:
-        stmt = stmt.where(AuditEntry.at >= since)
+    if since:  # a time without a zone is taken as UTC
+        stmt = stmt.where(AuditEntry.at >= (since if since.tzinfo else since.replace(tzinfo=UTC)))
     if until:
-        stmt = stmt.where(AuditEntry.at < until)
+        stmt = stmt.where(AuditEntry.at < (until if until.tzinfo else until.replace(tzinfo=UTC)))
     return stmt
 
 

@@ -1,0 +1,157 @@
+"""Console pages of the accounts domain: log in and out, the organisation, API tokens."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from yaosu.accounts import service
+from yaosu.accounts.models import ConsoleSession
+from yaosu.console.render import login_redirect, render, safe_next
+from yaosu.kernel.errors import InvalidCredentials, YaosuError
+from yaosu.web import ANONYMOUS, SESSION_COOKIE, OptionalActor, SessionDep, StateDep, locale
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF = "yaosu_login_csrf"  # double-submit token: there is no session yet to hold one
+
+
+@router.get("/login")
+def login_page(request: Request, actor: OptionalActor, next: str | None = None) -> Response:
+    if actor is not ANONYMOUS:
+        return RedirectResponse(safe_next(next), status_code=303)
+    token = secrets.token_urlsafe(24)
+    response = render(request, actor, "login.html", next=safe_next(next), login_csrf=token, error=None)
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", max_age=3600)
+    return response
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    st: StateDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    login_csrf: Annotated[str, Form(max_length=64)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/home",
+) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF, "")
+    error: YaosuError | None = None
+    if not cookie or not hmac.compare_digest(cookie, login_csrf):
+        from yaosu.kernel.errors import CsrfFailed
+
+        error = CsrfFailed()
+    else:
+        try:
+            console, secret, _ = service.login(session, username, password, hours=st.settings.session_hours)
+        except InvalidCredentials as exc:
+            error = exc
+    if error is not None:
+        token = secrets.token_urlsafe(24)
+        response = render(
+            request, ANONYMOUS, "login.html", status=error.status, next=safe_next(next),
+            login_csrf=token, error=error.message(locale(request)), username=username,
+        )
+        response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", max_age=3600)
+        return response
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, secret, max_age=st.settings.session_hours * 3600, httponly=True,
+        samesite="lax", secure=st.settings.secure_cookies or request.url.scheme == "https", path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
+    console_id = getattr(request.state, "console_session_id", None)
+    if actor is not ANONYMOUS and console_id:
+        console = session.get(ConsoleSession, console_id)
+        if console is not None:
+            service.logout(session, actor, console)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/org")
+def org_page(request: Request, actor: OptionalActor, session: SessionDep, created: str | None = None) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    org = service.get_org(session, actor.org_id or "")
+    members = service.list_members(session, actor, org.id)
+    return render(request, actor, "org.html", org=org, members=members, created=created, error=None)
+
+
+@router.post("/org/members")
+def add_member(
+    request: Request,
+    actor: OptionalActor,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    role: Annotated[str, Form(max_length=20)] = "member",
+    display_name: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    try:
+        with session.begin_nested():  # a refusal rolls back to here; the page still renders
+            user = service.create_user(
+                session, actor, org_id=actor.org_id or "", username=username, password=password,
+                role=role, display_name=display_name or None,
+            )
+    except YaosuError as exc:
+        org = service.get_org(session, actor.org_id or "")
+        members = service.list_members(session, actor, org.id)
+        return render(
+            request, actor, "org.html", status=exc.status, org=org, members=members,
+            created=None, error=exc.message(locale(request)),
+        )
+    return RedirectResponse(f"/org?created={user.username}", status_code=303)
+
+
+@router.get("/tokens")
+def tokens_page(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    return render(request, actor, "tokens.html", tokens=service.list_tokens(session, actor), secret=None, error=None)
+
+
+@router.post("/tokens")
+def create_token(
+    request: Request,
+    actor: OptionalActor,
+    session: SessionDep,
+    st: StateDep,
+    name: Annotated[str, Form(max_length=100)] = "",
+    scopes: Annotated[list[str] | None, Form()] = None,
+    days: Annotated[int, Form(ge=1, le=366)] = 90,
+) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    try:
+        with session.begin_nested():
+            _, secret = service.create_token(
+                session, actor, name=name, scopes=scopes or ["read"], days=days
+            )
+    except YaosuError as exc:
+        return render(
+            request, actor, "tokens.html", status=exc.status, tokens=service.list_tokens(session, actor),
+            secret=None, error=exc.message(locale(request)),
+        )
+    # The secret is shown on this one response and never again.
+    return render(request, actor, "tokens.html", tokens=service.list_tokens(session, actor), secret=secret, error=None)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(token_id: str, request: Request, actor: OptionalActor, session: SessionDep) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    service.revoke_token(session, actor, token_id)
+    return RedirectResponse("/tokens", status_code=303)

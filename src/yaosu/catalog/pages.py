@@ -1,0 +1,140 @@
+"""Console pages of the catalog: browse and search, a dataset, register one, upload a version."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from yaosu.accounts.models import Organisation
+from yaosu.authorization.service import decide
+from yaosu.catalog import service
+from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
+from yaosu.catalog.schemas import DatasetCreate
+from yaosu.console.render import login_redirect, render
+from yaosu.kernel.errors import InvalidInput, YaosuError
+from yaosu.web import ANONYMOUS, OptionalActor, SessionDep, StateDep, locale
+
+router = APIRouter(include_in_schema=False)
+PAGE = 10
+
+
+@router.get("/catalog")
+def browse(
+    request: Request,
+    actor: OptionalActor,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    theme: Annotated[str, Query(max_length=100)] = "",
+    openness: Annotated[str, Query(max_length=20)] = "",
+    provider: Annotated[str, Query(max_length=40)] = "",
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+) -> Response:
+    found = service.list_datasets(
+        session, actor, q=q or None, theme=theme or None, openness=openness or None,
+        provider=provider or None, limit=PAGE, offset=(page - 1) * PAGE,
+    )
+    names = {o.id: o.name for o in session.query(Organisation)}
+    template = "catalog_results.html" if request.headers.get("hx-request") else "catalog.html"
+    return render(
+        request, actor, template,
+        items=[service.public(session, d) for d in found.items],
+        total=found.total, facets=found.facets, names=names, openness_labels=OPENNESS_ZH,
+        q=q, theme=theme, openness=openness, provider=provider,
+        page=page, pages=max(1, -(-found.total // PAGE)),
+    )
+
+
+@router.get("/datasets/new")
+def new_dataset_page(request: Request, actor: OptionalActor) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    return render(request, actor, "dataset_new.html", error=None, values={}, **_vocabulary())
+
+
+@router.post("/datasets/new")
+def new_dataset(
+    request: Request,
+    actor: OptionalActor,
+    session: SessionDep,
+    title: Annotated[str, Form(max_length=300)] = "",
+    description: Annotated[str, Form(max_length=20000)] = "",
+    keywords: Annotated[str, Form(max_length=2000)] = "",
+    theme: Annotated[str, Form(max_length=100)] = "",
+    licence: Annotated[str, Form(max_length=200)] = "CC-BY-4.0",
+    update_frequency: Annotated[str, Form(max_length=20)] = "irregular",
+    openness: Annotated[str, Form(max_length=20)] = "conditional",
+) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    values = {"title": title, "description": description, "keywords": keywords, "theme": theme,
+              "licence": licence, "update_frequency": update_frequency, "openness": openness}
+    try:
+        data = _create(values)
+        with session.begin_nested():
+            ds = service.create_dataset(session, actor, data)
+    except YaosuError as exc:
+        return render(
+            request, actor, "dataset_new.html", status=exc.status,
+            error=exc.message(locale(request)), values=values, **_vocabulary(),
+        )
+    return RedirectResponse(f"/datasets/{ds.id}/upload", status_code=303)
+
+
+def _create(values: dict[str, str]) -> DatasetCreate:
+    from pydantic import ValidationError
+
+    words = [w for part in values["keywords"].replace("，", ",").split(",") if (w := part.strip())]
+    try:
+        return DatasetCreate(**{**values, "keywords": words})
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(problem=fields) from exc
+
+
+def _vocabulary() -> dict[str, object]:
+    return {
+        "openness_choices": [(o.value, OPENNESS_ZH[o]) for o in Openness],
+        "frequency_choices": [(f.value, FREQUENCY_ZH[f]) for f in Frequency],
+    }
+
+
+@router.get("/datasets/{dataset_id}")
+def dataset_page(request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep, st: StateDep) -> Response:
+    ds = service.get_dataset(session, actor, dataset_id)
+    versions = service.list_versions(session, actor, dataset_id)
+    resource = service.resource(ds)
+    can_edit = decide(actor, "dataset.edit", resource).allowed
+    read = decide(actor, "dataset.read", resource)
+    preview = None
+    # Rows are shown for open data and to the owner; every preview is an audited access.
+    if versions and read.allowed and (ds.openness == "open" or can_edit):
+        columns, rows, total = service.preview(session, st.store, actor, ds.id, None, limit=20)
+        preview = {"columns": columns, "rows": rows, "total": total}
+    latest = versions[0] if versions else None
+    charts = json.dumps(
+        [
+            {"name": c["name"], "top": c.get("top", []), "null_ratio": c["null_ratio"]}
+            for c in (latest.columns if latest else [])
+            if c.get("top")
+        ],
+        ensure_ascii=False,
+    )
+    return render(
+        request, actor, "dataset.html", ds=service.public(session, ds), versions=versions,
+        latest=latest, can_edit=can_edit, read=read, preview=preview, charts=charts,
+        frequency_labels=FREQUENCY_ZH,
+    )
+
+
+@router.get("/datasets/{dataset_id}/upload")
+def upload_page(request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    ds = service.get_dataset(session, actor, dataset_id)
+    from yaosu.authorization.service import enforce
+
+    enforce(actor, "dataset.edit", service.resource(ds))
+    return render(request, actor, "upload.html", ds=service.public(session, ds))

@@ -1,0 +1,80 @@
+"""Console pages of the frame itself: the home page per role, language switch, assets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+
+from yaosu.accounts.models import Organisation, User
+from yaosu.audit import log
+from yaosu.audit.models import AuditEntry
+from yaosu.audit.service import entries_query
+from yaosu.catalog import service as catalog
+from yaosu.catalog.models import Dataset
+from yaosu.console.render import login_redirect, render, safe_next
+from yaosu.kernel.i18n import LOCALE_COOKIE
+from yaosu.web import ANONYMOUS, OptionalActor, SessionDep
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", include_in_schema=False)
+def root(actor: OptionalActor) -> RedirectResponse:
+    return RedirectResponse("/catalog" if actor is ANONYMOUS else "/home", status_code=303)
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, request: Request, next: str | None = None) -> RedirectResponse:
+    response = RedirectResponse(safe_next(next), status_code=303)
+    value = "en" if code.lower().startswith("en") else "zh-CN"
+    response.set_cookie(LOCALE_COOKIE, value, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+@router.get("/home")
+def home(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    user = session.get(User, actor.id)
+    org = session.get(Organisation, actor.org_id)
+    sections: dict[str, object] = {}
+    if actor.has_kind("provider"):
+        mine = catalog.list_datasets(session, actor, provider=actor.org_id, limit=50)
+        sections["provider"] = [catalog.public(session, d) for d in mine.items]
+    if actor.has_kind("operator") or actor.has_kind("consumer"):
+        usable = catalog.list_datasets(session, actor, openness="open", limit=20)
+        sections["usable"] = [catalog.public(session, d) for d in usable.items]
+    if actor.has_kind("regulator") or actor.has_kind("platform"):
+        latest = log.latest_checkpoint(session)
+        recent = session.scalars(
+            entries_query(actor).order_by(AuditEntry.leaf_index.desc()).limit(8)
+        )
+        sections["oversight"] = {
+            "orgs": session.scalar(select(func.count()).select_from(Organisation)),
+            "datasets": session.scalar(select(func.count()).select_from(Dataset)),
+            "entries": log.size(session),
+            "signed": latest.size if latest else 0,
+            "recent": list(recent),
+        }
+    if actor.has_kind("platform"):
+        latest = log.latest_checkpoint(session)
+        # O(log n): the stored tree still adds up to the last signed root (`yaosu audit check`
+        # is the full scan).
+        intact = latest is None or log.root(session, latest.size).hex() == latest.root
+        sections["health"] = {
+            "database": session.get_bind().dialect.name,
+            "size": log.size(session),
+            "signed": latest.size if latest else 0,
+            "integrity": "intact" if intact else "TAMPERED",
+        }
+    return render(
+        request,
+        actor,
+        "home.html",
+        display_name=user.display_name if user else actor.username,
+        org_name=org.name if org else "",
+        kinds=org.kinds if org else [],
+        department=org.department if org else None,
+        sections=sections,
+    )

@@ -1,0 +1,129 @@
+"""Rendering a console page: one Jinja environment over every domain's templates, the
+user's language, the CSRF token, and the navigation their role should see."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from yaosu.console import i18n
+from yaosu.kernel.actor import Actor
+from yaosu.web import ANONYMOUS, locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog without translating it yet."""
+    return message
+
+
+# Codes stored in the database, shown through the catalog in the user's language.
+LABELS = {
+    "open": N_("Open"),
+    "conditional": N_("Conditionally open"),
+    "closed": N_("Not open"),
+    "provider": N_("Data provider"),
+    "operator": N_("Authorised operator"),
+    "consumer": N_("Data user"),
+    "regulator": N_("Regulator"),
+    "platform": N_("Platform operator"),
+    "assessor": N_("Assessor"),
+    "admin": N_("Administrator"),
+    "member": N_("Member"),
+    "reviewer": N_("Reviewer"),
+    "continuous": N_("Real time"),
+    "daily": N_("Daily"),
+    "weekly": N_("Weekly"),
+    "monthly": N_("Monthly"),
+    "quarterly": N_("Quarterly"),
+    "annual": N_("Yearly"),
+    "irregular": N_("Irregular"),
+    "integer": N_("integer"),
+    "number": N_("number"),
+    "string": N_("text"),
+    "date": N_("date"),
+    "timestamp": N_("date and time"),
+    "boolean": N_("yes/no"),
+    "other": N_("other"),
+    "intact": N_("intact"),
+    "TAMPERED": N_("TAMPERED"),
+}
+DOMAINS = ("console", "accounts", "catalog", "audit")
+
+
+@cache
+def environment() -> Environment:
+    loaders = [FileSystemLoader(ROOT / d / "templates") for d in DOMAINS]
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(["html"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def nav(actor: Actor) -> list[tuple[str, str]]:
+    """(path, label msgid) pairs for the top navigation."""
+    if actor is ANONYMOUS:
+        return [("/catalog", N_("Catalog"))]
+    items = [("/home", N_("Home")), ("/catalog", N_("Catalog"))]
+    if actor.has_kind("provider") and actor.role != "reviewer":
+        items.append(("/datasets/new", N_("New dataset")))
+    items.append(("/audit", N_("Audit log")))
+    items.append(("/org", N_("Organisation")))
+    items.append(("/tokens", N_("API tokens")))
+    return items
+
+
+def render(
+    request: Request, actor: Actor, template: str, *, status: int = 200, **context: Any
+) -> HTMLResponse:
+    lang = locale(request)
+    tr = i18n.translations(lang)
+    html = environment().get_template(template).render(
+        request=request,
+        actor=actor,
+        signed_in=actor is not ANONYMOUS,
+        lang=lang,
+        _=tr.gettext,
+        gettext=tr.gettext,
+        ngettext=tr.ngettext,
+        label=lambda code: tr.gettext(LABELS[code]) if code in LABELS else code,
+        csrf_token=getattr(request.state, "csrf_token", ""),
+        nav=nav(actor),
+        path=request.url.path,
+        here=quote(str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")),
+        number=lambda v: i18n.format_number(v, lang),
+        money=lambda v: i18n.format_money(v, lang),
+        when=lambda v: i18n.format_datetime(v, lang),
+        size=lambda v: i18n.format_bytes(v, lang),
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def safe_next(value: str | None) -> str:
+    """Only local paths: an open redirect would let a phishing link borrow our login page."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/home"
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and request.url.path not in (
+        "/openapi.json",
+        "/healthz",
+    )

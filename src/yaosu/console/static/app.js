@@ -1,0 +1,84 @@
+// Yaosu console behaviour. No inline scripts anywhere (the Content-Security-Policy forbids
+// them): pages carry data in data-* attributes and <script type="application/json"> blocks.
+"use strict";
+
+function uploadForm(form) {
+  const dataset = form.dataset.dataset;
+  const file = form.querySelector("#file");
+  const sheet = form.querySelector("#sheet");
+  const bar = form.querySelector("#progress");
+  const status = form.querySelector("#upload-status");
+  const error = form.querySelector("#upload-error");
+  const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!file.files.length) return;
+    const chosen = file.files[0];
+    const params = new URLSearchParams({ filename: chosen.name });
+    if (sheet.value.trim()) params.set("sheet", sheet.value.trim());
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/v1/datasets/${encodeURIComponent(dataset)}/versions?${params}`);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.setRequestHeader("Accept-Language", document.documentElement.lang);
+    bar.hidden = false;
+    bar.value = 0;
+    error.hidden = true;
+    status.textContent = "";
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+    });
+    xhr.upload.addEventListener("load", () => { status.textContent = form.dataset.done; });
+    xhr.addEventListener("load", () => {
+      if (xhr.status === 201) {
+        window.location.assign(`/datasets/${encodeURIComponent(dataset)}`);
+        return;
+      }
+      let message = xhr.statusText;
+      try { message = JSON.parse(xhr.responseText).error.message; } catch (_) { /* keep statusText */ }
+      bar.hidden = true;
+      status.textContent = "";
+      error.textContent = message;
+      error.hidden = false;
+    });
+    xhr.addEventListener("error", () => {
+      bar.hidden = true;
+      error.textContent = xhr.statusText || "network error";
+      error.hidden = false;
+    });
+    xhr.send(chosen);
+  });
+}
+
+function profileCharts(container) {
+  const source = document.getElementById("profile-data");
+  if (!source || !window.echarts) return;
+  const columns = JSON.parse(source.textContent || "[]");
+  for (const column of columns) {
+    const box = document.createElement("figure");
+    box.className = "chart";
+    const caption = document.createElement("figcaption");
+    caption.textContent = `${column.name} · ${container.dataset.titleTop}`;
+    const canvas = document.createElement("div");
+    canvas.className = "chart-canvas";
+    box.append(caption, canvas);
+    container.append(box);
+    const chart = window.echarts.init(canvas, null, { renderer: "svg" });
+    chart.setOption({
+      animation: false,
+      grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "value", name: container.dataset.labelRows },
+      yAxis: { type: "category", data: column.top.map((t) => String(t.value)).reverse() },
+      series: [{ type: "bar", data: column.top.map((t) => t.count).reverse(), itemStyle: { color: "#b4441f" } }],
+      tooltip: { trigger: "axis" },
+    });
+    window.addEventListener("resize", () => chart.resize());
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("upload");
+  if (form) uploadForm(form);
+  const charts = document.getElementById("charts");
+  if (charts) profileCharts(charts);
+});
