@@ -30,7 +30,16 @@ format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-test: install lint
+# Browser tests drive Debian's Chromium (Playwright's own download does not work offline);
+# CJK fonts make screenshots legible. Installed here when missing and we are root.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
+	  else echo "install chromium and fonts-noto-cjk (Debian packages) for the browser tests"; exit 1; fi; }
+
+test: install lint browser
 	$(BIN)/pytest
 
 bench: install

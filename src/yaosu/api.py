@@ -6,22 +6,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from yaosu import __version__
-from yaosu.accounts.routes import router as accounts_router
 from yaosu.accounts.pages import router as accounts_pages
+from yaosu.accounts.routes import router as accounts_router
 from yaosu.audit import transparency
 from yaosu.audit.pages import router as audit_pages
-from yaosu.catalog.pages import router as catalog_pages
-from yaosu.console.pages import router as console_pages
 from yaosu.audit.routes import router as audit_router
+from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
+from yaosu.console.pages import router as console_pages
 from yaosu.context import Context
 from yaosu.kernel.db import Database
 from yaosu.kernel.settings import Settings, get_settings

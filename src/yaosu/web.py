@@ -149,8 +149,12 @@ def _respond(request: Request, error: YaosuError) -> Response:
     if wants_html(request) and not request.headers.get("hx-request"):
         actor = getattr(request.state, "actor", ANONYMOUS)
         return render(
-            request, actor, "error.html", status=error.status,
-            message=error.message(locale(request)), code=error.code,
+            request,
+            actor,
+            "error.html",
+            status=error.status,
+            message=error.message(locale(request)),
+            code=error.code,
         )
     return error_response(error, locale(request))
 
@@ -163,7 +167,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         fields = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
@@ -191,7 +195,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(Busy(), locale(request))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         request_id = secrets.token_hex(6)
         log.exception("unexpected error, request %s", request_id)
         return _respond(request, Internal(request_id=request_id))

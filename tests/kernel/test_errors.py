@@ -71,6 +71,6 @@ def test_negotiate() -> None:
 
 def test_front_door_and_health(app_client: TestClient) -> None:
     r = app_client.get("/", follow_redirects=False)
-    assert r.status_code == 307 and r.headers["location"] == "/docs"
+    assert r.status_code == 303 and r.headers["location"] == "/catalog"  # the console's front door
     assert app_client.get("/healthz").json()["status"] == "ok"
     assert app_client.get("/openapi.json").json()["info"]["title"] == "Yaosu 要素"

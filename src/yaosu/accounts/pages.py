@@ -24,7 +24,9 @@ def login_page(request: Request, actor: OptionalActor, next: str | None = None) 
     if actor is not ANONYMOUS:
         return RedirectResponse(safe_next(next), status_code=303)
     token = secrets.token_urlsafe(24)
-    response = render(request, actor, "login.html", next=safe_next(next), login_csrf=token, error=None)
+    response = render(
+        request, actor, "login.html", next=safe_next(next), login_csrf=token, error=None
+    )
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", max_age=3600)
     return response
 
@@ -47,24 +49,37 @@ def login_submit(
         error = CsrfFailed()
     else:
         try:
-            console, secret, _ = service.login(session, username, password, hours=st.settings.session_hours)
+            _session, secret, _ = service.login(
+                session, username, password, hours=st.settings.session_hours
+            )
         except InvalidCredentials as exc:
             error = exc
     if error is not None:
         token = secrets.token_urlsafe(24)
         response = render(
-            request, ANONYMOUS, "login.html", status=error.status, next=safe_next(next),
-            login_csrf=token, error=error.message(locale(request)), username=username,
+            request,
+            ANONYMOUS,
+            "login.html",
+            status=error.status,
+            next=safe_next(next),
+            login_csrf=token,
+            error=error.message(locale(request)),
+            username=username,
         )
         response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", max_age=3600)
         return response
-    response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, secret, max_age=st.settings.session_hours * 3600, httponly=True,
-        samesite="lax", secure=st.settings.secure_cookies or request.url.scheme == "https", path="/",
+    redirect = RedirectResponse(safe_next(next), status_code=303)
+    redirect.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=st.settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=st.settings.secure_cookies or request.url.scheme == "https",
+        path="/",
     )
-    response.delete_cookie(LOGIN_CSRF)
-    return response
+    redirect.delete_cookie(LOGIN_CSRF)
+    return redirect
 
 
 @router.post("/logout")
@@ -80,7 +95,9 @@ def logout(request: Request, actor: OptionalActor, session: SessionDep) -> Respo
 
 
 @router.get("/org")
-def org_page(request: Request, actor: OptionalActor, session: SessionDep, created: str | None = None) -> Response:
+def org_page(
+    request: Request, actor: OptionalActor, session: SessionDep, created: str | None = None
+) -> Response:
     if actor is ANONYMOUS:
         return login_redirect(request)
     org = service.get_org(session, actor.org_id or "")
@@ -103,15 +120,26 @@ def add_member(
     try:
         with session.begin_nested():  # a refusal rolls back to here; the page still renders
             user = service.create_user(
-                session, actor, org_id=actor.org_id or "", username=username, password=password,
-                role=role, display_name=display_name or None,
+                session,
+                actor,
+                org_id=actor.org_id or "",
+                username=username,
+                password=password,
+                role=role,
+                display_name=display_name or None,
             )
     except YaosuError as exc:
         org = service.get_org(session, actor.org_id or "")
         members = service.list_members(session, actor, org.id)
         return render(
-            request, actor, "org.html", status=exc.status, org=org, members=members,
-            created=None, error=exc.message(locale(request)),
+            request,
+            actor,
+            "org.html",
+            status=exc.status,
+            org=org,
+            members=members,
+            created=None,
+            error=exc.message(locale(request)),
         )
     return RedirectResponse(f"/org?created={user.username}", status_code=303)
 
@@ -120,7 +148,14 @@ def add_member(
 def tokens_page(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
     if actor is ANONYMOUS:
         return login_redirect(request)
-    return render(request, actor, "tokens.html", tokens=service.list_tokens(session, actor), secret=None, error=None)
+    return render(
+        request,
+        actor,
+        "tokens.html",
+        tokens=service.list_tokens(session, actor),
+        secret=None,
+        error=None,
+    )
 
 
 @router.post("/tokens")
@@ -142,15 +177,29 @@ def create_token(
             )
     except YaosuError as exc:
         return render(
-            request, actor, "tokens.html", status=exc.status, tokens=service.list_tokens(session, actor),
-            secret=None, error=exc.message(locale(request)),
+            request,
+            actor,
+            "tokens.html",
+            status=exc.status,
+            tokens=service.list_tokens(session, actor),
+            secret=None,
+            error=exc.message(locale(request)),
         )
     # The secret is shown on this one response and never again.
-    return render(request, actor, "tokens.html", tokens=service.list_tokens(session, actor), secret=secret, error=None)
+    return render(
+        request,
+        actor,
+        "tokens.html",
+        tokens=service.list_tokens(session, actor),
+        secret=secret,
+        error=None,
+    )
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(token_id: str, request: Request, actor: OptionalActor, session: SessionDep) -> Response:
+def revoke_token(
+    token_id: str, request: Request, actor: OptionalActor, session: SessionDep
+) -> Response:
     if actor is ANONYMOUS:
         return login_redirect(request)
     service.revoke_token(session, actor, token_id)

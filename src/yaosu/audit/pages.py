@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -36,16 +36,34 @@ def audit_page(
     enforce(actor, "audit.view", Resource("audit", "log", None))
     # The form's datetime-local fields carry no zone: they are the user's (Beijing) time.
     since, until = (
-        t.replace(tzinfo=BEIJING) if t is not None and t.tzinfo is None else t for t in (since, until)
+        t.replace(tzinfo=BEIJING) if t is not None and t.tzinfo is None else t
+        for t in (since, until)
     )
     items, total = service.list_entries(
-        session, actor, limit=PAGE, offset=(page - 1) * PAGE, actor_id=actor_id or None,
-        object_id=object_id or None, action=action or None, since=since, until=until,
+        session,
+        actor,
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
+        actor_id=actor_id or None,
+        object_id=object_id or None,
+        action=action or None,
+        since=since,
+        until=until,
     )
     latest = log.latest_checkpoint(session)
     return render(
-        request, actor, "audit.html", items=items, total=total, page=page,
-        pages=max(1, -(-total // PAGE)), signed=latest.size if latest else 0, checkpoint=latest,
-        actor_id=actor_id, object_id=object_id, action=action,
-        since=since.isoformat() if since else "", until=until.isoformat() if until else "",
+        request,
+        actor,
+        "audit.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE)),
+        signed=latest.size if latest else 0,
+        checkpoint=latest,
+        actor_id=actor_id,
+        object_id=object_id,
+        action=action,
+        since=since.isoformat() if since else "",
+        until=until.isoformat() if until else "",
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -33,17 +33,32 @@ def browse(
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
 ) -> Response:
     found = service.list_datasets(
-        session, actor, q=q or None, theme=theme or None, openness=openness or None,
-        provider=provider or None, limit=PAGE, offset=(page - 1) * PAGE,
+        session,
+        actor,
+        q=q or None,
+        theme=theme or None,
+        openness=openness or None,
+        provider=provider or None,
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
     )
     names = {o.id: o.name for o in session.query(Organisation)}
     template = "catalog_results.html" if request.headers.get("hx-request") else "catalog.html"
     return render(
-        request, actor, template,
+        request,
+        actor,
+        template,
         items=[service.public(session, d) for d in found.items],
-        total=found.total, facets=found.facets, names=names, openness_labels=OPENNESS_ZH,
-        q=q, theme=theme, openness=openness, provider=provider,
-        page=page, pages=max(1, -(-found.total // PAGE)),
+        total=found.total,
+        facets=found.facets,
+        names=names,
+        openness_labels=OPENNESS_ZH,
+        q=q,
+        theme=theme,
+        openness=openness,
+        provider=provider,
+        page=page,
+        pages=max(1, -(-found.total // PAGE)),
     )
 
 
@@ -69,16 +84,28 @@ def new_dataset(
 ) -> Response:
     if actor is ANONYMOUS:
         return login_redirect(request)
-    values = {"title": title, "description": description, "keywords": keywords, "theme": theme,
-              "licence": licence, "update_frequency": update_frequency, "openness": openness}
+    values = {
+        "title": title,
+        "description": description,
+        "keywords": keywords,
+        "theme": theme,
+        "licence": licence,
+        "update_frequency": update_frequency,
+        "openness": openness,
+    }
     try:
         data = _create(values)
         with session.begin_nested():
             ds = service.create_dataset(session, actor, data)
     except YaosuError as exc:
         return render(
-            request, actor, "dataset_new.html", status=exc.status,
-            error=exc.message(locale(request)), values=values, **_vocabulary(),
+            request,
+            actor,
+            "dataset_new.html",
+            status=exc.status,
+            error=exc.message(locale(request)),
+            values=values,
+            **_vocabulary(),
         )
     return RedirectResponse(f"/datasets/{ds.id}/upload", status_code=303)
 
@@ -90,11 +117,13 @@ def _create(values: dict[str, str]) -> DatasetCreate:
     try:
         return DatasetCreate(**{**values, "keywords": words})
     except ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
         raise InvalidInput(problem=fields) from exc
 
 
-def _vocabulary() -> dict[str, object]:
+def _vocabulary() -> dict[str, Any]:
     return {
         "openness_choices": [(o.value, OPENNESS_ZH[o]) for o in Openness],
         "frequency_choices": [(f.value, FREQUENCY_ZH[f]) for f in Frequency],
@@ -102,7 +131,9 @@ def _vocabulary() -> dict[str, object]:
 
 
 @router.get("/datasets/{dataset_id}")
-def dataset_page(request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep, st: StateDep) -> Response:
+def dataset_page(
+    request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep, st: StateDep
+) -> Response:
     ds = service.get_dataset(session, actor, dataset_id)
     versions = service.list_versions(session, actor, dataset_id)
     resource = service.resource(ds)
@@ -123,14 +154,24 @@ def dataset_page(request: Request, dataset_id: str, actor: OptionalActor, sessio
         ensure_ascii=False,
     )
     return render(
-        request, actor, "dataset.html", ds=service.public(session, ds), versions=versions,
-        latest=latest, can_edit=can_edit, read=read, preview=preview, charts=charts,
+        request,
+        actor,
+        "dataset.html",
+        ds=service.public(session, ds),
+        versions=versions,
+        latest=latest,
+        can_edit=can_edit,
+        read=read,
+        preview=preview,
+        charts=charts,
         frequency_labels=FREQUENCY_ZH,
     )
 
 
 @router.get("/datasets/{dataset_id}/upload")
-def upload_page(request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep) -> Response:
+def upload_page(
+    request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep
+) -> Response:
     if actor is ANONYMOUS:
         return login_redirect(request)
     ds = service.get_dataset(session, actor, dataset_id)

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime as _format_datetime
@@ -18,6 +19,7 @@ from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 BABEL_LOCALES = {"zh-CN": "zh_CN", "en": "en"}
+BEIJING = ZoneInfo("Asia/Shanghai")  # users' wall-clock time; storage is UTC
 
 
 @cache
@@ -53,7 +55,7 @@ def format_datetime(value: datetime | None, locale: str) -> str:
     if value is None:
         return "—"
     code = BABEL_LOCALES.get(locale, "zh_CN")
-    return _format_datetime(value, format="medium", tzinfo="Asia/Shanghai", locale=Locale.parse(code))
+    return _format_datetime(value, format="medium", tzinfo=BEIJING, locale=Locale.parse(code))
 
 
 def format_bytes(size: int | None, locale: str) -> str:

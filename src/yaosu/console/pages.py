@@ -42,7 +42,7 @@ def home(request: Request, actor: OptionalActor, session: SessionDep) -> Respons
     if actor.has_kind("provider"):
         mine = catalog.list_datasets(session, actor, provider=actor.org_id, limit=50)
         sections["provider"] = [catalog.public(session, d) for d in mine.items]
-    if actor.has_kind("operator") or actor.has_kind("consumer"):
+    if actor.has_kind("operator") or actor.has_kind("consumer") or actor.has_kind("assessor"):
         usable = catalog.list_datasets(session, actor, openness="open", limit=20)
         sections["usable"] = [catalog.public(session, d) for d in usable.items]
     if actor.has_kind("regulator") or actor.has_kind("platform"):

@@ -88,24 +88,30 @@ def render(
 ) -> HTMLResponse:
     lang = locale(request)
     tr = i18n.translations(lang)
-    html = environment().get_template(template).render(
-        request=request,
-        actor=actor,
-        signed_in=actor is not ANONYMOUS,
-        lang=lang,
-        _=tr.gettext,
-        gettext=tr.gettext,
-        ngettext=tr.ngettext,
-        label=lambda code: tr.gettext(LABELS[code]) if code in LABELS else code,
-        csrf_token=getattr(request.state, "csrf_token", ""),
-        nav=nav(actor),
-        path=request.url.path,
-        here=quote(str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")),
-        number=lambda v: i18n.format_number(v, lang),
-        money=lambda v: i18n.format_money(v, lang),
-        when=lambda v: i18n.format_datetime(v, lang),
-        size=lambda v: i18n.format_bytes(v, lang),
-        **context,
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            request=request,
+            actor=actor,
+            signed_in=actor is not ANONYMOUS,
+            lang=lang,
+            _=tr.gettext,
+            gettext=tr.gettext,
+            ngettext=tr.ngettext,
+            label=lambda code: tr.gettext(LABELS[code]) if code in LABELS else code,
+            csrf_token=getattr(request.state, "csrf_token", ""),
+            nav=nav(actor),
+            path=request.url.path,
+            here=quote(
+                str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+            ),
+            number=lambda v: i18n.format_number(v, lang),
+            money=lambda v: i18n.format_money(v, lang),
+            when=lambda v: i18n.format_datetime(v, lang),
+            size=lambda v: i18n.format_bytes(v, lang),
+            **context,
+        )
     )
     return HTMLResponse(html, status_code=status)
 

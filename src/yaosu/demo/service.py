@@ -218,4 +218,6 @@ def print_logins(demo: DemoWorld, console: Console | None = None) -> None:
         "co-signed by both regulators; verify it offline with:\n"
         '  yaosu audit export audit.ndjson && yaosu audit verify audit.ndjson --key "$(yaosu audit key)"'
     )
-    console.print("控制台与 API 文档 / API docs: http://127.0.0.1:8000/docs")
+    console.print(
+        "控制台 / console: http://127.0.0.1:8000   API 文档 / API docs: http://127.0.0.1:8000/docs"
+    )

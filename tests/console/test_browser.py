@@ -1,0 +1,164 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright, against the app on a
+real socket. Set YAOSU_SCREENSHOTS=1 to refresh docs/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import DEMO_PASSWORD, dataset_id
+from yaosu.context import Context
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (as root)")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=server, viewport={"width": 1280, "height": 800}, locale="zh-CN"
+    )
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    if os.environ.get("YAOSU_SCREENSHOTS"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Page, username: str) -> None:
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/home$"))
+
+
+@pytest.mark.parametrize(
+    ("username", "marker"),
+    [
+        ("bureau-admin", "我的数据集"),
+        ("bureau-analyst", "我的数据集"),
+        ("bureau-reviewer", "我的数据集"),
+        ("ai-analyst", "我可使用的数据"),
+        ("coop-manager", "我可使用的数据"),
+        ("cac-inspector", "最近动态"),
+        ("dsj-inspector", "最近动态"),
+        ("platform-admin", "平台运行状态"),
+        ("assessor", "我可使用的数据"),
+    ],
+)
+def test_each_role_logs_in_to_its_home(page: Page, username: str, marker: str) -> None:
+    log_in(page, username)
+    expect(page.get_by_role("heading", name=marker)).to_be_visible()
+    shot(page, f"home-{username}")
+    page.get_by_role("button", name="退出").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_search_in_chinese_finds_the_dataset(page: Page) -> None:
+    page.goto("/catalog")
+    page.get_by_label("搜索", exact=True).fill("农产品")
+    link = page.get_by_role("link", name="2024年各乡镇农产品销售数据")
+    expect(link).to_be_visible()
+    expect(page.get_by_role("link", name="江州市城乡居民社会保险参保人员信息")).to_have_count(0)
+    shot(page, "catalog-search")
+    link.click()
+    expect(page.get_by_role("heading", name="2024年各乡镇农产品销售数据")).to_be_visible()
+    expect(page.locator("#charts svg").first).to_be_visible()  # ECharts drew the profile
+    shot(page, "dataset")
+
+
+def test_upload_a_gbk_csv_and_see_its_profile(page: Page, tmp_path: Path) -> None:
+    log_in(page, "bureau-analyst")
+    page.goto("/datasets/new")
+    page.get_by_label("标题").fill("乡镇人口统计")
+    page.get_by_label("主题").fill("人口")
+    page.get_by_role("button", name="登记并上传数据").click()
+    expect(page.get_by_role("heading", name="上传新版本")).to_be_visible()
+    csv = tmp_path / "人口.csv"
+    rows = "".join(f"{'城关镇' if i % 2 else '石桥镇'},{i * 10}\n" for i in range(60))
+    csv.write_bytes(("乡镇,人口\n" + rows).encode("gbk"))
+    page.get_by_label("文件", exact=True).set_input_files(str(csv))
+    shot(page, "upload")
+    page.get_by_role("button", name="上传", exact=True).click()
+    expect(page.get_by_role("heading", name="字段结构与画像")).to_be_visible(timeout=30000)
+    expect(page.get_by_role("cell", name="GBK", exact=False).first).to_be_visible()
+    expect(page.get_by_role("cell", name="乡镇", exact=True)).to_be_visible()
+    expect(page.locator("#charts svg").first).to_be_visible()
+
+
+def test_a_failed_upload_explains_itself_in_the_chosen_language(
+    page: Page, tmp_path: Path, ctx: Context
+) -> None:
+    log_in(page, "bureau-admin")
+    farm = dataset_id(ctx, "农产品")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3\n", encoding="utf-8")
+    page.goto(f"/datasets/{farm}/upload")
+    page.get_by_label("文件", exact=True).set_input_files(str(bad))
+    page.get_by_role("button", name="上传", exact=True).click()
+    expect(page.locator("#upload-error")).to_have_text("第 3 行有 1 列，而表头有 2 列。")
+    page.get_by_role("link", name="English").click()
+    page.get_by_label("File", exact=True).set_input_files(str(bad))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#upload-error")).to_have_text("Row 3 has 1 columns but the header has 2.")
+
+
+def test_switching_language_is_remembered(page: Page) -> None:
+    page.goto("/catalog")
+    expect(page.get_by_role("heading", name="数据目录")).to_be_visible()
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Data catalog")).to_be_visible()
+    page.goto("/login")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    shot(page, "login-en")
+    page.get_by_role("link", name="中文").click()
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+
+
+def test_a_foreign_dataset_is_not_reachable_by_url(page: Page, ctx: Context) -> None:
+    log_in(page, "coop-manager")
+    response = page.goto(f"/datasets/{dataset_id(ctx, '用电量')}")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="出错了")).to_be_visible()
+    expect(page.get_by_text("用电量")).to_have_count(0)
+
+
+def test_phone_width_layout_keeps_navigation_usable(browser: Browser, server: str) -> None:
+    context = browser.new_context(
+        base_url=server, viewport={"width": 390, "height": 844}, locale="zh-CN"
+    )
+    tab = context.new_page()
+    tab.goto("/catalog")
+    expect(tab.get_by_role("link", name="数据目录")).to_be_visible()
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the page scrolls sideways on a phone ({width}px)"
+    shot(tab, "catalog-phone")
+    context.close()
