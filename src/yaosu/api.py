@@ -26,6 +26,7 @@ from yaosu.context import Context
 from yaosu.kernel.db import Database
 from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
+from yaosu.privacy.routes import router as privacy_router
 from yaosu.web import install_error_handlers, security_headers
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     app.state.yaosu = state
     install_error_handlers(app)
-    for router in (accounts_router, catalog_router, audit_router):
+    for router in (accounts_router, catalog_router, privacy_router, audit_router):
         app.include_router(router)
     for pages in (console_pages, accounts_pages, catalog_pages, audit_pages):
         app.include_router(pages)

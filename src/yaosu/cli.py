@@ -14,6 +14,7 @@ from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
 from yaosu.kernel.errors import YaosuError
+from yaosu.privacy.cli import scan as scan_command
 
 app = typer.Typer(
     help="要素 Yaosu：可信数据要素流通平台 / trusted data-element exchange",
@@ -26,6 +27,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(audit_app, name="audit")
 app.command("ingest")(ingest_command)
+app.command("scan")(scan_command)
 console = Console(stderr=True)
 
 

@@ -6,4 +6,5 @@ from __future__ import annotations
 def load_all() -> None:
     import yaosu.accounts.models
     import yaosu.audit.models
-    import yaosu.catalog.models  # noqa: F401
+    import yaosu.catalog.models
+    import yaosu.privacy.models  # noqa: F401

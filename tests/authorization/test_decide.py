@@ -45,9 +45,16 @@ def test_decisions_carry_reasons_in_both_languages(ctx: Context) -> None:
     decision = decide(coop, "dataset.read", conditional)
     assert not decision.allowed
     assert "申请" in decision.reason_zh and "contract" in decision.reason_en
-    open_data = Resource("dataset", "ds_y", "org_other", {"openness": "open"})
+    open_data = Resource(
+        "dataset", "ds_y", "org_other", {"openness": "open", "screened_clean": True}
+    )
     allowed = decide(coop, "dataset.read", open_data)
     assert allowed.allowed and "audit-access" in allowed.obligations
+    unscreened = Resource(
+        "dataset", "ds_z", "org_other", {"openness": "open", "screened_clean": False}
+    )
+    refused = decide(coop, "dataset.read", unscreened)
+    assert not refused.allowed and "筛查" in refused.reason_zh
 
 
 def test_unknown_actions_and_resources_are_refused(ctx: Context) -> None:

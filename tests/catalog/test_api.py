@@ -63,9 +63,18 @@ def test_create_update_and_upload_by_raw_body_and_multipart(
         == 2
     )
 
-    patched = app_client.patch(
-        f"/api/v1/datasets/{ds['id']}", json={"openness": "无条件开放"}, headers=headers
+    # Opening needs the latest version's privacy screen confirmed clean by a reviewer.
+    opening = {"openness": "无条件开放"}
+    refused = app_client.patch(f"/api/v1/datasets/{ds['id']}", json=opening, headers=headers)
+    assert refused.status_code == 403 and "隐私筛查" in refused.json()["error"]["message"]
+    screen = app_client.post(f"/api/v1/datasets/{ds['id']}/versions/2/screens", headers=headers)
+    assert screen.status_code == 201 and screen.json()["personal"] is False
+    reviewer = auth(ctx, "bureau-reviewer")
+    confirmed = app_client.post(
+        f"/api/v1/screens/{screen.json()['id']}/review", json={}, headers=reviewer
     )
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    patched = app_client.patch(f"/api/v1/datasets/{ds['id']}", json=opening, headers=headers)
     assert patched.status_code == 200 and patched.json()["openness"] == "open"
 
 

@@ -52,6 +52,8 @@ SCOPE_OF = {
     "dataset.read": "read",
     "dataset.create": "write",
     "dataset.edit": "write",
+    "dataset.screen": "write",
+    "dataset.review": "write",
     "org.view": "read",
     "org.manage": "admin",
     "audit.view": "read",
@@ -145,11 +147,30 @@ def _dataset(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, An
             return deny("只能修改本机构的数据集", "only the owning organisation may change it")
         if actor.role == "reviewer":
             return deny("审核员不能修改数据集", "reviewers cannot change datasets")
+        opening = ctx.get("opening") and resource.attrs.get("has_versions", True)
+        if opening and not resource.attrs.get("screened_clean"):
+            return deny(
+                "设为无条件开放前，最新版本须经隐私筛查并确认不含个人信息和公共安全风险",
+                "to open it, the latest version's privacy screen must be confirmed free of personal information and security flags",
+            )
         return allow("本机构成员维护自有数据集", "member maintains own dataset")
+    if action == "dataset.screen":
+        if _is_member(actor, resource) or actor.is_platform_admin:
+            return allow("提供方筛查自有数据", "the provider screens its own data")
+        return deny("只有提供方可以筛查数据", "only the provider screens its data")
+    if action == "dataset.review":
+        if _is_member(actor, resource) and actor.role in ("reviewer", "admin"):
+            return allow("提供方审核员确认筛查结果", "the provider's reviewer confirms the screen")
+        return deny("需要提供方的审核员或管理员确认", "needs the provider's reviewer or admin")
     if action == "dataset.read":
         if _is_member(actor, resource):
             return allow("本机构的数据", "own organisation's data", "audit-access")
         if openness == "open":
+            if not resource.attrs.get("screened_clean"):
+                return deny(
+                    "该版本尚未完成隐私筛查确认，暂不能被他人使用",
+                    "this version's privacy screen is not yet confirmed; others cannot use it yet",
+                )
             return allow("无条件开放数据", "unconditionally open data", "audit-access")
         if openness == "conditional":
             return deny(

@@ -62,6 +62,9 @@ class Dataset(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The newest version whose privacy screen a reviewer confirmed clean (no personal
+    # information, no public-security flag); others may read rows of that version only.
+    clean_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class DatasetVersion(Base):

@@ -27,7 +27,24 @@ from yaosu.kernel.storage import ObjectStore
 
 
 def resource(ds: Dataset) -> Resource:
-    return Resource("dataset", ds.id, ds.owner_org_id, {"openness": ds.openness})
+    clean = ds.clean_version is not None and ds.clean_version == ds.latest_version
+    attrs = {
+        "openness": ds.openness,
+        "screened_clean": clean,
+        "has_versions": ds.latest_version > 0,
+    }
+    return Resource("dataset", ds.id, ds.owner_org_id, attrs)
+
+
+def mark_screened(session: Session, dataset_id: str, version: int, *, clean: bool) -> None:
+    """Called by the privacy domain when a reviewer confirms a screen of ``version``."""
+    ds = session.get(Dataset, dataset_id)
+    if ds is None:
+        raise NotFound(kind="数据集", id=dataset_id)
+    if clean:
+        ds.clean_version = max(version, ds.clean_version or 0)
+    elif ds.clean_version == version:
+        ds.clean_version = None
 
 
 def public(session: Session, ds: Dataset) -> DatasetPublic:
@@ -78,8 +95,9 @@ def get_dataset(session: Session, actor: Actor, dataset_id: str) -> Dataset:
 
 def update_dataset(session: Session, actor: Actor, dataset_id: str, data: DatasetUpdate) -> Dataset:
     ds = get_dataset(session, actor, dataset_id)
-    enforce(actor, "dataset.edit", resource(ds))
     changes = data.model_dump(exclude_unset=True, mode="json")
+    opening = changes.get("openness") == "open" and ds.openness != "open"
+    enforce(actor, "dataset.edit", resource(ds), {"opening": opening})
     for key, value in changes.items():
         if value is not None:
             setattr(ds, key, value)

@@ -26,6 +26,8 @@ from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
 from yaosu.demo import world
 from yaosu.kernel.actor import system_actor
+from yaosu.privacy import service as privacy
+from yaosu.privacy.models import Screen
 
 DEMO_PASSWORD = "yaosu-demo-2026"  # development only: refused when YAOSU_ENV=production
 
@@ -148,8 +150,30 @@ def seed(ctx: Context) -> DemoWorld:
             catalog.ingest_version(
                 ctx.db, ctx.store, ctx.settings, bureau, ds.id, path, filename=filename
             )
+    screen_and_review(ctx)
     witness_the_log(ctx)
     return describe(ctx, created)
+
+
+def screen_and_review(ctx: Context) -> None:
+    """Every demo dataset is screened; the bureau's reviewer confirms each screen, so the open
+    farm data is readable by all and the residents' data is confirmed as personal."""
+    with ctx.db.transaction() as session:
+        reviewer_user = session.scalar(select(User).where(User.username == "bureau-reviewer"))
+        analyst_user = session.scalar(select(User).where(User.username == "bureau-analyst"))
+        assert reviewer_user is not None and analyst_user is not None
+        reviewer = accounts.actor_for(session, reviewer_user)
+        analyst = accounts.actor_for(session, analyst_user)
+        datasets = list(
+            session.scalars(select(Dataset).where(Dataset.owner_org_id == reviewer.org_id))
+        )
+        for ds in datasets:
+            if ds.latest_version == 0 or session.scalar(
+                select(Screen.id).where(Screen.dataset_id == ds.id, Screen.status == "confirmed")
+            ):
+                continue
+            screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds.id)
+            privacy.review(session, reviewer, screen.id, note="演示：已人工复核 / demo: reviewed")
 
 
 WITNESSES = [

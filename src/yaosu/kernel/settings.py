@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     audit_origin: str = Field(default="yaosu.local/audit-log", pattern=r"^[^\s+]+$")
     audit_key_file: Path | None = None
     audit_checkpoint_seconds: int = Field(default=60, ge=0, description="0 turns the schedule off")
+    # Public-security keyword dictionary for privacy screening (one keyword per line, UTF-8).
+    security_keywords_file: str | None = None
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

@@ -1,0 +1,77 @@
+"""``yaosu scan``: screen a dataset version from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from yaosu.context import open_context
+from yaosu.kernel.actor import system_actor
+from yaosu.privacy import service
+from yaosu.privacy.grading import GRADE_ZH
+
+console = Console()
+
+
+def scan(
+    dataset: str = typer.Option(..., "--dataset", "-d", help="数据集 ID / dataset id"),
+    version: int = typer.Option(
+        None, "--version", "-v", help="版本（默认最新）/ version (default latest)"
+    ),
+    full: bool = typer.Option(False, "--full", help="全量扫描 / scan every row, not a sample"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+) -> None:
+    """筛查数据集中的个人信息并分级 / Screen a dataset version for personal information."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        screen = service.screen_version(
+            session,
+            ctx.store,
+            ctx.settings,
+            system_actor(),
+            dataset,
+            version,
+            mode="full" if full else "fast",
+        )
+        findings, summary = (
+            screen.findings,
+            (
+                screen.id,
+                screen.version,
+                screen.personal,
+                screen.sensitive,
+                screen.grade,
+                screen.grade_rule,
+                screen.security_flags,
+                screen.rows_scanned,
+                screen.mode,
+            ),
+        )
+    if as_json:
+        typer.echo(json.dumps(findings, ensure_ascii=False, indent=2))
+        return
+    sid, number, personal, sensitive, grade, rule, flags, rows, mode = summary
+    table = Table(
+        "字段 / column", "类型 / entity", "占比 / share", "置信度 / confidence", "样例 / evidence"
+    )
+    for column in findings["columns"]:
+        for e in column["entities"]:
+            table.add_row(
+                column["column"],
+                e["entity"],
+                f"{e['share']:.1%}",
+                f"{e['confidence']:.2f}",
+                " ".join(e["samples"]),
+            )
+    console.print(table)
+    console.print(
+        f"筛查 / screen {sid} · 版本 / version {number} · {mode} · {rows:,} 行 / rows\n"
+        f"个人信息 / personal information: {'是 / yes' if personal else '否 / no'}"
+        f"{' · 敏感 / sensitive: ' + ', '.join(sensitive) if sensitive else ''}\n"
+        f"分级 / grade: {GRADE_ZH[grade]} ({grade}) — {rule}\n"
+        + (f"[yellow]需人工复核 / flagged for review[/]: {'; '.join(flags)}\n" if flags else "")
+        + "结果为建议，须由提供方审核员确认 / a proposal until the provider's reviewer confirms it"
+    )
