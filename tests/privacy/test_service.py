@@ -177,3 +177,37 @@ def test_security_keywords_flag_a_dataset(tmp_path) -> None:  # type: ignore[no-
     assert security.flags(table, scan, total_rows=3, keywords_file=str(custom)) == [
         "keywords in column 备注: 普通"
     ]
+
+
+def test_an_older_raw_version_stays_closed_when_a_newer_one_is_clean(
+    app_client: TestClient, ctx: Context
+) -> None:
+    owner = auth(ctx, "bureau-admin")
+    ds = app_client.post(
+        "/api/v1/datasets",
+        json={"title": "走访记录", "theme": "测试", "openness": "open"},
+        headers=owner,
+    ).json()
+    raw = "姓名,手机,乡镇\n张伟,13812345678,城关镇\n".encode()
+    app_client.post(
+        f"/api/v1/datasets/{ds['id']}/versions?filename=raw.csv", content=raw, headers=owner
+    )
+    app_client.post(
+        f"/api/v1/datasets/{ds['id']}/versions?filename=clean.csv",
+        content="乡镇,人数\n城关镇,1\n".encode(),
+        headers=owner,
+    )
+    sid = app_client.post(f"/api/v1/datasets/{ds['id']}/versions/2/screens", headers=owner).json()[
+        "id"
+    ]
+    app_client.post(f"/api/v1/screens/{sid}/review", json={}, headers=auth(ctx, "bureau-reviewer"))
+    outsider = auth(ctx, "coop-manager")
+    assert (
+        app_client.get(f"/api/v1/datasets/{ds['id']}/versions/2/data", headers=outsider).status_code
+        == 200
+    )
+    assert (
+        app_client.get(f"/api/v1/datasets/{ds['id']}/versions/1/data", headers=outsider).status_code
+        == 403
+    )
+    assert app_client.get(f"/api/v1/datasets/{ds['id']}/versions/1/preview").status_code == 403

@@ -26,8 +26,10 @@ from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
 
 
-def resource(ds: Dataset) -> Resource:
-    clean = ds.clean_version is not None and ds.clean_version == ds.latest_version
+def resource(ds: Dataset, version: int | None = None) -> Resource:
+    """The dataset as the decision function sees it; rows are judged per version: only the
+    version a reviewer confirmed clean counts as screened (an older raw one never does)."""
+    clean = ds.clean_version is not None and ds.clean_version == (version or ds.latest_version)
     attrs = {
         "openness": ds.openness,
         "screened_clean": clean,
@@ -310,7 +312,7 @@ def open_data(
     """The stored Parquet of a version, for whoever may read rows; the access is audited."""
     ds = get_dataset(session, actor, dataset_id)
     version = get_version(session, actor, dataset_id, number)
-    decision = enforce(actor, "dataset.read", resource(ds))
+    decision = enforce(actor, "dataset.read", resource(ds, version.number))
     record(
         session,
         actor,
