@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: install demo serve test lint format bench browser clean
+.PHONY: install demo serve test lint format bench browser peers clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,16 @@ browser:
 	    { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
 	  else echo "install chromium and fonts-noto-cjk (Debian packages) for the browser tests"; exit 1; fi; }
 
-test: install lint browser
+# Reference tools that conflict with the core's pins (pycanon pins typing_extensions) live in
+# their own venv; tests and benchmarks call them there.
+PEERS := bench/.peers
+peers: $(PEERS)/.installed
+$(PEERS)/.installed:
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q pycanon==1.3.6 pymerkle==7.0.0
+	touch $@
+
+test: install lint browser peers
 	$(BIN)/pytest
 
 bench: install

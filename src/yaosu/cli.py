@@ -14,6 +14,7 @@ from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
 from yaosu.kernel.errors import YaosuError
+from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(audit_app, name="audit")
 app.command("ingest")(ingest_command)
 app.command("scan")(scan_command)
+app.command("deidentify")(deidentify_command)
 console = Console(stderr=True)
 
 

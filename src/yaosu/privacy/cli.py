@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -74,4 +75,43 @@ def scan(
         f"分级 / grade: {GRADE_ZH[grade]} ({grade}) — {rule}\n"
         + (f"[yellow]需人工复核 / flagged for review[/]: {'; '.join(flags)}\n" if flags else "")
         + "结果为建议，须由提供方审核员确认 / a proposal until the provider's reviewer confirms it"
+    )
+
+
+def deidentify(
+    dataset: str = typer.Option(..., "--dataset", "-d", help="数据集 ID / dataset id"),
+    version: int = typer.Option(None, "--version", "-v", help="源版本（默认最新）/ source version"),
+    recipe: Path = typer.Option(
+        None, "--recipe", exists=True, dir_okay=False, help="方案 JSON / recipe file"
+    ),
+    suggest: bool = typer.Option(
+        False, "--suggest", help="只打印建议方案 / print the suggested recipe"
+    ),
+) -> None:
+    """按方案去标识化，生成新版本 / De-identify a version into the dataset's next version."""
+    from yaosu.catalog import service as catalog
+
+    ctx = open_context()
+    actor = system_actor()
+    with ctx.db.transaction() as session:
+        number = catalog.get_version(session, actor, dataset, version).number
+        if suggest or recipe is None:
+            typer.echo(
+                json.dumps(
+                    service.suggested_recipe(session, actor, dataset, number),
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+            return
+    doc = json.loads(recipe.read_text(encoding="utf-8"))
+    derivation, screen = service.deidentify(
+        ctx.db, ctx.store, ctx.settings, actor, dataset, number, doc
+    )
+    console.print(
+        f"[green]版本 / version {derivation.result_version}[/] ← {derivation.source_version}: "
+        f"{derivation.rows_in - derivation.suppressed:,} 行 / rows, 抑制 / suppressed {derivation.suppressed:,}"
+        + (f", k = {derivation.k_reached}" if derivation.k_reached else "")
+        + (f", l = {derivation.l_reached}" if derivation.l_reached else "")
+        + f"\n复扫 / re-screen {screen.id}: 个人信息 / personal {'是 / yes' if screen.personal else '否 / no'}"
     )

@@ -34,3 +34,21 @@ class Screen(Base):
     review_note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Derivation(Base):
+    """A de-identified version and what produced it: the source version and the recipe."""
+
+    __tablename__ = "privacy_derivations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    source_version: Mapped[int] = mapped_column(Integer)
+    result_version: Mapped[int] = mapped_column(Integer)
+    recipe: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rows_in: Mapped[int] = mapped_column(BigInteger)
+    suppressed: Mapped[int] = mapped_column(BigInteger)
+    k_reached: Mapped[int | None] = mapped_column(Integer)
+    l_reached: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

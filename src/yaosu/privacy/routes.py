@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from yaosu.privacy import service
-from yaosu.privacy.schemas import ReviewCreate, ScreenPublic, ScreensPublic
+from yaosu.privacy.schemas import DerivationPublic, ReviewCreate, ScreenPublic, ScreensPublic
 from yaosu.web import CurrentActor, SessionDep, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
@@ -51,3 +51,30 @@ def review(
         session, actor, screen_id, personal=body.personal, grade=body.grade, note=body.note
     )
     return ScreenPublic.model_validate(done)
+
+
+@router.get("/datasets/{dataset_id}/versions/{number}/suggested-recipe")
+def suggested_recipe(
+    dataset_id: str, number: int, actor: CurrentActor, session: SessionDep
+) -> dict[str, Any]:
+    """A starting de-identification recipe from the version's newest screen."""
+    return service.suggested_recipe(session, actor, dataset_id, number)
+
+
+@router.post(
+    "/datasets/{dataset_id}/versions/{number}/deidentify",
+    response_model=DerivationPublic,
+    status_code=201,
+)
+def deidentify(
+    dataset_id: str, number: int, recipe: dict[str, Any], actor: CurrentActor, st: StateDep
+) -> DerivationPublic:
+    """Apply a recipe: the result becomes the next version, linked to this one, and is
+    screened at once; the response says which k (and l) it reached."""
+    derivation, screen = service.deidentify(
+        st.db, st.store, st.settings, actor, dataset_id, number, recipe
+    )
+    return DerivationPublic(
+        **{c: getattr(derivation, c) for c in DerivationPublic.model_fields if c != "screen"},
+        screen=ScreenPublic.model_validate(screen),
+    )

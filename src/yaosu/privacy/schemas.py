@@ -44,3 +44,17 @@ class ReviewCreate(BaseModel):
     personal: bool | None = None
     grade: Literal["general", "important", "core"] | None = None
     note: str = Field(default="", max_length=2000)
+
+
+class DerivationPublic(BaseModel):
+    id: str
+    dataset_id: str
+    source_version: int
+    result_version: int
+    recipe: dict[str, Any]
+    rows_in: int
+    suppressed: int
+    k_reached: int | None
+    l_reached: int | None
+    created_at: datetime
+    screen: ScreenPublic

@@ -1,0 +1,237 @@
+"""De-identification recipes (GB/T 37964): per-column operations, then k-anonymity.
+
+A recipe is plain data, so it can be suggested from a screen, edited in a form, stored
+with the version it produced, and applied again:
+
+    {"columns": {"姓名": {"op": "drop"},
+                 "手机号": {"op": "mask", "keep_first": 3, "keep_last": 2},
+                 "身份证号": {"op": "generalise", "to": "region_birth_year"},
+                 "出生日期": {"op": "generalise", "to": "year"},
+                 "客户编号": {"op": "pseudonymise"},
+                 "缴费档次(元)": {"op": "round", "to": 500}},
+     "k_anonymity": {"quasi_identifiers": ["出生日期", "所属乡镇"], "k": 5,
+                     "sensitive": "参保状态", "l": 2}}
+
+Operations run on Arrow columns; pseudonyms are keyed HMAC-SHA-256 with a per-dataset key
+kept outside the data (same input, same token, so joins still work).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from yaosu.kernel.errors import InvalidInput
+
+OPS = ("drop", "mask", "pseudonymise", "generalise", "round", "top_code")
+GENERALISE = ("year", "month", "region_birth_year", "county", "age_band")
+
+
+@dataclass
+class Recipe:
+    columns: dict[str, dict[str, Any]]
+    quasi_identifiers: list[str] = field(default_factory=list)
+    k: int | None = None
+    sensitive: str | None = None
+    l: int | None = None  # noqa: E741 - the letter the literature uses
+
+    @classmethod
+    def parse(cls, doc: dict[str, Any], table_columns: list[str]) -> Recipe:
+        problems: list[str] = []
+        columns = doc.get("columns") or {}
+        if not isinstance(columns, dict):
+            raise InvalidInput(problem="columns 须为对象 / 'columns' must be an object")
+        for name, step in columns.items():
+            if name not in table_columns:
+                problems.append(f"没有字段 / no column {name!r}")
+            elif not isinstance(step, dict) or step.get("op") not in OPS:
+                problems.append(f"{name}: op 须为 {OPS} 之一 / op must be one of {OPS}")
+            elif step["op"] == "generalise" and step.get("to") not in GENERALISE:
+                problems.append(
+                    f"{name}: to 须为 {GENERALISE} 之一 / 'to' must be one of {GENERALISE}"
+                )
+            elif step["op"] in ("round", "top_code") and not isinstance(
+                step.get("to"), int | float
+            ):
+                problems.append(f"{name}: {step['op']} 需要数值 to / needs a number 'to'")
+        anon = doc.get("k_anonymity") or {}
+        quasi = list(anon.get("quasi_identifiers") or [])
+        kept = [c for c in table_columns if columns.get(c, {}).get("op") != "drop"]
+        problems += [f"准标识符不存在 / no quasi-identifier {q!r}" for q in quasi if q not in kept]
+        k = anon.get("k")
+        if k is not None and (not isinstance(k, int) or k < 2 or not quasi):
+            problems.append(
+                "k 须为不小于 2 的整数，并给出准标识符 / k must be an integer >= 2 with quasi-identifiers"
+            )
+        sensitive, ell = anon.get("sensitive"), anon.get("l")
+        if ell is not None and (not isinstance(ell, int) or ell < 2 or sensitive not in kept):
+            problems.append(
+                "l 须为不小于 2 的整数，并给出敏感字段 / l needs an integer >= 2 and a sensitive column"
+            )
+        if problems:
+            raise InvalidInput(problem="; ".join(problems))
+        return cls(dict(columns), quasi, k, sensitive, ell)
+
+
+@dataclass
+class Result:
+    table: pa.Table
+    rows_in: int
+    suppressed: int
+    k: int | None  # the k the output reaches on the quasi-identifiers (None without any)
+    l: int | None  # noqa: E741
+
+
+def apply(table: pa.Table, recipe: Recipe, *, key: bytes) -> Result:
+    out = table
+    for name, step in recipe.columns.items():
+        if step["op"] == "drop":
+            out = out.drop_columns([name])
+            continue
+        index = out.schema.get_field_index(name)
+        out = out.set_column(index, name, _column(out.column(name), step, key))
+    suppressed = 0
+    if recipe.k:
+        out, suppressed = _suppress(out, recipe)
+    return Result(out, table.num_rows, suppressed, *_reached(out, recipe))
+
+
+def _column(
+    column: pa.ChunkedArray, step: dict[str, Any], key: bytes
+) -> pa.ChunkedArray | pa.Array:
+    op = step["op"]
+    if op == "mask":
+        text = _text(column)
+        first, last = int(step.get("keep_first", 1)), int(step.get("keep_last", 0))
+        length = pc.utf8_length(text)
+        head = pc.utf8_slice_codeunits(text, 0, first)
+        tail = pc.if_else(
+            pc.greater(length, first + last), pc.utf8_slice_codeunits(text, pc_neg(last)), ""
+        )
+        stars = pc.binary_repeat("*", pc.max_element_wise(pc.subtract(length, first + last), 1))
+        return pc.binary_join_element_wise(head, stars, tail, "")
+    if op == "pseudonymise":
+        text = _text(column)
+        distinct = pc.unique(text.drop_null())
+        tokens = pa.array(
+            [
+                hmac.new(key, v.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+                for v in distinct.to_pylist()
+            ],
+            pa.string(),
+        )
+        return pc.take(tokens, pc.index_in(text, value_set=distinct))
+    if op == "round":
+        step_size = float(step["to"])
+        rounded = pc.multiply(
+            pc.round(pc.divide(pc.cast(column, pa.float64()), step_size)), step_size
+        )
+        return (
+            pc.cast(rounded, column.type, safe=False)
+            if pa.types.is_integer(column.type)
+            else rounded
+        )
+    if op == "top_code":
+        cap = pa.scalar(step["to"]).cast(column.type)
+        return pc.min_element_wise(column, cap)
+    return _generalise(column, step["to"], step)
+
+
+def pc_neg(n: int) -> int:
+    """utf8_slice_codeunits start for "the last n characters" (n = 0 means none)."""
+    return -n if n else 2**31 - 1
+
+
+def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+
+
+def _generalise(column: pa.ChunkedArray, to: str, step: dict[str, Any]) -> pa.ChunkedArray:
+    if to in ("year", "month"):
+        if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+            return pc.strftime(column, format="%Y" if to == "year" else "%Y-%m")
+        return pc.utf8_slice_codeunits(_text(column), 0, 4 if to == "year" else 7)
+    if to == "region_birth_year":  # a resident ID becomes its county code and birth year
+        text = _text(column)
+        return pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(text, 0, 6), pc.utf8_slice_codeunits(text, 6, 10), "-"
+        )
+    if to == "county":  # an address keeps everything up to its county (区/县/旗/市) ...
+        text = _text(column)
+        pattern = r"^(.*?[区县旗]|.*?市).*$"
+        county = pc.replace_substring_regex(text, pattern, r"\1")
+        # ... and one with no county to cut at is withheld, not passed on whole.
+        return pc.if_else(
+            pc.match_substring_regex(text, pattern), county, pa.scalar(None, pa.string())
+        )
+    width = int(step.get("width", 10))  # age_band: 30 -> "30-39"
+    low = pc.multiply(pc.floor(pc.divide(pc.cast(column, pa.float64()), width)), width)
+    low_text = pc.cast(pc.cast(low, pa.int64()), pa.string())
+    high_text = pc.cast(pc.cast(pc.add(low, width - 1), pa.int64()), pa.string())
+    return pc.binary_join_element_wise(low_text, high_text, "-")
+
+
+def _suppress(table: pa.Table, recipe: Recipe) -> tuple[pa.Table, int]:
+    """Drop the records whose quasi-identifier group is smaller than k (or, with l, has fewer
+    than l distinct sensitive values): Arrow group-by, then a semi-join on the kept groups."""
+    quasi = recipe.quasi_identifiers
+    aggregations: list[Any] = [([], "count_all")]
+    if recipe.l and recipe.sensitive:
+        aggregations.append((recipe.sensitive, "count_distinct"))
+    groups = table.group_by(quasi, use_threads=False).aggregate(aggregations)
+    keep = pc.greater_equal(groups.column("count_all"), recipe.k)
+    if recipe.l and recipe.sensitive:
+        keep = pc.and_(
+            keep, pc.greater_equal(groups.column(f"{recipe.sensitive}_count_distinct"), recipe.l)
+        )
+    kept_groups = groups.filter(keep).select(quasi)
+    out = table.join(kept_groups, keys=quasi, join_type="left semi", use_threads=False)
+    return out, table.num_rows - out.num_rows
+
+
+def _reached(table: pa.Table, recipe: Recipe) -> tuple[int | None, int | None]:
+    if not recipe.quasi_identifiers or table.num_rows == 0:
+        return None, None
+    quasi = recipe.quasi_identifiers
+    aggs: list[Any] = [([], "count_all")]
+    if recipe.sensitive:
+        aggs.append((recipe.sensitive, "count_distinct"))
+    groups = table.group_by(quasi, use_threads=False).aggregate(aggs)
+    k = pc.min(groups.column("count_all")).as_py()
+    ell = (
+        pc.min(groups.column(f"{recipe.sensitive}_count_distinct")).as_py()
+        if recipe.sensitive
+        else None
+    )
+    return k, ell
+
+
+def suggest(findings: dict[str, Any]) -> dict[str, Any]:
+    """A starting recipe from a screen: what each personal column usually needs."""
+    by_entity = {
+        "CN_RESIDENT_ID": {"op": "generalise", "to": "region_birth_year"},
+        "CN_MOBILE": {"op": "mask", "keep_first": 3, "keep_last": 2},
+        "CN_LANDLINE": {"op": "mask", "keep_first": 4, "keep_last": 0},
+        "CN_PERSON_NAME": {"op": "pseudonymise"},
+        "EMAIL_ADDRESS": {"op": "pseudonymise"},
+        "CN_BANK_CARD": {"op": "drop"},
+        "CREDIT_CARD": {"op": "drop"},
+        "CN_ADDRESS": {"op": "generalise", "to": "county"},
+        "DATE_OF_BIRTH": {"op": "generalise", "to": "year"},
+        "COORDINATE": {"op": "drop"},
+    }
+    columns: dict[str, Any] = {}
+    for column in findings.get("columns", []):
+        if column.get("free_text") and any(e["personal"] for e in column["entities"]):
+            columns[column["column"]] = {"op": "drop"}  # free text is hard to clean: drop it
+            continue
+        for e in sorted(column["entities"], key=lambda e: -e["share"]):
+            if e["personal"] and e["entity"] in by_entity:
+                columns[column["column"]] = by_entity[e["entity"]]
+                break
+    return {"columns": columns}
