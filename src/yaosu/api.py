@@ -26,6 +26,7 @@ from yaosu.context import Context
 from yaosu.kernel.db import Database
 from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
+from yaosu.privacy.pages import router as privacy_pages
 from yaosu.privacy.routes import router as privacy_router
 from yaosu.web import install_error_handlers, security_headers
 
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     install_error_handlers(app)
     for router in (accounts_router, catalog_router, privacy_router, audit_router):
         app.include_router(router)
-    for pages in (console_pages, accounts_pages, catalog_pages, audit_pages):
+    for pages in (console_pages, accounts_pages, catalog_pages, privacy_pages, audit_pages):
         app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(security_headers)

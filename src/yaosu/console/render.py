@@ -52,10 +52,15 @@ LABELS = {
     "timestamp": N_("date and time"),
     "boolean": N_("yes/no"),
     "other": N_("other"),
+    "general": N_("General data"),
+    "important": N_("Important data"),
+    "core": N_("Core data"),
+    "proposed": N_("proposed, awaiting review"),
+    "confirmed": N_("confirmed"),
     "intact": N_("intact"),
     "TAMPERED": N_("TAMPERED"),
 }
-DOMAINS = ("console", "accounts", "catalog", "audit")
+DOMAINS = ("console", "accounts", "catalog", "privacy", "audit")
 
 
 @cache

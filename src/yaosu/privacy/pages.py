@@ -1,0 +1,140 @@
+"""Console pages of the privacy domain: the scan report, the review, and de-identification."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from yaosu.authorization.service import decide
+from yaosu.catalog import service as catalog
+from yaosu.console.render import login_redirect, render
+from yaosu.kernel.errors import InvalidInput, YaosuError
+from yaosu.privacy import deidentify as deid
+from yaosu.privacy import service
+from yaosu.privacy.grading import GRADES
+from yaosu.privacy.models import Derivation
+from yaosu.web import ANONYMOUS, OptionalActor, SessionDep, StateDep, locale
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/datasets/{dataset_id}/privacy")
+def privacy_page(
+    request: Request,
+    dataset_id: str,
+    actor: OptionalActor,
+    session: SessionDep,
+    error: str | None = None,
+) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    ds = catalog.get_dataset(session, actor, dataset_id)
+    screens = service.list_screens(session, actor, dataset_id)
+    latest = screens[0] if screens else None
+    recipe = (
+        json.dumps(deid.suggest(latest.findings), ensure_ascii=False, indent=2) if latest else ""
+    )
+    derivations = list(
+        session.scalars(
+            select(Derivation)
+            .where(Derivation.dataset_id == ds.id)
+            .order_by(Derivation.created_at.desc())
+        )
+    )
+    resource = catalog.resource(ds)
+    return render(
+        request,
+        actor,
+        "privacy.html",
+        ds=catalog.public(session, ds),
+        screens=screens,
+        latest=latest,
+        recipe=recipe,
+        derivations=derivations,
+        grades=GRADES,
+        error=error,
+        can_review=decide(actor, "dataset.review", resource).allowed,
+        can_edit=decide(actor, "dataset.edit", resource).allowed,
+    )
+
+
+@router.post("/datasets/{dataset_id}/privacy/screen")
+def screen_now(
+    request: Request,
+    dataset_id: str,
+    actor: OptionalActor,
+    session: SessionDep,
+    st: StateDep,
+    mode: Annotated[str, Form(max_length=8)] = "fast",
+) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    service.screen_version(session, st.store, st.settings, actor, dataset_id, None, mode=mode)
+    return RedirectResponse(f"/datasets/{dataset_id}/privacy", status_code=303)
+
+
+@router.post("/screens/{screen_id}/review")
+def review_screen(
+    request: Request,
+    screen_id: str,
+    actor: OptionalActor,
+    session: SessionDep,
+    personal: Annotated[str, Form(max_length=8)] = "",
+    grade: Annotated[str, Form(max_length=12)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    screen = service.get_screen(session, actor, screen_id)
+    target = f"/datasets/{screen.dataset_id}/privacy"
+    try:
+        with session.begin_nested():
+            service.review(
+                session,
+                actor,
+                screen_id,
+                personal={"yes": True, "no": False}.get(personal),
+                grade=grade or None,
+                note=note,
+            )
+    except YaosuError as exc:
+        from urllib.parse import quote
+
+        return RedirectResponse(
+            f"{target}?error={quote(exc.message(locale(request)))}", status_code=303
+        )
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/datasets/{dataset_id}/privacy/deidentify")
+def deidentify_now(
+    request: Request,
+    dataset_id: str,
+    actor: OptionalActor,
+    st: StateDep,
+    recipe: Annotated[str, Form(max_length=200_000)] = "",
+) -> Response:
+    if actor is ANONYMOUS:
+        return login_redirect(request)
+    from urllib.parse import quote
+
+    try:
+        try:
+            doc = json.loads(recipe)
+        except ValueError as exc:
+            raise InvalidInput(
+                problem=f"方案不是有效的 JSON / the recipe is not valid JSON: {exc}"
+            ) from exc
+        if not isinstance(doc, dict):
+            raise InvalidInput(problem="方案须为 JSON 对象 / the recipe must be a JSON object")
+        service.deidentify(st.db, st.store, st.settings, actor, dataset_id, None, doc)
+    except YaosuError as exc:
+        return RedirectResponse(
+            f"/datasets/{dataset_id}/privacy?error={quote(exc.message(locale(request)))}",
+            status_code=303,
+        )
+    return RedirectResponse(f"/datasets/{dataset_id}/privacy", status_code=303)
