@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 from stdnum import iban, luhn
@@ -25,6 +26,9 @@ IDENTITY = "identity_document"
 FINANCIAL = "financial_account"
 LOCATION = "precise_location"
 CONTACT = "contact"  # personal, not sensitive by itself
+
+_NONDIGIT = re.compile(r"\D")
+_SEPARATORS = re.compile(r"[\s-]")
 
 # Digits or letters must not run on into the match (CJK text is fine next to it).
 _L = r"(?<![0-9A-Za-z])"
@@ -159,21 +163,34 @@ def social_credit_code(value: str) -> float | None:
 
 def cn_phone(kind: int) -> Callable[[str], float | None]:
     def check(value: str) -> float | None:
-        try:
-            number = phonenumbers.parse(value, "CN")
-        except phonenumbers.NumberParseException:
-            return None
-        if number.country_code != 86 or not phonenumbers.is_valid_number(number):
-            return None
-        return 0.95 if phonenumbers.number_type(number) == kind else None
+        digits = _NONDIGIT.sub("", value)
+        if digits.startswith("0086"):
+            digits = digits[4:]
+        elif digits.startswith("86") and len(digits) == 13:
+            digits = digits[2:]
+        # Chinese numbering ranges are decided by the leading digits and the length, so the
+        # (slow) phonenumbers verdict is cached per prefix; the rest of the number is free.
+        return _phone_range(digits[:5], len(digits), kind)
 
     return check
+
+
+@lru_cache(maxsize=1 << 16)
+def _phone_range(prefix: str, length: int, kind: int) -> float | None:
+    sample = prefix + "0" * (length - len(prefix))
+    try:
+        number = phonenumbers.parse(sample, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        return None
+    return 0.95 if phonenumbers.number_type(number) == kind else None
 
 
 def bank_card(value: str) -> float | None:
     """16-19 digits. Luhn where it applies; some Chinese debit cards do not pass Luhn, so a
     UnionPay (62) number that fails is kept with lower confidence rather than dropped."""
-    digits = re.sub(r"[\s-]", "", value)
+    digits = _SEPARATORS.sub("", value)
     if not 16 <= len(digits) <= 19 or len(set(digits)) < 4:
         return None
     if luhn.is_valid(digits):
@@ -182,7 +199,7 @@ def bank_card(value: str) -> float | None:
 
 
 def credit_card(value: str) -> float | None:
-    digits = re.sub(r"[\s-]", "", value)
+    digits = _SEPARATORS.sub("", value)
     return (
         0.9
         if 13 <= len(digits) <= 19 and luhn.is_valid(digits) and not digits.startswith("62")

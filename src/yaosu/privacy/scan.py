@@ -132,9 +132,11 @@ def _scan_column(name: str, column: pa.ChunkedArray, detectors: list[Detector]) 
         matched_rows, confidence_sum = 0, 0.0
         samples: list[str] = []
         matched_values: dict[str, list[Match]] = {}
-        for item in counts:
-            value, count = item["values"].as_py(), item["counts"].as_py()
+        distinct = counts.field("values").to_pylist()
+        for value, count in zip(distinct, counts.field("counts").to_pylist(), strict=True):
             taken = claimed.get(value, [])
+            if any(start == 0 and end >= len(value) for start, end in taken):
+                continue  # the whole value is already something: no other detector need look
             found = [
                 m
                 for m in detector.find(value, in_context=in_context)
