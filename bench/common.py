@@ -13,40 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
+from yaosu.demo import world
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 
-SURNAMES = list(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
-)
-GIVEN = list(
-    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华玉萍鹏辉红建志婷雪梅海燕欣怡涵浩然宇轩"
-)
-TOWNS = [
-    "城关镇",
-    "石桥镇",
-    "河西乡",
-    "龙泉镇",
-    "清水乡",
-    "白马镇",
-    "东风乡",
-    "新华镇",
-    "桃源乡",
-    "青山镇",
-]
-VILLAGES = [
-    "东村",
-    "西村",
-    "南岗村",
-    "北坡村",
-    "柳湾村",
-    "杏花村",
-    "大王庄",
-    "李家湾",
-    "红旗村",
-    "和平村",
-]
-PRODUCTS = ["水稻", "小麦", "玉米", "柑橘", "茶叶", "生猪", "油菜籽", "蔬菜", "苹果", "大豆"]
+# The demo world's vocabularies, so benchmark data looks like the data users see.
+SURNAMES = list(world.SURNAMES[:60])
+GIVEN = list(world.GIVEN)
+TOWNS = world.TOWNS
+VILLAGES = world.VILLAGES
+PRODUCTS = [name for name, _price in world.PRODUCTS]
 NOTES = ["", "", "合作社统一收购", "电商平台直销", "受灾减产", "有机认证", "联系人已变更，见附件"]
 ROADS = ["人民路", "解放路", "建设路", "中山路", "和平街", "新华街", "文化路", "胜利路"]
 HEADER = "序号,姓名,身份证号,手机号,地址,乡镇,村,产品,销量(吨),销售额(万元),日期,备注\n"
