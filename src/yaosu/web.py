@@ -95,8 +95,19 @@ async def current_actor(actor: Annotated[Actor, Depends(optional_actor)]) -> Act
     return actor
 
 
+class LoginRequired(Exception):
+    """A console page was asked for without a session: the handler sends the user to log in."""
+
+
+async def page_actor(actor: Annotated[Actor, Depends(optional_actor)]) -> Actor:
+    if actor is ANONYMOUS:
+        raise LoginRequired()
+    return actor
+
+
 OptionalActor = Annotated[Actor, Depends(optional_actor)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+PageActor = Annotated[Actor, Depends(page_actor)]  # console pages: log in first, then back
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -165,6 +176,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.denial is not None:
             _audit_denial(request, exc)
         return _respond(request, exc)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        from yaosu.console.render import login_redirect
+
+        return login_redirect(request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -11,9 +11,17 @@ from fastapi.responses import RedirectResponse, Response
 
 from yaosu.accounts import service
 from yaosu.accounts.models import ConsoleSession
-from yaosu.console.render import login_redirect, render, safe_next
+from yaosu.console.render import render, safe_next
 from yaosu.kernel.errors import InvalidCredentials, YaosuError
-from yaosu.web import ANONYMOUS, SESSION_COOKIE, OptionalActor, SessionDep, StateDep, locale
+from yaosu.web import (
+    ANONYMOUS,
+    SESSION_COOKIE,
+    OptionalActor,
+    PageActor,
+    SessionDep,
+    StateDep,
+    locale,
+)
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "yaosu_login_csrf"  # double-submit token: there is no session yet to hold one
@@ -96,10 +104,8 @@ def logout(request: Request, actor: OptionalActor, session: SessionDep) -> Respo
 
 @router.get("/org")
 def org_page(
-    request: Request, actor: OptionalActor, session: SessionDep, created: str | None = None
+    request: Request, actor: PageActor, session: SessionDep, created: str | None = None
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     org = service.get_org(session, actor.org_id or "")
     members = service.list_members(session, actor, org.id)
     return render(request, actor, "org.html", org=org, members=members, created=created, error=None)
@@ -108,15 +114,13 @@ def org_page(
 @router.post("/org/members")
 def add_member(
     request: Request,
-    actor: OptionalActor,
+    actor: PageActor,
     session: SessionDep,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     role: Annotated[str, Form(max_length=20)] = "member",
     display_name: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     try:
         with session.begin_nested():  # a refusal rolls back to here; the page still renders
             user = service.create_user(
@@ -145,9 +149,7 @@ def add_member(
 
 
 @router.get("/tokens")
-def tokens_page(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
+def tokens_page(request: Request, actor: PageActor, session: SessionDep) -> Response:
     return render(
         request,
         actor,
@@ -161,15 +163,13 @@ def tokens_page(request: Request, actor: OptionalActor, session: SessionDep) -> 
 @router.post("/tokens")
 def create_token(
     request: Request,
-    actor: OptionalActor,
+    actor: PageActor,
     session: SessionDep,
     st: StateDep,
     name: Annotated[str, Form(max_length=100)] = "",
     scopes: Annotated[list[str] | None, Form()] = None,
     days: Annotated[int, Form(ge=1, le=366)] = 90,
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     try:
         with session.begin_nested():
             _, secret = service.create_token(
@@ -198,9 +198,7 @@ def create_token(
 
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(
-    token_id: str, request: Request, actor: OptionalActor, session: SessionDep
+    token_id: str, request: Request, actor: PageActor, session: SessionDep
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     service.revoke_token(session, actor, token_id)
     return RedirectResponse("/tokens", status_code=303)

@@ -11,8 +11,8 @@ from fastapi.responses import Response
 
 from yaosu.audit import log, service
 from yaosu.authorization.service import Resource, enforce
-from yaosu.console.render import login_redirect, render
-from yaosu.web import ANONYMOUS, OptionalActor, SessionDep
+from yaosu.console.render import render
+from yaosu.web import PageActor, SessionDep
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -22,7 +22,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 @router.get("/audit")
 def audit_page(
     request: Request,
-    actor: OptionalActor,
+    actor: PageActor,
     session: SessionDep,
     actor_id: Annotated[str, Query(max_length=64)] = "",
     object_id: Annotated[str, Query(max_length=64)] = "",
@@ -31,8 +31,6 @@ def audit_page(
     until: datetime | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     enforce(actor, "audit.view", Resource("audit", "log", None))
     # The form's datetime-local fields carry no zone: they are the user's (Beijing) time.
     since, until = (

@@ -13,9 +13,9 @@ from yaosu.authorization.service import decide
 from yaosu.catalog import service
 from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
-from yaosu.console.render import login_redirect, render
+from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError
-from yaosu.web import ANONYMOUS, OptionalActor, SessionDep, StateDep, locale
+from yaosu.web import OptionalActor, PageActor, SessionDep, StateDep, locale
 
 router = APIRouter(include_in_schema=False)
 PAGE = 10
@@ -63,16 +63,14 @@ def browse(
 
 
 @router.get("/datasets/new")
-def new_dataset_page(request: Request, actor: OptionalActor) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
+def new_dataset_page(request: Request, actor: PageActor) -> Response:
     return render(request, actor, "dataset_new.html", error=None, values={}, **_vocabulary())
 
 
 @router.post("/datasets/new")
 def new_dataset(
     request: Request,
-    actor: OptionalActor,
+    actor: PageActor,
     session: SessionDep,
     title: Annotated[str, Form(max_length=300)] = "",
     description: Annotated[str, Form(max_length=20000)] = "",
@@ -82,8 +80,6 @@ def new_dataset(
     update_frequency: Annotated[str, Form(max_length=20)] = "irregular",
     openness: Annotated[str, Form(max_length=20)] = "conditional",
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     values = {
         "title": title,
         "description": description,
@@ -170,10 +166,8 @@ def dataset_page(
 
 @router.get("/datasets/{dataset_id}/upload")
 def upload_page(
-    request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep
+    request: Request, dataset_id: str, actor: PageActor, session: SessionDep
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     ds = service.get_dataset(session, actor, dataset_id)
     from yaosu.authorization.service import enforce
 

@@ -12,9 +12,9 @@ from yaosu.audit.models import AuditEntry
 from yaosu.audit.service import entries_query
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
-from yaosu.console.render import login_redirect, render, safe_next
+from yaosu.console.render import render, safe_next
 from yaosu.kernel.i18n import LOCALE_COOKIE
-from yaosu.web import ANONYMOUS, OptionalActor, SessionDep
+from yaosu.web import ANONYMOUS, OptionalActor, PageActor, SessionDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,9 +33,7 @@ def switch_language(code: str, request: Request, next: str | None = None) -> Red
 
 
 @router.get("/home")
-def home(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
+def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
     user = session.get(User, actor.id)
     org = session.get(Organisation, actor.org_id)
     sections: dict[str, object] = {}

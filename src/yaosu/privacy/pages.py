@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from yaosu.authorization.service import decide
 from yaosu.catalog import service as catalog
-from yaosu.console.render import login_redirect, render
+from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy import service
 from yaosu.privacy.grading import GRADES
 from yaosu.privacy.models import Derivation
-from yaosu.web import ANONYMOUS, OptionalActor, SessionDep, StateDep, locale
+from yaosu.web import PageActor, SessionDep, StateDep, locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,12 +26,10 @@ router = APIRouter(include_in_schema=False)
 def privacy_page(
     request: Request,
     dataset_id: str,
-    actor: OptionalActor,
+    actor: PageActor,
     session: SessionDep,
     error: str | None = None,
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     ds = catalog.get_dataset(session, actor, dataset_id)
     screens = service.list_screens(session, actor, dataset_id)
     latest = screens[0] if screens else None
@@ -66,13 +64,11 @@ def privacy_page(
 def screen_now(
     request: Request,
     dataset_id: str,
-    actor: OptionalActor,
+    actor: PageActor,
     session: SessionDep,
     st: StateDep,
     mode: Annotated[str, Form(max_length=8)] = "fast",
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     service.screen_version(session, st.store, st.settings, actor, dataset_id, None, mode=mode)
     return RedirectResponse(f"/datasets/{dataset_id}/privacy", status_code=303)
 
@@ -81,14 +77,12 @@ def screen_now(
 def review_screen(
     request: Request,
     screen_id: str,
-    actor: OptionalActor,
+    actor: PageActor,
     session: SessionDep,
     personal: Annotated[str, Form(max_length=8)] = "",
     grade: Annotated[str, Form(max_length=12)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     screen = service.get_screen(session, actor, screen_id)
     target = f"/datasets/{screen.dataset_id}/privacy"
     try:
@@ -114,12 +108,10 @@ def review_screen(
 def deidentify_now(
     request: Request,
     dataset_id: str,
-    actor: OptionalActor,
+    actor: PageActor,
     st: StateDep,
     recipe: Annotated[str, Form(max_length=200_000)] = "",
 ) -> Response:
-    if actor is ANONYMOUS:
-        return login_redirect(request)
     from urllib.parse import quote
 
     try:
