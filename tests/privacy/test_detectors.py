@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yaosu.privacy.detectors import REGISTRY, Detector, register, resident_id
 
@@ -179,3 +181,73 @@ def test_third_parties_register_detectors_the_same_way() -> None:
             register(detector)
     finally:
         REGISTRY.pop("TEST_EMPLOYEE_NO", None)
+
+
+# --- the vectorised path must judge a whole cell exactly as find() does ---------------------
+
+_digits = st.text(alphabet="0123456789", min_size=1, max_size=1)
+
+
+@st.composite
+def whole_cells(draw: st.DrawFn) -> str:
+    """Cells shaped like what the vectorised detectors look at, valid or not."""
+    from stdnum import luhn
+    from stdnum.cn import ric
+
+    kind = draw(st.sampled_from(["ric", "ric_bad", "card", "card_any", "mobile", "email"]))
+    if kind.startswith("ric"):
+        region = draw(st.sampled_from(["110105", "440305", "990101", "330106", "710000"]))
+        body = (
+            region
+            + f"{draw(st.integers(1890, 2030))}{draw(st.integers(0, 13)):02d}"
+            + f"{draw(st.integers(0, 32)):02d}{draw(st.integers(0, 999)):03d}"
+        )
+        check = ric.calc_check_digit(body + "0")
+        last = check if kind == "ric" else draw(st.sampled_from("0123456789Xx"))
+        return body + last
+    if kind.startswith("card"):
+        prefix = draw(st.sampled_from(["62", "4", "5", "35", "9", "1111"]))
+        length = draw(st.integers(13, 19))
+        body = prefix + draw(
+            st.text(
+                "0123456789", min_size=length - len(prefix) - 1, max_size=length - len(prefix) - 1
+            )
+        )
+        number = body + (luhn.calc_check_digit(body) if kind == "card" else draw(_digits))
+        sep = draw(st.sampled_from(["", " ", "-"]))
+        return sep.join(number[i : i + 4] for i in range(0, len(number), 4))
+    if kind == "mobile":
+        lead = draw(st.sampled_from(["", "+86", "0086", "+86 ", "86"]))
+        prefix = draw(st.sampled_from(["138", "199", "140", "100", "170", "192", "145"]))
+        rest = draw(st.text("0123456789", min_size=8, max_size=8))
+        sep = draw(st.sampled_from(["", " ", "-"]))
+        return f"{lead}{prefix}{sep}{rest[:4]}{sep}{rest[4:]}"
+    local = draw(st.sampled_from(["a", "a.b", "a..b", "x_y+z", "用户"]))
+    domain = draw(st.sampled_from(["example.com", "-bad.com", "a.b.cn", "a..cn", "x.c"]))
+    return f"{local}@{domain}"
+
+
+@given(st.lists(whole_cells(), min_size=1, max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_vectorised_validation_agrees_with_find(cells: list[str]) -> None:
+    import re
+
+    import numpy as np
+    import pyarrow as pa
+
+    for detector in REGISTRY.values():
+        if detector.vector is None or detector.whole is None:
+            continue
+        whole = [c for c in cells if re.fullmatch(detector.whole.strip("^$"), c)]
+        got = detector.vector(pa.array(whole, pa.string()))
+        for cell, confidence in zip(whole, got, strict=True):
+            matches = list(detector.find(cell))
+            expected = (
+                matches[0].confidence
+                if len(matches) == 1 and (matches[0].start, matches[0].end) == (0, len(cell))
+                else None
+            )
+            assert (None if np.isnan(confidence) else confidence) == expected, (
+                detector.entity,
+                cell,
+            )

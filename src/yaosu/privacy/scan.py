@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -122,15 +123,37 @@ def _scan_column(name: str, column: pa.ChunkedArray, detectors: list[Detector]) 
     # counted again by a later one (an 18-digit resident ID that happens to pass Luhn is not
     # also a bank card).
     claimed: dict[str, list[tuple[int, int]]] = {}
+    # Rows whose whole cell a detector has claimed on the vectorised path leave ``open_text``,
+    # so later detectors never look at them (a resident-ID column is done after one detector).
+    open_text = text.combine_chunks()
     for detector in detectors:
         in_context = detector.hinted_by(name)
-        hit = pc.match_substring_regex(text, detector.prefilter)
-        candidates = pc.filter(text, pc.fill_null(hit, False))
+        hit = pc.fill_null(pc.match_substring_regex(open_text, detector.prefilter), False)
+        candidates = pc.filter(open_text, hit)
         if len(candidates) == 0:
             continue
-        counts = pc.value_counts(candidates)
         matched_rows, confidence_sum = 0, 0.0
         samples: list[str] = []
+        if detector.vector is not None and detector.whole is not None and not free_text:
+            whole = pc.fill_null(pc.match_substring_regex(candidates, detector.whole), False)
+            if claimed:  # cells an earlier detector matched in part go the per-value way
+                seen = pa.array(list(claimed), pa.string())
+                whole = pc.and_(whole, pc.invert(pc.is_in(candidates, value_set=seen)))
+            cells = pc.filter(candidates, whole)
+            verdicts = detector.vector(cells)
+            valid = ~np.isnan(verdicts)
+            matched_rows += int(valid.sum())
+            confidence_sum += float(verdicts[valid].sum())
+            samples = [mask(v) for v in cells.filter(pa.array(valid)).slice(0, 3).to_pylist()]
+            # The cells that matched whole were judged (valid or not) and are off the table
+            # for this detector; only those that did not go the per-value way below.
+            hit_rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+            whole_np = whole.to_numpy(zero_copy_only=False)
+            closed = np.zeros(len(open_text), bool)
+            closed[hit_rows[whole_np][valid]] = True
+            open_text = open_text.filter(pa.array(~closed))
+            candidates = pc.filter(candidates, pc.invert(whole))
+        counts = pc.value_counts(candidates)
         matched_values: dict[str, list[Match]] = {}
         distinct = counts.field("values").to_pylist()
         for value, count in zip(distinct, counts.field("counts").to_pylist(), strict=True):
