@@ -54,6 +54,7 @@ test: install lint browser peers
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/scan.py
 
 clean:
 	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache bench/.data bench/.peers

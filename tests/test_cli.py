@@ -99,3 +99,55 @@ def test_demo_no_serve_on_a_fresh_home(tmp_path: Path, backend: str) -> None:
         [*YAOSU, "demo", "--no-serve"], env=env, capture_output=True, text=True, timeout=300
     )
     assert second.returncode == 0 and second.stdout.count("ds_") == 3
+
+
+def test_scan_and_deidentify_from_the_command_line(ctx: Context, tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import dataset_id
+
+    residents = dataset_id(ctx, "参保人员")
+    scanned = run(ctx, "scan", "--dataset", residents, "--full")
+    assert scanned.returncode == 0, scanned.stderr
+    assert "CN_RESIDENT_ID" in scanned.stdout and "身份证号" in scanned.stdout
+    suggested = run(ctx, "deidentify", "--dataset", residents, "--suggest")
+    recipe = json.loads(suggested.stdout)
+    assert recipe["columns"]["身份证号"]["op"] in ("generalise", "pseudonymise", "drop")
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe, ensure_ascii=False), encoding="utf-8")
+    made = run(ctx, "deidentify", "--dataset", residents, "--recipe", str(path))
+    assert made.returncode == 0, made.stderr
+    assert "版本 / version 2" in made.stdout and "复扫 / re-screen" in made.stdout
+    path.write_text("{broken", encoding="utf-8")
+    bad = run(ctx, "deidentify", "--dataset", residents, "--recipe", str(path))
+    assert bad.returncode != 0 and "JSON" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_jobs_from_the_command_line(ctx: Context) -> None:
+    from tests.conftest import actor, dataset_id
+    from yaosu.jobs.models import Job
+    from yaosu.privacy import service as privacy
+
+    big = ctx.settings.model_copy(update={"background_rows": 10})
+    residents = dataset_id(ctx, "参保人员")
+    analyst = actor(ctx, "bureau-analyst")
+    with ctx.db.transaction() as session:
+        first = privacy.request_screen(
+            session, ctx.store, big, analyst, residents, None, mode="full"
+        )
+        second = privacy.request_screen(
+            session, ctx.store, big, analyst, residents, None, mode="full"
+        )
+    assert isinstance(first, Job) and isinstance(second, Job)
+    listed = run(ctx, "jobs", "list", "--active")
+    assert listed.returncode == 0 and first.id in listed.stdout and "排队中" in listed.stdout
+    cancelled = run(ctx, "jobs", "cancel", second.id)
+    assert cancelled.returncode == 0 and "已取消" in cancelled.stdout
+    worked = run(ctx, "jobs", "work", "--once")
+    assert worked.returncode == 0 and "ran 1 jobs" in worked.stdout, worked.stderr
+    shown = run(ctx, "jobs", "show", first.id, "--follow")
+    assert shown.returncode == 0 and "已完成" in shown.stdout and '"screen"' in shown.stdout
+    failed = run(ctx, "jobs", "show", second.id)
+    assert failed.returncode == 1 and "已按请求取消" in failed.stdout
+    missing = run(ctx, "jobs", "show", "job_nope")
+    assert missing.returncode != 0 and "job_nope" in missing.stderr

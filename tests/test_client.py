@@ -81,3 +81,23 @@ def test_client_errors_carry_code_and_message(server: str, ctx: Context) -> None
     with Client(server, token="ys_wrong") as client, pytest.raises(YaosuClientError) as caught:
         client.me()
     assert caught.value.code == "INVALID_TOKEN" and "令牌" in caught.value.message
+
+
+@pytest.fixture
+def background(ctx: Context) -> Context:
+    ctx.settings = ctx.settings.model_copy(update={"background_rows": 100})
+    return ctx
+
+
+def test_client_waits_for_background_jobs(background: Context, server: str) -> None:
+    ctx = background
+    residents = dataset_id(ctx, "参保人员")
+    with Client(server, token=token_for(ctx, "bureau-analyst")) as client:
+        screen = client.screen(residents, 1, full=True)  # 202 then the job, transparently
+        assert screen["mode"] == "full" and screen["personal"] is True
+        derivation = client.deidentify(residents, 1, {"columns": {"姓名": {"op": "drop"}}})
+        assert derivation["result_version"] == 2
+        assert {c["name"]: c["after"] for c in derivation["columns"]}["姓名"] is None
+        with pytest.raises(YaosuClientError) as bad:
+            client.deidentify(residents, 1, {"columns": {"无此列": {"op": "drop"}}})
+        assert bad.value.status == 422

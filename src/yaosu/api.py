@@ -19,10 +19,13 @@ from yaosu.accounts.routes import router as accounts_router
 from yaosu.audit import transparency
 from yaosu.audit.pages import router as audit_pages
 from yaosu.audit.routes import router as audit_router
+from yaosu.authorization.routes import router as authorization_router
 from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
 from yaosu.console.pages import router as console_pages
 from yaosu.context import Context
+from yaosu.jobs.routes import router as jobs_router
+from yaosu.jobs.service import Worker
 from yaosu.kernel.db import Database
 from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
@@ -37,12 +40,18 @@ log = logging.getLogger("yaosu")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Signs a checkpoint every ``audit_checkpoint_seconds`` while the log grows."""
+    """Signs a checkpoint every ``audit_checkpoint_seconds`` while the log grows, and runs
+    ``job_workers`` background-job workers."""
     ctx: Context = app.state.yaosu
     task = None
     if ctx.settings.audit_checkpoint_seconds > 0:
         task = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_seconds))
+    workers = [Worker(ctx) for _ in range(ctx.settings.job_workers)]
+    for worker in workers:
+        worker.start()
     yield
+    for worker in workers:
+        await run_in_threadpool(worker.stop)
     if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -83,7 +92,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     app.state.yaosu = state
     install_error_handlers(app)
-    for router in (accounts_router, catalog_router, privacy_router, audit_router):
+    routers = (
+        accounts_router,
+        catalog_router,
+        privacy_router,
+        authorization_router,
+        audit_router,
+        jobs_router,
+    )
+    for router in routers:
         app.include_router(router)
     for pages in (console_pages, accounts_pages, catalog_pages, privacy_pages, audit_pages):
         app.include_router(pages)

@@ -13,6 +13,7 @@ from yaosu.audit.verify import VerificationError
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
+from yaosu.jobs.cli import app as jobs_app
 from yaosu.kernel.errors import YaosuError
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(audit_app, name="audit")
+app.add_typer(jobs_app, name="jobs")
 app.command("ingest")(ingest_command)
 app.command("scan")(scan_command)
 app.command("deidentify")(deidentify_command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,51 @@ class Client:
         return self._call("GET", "/api/v1/catalog").json()
 
     # --- accounts and audit ----------------------------------------------------------------
+
+    # --- privacy and jobs ------------------------------------------------------------------
+
+    def screen(self, dataset: str, version: int, *, full: bool = False) -> dict[str, Any]:
+        """Screens a version. A full scan of a large version runs in the background: this
+        waits for its job and returns the screen either way."""
+        response = self._call(
+            "POST",
+            f"/api/v1/datasets/{dataset}/versions/{version}/screens",
+            params={"mode": "full" if full else "fast"},
+        )
+        if response.status_code == 202:
+            job = self.wait(response.json()["id"])
+            return self._call("GET", f"/api/v1/screens/{job['result']['screen']}").json()
+        return response.json()
+
+    def deidentify(self, dataset: str, version: int, recipe: dict[str, Any]) -> dict[str, Any]:
+        """Applies a recipe into the next version; returns the derivation (waiting for the
+        background job when the source is large)."""
+        response = self._call(
+            "POST", f"/api/v1/datasets/{dataset}/versions/{version}/deidentify", json=recipe
+        )
+        if response.status_code == 202:
+            job = self.wait(response.json()["id"])
+            return self._call("GET", f"/api/v1/derivations/{job['result']['derivation']}").json()
+        return response.json()
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/api/v1/jobs/{job_id}").json()
+
+    def wait(self, job_id: str, *, timeout: float = 3600, poll: float = 0.5) -> dict[str, Any]:
+        """Follows a job until it ends; a failed or cancelled job raises its error."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if job["status"] == "done":
+                return job
+            if job["status"] in ("failed", "cancelled"):
+                error = job.get("error") or {}
+                raise YaosuClientError(
+                    409, error.get("code", "JOB_FAILED"), error.get("message", ""), job
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job['status']} after {timeout} s")
+            time.sleep(poll)
 
     def me(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/me").json()

@@ -6,5 +6,7 @@ from __future__ import annotations
 def load_all() -> None:
     import yaosu.accounts.models
     import yaosu.audit.models
+    import yaosu.authorization.models
     import yaosu.catalog.models
+    import yaosu.jobs.models
     import yaosu.privacy.models  # noqa: F401

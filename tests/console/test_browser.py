@@ -162,3 +162,20 @@ def test_phone_width_layout_keeps_navigation_usable(browser: Browser, server: st
     assert width <= 400, f"the page scrolls sideways on a phone ({width}px)"
     shot(tab, "catalog-phone")
     context.close()
+
+
+def test_a_recipe_is_previewed_then_applied_and_compared(page: Page, ctx: Context) -> None:
+    log_in(page, "bureau-admin")
+    page.goto(f"/datasets/{dataset_id(ctx, '参保人员')}/privacy")
+    expect(page.get_by_role("heading", name="去标识化", exact=True)).to_be_visible()
+    page.get_by_role(
+        "button", name="预览效果"
+    ).click()  # htmx posts the recipe with the CSRF header
+    preview = page.locator("#preview")
+    expect(preview.get_by_text("已在前 1,000 行上试算")).to_be_visible()
+    expect(preview.locator("table.preview tbody tr")).to_have_count(10)
+    shot(page, "privacy-preview")
+    page.get_by_role("button", name="执行").click()
+    expect(page.get_by_role("heading", name="处理前后")).to_be_visible(timeout=30000)
+    expect(page.get_by_role("cell", name="身份证号", exact=True)).to_be_visible()
+    shot(page, "privacy-before-after")

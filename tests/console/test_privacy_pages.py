@@ -40,18 +40,89 @@ def test_report_review_and_deidentify_in_the_console(app_client: TestClient, ctx
         data={"recipe": json.dumps(doc, ensure_ascii=False), "csrf_token": token},
         follow_redirects=True,
     )
-    assert made.status_code == 200 and "去标识化版本" in made.text
+    # the result page: each column before and after
+    assert made.status_code == 200 and "处理前后" in made.text, made.text[-2000:]
+    row = re.search(r"<td>备注</td><td>删除</td>.*?</tr>", made.text, re.S)
+    assert row and "已删除" in row.group(0)
+    ids = re.search(r"<td>身份证号</td><td>(.*?)</td>(.*?)</tr>", made.text, re.S)
+    # the suggested recipe generalises IDs to region and birth year: found before, not after
+    assert ids and ids.group(1) == "泛化" and ids.group(2).count("CN_RESIDENT_ID") == 1
     bad = app_client.post(
         f"/datasets/{residents}/privacy/deidentify",
         data={"recipe": "{not json", "csrf_token": token},
         follow_redirects=True,
     )
     assert "JSON" in bad.text and 'class="error-message"' in bad.text
-    # the proposal for the new version awaits a reviewer; an analyst cannot confirm it
-    assert "待审核" in made.text
+    # the proposal for the new version awaits a reviewer
+    after = app_client.get(f"/datasets/{residents}/privacy").text
+    assert "待审核" in after and "去标识化版本" in after
 
 
 def test_privacy_pages_are_for_the_provider(app_client: TestClient, ctx: Context) -> None:
     residents = dataset_id(ctx, "参保人员")
     login(app_client, "coop-manager")
     assert app_client.get(f"/datasets/{residents}/privacy").status_code == 403
+
+
+def test_the_recipe_preview_shows_the_result_and_what_is_left(
+    app_client: TestClient, ctx: Context
+) -> None:
+    from sqlalchemy import func, select
+
+    from yaosu.audit.models import AuditEntry
+
+    residents = dataset_id(ctx, "参保人员")
+    login(app_client, "bureau-admin")
+    token = csrf(app_client, f"/datasets/{residents}/privacy")
+    recipe = {"columns": {"姓名": {"op": "drop"}, "身份证号": {"op": "mask", "keep_first": 6}}}
+    shown = app_client.post(
+        f"/datasets/{residents}/privacy/preview",
+        data={"recipe": json.dumps(recipe, ensure_ascii=False)},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert shown.status_code == 200 and "<html" not in shown.text  # a fragment
+    assert "前 1,000 行" in shown.text
+    # the mobile column was left as it is, so personal information is still there
+    phone = re.search(r"<td>手机号</td><td>保留</td>.*?</tr>", shown.text, re.S)
+    assert phone and "CN_MOBILE" in phone.group(0)
+    masked = re.findall(r"<td>(\d{6}\*{12})</td>", shown.text)
+    assert len(masked) == 10  # the first rows of the result, resident IDs masked
+    bad = app_client.post(
+        f"/datasets/{residents}/privacy/preview",
+        data={"recipe": json.dumps({"columns": {"无此列": {"op": "drop"}}}, ensure_ascii=False)},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert bad.status_code == 200 and 'role="alert"' in bad.text and "无此列" in bad.text
+    with ctx.db.transaction() as session:
+        looked = session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "privacy.preview")
+        )
+    assert looked == 1  # the look at raw rows is audited; the refused one read nothing
+
+
+def test_a_large_scan_shows_its_progress_on_the_page(app_client: TestClient, ctx: Context) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"background_rows": 100})
+    residents = dataset_id(ctx, "参保人员")
+    login(app_client, "bureau-admin")
+    token = csrf(app_client, f"/datasets/{residents}/privacy")
+    app_client.post(
+        f"/datasets/{residents}/privacy/screen", data={"mode": "full", "csrf_token": token}
+    )
+    page = app_client.get(f"/datasets/{residents}/privacy").text
+    panel = re.search(r'<section id="jobs".*?</section>', page, re.S)
+    assert panel and "全量扫描" in panel.group(0)
+    fragment = app_client.get(f"/datasets/{residents}/privacy/jobs").text
+    assert fragment.startswith('\n<section id="jobs"') or fragment.lstrip().startswith(
+        '<section id="jobs"'
+    )
+    # the app's own worker thread runs it; the fragment polls itself until the job ends
+    import time
+
+    deadline = time.monotonic() + 60
+    while "已完成" not in fragment:
+        assert 'hx-trigger="every 2s"' in fragment and time.monotonic() < deadline
+        time.sleep(0.2)
+        fragment = app_client.get(f"/datasets/{residents}/privacy/jobs").text
+    assert "hx-trigger" not in fragment  # finished: it stops polling

@@ -27,18 +27,23 @@ class Resource:
 
 @dataclass(frozen=True)
 class Decision:
+    """The answer, its reason in both languages, and what the caller must honour: flags such
+    as ``audit-access``, and for a contract's use the ``terms`` (columns allowed, minimum
+    group size, what to charge: uses and epsilon)."""
+
     allowed: bool
     reason_zh: str
     reason_en: str
     obligations: tuple[str, ...] = ()
+    terms: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def reason(self) -> str:
         return f"{self.reason_en} / {self.reason_zh}"
 
 
-def allow(zh: str, en: str, *obligations: str) -> Decision:
-    return Decision(True, zh, en, tuple(obligations))
+def allow(zh: str, en: str, *obligations: str, terms: Mapping[str, Any] | None = None) -> Decision:
+    return Decision(True, zh, en, tuple(obligations), dict(terms or {}))
 
 
 def deny(zh: str, en: str) -> Decision:
@@ -59,10 +64,21 @@ SCOPE_OF = {
     "audit.view": "read",
     "audit.checkpoint": "admin",
     "audit.witness": "write",
+    "job.view": "read",
+    "job.cancel": "write",
+    "dataset.request": "write",
+    "request.view": "read",
+    "request.withdraw": "write",
+    "request.review": "write",
+    "contract.view": "read",
+    "contract.use": "read",
+    "contract.manage": "admin",
+    "contract.import": "admin",
+    "purpose.manage": "admin",
 }
 
 # Actions whose denial should look like absence, so ids of private objects leak nothing.
-HIDE_ON_DENY = {"dataset.view", "org.view"}
+HIDE_ON_DENY = {"dataset.view", "org.view", "job.view", "request.view", "contract.view"}
 
 
 def decide(
@@ -113,7 +129,13 @@ class Denial:
     decision: Decision
 
 
-_KIND_ZH = {"dataset": "数据集", "organisation": "机构"}
+_KIND_ZH = {
+    "dataset": "数据集",
+    "organisation": "机构",
+    "job": "后台任务",
+    "request": "授权申请",
+    "contract": "授权协议",
+}
 
 
 def _is_member(actor: Actor, resource: Resource) -> bool:
@@ -178,7 +200,37 @@ def _dataset(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, An
                 "conditionally open data needs an approved request and a contract",
             )
         return deny("不予开放的数据不能使用", "closed data cannot be used")
+    if action == "dataset.request":
+        return _requestable(actor, resource)
     return deny(f"数据集不支持操作 {action}", f"datasets do not support {action}")
+
+
+def _requestable(actor: Actor, resource: Resource) -> Decision:
+    """Whether this dataset may be named in an access request, by this actor."""
+    if not (actor.has_kind("consumer") or actor.has_kind("operator")):
+        return deny(
+            "只有数据使用方或运营方可以申请数据", "only data users and operators request data"
+        )
+    if actor.role == "reviewer":
+        return deny("审核员不能提交授权申请", "reviewers do not submit requests")
+    if _is_member(actor, resource):
+        return deny("本机构的数据无需申请", "your own organisation's data needs no request")
+    openness, grade = resource.attrs.get("openness"), resource.attrs.get("grade")
+    if openness == "open":
+        return deny(
+            "无条件开放数据无需申请，可直接使用（使用仍会记录）",
+            "open data needs no request: use it directly (the use is still logged)",
+        )
+    if openness != "conditional":
+        return deny("不予开放的数据不能申请", "closed data cannot be requested")
+    if grade is None:
+        return deny(
+            "该数据集的隐私筛查尚未经提供方确认，暂不能申请",
+            "the provider has not yet confirmed this dataset's privacy screen; it cannot be requested yet",
+        )
+    if grade == "core":
+        return deny("核心数据不能申请使用", "core data cannot be requested")
+    return allow("有条件开放数据，可按用途申请", "conditionally open data, requested for a purpose")
 
 
 def _organisation(
@@ -221,7 +273,177 @@ def _audit(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]
     return deny("需要登录机构账号", "needs an organisation account")
 
 
-_RULES = {"dataset": _dataset, "organisation": _organisation, "audit": _audit}
+def _job(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    mine = resource.attrs.get("created_by") == actor.id
+    if action == "job.view":
+        if mine or _is_member(actor, resource) or _oversees(actor):
+            return allow(
+                "本人、本机构或监管/平台的后台任务", "own, own organisation's, or oversight"
+            )
+        return deny("只能查看本人或本机构的后台任务", "only your own or your organisation's jobs")
+    if action == "job.cancel":
+        if (
+            mine
+            or actor.is_platform_admin
+            or (_is_member(actor, resource) and actor.role == "admin")
+        ):
+            return allow("提交人或管理员取消任务", "the submitter or an administrator cancels")
+        return deny("只有提交人或本机构管理员可以取消", "only the submitter or an admin cancels")
+    return deny(f"后台任务不支持操作 {action}", f"jobs do not support {action}")
+
+
+def _request(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    """Access requests: ``owner_org_id`` is the requester; ``reviewers`` the organisations whose
+    review the routing rules require."""
+    reviewers = resource.attrs.get("reviewers", ())
+    if action == "request.view":
+        if _is_member(actor, resource) or actor.org_id in reviewers or _oversees(actor):
+            return allow("申请方、审核方或监管/平台", "requester, a reviewer, or oversight")
+        return deny("只有申请方与审核方可以查看申请", "only the requester and its reviewers see it")
+    if action == "request.withdraw":
+        if _is_member(actor, resource) and actor.role != "reviewer":
+            return allow("申请方撤回申请", "the requester withdraws")
+        return deny("只有申请方可以撤回申请", "only the requester withdraws")
+    if action == "request.review":
+        if actor.org_id not in reviewers:
+            return deny(
+                "本机构不是该申请的审核方", "your organisation does not review this request"
+            )
+        if actor.role not in ("reviewer", "admin"):
+            return deny("需要审核员或管理员角色", "needs the reviewer or admin role")
+        return allow("本机构审核该申请", "your organisation reviews this request")
+    return deny(f"授权申请不支持操作 {action}", f"requests do not support {action}")
+
+
+def _contract(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    """Contracts: ``owner_org_id`` is the consumer; the attrs are the contract's terms and
+    its state (uses and budget spent so far)."""
+    a = resource.attrs
+    providers = a.get("providers", ())
+    party = _is_member(actor, resource) or actor.org_id in providers
+    if action == "contract.view":
+        if party or _oversees(actor):
+            return allow("协议当事方或监管/平台", "a party to the contract, or oversight")
+        return deny("只有协议当事方可以查看", "only the contract's parties see it")
+    if action == "contract.manage":
+        if actor.is_platform_admin or (actor.has_kind("regulator") and actor.role != "member"):
+            return allow("平台或监管部门处置协议", "the platform or a regulator acts on it")
+        if actor.org_id in providers and actor.role == "admin":
+            return allow("提供方管理员处置协议", "the provider's admin acts on it")
+        return deny(
+            "只有提供方管理员、监管部门或平台可以暂停、恢复或终止协议",
+            "only the provider's admin, a regulator or the platform suspends, resumes or revokes",
+        )
+    if action == "contract.import":
+        if actor.is_platform_admin:
+            return allow("平台管理员导入协议", "the platform imports a contract")
+        return deny("只有平台管理员可以导入协议", "only the platform imports contracts")
+    if action != "contract.use":
+        return deny(f"授权协议不支持操作 {action}", f"contracts do not support {action}")
+    return _use(actor, resource, ctx)
+
+
+def _use(actor: Actor, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    """One use of a contract, checked clause by clause; the first clause that fails is named."""
+    from datetime import UTC, datetime
+
+    a = resource.attrs
+    cid = resource.id
+    if not _is_member(actor, resource):
+        return deny(
+            f"只有协议 {cid} 的使用方可以使用", f"only contract {cid}'s consumer may use it"
+        )
+    if a["status"] == "revoked":
+        return deny(f"协议 {cid} 已终止", f"contract {cid} has been revoked")
+    if a["status"] == "suspended":
+        return deny(f"协议 {cid} 已暂停", f"contract {cid} is suspended")
+    now = ctx.get("now") or datetime.now(UTC)
+    if now < a["starts_at"]:
+        return deny(f"协议 {cid} 尚未生效", f"contract {cid} is not in force yet")
+    if now >= a["ends_at"]:
+        return deny(
+            f"协议 {cid} 已于 {a['ends_at']:%Y-%m-%d %H:%M:%S} 到期",
+            f"contract {cid} expired at {a['ends_at']:%Y-%m-%d %H:%M:%S}",
+        )
+    operation = ctx.get("operation")
+    if operation not in a["operations"]:
+        allowed = "、".join(a["operations"])
+        return deny(
+            f"协议 {cid} 不允许操作 {operation}（允许：{allowed}）",
+            f"contract {cid} does not permit {operation} (it permits: {', '.join(a['operations'])})",
+        )
+    if ctx.get("purpose") and ctx["purpose"] != a["purpose"]:
+        return deny(
+            f"协议 {cid} 限定用途为 {a['purpose']}",
+            f"contract {cid} is limited to the purpose {a['purpose']}",
+        )
+    if ctx.get("territory") and ctx["territory"] != a["territory"]:
+        return deny(
+            f"协议 {cid} 限定使用地域为 {a['territory']}",
+            f"contract {cid} is limited to the territory {a['territory']}",
+        )
+    dataset = ctx.get("dataset_id")
+    if dataset not in a["datasets"]:
+        return deny(
+            f"协议 {cid} 不涵盖数据集 {dataset}", f"contract {cid} does not cover dataset {dataset}"
+        )
+    fields = list(a["datasets"][dataset])
+    asked = ctx.get("fields")
+    if asked is not None:
+        outside = [f for f in asked if f not in fields]
+        if outside:
+            return deny(
+                f"协议 {cid} 不允许使用字段 {'、'.join(outside)}（允许：{'、'.join(fields)}）",
+                f"contract {cid} does not permit the fields {', '.join(outside)} (it permits: {', '.join(fields)})",
+            )
+    uses = int(ctx.get("uses", 1))
+    if a["max_uses"] is not None and a["uses"] + uses > a["max_uses"]:
+        return deny(
+            f"协议 {cid} 的使用次数已用完（{a['uses']}/{a['max_uses']}）",
+            f"contract {cid} has no uses left ({a['uses']} of {a['max_uses']} used)",
+        )
+    epsilon = float(ctx.get("epsilon") or 0.0)
+    budget = a["epsilon_budget"]
+    if epsilon and budget is None:
+        return deny(
+            f"协议 {cid} 没有差分隐私预算",
+            f"contract {cid} carries no differential-privacy budget",
+        )
+    if budget is not None and a["epsilon_spent"] + epsilon > budget + 1e-12:
+        left = max(0.0, budget - a["epsilon_spent"])
+        return deny(
+            f"协议 {cid} 的隐私预算不足：本次需 ε={epsilon:g}，剩余 ε={left:g}",
+            f"contract {cid} lacks privacy budget: this needs ε={epsilon:g}, ε={left:g} is left",
+        )
+    return allow(
+        f"协议 {cid} 允许此次使用",
+        f"contract {cid} permits this use",
+        "audit-access",
+        terms={
+            "contract": cid,
+            "columns": fields,
+            "min_group_size": a["min_group_size"],
+            "charge": {"uses": uses, "epsilon": epsilon},
+            "prohibitions": list(a.get("prohibitions", ())),
+        },
+    )
+
+
+def _purpose(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    if action == "purpose.manage" and actor.is_platform_admin:
+        return allow("平台管理员维护用途目录", "the platform maintains the purpose taxonomy")
+    return deny("只有平台管理员可以维护用途目录", "only the platform maintains the purposes")
+
+
+_RULES = {
+    "dataset": _dataset,
+    "organisation": _organisation,
+    "audit": _audit,
+    "job": _job,
+    "request": _request,
+    "contract": _contract,
+    "purpose": _purpose,
+}
 
 
 def dataset_visibility(actor: Actor, owner_org_id: Any, openness: Any) -> Any:

@@ -218,10 +218,12 @@ def ingest_version(
     filename: str,
     sheet: str | None = None,
     progress: Callable[[int], None] | None = None,
+    attach: Callable[[Session, DatasetVersion], None] | None = None,
 ) -> DatasetVersion:
     """Checks the right, converts outside any transaction (ingest can take minutes and
     must not hold the write lock), then stores the object and records the version in
-    one transaction. A crash at any point leaves no visible version."""
+    one transaction. A crash at any point leaves no visible version. ``attach`` adds what
+    belongs with the new version (a derivation, its screen) to that same transaction."""
     with db.transaction() as session:
         enforce(actor, "dataset.edit", resource(get_dataset(session, actor, dataset_id)))
     converted = convert(
@@ -270,6 +272,8 @@ def ingest_version(
                     "source_sha256": converted.source_sha256,
                 },
             )
+            if attach is not None:
+                attach(session, version)
         return version
     finally:
         converted.parquet.unlink(missing_ok=True)
@@ -341,10 +345,10 @@ def preview(
     batch = next(pf.iter_batches(batch_size=max(1, min(limit, 200))), None)
     names = pf.schema_arrow.names
     rows = [] if batch is None else [list(r.values()) for r in batch.to_pylist()]
-    return names, [[_jsonable(v) for v in r] for r in rows], version.row_count
+    return names, [[jsonable(v) for v in r] for r in rows], version.row_count
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

@@ -59,6 +59,20 @@ LABELS = {
     "confirmed": N_("confirmed"),
     "intact": N_("intact"),
     "TAMPERED": N_("TAMPERED"),
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+    "privacy.screen": N_("Full scan"),
+    "privacy.deidentify": N_("De-identification"),
+    "keep": N_("keep"),
+    "drop": N_("drop"),
+    "mask": N_("mask"),
+    "pseudonymise": N_("pseudonymise"),
+    "generalise": N_("generalise"),
+    "round": N_("round"),
+    "top_code": N_("top-code"),
 }
 DOMAINS = ("console", "accounts", "catalog", "privacy", "audit")
 

@@ -221,3 +221,30 @@ class SheetNotFound(IngestError):
     code = "SHEET_NOT_FOUND"
     zh = "工作簿中没有名为“{sheet}”的工作表。现有工作表：{sheets}。"
     en = "The workbook has no sheet named '{sheet}'. Sheets: {sheets}."
+
+
+# --- background jobs -----------------------------------------------------------------------
+
+
+class JobInterrupted(YaosuError):
+    code = "JOB_INTERRUPTED"
+    status = 409
+    zh = "后台任务 {id} 因服务重启中断了 {attempts} 次，已停止重试；没有留下任何部分结果，可重新提交。"
+    en = (
+        "Background job {id} was interrupted by a restart {attempts} times and will not be "
+        "retried; nothing partial was kept, and it can be submitted again."
+    )
+
+
+class JobCancelled(YaosuError):
+    code = "JOB_CANCELLED"
+    status = 409
+    zh = "后台任务 {id} 已按请求取消；没有留下任何部分结果。"
+    en = "Background job {id} was cancelled on request; nothing partial was kept."
+
+
+class JobFinished(YaosuError):
+    code = "JOB_FINISHED"
+    status = 409
+    zh = "后台任务 {id} 已结束（{status}），不能再取消。"
+    en = "Background job {id} has already ended ({status}) and cannot be cancelled."

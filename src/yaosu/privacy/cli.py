@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.errors import InvalidInput
 from yaosu.privacy import service
 from yaosu.privacy.grading import GRADE_ZH
 
 console = Console()
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[float, str], None]]:
+    """A Rich progress bar on stderr, fed by the service's progress callback."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=1.0)
+
+        def report(fraction: float, stage: str) -> None:
+            bar.update(task, completed=fraction, description=stage)
+
+        yield report
 
 
 def scan(
@@ -27,7 +50,7 @@ def scan(
 ) -> None:
     """筛查数据集中的个人信息并分级 / Screen a dataset version for personal information."""
     ctx = open_context()
-    with ctx.db.transaction() as session:
+    with ctx.db.transaction() as session, _progress() as progress:
         screen = service.screen_version(
             session,
             ctx.store,
@@ -36,6 +59,7 @@ def scan(
             dataset,
             version,
             mode="full" if full else "fast",
+            progress=progress,
         )
         findings, summary = (
             screen.findings,
@@ -104,10 +128,18 @@ def deidentify(
                 )
             )
             return
-    doc = json.loads(recipe.read_text(encoding="utf-8"))
-    derivation, screen = service.deidentify(
-        ctx.db, ctx.store, ctx.settings, actor, dataset, number, doc
-    )
+    try:
+        doc = json.loads(recipe.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            problem=f"方案不是有效的 JSON / the recipe is not valid JSON: {exc}"
+        ) from exc
+    if not isinstance(doc, dict):
+        raise InvalidInput(problem="方案须为 JSON 对象 / the recipe must be a JSON object")
+    with _progress() as progress:
+        derivation, screen = service.deidentify(
+            ctx.db, ctx.store, ctx.settings, actor, dataset, number, doc, progress=progress
+        )
     console.print(
         f"[green]版本 / version {derivation.result_version}[/] ← {derivation.source_version}: "
         f"{derivation.rows_in - derivation.suppressed:,} 行 / rows, 抑制 / suppressed {derivation.suppressed:,}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,7 +12,8 @@ from sqlalchemy import select
 from yaosu.authorization.service import decide
 from yaosu.catalog import service as catalog
 from yaosu.console.render import render
-from yaosu.kernel.errors import InvalidInput, YaosuError
+from yaosu.jobs import service as jobs
+from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy import service
 from yaosu.privacy.grading import GRADES
@@ -55,6 +56,7 @@ def privacy_page(
         derivations=derivations,
         grades=GRADES,
         error=error,
+        jobs=jobs.list_jobs(session, actor, object_id=ds.id, limit=5),
         can_review=decide(actor, "dataset.review", resource).allowed,
         can_edit=decide(actor, "dataset.edit", resource).allowed,
     )
@@ -69,7 +71,8 @@ def screen_now(
     st: StateDep,
     mode: Annotated[str, Form(max_length=8)] = "fast",
 ) -> Response:
-    service.screen_version(session, st.store, st.settings, actor, dataset_id, None, mode=mode)
+    """Screens at once, or queues a job for a large version (the page then shows its progress)."""
+    service.request_screen(session, st.store, st.settings, actor, dataset_id, None, mode=mode)
     return RedirectResponse(f"/datasets/{dataset_id}/privacy", status_code=303)
 
 
@@ -115,18 +118,80 @@ def deidentify_now(
     from urllib.parse import quote
 
     try:
-        try:
-            doc = json.loads(recipe)
-        except ValueError as exc:
-            raise InvalidInput(
-                problem=f"方案不是有效的 JSON / the recipe is not valid JSON: {exc}"
-            ) from exc
-        if not isinstance(doc, dict):
-            raise InvalidInput(problem="方案须为 JSON 对象 / the recipe must be a JSON object")
-        service.deidentify(st.db, st.store, st.settings, actor, dataset_id, None, doc)
+        doc = _recipe(recipe)
+        made = service.request_deidentify(
+            st.db, st.store, st.settings, actor, dataset_id, None, doc
+        )
     except YaosuError as exc:
         return RedirectResponse(
             f"/datasets/{dataset_id}/privacy?error={quote(exc.message(locale(request)))}",
             status_code=303,
         )
+    if isinstance(made, tuple):
+        derivation, _ = made
+        return RedirectResponse(
+            f"/datasets/{dataset_id}/privacy/derivations/{derivation.id}", status_code=303
+        )
     return RedirectResponse(f"/datasets/{dataset_id}/privacy", status_code=303)
+
+
+def _recipe(text: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(
+            problem=f"方案不是有效的 JSON / the recipe is not valid JSON: {exc}"
+        ) from exc
+    if not isinstance(doc, dict):
+        raise InvalidInput(problem="方案须为 JSON 对象 / the recipe must be a JSON object")
+    return doc
+
+
+@router.post("/datasets/{dataset_id}/privacy/preview")
+def preview_fragment(
+    request: Request,
+    dataset_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    st: StateDep,
+    recipe: Annotated[str, Form(max_length=200_000)] = "",
+) -> Response:
+    """The recipe editor's preview (an htmx fragment): errors show in place, nothing is kept."""
+    try:
+        with session.begin_nested():
+            shown = service.preview(
+                session, st.store, st.settings, actor, dataset_id, None, _recipe(recipe)
+            )
+    except YaosuError as exc:
+        return render(request, actor, "privacy_preview.html", error=exc.message(locale(request)))
+    return render(request, actor, "privacy_preview.html", error=None, p=shown)
+
+
+@router.get("/datasets/{dataset_id}/privacy/jobs")
+def jobs_fragment(
+    request: Request, dataset_id: str, actor: PageActor, session: SessionDep
+) -> Response:
+    """The dataset's background jobs with their progress (an htmx fragment that polls itself
+    while any job is unfinished)."""
+    ds = catalog.get_dataset(session, actor, dataset_id)
+    found = jobs.list_jobs(session, actor, object_id=ds.id, limit=5)
+    return render(request, actor, "privacy_jobs.html", ds=ds, jobs=found)
+
+
+@router.get("/datasets/{dataset_id}/privacy/derivations/{derivation_id}")
+def derivation_page(
+    request: Request, dataset_id: str, derivation_id: str, actor: PageActor, session: SessionDep
+) -> Response:
+    """A de-identified version beside its source: profiles and findings before and after."""
+    report = service.derivation_report(session, actor, derivation_id)
+    if report["derivation"].dataset_id != dataset_id:
+        raise NotFound(kind="去标识化结果 / derivation", id=derivation_id)
+    ds = catalog.get_dataset(session, actor, dataset_id)
+    return render(
+        request,
+        actor,
+        "privacy_derivation.html",
+        ds=ds,
+        recipe=json.dumps(report["derivation"].recipe, ensure_ascii=False, indent=2),
+        **report,
+    )

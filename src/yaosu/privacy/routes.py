@@ -4,30 +4,51 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
+from yaosu.jobs.models import Job
+from yaosu.jobs.schemas import JobPublic
 from yaosu.privacy import service
 from yaosu.privacy.schemas import DerivationPublic, ReviewCreate, ScreenPublic, ScreensPublic
-from yaosu.web import CurrentActor, SessionDep, StateDep
+from yaosu.web import CurrentActor, SessionDep, StateDep, locale
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
 
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"model": JobPublic, "description": "queued as a background job"}
+}
+
+
+def _accepted(job: Job, request: Request) -> JSONResponse:
+    """A large version's work runs in the background: 202, the job, and where to follow it."""
+    body = JobPublic.of(job, locale(request)).model_dump(mode="json")
+    return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+
+
 @router.post(
-    "/datasets/{dataset_id}/versions/{number}/screens", response_model=ScreenPublic, status_code=201
+    "/datasets/{dataset_id}/versions/{number}/screens",
+    response_model=ScreenPublic,
+    status_code=201,
+    responses=ACCEPTED,
 )
 def screen(
+    request: Request,
     dataset_id: str,
     number: int,
     actor: CurrentActor,
     session: SessionDep,
     st: StateDep,
     mode: Annotated[Literal["fast", "full"], Query()] = "fast",
-) -> ScreenPublic:
-    """Screen a version for personal information and grade it (fast: a random sample)."""
-    made = service.screen_version(
+) -> Any:
+    """Screen a version for personal information and grade it (fast: a random sample). A
+    full scan of a version above ``background_rows`` rows answers 202 with a job."""
+    made = service.request_screen(
         session, st.store, st.settings, actor, dataset_id, number, mode=mode
     )
+    if isinstance(made, Job):
+        return _accepted(made, request)
     return ScreenPublic.model_validate(made)
 
 
@@ -65,16 +86,54 @@ def suggested_recipe(
     "/datasets/{dataset_id}/versions/{number}/deidentify",
     response_model=DerivationPublic,
     status_code=201,
+    responses=ACCEPTED,
 )
 def deidentify(
-    dataset_id: str, number: int, recipe: dict[str, Any], actor: CurrentActor, st: StateDep
-) -> DerivationPublic:
+    request: Request,
+    dataset_id: str,
+    number: int,
+    recipe: dict[str, Any],
+    actor: CurrentActor,
+    st: StateDep,
+) -> Any:
     """Apply a recipe: the result becomes the next version, linked to this one, and is
-    screened at once; the response says which k (and l) it reached."""
-    derivation, screen = service.deidentify(
+    screened at once; the response says which k (and l) it reached. A source above
+    ``background_rows`` rows answers 202 with a job (the recipe is checked first)."""
+    made = service.request_deidentify(
         st.db, st.store, st.settings, actor, dataset_id, number, recipe
     )
+    if isinstance(made, Job):
+        return _accepted(made, request)
+    derivation, screen = made
     return DerivationPublic(
         **{c: getattr(derivation, c) for c in DerivationPublic.model_fields if c != "screen"},
         screen=ScreenPublic.model_validate(screen),
     )
+
+
+@router.post("/datasets/{dataset_id}/versions/{number}/deidentify/preview")
+def preview(
+    dataset_id: str,
+    number: int,
+    recipe: dict[str, Any],
+    actor: CurrentActor,
+    session: SessionDep,
+    st: StateDep,
+) -> dict[str, Any]:
+    """Try a recipe on the version's first 1,000 rows: the first rows of the result, each
+    column before and after, the k reached on the sample, and personal information left.
+    Nothing is stored (the look is audited)."""
+    return service.preview(session, st.store, st.settings, actor, dataset_id, number, recipe)
+
+
+@router.get("/derivations/{derivation_id}")
+def derivation(derivation_id: str, actor: CurrentActor, session: SessionDep) -> dict[str, Any]:
+    """A de-identified version beside its source: each column's profile and the personal
+    information found, before and after, and the operation applied."""
+    report = service.derivation_report(session, actor, derivation_id)
+    d = report["derivation"]
+    return {
+        **{c: getattr(d, c) for c in DerivationPublic.model_fields if c != "screen"},
+        "columns": report["columns"],
+        "quasi_identifiers": report["quasi_identifiers"],
+    }

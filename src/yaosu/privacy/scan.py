@@ -9,6 +9,7 @@ free-text columns also keep where in the text each match sits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,9 +91,19 @@ class Screen:
         }
 
 
-def scan_table(table: pa.Table, *, detectors: list[Detector] | None = None) -> Screen:
+def scan_table(
+    table: pa.Table,
+    *,
+    detectors: list[Detector] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> Screen:
+    """Scans every column; ``progress(fraction, column)`` is told after each one."""
     chosen = detectors or list(REGISTRY.values())
-    findings = [_scan_column(name, table.column(name), chosen) for name in table.column_names]
+    findings = []
+    for i, name in enumerate(table.column_names):
+        findings.append(_scan_column(name, table.column(name), chosen))
+        if progress is not None:
+            progress((i + 1) / max(1, table.num_columns), name)
     return Screen(table.num_rows, findings)
 
 

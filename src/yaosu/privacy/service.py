@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import random
+from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
 from yaosu.authorization.service import enforce
 from yaosu.catalog import service as catalog
+from yaosu.catalog.models import Dataset, DatasetVersion
+from yaosu.catalog.service import jsonable
+from yaosu.context import Context
+from yaosu.jobs import service as jobs
+from yaosu.jobs.models import Job
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database, utcnow
 from yaosu.kernel.errors import InvalidInput, NotFound
@@ -24,6 +34,83 @@ from yaosu.privacy.models import Derivation, Screen
 from yaosu.privacy.scan import scan_table
 
 FAST_SAMPLE = 20_000  # rows a fast screen reads, drawn at random across the whole version
+Progress = Callable[[float, str], None]
+
+
+def _quiet(fraction: float, stage: str) -> None:
+    """The progress callback of work nobody is watching."""
+
+
+def runs_in_background(settings: Settings, rows: int, mode: str = "full") -> bool:
+    """A full scan or a de-identification of a large version runs as a background job; a
+    fast screen reads at most FAST_SAMPLE rows and always runs at once."""
+    return mode == "full" and rows > settings.background_rows
+
+
+def _read(store: ObjectStore, sha256: str, total: int, mode: str) -> pa.Table:
+    data = pads.dataset(store.path(sha256), format="parquet")
+    if mode == "fast" and total > FAST_SAMPLE:
+        rows = sorted(random.Random(sha256).sample(range(total), FAST_SAMPLE))
+        return data.take(rows)
+    return data.to_table()
+
+
+def _assess(
+    table: pa.Table, *, total: int, theme: str, settings: Settings, progress: Progress
+) -> dict[str, Any]:
+    """What a screen proposes for ``table``: findings, flags and grade (no database)."""
+    scan = scan_table(table, progress=progress)
+    flags = security.flags(
+        table, scan, total_rows=total, keywords_file=settings.security_keywords_file
+    )
+    graded = grading.grade(scan, total_rows=total, domain=theme, security_flags=flags)
+    return {
+        "rows_scanned": table.num_rows,
+        "findings": scan.as_dict(),
+        "personal": scan.personal,
+        "sensitive": scan.sensitive_categories,
+        "security_flags": flags,
+        "grade": graded.grade,
+        "grade_rule": graded.rule,
+        "grade_factors": graded.factors,
+    }
+
+
+def _save(
+    session: Session, actor: Actor, ds: Dataset, number: int, mode: str, assessed: dict[str, Any]
+) -> Screen:
+    screen = Screen(
+        id=new_id("scr"),
+        dataset_id=ds.id,
+        version=number,
+        mode=mode,
+        created_by=actor.id,
+        **assessed,
+    )
+    session.add(screen)
+    session.flush()
+    record(
+        session,
+        actor,
+        "privacy.screen",
+        "dataset",
+        ds.id,
+        object_org_id=ds.owner_org_id,
+        request={"dataset_id": ds.id, "version": number, "mode": mode},
+        detail={
+            "screen": screen.id,
+            "version": number,
+            "personal": screen.personal,
+            "grade": screen.grade,
+            "flags": len(screen.security_flags),
+        },
+    )
+    return screen
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("fast", "full"):
+        raise InvalidInput(problem=f"筛查模式须为 fast 或 full / mode must be fast or full: {mode}")
 
 
 def screen_version(
@@ -35,58 +122,82 @@ def screen_version(
     number: int | None = None,
     *,
     mode: str = "fast",
+    progress: Progress = _quiet,
 ) -> Screen:
-    if mode not in ("fast", "full"):
-        raise InvalidInput(problem=f"筛查模式须为 fast 或 full / mode must be fast or full: {mode}")
+    """Screens a version now, in the caller's transaction."""
+    _check_mode(mode)
     ds = catalog.get_dataset(session, actor, dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
     version = catalog.get_version(session, actor, dataset_id, number)
-    data = pads.dataset(store.path(version.sha256), format="parquet")
-    total = version.row_count
-    if mode == "fast" and total > FAST_SAMPLE:
-        rows = sorted(random.Random(version.sha256).sample(range(total), FAST_SAMPLE))
-        table = data.take(rows)
-    else:
-        table = data.to_table()
-    scan = scan_table(table)
-    flags = security.flags(
-        table, scan, total_rows=total, keywords_file=settings.security_keywords_file
+    table = _read(store, version.sha256, version.row_count, mode)
+    assessed = _assess(
+        table, total=version.row_count, theme=ds.theme, settings=settings, progress=progress
     )
-    graded = grading.grade(scan, total_rows=total, domain=ds.theme, security_flags=flags)
-    screen = Screen(
-        id=new_id("scr"),
-        dataset_id=ds.id,
-        version=version.number,
-        mode=mode,
-        rows_scanned=table.num_rows,
-        findings=scan.as_dict(),
-        personal=scan.personal,
-        sensitive=scan.sensitive_categories,
-        security_flags=flags,
-        grade=graded.grade,
-        grade_rule=graded.rule,
-        grade_factors=graded.factors,
-        created_by=actor.id,
+    return _save(session, actor, ds, version.number, mode, assessed)
+
+
+def request_screen(
+    session: Session,
+    store: ObjectStore,
+    settings: Settings,
+    actor: Actor,
+    dataset_id: str,
+    number: int | None = None,
+    *,
+    mode: str = "fast",
+) -> Screen | Job:
+    """Screens a version at once, or queues a background job when it is large."""
+    _check_mode(mode)
+    ds = catalog.get_dataset(session, actor, dataset_id)
+    enforce(actor, "dataset.screen", catalog.resource(ds))
+    version = catalog.get_version(session, actor, dataset_id, number)
+    if runs_in_background(settings, version.row_count, mode):
+        return jobs.enqueue(
+            session,
+            actor,
+            "privacy.screen",
+            {"dataset_id": ds.id, "version": version.number, "mode": mode},
+            object_type="dataset",
+            object_id=ds.id,
+            object_org_id=ds.owner_org_id,
+        )
+    return screen_version(session, store, settings, actor, ds.id, version.number, mode=mode)
+
+
+@jobs.handler("privacy.screen")
+def _screen_job(
+    ctx: Context, actor: Actor, params: dict[str, Any], run: jobs.Run
+) -> dict[str, Any]:
+    """The background screen: reads and scans outside any transaction, then records the
+    screen and the job's completion together."""
+    dataset_id, number, mode = params["dataset_id"], params["version"], params["mode"]
+    with ctx.db.transaction() as session:
+        ds = catalog.get_dataset(session, actor, dataset_id)
+        enforce(actor, "dataset.screen", catalog.resource(ds))
+        version = catalog.get_version(session, actor, dataset_id, number)
+        sha256, total, theme = version.sha256, version.row_count, ds.theme
+    run.progress(0.01, "读取 / reading")
+    table = _read(ctx.store, sha256, total, mode)
+    assessed = _assess(
+        table,
+        total=total,
+        theme=theme,
+        settings=ctx.settings,
+        progress=lambda f, col: run.progress(0.05 + 0.9 * f, f"扫描 / scanning {col}"),
     )
-    session.add(screen)
-    session.flush()
-    record(
-        session,
-        actor,
-        "privacy.screen",
-        "dataset",
-        ds.id,
-        object_org_id=ds.owner_org_id,
-        request={"dataset_id": ds.id, "version": version.number, "mode": mode},
-        detail={
+    with ctx.db.transaction() as session:
+        ds = catalog.get_dataset(session, actor, dataset_id)
+        enforce(actor, "dataset.screen", catalog.resource(ds))  # the right may have changed
+        screen = _save(session, actor, ds, number, mode, assessed)
+        result = {
             "screen": screen.id,
-            "version": version.number,
+            "dataset_id": ds.id,
+            "version": number,
             "personal": screen.personal,
             "grade": screen.grade,
-            "flags": len(flags),
-        },
-    )
-    return screen
+        }
+        run.complete(session, result)
+    return result
 
 
 def get_screen(session: Session, actor: Actor, screen_id: str) -> Screen:
@@ -176,6 +287,22 @@ def pseudonym_key(settings: Settings, dataset_id: str) -> bytes:
     return key
 
 
+def _source(
+    session: Session,
+    store: ObjectStore,
+    actor: Actor,
+    dataset_id: str,
+    number: int | None,
+    recipe_doc: dict[str, Any],
+) -> tuple[Dataset, DatasetVersion, deid.Recipe]:
+    """Checks the right and the recipe against the source version's columns."""
+    ds = catalog.get_dataset(session, actor, dataset_id)
+    enforce(actor, "dataset.edit", catalog.resource(ds))
+    source = catalog.get_version(session, actor, dataset_id, number)
+    names = pq.read_schema(store.path(source.sha256)).names
+    return ds, source, deid.Recipe.parse(recipe_doc, names)
+
+
 def deidentify(
     db: Database,
     store: ObjectStore,
@@ -184,38 +311,34 @@ def deidentify(
     dataset_id: str,
     number: int | None,
     recipe_doc: dict[str, Any],
+    *,
+    progress: Progress = _quiet,
+    finish: Callable[[Session, dict[str, Any]], None] | None = None,
 ) -> tuple[Derivation, Screen]:
     """Applies a recipe to a version; the result is the dataset's next version, linked to its
-    source, and is screened again at once (a proposal for the reviewer, as always)."""
-    import json
-
-    import pyarrow.parquet as pq
-
+    source, and screened in full (a proposal for the reviewer, as always). The version, the
+    link, the screen and (for a job) ``finish`` commit in one transaction, or none of them."""
     with db.transaction() as session:
-        ds = catalog.get_dataset(session, actor, dataset_id)
-        enforce(actor, "dataset.edit", catalog.resource(ds))
-        source = catalog.get_version(session, actor, dataset_id, number)
-        source_path, source_number = store.path(source.sha256), source.number
+        ds, source, recipe = _source(session, store, actor, dataset_id, number, recipe_doc)
+        source_path, source_number, theme = store.path(source.sha256), source.number, ds.theme
+    progress(0.02, "读取 / reading")
     table = pq.read_table(source_path)
-    recipe = deid.Recipe.parse(recipe_doc, table.column_names)
+    progress(0.15, "去标识化 / applying the recipe")
     result = deid.apply(table, recipe, key=pseudonym_key(settings, dataset_id))
     if result.table.num_rows == 0:
         raise InvalidInput(problem="按此方案会删除全部记录 / the recipe suppresses every row")
-    out = store.temp_path(".parquet")
-    try:
-        pq.write_table(result.table, out, compression="snappy")
-        version = catalog.ingest_version(
-            db,
-            store,
-            settings,
-            actor,
-            dataset_id,
-            out,
-            filename=f"{dataset_id}-v{source_number}-deidentified.parquet",
-        )
-    finally:
-        out.unlink(missing_ok=True)
-    with db.transaction() as session:
+    assessed = _assess(
+        result.table,
+        total=result.table.num_rows,
+        theme=theme,
+        settings=settings,
+        progress=lambda f, col: progress(0.4 + 0.4 * f, f"复扫 / re-screening {col}"),
+    )
+    progress(0.85, "写入新版本 / writing the new version")
+    made: list[Any] = []
+
+    def attach(session: Session, version: DatasetVersion) -> None:
+        ds = catalog.get_dataset(session, actor, dataset_id)
         derivation = Derivation(
             id=new_id("did"),
             dataset_id=dataset_id,
@@ -246,10 +369,209 @@ def deidentify(
                 "suppressed": result.suppressed,
             },
         )
-        screen = screen_version(
-            session, store, settings, actor, dataset_id, version.number, mode="full"
+        screen = _save(session, actor, ds, version.number, "full", assessed)
+        if finish is not None:
+            finish(
+                session,
+                {
+                    "derivation": derivation.id,
+                    "dataset_id": dataset_id,
+                    "source_version": source_number,
+                    "result_version": version.number,
+                    "k": result.k,
+                    "l": result.l,
+                    "suppressed": result.suppressed,
+                    "screen": screen.id,
+                },
+            )
+        made.extend([derivation, screen])
+
+    out = store.temp_path(".parquet")
+    try:
+        pq.write_table(result.table, out, compression="snappy")
+        catalog.ingest_version(
+            db,
+            store,
+            settings,
+            actor,
+            dataset_id,
+            out,
+            filename=f"{dataset_id}-v{source_number}-deidentified.parquet",
+            attach=attach,
         )
-    return derivation, screen
+    finally:
+        out.unlink(missing_ok=True)
+    return made[0], made[1]
+
+
+def request_deidentify(
+    db: Database,
+    store: ObjectStore,
+    settings: Settings,
+    actor: Actor,
+    dataset_id: str,
+    number: int | None,
+    recipe_doc: dict[str, Any],
+) -> tuple[Derivation, Screen] | Job:
+    """De-identifies at once, or queues a background job when the source is large. The
+    right and the recipe are checked first either way, so a bad recipe is refused now."""
+    with db.transaction() as session:
+        ds, source, _ = _source(session, store, actor, dataset_id, number, recipe_doc)
+        if runs_in_background(settings, source.row_count):
+            return jobs.enqueue(
+                session,
+                actor,
+                "privacy.deidentify",
+                {"dataset_id": ds.id, "version": source.number, "recipe": recipe_doc},
+                object_type="dataset",
+                object_id=ds.id,
+                object_org_id=ds.owner_org_id,
+            )
+        number = source.number
+    return deidentify(db, store, settings, actor, dataset_id, number, recipe_doc)
+
+
+@jobs.handler("privacy.deidentify")
+def _deidentify_job(
+    ctx: Context, actor: Actor, params: dict[str, Any], run: jobs.Run
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+
+    def finish(session: Session, done: dict[str, Any]) -> None:
+        result.update(done)
+        run.complete(session, done)
+
+    deidentify(
+        ctx.db,
+        ctx.store,
+        ctx.settings,
+        actor,
+        params["dataset_id"],
+        params["version"],
+        params["recipe"],
+        progress=run.progress,
+        finish=finish,
+    )
+    return result
+
+
+PREVIEW_ROWS = 1000  # rows of the source a preview de-identifies
+PREVIEW_SHOWN = 10  # rows of the result it shows
+
+
+def preview(
+    session: Session,
+    store: ObjectStore,
+    settings: Settings,
+    actor: Actor,
+    dataset_id: str,
+    number: int | None,
+    recipe_doc: dict[str, Any],
+) -> dict[str, Any]:
+    """What a recipe would make of the version's first PREVIEW_ROWS rows: the first rows of
+    the result, each column before and after, the k (and l) reached on the sample, and what
+    personal information a scan still finds in the result. Nothing is stored; the look at
+    the provider's own raw rows is an access, so it is audited."""
+    ds, source, recipe = _source(session, store, actor, dataset_id, number, recipe_doc)
+    sample = pads.dataset(store.path(source.sha256), format="parquet").head(PREVIEW_ROWS)
+    result = deid.apply(sample, recipe, key=pseudonym_key(settings, dataset_id))
+    remaining = scan_table(result.table)
+    found = {c.column: [e.entity for e in c.entities if e.personal] for c in remaining.columns}
+    columns = []
+    for name in sample.column_names:
+        before = sample.column(name)
+        step = recipe.columns.get(name)
+        entry: dict[str, Any] = {
+            "name": name,
+            "op": step["op"] if step else "keep",
+            "before": _column_summary(before),
+            "after": None,
+            "still_personal": [],
+        }
+        if name in result.table.column_names:
+            entry["after"] = _column_summary(result.table.column(name))
+            entry["still_personal"] = found.get(name, [])
+        columns.append(entry)
+    shown = result.table.slice(0, PREVIEW_SHOWN)
+    record(
+        session,
+        actor,
+        "privacy.preview",
+        "dataset",
+        ds.id,
+        object_org_id=ds.owner_org_id,
+        request={"dataset_id": ds.id, "version": source.number, "recipe": recipe_doc},
+        detail={"version": source.number, "rows": sample.num_rows, "k": result.k},
+    )
+    return {
+        "dataset_id": ds.id,
+        "version": source.number,
+        "sample_rows": sample.num_rows,
+        "rows_kept": result.table.num_rows,
+        "suppressed": result.suppressed,
+        "k": result.k,
+        "l": result.l,
+        "personal_information_left": remaining.personal,
+        "columns": columns,
+        "header": shown.column_names,
+        "rows": [[jsonable(v) for v in row.values()] for row in shown.to_pylist()],
+    }
+
+
+def _column_summary(column: pa.ChunkedArray) -> dict[str, Any]:
+    return {
+        "type": str(column.type),
+        "nulls": column.null_count,
+        "distinct": pc.count_distinct(column).as_py(),
+    }
+
+
+def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dict[str, Any]:
+    """A de-identified version beside its source: each column's profile and findings before
+    and after, and what the recipe did to it."""
+    derivation = session.get(Derivation, derivation_id)
+    if derivation is None:
+        raise NotFound(kind="去标识化结果 / derivation", id=derivation_id)
+    ds = catalog.get_dataset(session, actor, derivation.dataset_id)
+    enforce(actor, "dataset.screen", catalog.resource(ds))
+    source = catalog.get_version(session, actor, ds.id, derivation.source_version)
+    result = catalog.get_version(session, actor, ds.id, derivation.result_version)
+
+    def findings(number: int) -> dict[str, list[str]]:
+        screen = session.scalars(
+            select(Screen)
+            .where(Screen.dataset_id == ds.id, Screen.version == number)
+            .order_by(Screen.created_at.desc())
+            .limit(1)
+        ).first()
+        if screen is None:
+            return {}
+        return {
+            c["column"]: [e["entity"] for e in c["entities"] if e["personal"]]
+            for c in screen.findings.get("columns", [])
+        }
+
+    before_found, after_found = findings(source.number), findings(result.number)
+    after_columns = {c["name"]: c for c in result.columns}
+    steps = derivation.recipe.get("columns", {})
+    columns = [
+        {
+            "name": c["name"],
+            "op": (steps.get(c["name"]) or {}).get("op", "keep"),
+            "before": c,
+            "after": after_columns.get(c["name"]),
+            "found_before": before_found.get(c["name"], []),
+            "found_after": after_found.get(c["name"], []),
+        }
+        for c in source.columns
+    ]
+    return {
+        "derivation": derivation,
+        "source": source,
+        "result": result,
+        "columns": columns,
+        "quasi_identifiers": derivation.recipe.get("k_anonymity", {}).get("quasi_identifiers", []),
+    }
 
 
 def suggested_recipe(
@@ -269,3 +591,18 @@ def suggested_recipe(
             id=f"{dataset_id}@{number}",
         )
     return deid.suggest(screen.findings)
+
+
+def confirmed_screen(session: Session, dataset_id: str, version: int) -> Screen | None:
+    """The newest screen of ``version`` that the provider's reviewer confirmed, if any: what
+    request routing and review read (personal information, grade)."""
+    return session.scalars(
+        select(Screen)
+        .where(
+            Screen.dataset_id == dataset_id,
+            Screen.version == version,
+            Screen.status == "confirmed",
+        )
+        .order_by(Screen.reviewed_at.desc())
+        .limit(1)
+    ).first()

@@ -1,0 +1,104 @@
+"""Purposes, access requests, their reviews, and the contracts (授权协议) they end in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from yaosu.kernel.db import Base, UTCDateTime, utcnow
+
+# What a consumer may ask to do with data (the ODRL actions they map to are in odrl.py).
+OPERATIONS = ("aggregate", "extract", "compute", "download")
+PRICING = ("free", "capped", "market")
+
+
+class Purpose(Base):
+    """One entry of the purpose taxonomy (用途), and the pricing class it implies."""
+
+    __tablename__ = "purposes"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    pricing: Mapped[str] = mapped_column(String(12))  # free | capped | market
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class AccessRequest(Base):
+    __tablename__ = "access_requests"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    requester_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(ForeignKey("purposes.code"))
+    # {dataset_id: [fields]}: the datasets and, for each, the fields wanted
+    datasets: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    operations: Mapped[list[str]] = mapped_column(JSON)
+    algorithm: Mapped[str | None] = mapped_column(String(200))  # for compute-to-data
+    days: Mapped[int] = mapped_column(Integer)  # how long the use should last
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    epsilon: Mapped[float | None] = mapped_column(Float)
+    justification: Mapped[str] = mapped_column(Text)
+    territory: Mapped[str] = mapped_column(String(100), default="CN")
+    # submitted | approved | rejected | withdrawn | expired
+    status: Mapped[str] = mapped_column(String(12), default="submitted", index=True)
+    pricing: Mapped[str] = mapped_column(String(12))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # reviews are due by then
+    contract_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Review(Base):
+    """One organisation's review of a request, required by a routing rule."""
+
+    __tablename__ = "access_reviews"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    reviewer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(40))  # provider | personal | important | industry
+    # pending | approved | conditional | rejected | void (the request ended before it)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contract(Base):
+    """A usage policy and its parties: what the consumer may do, within which limits, what it
+    owes and what it must never do. ``uses`` and ``epsilon_spent`` are debited in the same
+    transaction as the decision that consumes them."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    consumer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    provider_org_ids: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(40))
+    operations: Mapped[list[str]] = mapped_column(JSON)
+    datasets: Mapped[dict[str, list[str]]] = mapped_column(JSON)  # {dataset_id: [fields]}
+    algorithm: Mapped[str | None] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    max_uses: Mapped[int | None] = mapped_column(Integer)  # None: no count limit
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    min_group_size: Mapped[int | None] = mapped_column(Integer)
+    epsilon_budget: Mapped[float | None] = mapped_column(Float)  # None: no DP budget
+    epsilon_spent: Mapped[float] = mapped_column(Float, default=0.0)
+    delta: Mapped[float | None] = mapped_column(Float)
+    territory: Mapped[str] = mapped_column(String(100), default="CN")
+    duties: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    prohibitions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pricing: Mapped[str] = mapped_column(String(12))
+    # active | suspended | revoked ("expired" is read from ends_at, never stored)
+    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,328 @@
+"""Contracts as ODRL 2.2 Agreements (JSON-LD), out and back in.
+
+ODRL has no words for some of what a Yaosu contract says, so Yaosu's profile
+(``https://yaosu.dev/ns/odrl/``, prefix ``yaosu:``) adds left operands and actions; they are
+listed in docs/odrl.md, with the meaning of ``count`` and of a missing constraint. An import
+refuses what it cannot enforce (an unknown operand, action or operator), rather than
+dropping it silently.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from yaosu.accounts.models import Organisation
+from yaosu.audit.service import record
+from yaosu.authorization.contracts import duties_for
+from yaosu.authorization.models import Contract
+from yaosu.authorization.service import Resource, enforce
+from yaosu.catalog import service as catalog
+from yaosu.catalog.models import Dataset
+from yaosu.kernel.actor import Actor
+from yaosu.kernel.db import utcnow
+from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.ids import new_id
+from yaosu.kernel.settings import Settings
+
+NS = "https://yaosu.dev/ns/odrl/"
+PROFILE = NS + "profile"
+CONTEXT = [
+    "http://www.w3.org/ns/odrl.jsonld",
+    {"yaosu": NS, "xsd": "http://www.w3.org/2001/XMLSchema#"},
+]
+
+# Yaosu operation -> ODRL action (ODRL's own where one fits, else the profile's).
+ACTIONS = {
+    "aggregate": "yaosu:aggregateQuery",  # ODRL's "aggregate" means composing assets, not SQL
+    "extract": "extract",
+    "compute": "yaosu:computeToData",
+    "download": "reproduce",
+}
+PROHIBITIONS = {
+    "reidentify": "yaosu:reidentify",
+    "transfer": "distribute",
+    "export_raw": "yaosu:exportRaw",
+}
+DUTIES = {"attribute": "attribute", "report_usage": "inform", "compensate": "compensate"}
+
+
+def _urn(kind: str, ident: str) -> str:
+    return f"urn:yaosu:{kind}:{ident}"
+
+
+def _constraint(left: str, operator: str, right: Any) -> dict[str, Any]:
+    return {"leftOperand": left, "operator": operator, "rightOperand": right}
+
+
+def _when(moment: datetime) -> dict[str, str]:
+    return {"@value": moment.isoformat().replace("+00:00", "Z"), "@type": "xsd:dateTime"}
+
+
+def to_odrl(contract: Contract) -> dict[str, Any]:
+    common = [
+        _constraint("purpose", "eq", contract.purpose),
+        _constraint("dateTime", "gteq", _when(contract.starts_at)),
+        _constraint("dateTime", "lt", _when(contract.ends_at)),
+        _constraint("spatial", "eq", contract.territory),
+    ]
+    if contract.max_uses is not None:
+        common.append(_constraint("count", "lteq", contract.max_uses))
+    if contract.min_group_size is not None:
+        common.append(_constraint("yaosu:minGroupSize", "gteq", contract.min_group_size))
+    if contract.epsilon_budget is not None:
+        common.append(_constraint("yaosu:epsilon", "lteq", contract.epsilon_budget))
+    if contract.delta is not None:
+        common.append(_constraint("yaosu:delta", "lteq", contract.delta))
+    if contract.algorithm:
+        common.append(_constraint("yaosu:algorithm", "eq", contract.algorithm))
+    duties = [
+        {"action": DUTIES[d["action"]]}
+        | (
+            {"constraint": [_constraint("yaosu:pricing", "eq", d["pricing"])]}
+            if d["action"] == "compensate"
+            else {}
+        )
+        for d in contract.duties
+    ]
+    permissions = [
+        {
+            "target": _urn("dataset", dataset_id),
+            "action": ACTIONS[operation],
+            "constraint": [*common, _constraint("yaosu:field", "isAnyOf", list(fields))],
+            "duty": duties,
+        }
+        for dataset_id, fields in sorted(contract.datasets.items())
+        for operation in contract.operations
+    ]
+    return {
+        "@context": CONTEXT,
+        "@type": "Agreement",
+        "uid": _urn("contract", contract.id),
+        "profile": PROFILE,
+        "assigner": [{"@type": "Party", "uid": _urn("org", o)} for o in contract.provider_org_ids],
+        "assignee": {"@type": "Party", "uid": _urn("org", contract.consumer_org_id)},
+        "permission": permissions,
+        "prohibition": [
+            {"target": _urn("dataset", d), "action": PROHIBITIONS[p]}
+            for d in sorted(contract.datasets)
+            for p in contract.prohibitions
+        ],
+    }
+
+
+# --- import --------------------------------------------------------------------------------
+
+_GLOBAL = {
+    "purpose",
+    "dateTime",
+    "spatial",
+    "count",
+    "yaosu:minGroupSize",
+    "yaosu:epsilon",
+    "yaosu:delta",
+    "yaosu:algorithm",
+}
+
+
+def _strip(value: Any, prefix: str, what: str) -> str:
+    if not isinstance(value, str) or not value.startswith(prefix):
+        raise InvalidInput(problem=f"{what} 须为 {prefix}… / {what} must be {prefix}…: {value!r}")
+    return value[len(prefix) :]
+
+
+def _party(doc: Any, what: str) -> str:
+    uid = doc.get("uid") if isinstance(doc, dict) else doc
+    return _strip(uid, "urn:yaosu:org:", what)
+
+
+def _value(right: Any) -> Any:
+    return right.get("@value") if isinstance(right, dict) else right
+
+
+def _datetime(right: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(_value(right)).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(problem=f"dateTime 无法解析 / cannot read dateTime: {right!r}") from exc
+    if moment.tzinfo is None:
+        raise InvalidInput(problem=f"dateTime 须带时区 / dateTime needs a time zone: {right!r}")
+    return moment
+
+
+def parse(doc: dict[str, Any]) -> dict[str, Any]:
+    """An Agreement's terms as Contract fields, or InvalidInput naming what is wrong."""
+    if doc.get("@type") != "Agreement":
+        raise InvalidInput(problem="只能导入 ODRL Agreement / only an ODRL Agreement is imported")
+    assigners = doc.get("assigner")
+    assigners = assigners if isinstance(assigners, list) else [assigners]
+    providers = sorted({_party(a, "assigner") for a in assigners if a})
+    consumer = _party(doc.get("assignee"), "assignee")
+    permissions = doc.get("permission") or []
+    if not isinstance(permissions, list) or not permissions:
+        raise InvalidInput(problem="至少需要一项 permission / at least one permission is needed")
+    reverse = {v: k for k, v in ACTIONS.items()}
+    datasets: dict[str, list[str]] = {}
+    operations: list[str] = []
+    common: dict[str, Any] | None = None
+    for i, perm in enumerate(permissions):
+        action = perm.get("action")
+        action = action.get("@id") if isinstance(action, dict) else action
+        if action not in reverse:
+            raise InvalidInput(
+                problem=f"permission[{i}]: 不支持的动作 / unsupported action {action!r}"
+            )
+        target = _strip(perm.get("target"), "urn:yaosu:dataset:", f"permission[{i}].target")
+        terms: dict[str, Any] = {}
+        fields = None
+        for c in perm.get("constraint") or []:
+            left, op, right = c.get("leftOperand"), c.get("operator"), c.get("rightOperand")
+            key = (left, op)
+            if key == ("yaosu:field", "isAnyOf") and isinstance(right, list):
+                fields = [str(f) for f in right]
+            elif key == ("purpose", "eq"):
+                terms["purpose"] = str(_value(right))
+            elif key == ("dateTime", "gteq"):
+                terms["starts_at"] = _datetime(right)
+            elif key == ("dateTime", "lt"):
+                terms["ends_at"] = _datetime(right)
+            elif key == ("spatial", "eq"):
+                terms["territory"] = str(_value(right))
+            elif key == ("count", "lteq"):
+                terms["max_uses"] = int(_value(right))
+            elif key == ("yaosu:minGroupSize", "gteq"):
+                terms["min_group_size"] = int(_value(right))
+            elif key == ("yaosu:epsilon", "lteq"):
+                terms["epsilon_budget"] = float(_value(right))
+            elif key == ("yaosu:delta", "lteq"):
+                terms["delta"] = float(_value(right))
+            elif key == ("yaosu:algorithm", "eq"):
+                terms["algorithm"] = str(_value(right))
+            else:
+                raise InvalidInput(
+                    problem=f"permission[{i}]: 无法执行的约束 / a constraint Yaosu cannot enforce: "
+                    f"{left} {op} {right!r}"
+                )
+        if fields is None or not fields:
+            raise InvalidInput(
+                problem=f"permission[{i}]: 须以 yaosu:field 列出允许的字段 / list the fields with yaosu:field"
+            )
+        if common is None:
+            common = terms
+        elif terms != common:
+            raise InvalidInput(
+                problem="各 permission 的期限、用途、次数、预算等约束须相同 / every permission must carry the same window, purpose, count and budget"
+            )
+        if target in datasets and datasets[target] != fields:
+            raise InvalidInput(problem=f"{target}: 字段不一致 / fields differ between permissions")
+        datasets[target] = fields
+        if reverse[action] not in operations:
+            operations.append(reverse[action])
+    assert common is not None
+    for required in ("purpose", "starts_at", "ends_at"):
+        if required not in common:
+            raise InvalidInput(
+                problem=f"缺少必需的约束 / a required constraint is missing: {required} (see docs/odrl.md)"
+            )
+    prohibitions_back = {v: k for k, v in PROHIBITIONS.items()}
+    prohibitions = []
+    for p in doc.get("prohibition") or []:
+        action = p.get("action")
+        if action not in prohibitions_back:
+            raise InvalidInput(problem=f"不支持的禁止项 / unsupported prohibition {action!r}")
+        if prohibitions_back[action] not in prohibitions:
+            prohibitions.append(prohibitions_back[action])
+    duties_back = {v: k for k, v in DUTIES.items()}
+    duties: list[dict[str, Any]] = []
+    for d in permissions[0].get("duty") or []:
+        action = d.get("action")
+        if action not in duties_back:
+            raise InvalidInput(problem=f"不支持的义务 / unsupported duty {action!r}")
+        duty: dict[str, Any] = {"action": duties_back[action]}
+        for c in d.get("constraint") or []:
+            if c.get("leftOperand") == "yaosu:pricing":
+                duty["pricing"] = str(_value(c.get("rightOperand")))
+        duties.append(duty)
+    return {
+        "provider_org_ids": providers,
+        "consumer_org_id": consumer,
+        "datasets": datasets,
+        "operations": operations,
+        "prohibitions": prohibitions,
+        "duties": duties,
+        "territory": "CN",
+        **common,
+    }
+
+
+def import_agreement(
+    session: Session, settings: Settings, actor: Actor, doc: dict[str, Any], *, create: bool
+) -> Contract:
+    """Checks an Agreement against the platform (parties, datasets, fields, term) and, when
+    ``create``, records it as an active contract (platform admin; audited)."""
+    enforce(actor, "contract.import", Resource("contract", "import", None, {"providers": []}))
+    terms = parse(doc)
+    for org_id in [*terms["provider_org_ids"], terms["consumer_org_id"]]:
+        if session.get(Organisation, org_id) is None:
+            raise InvalidInput(problem=f"未知机构 / unknown organisation {org_id}")
+    for dataset_id, fields in terms["datasets"].items():
+        ds = session.get(Dataset, dataset_id)
+        if ds is None:
+            raise InvalidInput(problem=f"未知数据集 / unknown dataset {dataset_id}")
+        if ds.owner_org_id not in terms["provider_org_ids"]:
+            raise InvalidInput(
+                problem=f"{dataset_id} 不属于任何 assigner / {dataset_id} belongs to no assigner"
+            )
+        version = catalog.get_version(session, actor, ds.id, None)
+        known = {c["name"] for c in version.columns}
+        unknown = [f for f in fields if f not in known]
+        if unknown:
+            raise InvalidInput(problem=f"{dataset_id}: 未知字段 / unknown fields {unknown}")
+    if terms["ends_at"] <= terms["starts_at"]:
+        raise InvalidInput(problem="结束时间须晚于开始时间 / the end must come after the start")
+    if terms["ends_at"] - terms["starts_at"] > timedelta(days=settings.max_contract_days):
+        raise InvalidInput(
+            problem=f"期限超过 {settings.max_contract_days} 天 / the term exceeds {settings.max_contract_days} days"
+        )
+    pricing = next((d.get("pricing") for d in terms["duties"] if d.get("pricing")), "free")
+    contract = Contract(
+        id=new_id("ctr"),
+        request_id=None,
+        purpose=terms["purpose"],
+        consumer_org_id=terms["consumer_org_id"],
+        provider_org_ids=terms["provider_org_ids"],
+        operations=terms["operations"],
+        datasets=terms["datasets"],
+        algorithm=terms.get("algorithm"),
+        starts_at=terms["starts_at"],
+        ends_at=terms["ends_at"],
+        max_uses=terms.get("max_uses"),
+        uses=0,
+        min_group_size=terms.get("min_group_size")
+        or (settings.min_group_size if "aggregate" in terms["operations"] else None),
+        epsilon_budget=terms.get("epsilon_budget"),
+        epsilon_spent=0.0,
+        delta=terms.get("delta"),
+        territory=terms.get("territory", "CN"),
+        duties=duties_for(pricing),
+        prohibitions=terms["prohibitions"],
+        pricing=pricing,
+        status="active",
+        created_at=utcnow(),
+    )
+    if create:
+        session.add(contract)
+        session.flush()
+        record(
+            session,
+            actor,
+            "contract.import",
+            "contract",
+            contract.id,
+            object_org_id=contract.consumer_org_id,
+            request={"uid": doc.get("uid")},
+            detail={"datasets": contract.datasets, "ends_at": contract.ends_at.isoformat()},
+        )
+    return contract

@@ -1,0 +1,158 @@
+"""Pydantic shapes of purposes, access requests, reviews and contracts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Operation = Literal["aggregate", "extract", "compute", "download"]
+
+
+class PurposePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_zh: str
+    name_en: str
+    pricing: str
+    description: str
+    active: bool
+
+
+class PurposeSet(BaseModel):
+    code: str = Field(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
+    name_zh: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=100)
+    pricing: Literal["free", "capped", "market"]
+    description: str = Field(default="", max_length=2000)
+    active: bool = True
+
+
+class RequestCreate(BaseModel):
+    purpose: str = Field(min_length=1, max_length=40)
+    datasets: dict[str, list[str]] = Field(min_length=1, max_length=20)
+    operations: list[Operation] = Field(min_length=1, max_length=4)
+    algorithm: str | None = Field(default=None, max_length=200)
+    days: int = Field(ge=1, le=1826)
+    max_uses: int | None = Field(default=None, ge=1, le=10_000_000)
+    epsilon: float | None = Field(default=None, gt=0, le=100)
+    justification: str = Field(min_length=10, max_length=5000)
+    territory: str = Field(default="CN", min_length=2, max_length=100)
+
+
+class Conditions(BaseModel):
+    """What a reviewer may narrow: fields, term, number of uses, budget, group size."""
+
+    fields: dict[str, list[str]] | None = None
+    days: int | None = Field(default=None, ge=1)
+    max_uses: int | None = Field(default=None, ge=1)
+    epsilon: float | None = Field(default=None, gt=0)
+    min_group_size: int | None = Field(default=None, ge=2, le=100_000)
+
+
+class ReviewCreate(BaseModel):
+    decision: Literal["approve", "conditional", "reject"]
+    reason: str = Field(min_length=2, max_length=5000)
+    conditions: Conditions | None = None
+
+
+class ReviewPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    reviewer_org_id: str
+    rule: str
+    status: str
+    conditions: dict[str, Any]
+    reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    due_at: datetime
+
+
+class RequestPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    requester_org_id: str
+    requested_by: str
+    purpose: str
+    datasets: dict[str, list[str]]
+    operations: list[str]
+    algorithm: str | None
+    days: int
+    max_uses: int | None
+    epsilon: float | None
+    justification: str
+    territory: str
+    status: str
+    pricing: str
+    due_at: datetime
+    contract_id: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    reviews: list[ReviewPublic] = []
+
+
+class RequestsPublic(BaseModel):
+    items: list[RequestPublic]
+    total: int
+
+
+class ContractPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    request_id: str | None
+    consumer_org_id: str
+    provider_org_ids: list[str]
+    purpose: str
+    operations: list[str]
+    datasets: dict[str, list[str]]
+    algorithm: str | None
+    starts_at: datetime
+    ends_at: datetime
+    max_uses: int | None
+    uses: int
+    min_group_size: int | None
+    epsilon_budget: float | None
+    epsilon_spent: float
+    delta: float | None
+    territory: str
+    duties: list[dict[str, Any]]
+    prohibitions: list[str]
+    pricing: str
+    status: str  # active | suspended | revoked | expired
+    status_reason: str | None
+    created_at: datetime
+
+
+class ContractsPublic(BaseModel):
+    items: list[ContractPublic]
+    total: int
+
+
+class StatusChange(BaseModel):
+    action: Literal["suspend", "resume", "revoke"]
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class UseCreate(BaseModel):
+    """One use of a contract, as a policy enforcement point asks the decision point."""
+
+    operation: Operation
+    dataset_id: str = Field(max_length=40)
+    fields: list[str] | None = Field(default=None, max_length=10_000)
+    epsilon: float = Field(default=0.0, ge=0, le=100)
+    purpose: str | None = Field(default=None, max_length=40)
+    territory: str | None = Field(default=None, max_length=100)
+    dry_run: bool = False
+
+
+class DecisionPublic(BaseModel):
+    allowed: bool
+    reason: str
+    terms: dict[str, Any]
+    contract: ContractPublic

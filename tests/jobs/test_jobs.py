@@ -1,0 +1,282 @@
+"""Background jobs: large scans and de-identifications run in the background, report
+progress, survive a restart (resumed or failed cleanly, never left running), can be
+cancelled, and are visible only to whom they concern."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from tests.conftest import actor, auth, dataset_id
+from yaosu.audit.models import AuditEntry
+from yaosu.catalog.models import Dataset
+from yaosu.context import Context
+from yaosu.jobs import service as jobs
+from yaosu.jobs.models import Job
+from yaosu.kernel.errors import JobCancelled, JobFinished, NotFound
+from yaosu.privacy import service as privacy
+from yaosu.privacy.models import Derivation, Screen
+
+RECIPE = {"columns": {"姓名": {"op": "drop"}, "身份证号": {"op": "pseudonymise"}}}
+
+
+@pytest.fixture
+def background(ctx: Context) -> Context:
+    """Versions above 100 rows run in the background; no worker thread runs unless asked."""
+    ctx.settings = ctx.settings.model_copy(update={"background_rows": 100, "job_workers": 0})
+    return ctx
+
+
+def _residents(ctx: Context) -> str:
+    return dataset_id(ctx, "参保人员")
+
+
+def _job(ctx: Context, job_id: str) -> Job:
+    with ctx.db.transaction() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        session.expunge(job)
+        return job
+
+
+def _actions(ctx: Context, action: str) -> int:
+    with ctx.db.transaction() as session:
+        return session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action)
+        )
+
+
+def test_a_large_full_scan_is_a_job_that_records_its_screen(background: Context) -> None:
+    ctx = background
+    analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
+    with ctx.db.transaction() as session:
+        small = privacy.request_screen(
+            session, ctx.store, ctx.settings, analyst, residents, None, mode="fast"
+        )
+        made = privacy.request_screen(
+            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+        )
+    assert isinstance(small, Screen)  # a fast screen reads a bounded sample: always at once
+    assert isinstance(made, Job) and made.status == "queued" and made.kind == "privacy.screen"
+    assert jobs.run_one(ctx, jobs.worker_name()) == made.id
+    done = _job(ctx, made.id)
+    assert done.status == "done" and done.progress == 1.0 and done.attempts == 1
+    with ctx.db.transaction() as session:
+        screen = session.get(Screen, done.result["screen"])
+        assert screen is not None and screen.mode == "full" and screen.personal is True
+    assert jobs.run_one(ctx, jobs.worker_name()) is None  # the queue is empty
+    assert _actions(ctx, "job.create") == 1
+
+
+def test_the_api_answers_202_and_the_worker_finishes_the_job(
+    background: Context, app_client: TestClient
+) -> None:
+    ctx = background
+    worker = jobs.Worker(ctx, poll_seconds=0.1)
+    worker.start()
+    try:
+        headers = auth(ctx, "bureau-analyst")
+        made = app_client.post(
+            f"/api/v1/datasets/{_residents(ctx)}/versions/1/deidentify",
+            json=RECIPE,
+            headers=headers,
+        )
+        assert made.status_code == 202, made.text
+        job = made.json()
+        assert made.headers["location"] == f"/api/v1/jobs/{job['id']}"
+        assert job["status"] in ("queued", "running") and job["kind"] == "privacy.deidentify"
+        deadline = time.monotonic() + 60
+        while job["status"] not in ("done", "failed", "cancelled"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+            job = app_client.get(f"/api/v1/jobs/{job['id']}", headers=headers).json()
+        assert job["status"] == "done" and job["error"] is None, job
+        result = job["result"]
+        assert result["source_version"] == 1 and result["result_version"] == 2
+        versions = app_client.get(
+            f"/api/v1/datasets/{_residents(ctx)}/versions", headers=headers
+        ).json()
+        newest = max(versions["items"], key=lambda v: v["number"])
+        columns = {c["name"] for c in newest["columns"]}
+        assert "姓名" not in columns and "身份证号" in columns
+        listed = app_client.get(
+            "/api/v1/jobs", params={"object_id": _residents(ctx)}, headers=headers
+        ).json()
+        assert [j["id"] for j in listed["items"]] == [job["id"]]
+    finally:
+        worker.stop()
+
+
+def test_a_bad_recipe_is_refused_at_once_and_queues_nothing(
+    background: Context, app_client: TestClient
+) -> None:
+    ctx = background
+    bad = app_client.post(
+        f"/api/v1/datasets/{_residents(ctx)}/versions/1/deidentify",
+        json={"columns": {"没有这列": {"op": "drop"}}},
+        headers=auth(ctx, "bureau-analyst"),
+    )
+    assert bad.status_code == 422 and "没有这列" in bad.json()["error"]["message"]
+    with ctx.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_jobs_are_seen_and_cancelled_only_by_whom_they_concern(
+    background: Context, app_client: TestClient
+) -> None:
+    ctx = background
+    headers = auth(ctx, "bureau-analyst")
+    job = app_client.post(
+        f"/api/v1/datasets/{_residents(ctx)}/versions/1/screens?mode=full", headers=headers
+    ).json()
+    path = f"/api/v1/jobs/{job['id']}"
+    assert app_client.get(path, headers=auth(ctx, "coop-manager")).status_code == 404
+    assert app_client.get(path, headers=auth(ctx, "cac-inspector")).status_code == 200
+    assert app_client.post(path + "/cancel", headers=auth(ctx, "cac-inspector")).status_code == 403
+    assert app_client.get("/api/v1/jobs", headers=auth(ctx, "coop-manager")).json()["total"] == 0
+    cancelled = app_client.post(path + "/cancel", headers=headers)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["error"]["code"] == "JOB_CANCELLED"
+    again = app_client.post(path + "/cancel", headers=headers)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "JOB_FINISHED"
+    english = app_client.get(path, headers=headers | {"Accept-Language": "en"}).json()
+    assert english["error"]["message"].startswith("Background job")
+
+
+def test_cancelling_a_running_job_keeps_nothing(background: Context) -> None:
+    ctx = background
+    analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
+    with ctx.db.transaction() as session:
+        job = privacy.request_screen(
+            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+        )
+        before = session.scalar(select(func.count()).select_from(Screen))
+    assert isinstance(job, Job)
+    worker = jobs.worker_name()
+    assert jobs.claim(ctx.db, worker) == job.id
+    with ctx.db.transaction() as session:
+        jobs.cancel(session, analyst, job.id)
+    run = jobs.Run(ctx.db, job.id)
+    with pytest.raises(JobCancelled):
+        run.progress(0.5, "scanning")
+    # The worker's own path: the handler stops at its first progress report.
+    with ctx.db.transaction() as session:
+        session.get(Job, job.id).status = "queued"  # type: ignore[union-attr]
+    assert jobs.run_one(ctx, worker) == job.id
+    assert _job(ctx, job.id).status == "cancelled"
+    with ctx.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Screen)) == before
+        with pytest.raises(JobFinished):
+            jobs.cancel(session, analyst, job.id)
+
+
+def test_a_failure_inside_the_final_transaction_leaves_no_version(
+    background: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = background
+    analyst = actor(ctx, "bureau-analyst")
+    made = privacy.request_deidentify(
+        ctx.db, ctx.store, ctx.settings, analyst, _residents(ctx), None, RECIPE
+    )
+    assert isinstance(made, Job)
+
+    def broken(*args: object, **kw: object) -> None:
+        raise RuntimeError("disk full, say")
+
+    monkeypatch.setattr(privacy, "_save", broken)
+    jobs.run_one(ctx, jobs.worker_name())
+    failed = _job(ctx, made.id)
+    assert failed.status == "failed" and failed.error_code == "INTERNAL_ERROR"
+    with ctx.db.transaction() as session:
+        ds = session.get(Dataset, _residents(ctx))
+        assert ds is not None and ds.latest_version == 1
+        assert session.scalar(select(func.count()).select_from(Derivation)) == 0
+
+
+def test_a_job_whose_worker_was_killed_is_resumed_then_failed_cleanly(
+    background: Context,
+) -> None:
+    """A real worker process claims the job and is killed -9 mid-run; recovery puts the job
+    back in the queue, and after MAX_ATTEMPTS such deaths fails it with JOB_INTERRUPTED."""
+    ctx = background
+    analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
+    with ctx.db.transaction() as session:
+        job = privacy.request_screen(
+            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+        )
+    assert isinstance(job, Job)
+    claimer = (
+        "import sys, time\n"
+        "from yaosu.kernel.db import Database\n"
+        "from yaosu.kernel.settings import Settings\n"
+        "from yaosu.jobs.service import claim, worker_name\n"
+        "db = Database(Settings(home=sys.argv[1], database_url=sys.argv[2]))\n"
+        "print(claim(db, worker_name()), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", claimer, str(ctx.settings.home), ctx.settings.db_url],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == job.id
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        assert _job(ctx, job.id).status == "running"  # what a crash leaves behind
+        assert jobs.recover(ctx.db, stale_seconds=3600) == [job.id]
+        after = _job(ctx, job.id)
+        if attempt < jobs.MAX_ATTEMPTS:
+            assert after.status == "queued" and after.attempts == attempt
+        else:
+            assert after.status == "failed" and after.error_code == "JOB_INTERRUPTED"
+            assert "重启" in (after.error_zh or "") and after.finished_at is not None
+    assert _actions(ctx, "job.recover") == jobs.MAX_ATTEMPTS
+
+
+def test_a_live_worker_elsewhere_is_trusted_until_its_heartbeat_stops(
+    background: Context,
+) -> None:
+    ctx = background
+    analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
+    with ctx.db.transaction() as session:
+        job = privacy.request_screen(
+            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+        )
+    assert isinstance(job, Job)
+    assert jobs.claim(ctx.db, "another-host:4242:abcd") == job.id
+    assert jobs.recover(ctx.db, stale_seconds=3600) == []  # fresh heartbeat: alive
+    assert jobs.recover(ctx.db, stale_seconds=0) == [job.id]  # silent: taken as dead
+    assert jobs.run_one(ctx, jobs.worker_name()) == job.id
+    assert _job(ctx, job.id).status == "done"
+
+
+def test_a_deactivated_submitter_cannot_run_their_job(background: Context) -> None:
+    from yaosu.accounts.models import User
+
+    ctx = background
+    analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
+    with ctx.db.transaction() as session:
+        job = privacy.request_screen(
+            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+        )
+        user = session.get(User, analyst.id)
+        assert user is not None
+        user.is_active = False
+    assert isinstance(job, Job)
+    jobs.run_one(ctx, jobs.worker_name())
+    failed = _job(ctx, job.id)
+    assert failed.status == "failed" and failed.error_code == "AUTH_REQUIRED"
+
+
+def test_unknown_jobs_are_not_found(background: Context) -> None:
+    with background.db.transaction() as session, pytest.raises(NotFound):
+        jobs.get_job(session, actor(background, "bureau-analyst"), "job_nope")
