@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +37,7 @@ from yaosu.web import install_error_handlers, security_headers
 STATIC = Path(__file__).resolve().parent / "console" / "static"
 
 log = logging.getLogger("yaosu")
+THREADS = 400
 
 
 @asynccontextmanager
@@ -43,6 +45,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Signs a checkpoint every ``audit_checkpoint_seconds`` while the log grows, and runs
     ``job_workers`` background-job workers."""
     ctx: Context = app.state.yaosu
+    # Sync endpoints and FastAPI's response serialisation share one thread limiter. A request
+    # holding a row lock (every write holds the audit log's) still needs a thread to finish;
+    # with the default 40 threads, 40 requests waiting on that lock would starve it forever.
+    # With far more threads than database connections (the pool caps those at 50 and answers
+    # 503 BUSY when none frees up in time), the holder always finds a thread.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
     task = None
     if ctx.settings.audit_checkpoint_seconds > 0:
         task = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_seconds))

@@ -10,7 +10,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yaosu.accounts import service as accounts
@@ -60,33 +62,43 @@ SessionDep = Annotated[Session, Depends(get_session)]
 async def optional_actor(request: Request, st: StateDep) -> Actor:
     """Bearer token, else console session cookie (CSRF-checked on unsafe methods), else anonymous.
 
-    Resolved in its own short transaction, so long requests (uploads) hold no lock."""
+    Resolved in its own short transaction, so long requests (uploads) hold no lock, and in
+    the thread pool: a database wait must never block the event loop, or under load every
+    request in flight stalls behind it."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        with st.db.transaction() as session:
-            return accounts.actor_from_token(session, header[7:].strip())
+        return await run_in_threadpool(_token_actor, st, header[7:].strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        with st.db.transaction() as session:
-            found = accounts.session_actor(session, cookie)
-            if found is not None:
-                console, actor = found
-                if request.method in UNSAFE:
-                    presented = request.headers.get("x-csrf-token")
-                    content_type = request.headers.get("content-type", "")
-                    if presented is None and content_type.startswith(
-                        ("application/x-www-form-urlencoded", "multipart/form-data")
-                    ):
-                        form = await request.form()
-                        value = form.get("csrf_token")
-                        presented = value if isinstance(value, str) else None
-                    if not accounts.check_csrf(console, presented):
-                        raise CsrfFailed()
-                request.state.console_session_id = console.id
-                request.state.csrf_token = console.csrf_token
-                request.state.actor = actor
-                return actor
+        found = await run_in_threadpool(_session_actor, st, cookie)
+        if found is not None:
+            console, actor = found
+            if request.method in UNSAFE:
+                presented = request.headers.get("x-csrf-token")
+                content_type = request.headers.get("content-type", "")
+                if presented is None and content_type.startswith(
+                    ("application/x-www-form-urlencoded", "multipart/form-data")
+                ):
+                    form = await request.form()
+                    value = form.get("csrf_token")
+                    presented = value if isinstance(value, str) else None
+                if not accounts.check_csrf(console, presented):
+                    raise CsrfFailed()
+            request.state.console_session_id = console.id
+            request.state.csrf_token = console.csrf_token
+            request.state.actor = actor
+            return actor
     return ANONYMOUS
+
+
+def _token_actor(st: State, secret: str) -> Actor:
+    with st.db.transaction() as session:
+        return accounts.actor_from_token(session, secret)
+
+
+def _session_actor(st: State, cookie: str) -> Any:
+    with st.db.transaction() as session:
+        return accounts.session_actor(session, cookie)
 
 
 async def current_actor(actor: Annotated[Actor, Depends(optional_actor)]) -> Actor:
@@ -173,8 +185,8 @@ def _respond(request: Request, error: YaosuError) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(YaosuError)
     async def _yaosu(request: Request, exc: YaosuError) -> Response:
-        if exc.denial is not None:
-            _audit_denial(request, exc)
+        if exc.denial is not None:  # a database write: never on the event loop
+            await run_in_threadpool(_audit_denial, request, exc)
         return _respond(request, exc)
 
     @app.exception_handler(LoginRequired)
@@ -209,6 +221,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error: %s", exc.orig)
+        return error_response(Busy(), locale(request))
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.error("no database connection free: %s", exc)
         return error_response(Busy(), locale(request))
 
     @app.exception_handler(Exception)

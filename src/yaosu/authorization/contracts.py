@@ -59,12 +59,12 @@ def list_purposes(session: Session, *, include_retired: bool = False) -> list[Pu
     return list(session.scalars(stmt))
 
 
-def set_purpose(session: Session, actor: Actor, data: PurposeSet) -> Purpose:
-    enforce(actor, "purpose.manage", Resource("purpose", data.code))
-    purpose = session.get(Purpose, data.code)
+def set_purpose(session: Session, actor: Actor, code: str, data: PurposeSet) -> Purpose:
+    enforce(actor, "purpose.manage", Resource("purpose", code))
+    purpose = session.get(Purpose, code)
     before = None
     if purpose is None:
-        purpose = Purpose(code=data.code)
+        purpose = Purpose(code=code)
         session.add(purpose)
     else:
         before = {"name_zh": purpose.name_zh, "pricing": purpose.pricing, "active": purpose.active}
@@ -76,7 +76,7 @@ def set_purpose(session: Session, actor: Actor, data: PurposeSet) -> Purpose:
         actor,
         "purpose.set",
         "purpose",
-        data.code,
+        code,
         request=data.model_dump(),
         detail={"before": before},
     )

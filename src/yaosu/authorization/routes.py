@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -50,11 +50,13 @@ def purposes(actor: OptionalActor, session: SessionDep) -> list[PurposePublic]:
 
 @router.put("/purposes/{code}", response_model=PurposePublic)
 def set_purpose(
-    code: str, body: PurposeSet, actor: CurrentActor, session: SessionDep
+    code: Annotated[str, Path(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")],
+    body: PurposeSet,
+    actor: CurrentActor,
+    session: SessionDep,
 ) -> PurposePublic:
     """Add, rename, reprice or retire a purpose (platform admin)."""
-    body.code = code
-    return PurposePublic.model_validate(service.set_purpose(session, actor, body))
+    return PurposePublic.model_validate(service.set_purpose(session, actor, code, body))
 
 
 @router.post("/requests", response_model=RequestPublic, status_code=201)

@@ -22,7 +22,6 @@ class PurposePublic(BaseModel):
 
 
 class PurposeSet(BaseModel):
-    code: str = Field(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
     name_zh: str = Field(min_length=1, max_length=100)
     name_en: str = Field(min_length=1, max_length=100)
     pricing: Literal["free", "capped", "market"]

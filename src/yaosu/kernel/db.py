@@ -67,7 +67,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    # The web process serves up to 40 requests at once (Starlette's thread pool): let each
+    # have a connection rather than queue for one of SQLAlchemy's default 15.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
