@@ -32,6 +32,7 @@ from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
 from yaosu.privacy.pages import router as privacy_pages
 from yaosu.privacy.routes import router as privacy_router
+from yaosu.rights.routes import router as rights_router
 from yaosu.web import install_error_handlers, security_headers
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         catalog_router,
         privacy_router,
         authorization_router,
+        rights_router,
         audit_router,
         jobs_router,
     )

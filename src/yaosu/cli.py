@@ -17,6 +17,7 @@ from yaosu.jobs.cli import app as jobs_app
 from yaosu.kernel.errors import YaosuError
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
+from yaosu.rights.cli import app as rights_app
 
 app = typer.Typer(
     help="要素 Yaosu：可信数据要素流通平台 / trusted data-element exchange",
@@ -29,6 +30,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(audit_app, name="audit")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(rights_app, name="rights")
 app.command("ingest")(ingest_command)
 app.command("scan")(scan_command)
 app.command("deidentify")(deidentify_command)

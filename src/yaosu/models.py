@@ -9,4 +9,5 @@ def load_all() -> None:
     import yaosu.authorization.models
     import yaosu.catalog.models
     import yaosu.jobs.models
-    import yaosu.privacy.models  # noqa: F401
+    import yaosu.privacy.models
+    import yaosu.rights.models  # noqa: F401

@@ -75,10 +75,21 @@ SCOPE_OF = {
     "contract.manage": "admin",
     "contract.import": "admin",
     "purpose.manage": "admin",
+    "right.apply": "write",
+    "registration.view": "read",
+    "registration.decide": "admin",
+    "registration.object": "write",
 }
 
 # Actions whose denial should look like absence, so ids of private objects leak nothing.
-HIDE_ON_DENY = {"dataset.view", "org.view", "job.view", "request.view", "contract.view"}
+HIDE_ON_DENY = {
+    "dataset.view",
+    "org.view",
+    "job.view",
+    "request.view",
+    "contract.view",
+    "registration.view",
+}
 
 
 def decide(
@@ -135,6 +146,7 @@ _KIND_ZH = {
     "job": "后台任务",
     "request": "授权申请",
     "contract": "授权协议",
+    "registration": "登记",
 }
 
 
@@ -435,8 +447,59 @@ def _purpose(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, An
     return deny("只有平台管理员可以维护用途目录", "only the platform maintains the purposes")
 
 
+def _right(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    """``owner_org_id``: the dataset's owner (an original right) or the parent right's holder."""
+    if action != "right.apply":
+        return deny(f"权利不支持操作 {action}", f"rights do not support {action}")
+    if not _is_member(actor, resource):
+        if resource.attrs.get("original"):
+            return deny(
+                "只有数据集的所有机构可以登记原始权利",
+                "only the dataset's owner registers its original rights",
+            )
+        return deny(
+            "只有权利持有机构可以许可或转让", "only the right's holder licenses or transfers it"
+        )
+    if actor.role == "reviewer":
+        return deny("审核员不能申请登记", "reviewers do not apply for registration")
+    return allow("权利持有机构申请登记", "the holder applies for registration")
+
+
+def _registration(
+    actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]
+) -> Decision:
+    public = resource.attrs.get("status") in ("in_notice", "registered", "rejected")
+    concerned = _is_member(actor, resource) or actor.org_id == resource.attrs.get("holder")
+    if action == "registration.view":
+        if concerned or _oversees(actor) or public:
+            return allow(
+                "公示的登记或本机构的申请", "a published registration, or your own application"
+            )
+        return deny(
+            "未公示的登记只对申请方可见", "an unpublished application is visible to its applicant"
+        )
+    if action == "registration.decide":
+        if actor.is_platform_admin:
+            return allow("登记机构受理、审查与发证", "the registration authority decides")
+        return deny(
+            "只有平台（登记机构）可以受理、审查与发证",
+            "only the platform, as registration authority, decides",
+        )
+    if action == "registration.object":
+        if actor.org_id is None:
+            return deny("需要以机构身份提出异议", "objections are filed by organisations")
+        if concerned:
+            return deny("申请方不能对自己的登记提出异议", "an applicant does not object to itself")
+        return allow(
+            "任何机构可在公示期内提出异议", "any organisation may object during the notice"
+        )
+    return deny(f"登记不支持操作 {action}", f"registrations do not support {action}")
+
+
 _RULES = {
     "dataset": _dataset,
+    "right": _right,
+    "registration": _registration,
     "organisation": _organisation,
     "audit": _audit,
     "job": _job,

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     review_days: int = Field(default=10, ge=1, le=90)
     min_group_size: int = Field(default=10, ge=2)
     max_contract_days: int = Field(default=1826, ge=1, le=1826)
+    # Rights registration: the public notice window (公示期) in days.
+    notice_days: int = Field(default=10, ge=0, le=90)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

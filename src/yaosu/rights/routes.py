@@ -1,0 +1,181 @@
+"""HTTP routes of the rights domain: apply, the authority's steps, objections, certificates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from yaosu.audit.verify import VerificationError
+from yaosu.kernel.errors import NotFound
+from yaosu.rights import certify, service
+from yaosu.rights.models import Grant, Registration
+from yaosu.rights.schemas import (
+    ApplicationCreate,
+    CertificateFile,
+    GrantPublic,
+    ObjectionCreate,
+    ObjectionPublic,
+    RegistrationPublic,
+    Resolution,
+    Step,
+    Verdict,
+)
+from yaosu.web import CurrentActor, OptionalActor, SessionDep, StateDep
+
+router = APIRouter(prefix="/api/v1", tags=["rights"])
+
+
+def registration_public(session: Session, reg: Registration) -> RegistrationPublic:
+    out = RegistrationPublic.model_validate(reg)
+    grant = session.get(Grant, reg.grant_id)
+    out.grant = GrantPublic.model_validate(grant) if grant else None
+    out.objections = [
+        ObjectionPublic.model_validate(o) for o in service.objections_of(session, reg.id)
+    ]
+    return out
+
+
+@router.post("/registrations", response_model=RegistrationPublic, status_code=201)
+def apply(
+    body: ApplicationCreate, actor: CurrentActor, session: SessionDep, st: StateDep
+) -> RegistrationPublic:
+    """Apply to register a right: an original right of your dataset, or (``parent_id``) a
+    licence or transfer of a right you hold, within its scope."""
+    reg = service.apply(session, st.settings, actor, **body.model_dump())
+    return registration_public(session, reg)
+
+
+@router.get("/registrations", response_model=list[RegistrationPublic])
+def registrations(actor: CurrentActor, session: SessionDep) -> list[RegistrationPublic]:
+    """Your organisation's applications (the platform and regulators: all)."""
+    return [registration_public(session, r) for r in service.list_registrations(session, actor)]
+
+
+@router.get("/registrations/{registration_id}", response_model=RegistrationPublic)
+def registration(
+    registration_id: str, actor: OptionalActor, session: SessionDep
+) -> RegistrationPublic:
+    return registration_public(session, service.get_registration(session, actor, registration_id))
+
+
+@router.post("/registrations/{registration_id}/steps", response_model=RegistrationPublic)
+def step(
+    registration_id: str, body: Step, actor: CurrentActor, session: SessionDep, st: StateDep
+) -> RegistrationPublic:
+    """The registration authority: ``accept`` (受理), then the formal review ``pass`` (opens the
+    public notice window) or ``fail`` (rejects), with a note."""
+    if body.action == "accept":
+        reg = service.accept(session, st.settings, actor, registration_id, note=body.note)
+    else:
+        reg = service.formal_review(
+            session,
+            st.settings,
+            actor,
+            registration_id,
+            passed=body.action == "pass",
+            note=body.note,
+        )
+    return registration_public(session, reg)
+
+
+@router.post(
+    "/registrations/{registration_id}/objections", response_model=ObjectionPublic, status_code=201
+)
+def object_to(
+    registration_id: str, body: ObjectionCreate, actor: CurrentActor, session: SessionDep
+) -> ObjectionPublic:
+    """Object during the notice window (any organisation but the applicant); it blocks
+    registration until the authority resolves it."""
+    return ObjectionPublic.model_validate(
+        service.object_to(session, actor, registration_id, body.reason)
+    )
+
+
+@router.post("/objections/{objection_id}/resolution", response_model=ObjectionPublic)
+def resolve(
+    objection_id: str, body: Resolution, actor: CurrentActor, session: SessionDep
+) -> ObjectionPublic:
+    """The authority upholds (the registration is rejected) or dismisses an objection."""
+    done = service.resolve(
+        session, actor, objection_id, upheld=body.upheld, resolution=body.resolution
+    )
+    return ObjectionPublic.model_validate(done)
+
+
+@router.post(
+    "/registrations/{registration_id}/certificate", response_model=CertificateFile, status_code=201
+)
+def issue(
+    registration_id: str, actor: CurrentActor, session: SessionDep, st: StateDep
+) -> CertificateFile:
+    """After the notice window, with no open objection: the registration code and the signed
+    certificate; the right becomes active."""
+    cert = service.issue(session, st.settings, actor, registration_id)
+    return CertificateFile(**service.certificate_file(cert))
+
+
+@router.get("/notices", response_model=list[RegistrationPublic])
+def notices(
+    actor: OptionalActor, session: SessionDep, closed: bool = False
+) -> list[RegistrationPublic]:
+    """The public notice board (公示): registrations open to objection (``closed=true``: also
+    those decided)."""
+    return [
+        registration_public(session, r) for r in service.notices(session, include_closed=closed)
+    ]
+
+
+@router.get("/rights", response_model=list[GrantPublic])
+def rights(
+    actor: OptionalActor, session: SessionDep, holder: str | None = None, dataset: str | None = None
+) -> list[GrantPublic]:
+    """Rights, filtered by holder or dataset (registered rights are public)."""
+    found = service.list_grants(session, holder_org_id=holder, dataset_id=dataset)
+    return [
+        GrantPublic.model_validate(g) for g in found if g.status != "pending" or _mine(actor, g)
+    ]
+
+
+def _mine(actor: Any, grant: Grant) -> bool:
+    return bool(actor.org_id) and actor.org_id in (grant.holder_org_id, grant.grantor_org_id)
+
+
+@router.get("/rights/{grant_id}/chain", response_model=list[GrantPublic])
+def chain(grant_id: str, actor: OptionalActor, session: SessionDep) -> list[GrantPublic]:
+    """The chain of title, from the original right down to this one."""
+    grant = service.get_grant(session, actor, grant_id)
+    return [GrantPublic.model_validate(g) for g in service.chain(session, grant)]
+
+
+@router.get("/certificates/key")
+def certificate_key(st: StateDep) -> dict[str, str]:
+    """The verifier key that checks every certificate (pin it)."""
+    return {"key": service.certificate_signer(st.settings).verifier_key()}
+
+
+@router.get("/certificates/{code}", response_model=CertificateFile)
+def certificate(code: str, actor: OptionalActor, session: SessionDep) -> CertificateFile:
+    cert = service.find_certificate(session, code)
+    if cert is None:
+        raise NotFound(kind="证书 / certificate", id=code)
+    return CertificateFile(**service.certificate_file(cert))
+
+
+@router.post("/certificates/verify", response_model=Verdict)
+def verify(body: CertificateFile, session: SessionDep, st: StateDep) -> Verdict:
+    """Check a certificate against the platform's key, and say what its registration's
+    status is now."""
+    trusted = service.certificate_signer(st.settings).verifier_key()
+    try:
+        document = certify.check(body.model_dump(), trusted)
+    except VerificationError as exc:
+        return Verdict(valid=False, problem=str(exc), document=None, status=None)
+    cert = service.find_certificate(session, str(document.get("code")))
+    status = None
+    if cert is not None:
+        reg = session.get(Registration, cert.registration_id)
+        grant = session.get(Grant, reg.grant_id) if reg else None
+        status = grant.status if grant else None
+    return Verdict(valid=True, problem=None, document=document, status=status)
