@@ -20,6 +20,7 @@ from yaosu.accounts.routes import router as accounts_router
 from yaosu.audit import transparency
 from yaosu.audit.pages import router as audit_pages
 from yaosu.audit.routes import router as audit_router
+from yaosu.authorization.pages import router as authorization_pages
 from yaosu.authorization.routes import router as authorization_router
 from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
@@ -32,6 +33,7 @@ from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
 from yaosu.privacy.pages import router as privacy_pages
 from yaosu.privacy.routes import router as privacy_router
+from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
 from yaosu.web import install_error_handlers, security_headers
 
@@ -112,7 +114,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     for router in routers:
         app.include_router(router)
-    for pages in (console_pages, accounts_pages, catalog_pages, privacy_pages, audit_pages):
+    all_pages = (
+        console_pages,
+        accounts_pages,
+        catalog_pages,
+        privacy_pages,
+        authorization_pages,
+        rights_pages,
+        audit_pages,
+    )
+    for pages in all_pages:
         app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(security_headers)

@@ -96,7 +96,7 @@ def _purpose(session: Session, code: str) -> Purpose:
 # --- requests ------------------------------------------------------------------------------
 
 
-def _request_resource(session: Session, req: AccessRequest) -> Resource:
+def request_resource(session: Session, req: AccessRequest) -> Resource:
     reviewers = list(
         session.scalars(select(Review.reviewer_org_id).where(Review.request_id == req.id))
     )
@@ -235,7 +235,7 @@ def get_request(session: Session, actor: Actor, request_id: str) -> AccessReques
     req = session.get(AccessRequest, request_id)
     if req is None:
         raise NotFound(kind="授权申请 / request", id=request_id)
-    enforce(actor, "request.view", _request_resource(session, req))
+    enforce(actor, "request.view", request_resource(session, req))
     _expire_if_due(session, req)
     return req
 
@@ -273,7 +273,7 @@ def list_requests(
         stmt = stmt.where(AccessRequest.status == status)
     found = []
     for req in session.scalars(stmt):
-        if decide(actor, "request.view", _request_resource(session, req)).allowed:
+        if decide(actor, "request.view", request_resource(session, req)).allowed:
             _expire_if_due(session, req)
             if not (inbox and req.status != "submitted"):
                 found.append(req)
@@ -302,7 +302,7 @@ def _expire_if_due(session: Session, req: AccessRequest) -> None:
 
 def withdraw(session: Session, actor: Actor, request_id: str) -> AccessRequest:
     req = get_request(session, actor, request_id)
-    enforce(actor, "request.withdraw", _request_resource(session, req))
+    enforce(actor, "request.withdraw", request_resource(session, req))
     if req.status != "submitted":
         raise Conflict(what=f"申请状态 / request status {req.status}", value=req.id)
     req.status, req.decided_at = "withdrawn", utcnow()
@@ -327,7 +327,7 @@ def review(
 ) -> AccessRequest:
     """The actor's organisation approves, approves with conditions, or rejects."""
     req = get_request(session, actor, request_id)
-    enforce(actor, "request.review", _request_resource(session, req))
+    enforce(actor, "request.review", request_resource(session, req))
     if req.status != "submitted":
         raise Conflict(
             what=f"申请已结束（{req.status}）/ request already ended ({req.status})", value=req.id

@@ -10,9 +10,11 @@ from yaosu.accounts.models import Organisation, User
 from yaosu.audit import log
 from yaosu.audit.models import AuditEntry
 from yaosu.audit.service import entries_query
+from yaosu.authorization import contracts as access
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import render, safe_next
+from yaosu.kernel.db import utcnow
 from yaosu.kernel.i18n import LOCALE_COOKIE
 from yaosu.web import ANONYMOUS, OptionalActor, PageActor, SessionDep
 
@@ -43,6 +45,18 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
     if actor.has_kind("operator") or actor.has_kind("consumer") or actor.has_kind("assessor"):
         usable = catalog.list_datasets(session, actor, openness="open", limit=20)
         sections["usable"] = [catalog.public(session, d) for d in usable.items]
+    if actor.role in ("reviewer", "admin") and (
+        actor.has_kind("provider") or actor.has_kind("regulator")
+    ):
+        # Reminders: what awaits this organisation's review, soonest due first.
+        waiting = sorted(access.list_requests(session, actor, inbox=True), key=lambda r: r.due_at)
+        sections["reviews"] = {"waiting": waiting[:5], "total": len(waiting), "now": utcnow()}
+    if actor.has_kind("consumer") or actor.has_kind("operator"):
+        sections["contracts"] = [
+            (c, access.status_of(c))
+            for c in access.list_contracts(session, actor)
+            if c.consumer_org_id == actor.org_id
+        ][:5]
     if actor.has_kind("regulator") or actor.has_kind("platform"):
         latest = log.latest_checkpoint(session)
         recent = session.scalars(

@@ -73,8 +73,49 @@ LABELS = {
     "generalise": N_("generalise"),
     "round": N_("round"),
     "top_code": N_("top-code"),
+    # requests, reviews, contracts
+    "submitted": N_("under review"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"),
+    "expired": N_("expired"),
+    "review_pending": N_("pending"),
+    "review_approved": N_("approved"),
+    "review_conditional": N_("approved with conditions"),
+    "review_rejected": N_("rejected"),
+    "review_void": N_("no longer needed"),
+    "active": N_("in force"),
+    "suspended": N_("suspended"),
+    "revoked": N_("revoked"),
+    "pricing_free": N_("free"),
+    "pricing_capped": N_("capped cost-based fee"),
+    "pricing_market": N_("market price"),
+    "op_aggregate": N_("aggregate queries"),
+    "op_extract": N_("de-identified extract"),
+    "op_compute": N_("compute-to-data"),
+    "op_download": N_("download of open data"),
+    "rule_provider": N_("the provider"),
+    "rule_personal": N_("personal information"),
+    "rule_important": N_("important data"),
+    "rule_industry": N_("industry authority"),
+    # rights
+    "holding": N_("holding right"),
+    "processing": N_("processing-use right"),
+    "operation": N_("product operation right"),
+    "original": N_("original"),
+    "licence": N_("licence"),
+    "transfer": N_("transfer"),
+    "derivation": N_("derivation"),
+    "applied": N_("applied"),
+    "accepted": N_("accepted"),
+    "in_notice": N_("in public notice"),
+    "registered": N_("registered"),
+    "transferred": N_("transferred"),
+    "obj_open": N_("open"),
+    "obj_upheld": N_("upheld"),
+    "obj_dismissed": N_("dismissed"),
 }
-DOMAINS = ("console", "accounts", "catalog", "privacy", "audit")
+DOMAINS = ("console", "accounts", "catalog", "privacy", "authorization", "rights", "audit")
 
 
 @cache
@@ -92,10 +133,18 @@ def environment() -> Environment:
 def nav(actor: Actor) -> list[tuple[str, str]]:
     """(path, label msgid) pairs for the top navigation."""
     if actor is ANONYMOUS:
-        return [("/catalog", N_("Catalog"))]
+        return [("/catalog", N_("Catalog")), ("/notices", N_("Public notices"))]
     items = [("/home", N_("Home")), ("/catalog", N_("Catalog"))]
     if actor.has_kind("provider") and actor.role != "reviewer":
         items.append(("/datasets/new", N_("New dataset")))
+    if actor.has_kind("consumer") or actor.has_kind("operator"):
+        items.append(("/requests", N_("Requests")))
+    if actor.role in ("reviewer", "admin") and (
+        actor.has_kind("provider") or actor.has_kind("regulator")
+    ):
+        items.append(("/reviews", N_("Reviews")))
+    items.append(("/contracts", N_("Contracts")))
+    items.append(("/rights", N_("Rights")))
     items.append(("/audit", N_("Audit log")))
     items.append(("/org", N_("Organisation")))
     items.append(("/tokens", N_("API tokens")))

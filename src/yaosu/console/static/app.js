@@ -76,7 +76,35 @@ function profileCharts(container) {
   }
 }
 
+function gauge(box) {
+  if (!window.echarts) return;
+  const max = Number(box.dataset.max) || 1;
+  const value = Math.max(0, Number(box.dataset.value) || 0);
+  const chart = window.echarts.init(box, null, { renderer: "svg" });
+  chart.setOption({
+    animation: false,
+    series: [{
+      type: "gauge",
+      min: 0,
+      max,
+      progress: { show: true, width: 14 },
+      axisLine: { lineStyle: { width: 14 } },
+      itemStyle: { color: value / max < 0.2 ? "#8a1c06" : "#1f7a4d" },
+      pointer: { show: false },
+      splitLine: { show: false },
+      axisTick: { show: false },
+      axisLabel: { distance: 20, fontSize: 10 },
+      title: { offsetCenter: [0, "70%"], fontSize: 13 },
+      detail: { valueAnimation: false, offsetCenter: [0, "10%"], fontSize: 22,
+                formatter: (v) => `${Number(v.toPrecision(3))}` },
+      data: [{ value, name: box.dataset.label }],
+    }],
+  });
+  window.addEventListener("resize", () => chart.resize());
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const box of document.querySelectorAll("[data-gauge]")) gauge(box);
   const form = document.getElementById("upload");
   if (form) uploadForm(form);
   const charts = document.getElementById("charts");

@@ -1,0 +1,393 @@
+"""Console pages of authorisation: the request wizard, requests and the reviewer inbox,
+a request with its reviews, and the contract page (terms in plain words, uses, budget)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from yaosu.accounts.models import Organisation
+from yaosu.authorization import contracts as service
+from yaosu.authorization.models import Contract, Purpose
+from yaosu.authorization.schemas import Conditions, RequestCreate
+from yaosu.authorization.service import decide
+from yaosu.catalog import service as catalog
+from yaosu.catalog.models import Dataset
+from yaosu.console.render import render
+from yaosu.kernel.errors import InvalidInput, YaosuError
+from yaosu.web import PageActor, SessionDep, StateDep, locale
+
+router = APIRouter(include_in_schema=False)
+OPERATIONS = ("aggregate", "extract", "compute", "download")
+
+
+def _names(session: Session) -> dict[str, str]:
+    return {o.id: o.name for o in session.query(Organisation)}
+
+
+def _titles(session: Session, ids: Any) -> dict[str, str]:
+    return {i: (ds.title if (ds := session.get(Dataset, i)) else i) for i in ids}
+
+
+def _problem(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+@router.get("/requests/new")
+def wizard(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    dataset: Annotated[str, Query(max_length=40)],
+) -> Response:
+    ds = catalog.get_dataset(session, actor, dataset)
+    version = catalog.get_version(session, actor, ds.id, None)
+    return render(
+        request,
+        actor,
+        "request_new.html",
+        ds=ds,
+        fields=[c["name"] for c in version.columns],
+        purposes=service.list_purposes(session),
+        operations=OPERATIONS,
+        values={},
+        error=None,
+    )
+
+
+@router.post("/requests/new")
+def submit(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    st: StateDep,
+    dataset: Annotated[str, Form(max_length=40)],
+    purpose: Annotated[str, Form(max_length=40)] = "",
+    fields: Annotated[list[str] | None, Form()] = None,
+    operations: Annotated[list[str] | None, Form()] = None,
+    algorithm: Annotated[str, Form(max_length=200)] = "",
+    days: Annotated[str, Form(max_length=6)] = "",
+    max_uses: Annotated[str, Form(max_length=10)] = "",
+    epsilon: Annotated[str, Form(max_length=10)] = "",
+    justification: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    values = {
+        "purpose": purpose,
+        "fields": fields or [],
+        "operations": operations or [],
+        "algorithm": algorithm,
+        "days": days,
+        "max_uses": max_uses,
+        "epsilon": epsilon,
+        "justification": justification,
+    }
+    try:
+        try:
+            body = RequestCreate.model_validate(
+                {
+                    "purpose": purpose,
+                    "datasets": {dataset: fields or []},
+                    "operations": operations or [],
+                    "algorithm": algorithm or None,
+                    "days": days or 0,
+                    "max_uses": max_uses or None,
+                    "epsilon": epsilon or None,
+                    "justification": justification,
+                }
+            )
+        except ValidationError as exc:
+            raise InvalidInput(problem=_problem(exc)) from exc
+        with session.begin_nested():
+            made = service.submit_request(session, st.settings, actor, body)
+    except YaosuError as exc:
+        ds = catalog.get_dataset(session, actor, dataset)
+        version = catalog.get_version(session, actor, ds.id, None)
+        return render(
+            request,
+            actor,
+            "request_new.html",
+            status=422 if exc.status == 422 else exc.status,
+            ds=ds,
+            fields=[c["name"] for c in version.columns],
+            purposes=service.list_purposes(session),
+            operations=OPERATIONS,
+            values=values,
+            error=exc.message(locale(request)),
+        )
+    return RedirectResponse(f"/requests/{made.id}", status_code=303)
+
+
+@router.get("/requests")
+def requests_page(request: Request, actor: PageActor, session: SessionDep) -> Response:
+    found = service.list_requests(session, actor)
+    return render(
+        request,
+        actor,
+        "requests.html",
+        items=found,
+        names=_names(session),
+        purposes={p.code: p for p in service.list_purposes(session, include_retired=True)},
+        inbox=False,
+    )
+
+
+@router.get("/reviews")
+def inbox(request: Request, actor: PageActor, session: SessionDep) -> Response:
+    """The reviewer's inbox: requests awaiting this organisation's review, soonest due first."""
+    found = sorted(service.list_requests(session, actor, inbox=True), key=lambda r: r.due_at)
+    return render(
+        request,
+        actor,
+        "requests.html",
+        items=found,
+        names=_names(session),
+        purposes={p.code: p for p in service.list_purposes(session, include_retired=True)},
+        inbox=True,
+    )
+
+
+@router.get("/requests/{request_id}")
+def request_page(
+    request: Request,
+    request_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    error: str | None = None,
+) -> Response:
+    req = service.get_request(session, actor, request_id)
+    reviews = service.reviews_of(session, req.id)
+    resource = service.request_resource(session, req)
+    mine = next((r for r in reviews if r.reviewer_org_id == actor.org_id), None)
+    can_review = (
+        req.status == "submitted"
+        and mine is not None
+        and mine.status == "pending"
+        and decide(actor, "request.review", resource).allowed
+    )
+    screens = {}
+    if can_review:
+        from yaosu.privacy.service import confirmed_screen
+
+        for dataset_id in req.datasets:
+            ds = session.get(Dataset, dataset_id)
+            if ds is not None:
+                screens[dataset_id] = confirmed_screen(session, ds.id, ds.latest_version)
+    return render(
+        request,
+        actor,
+        "request.html",
+        req=req,
+        reviews=reviews,
+        names=_names(session),
+        titles=_titles(session, req.datasets),
+        purpose=session.get(Purpose, req.purpose),
+        can_review=can_review,
+        can_withdraw=req.status == "submitted"
+        and decide(actor, "request.withdraw", resource).allowed,
+        screens=screens,
+        error=error,
+    )
+
+
+@router.post("/requests/{request_id}/review")
+def review(
+    request: Request,
+    request_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    st: StateDep,
+    decision: Annotated[str, Form(max_length=12)] = "",
+    reason: Annotated[str, Form(max_length=5000)] = "",
+    days: Annotated[str, Form(max_length=6)] = "",
+    max_uses: Annotated[str, Form(max_length=10)] = "",
+    epsilon: Annotated[str, Form(max_length=10)] = "",
+    min_group_size: Annotated[str, Form(max_length=8)] = "",
+    keep: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    target = f"/requests/{request_id}"
+    try:
+        conditions = None
+        if decision == "conditional":
+            req = service.get_request(session, actor, request_id)
+            fields: dict[str, list[str]] | None = None
+            if keep is not None:
+                fields = {
+                    d: [f for f in req.datasets[d] if f"{d}:{f}" in keep] for d in req.datasets
+                }
+                if all(fields[d] == req.datasets[d] for d in fields):
+                    fields = None
+            try:
+                conditions = Conditions.model_validate(
+                    {
+                        "fields": fields,
+                        "days": days or None,
+                        "max_uses": max_uses or None,
+                        "epsilon": epsilon or None,
+                        "min_group_size": min_group_size or None,
+                    }
+                )
+            except ValidationError as exc:
+                raise InvalidInput(problem=_problem(exc)) from exc
+        if decision not in ("approve", "conditional", "reject"):
+            raise InvalidInput(problem="请选择审核结论 / choose a decision")
+        with session.begin_nested():
+            done = service.review(
+                session,
+                st.settings,
+                actor,
+                request_id,
+                decision=decision,
+                reason=reason,
+                conditions=conditions,
+            )
+    except YaosuError as exc:
+        return RedirectResponse(
+            f"{target}?error={quote(exc.message(locale(request)))}", status_code=303
+        )
+    if done.contract_id:
+        return RedirectResponse(f"/contracts/{done.contract_id}", status_code=303)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/requests/{request_id}/withdraw")
+def withdraw(request: Request, request_id: str, actor: PageActor, session: SessionDep) -> Response:
+    service.withdraw(session, actor, request_id)
+    return RedirectResponse(f"/requests/{request_id}", status_code=303)
+
+
+@router.get("/contracts")
+def contracts_page(request: Request, actor: PageActor, session: SessionDep) -> Response:
+    found = service.list_contracts(session, actor)
+    return render(
+        request,
+        actor,
+        "contracts.html",
+        items=found,
+        states={c.id: service.status_of(c) for c in found},
+        names=_names(session),
+    )
+
+
+@router.get("/contracts/{contract_id}")
+def contract_page(
+    request: Request,
+    contract_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    error: str | None = None,
+) -> Response:
+    contract = service.get_contract(session, actor, contract_id)
+    names = _names(session)
+    titles = _titles(session, contract.datasets)
+    purpose = session.get(Purpose, contract.purpose)
+    return render(
+        request,
+        actor,
+        "contract.html",
+        c=contract,
+        state=service.status_of(contract),
+        names=names,
+        titles=titles,
+        terms=plain_terms(contract, names, titles, purpose),
+        can_manage=decide(actor, "contract.manage", service.contract_resource(contract)).allowed,
+        error=error,
+    )
+
+
+@router.post("/contracts/{contract_id}/status")
+def change_status(
+    request: Request,
+    contract_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    action: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    target = f"/contracts/{contract_id}"
+    try:
+        if action not in ("suspend", "resume", "revoke"):
+            raise InvalidInput(problem="未知操作 / unknown action")
+        if len(reason.strip()) < 2:
+            raise InvalidInput(problem="须说明理由 / a reason is needed")
+        with session.begin_nested():
+            service.change_status(session, actor, contract_id, action, reason)
+    except YaosuError as exc:
+        return RedirectResponse(
+            f"{target}?error={quote(exc.message(locale(request)))}", status_code=303
+        )
+    return RedirectResponse(target, status_code=303)
+
+
+def plain_terms(
+    c: Contract, names: dict[str, str], titles: dict[str, str], purpose: Any
+) -> list[tuple[str, str]]:
+    """The contract in plain sentences, Chinese and English, clause by clause."""
+    consumer = names.get(c.consumer_org_id, c.consumer_org_id)
+    providers = "、".join(names.get(p, p) for p in c.provider_org_ids)
+    providers_en = ", ".join(names.get(p, p) for p in c.provider_org_ids)
+    ops_zh = {
+        "aggregate": "统计查询",
+        "extract": "获取去标识化数据",
+        "compute": "数据不出域的计算",
+        "download": "下载开放数据",
+    }
+    out = [
+        (
+            f"{providers}授权{consumer}，为“{purpose.name_zh if purpose else c.purpose}”用途，"
+            f"对下列数据进行：{'、'.join(ops_zh[o] for o in c.operations)}。",
+            f"{providers_en} authorise {consumer}, for the purpose “{purpose.name_en if purpose else c.purpose}”, "
+            f"to: {', '.join(c.operations)}.",
+        )
+    ]
+    for dataset_id, fields in c.datasets.items():
+        title = titles.get(dataset_id, dataset_id)
+        out.append(
+            (
+                f"《{title}》只能使用字段：{'、'.join(fields)}。",
+                f"Of “{title}” only these fields may be used: {', '.join(fields)}.",
+            )
+        )
+    out.append(
+        (
+            f"有效期自 {c.starts_at:%Y-%m-%d %H:%M} 至 {c.ends_at:%Y-%m-%d %H:%M}（UTC），到期自动失效。",
+            f"In force from {c.starts_at:%Y-%m-%d %H:%M} to {c.ends_at:%Y-%m-%d %H:%M} UTC; it lapses by itself.",
+        )
+    )
+    if c.max_uses is not None:
+        out.append((f"最多使用 {c.max_uses} 次。", f"At most {c.max_uses} uses."))
+    if c.min_group_size:
+        out.append(
+            (
+                f"统计结果中少于 {c.min_group_size} 人的分组不予显示。",
+                f"Groups of fewer than {c.min_group_size} people are never shown.",
+            )
+        )
+    if c.epsilon_budget is not None:
+        out.append(
+            (
+                f"差分隐私总预算 ε = {c.epsilon_budget:g}，每次查询扣减，用尽即止。",
+                f"A total differential-privacy budget of ε = {c.epsilon_budget:g}, debited by each query, refused once spent.",
+            )
+        )
+    out.append((f"使用地域：{c.territory}。", f"Territory: {c.territory}."))
+    for duty in c.duties:
+        out.append(
+            (
+                f"义务：{duty.get('zh', duty['action'])}。",
+                f"Duty: {duty.get('en', duty['action'])}.",
+            )
+        )
+    prohibited = {
+        "reidentify": ("不得重新识别个人", "no re-identification of anyone"),
+        "transfer": ("不得向第三方转让或提供", "no onward transfer to third parties"),
+        "export_raw": ("不得导出原始数据", "no export of raw data"),
+    }
+    for p in c.prohibitions:
+        zh, en = prohibited.get(p, (p, p))
+        out.append((f"禁止：{zh}。", f"Prohibited: {en}."))
+    return out
