@@ -151,3 +151,26 @@ def test_jobs_from_the_command_line(ctx: Context) -> None:
     assert failed.returncode == 1 and "已按请求取消" in failed.stdout
     missing = run(ctx, "jobs", "show", "job_nope")
     assert missing.returncode != 0 and "job_nope" in missing.stderr
+
+
+def test_authorisation_and_rights_from_the_command_line(ctx: Context, tmp_path: Path) -> None:
+    import json
+
+    listed = run(ctx, "purposes")
+    assert (
+        listed.returncode == 0
+        and "rural_revitalisation" in listed.stdout
+        and "capped" in listed.stdout
+    )
+    contracts = run(ctx, "contracts", "list")
+    assert contracts.returncode == 0, contracts.stderr
+    shown = run(ctx, "contracts", "show", "ctr_nope")
+    assert shown.returncode != 0 and "ctr_nope" in shown.stderr and "Traceback" not in shown.stderr
+    requests = run(ctx, "requests", "list", "--status", "submitted")
+    assert requests.returncode == 0, requests.stderr
+    rights = run(ctx, "rights", "list")
+    assert rights.returncode == 0, rights.stderr
+    broken = tmp_path / "cert.json"
+    broken.write_text(json.dumps({"document": {}, "signature": "x", "key": "k"}), encoding="utf-8")
+    bad = run(ctx, "rights", "verify", str(broken))
+    assert bad.returncode == 1 and "INVALID" in bad.stderr

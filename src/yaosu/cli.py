@@ -10,6 +10,7 @@ from rich.console import Console
 from yaosu.accounts.cli import app as admin_app
 from yaosu.audit.cli import app as audit_app
 from yaosu.audit.verify import VerificationError
+from yaosu.authorization.cli import contracts_app, purposes, requests_app
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
@@ -31,6 +32,9 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(audit_app, name="audit")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(rights_app, name="rights")
+app.add_typer(requests_app, name="requests")
+app.add_typer(contracts_app, name="contracts")
+app.command("purposes")(purposes)
 app.command("ingest")(ingest_command)
 app.command("scan")(scan_command)
 app.command("deidentify")(deidentify_command)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -151,8 +152,143 @@ def seed(ctx: Context) -> DemoWorld:
                 ctx.db, ctx.store, ctx.settings, bureau, ds.id, path, filename=filename
             )
     screen_and_review(ctx)
+    authorise(ctx)
+    register_rights(ctx)
     witness_the_log(ctx)
     return describe(ctx, created)
+
+
+def _actor(session: Any, username: str) -> Any:
+    user = session.scalar(select(User).where(User.username == username))
+    assert user is not None, username
+    return accounts.actor_for(session, user)
+
+
+def authorise(ctx: Context) -> None:
+    """The cooperative asks for the residents' data for rural revitalisation; the 网信 office
+    narrows the budget, the bureau approves, and the contract has been used twice. A second
+    request waits in the reviewers' inboxes."""
+    from yaosu.authorization import contracts as access
+    from yaosu.authorization.models import AccessRequest
+    from yaosu.authorization.schemas import Conditions, RequestCreate
+
+    with ctx.db.transaction() as session:
+        if session.scalar(select(AccessRequest.id).limit(1)):
+            return
+        coop, cac, reviewer = (
+            _actor(session, u) for u in ("coop-manager", "cac-inspector", "bureau-reviewer")
+        )
+        residents = session.scalar(select(Dataset).where(Dataset.title.contains("参保人员")))
+        assert residents is not None
+        fields = ["所属乡镇", "参保类型", "缴费档次(元)"]
+        req = access.submit_request(
+            session,
+            ctx.settings,
+            coop,
+            RequestCreate(
+                purpose="rural_revitalisation",
+                datasets={residents.id: fields},
+                operations=["aggregate"],
+                days=180,
+                max_uses=200,
+                epsilon=4.0,
+                justification="按乡镇统计参保结构与缴费档次，测算农业生产互助资金需求。",
+            ),
+        )
+        access.review(
+            session,
+            ctx.settings,
+            cac,
+            req.id,
+            decision="conditional",
+            reason="个人信息用于统计，预算减半 / statistics only; budget halved",
+            conditions=Conditions(epsilon=2.0),
+        )
+        done = access.review(
+            session,
+            ctx.settings,
+            reviewer,
+            req.id,
+            decision="approve",
+            reason="用途正当、字段必要 / a legitimate purpose, needed fields",
+        )
+        assert done.contract_id is not None
+        for epsilon in (0.5, 0.25):
+            access.use(
+                session,
+                coop,
+                done.contract_id,
+                operation="aggregate",
+                dataset_id=residents.id,
+                fields=["所属乡镇"],
+                epsilon=epsilon,
+            )
+        access.submit_request(
+            session,
+            ctx.settings,
+            coop,
+            RequestCreate(
+                purpose="public_welfare",
+                datasets={residents.id: ["所属乡镇", "参保状态"]},
+                operations=["aggregate"],
+                days=30,
+                epsilon=1.0,
+                justification="核对本社成员所在乡镇的参保状态，用于互助救济名单测算。",
+            ),
+        )
+
+
+def register_rights(ctx: Context) -> None:
+    """The bureau's holding right over the farm sales is registered (certificate issued);
+    its processing-use licence to the AI company is in public notice, open to objection."""
+    from datetime import timedelta
+
+    from yaosu.rights import service as rights
+    from yaosu.rights.models import Registration
+
+    with ctx.db.transaction() as session:
+        if session.scalar(select(Registration.id).limit(1)):
+            return
+        bureau, platform, ai = (
+            _actor(session, u) for u in ("bureau-admin", "platform-admin", "ai-analyst")
+        )
+        farm = session.scalar(select(Dataset).where(Dataset.title.contains("农产品")))
+        assert farm is not None
+        holding = rights.apply(
+            session,
+            ctx.settings,
+            bureau,
+            kind="holding",
+            dataset_id=farm.id,
+            statement="市农业农村部门统计报表汇集形成，由本局依法归集持有。",
+            purposes=[],
+        )
+        rights.accept(session, ctx.settings, platform, holding.id, note="材料齐全 / complete")
+        rights.formal_review(
+            session, ctx.settings, platform, holding.id, passed=True, note="形式审查通过 / passed"
+        )
+        # The demo does not wait ten days: its notice window is moved into the past.
+        earlier = timedelta(days=ctx.settings.notice_days + 1)
+        assert holding.notice_starts_at is not None and holding.notice_ends_at is not None
+        holding.notice_starts_at -= earlier
+        holding.notice_ends_at -= earlier
+        rights.issue(session, ctx.settings, platform, holding.id)
+        licence = rights.apply(
+            session,
+            ctx.settings,
+            bureau,
+            kind="processing",
+            dataset_id=farm.id,
+            parent_id=holding.grant_id,
+            holder_org_id=ai.org_id,
+            purposes=["rural_revitalisation"],
+            years=2,
+            statement="许可智谷科技加工使用，训练农产品需求预测模型。",
+        )
+        rights.accept(session, ctx.settings, platform, licence.id, note="材料齐全 / complete")
+        rights.formal_review(
+            session, ctx.settings, platform, licence.id, passed=True, note="形式审查通过 / passed"
+        )
 
 
 def screen_and_review(ctx: Context) -> None:

@@ -1,0 +1,490 @@
+"""The authorisation matrix: every API route, every demo role (and no login), on the demo
+world's own and foreign objects, with the exact answer: allowed, or refused with 401, 403
+or 404 (404 where a refusal must not reveal that the object exists).
+
+A route missing from the matrix fails the test, so a new route cannot ship unexamined.
+"Allowed" means the request passed authorisation: it may still be a 409 (the state does
+not permit it now) or a 422 (the body is wrong), but never 401, 403 or 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.conftest import actor, dataset_id, token_for
+from yaosu.audit.models import AuditEntry
+from yaosu.authorization.models import AccessRequest, Contract
+from yaosu.context import Context
+from yaosu.jobs.models import Job
+from yaosu.privacy import service as privacy
+from yaosu.rights.models import Certificate, Grant, Registration
+
+P, BA, BN, BR = "platform-admin", "bureau-admin", "bureau-analyst", "bureau-reviewer"
+AI, CO, CAC, DSJ, AS = "ai-analyst", "coop-manager", "cac-inspector", "dsj-inspector", "assessor"
+ANON = "anonymous"
+USERS = (P, BA, BN, BR, AI, CO, CAC, DSJ, AS)
+EVERYONE = frozenset((*USERS, ANON))
+SIGNED_IN = frozenset(USERS)
+BUREAU = frozenset((BA, BN, BR))
+OVERSIGHT = frozenset((P, CAC, DSJ))
+
+# Authentication itself, not authorisation: tested in tests/accounts.
+EXEMPT = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout")}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str  # as OpenAPI lists it
+    path: str  # with the world's objects filled in
+    allowed: frozenset[str]
+    deny: int = 403  # the answer to a signed-in role that is refused
+    body: Any = None
+    anon: int | None = None  # the answer without a login, when not simply "allowed" or 401
+
+
+def world(ctx: Context) -> dict[str, Any]:
+    """The demo world's objects, plus a job, a derivation and an objection made here."""
+    ids: dict[str, Any] = {
+        "res": dataset_id(ctx, "参保人员"),
+        "farm": dataset_id(ctx, "农产品"),
+    }
+    analyst = actor(ctx, BN)
+    derivation, _ = privacy.deidentify(
+        ctx.db,
+        ctx.store,
+        ctx.settings,
+        analyst,
+        ids["res"],
+        1,
+        {"columns": {"姓名": {"op": "drop"}}},
+    )
+    ids["derivation"] = derivation.id
+    background = ctx.settings.model_copy(update={"background_rows": 1})
+    bureau_org, inspector = actor(ctx, BA).org_id, actor(ctx, DSJ)
+    with ctx.db.transaction() as session:
+        job = privacy.request_screen(
+            session, ctx.store, background, analyst, ids["res"], 1, mode="full"
+        )
+        assert isinstance(job, Job)
+        ids["job"] = job.id
+        ids["screen"] = privacy.list_screens(session, analyst, ids["res"])[0].id
+        ids["contract"] = session.scalar(select(Contract.id))
+        ids["request"] = session.scalar(
+            select(AccessRequest.id).where(AccessRequest.status == "submitted")
+        )
+        ids["registered"] = session.scalar(
+            select(Registration.id).where(Registration.status == "registered")
+        )
+        ids["notice"] = session.scalar(
+            select(Registration.id).where(Registration.status == "in_notice")
+        )
+        ids["grant"] = session.scalar(select(Grant.id).where(Grant.status == "active"))
+        ids["code"] = session.scalar(select(Certificate.code))
+        ids["org"] = bureau_org
+        ids["entry"] = session.scalar(
+            select(AuditEntry.leaf_index).where(
+                AuditEntry.object_org_id == bureau_org, AuditEntry.action == "dataset.create"
+            )
+        )
+    from yaosu.rights import service as rights
+
+    with ctx.db.transaction() as session:
+        ids["objection"] = rights.object_to(session, inspector, ids["notice"], "矩阵测试的异议").id
+    assert all(v is not None for v in ids.values()), ids
+    return ids
+
+
+WITNESS = {CAC: "cac.jiangzhou.example/witness", DSJ: "dsj.jiangzhou.example/witness"}
+
+
+def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) -> list[Case]:
+    res, v = w["res"], f"/api/v1/datasets/{w['res']}/versions/1"
+    c, r, n = (
+        f"/api/v1/contracts/{w['contract']}",
+        f"/api/v1/requests/{w['request']}",
+        f"/api/v1/registrations/{w['notice']}",
+    )
+    recipe = {"columns": {"姓名": {"op": "drop"}}}
+    return [
+        # --- accounts ---
+        Case("GET", "/api/v1/me", "/api/v1/me", SIGNED_IN),
+        Case("GET", "/api/v1/orgs", "/api/v1/orgs", SIGNED_IN),
+        Case(
+            "POST",
+            "/api/v1/orgs",
+            "/api/v1/orgs",
+            frozenset({P}),
+            body={"name": "矩阵测试机构", "kinds": ["consumer"]},
+        ),
+        Case("GET", "/api/v1/orgs/{org_id}", f"/api/v1/orgs/{w['org']}", SIGNED_IN),
+        Case(
+            "GET",
+            "/api/v1/orgs/{org_id}/members",
+            f"/api/v1/orgs/{w['org']}/members",
+            BUREAU | OVERSIGHT,
+            deny=404,
+        ),
+        Case(
+            "POST",
+            "/api/v1/orgs/{org_id}/members",
+            f"/api/v1/orgs/{w['org']}/members",
+            frozenset({P, BA}),
+            body={
+                "username": "matrix-user",
+                "password": "a-long-password-2026",
+                "role": "member",
+                "display_name": "矩阵",
+            },
+        ),
+        Case("GET", "/api/v1/tokens", "/api/v1/tokens", SIGNED_IN),
+        Case(
+            "POST",
+            "/api/v1/tokens",
+            "/api/v1/tokens",
+            SIGNED_IN,
+            body={"name": "matrix", "scopes": ["read"]},
+        ),
+        Case(
+            "DELETE",
+            "/api/v1/tokens/{token_id}",
+            f"/api/v1/tokens/{w['token']}",
+            frozenset({BA, P}),
+            deny=403,
+        ),
+        # --- catalog ---
+        Case("GET", "/api/v1/datasets", "/api/v1/datasets", EVERYONE),
+        Case("GET", "/api/v1/datasets/vocabulary", "/api/v1/datasets/vocabulary", EVERYONE),
+        Case(
+            "POST",
+            "/api/v1/datasets",
+            "/api/v1/datasets",
+            frozenset({BA, BN}),
+            body={"title": "矩阵测试数据", "theme": "测试"},
+        ),
+        Case("GET", "/api/v1/datasets/{dataset_id}", f"/api/v1/datasets/{res}", EVERYONE),
+        Case(
+            "PATCH",
+            "/api/v1/datasets/{dataset_id}",
+            f"/api/v1/datasets/{res}",
+            frozenset({BA, BN}),
+            body={"keywords": ["参保"]},
+        ),
+        Case(
+            "GET",
+            "/api/v1/datasets/{dataset_id}/versions",
+            f"/api/v1/datasets/{res}/versions",
+            EVERYONE,
+        ),
+        Case("GET", "/api/v1/datasets/{dataset_id}/versions/{number}", v, EVERYONE),
+        Case(
+            "GET",
+            "/api/v1/datasets/{dataset_id}/versions/{number}/data",
+            f"{v}/data",
+            BUREAU,
+            anon=403,
+        ),
+        Case(
+            "GET",
+            "/api/v1/datasets/{dataset_id}/versions/{number}/preview",
+            f"{v}/preview",
+            BUREAU,
+            anon=403,
+        ),
+        Case("GET", "/api/v1/catalog", "/api/v1/catalog", EVERYONE),
+        # --- privacy ---
+        Case(
+            "POST",
+            "/api/v1/datasets/{dataset_id}/versions/{number}/screens",
+            f"{v}/screens",
+            BUREAU | {P},
+        ),
+        Case(
+            "GET",
+            "/api/v1/datasets/{dataset_id}/screens",
+            f"/api/v1/datasets/{res}/screens",
+            BUREAU | {P},
+        ),
+        Case("GET", "/api/v1/screens/{screen_id}", f"/api/v1/screens/{w['screen']}", SIGNED_IN),
+        Case(
+            "POST",
+            "/api/v1/screens/{screen_id}/review",
+            f"/api/v1/screens/{w['screen']}/review",
+            frozenset({BA, BR}),
+            body={},
+        ),
+        Case(
+            "GET",
+            "/api/v1/datasets/{dataset_id}/versions/{number}/suggested-recipe",
+            f"{v}/suggested-recipe",
+            BUREAU | {P},
+        ),
+        Case(
+            "POST",
+            "/api/v1/datasets/{dataset_id}/versions/{number}/deidentify/preview",
+            f"{v}/deidentify/preview",
+            frozenset({BA, BN}),
+            body=recipe,
+        ),
+        Case(
+            "GET",
+            "/api/v1/derivations/{derivation_id}",
+            f"/api/v1/derivations/{w['derivation']}",
+            BUREAU | {P},
+        ),
+        # --- jobs ---
+        Case("GET", "/api/v1/jobs", "/api/v1/jobs", SIGNED_IN),
+        Case(
+            "GET", "/api/v1/jobs/{job_id}", f"/api/v1/jobs/{w['job']}", BUREAU | OVERSIGHT, deny=404
+        ),
+        # --- authorisation ---
+        Case("GET", "/api/v1/purposes", "/api/v1/purposes", EVERYONE),
+        Case(
+            "PUT",
+            "/api/v1/purposes/{code}",
+            "/api/v1/purposes/matrix_test",
+            frozenset({P}),
+            body={"name_zh": "矩阵", "name_en": "Matrix", "pricing": "free"},
+        ),
+        Case("GET", "/api/v1/requests", "/api/v1/requests", SIGNED_IN),
+        Case(
+            "POST",
+            "/api/v1/requests",
+            "/api/v1/requests",
+            frozenset({AI, CO}),
+            body={
+                "purpose": "public_welfare",
+                "datasets": {res: ["所属乡镇"]},
+                "operations": ["aggregate"],
+                "days": 10,
+                "justification": "矩阵测试：按乡镇统计。",
+            },
+        ),
+        Case("GET", "/api/v1/requests/{request_id}", r, BUREAU | OVERSIGHT | {CO}, deny=404),
+        Case("GET", "/api/v1/contracts", "/api/v1/contracts", SIGNED_IN),
+        Case("GET", "/api/v1/contracts/{contract_id}", c, BUREAU | OVERSIGHT | {CO}, deny=404),
+        Case(
+            "GET",
+            "/api/v1/contracts/{contract_id}/odrl",
+            f"{c}/odrl",
+            BUREAU | OVERSIGHT | {CO},
+            deny=404,
+        ),
+        Case(
+            "POST",
+            "/api/v1/contracts/{contract_id}/decisions",
+            f"{c}/decisions",
+            frozenset({CO}),
+            body={"operation": "aggregate", "dataset_id": res, "dry_run": True},
+        ),
+        Case(
+            "POST",
+            "/api/v1/contracts/odrl",
+            "/api/v1/contracts/odrl?mode=check",
+            frozenset({P}),
+            body=odrl,
+        ),
+        # --- rights ---
+        Case("GET", "/api/v1/notices", "/api/v1/notices", EVERYONE),
+        Case("GET", "/api/v1/rights", "/api/v1/rights", EVERYONE),
+        Case(
+            "GET", "/api/v1/rights/{grant_id}/chain", f"/api/v1/rights/{w['grant']}/chain", EVERYONE
+        ),
+        Case("GET", "/api/v1/registrations", "/api/v1/registrations", SIGNED_IN),
+        Case("GET", "/api/v1/registrations/{registration_id}", n, EVERYONE),
+        Case(
+            "POST",
+            "/api/v1/registrations",
+            "/api/v1/registrations",
+            frozenset({BA, BN}),
+            body={"kind": "holding", "dataset_id": res, "statement": "矩阵测试的原始登记"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/registrations/{registration_id}/objections",
+            f"{n}/objections",
+            frozenset({P, CO, CAC, DSJ, AS}),
+            body={"reason": "矩阵测试的异议理由"},
+        ),
+        Case("GET", "/api/v1/certificates/key", "/api/v1/certificates/key", EVERYONE),
+        Case("GET", "/api/v1/certificates/{code}", f"/api/v1/certificates/{w['code']}", EVERYONE),
+        Case(
+            "POST",
+            "/api/v1/certificates/verify",
+            "/api/v1/certificates/verify",
+            EVERYONE,
+            body={"document": {}, "signature": "", "key": ""},
+        ),
+        # --- audit ---
+        Case("GET", "/api/v1/audit", "/api/v1/audit", SIGNED_IN),
+        Case("GET", "/api/v1/audit/key", "/api/v1/audit/key", EVERYONE),
+        Case("GET", "/api/v1/audit/checkpoints", "/api/v1/audit/checkpoints", EVERYONE),
+        Case(
+            "GET", "/api/v1/audit/checkpoints/latest", "/api/v1/audit/checkpoints/latest", EVERYONE
+        ),
+        Case(
+            "GET",
+            "/api/v1/audit/checkpoints/{size}",
+            f"/api/v1/audit/checkpoints/{checkpoint}",
+            EVERYONE,
+        ),
+        Case(
+            "GET",
+            "/api/v1/audit/consistency",
+            f"/api/v1/audit/consistency?first={first}&second={checkpoint}",
+            EVERYONE,
+        ),
+        Case(
+            "GET",
+            "/api/v1/audit/entries/{index}/inclusion",
+            f"/api/v1/audit/entries/{w['entry']}/inclusion?size={checkpoint}",
+            BUREAU | OVERSIGHT,
+        ),
+        Case("GET", "/api/v1/audit/witnesses", "/api/v1/audit/witnesses", EVERYONE),
+        Case(
+            "POST",
+            "/api/v1/audit/witnesses",
+            "/api/v1/audit/witnesses",
+            frozenset({CAC, DSJ}),
+            body={"vkey": "someone+00000000+AAAA"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/audit/checkpoints/{size}/cosignatures",
+            f"/api/v1/audit/checkpoints/{checkpoint}/cosignatures",
+            frozenset({CAC, DSJ}),
+            body=lambda role: {"signature": f"— {WITNESS.get(role, 'nobody')} AAAAAAAAAAAA"},
+        ),
+        Case("GET", "/healthz", "/healthz", EVERYONE),
+        # --- what changes state the others depend on, last ---
+        Case(
+            "POST",
+            "/api/v1/jobs/{job_id}/cancel",
+            f"/api/v1/jobs/{w['job']}/cancel",
+            frozenset({BN, BA, P}),
+        ),
+        Case(
+            "POST",
+            "/api/v1/requests/{request_id}/reviews",
+            f"{r}/reviews",
+            frozenset({BA, BR, CAC}),
+            deny=403,
+            body={"decision": "approve", "reason": "矩阵测试"},
+        ),
+        Case("POST", "/api/v1/requests/{request_id}/withdraw", f"{r}/withdraw", frozenset({CO})),
+        Case(
+            "POST",
+            "/api/v1/contracts/{contract_id}/status",
+            f"{c}/status",
+            frozenset({BA, P, CAC, DSJ}),
+            body={"action": "suspend", "reason": "矩阵测试"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/registrations/{registration_id}/steps",
+            f"{n}/steps",
+            frozenset({P}),
+            body={"action": "accept"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/objections/{objection_id}/resolution",
+            f"/api/v1/objections/{w['objection']}/resolution",
+            frozenset({P}),
+            body={"upheld": False, "resolution": "矩阵测试"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/registrations/{registration_id}/certificate",
+            f"{n}/certificate",
+            frozenset({P}),
+        ),
+        Case("POST", "/api/v1/audit/checkpoints", "/api/v1/audit/checkpoints", frozenset({P})),
+        # new versions (unscreened) make the dataset unrequestable: the very last
+        Case(
+            "POST",
+            "/api/v1/datasets/{dataset_id}/versions/{number}/deidentify",
+            f"{v}/deidentify",
+            frozenset({BA, BN}),
+            body=recipe,
+        ),
+        Case(
+            "POST",
+            "/api/v1/datasets/{dataset_id}/versions",
+            f"/api/v1/datasets/{res}/versions?filename=m.csv",
+            frozenset({BA, BN}),
+            body=b"a,b\n1,2\n",
+        ),
+    ]
+
+
+# Where a refused role gets 404 instead of the case's usual answer: it may not even see
+# the object (the job of another organisation, a request or contract it is no party to).
+HIDDEN = (
+    {("/api/v1/jobs/{job_id}/cancel", r) for r in (AI, CO, AS)}
+    | {("/api/v1/requests/{request_id}/reviews", r) for r in (AI, AS)}
+    | {("/api/v1/requests/{request_id}/withdraw", r) for r in (AI, AS)}
+    | {("/api/v1/contracts/{contract_id}/status", r) for r in (AI, AS)}
+    | {("/api/v1/contracts/{contract_id}/decisions", r) for r in (AI, AS)}
+)
+
+
+def test_every_route_for_every_role(app_client: TestClient, ctx: Context) -> None:
+    w = world(ctx)
+    tokens = {u: token_for(ctx, u) for u in USERS}
+    w["token"] = _token_id(ctx, BA)
+    odrl = app_client.get(
+        f"/api/v1/contracts/{w['contract']}/odrl", headers={"Authorization": f"Bearer {tokens[CO]}"}
+    ).json()
+    checkpoint = app_client.get("/api/v1/audit/checkpoints/latest").json()["size"]
+    sizes = [c["size"] for c in app_client.get("/api/v1/audit/checkpoints").json()["items"]]
+    table = cases(w, odrl, min(sizes), checkpoint)
+    spec = app_client.get("/openapi.json").json()
+    routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    covered = {(case.method, case.route) for case in table} | EXEMPT
+    assert routes - covered == set(), "routes missing from the authorisation matrix"
+    wrong = []
+    for case in table:
+        for role in sorted(EVERYONE):
+            headers = {} if role == ANON else {"Authorization": f"Bearer {tokens[role]}"}
+            kw: dict[str, Any] = {"headers": headers}
+            body = case.body(role) if callable(case.body) else case.body
+            if isinstance(body, bytes):
+                kw["content"] = body
+            elif body is not None:
+                kw["json"] = body
+            got = app_client.request(case.method, case.path, **kw).status_code
+            if role in case.allowed:
+                ok = got not in (401, 403, 404) and got < 500
+                want = "allowed"
+            elif role == ANON:
+                want = str(case.anon or 401)
+                ok = got == int(want)
+            else:
+                code = 404 if (case.route, role) in HIDDEN else case.deny
+                want = str(code)
+                ok = got == code
+            if not ok:
+                wrong.append(f"{case.method} {case.route} as {role}: got {got}, want {want}")
+    assert wrong == [], "\n".join(wrong)
+
+
+def _token_id(ctx: Context, username: str) -> str:
+    from yaosu.accounts import service as accounts
+
+    with ctx.db.transaction() as session:
+        token, _ = accounts.create_token(
+            session, actor(ctx, username), name="to-revoke", scopes=("read",)
+        )
+        return token.id
+
+
+@pytest.fixture(autouse=True)
+def _no_worker(ctx: Context) -> None:
+    """The matrix's job must stay queued: no worker thread picks it up during the test."""
+    ctx.settings = ctx.settings.model_copy(update={"job_workers": 0})
