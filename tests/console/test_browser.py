@@ -179,3 +179,25 @@ def test_a_recipe_is_previewed_then_applied_and_compared(page: Page, ctx: Contex
     expect(page.get_by_role("heading", name="处理前后")).to_be_visible(timeout=30000)
     expect(page.get_by_role("cell", name="身份证号", exact=True)).to_be_visible()
     shot(page, "privacy-before-after")
+
+
+def test_the_contract_page_draws_its_gauges_and_the_notice_board_is_public(
+    page: Page, ctx: Context
+) -> None:
+    from sqlalchemy import select
+
+    from yaosu.authorization.models import Contract
+
+    with ctx.db.transaction() as session:
+        contract = session.scalar(select(Contract.id))
+    log_in(page, "coop-manager")
+    page.goto(f"/contracts/{contract}")
+    expect(page.get_by_role("heading", name="条款")).to_be_visible()
+    expect(page.locator("[data-gauge] svg")).to_have_count(2)  # budget left and uses left
+    expect(page.get_by_text("差分隐私总预算 ε = 2")).to_be_visible()
+    shot(page, "contract")
+    page.get_by_role("button", name="退出").click()
+    page.goto("/notices")
+    expect(page.get_by_role("heading", name="公示中（可提出异议）")).to_be_visible()
+    expect(page.get_by_role("link", name="数据加工使用权")).to_be_visible()
+    shot(page, "notices")
