@@ -93,10 +93,13 @@ def test_each_constraint_at_and_across_its_boundary(
 
 
 def test_an_allowed_use_carries_the_terms_to_enforce() -> None:
-    decision = use(terms(), epsilon=0.25, fields=["a"])
+    resource = terms(masks={"ds_1": {"a": "hash"}}, row_filters={"ds_1": "b > 3"})
+    decision = use(resource, epsilon=0.25, fields=["a"])
     assert decision.terms == {
         "contract": "ctr_1",
         "columns": ["a", "b"],
+        "masks": {"a": "hash"},
+        "row_filter": "b > 3",
         "min_group_size": 10,
         "charge": {"uses": 1, "epsilon": 0.25},
         "prohibitions": ["reidentify"],
@@ -126,6 +129,69 @@ def test_only_the_consumer_uses_a_contract() -> None:
 
 
 # --- ODRL ----------------------------------------------------------------------------------
+
+
+def test_masks_and_row_filters_from_reviewers_reach_the_contract_and_odrl(
+    app_client: TestClient, ctx: Context
+) -> None:
+    from tests.authorization.test_requests import submitted
+
+    residents = dataset_id(ctx, "参保人员")
+    req = submitted(app_client, ctx)
+    path = f"/api/v1/requests/{req['id']}/reviews"
+    for bad, words in [
+        ("(SELECT 1)", "subqueries"),
+        ("lower(参保类型) = 'x'", "functions"),
+        ("姓名 = '张三'", "姓名"),
+        ("参保类型 = ", "parse"),
+    ]:
+        refused = app_client.post(
+            path,
+            json={
+                "decision": "conditional",
+                "reason": "限定范围",
+                "conditions": {"row_filters": {residents: bad}},
+            },
+            headers=auth(ctx, "cac-inspector"),
+        )
+        assert refused.status_code == 422 and words in refused.text, (bad, refused.text)
+    app_client.post(
+        path,
+        json={
+            "decision": "conditional",
+            "reason": "乡镇字段哈希化",
+            "conditions": {"masks": {residents: {"所属乡镇": "hash"}}},
+        },
+        headers=auth(ctx, "cac-inspector"),
+    )
+    done = app_client.post(
+        path,
+        json={
+            "decision": "conditional",
+            "reason": "只限正常参保",
+            "conditions": {"row_filters": {residents: "参保类型 <> '暂停缴费'"}},
+        },
+        headers=auth(ctx, "bureau-reviewer"),
+    ).json()
+    contract = app_client.get(
+        f"/api/v1/contracts/{done['contract_id']}", headers=auth(ctx, "ai-analyst")
+    ).json()
+    assert contract["masks"] == {residents: {"所属乡镇": "hash"}}
+    assert contract["row_filters"] == {residents: "(参保类型 <> '暂停缴费')"}
+    decision = app_client.post(
+        f"/api/v1/contracts/{contract['id']}/decisions",
+        json={"operation": "aggregate", "dataset_id": residents, "dry_run": True},
+        headers=auth(ctx, "ai-analyst"),
+    ).json()
+    assert decision["terms"]["masks"] == {"所属乡镇": "hash"}
+    assert decision["terms"]["row_filter"] == "(参保类型 <> '暂停缴费')"
+    agreement = app_client.get(
+        f"/api/v1/contracts/{contract['id']}/odrl", headers=auth(ctx, "ai-analyst")
+    ).json()
+    back = app_client.post(
+        "/api/v1/contracts/odrl?mode=check", json=agreement, headers=auth(ctx, "platform-admin")
+    ).json()
+    assert back["masks"] == contract["masks"] and back["row_filters"] == contract["row_filters"]
 
 
 def test_odrl_export_and_import_give_back_the_same_terms(

@@ -408,9 +408,47 @@ def _check_conditions(req: AccessRequest, conditions: Conditions | None) -> dict
         out["epsilon"] = conditions.epsilon
     if conditions.min_group_size is not None:
         out["min_group_size"] = conditions.min_group_size
+    if conditions.masks is not None:
+        for dataset_id, columns in conditions.masks.items():
+            asked = req.datasets.get(dataset_id, [])
+            outside = [c for c in columns if c not in asked]
+            if dataset_id not in req.datasets or outside:
+                problems.append(
+                    f"{dataset_id}: 只能遮蔽申请的字段 / only requested fields can be masked: {outside}"
+                )
+        out["masks"] = conditions.masks
+    if conditions.row_filters is not None:
+        for dataset_id, predicate in conditions.row_filters.items():
+            if dataset_id not in req.datasets:
+                problems.append(f"申请不含数据集 / the request has no dataset {dataset_id}")
+                continue
+            problems += row_filter_problems(predicate, req.datasets[dataset_id])
+        out["row_filters"] = conditions.row_filters
     if problems:
         raise InvalidInput(problem="；".join(problems))
     return out
+
+
+def row_filter_problems(predicate: str, columns: list[str]) -> list[str]:
+    """A row filter must be one boolean SQL expression over the dataset's allowed columns,
+    with no subquery and no function call (it is parsed, never pasted into SQL)."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        tree = sqlglot.parse_one(predicate, read="duckdb", error_level=sqlglot.ErrorLevel.RAISE)
+    except ParseError as exc:
+        return [f"行过滤条件无法解析 / the row filter does not parse: {exc}"]
+    problems = []
+    if not isinstance(tree, exp.Condition) or isinstance(tree, exp.Column | exp.Literal):
+        problems.append("行过滤条件须为真假判断 / the row filter must be a condition")
+    if any(tree.find_all(exp.Select, exp.Subquery, exp.Func)):
+        problems.append("行过滤条件不能含子查询或函数 / no subqueries or functions in a row filter")
+    unknown = sorted({c.name for c in tree.find_all(exp.Column)} - set(columns))
+    if unknown:
+        problems.append(f"行过滤条件只能使用申请的字段 / unknown or unrequested fields: {unknown}")
+    return problems
 
 
 def _contract_from(
@@ -418,6 +456,8 @@ def _contract_from(
 ) -> Contract:
     """The request, narrowed by every reviewer's conditions (the strictest of each wins)."""
     datasets = {k: list(v) for k, v in req.datasets.items()}
+    masks: dict[str, dict[str, str]] = {}
+    filters: dict[str, list[str]] = {}
     days, max_uses, epsilon = req.days, req.max_uses, req.epsilon
     group = settings.min_group_size if "aggregate" in req.operations else None
     for r in reviews:
@@ -431,6 +471,10 @@ def _contract_from(
             epsilon = min(epsilon or c["epsilon"], c["epsilon"])
         if c.get("min_group_size") is not None:
             group = max(group or 0, c["min_group_size"])
+        for dataset_id, columns in (c.get("masks") or {}).items():
+            masks.setdefault(dataset_id, {}).update(columns)
+        for dataset_id, predicate in (c.get("row_filters") or {}).items():
+            filters.setdefault(dataset_id, []).append(predicate)
     starts = utcnow()
     providers = sorted({r.reviewer_org_id for r in reviews if r.rule.startswith("provider")})
     contract = Contract(
@@ -441,6 +485,12 @@ def _contract_from(
         purpose=req.purpose,
         operations=list(req.operations),
         datasets=datasets,
+        masks={
+            d: {col: m for col, m in cols.items() if col in datasets[d]}
+            for d, cols in masks.items()
+        },
+        # several reviewers' filters all apply: their conjunction
+        row_filters={d: " AND ".join(f"({p})" for p in ps) for d, ps in filters.items()},
         algorithm=req.algorithm,
         starts_at=starts,
         ends_at=starts + timedelta(days=min(days, settings.max_contract_days)),
@@ -508,6 +558,8 @@ def contract_resource(contract: Contract) -> Resource:
             "ends_at": contract.ends_at,
             "operations": list(contract.operations),
             "datasets": dict(contract.datasets),
+            "masks": dict(contract.masks or {}),
+            "row_filters": dict(contract.row_filters or {}),
             "purpose": contract.purpose,
             "territory": contract.territory,
             "max_uses": contract.max_uses,

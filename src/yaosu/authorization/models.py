@@ -85,6 +85,10 @@ class Contract(Base):
     purpose: Mapped[str] = mapped_column(String(40))
     operations: Mapped[list[str]] = mapped_column(JSON)
     datasets: Mapped[dict[str, list[str]]] = mapped_column(JSON)  # {dataset_id: [fields]}
+    # {dataset_id: {column: "hash" | "mask"}}: columns usable only masked
+    masks: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    # {dataset_id: predicate}: the rows usable, a boolean SQL expression over allowed columns
+    row_filters: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     algorithm: Mapped[str | None] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -87,11 +87,21 @@ def to_odrl(contract: Contract) -> dict[str, Any]:
         )
         for d in contract.duties
     ]
+
+    def per_target(dataset_id: str, fields: list[str]) -> list[dict[str, Any]]:
+        out = [_constraint("yaosu:field", "isAnyOf", list(fields))]
+        for column, method in sorted((contract.masks or {}).get(dataset_id, {}).items()):
+            out.append(_constraint("yaosu:mask", "eq", {"column": column, "method": method}))
+        predicate = (contract.row_filters or {}).get(dataset_id)
+        if predicate:
+            out.append(_constraint("yaosu:rowFilter", "eq", predicate))
+        return out
+
     permissions = [
         {
             "target": _urn("dataset", dataset_id),
             "action": ACTIONS[operation],
-            "constraint": [*common, _constraint("yaosu:field", "isAnyOf", list(fields))],
+            "constraint": [*common, *per_target(dataset_id, fields)],
             "duty": duties,
         }
         for dataset_id, fields in sorted(contract.datasets.items())
@@ -165,6 +175,8 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(problem="至少需要一项 permission / at least one permission is needed")
     reverse = {v: k for k, v in ACTIONS.items()}
     datasets: dict[str, list[str]] = {}
+    masks: dict[str, dict[str, str]] = {}
+    row_filters: dict[str, str] = {}
     operations: list[str] = []
     common: dict[str, Any] | None = None
     for i, perm in enumerate(permissions):
@@ -182,6 +194,14 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
             key = (left, op)
             if key == ("yaosu:field", "isAnyOf") and isinstance(right, list):
                 fields = [str(f) for f in right]
+            elif (
+                key == ("yaosu:mask", "eq")
+                and isinstance(right, dict)
+                and right.get("method") in ("hash", "mask")
+            ):
+                masks.setdefault(target, {})[str(right.get("column"))] = str(right["method"])
+            elif key == ("yaosu:rowFilter", "eq") and isinstance(right, str):
+                row_filters[target] = right
             elif key == ("purpose", "eq"):
                 terms["purpose"] = str(_value(right))
             elif key == ("dateTime", "gteq"):
@@ -245,10 +265,23 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
             if c.get("leftOperand") == "yaosu:pricing":
                 duty["pricing"] = str(_value(c.get("rightOperand")))
         duties.append(duty)
+    for target, predicate in row_filters.items():
+        from yaosu.authorization.contracts import row_filter_problems
+
+        problems = row_filter_problems(predicate, datasets[target])
+        if problems:
+            raise InvalidInput(problem=f"{target}: " + "; ".join(problems))
+    for target, columns in masks.items():
+        if any(c not in datasets[target] for c in columns):
+            raise InvalidInput(
+                problem=f"{target}: yaosu:mask 只能针对允许的字段 / masks only allowed fields"
+            )
     return {
         "provider_org_ids": providers,
         "consumer_org_id": consumer,
         "datasets": datasets,
+        "masks": masks,
+        "row_filters": row_filters,
         "operations": operations,
         "prohibitions": prohibitions,
         "duties": duties,
@@ -295,6 +328,8 @@ def import_agreement(
         provider_org_ids=terms["provider_org_ids"],
         operations=terms["operations"],
         datasets=terms["datasets"],
+        masks=terms["masks"],
+        row_filters=terms["row_filters"],
         algorithm=terms.get("algorithm"),
         starts_at=terms["starts_at"],
         ends_at=terms["ends_at"],

@@ -352,6 +352,26 @@ def plain_terms(
                 f"Of “{title}” only these fields may be used: {', '.join(fields)}.",
             )
         )
+    for dataset_id, columns in (c.masks or {}).items():
+        title = titles.get(dataset_id, dataset_id)
+        listed = "、".join(
+            f"{col}（{'哈希' if m == 'hash' else '遮蔽'}）" for col, m in columns.items()
+        )
+        listed_en = ", ".join(f"{col} ({m})" for col, m in columns.items())
+        out.append(
+            (
+                f"《{title}》的以下字段只能以遮蔽形式使用：{listed}。",
+                f"Of “{title}” these fields are usable only masked: {listed_en}.",
+            )
+        )
+    for dataset_id, predicate in (c.row_filters or {}).items():
+        title = titles.get(dataset_id, dataset_id)
+        out.append(
+            (
+                f"《{title}》只能使用满足 {predicate} 的记录。",
+                f"Of “{title}” only rows where {predicate} may be used.",
+            )
+        )
     out.append(
         (
             f"有效期自 {c.starts_at:%Y-%m-%d %H:%M} 至 {c.ends_at:%Y-%m-%d %H:%M}（UTC），到期自动失效。",

@@ -49,6 +49,10 @@ class Conditions(BaseModel):
     max_uses: int | None = Field(default=None, ge=1)
     epsilon: float | None = Field(default=None, gt=0)
     min_group_size: int | None = Field(default=None, ge=2, le=100_000)
+    # {dataset_id: {column: "hash" | "mask"}}: the column stays usable only masked
+    masks: dict[str, dict[str, Literal["hash", "mask"]]] | None = None
+    # {dataset_id: predicate}: only rows matching it, e.g. "所属乡镇" = '城关镇'
+    row_filters: dict[str, str] | None = None
 
 
 class ReviewCreate(BaseModel):
@@ -110,6 +114,8 @@ class ContractPublic(BaseModel):
     purpose: str
     operations: list[str]
     datasets: dict[str, list[str]]
+    masks: dict[str, dict[str, str]]
+    row_filters: dict[str, str]
     algorithm: str | None
     starts_at: datetime
     ends_at: datetime

@@ -434,6 +434,8 @@ def _use(actor: Actor, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
         terms={
             "contract": cid,
             "columns": fields,
+            "masks": dict(a.get("masks", {}).get(dataset, {})),
+            "row_filter": a.get("row_filters", {}).get(dataset),
             "min_group_size": a["min_group_size"],
             "charge": {"uses": uses, "epsilon": epsilon},
             "prohibitions": list(a.get("prohibitions", ())),

@@ -98,6 +98,8 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(length=40), nullable=False),
         sa.Column("operations", sa.JSON(), nullable=False),
         sa.Column("datasets", sa.JSON(), nullable=False),
+        sa.Column("masks", sa.JSON(), nullable=False),
+        sa.Column("row_filters", sa.JSON(), nullable=False),
         sa.Column("algorithm", sa.String(length=200), nullable=True),
         sa.Column("starts_at", yaosu.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ends_at", yaosu.kernel.db.UTCDateTime(timezone=True), nullable=False),
