@@ -248,3 +248,20 @@ class JobFinished(YaosuError):
     status = 409
     zh = "后台任务 {id} 已结束（{status}），不能再取消。"
     en = "Background job {id} has already ended ({status}) and cannot be cancelled."
+
+
+# --- governed use --------------------------------------------------------------------------
+
+
+class QueryRefused(YaosuError):
+    code = "QUERY_REFUSED"
+    status = 403
+    zh = "查询被拒绝：{reason_zh}"
+    en = "The query was refused: {reason_en}"
+
+
+class QueryFailed(YaosuError):
+    code = "QUERY_FAILED"
+    status = 422
+    zh = "查询执行失败（{kind}）；未扣减任何额度。超时上限 {seconds} 秒。"
+    en = "The query failed while running ({kind}); nothing was charged. The time limit is {seconds} s."

@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     review_days: int = Field(default=10, ge=1, le=90)
     min_group_size: int = Field(default=10, ge=2)
     max_contract_days: int = Field(default=1826, ge=1, le=1826)
+    # Governed queries: the engine, its worker processes, their limits; the δ used to release
+    # group keys of private grouped queries when a contract states none.
+    query_engine: Literal["duckdb", "spark"] = "duckdb"
+    query_workers: int = Field(default=2, ge=1, le=32)
+    query_seconds: int = Field(default=30, ge=1, le=3600)
+    query_memory_mb: int = Field(default=1024, ge=64)
+    query_threads: int = Field(default=2, ge=1, le=64)
+    spark_master: str = "local[2]"
+    dp_delta: float = Field(default=1e-6, gt=0, lt=1e-3)
     # Rights registration: the public notice window (公示期) in days.
     notice_days: int = Field(default=10, ge=0, le=90)
 

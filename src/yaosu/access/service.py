@@ -1,0 +1,297 @@
+"""数据可用不可见: a consumer computes on a provider's data under its contract.
+
+``run_query`` governs the SQL against what the contract grants (``access.sql``), asks
+``decide()`` and debits one use and the query's ε in one transaction (refused: nothing is
+charged), runs the rewritten query in a locked-down engine, makes the answer safe (group
+suppression, or differential privacy with OpenDP), and writes the decision, the query's
+hash, the rewritten query's hash, the budget and the row count to the audit log. A query
+that fails while running is refunded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from yaosu.access import dp, sql
+from yaosu.access.engines import Engine, make_engine
+from yaosu.audit.service import record
+from yaosu.authorization import contracts as access
+from yaosu.authorization.models import Contract
+from yaosu.catalog import service as catalog
+from yaosu.context import Context
+from yaosu.kernel.actor import Actor
+from yaosu.kernel.errors import InvalidInput, QueryRefused, YaosuError
+
+_ENGINES: dict[tuple[int, str], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+# Arrow type names (as the catalog stores them) -> SQL types for the governed schema.
+_SQL_TYPES = {
+    "int8": "TINYINT",
+    "int16": "SMALLINT",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "uint8": "UTINYINT",
+    "uint16": "USMALLINT",
+    "uint32": "UINTEGER",
+    "uint64": "UBIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "bool": "BOOLEAN",
+    "string": "VARCHAR",
+    "large_string": "VARCHAR",
+    "date32[day]": "DATE",
+}
+
+
+def engine_for(ctx: Context, name: str | None = None) -> Engine:
+    """One engine of each kind per context, started on first use."""
+    key = (id(ctx), name or ctx.settings.query_engine)
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = make_engine(ctx.settings, key[1])
+        return _ENGINES[key]
+
+
+def close_engines(ctx: Context) -> None:
+    with _ENGINES_LOCK:
+        for key in [k for k in _ENGINES if k[0] == id(ctx)]:
+            _ENGINES.pop(key).close()
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[list[Any]]
+    aggregate: bool
+    epsilon: float
+    delta: float
+    accuracy: dict[str, dict[str, float]] = field(default_factory=dict)
+    threshold: int | None = None
+    groups_suppressed: int = 0
+    min_group_size: int | None = None
+    query_sha256: str = ""
+    rewritten_sha256: str = ""
+    engine: str = "duckdb"
+    uses: int = 0
+    max_uses: int | None = None
+    epsilon_left: float | None = None
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _grants(
+    session: Session, ctx: Context, actor: Actor, contract: Contract
+) -> tuple[dict[str, sql.Grant], dict[str, Path]]:
+    from yaosu.privacy.service import confirmed_screen, pseudonym_key
+
+    grants: dict[str, sql.Grant] = {}
+    sources: dict[str, Path] = {}
+    for dataset_id, fields in contract.datasets.items():
+        ds = catalog.get_dataset(session, actor, dataset_id)
+        version = catalog.get_version(session, actor, ds.id, None)
+        types = {c["name"]: _SQL_TYPES.get(str(c.get("type")), "VARCHAR") for c in version.columns}
+        screen = confirmed_screen(session, ds.id, version.number)
+        unit = None
+        if screen is not None:
+            for column in screen.findings.get("columns", []):
+                if any(
+                    e["entity"] in ("CN_RESIDENT_ID", "CN_PASSPORT") for e in column["entities"]
+                ):
+                    unit = column["column"]
+                    break
+        source = f"__src_{version.sha256[:24]}"
+        grants[dataset_id] = sql.Grant(
+            dataset_id=dataset_id,
+            source=source,
+            columns={f: types[f] for f in fields if f in types},
+            all_columns=frozenset(types),
+            masks=dict((contract.masks or {}).get(dataset_id, {})),
+            row_filter=(contract.row_filters or {}).get(dataset_id),
+            unit=unit,
+            mask_key=pseudonym_key(ctx.settings, dataset_id).hex(),
+        )
+        sources[source] = ctx.store.path(version.sha256)
+    return grants, sources
+
+
+def run_query(
+    ctx: Context,
+    actor: Actor,
+    contract_id: str,
+    query: str,
+    *,
+    epsilon: float = 0.0,
+    bounds: dict[str, tuple[float, float]] | None = None,
+    engine: str | None = None,
+) -> QueryResult:
+    bounds = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
+    for column, (lo, hi) in bounds.items():
+        if not lo < hi:
+            raise InvalidInput(
+                problem=f"{column}: 下界须小于上界 / the lower bound must be below the upper"
+            )
+    with ctx.db.transaction() as session:
+        contract = access.get_contract(session, actor, contract_id)
+        grants, sources = _grants(session, ctx, actor, contract)
+        aggregate_only = "extract" not in contract.operations
+        private = contract.epsilon_budget is not None
+        group = contract.min_group_size or ctx.settings.min_group_size
+        delta = contract.delta or ctx.settings.dp_delta
+        operations = list(contract.operations)
+    if "aggregate" not in operations and aggregate_only:
+        raise QueryRefused(
+            reason_zh=f"协议 {contract_id} 不允许统计查询",
+            reason_en=f"contract {contract_id} does not permit queries",
+        )
+    if private and epsilon <= 0:
+        raise QueryRefused(
+            reason_zh=f"协议 {contract_id} 要求差分隐私：请为本次查询指定 ε（epsilon）",
+            reason_en=f"contract {contract_id} requires differential privacy: give this query an ε (epsilon)",
+        )
+    try:
+        governed = sql.govern(
+            query,
+            grants,
+            aggregate_only=aggregate_only,
+            dp=private,
+            bounds=bounds,
+            min_group_size=group,
+        )
+    except QueryRefused as exc:
+        _audit_refusal(ctx, actor, contract_id, query, exc)
+        raise
+    operation = "aggregate" if governed.aggregate else "extract"
+    fields = sorted({c for g in governed.tables for c in grants[g].columns})
+    with ctx.db.transaction() as session:
+        _, contract = access.use(
+            session,
+            actor,
+            contract_id,
+            operation=operation,
+            dataset_id=governed.tables[0],
+            fields=[f for f in fields if f in grants[governed.tables[0]].columns],
+            epsilon=epsilon,
+        )
+        for other in governed.tables[1:]:  # every dataset must be covered; one use is charged
+            access.use(
+                session, actor, contract_id, operation=operation, dataset_id=other, dry_run=True
+            )
+        record(
+            session,
+            actor,
+            "query.run",
+            "contract",
+            contract_id,
+            object_org_id=contract.consumer_org_id,
+            request={"sql": query, "epsilon": epsilon, "bounds": bounds},
+            detail={
+                "query_sha256": _sha(governed.sql),
+                "rewritten_sha256": _sha(governed.rewritten),
+                "epsilon": epsilon,
+                "datasets": governed.tables,
+                "engine": engine or ctx.settings.query_engine,
+            },
+        )
+        uses, max_uses = contract.uses, contract.max_uses
+        left = (
+            None
+            if contract.epsilon_budget is None
+            else contract.epsilon_budget - contract.epsilon_spent
+        )
+    runner = engine_for(ctx, engine)
+    try:
+        exact = runner.run(
+            governed.rewritten, {s: sources[s] for s in sources if s in governed.rewritten}
+        )
+    except YaosuError:
+        _refund(ctx, actor, contract_id, epsilon)
+        raise
+    result = QueryResult(
+        columns=[o.name for o in governed.outputs] if governed.aggregate else exact.column_names,
+        rows=[],
+        aggregate=governed.aggregate,
+        epsilon=epsilon,
+        delta=0.0,
+        min_group_size=group if governed.aggregate else None,
+        query_sha256=_sha(governed.sql),
+        rewritten_sha256=_sha(governed.rewritten),
+        engine=runner.name,
+        uses=uses,
+        max_uses=max_uses,
+        epsilon_left=left,
+    )
+    if governed.aggregate and private:
+        released = dp.release(
+            exact, governed, epsilon=epsilon, delta=delta, bounds=bounds, min_group_size=group
+        )
+        table = released.table
+        result.delta, result.accuracy = released.delta, released.accuracy
+        result.threshold, result.groups_suppressed = released.threshold, released.groups_suppressed
+    elif governed.aggregate:
+        table = dp.suppress_small(exact, governed)
+    else:
+        table = exact
+    result.rows = [list(r.values()) for r in table.to_pylist()]
+    with ctx.db.transaction() as session:
+        record(
+            session,
+            actor,
+            "query.result",
+            "contract",
+            contract_id,
+            object_org_id=contract.consumer_org_id,
+            detail={
+                "query_sha256": result.query_sha256,
+                "rows": len(result.rows),
+                "epsilon": epsilon,
+            },
+        )
+    return result
+
+
+def _audit_refusal(
+    ctx: Context, actor: Actor, contract_id: str, query: str, exc: YaosuError
+) -> None:
+    with ctx.db.transaction() as session:
+        record(
+            session,
+            actor,
+            "query.run",
+            "contract",
+            contract_id,
+            allowed=False,
+            reason=exc.message("en"),
+            request={"sql": query},
+            detail={"query_sha256": _sha(query)},
+        )
+
+
+def _refund(ctx: Context, actor: Actor, contract_id: str, epsilon: float) -> None:
+    """A query that failed while running costs nothing: its use and ε are given back."""
+    from sqlalchemy import select
+
+    with ctx.db.transaction() as session:
+        stmt = select(Contract).where(Contract.id == contract_id)
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        contract = session.scalars(stmt.execution_options(populate_existing=True)).one()
+        contract.uses = max(0, contract.uses - 1)
+        contract.epsilon_spent = max(0.0, contract.epsilon_spent - epsilon)
+        record(
+            session,
+            actor,
+            "query.refund",
+            "contract",
+            contract_id,
+            object_org_id=contract.consumer_org_id,
+            detail={"epsilon": epsilon, "uses": contract.uses},
+        )
