@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from yaosu import __version__
+from yaosu.access.routes import router as access_router
 from yaosu.accounts.pages import router as accounts_pages
 from yaosu.accounts.routes import router as accounts_router
 from yaosu.audit import transparency
@@ -63,6 +64,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     for worker in workers:
         await run_in_threadpool(worker.stop)
+    from yaosu.access.service import close_engines
+
+    await run_in_threadpool(close_engines, ctx)
     if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.yaosu = state
     install_error_handlers(app)
     routers = (
+        access_router,
         accounts_router,
         catalog_router,
         privacy_router,

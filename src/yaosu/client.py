@@ -204,6 +204,40 @@ class Client:
                 raise TimeoutError(f"job {job_id} still {job['status']} after {timeout} s")
             time.sleep(poll)
 
+    # --- governed use ------------------------------------------------------------------
+
+    def query(
+        self,
+        contract: str,
+        sql: str,
+        *,
+        epsilon: float = 0.0,
+        bounds: dict[str, tuple[float, float]] | None = None,
+        engine: str | None = None,
+    ) -> pa.Table:
+        """Runs governed SQL under a contract; the table's schema metadata carries what the
+        answer cost (``epsilon``) and how accurate it is (``accuracy``, JSON)."""
+        import json
+
+        body: dict[str, Any] = {"contract_id": contract, "sql": sql, "epsilon": epsilon}
+        if bounds:
+            body["bounds"] = {k: list(v) for k, v in bounds.items()}
+        if engine:
+            body["engine"] = engine
+        answer = self._call("POST", "/api/v1/queries", json=body).json()
+        table = pa.Table.from_pylist(
+            [dict(zip(answer["columns"], r, strict=True)) for r in answer["rows"]]
+        )
+        if not answer["rows"]:
+            table = pa.table({c: pa.array([], pa.null()) for c in answer["columns"]})
+        meta = {
+            "epsilon": str(answer["epsilon"]),
+            "delta": str(answer["delta"]),
+            "accuracy": json.dumps(answer["accuracy"]),
+            "epsilon_left": str(answer["epsilon_left"]),
+        }
+        return table.replace_schema_metadata(meta)
+
     def me(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/me").json()
 

@@ -365,7 +365,7 @@ def _aggregate(
     why_en = "an aggregate-only contract" if not dp else "a differentially private query"
     if not isinstance(tree, exp.Select):
         raise _refuse(f"{why}不允许集合运算", f"{why_en} allows no set operations")
-    if tree.args.get("with") or any(tree.find_all(exp.Subquery)):
+    if any(tree.find_all(exp.CTE)) or any(tree.find_all(exp.Subquery)):
         raise _refuse(f"{why}不允许子查询或公用表表达式", f"{why_en} allows no subqueries or CTEs")
     if list(tree.find_all(exp.Join)) or len(tables) != 1:
         raise _refuse(

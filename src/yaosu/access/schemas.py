@@ -1,0 +1,34 @@
+"""Pydantic shapes of governed queries."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class QueryCreate(BaseModel):
+    contract_id: str = Field(max_length=40)
+    sql: str = Field(min_length=1, max_length=20_000)
+    epsilon: float = Field(default=0.0, ge=0, le=10)
+    # {column: [lower, upper]}: where the values of a SUM or AVG are clamped (DP)
+    bounds: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    engine: Literal["duckdb", "spark"] | None = None
+
+
+class QueryAnswer(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]]
+    aggregate: bool
+    epsilon: float
+    delta: float
+    accuracy: dict[str, dict[str, float]]
+    threshold: int | None
+    groups_suppressed: int
+    min_group_size: int | None
+    query_sha256: str
+    rewritten_sha256: str
+    engine: str
+    uses: int
+    max_uses: int | None
+    epsilon_left: float | None
