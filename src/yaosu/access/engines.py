@@ -71,7 +71,7 @@ def _serve(conn: Connection, memory_mb: int, threads: int) -> None:
                 if registered.get(name) != path:
                     db.register(name, pads.dataset(path, format="parquet"))
                     registered[name] = path
-            table = db.execute(sql).to_arrow_table()
+            table = db.sql(sql).to_arrow_table()
             assert table is not None
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as writer:
@@ -200,8 +200,8 @@ class SparkEngine:
             spark.read.parquet(str(path)).createOrReplaceTempView(name)
         text = sqlglot.transpile(sql, read="duckdb", write="spark", identify=True)[0]
         try:
-            frame = spark.sql(text)
-            return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
+            result: pa.Table = spark.sql(text).toArrow()
+            return result
         except Exception as exc:
             log.warning("spark query failed: %s", type(exc).__name__)
             raise QueryFailed(kind=type(exc).__name__, seconds=0) from None
