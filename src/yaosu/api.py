@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from yaosu import __version__
+from yaosu.access.pages import router as access_pages
 from yaosu.access.routes import router as access_router
 from yaosu.accounts.pages import router as accounts_pages
 from yaosu.accounts.routes import router as accounts_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         app.include_router(router)
     all_pages = (
         console_pages,
+        access_pages,
         accounts_pages,
         catalog_pages,
         privacy_pages,

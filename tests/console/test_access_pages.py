@@ -172,3 +172,48 @@ def test_rights_pages_from_application_to_verified_certificate(
         data={"csrf_token": form_token, "certificate": json.dumps(certificate)},
     )
     assert 'role="alert"' in bad.text and "altered" in bad.text
+
+
+def test_the_query_page_answers_with_its_cost_and_refuses_in_place(
+    app_client: TestClient, ctx: Context
+) -> None:
+    from sqlalchemy import select
+
+    from yaosu.authorization.models import Contract
+
+    with ctx.db.transaction() as session:
+        contract = session.scalar(select(Contract.id))
+    residents = dataset_id(ctx, "参保人员")
+    as_user(app_client, "coop-manager")
+    page = app_client.get(f"/contracts/{contract}")
+    assert f"/query?contract={contract}" in page.text
+    form = app_client.get(f"/query?contract={contract}")
+    assert form.status_code == 200 and residents in form.text and "所属乡镇" in form.text
+    token = csrf(app_client, f"/query?contract={contract}")
+    answered = app_client.post(
+        "/query",
+        data={
+            "csrf_token": token,
+            "contract": contract,
+            "sql": f"SELECT 参保类型, COUNT(*) AS n FROM {residents} GROUP BY 参保类型",
+            "epsilon": "0.2",
+        },
+    )
+    assert answered.status_code == 200 and 'id="answer"' in answered.text
+    assert (
+        "ε 0.2" in answered.text
+        and "(95%)" in answered.text
+        and 'id="answer-data"' in answered.text
+    )
+    refused = app_client.post(
+        "/query",
+        data={
+            "csrf_token": token,
+            "contract": contract,
+            "sql": f"SELECT 姓名 FROM {residents}",
+            "epsilon": "0.2",
+        },
+    )
+    assert refused.status_code == 422 and 'role="alert"' in refused.text and "姓名" in refused.text
+    as_user(app_client, "ai-analyst")  # not a party: the contract is not even there
+    assert app_client.get(f"/query?contract={contract}").status_code == 404

@@ -201,3 +201,20 @@ def test_the_contract_page_draws_its_gauges_and_the_notice_board_is_public(
     expect(page.get_by_role("heading", name="公示中（可提出异议）")).to_be_visible()
     expect(page.get_by_role("link", name="数据加工使用权")).to_be_visible()
     shot(page, "notices")
+
+
+def test_a_governed_query_is_answered_with_a_chart(page: Page, ctx: Context) -> None:
+    from sqlalchemy import select
+
+    from yaosu.authorization.models import Contract
+
+    with ctx.db.transaction() as session:
+        contract = session.scalar(select(Contract.id))
+    log_in(page, "coop-manager")
+    page.goto(f"/contracts/{contract}")
+    page.get_by_role("link", name="执行受控查询").click()
+    expect(page.get_by_role("heading", name="受控查询")).to_be_visible()
+    page.get_by_role("button", name="执行").click()  # the example query, ε 0.1
+    expect(page.get_by_role("heading", name="结果")).to_be_visible(timeout=30000)
+    expect(page.locator("#answer-chart svg")).to_be_visible()
+    shot(page, "query")

@@ -115,7 +115,16 @@ LABELS = {
     "obj_upheld": N_("upheld"),
     "obj_dismissed": N_("dismissed"),
 }
-DOMAINS = ("console", "accounts", "catalog", "privacy", "authorization", "rights", "audit")
+DOMAINS = (
+    "console",
+    "accounts",
+    "catalog",
+    "privacy",
+    "authorization",
+    "access",
+    "rights",
+    "audit",
+)
 
 
 @cache

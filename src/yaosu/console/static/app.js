@@ -103,7 +103,25 @@ function gauge(box) {
   window.addEventListener("resize", () => chart.resize());
 }
 
+function answerChart(box) {
+  const source = document.getElementById("answer-data");
+  if (!source || !window.echarts) return;
+  const data = JSON.parse(source.textContent || "{}");
+  const chart = window.echarts.init(box, null, { renderer: "svg" });
+  chart.setOption({
+    animation: false,
+    grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+    xAxis: { type: "category", data: data.labels, axisLabel: { interval: 0, rotate: data.labels.length > 8 ? 30 : 0 } },
+    yAxis: { type: "value", name: data.name },
+    series: [{ type: "bar", data: data.values, itemStyle: { color: "#b4441f" } }],
+    tooltip: { trigger: "axis" },
+  });
+  window.addEventListener("resize", () => chart.resize());
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const answer = document.getElementById("answer-chart");
+  if (answer) answerChart(answer);
   for (const box of document.querySelectorAll("[data-gauge]")) gauge(box);
   const form = document.getElementById("upload");
   if (form) uploadForm(form);

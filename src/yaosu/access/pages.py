@@ -1,0 +1,126 @@
+"""The console's query page: write SQL under a contract, see the answer, its cost and its
+accuracy, with a chart."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from yaosu.access import service
+from yaosu.authorization import contracts as access
+from yaosu.catalog.models import Dataset
+from yaosu.console.render import render
+from yaosu.kernel.errors import InvalidInput, YaosuError
+from yaosu.web import PageActor, StateDep, locale
+
+router = APIRouter(include_in_schema=False)
+
+
+def _context(st: StateDep, actor: PageActor, contract_id: str) -> dict[str, Any]:
+    with st.db.transaction() as session:
+        contract = access.get_contract(session, actor, contract_id)
+        titles = {
+            d: (ds.title if (ds := session.get(Dataset, d)) else d) for d in contract.datasets
+        }
+        return {
+            "c": contract,
+            "state": access.status_of(contract),
+            "titles": titles,
+            "example": _example(contract),
+        }
+
+
+def _example(contract: object) -> str:
+    datasets = getattr(contract, "datasets", {})
+    if not datasets:
+        return ""
+    dataset_id, fields = next(iter(datasets.items()))
+    key = fields[0] if fields else "*"
+    return f'SELECT "{key}", COUNT(*) AS n FROM {dataset_id} GROUP BY "{key}"'
+
+
+@router.get("/query")
+def query_page(
+    request: Request, actor: PageActor, st: StateDep, contract: Annotated[str, Query(max_length=40)]
+) -> Response:
+    ctx = _context(st, actor, contract)
+    return render(
+        request,
+        actor,
+        "query.html",
+        **ctx,
+        sql=ctx["example"],
+        epsilon="0.1",
+        bounds="",
+        answer=None,
+        error=None,
+    )
+
+
+@router.post("/query")
+async def run(
+    request: Request,
+    actor: PageActor,
+    st: StateDep,
+    contract: Annotated[str, Form(max_length=40)],
+    sql: Annotated[str, Form(max_length=20_000)] = "",
+    epsilon: Annotated[str, Form(max_length=10)] = "0",
+    bounds: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    answer, error = None, None
+    try:
+        parsed: dict[str, tuple[float, float]] = {}
+        for line in bounds.replace("；", "\n").replace(";", "\n").splitlines():
+            if not line.strip():
+                continue
+            try:
+                column, span = line.rsplit("=", 1)
+                low, high = span.split(":")
+                parsed[column.strip()] = (float(low), float(high))
+            except ValueError as exc:
+                raise InvalidInput(
+                    problem=f"范围须写成 字段=下界:上界 / write bounds as COLUMN=LOW:HIGH: {line}"
+                ) from exc
+        try:
+            eps = float(epsilon or 0)
+        except ValueError as exc:
+            raise InvalidInput(problem=f"ε 须为数字 / ε must be a number: {epsilon}") from exc
+        answer = await run_in_threadpool(
+            service.run_query, st, actor, contract, sql, epsilon=eps, bounds=parsed
+        )
+    except YaosuError as exc:
+        error = exc.message(locale(request))
+    ctx = await run_in_threadpool(_context, st, actor, contract)
+    chart = None
+    if answer is not None and answer.rows and len(answer.columns) >= 2:
+        numeric = [
+            i
+            for i, v in enumerate(answer.rows[0])
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        ]
+        if numeric and numeric[0] != 0:
+            chart = json.dumps(
+                {
+                    "labels": [str(r[0]) for r in answer.rows[:50]],
+                    "values": [r[numeric[0]] for r in answer.rows[:50]],
+                    "name": answer.columns[numeric[0]],
+                },
+                ensure_ascii=False,
+            )
+    return render(
+        request,
+        actor,
+        "query.html",
+        status=200 if error is None else 422,
+        **ctx,
+        sql=sql,
+        epsilon=epsilon,
+        bounds=bounds,
+        answer=answer,
+        chart=chart,
+        error=error,
+    )
