@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
+from yaosu.access.cli import extracts_app
 from yaosu.access.cli import query as query_command
 from yaosu.accounts.cli import app as admin_app
 from yaosu.audit.cli import app as audit_app
@@ -37,6 +38,7 @@ app.add_typer(requests_app, name="requests")
 app.add_typer(contracts_app, name="contracts")
 app.command("purposes")(purposes)
 app.command("query")(query_command)
+app.add_typer(extracts_app, name="extracts")
 app.command("ingest")(ingest_command)
 app.command("scan")(scan_command)
 app.command("deidentify")(deidentify_command)

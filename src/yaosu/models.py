@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def load_all() -> None:
+    import yaosu.access.models
     import yaosu.accounts.models
     import yaosu.audit.models
     import yaosu.authorization.models

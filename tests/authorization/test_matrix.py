@@ -54,6 +54,29 @@ def world(ctx: Context) -> dict[str, Any]:
         "res": dataset_id(ctx, "参保人员"),
         "farm": dataset_id(ctx, "农产品"),
     }
+    from yaosu.access import extract as extracts
+    from yaosu.authorization import contracts as access
+    from yaosu.authorization.schemas import RequestCreate
+    from yaosu.rights import service as rights
+
+    ai, cac, br = actor(ctx, AI), actor(ctx, CAC), actor(ctx, BR)
+    with ctx.db.transaction() as session:
+        req = access.submit_request(
+            session,
+            ctx.settings,
+            ai,
+            RequestCreate(
+                purpose="public_welfare",
+                datasets={ids["res"]: ["所属乡镇", "参保类型"]},
+                operations=["extract"],
+                days=10,
+                justification="矩阵测试：去标识化提取。",
+            ),
+        )
+        access.review(session, ctx.settings, cac, req.id, decision="approve", reason="同意")
+        done = access.review(session, ctx.settings, br, req.id, decision="approve", reason="同意")
+        ids["extract_contract"] = done.contract_id
+    ids["extract"] = extracts.make_extract(ctx, ai, ids["extract_contract"], ids["res"]).id
     analyst = actor(ctx, BN)
     derivation, _ = privacy.deidentify(
         ctx.db,
@@ -92,7 +115,6 @@ def world(ctx: Context) -> dict[str, Any]:
                 AuditEntry.object_org_id == bureau_org, AuditEntry.action == "dataset.create"
             )
         )
-    from yaosu.rights import service as rights
 
     with ctx.db.transaction() as session:
         ids["objection"] = rights.object_to(session, inspector, ids["notice"], "矩阵测试的异议").id
@@ -289,6 +311,38 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             frozenset({P}),
             body=odrl,
         ),
+        # --- governed use ---
+        Case(
+            "POST",
+            "/api/v1/queries",
+            "/api/v1/queries",
+            frozenset({CO}),
+            body={
+                "contract_id": w["contract"],
+                "sql": f"SELECT COUNT(*) AS n FROM {res}",
+                "epsilon": 0.1,
+            },
+        ),
+        Case(
+            "POST",
+            "/api/v1/contracts/{contract_id}/extracts",
+            f"/api/v1/contracts/{w['extract_contract']}/extracts",
+            frozenset({AI}),
+            body={"dataset_id": res},
+        ),
+        Case(
+            "GET",
+            "/api/v1/extracts/{extract_id}",
+            f"/api/v1/extracts/{w['extract']}",
+            BUREAU | OVERSIGHT | {AI},
+            deny=404,
+        ),
+        Case(
+            "GET",
+            "/api/v1/extracts/{extract_id}/file",
+            f"/api/v1/extracts/{w['extract']}/file",
+            frozenset({AI}),
+        ),
         # --- rights ---
         Case("GET", "/api/v1/notices", "/api/v1/notices", EVERYONE),
         Case("GET", "/api/v1/rights", "/api/v1/rights", EVERYONE),
@@ -426,7 +480,10 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
 # Where a refused role gets 404 instead of the case's usual answer: it may not even see
 # the object (the job of another organisation, a request or contract it is no party to).
 HIDDEN = (
-    {("/api/v1/jobs/{job_id}/cancel", r) for r in (AI, CO, AS)}
+    {("/api/v1/queries", r) for r in (AI, AS)}
+    | {("/api/v1/contracts/{contract_id}/extracts", r) for r in (CO, AS)}
+    | {("/api/v1/extracts/{extract_id}/file", r) for r in (CO, AS)}
+    | {("/api/v1/jobs/{job_id}/cancel", r) for r in (AI, CO, AS)}
     | {("/api/v1/requests/{request_id}/reviews", r) for r in (AI, AS)}
     | {("/api/v1/requests/{request_id}/withdraw", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/status", r) for r in (AI, AS)}

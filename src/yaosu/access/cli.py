@@ -73,3 +73,31 @@ def query(
     if meta.get("epsilon_left") not in (None, "None"):
         notes.append(f"剩余预算 / budget left ε = {float(meta['epsilon_left']):.4g}")
     console.print(" · ".join(notes))
+
+
+extracts_app = typer.Typer(help="数据提取 / de-identified extracts", no_args_is_help=True)
+
+
+@extracts_app.command("trace")
+def trace(
+    leaked: str = typer.Argument(..., help="泄露的文件（Parquet 或 CSV）/ the leaked file"),
+    dataset: str = typer.Option(..., "--dataset", "-d", help="数据集 ID / dataset id"),
+) -> None:
+    """追溯泄露文件来自哪份授权协议 / Trace a leaked extract back to its contract."""
+    from pathlib import Path
+
+    from yaosu.access.extract import trace as find
+    from yaosu.context import open_context
+
+    path = Path(leaked)
+    if not path.is_file():
+        err.print(f"[red]没有这个文件 / no such file[/]: {leaked}")
+        raise typer.Exit(2)
+    scores = find(open_context(), path, dataset)
+    if not scores:
+        err.print("没有可比对的提取 / no extract of this dataset carries pseudonyms to compare")
+        raise typer.Exit(1)
+    table = Table("提取 / extract", "协议 / contract", "接收方 / recipient", "匹配 / match")
+    for s in scores:
+        table.add_row(s["extract"], s["contract"], s["recipient"], f"{s['match']:.1%}")
+    console.print(table)

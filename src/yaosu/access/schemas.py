@@ -32,3 +32,21 @@ class QueryAnswer(BaseModel):
     uses: int
     max_uses: int | None
     epsilon_left: float | None
+
+
+class ExtractCreate(BaseModel):
+    dataset_id: str = Field(max_length=40)
+    format: Literal["parquet", "csv"] = "parquet"
+
+
+class ExtractPublic(BaseModel):
+    id: str
+    contract_id: str
+    dataset_id: str
+    version: int
+    format: str
+    sha256: str
+    size_bytes: int
+    rows: int
+    manifest: dict[str, Any]
+    download: str

