@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/scan.py
+	$(BIN)/python bench/query.py
 
 clean:
-	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache bench/.data bench/.peers
+	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache bench/.data bench/.peers bench/.peers-snsql

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import queue
 import threading
 from multiprocessing.connection import Connection
@@ -27,6 +28,7 @@ from yaosu.kernel.errors import QueryFailed
 from yaosu.kernel.settings import Settings
 
 log = logging.getLogger("yaosu.access")
+SMALL = 64 * 1024**2  # bytes of Parquet below which a version is held in a worker's memory
 
 
 class Engine(Protocol):
@@ -69,7 +71,12 @@ def _serve(conn: Connection, memory_mb: int, threads: int) -> None:
         try:
             for name, path in sources.items():
                 if registered.get(name) != path:
-                    db.register(name, pads.dataset(path, format="parquet"))
+                    data = pads.dataset(path, format="parquet")
+                    # Small versions are kept in memory (their scans then cost nothing to
+                    # set up); large ones are scanned from the file, column by column.
+                    if os.path.getsize(path) < SMALL:
+                        data = data.to_table()
+                    db.register(name, data)
                     registered[name] = path
             table = db.sql(sql).to_arrow_table()
             assert table is not None

@@ -258,6 +258,32 @@ def run_query(
     return result
 
 
+_UNIQUE: dict[tuple[str, str], bool] = {}
+
+
+def _skip_bounding_where_units_are_unique(
+    ctx: Context, grants: dict[str, sql.Grant], sources: dict[str, Path], engine: str | None
+) -> dict[str, sql.Grant]:
+    """Contribution bounding (one row per person) costs a window over the whole table. A
+    version is immutable, so whether each person appears once is computed once (exactly, by
+    the engine) and remembered; where they do, the bound holds already and is skipped."""
+    import dataclasses
+
+    out = {}
+    for name, grant in grants.items():
+        if grant.unit:
+            key = (grant.source, grant.unit)
+            if key not in _UNIQUE:
+                column = '"' + grant.unit.replace('"', '""') + '"'
+                check = f'SELECT COUNT(*) = COUNT(DISTINCT {column}) AS u FROM "{grant.source}"'
+                table = engine_for(ctx, engine).run(check, {grant.source: sources[grant.source]})
+                _UNIQUE[key] = bool(table.column("u")[0].as_py())
+            if _UNIQUE[key]:
+                grant = dataclasses.replace(grant, unit=None)
+        out[name] = grant
+    return out
+
+
 def _audit_refusal(
     ctx: Context, actor: Actor, contract_id: str, query: str, exc: YaosuError
 ) -> None:

@@ -16,6 +16,7 @@ what its contract grants. Pure functions over sqlglot trees; nothing here runs a
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -320,7 +321,71 @@ def govern(
     bounds: dict[str, tuple[float, float]] | None = None,
     min_group_size: int | None = None,
 ) -> Governed:
-    """Checks and rewrites ``sql`` under the grants; raises QueryRefused saying why not."""
+    """Checks and rewrites ``sql`` under the grants; raises QueryRefused saying why not.
+
+    The same query under the same grants is governed once and remembered (a consumer's
+    dashboard repeats its queries); rewrites that draw a fresh random salt for contribution
+    bounding are never reused."""
+    if any(g.unit for g in grants.values()):
+        return _govern(
+            sql,
+            grants,
+            aggregate_only=aggregate_only,
+            dp=dp,
+            bounds=bounds,
+            min_group_size=min_group_size,
+        )
+    key = (
+        sql,
+        tuple(sorted((n, _grant_key(g)) for n, g in grants.items())),
+        aggregate_only,
+        dp,
+        tuple(sorted((bounds or {}).items())),
+        min_group_size,
+    )
+    found = _GOVERNED.get(key)
+    if found is None:
+        found = _govern(
+            sql,
+            grants,
+            aggregate_only=aggregate_only,
+            dp=dp,
+            bounds=bounds,
+            min_group_size=min_group_size,
+        )
+        if len(_GOVERNED) > 1024:
+            _GOVERNED.clear()
+        _GOVERNED[key] = found
+    return dataclasses.replace(
+        found, outputs=list(found.outputs), group_keys=list(found.group_keys)
+    )
+
+
+_GOVERNED: dict[tuple[Any, ...], Governed] = {}
+
+
+def _grant_key(g: Grant) -> tuple[Any, ...]:
+    return (
+        g.dataset_id,
+        g.source,
+        tuple(sorted(g.columns.items())),
+        tuple(sorted(g.all_columns)),
+        tuple(sorted(g.masks.items())),
+        g.row_filter,
+        g.unit,
+        g.mask_key,
+    )
+
+
+def _govern(
+    sql: str,
+    grants: dict[str, Grant],
+    *,
+    aggregate_only: bool,
+    dp: bool,
+    bounds: dict[str, tuple[float, float]] | None = None,
+    min_group_size: int | None = None,
+) -> Governed:
     tree = parse(sql)
     _check_nodes(tree, AGGREGATES_DP if (aggregate_only or dp) else AGGREGATES)
     _check_tables(tree, grants)
