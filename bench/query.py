@@ -180,7 +180,7 @@ def main() -> None:
         con.close()
         return elapsed
 
-    def best(fn, *a) -> float:  # noqa: ANN001 - a timing helper
+    def best(fn, *a) -> float:
         fn(*a)  # warm: the worker process starts, files are cached
         return statistics.median(fn(*a) for _ in range(args.repeat))
 
@@ -228,7 +228,7 @@ def main() -> None:
     service.close_engines(ctx)
 
 
-def catalog_version_sha(ctx, dataset: str) -> str:  # noqa: ANN001
+def catalog_version_sha(ctx, dataset: str) -> str:
     from yaosu.catalog import service as catalog
     from yaosu.kernel.actor import system_actor
 
