@@ -1,10 +1,11 @@
 """Where governed queries run: one interface, two engines.
 
 ``DuckDBEngine`` keeps a few worker processes, each with a DuckDB connection locked down
-before it sees any query (``enable_external_access=false`` then ``lock_configuration=true``,
-a memory limit and a thread count). Datasets reach it as Arrow datasets over the stored
-Parquet (read by Arrow, not by DuckDB, whose own file access is off). A query that runs past
-its time limit has its process killed and replaced. ``SparkEngine`` runs the same rewritten
+before it sees any query: ``allowed_paths`` lists exactly the stored Parquet versions it
+may read, ``enable_external_access=false`` shuts every other file and the network, then
+``lock_configuration=true``; a memory limit and a thread count. A worker asked about a
+version it was not locked down with is replaced by one that is. A query that runs past its
+time limit has its process killed and replaced. ``SparkEngine`` runs the same rewritten
 query, transpiled by sqlglot, on Spark (local mode, Spark Connect or a cluster).
 
 Errors never carry the engine's message: it can quote data ("could not convert '张三'").
@@ -15,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
-import os
 import queue
 import threading
 from multiprocessing.connection import Connection
@@ -28,7 +28,6 @@ from yaosu.kernel.errors import QueryFailed
 from yaosu.kernel.settings import Settings
 
 log = logging.getLogger("yaosu.access")
-SMALL = 64 * 1024**2  # bytes of Parquet below which a version is held in a worker's memory
 
 
 class Engine(Protocol):
@@ -44,22 +43,30 @@ class Engine(Protocol):
 # --- DuckDB --------------------------------------------------------------------------------
 
 
-def _serve(conn: Connection, memory_mb: int, threads: int) -> None:
-    """The worker process: lock DuckDB down, then answer queries until told to stop."""
+def _serve(conn: Connection, memory_mb: int, threads: int, sources: dict[str, str]) -> None:
+    """The worker process: lock DuckDB down to exactly its source files, then answer
+    queries until told to stop. ``sources`` maps view names to the stored Parquet versions
+    this worker may read: DuckDB's ``allowed_paths`` (with external access otherwise off)
+    lets it read those files natively and nothing else."""
     import duckdb
-    import pyarrow.dataset as pads
 
     db = duckdb.connect(
         config={
             "memory_limit": f"{memory_mb}MB",
             "threads": threads,
-            "enable_external_access": False,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
         }
     )
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in sources.values())
+    db.execute(f"SET allowed_paths = [{listed}]")
+    db.execute("SET enable_external_access = false")
     db.execute("SET lock_configuration = true")
-    registered: dict[str, str] = {}
+    for name, path in sources.items():
+        quoted = '"' + name.replace('"', '""') + '"'
+        db.execute(
+            f"CREATE VIEW {quoted} AS SELECT * FROM read_parquet('{path.replace(chr(39), chr(39) * 2)}')"
+        )
     while True:
         try:
             message = conn.recv()
@@ -67,18 +74,8 @@ def _serve(conn: Connection, memory_mb: int, threads: int) -> None:
             return
         if message is None:
             return
-        sql, sources = message
         try:
-            for name, path in sources.items():
-                if registered.get(name) != path:
-                    data = pads.dataset(path, format="parquet")
-                    # Small versions are kept in memory (their scans then cost nothing to
-                    # set up); large ones are scanned from the file, column by column.
-                    if os.path.getsize(path) < SMALL:
-                        data = data.to_table()
-                    db.register(name, data)
-                    registered[name] = path
-            table = db.sql(sql).to_arrow_table()
+            table = db.sql(message).to_arrow_table()
             assert table is not None
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as writer:
@@ -93,17 +90,21 @@ def _serve(conn: Connection, memory_mb: int, threads: int) -> None:
 
 
 class _Worker:
-    def __init__(self, memory_mb: int, threads: int) -> None:
+    def __init__(self, memory_mb: int, threads: int, sources: dict[str, str]) -> None:
         ctx = mp.get_context("spawn")  # never fork a threaded server
+        self.sources = dict(sources)
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=_serve, args=(child, memory_mb, threads), daemon=True, name="yaosu-query"
+            target=_serve,
+            args=(child, memory_mb, threads, self.sources),
+            daemon=True,
+            name="yaosu-query",
         )
         self.process.start()
         child.close()
 
-    def call(self, sql: str, sources: dict[str, Path], timeout: float) -> tuple[str, Any]:
-        self.conn.send((sql, {k: str(v) for k, v in sources.items()}))
+    def call(self, sql: str, timeout: float) -> tuple[str, Any]:
+        self.conn.send(sql)
         if not self.conn.poll(timeout):
             raise TimeoutError
         result: tuple[str, Any] = self.conn.recv()
@@ -131,19 +132,27 @@ class DuckDBEngine:
         self.threads = settings.query_threads
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._made = 0
+        self._known: dict[str, str] = {}  # every source any worker may be asked to read
         self._lock = threading.Lock()
 
-    def _take(self) -> _Worker:
+    def _take(self, sources: dict[str, Path]) -> _Worker:
         with self._lock:
+            self._known.update({k: str(v) for k, v in sources.items()})
             if self._idle.empty() and self._made < self.size:
                 self._made += 1
-                return _Worker(self.memory_mb, self.threads)
-        return self._idle.get(timeout=self.timeout + 30)
+                return _Worker(self.memory_mb, self.threads, self._known)
+        worker = self._idle.get(timeout=self.timeout + 30)
+        if any(worker.sources.get(k) != str(v) for k, v in sources.items()):
+            # A version this worker was not locked down with: a new worker for the new set.
+            worker.stop()
+            with self._lock:
+                worker = _Worker(self.memory_mb, self.threads, self._known)
+        return worker
 
     def run(self, sql: str, sources: dict[str, Path]) -> pa.Table:
-        worker = self._take()
+        worker = self._take(sources)
         try:
-            status, payload = worker.call(sql, sources, self.timeout)
+            status, payload = worker.call(sql, self.timeout)
         except TimeoutError:
             worker.kill()
             with self._lock:
