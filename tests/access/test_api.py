@@ -118,3 +118,17 @@ def test_fifty_clients_never_overspend_the_privacy_budget(server: str, ctx: Cont
         row = session.get(Contract, contract)
         assert row is not None and row.epsilon_spent <= 2.0 + 1e-9
         assert abs(row.epsilon_spent - 1.95) < 1e-9
+
+
+def test_the_same_governed_query_runs_on_spark(server: str, ctx: Context) -> None:
+    """``engine=spark``: the whole governed path (decision, debit, audit, DP release) with
+    the rewritten SQL transpiled for Spark; the answer has the same shape as DuckDB's (exact
+    equality before noise is tested in test_engines.py)."""
+    residents, contract = dataset_id(ctx, "参保人员"), _contract(ctx)
+    query = f"SELECT 参保类型, COUNT(*) AS n FROM {residents} GROUP BY 参保类型"
+    with Client(server, token=token_for(ctx, "coop-manager")) as client:
+        spark = client.query(contract, query, epsilon=0.5, engine="spark")
+        duck = client.query(contract, query, epsilon=0.5, engine="duckdb")
+    assert spark.column_names == duck.column_names == ["参保类型", "n"]
+    assert spark.num_rows >= 1 and duck.num_rows >= 1
+    assert float(spark.schema.metadata[b"epsilon"]) == 0.5
