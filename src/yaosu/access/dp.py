@@ -70,6 +70,29 @@ def _threshold(scale: float, delta: float, floor: int) -> int:
     return hi
 
 
+# OpenDP measurements are built once per scale and reused: each call samples fresh noise.
+@lru_cache(maxsize=512)
+def _laplace_int(scale: float) -> Any:
+    dp = _dp()
+    return dp.m.make_laplace(dp.atom_domain(T=int), dp.absolute_distance(T=int), scale=scale)
+
+
+@lru_cache(maxsize=512)
+def _laplace_float(scale: float) -> Any:
+    dp = _dp()
+    return dp.m.make_laplace(
+        dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale=scale
+    )
+
+
+@lru_cache(maxsize=256)
+def _laplace_threshold(scale: float, threshold: int) -> Any:
+    dp = _dp()
+    space = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=int))
+    metric = dp.l01inf_distance(dp.absolute_distance(T=int))
+    return dp.m.make_laplace_threshold(space, metric, scale=scale, threshold=threshold)
+
+
 def release(
     exact: pa.Table,
     governed: Governed,
@@ -93,11 +116,7 @@ def release(
     threshold = None
     if grouped:
         threshold = _threshold(count_scale, delta, min_group_size)
-        space = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=int))
-        metric = dp.l01inf_distance(dp.absolute_distance(T=int))
-        mechanism = dp.m.make_laplace_threshold(
-            space, metric, scale=count_scale, threshold=threshold
-        )
+        mechanism = _laplace_threshold(count_scale, threshold)
         by_key = {
             json.dumps([r[k] for k in keys], ensure_ascii=False, default=str): r for r in rows
         }
@@ -105,9 +124,7 @@ def release(
         kept = [(by_key[k], n) for k, n in noisy_counts.items()]
         used_delta = delta
     else:
-        count = dp.m.make_laplace(
-            dp.atom_domain(T=int), dp.absolute_distance(T=int), scale=count_scale
-        )
+        count = _laplace_int(count_scale)
         exact_n = int(rows[0]["__n"]) if rows else 0
         kept = [(rows[0] if rows else {"__n": 0}, count(exact_n))]
         used_delta = 0.0
@@ -131,17 +148,11 @@ def release(
             elif out.kind == "count" and not out.column:
                 released[out.name] = max(0, int(noisy_n))
             elif out.kind == "count":
-                noise = dp.m.make_laplace(
-                    dp.atom_domain(T=int), dp.absolute_distance(T=int), scale=count_scale
-                )
-                released[out.name] = max(0, int(noise(int(row[f"c{i}"]))))
+                released[out.name] = max(0, int(_laplace_int(count_scale)(int(row[f"c{i}"]))))
             else:
                 lo, hi = bounds[str(out.column)]
                 scale = max(abs(lo), abs(hi)) / share
-                noise = dp.m.make_laplace(
-                    dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale=scale
-                )
-                total = float(noise(float(row.get(f"s{i}") or 0.0)))
+                total = float(_laplace_float(scale)(float(row.get(f"s{i}") or 0.0)))
                 if out.kind == "sum":
                     released[out.name] = total
                 else:

@@ -324,17 +324,8 @@ def govern(
     """Checks and rewrites ``sql`` under the grants; raises QueryRefused saying why not.
 
     The same query under the same grants is governed once and remembered (a consumer's
-    dashboard repeats its queries); rewrites that draw a fresh random salt for contribution
-    bounding are never reused."""
-    if any(g.unit for g in grants.values()):
-        return _govern(
-            sql,
-            grants,
-            aggregate_only=aggregate_only,
-            dp=dp,
-            bounds=bounds,
-            min_group_size=min_group_size,
-        )
+    dashboard repeats its queries); the random salt of contribution bounding is drawn afresh
+    for every run."""
     key = (
         sql,
         tuple(sorted((n, _grant_key(g)) for n, g in grants.items())),
@@ -357,8 +348,15 @@ def govern(
             _GOVERNED.clear()
         _GOVERNED[key] = found
     return dataclasses.replace(
-        found, outputs=list(found.outputs), group_keys=list(found.group_keys)
+        found,
+        rewritten=found.rewritten.replace(SALT, secrets.token_hex(8)),
+        outputs=list(found.outputs),
+        group_keys=list(found.group_keys),
     )
+
+
+# Stands for the per-run salt in remembered rewrites (unguessable, so no query holds it).
+SALT = secrets.token_hex(16)
 
 
 _GOVERNED: dict[tuple[Any, ...], Governed] = {}
@@ -573,7 +571,7 @@ def _policy_view(grant: Grant, *, bound_units: bool) -> exp.Select:
         # Contribution bounding: one row per privacy unit, a different one at random for
         # every query (engines refuse a volatile window order, so the order is a hash of the
         # row under a fresh random salt).
-        salt = exp.Literal.string(secrets.token_hex(8))
+        salt = exp.Literal.string(SALT)
         row = [exp.column(c, quoted=True) for c in sorted(grant.all_columns)]
         order = exp.Window(
             this=exp.RowNumber(),
