@@ -506,12 +506,13 @@ def _aggregate(
             value: exp.Expr = exp.column(str(out.column), table=alias, quoted=True)
             if out.column in bounds:
                 lo, hi = bounds[str(out.column)]
-                value = exp.func(
-                    "least",
-                    exp.func("greatest", value, exp.Literal.number(lo)),
-                    exp.Literal.number(hi),
-                )
-            selects.append(exp.Sum(this=exp.cast(value, "DOUBLE")).as_(f"s{i}", quoted=True))
+                # Whole-number bounds stay integers, so an integer column is clamped and
+                # summed in its own type (exact, and no per-row conversion); the sum is
+                # converted once.
+                low = exp.Literal.number(int(lo) if float(lo).is_integer() else lo)
+                high = exp.Literal.number(int(hi) if float(hi).is_integer() else hi)
+                value = exp.func("least", exp.func("greatest", value, low), high)
+            selects.append(exp.cast(exp.Sum(this=value), "DOUBLE").as_(f"s{i}", quoted=True))
         if out.kind == "count" and out.column:
             selects.append(
                 exp.Count(this=exp.column(out.column, table=alias, quoted=True)).as_(
