@@ -91,6 +91,7 @@ def test_fifty_clients_never_overspend_the_privacy_budget(server: str, ctx: Cont
     residents, contract = dataset_id(ctx, "参保人员"), _contract(ctx)
     token = token_for(ctx, "coop-manager")
     results: list[int] = []
+    bodies: list[str] = []
     barrier = threading.Barrier(50)
 
     def one() -> None:
@@ -106,13 +107,15 @@ def test_fifty_clients_never_overspend_the_privacy_budget(server: str, ctx: Cont
                 headers={"Authorization": f"Bearer {token}"},
             )
             results.append(r.status_code)
+            if r.status_code not in (200, 403):
+                bodies.append(r.text[:300])
 
     threads = [threading.Thread(target=one) for _ in range(50)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=300)
-    assert len(results) == 50 and set(results) <= {200, 403}, results
+    assert len(results) == 50 and set(results) <= {200, 403}, (results, bodies)
     assert results.count(200) == 12
     with ctx.db.transaction() as session:
         row = session.get(Contract, contract)

@@ -4,7 +4,6 @@ a request with its reviews, and the contract page (terms in plain words, uses, b
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,7 +17,7 @@ from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.authorization.service import decide
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
-from yaosu.console.render import render
+from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import InvalidInput, YaosuError
 from yaosu.web import PageActor, SessionDep, StateDep, locale
 
@@ -124,30 +123,28 @@ def submit(
 
 @router.get("/requests")
 def requests_page(request: Request, actor: PageActor, session: SessionDep) -> Response:
-    found = service.list_requests(session, actor)
-    return render(
-        request,
-        actor,
-        "requests.html",
-        items=found,
-        names=_names(session),
-        purposes={p.code: p for p in service.list_purposes(session, include_retired=True)},
-        inbox=False,
-    )
+    return _listing(request, actor, session, service.list_requests(session, actor), inbox=False)
 
 
 @router.get("/reviews")
 def inbox(request: Request, actor: PageActor, session: SessionDep) -> Response:
     """The reviewer's inbox: requests awaiting this organisation's review, soonest due first."""
     found = sorted(service.list_requests(session, actor, inbox=True), key=lambda r: r.due_at)
+    return _listing(request, actor, session, found, inbox=True)
+
+
+def _listing(
+    request: Request, actor: Any, session: Session, items: list[Any], *, inbox: bool
+) -> Response:
+    purposes = {p.code: p for p in service.list_purposes(session, include_retired=True)}
     return render(
         request,
         actor,
         "requests.html",
-        items=found,
+        items=items,
         names=_names(session),
-        purposes={p.code: p for p in service.list_purposes(session, include_retired=True)},
-        inbox=True,
+        purposes=purposes,
+        inbox=inbox,
     )
 
 
@@ -246,9 +243,7 @@ def review(
                 conditions=conditions,
             )
     except YaosuError as exc:
-        return RedirectResponse(
-            f"{target}?error={quote(exc.message(locale(request)))}", status_code=303
-        )
+        return back_with_error(request, target, exc)
     if done.contract_id:
         return RedirectResponse(f"/contracts/{done.contract_id}", status_code=303)
     return RedirectResponse(target, status_code=303)
@@ -317,9 +312,7 @@ def change_status(
         with session.begin_nested():
             service.change_status(session, actor, contract_id, action, reason)
     except YaosuError as exc:
-        return RedirectResponse(
-            f"{target}?error={quote(exc.message(locale(request)))}", status_code=303
-        )
+        return back_with_error(request, target, exc)
     return RedirectResponse(target, status_code=303)
 
 

@@ -193,6 +193,14 @@ def render(
     return HTMLResponse(html, status_code=status)
 
 
+def back_with_error(request: Request, target: str, exc: Any) -> RedirectResponse:
+    """After a refused form post: back to the page, which shows the error in the user's
+    language (the page reads ``?error=``)."""
+    return RedirectResponse(
+        f"{target}?error={quote(exc.message(locale(request)))}", status_code=303
+    )
+
+
 def login_redirect(request: Request) -> RedirectResponse:
     target = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

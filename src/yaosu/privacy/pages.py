@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from yaosu.authorization.service import decide
 from yaosu.catalog import service as catalog
-from yaosu.console.render import render
+from yaosu.console.render import back_with_error, render
 from yaosu.jobs import service as jobs
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.privacy import deidentify as deid
@@ -99,11 +99,7 @@ def review_screen(
                 note=note,
             )
     except YaosuError as exc:
-        from urllib.parse import quote
-
-        return RedirectResponse(
-            f"{target}?error={quote(exc.message(locale(request)))}", status_code=303
-        )
+        return back_with_error(request, target, exc)
     return RedirectResponse(target, status_code=303)
 
 
@@ -115,7 +111,6 @@ def deidentify_now(
     st: StateDep,
     recipe: Annotated[str, Form(max_length=200_000)] = "",
 ) -> Response:
-    from urllib.parse import quote
 
     try:
         doc = _recipe(recipe)
@@ -123,10 +118,7 @@ def deidentify_now(
             st.db, st.store, st.settings, actor, dataset_id, None, doc
         )
     except YaosuError as exc:
-        return RedirectResponse(
-            f"/datasets/{dataset_id}/privacy?error={quote(exc.message(locale(request)))}",
-            status_code=303,
-        )
+        return back_with_error(request, f"/datasets/{dataset_id}/privacy", exc)
     if isinstance(made, tuple):
         derivation, _ = made
         return RedirectResponse(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -125,10 +127,29 @@ def screen_version(
     progress: Progress = _quiet,
 ) -> Screen:
     """Screens a version now, in the caller's transaction."""
+    ds, version = _screenable(session, actor, dataset_id, number, mode)
+    return _screen_now(session, store, settings, actor, ds, version, mode, progress)
+
+
+def _screenable(
+    session: Session, actor: Actor, dataset_id: str, number: int | None, mode: str
+) -> tuple[Dataset, DatasetVersion]:
     _check_mode(mode)
     ds = catalog.get_dataset(session, actor, dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
-    version = catalog.get_version(session, actor, dataset_id, number)
+    return ds, catalog.get_version(session, actor, dataset_id, number)
+
+
+def _screen_now(
+    session: Session,
+    store: ObjectStore,
+    settings: Settings,
+    actor: Actor,
+    ds: Dataset,
+    version: DatasetVersion,
+    mode: str,
+    progress: Progress = _quiet,
+) -> Screen:
     table = _read(store, version.sha256, version.row_count, mode)
     assessed = _assess(
         table, total=version.row_count, theme=ds.theme, settings=settings, progress=progress
@@ -147,10 +168,7 @@ def request_screen(
     mode: str = "fast",
 ) -> Screen | Job:
     """Screens a version at once, or queues a background job when it is large."""
-    _check_mode(mode)
-    ds = catalog.get_dataset(session, actor, dataset_id)
-    enforce(actor, "dataset.screen", catalog.resource(ds))
-    version = catalog.get_version(session, actor, dataset_id, number)
+    ds, version = _screenable(session, actor, dataset_id, number, mode)
     if runs_in_background(settings, version.row_count, mode):
         return jobs.enqueue(
             session,
@@ -161,7 +179,7 @@ def request_screen(
             object_id=ds.id,
             object_org_id=ds.owner_org_id,
         )
-    return screen_version(session, store, settings, actor, ds.id, version.number, mode=mode)
+    return _screen_now(session, store, settings, actor, ds, version, mode)
 
 
 @jobs.handler("privacy.screen")
@@ -172,9 +190,7 @@ def _screen_job(
     screen and the job's completion together."""
     dataset_id, number, mode = params["dataset_id"], params["version"], params["mode"]
     with ctx.db.transaction() as session:
-        ds = catalog.get_dataset(session, actor, dataset_id)
-        enforce(actor, "dataset.screen", catalog.resource(ds))
-        version = catalog.get_version(session, actor, dataset_id, number)
+        ds, version = _screenable(session, actor, dataset_id, number, mode)
         sha256, total, theme = version.sha256, version.row_count, ds.theme
     run.progress(0.01, "读取 / reading")
     table = _read(ctx.store, sha256, total, mode)
@@ -272,11 +288,16 @@ def review(
 
 
 def pseudonym_key(settings: Settings, dataset_id: str) -> bytes:
-    """The dataset's pseudonymisation key: 32 random bytes in a 0600 file outside the data."""
+    """The dataset's pseudonymisation key: 32 random bytes in a 0600 file outside the data.
+    Read once per process (every governed query needs it; the file never changes)."""
+    return _key_at(settings.home_dir / "keys" / "pseudonyms" / f"{dataset_id}.key")
+
+
+@lru_cache(maxsize=4096)
+def _key_at(path: Path) -> bytes:
     import os
     import secrets
 
-    path = settings.home_dir / "keys" / "pseudonyms" / f"{dataset_id}.key"
     if path.exists():
         return bytes.fromhex(path.read_text().strip())
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

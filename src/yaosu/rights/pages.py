@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,11 +15,11 @@ from yaosu.audit.verify import VerificationError
 from yaosu.authorization.service import decide
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
-from yaosu.console.render import render
+from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.rights import certify, service
 from yaosu.rights.models import Grant, Registration
-from yaosu.web import OptionalActor, PageActor, SessionDep, StateDep, locale
+from yaosu.web import OptionalActor, PageActor, SessionDep, StateDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,12 +30,6 @@ def _names(session: Session) -> dict[str, str]:
 
 def _titles(session: Session) -> dict[str, str]:
     return {d.id: d.title for d in session.query(Dataset)}
-
-
-def _back(request: Request, target: str, exc: YaosuError) -> RedirectResponse:
-    return RedirectResponse(
-        f"{target}?error={quote(exc.message(locale(request)))}", status_code=303
-    )
 
 
 @router.get("/rights")
@@ -102,7 +95,7 @@ def apply(
                 years=years,
             )
     except YaosuError as exc:
-        return _back(request, "/rights", exc)
+        return back_with_error(request, "/rights", exc)
     return RedirectResponse(f"/registrations/{reg.id}", status_code=303)
 
 
@@ -160,7 +153,7 @@ def step(
             else:
                 raise InvalidInput(problem="未知操作 / unknown action")
     except YaosuError as exc:
-        return _back(request, target, exc)
+        return back_with_error(request, target, exc)
     return RedirectResponse(target, status_code=303)
 
 
@@ -177,7 +170,7 @@ def object_to(
         with session.begin_nested():
             service.object_to(session, actor, registration_id, reason)
     except YaosuError as exc:
-        return _back(request, target, exc)
+        return back_with_error(request, target, exc)
     return RedirectResponse(target, status_code=303)
 
 
@@ -200,7 +193,7 @@ def resolve(
                 session, actor, objection_id, upheld=upheld == "yes", resolution=resolution
             )
     except YaosuError as exc:
-        return _back(request, target, exc)
+        return back_with_error(request, target, exc)
     return RedirectResponse(target, status_code=303)
 
 
