@@ -233,3 +233,31 @@ def test_from_raw_upload_to_an_openable_version(app_client: TestClient, ctx: Con
         headers=auth(ctx, "coop-manager"),
     )
     assert outsider.status_code == 403
+
+
+def test_a_datasets_pseudonym_key_is_made_once_under_concurrent_first_use(tmp_path: Path) -> None:
+    """Fifty requests wanting a new dataset's key at the same moment all get the same key
+    (the first governed queries of a dataset arrive together); none fails."""
+    import threading
+
+    from yaosu.kernel.settings import Settings
+    from yaosu.privacy import service
+
+    settings = Settings(home=tmp_path)
+    keys: list[bytes] = []
+    barrier = threading.Barrier(50)
+
+    def one() -> None:
+        barrier.wait()
+        service._key_at.cache_clear()  # each thread takes the file path, as separate processes would
+        keys.append(service._key_at(settings.home_dir / "keys" / "pseudonyms" / "ds_race.key"))
+
+    threads = [threading.Thread(target=one) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(keys) == 50 and len(set(keys)) == 1 and len(keys[0]) == 32
+    assert sorted(p.name for p in (settings.home_dir / "keys" / "pseudonyms").iterdir()) == [
+        "ds_race.key"
+    ]
