@@ -3,7 +3,6 @@ accuracy, with a chart."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -95,7 +94,7 @@ async def run(
     except YaosuError as exc:
         error = exc.message(locale(request))
     ctx = await run_in_threadpool(_context, st, actor, contract)
-    chart = None
+    chart: dict[str, Any] | None = None
     if answer is not None and answer.rows and len(answer.columns) >= 2:
         numeric = [
             i
@@ -103,14 +102,12 @@ async def run(
             if isinstance(v, int | float) and not isinstance(v, bool)
         ]
         if numeric and numeric[0] != 0:
-            chart = json.dumps(
-                {
-                    "labels": [str(r[0]) for r in answer.rows[:50]],
-                    "values": [r[numeric[0]] for r in answer.rows[:50]],
-                    "name": answer.columns[numeric[0]],
-                },
-                ensure_ascii=False,
-            )
+            # Serialised by the template's |tojson (aliases and grouped values are data).
+            chart = {
+                "labels": [str(r[0]) for r in answer.rows[:50]],
+                "values": [r[numeric[0]] for r in answer.rows[:50]],
+                "name": answer.columns[numeric[0]],
+            }
     return render(
         request,
         actor,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -141,14 +140,13 @@ def dataset_page(
         columns, rows, total = service.preview(session, st.store, actor, ds.id, None, limit=20)
         preview = {"columns": columns, "rows": rows, "total": total}
     latest = versions[0] if versions else None
-    charts = json.dumps(
-        [
-            {"name": c["name"], "top": c.get("top", []), "null_ratio": c["null_ratio"]}
-            for c in (latest.columns if latest else [])
-            if c.get("top")
-        ],
-        ensure_ascii=False,
-    )
+    # Data for the page's charts; the template serialises it with |tojson, which escapes
+    # `<`, `>`, `&` and `'` (a column name or value cannot close the <script> block).
+    charts = [
+        {"name": c["name"], "top": c.get("top", []), "null_ratio": c["null_ratio"]}
+        for c in (latest.columns if latest else [])
+        if c.get("top")
+    ]
     return render(
         request,
         actor,

@@ -9,7 +9,9 @@ function uploadForm(form) {
   const bar = form.querySelector("#progress");
   const status = form.querySelector("#upload-status");
   const error = form.querySelector("#upload-error");
-  const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+  // The token rides on the app's own upload form only (never on <body>, where anything htmx
+  // processed would inherit it).
+  const csrf = form.dataset.csrf || "";
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!file.files.length) return;
