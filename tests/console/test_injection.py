@@ -31,7 +31,9 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "yaosu"
 # |tojson, text through autoescape.
 SAFE_ALLOWED: dict[str, str] = {}
 
-BREAKER = '</script><form hx-post="/pwn/form" hx-trigger="load"><input name="role" value="admin"></form>'
+BREAKER = (
+    '</script><form hx-post="/pwn/form" hx-trigger="load"><input name="role" value="admin"></form>'
+)
 
 
 def templates() -> list[Path]:
