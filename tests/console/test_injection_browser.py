@@ -440,6 +440,14 @@ FIND = r"""() => {
           && /^\s*javascript:/i.test(attr.value)) bad.push("javascript: " + show(el));
     }
   }
+  // The app's own htmx elements must stay outside hx-disable regions (or they stop working),
+  // and the CSRF token must not sit on <body>, where every element would inherit it.
+  for (const el of document.querySelectorAll("[hx-get], [hx-post]")) {
+    if (!el.hasAttribute("data-pwn") && el.closest("[hx-disable]")) {
+      bad.push("the app's own htmx element is disabled: " + show(el));
+    }
+  }
+  if (document.body.hasAttribute("hx-headers")) bad.push("hx-headers on <body>");
   for (const s of document.querySelectorAll("script")) {
     const src = s.getAttribute("src");
     if (src !== null ? !src.startsWith("/static/") : s.type !== "application/json") {
@@ -466,6 +474,7 @@ FIND = r"""() => {
 class Sweep:
     problems: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    tooltips: int = 0  # chart tooltips that showed a payload (as text)
     requests: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     visited: int = 0
@@ -507,6 +516,7 @@ def test_no_payload_becomes_markup_on_any_page_for_any_role(
             run_query(page, world, sweep)
         if username is None:
             verify_certificate(page, world, sweep)
+            hover_charts(page, f"/datasets/{world.ids['open']}", "#charts .chart-canvas", sweep)
         page.goto("/static/app.css")  # the last page's requests are reported before this
         context.close()
 
@@ -531,9 +541,13 @@ def test_no_payload_becomes_markup_on_any_page_for_any_role(
         "objection",
         "territory",
         "cert-statement",
+        "cert-territory",
+        "algorithm",
+        "req-territory",
         "reflected",
         "alias",
     }
+    assert sweep.tooltips > 0, "no chart tooltip showed a planted value"
     assert shown - sweep.seen == set(), "planted payloads that no page showed"
     assert any(tag.startswith("org-") for tag in sweep.seen)
     failures = {"elements": sweep.problems, "dialogs": sweep.dialogs, "requests": sweep.requests}
@@ -554,6 +568,26 @@ def run_query(page: Page, world: World, sweep: Sweep) -> None:
     sweep.check(page, "ai-analyst", "POST /query")
     grouped = page.locator("#answer table.preview tbody td").all_text_contents()
     assert breaker("val-breaker") in grouped  # shown, as text
+    hover_charts(page, None, "#answer-chart", sweep)
+
+
+def hover_charts(page: Page, url: str | None, selector: str, sweep: Sweep) -> None:
+    """ECharts writes its tooltips as HTML: hover over every chart's bars."""
+    if url:
+        page.goto(url)
+    charts = page.locator(selector)
+    assert charts.count() > 0, f"no chart at {url or page.url}"
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.locator("svg").wait_for()
+        box = chart.bounding_box()
+        assert box is not None
+        for fraction in (0.25, 0.5, 0.75):  # across the bars
+            page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * fraction)
+            page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] * 0.5)
+            sweep.check(page, "hover", f"{page.url} {selector}[{i}]")
+            tips = chart.locator("div").filter(has_text="/pwn/")
+            sweep.tooltips += tips.count()
 
 
 def verify_certificate(page: Page, world: World, sweep: Sweep) -> None:
