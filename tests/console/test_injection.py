@@ -64,6 +64,15 @@ def test_no_python_code_builds_markup_for_templates() -> None:
     assert found == []
 
 
+def test_every_console_template_is_autoescaped() -> None:
+    from yaosu.console.render import environment
+
+    env = environment()
+    assert env.from_string("{{ x }}").render(x="<b>'\"") == "&lt;b&gt;&#39;&#34;"
+    for path in templates():
+        assert env.autoescape(path.name) if callable(env.autoescape) else env.autoescape
+
+
 def test_the_page_frame_hardens_htmx_and_keeps_the_token_off_body(
     app_client: TestClient,
 ) -> None:
