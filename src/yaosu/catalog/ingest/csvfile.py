@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from yaosu.catalog.ingest.common import HashingReader, Progress, check_column_names
+from yaosu.catalog.ingest.identifiers import is_identifier
 from yaosu.catalog.ingest.sniff import SAMPLE_BYTES, Sniffed
 from yaosu.catalog.ingest.transcode import Transcoder
 from yaosu.kernel.errors import (
@@ -80,20 +81,11 @@ def infer_types(
         if len(present) and pc.count_distinct(present).as_py() < 0.2 * len(present):
             dictionary.append(name)
         kind = column.type
-        if pa.types.is_null(kind) or (
-            pa.types.is_integer(kind) and _identifier_like(text.column(name))
-        ):
+        numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)  # +86... reads as a float
+        if pa.types.is_null(kind) or (numeric and is_identifier(name, text.column(name))):
             kind = pa.string()
         types[name] = kind
     return types, dictionary
-
-
-def _identifier_like(values: pa.ChunkedArray) -> bool:
-    """Digits that are codes, not quantities: a leading zero, or too long for an exact double."""
-    values = values.drop_null()
-    leading_zero = pc.and_(pc.starts_with(values, "0"), pc.greater(pc.utf8_length(values), 1))
-    too_long = pc.greater(pc.utf8_length(pc.utf8_ltrim(values, characters="+-")), 15)
-    return bool(pc.any(pc.or_(leading_zero, too_long)).as_py())
 
 
 def widen(current: pa.DataType, value: str) -> pa.DataType:

@@ -6,10 +6,15 @@ import codecs
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+from duckdb import ColumnExpression, sqltypes
 
 from yaosu.catalog.ingest.common import check_column_names
+from yaosu.catalog.ingest.identifiers import is_identifier
 from yaosu.catalog.ingest.sniff import Sniffed
 from yaosu.kernel.errors import MalformedFile, NoDataRows
+
+SAMPLE_ROWS = 10_000  # rows whose values decide which number columns are codes
 
 
 def to_parquet(path: Path, sniffed: Sniffed, out: Path, con: duckdb.DuckDBPyConnection) -> int:
@@ -24,6 +29,7 @@ def to_parquet(path: Path, sniffed: Sniffed, out: Path, con: duckdb.DuckDBPyConn
             raise MalformedFile(
                 format="JSON", problem="键名仅大小写不同 / keys differ only in case"
             )
+        rel = _identifiers_as_text(rel)
         rel.write_parquet(str(out), compression="snappy")
         rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(out)]).fetchall()[0]
     except (
@@ -40,6 +46,26 @@ def to_parquet(path: Path, sniffed: Sniffed, out: Path, con: duckdb.DuckDBPyConn
     if count == 0:
         raise NoDataRows()
     return count
+
+
+def _identifiers_as_text(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """Whole-number columns that hold codes (phone numbers, IDs) become text, digit for digit."""
+    sample = rel.limit(SAMPLE_ROWS).to_arrow_table()
+    codes = {
+        field.name
+        for field in sample.schema
+        if pa.types.is_integer(field.type) and is_identifier(field.name, sample.column(field.name))
+    }
+    if not codes:
+        return rel
+    return rel.select(
+        *(
+            ColumnExpression(name).cast(sqltypes.VARCHAR).alias(name)
+            if name in codes
+            else ColumnExpression(name)
+            for name in rel.columns
+        )
+    )
 
 
 def _transcode(src: Path, dst: Path, encoding: str) -> None:

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from python_calamine import CalamineError, CalamineWorkbook
 
 from yaosu.catalog.ingest.common import check_column_names
+from yaosu.catalog.ingest.identifiers import is_identifier
 from yaosu.kernel.errors import CorruptFile, NoDataRows, SheetNotFound, ZipBomb
 
 
@@ -69,18 +70,23 @@ def to_parquet(path: Path, out: Path, *, sheet: str | None = None) -> int:
     if not body:
         raise NoDataRows()
     columns = {
-        name: _column([r[i] if i < len(r) else None for r in body]) for i, name in enumerate(names)
+        name: _column(name, [r[i] if i < len(r) else None for r in body])
+        for i, name in enumerate(names)
     }
     table = pa.table(columns)
     pq.write_table(table, out, compression="snappy")
     return table.num_rows
 
 
-def _column(values: list[Any]) -> pa.Array:
+def _column(name: str, values: list[Any]) -> pa.Array:
     values = [None if v == "" else v for v in values]
     present = [v for v in values if v is not None]
     kinds = {type(v) for v in present}
     if kinds <= {int, float} and kinds:
+        # A phone number or ID typed as a number in Excel is still a code: text, as shown.
+        shown = pa.array([None if v is None else _text(v) for v in values], pa.string())
+        if is_identifier(name, shown):
+            return shown
         if all(float(v).is_integer() and abs(v) < 2**53 for v in present):
             return pa.array([None if v is None else int(v) for v in values], pa.int64())
         return pa.array([None if v is None else float(v) for v in values], pa.float64())
