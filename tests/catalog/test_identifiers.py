@@ -32,7 +32,16 @@ def stored(ctx: Context, sha256: str) -> pa.Table:
 
 
 def test_csv_identifiers_stay_text_by_header_and_by_detector(ctx: Context, tmp_path: Path) -> None:
-    header = ["手机号", "邮编", "备用字段", "其他号码", "国际号码", "数量", "电话费(元)", "mobileNo"]
+    header = [
+        "手机号",
+        "邮编",
+        "备用字段",
+        "其他号码",
+        "国际号码",
+        "数量",
+        "电话费(元)",
+        "mobileNo",
+    ]
     rows = [
         [
             MOBILES[i],

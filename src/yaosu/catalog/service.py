@@ -16,6 +16,7 @@ from yaosu.audit.service import record
 from yaosu.authorization.service import Resource, dataset_visibility, enforce
 from yaosu.catalog import search
 from yaosu.catalog.ingest import convert
+from yaosu.catalog.ingest.common import clean_filename
 from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness, SearchTerm
 from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate
 from yaosu.kernel.actor import Actor
@@ -224,6 +225,7 @@ def ingest_version(
     must not hold the write lock), then stores the object and records the version in
     one transaction. A crash at any point leaves no visible version. ``attach`` adds what
     belongs with the new version (a derivation, its screen) to that same transaction."""
+    filename = clean_filename(filename)  # no NUL, folders or control characters, kept short
     with db.transaction() as session:
         enforce(actor, "dataset.edit", resource(get_dataset(session, actor, dataset_id)))
     converted = convert(
@@ -245,7 +247,7 @@ def ingest_version(
                 sha256=converted.sha256,
                 size_bytes=converted.size_bytes,
                 row_count=converted.row_count,
-                source_filename=Path(filename).name[:300],
+                source_filename=filename,
                 source_sha256=converted.source_sha256,
                 source_bytes=converted.source_bytes,
                 source_format=converted.source_format,

@@ -59,6 +59,7 @@ _ENGLISH = re.compile(
     r"(?:id|card|account|acct|cert|license|licence)[ _.\-]?(?:no|num|number|code)|"
     r"(?:id|bank)[ _.\-]?card|(?:national|resident|citizen|personal)[ _.\-]?id)(?![a-z])"
 )
+SHORTEST = 7  # characters in the shortest of those identifiers (a local landline number)
 # Share of a sample's present values the detectors must recognise to call a column codes.
 DETECTED_SHARE = 0.5
 
@@ -126,8 +127,8 @@ def all_digits(values: pa.Array | pa.ChunkedArray) -> bool:
 def detectors_say_identifier(name: str, values: pa.Array | pa.ChunkedArray) -> bool:
     """The privacy detectors find identifiers in most of the column's present values."""
     text = values.drop_null()
-    if len(text) == 0:
-        return False
+    if len(text) == 0 or (pc.max(pc.utf8_length(text)).as_py() or 0) < SHORTEST:
+        return False  # too short to be any of them (and wide files stay fast)
     detectors = [REGISTRY[e] for e in IDENTIFIER_ENTITIES if e in REGISTRY]
     screen = scan_table(pa.table({name: text}), detectors=detectors)
     return any(e.share >= DETECTED_SHARE for c in screen.columns for e in c.entities)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 from pathlib import Path
 
 import duckdb
@@ -11,19 +12,29 @@ from duckdb import ColumnExpression, sqltypes
 
 from yaosu.catalog.ingest.common import check_column_names
 from yaosu.catalog.ingest.identifiers import is_identifier
-from yaosu.catalog.ingest.sniff import Sniffed
-from yaosu.kernel.errors import MalformedFile, NoDataRows
+from yaosu.catalog.ingest.sniff import SAMPLE_BYTES, Sniffed
+from yaosu.kernel.errors import MalformedFile, NoDataRows, TooManyColumns
 
 SAMPLE_ROWS = 10_000  # rows whose values decide which number columns are codes
 
 
-def to_parquet(path: Path, sniffed: Sniffed, out: Path, con: duckdb.DuckDBPyConnection) -> int:
+def to_parquet(
+    path: Path,
+    sniffed: Sniffed,
+    out: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    max_columns: int,
+) -> int:
+    _check_first_record(path, sniffed, max_columns)
     source = path
     if sniffed.encoding not in (None, "utf-8"):
         source = out.with_suffix(".utf8.json")
         _transcode(path, source, sniffed.encoding)
     try:
         rel = con.read_json(str(source), format="auto", records="auto")
+        if len(rel.columns) > max_columns:
+            raise TooManyColumns(columns=len(rel.columns), limit=max_columns)
         names = check_column_names(rel.columns)
         if len({n.lower() for n in names}) != len(names):
             raise MalformedFile(
@@ -46,6 +57,23 @@ def to_parquet(path: Path, sniffed: Sniffed, out: Path, con: duckdb.DuckDBPyConn
     if count == 0:
         raise NoDataRows()
     return count
+
+
+def _check_first_record(path: Path, sniffed: Sniffed, max_columns: int) -> None:
+    """Count the first record's keys before DuckDB infers a schema (which, for a record with
+    100,000 keys, costs gigabytes). A first record longer than the sample is left to DuckDB."""
+    with path.open("rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    text = codecs.getincrementaldecoder(sniffed.encoding or "utf-8")(errors="replace").decode(head)
+    text = text.lstrip("\ufeff \t\r\n")
+    if text.startswith("["):
+        text = text[1:].lstrip(" \t\r\n")
+    try:
+        record, _ = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        return
+    if isinstance(record, dict) and len(record) > max_columns:
+        raise TooManyColumns(columns=len(record), limit=max_columns)
 
 
 def _identifiers_as_text(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:

@@ -13,7 +13,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from yaosu.catalog.ingest.common import check_column_names
 from yaosu.catalog.ingest.identifiers import is_identifier
-from yaosu.kernel.errors import CorruptFile, NoDataRows, SheetNotFound, ZipBomb
+from yaosu.kernel.errors import CorruptFile, NoDataRows, SheetNotFound, TooManyColumns, ZipBomb
 
 
 def check_zip(path: Path, *, max_bytes: int, max_ratio: int) -> None:
@@ -44,13 +44,16 @@ def check_zip(path: Path, *, max_bytes: int, max_ratio: int) -> None:
         raise CorruptFile(format="XLSX", problem=str(exc)[:200]) from exc
 
 
-def to_parquet(path: Path, out: Path, *, sheet: str | None = None) -> int:
+def to_parquet(path: Path, out: Path, *, sheet: str | None = None, max_columns: int) -> int:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         names = workbook.sheet_names
         if sheet is not None and sheet not in names:
             raise SheetNotFound(sheet=sheet, sheets="、".join(names))
-        rows = workbook.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=True)
+        chosen = workbook.get_sheet_by_name(sheet or names[0])
+        if chosen.width > max_columns:  # before a row is turned into Python values
+            raise TooManyColumns(columns=chosen.width, limit=max_columns)
+        rows = chosen.to_python(skip_empty_area=True)
     except CalamineError as exc:
         raise CorruptFile(format="XLSX", problem=str(exc)[:200]) from exc
     except (ValueError, OSError) as exc:  # calamine raises these for broken archives too
