@@ -65,13 +65,15 @@ def convert(
     settings: Settings,
     sheet: str | None = None,
     progress: Progress | None = None,
+    out: Path | None = None,
 ) -> Converted:
+    """Reads ``source`` into a Parquet file at ``out`` (a new temp file when not given)."""
     started = time.perf_counter()
     size = source.stat().st_size
     if size > settings.max_upload_bytes:
         raise FileTooLarge(size=size, limit_mb=settings.max_upload_bytes // 2**20)
     sniffed: Sniffed = sniff(source, filename)
-    out = store.temp_path(".parquet")
+    out = out or store.temp_path(".parquet")
     try:
         with ingest_connection(store, settings) as con:
             source_sha = None

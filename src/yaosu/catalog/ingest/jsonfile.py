@@ -29,7 +29,7 @@ def to_parquet(
     _check_first_record(path, sniffed, max_columns)
     source = path
     if sniffed.encoding not in (None, "utf-8"):
-        source = out.with_suffix(".utf8.json")
+        source = out.with_name(f"utf8-{out.stem}.json")  # not a locked temp: no lock prefix
         _transcode(path, source, sniffed.encoding)
     try:
         rel = con.read_json(str(source), format="auto", records="auto")
