@@ -52,6 +52,12 @@ _CHINESE = (
     "传真",
     "编码",
     "代码",
+    "工号",
+    "学号",
+    "户号",
+    "账户号",
+    "qq号",
+    "微信号",
 )
 _ENGLISH = re.compile(
     r"(?<![a-z])(?:phone|mobile|cellphone|tel|telephone|fax|msisdn|zip|zipcode|"
@@ -59,6 +65,7 @@ _ENGLISH = re.compile(
     r"(?:id|card|account|acct|cert|license|licence)[ _.\-]?(?:no|num|number|code)|"
     r"(?:id|bank)[ _.\-]?card|(?:national|resident|citizen|personal)[ _.\-]?id)(?![a-z])"
 )
+DETECTOR_SAMPLE = 10_000  # values the detectors look at (a whole XLSX column can be long)
 SHORTEST = 7  # characters in the shortest of those identifiers (a local landline number)
 # Share of a sample's present values the detectors must recognise to call a column codes.
 DETECTED_SHARE = 0.5
@@ -126,7 +133,7 @@ def all_digits(values: pa.Array | pa.ChunkedArray) -> bool:
 
 def detectors_say_identifier(name: str, values: pa.Array | pa.ChunkedArray) -> bool:
     """The privacy detectors find identifiers in most of the column's present values."""
-    text = values.drop_null()
+    text = values.drop_null().slice(0, DETECTOR_SAMPLE)
     if len(text) == 0 or (pc.max(pc.utf8_length(text)).as_py() or 0) < SHORTEST:
         return False  # too short to be any of them (and wide files stay fast)
     detectors = [REGISTRY[e] for e in IDENTIFIER_ENTITIES if e in REGISTRY]
