@@ -20,6 +20,7 @@ import pytest
 from tests.catalog.helpers import new_dataset
 from tests.conftest import token_for
 from yaosu.api import create_app
+from yaosu.catalog.models import Dataset
 from yaosu.context import Context
 from yaosu.kernel.storage import ObjectStore
 
@@ -122,6 +123,35 @@ def test_a_json_body_that_stops_is_408_too(ctx: Context, server: str) -> None:
         status, _, body, closed = read_response(sock)
     assert status == 408 and closed
     assert json.loads(body)["error"]["code"] == "BODY_READ_TIMEOUT"
+
+
+def test_a_multipart_upload_that_stops_is_408_and_leaves_nothing(ctx: Context, server: str) -> None:
+    ctx.settings.body_read_seconds = 1
+    token = token_for(ctx, "bureau-admin")
+    ds = new_dataset(ctx)
+    part = (
+        b"--b0undary\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\na,b\n1,2\n"
+    )
+    sock = connect(server)
+    with sock:
+        sock.sendall(
+            (
+                f"POST /api/v1/datasets/{ds}/versions HTTP/1.1\r\nHost: test\r\n"
+                f"Authorization: Bearer {token}\r\n"
+                "Content-Type: multipart/form-data; boundary=b0undary\r\n"
+                "Content-Length: 100000\r\n\r\n"
+            ).encode()
+            + part
+        )
+        status, _, body, closed = read_response(sock)
+    assert status == 408 and closed
+    assert json.loads(body)["error"]["code"] == "BODY_READ_TIMEOUT"
+    assert wait_until(lambda: not uploads_in(ctx.store))
+    with ctx.db.transaction() as session:
+        found = session.get(Dataset, ds)
+        assert found is not None and found.latest_version == 0
 
 
 def test_a_slow_but_steady_upload_is_not_cut_off(ctx: Context, server: str) -> None:
