@@ -30,6 +30,7 @@ from yaosu.console.pages import router as console_pages
 from yaosu.context import Context
 from yaosu.jobs.routes import router as jobs_router
 from yaosu.jobs.service import Worker
+from yaosu.kernel.bodytimeout import BodyTimeoutMiddleware
 from yaosu.kernel.db import Database
 from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     for pages in all_pages:
         app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyTimeoutMiddleware, settings=settings)
     app.middleware("http")(security_headers)
 
     @app.get("/healthz", tags=["meta"])

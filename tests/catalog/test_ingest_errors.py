@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +54,15 @@ def zip_bomb(path: Path) -> None:
                 fh.write(chunk)
 
 
+def random_bytes(path: Path) -> None:
+    path.write_bytes(random.Random(6).randbytes(64 * 1024))
+
+
+def zip_file(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("a.csv", "a,b\n1,2\n")
+
+
 def truncated_parquet(path: Path) -> None:
     sink = io.BytesIO()
     pq.write_table(pa.table({"a": list(range(10000))}), sink)
@@ -99,7 +109,55 @@ CASES: list[tuple[str, str, Callable[[Path], None], type[errors.YaosuError], dic
         errors.UndetectableEncoding,
         {},
     ),
-    ("binary named csv", "b.csv", write(b"\x00\x01\x02\x03" * 100), errors.UnsupportedFormat, {}),
+    (
+        "binary named csv",
+        "b.csv",
+        write(b"\x00\x01\x02\x03" * 100),
+        errors.NotText,
+        {"extension": ".csv", "offset": 0},
+    ),
+    (
+        "nul byte in text",
+        "n.csv",
+        write(b"a,b\n1,2\n3,\x004\n"),
+        errors.NotText,
+        {"extension": ".csv", "offset": 10},
+    ),
+    ("random bytes named csv", "r.csv", random_bytes, errors.NotText, {"extension": ".csv"}),
+    ("zip named csv", "z.csv", zip_file, errors.FormatMismatch, {"extension": ".csv"}),
+    (
+        "legacy xls named csv",
+        "old.csv",
+        write(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600),
+        errors.FormatMismatch,
+        {"extension": ".csv"},
+    ),
+    ("json number", "n.json", write("42"), errors.JsonNotRecords, {"kind_en": "number"}),
+    ("json string", "s.json", write('"城关镇"'), errors.JsonNotRecords, {"kind_en": "string"}),
+    ("json boolean", "b.json", write("true\n"), errors.JsonNotRecords, {"kind_en": "boolean"}),
+    ("json null", "z.json", write(" null"), errors.JsonNotRecords, {"kind_en": "null"}),
+    ("ndjson scalars", "s.ndjson", write("1\n2\n"), errors.JsonNotRecords, {"kind_en": "number"}),
+    (
+        "header line over the limit",
+        "long.csv",
+        write("a" * (3 << 20)),  # one 3 MiB line, no line break; the limit here is 1 MiB
+        errors.LineTooLong,
+        {"line": 1, "limit_mb": 1.0},
+    ),
+    (
+        "first row over the limit",
+        "long.csv",
+        write("a,b\n1," + "x" * (3 << 20) + "\n2,3\n"),
+        errors.LineTooLong,
+        {"line": 2, "limit_mb": 1.0},
+    ),
+    (
+        "later row over the limit",
+        "long.csv",
+        write("a,b\n" + "1,2\n" * 600_000 + "1," + "x" * (3 << 20) + "\n2,3\n"),
+        errors.LineTooLong,
+        {"limit_mb": 1.0},
+    ),
     (
         "unsupported extension",
         "x.docx",
@@ -178,6 +236,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(
     path = tmp_path / filename
     make(path)
     before = snapshot(ctx)
+    ctx.settings.ingest_block_bytes = 1 << 20  # rows longer than this are refused
     with pytest.raises(error) as caught:
         ingest(ctx, path, filename)
     assert type(caught.value) is error

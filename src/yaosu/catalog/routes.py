@@ -136,8 +136,9 @@ async def upload_version(
     declared = int(request.headers.get("content-length") or 0)
     if declared > limit + 1024 * 1024:  # multipart framing adds a little
         raise FileTooLarge(size=declared, limit_mb=limit // 2**20)
-    temp = st.store.temp_path(".upload")
-    try:
+    # Locked while this request lives: a sweep at another process's start-up leaves it alone,
+    # and the next start-up removes it if this process is killed mid-upload.
+    with st.store.locked_temp(".upload") as temp:
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             async with request.form(max_files=1) as form:
                 upload = form.get("file")
@@ -171,8 +172,6 @@ async def upload_version(
             filename=name,
             sheet=sheet,
         )
-    finally:
-        temp.unlink(missing_ok=True)
     return VersionPublic.model_validate(version)
 
 

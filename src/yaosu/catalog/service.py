@@ -16,6 +16,7 @@ from yaosu.audit.service import record
 from yaosu.authorization.service import Resource, dataset_visibility, enforce
 from yaosu.catalog import search
 from yaosu.catalog.ingest import convert
+from yaosu.catalog.ingest.common import clean_filename
 from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness, SearchTerm
 from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate
 from yaosu.kernel.actor import Actor
@@ -224,59 +225,69 @@ def ingest_version(
     must not hold the write lock), then stores the object and records the version in
     one transaction. A crash at any point leaves no visible version. ``attach`` adds what
     belongs with the new version (a derivation, its screen) to that same transaction."""
+    filename = clean_filename(filename)  # no NUL, folders or control characters, kept short
     with db.transaction() as session:
         enforce(actor, "dataset.edit", resource(get_dataset(session, actor, dataset_id)))
-    converted = convert(
-        source, filename=filename, store=store, settings=settings, sheet=sheet, progress=progress
-    )
-    try:
-        store.put(converted.parquet, converted.sha256)
-        with db.transaction() as session:
-            ds = get_dataset(session, actor, dataset_id)
-            enforce(actor, "dataset.edit", resource(ds))  # the right may have changed meanwhile
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(select(Dataset.id).where(Dataset.id == ds.id).with_for_update())
-            ds.latest_version += 1
-            ds.updated_at = utcnow()
-            version = DatasetVersion(
-                id=new_id("ver"),
-                dataset_id=ds.id,
-                number=ds.latest_version,
-                sha256=converted.sha256,
-                size_bytes=converted.size_bytes,
-                row_count=converted.row_count,
-                source_filename=Path(filename).name[:300],
-                source_sha256=converted.source_sha256,
-                source_bytes=converted.source_bytes,
-                source_format=converted.source_format,
-                source_encoding=converted.source_encoding,
-                source_delimiter=converted.source_delimiter,
-                columns=converted.columns,
-                ingest_seconds=converted.seconds,
-                created_by=actor.id,
-            )
-            session.add(version)
-            session.flush()
-            record(
-                session,
-                actor,
-                "dataset.version.create",
-                "dataset",
-                ds.id,
-                object_org_id=ds.owner_org_id,
-                request={"dataset_id": ds.id, "source_sha256": converted.source_sha256},
-                detail={
-                    "version": version.number,
-                    "sha256": converted.sha256,
-                    "rows": converted.row_count,
-                    "source_sha256": converted.source_sha256,
-                },
-            )
-            if attach is not None:
-                attach(session, version)
-        return version
-    finally:
-        converted.parquet.unlink(missing_ok=True)
+    # Locked while this process lives: a start-up sweep elsewhere leaves it alone, and removes
+    # it at once if this process is killed.
+    with store.locked_temp(".parquet") as out:
+        converted = convert(
+            source,
+            filename=filename,
+            store=store,
+            settings=settings,
+            sheet=sheet,
+            progress=progress,
+            out=out,
+        )
+        try:
+            store.put(converted.parquet, converted.sha256)
+            with db.transaction() as session:
+                ds = get_dataset(session, actor, dataset_id)
+                enforce(actor, "dataset.edit", resource(ds))  # the right may have changed meanwhile
+                if session.get_bind().dialect.name == "postgresql":
+                    session.execute(select(Dataset.id).where(Dataset.id == ds.id).with_for_update())
+                ds.latest_version += 1
+                ds.updated_at = utcnow()
+                version = DatasetVersion(
+                    id=new_id("ver"),
+                    dataset_id=ds.id,
+                    number=ds.latest_version,
+                    sha256=converted.sha256,
+                    size_bytes=converted.size_bytes,
+                    row_count=converted.row_count,
+                    source_filename=filename,
+                    source_sha256=converted.source_sha256,
+                    source_bytes=converted.source_bytes,
+                    source_format=converted.source_format,
+                    source_encoding=converted.source_encoding,
+                    source_delimiter=converted.source_delimiter,
+                    columns=converted.columns,
+                    ingest_seconds=converted.seconds,
+                    created_by=actor.id,
+                )
+                session.add(version)
+                session.flush()
+                record(
+                    session,
+                    actor,
+                    "dataset.version.create",
+                    "dataset",
+                    ds.id,
+                    object_org_id=ds.owner_org_id,
+                    request={"dataset_id": ds.id, "source_sha256": converted.source_sha256},
+                    detail={
+                        "version": version.number,
+                        "sha256": converted.sha256,
+                        "rows": converted.row_count,
+                        "source_sha256": converted.source_sha256,
+                    },
+                )
+                if attach is not None:
+                    attach(session, version)
+            return version
+        finally:
+            converted.parquet.unlink(missing_ok=True)
 
 
 def list_versions(session: Session, actor: Actor, dataset_id: str) -> list[DatasetVersion]:

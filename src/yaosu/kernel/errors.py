@@ -223,6 +223,56 @@ class SheetNotFound(IngestError):
     en = "The workbook has no sheet named '{sheet}'. Sheets: {sheets}."
 
 
+class TooManyColumns(IngestError):
+    code = "TOO_MANY_COLUMNS"
+    zh = "文件至少有 {columns} 列，超过上限 {limit} 列（YAOSU_MAX_COLUMNS）。请拆分文件或只保留需要的列后重新上传。"
+    en = (
+        "The file has at least {columns} columns, more than the limit of {limit} "
+        "(YAOSU_MAX_COLUMNS). Split the file or keep only the columns you need, then retry."
+    )
+
+
+class LineTooLong(IngestError):
+    code = "LINE_TOO_LONG"
+    zh = "第 {line} 行超过 {limit_mb} MB 的单行上限，无法作为表格的一行读取：文件可能缺少换行符，或不是逐行的表格文本。"
+    en = (
+        "Line {line} is longer than the {limit_mb} MB limit for one row: the file may lack "
+        "line breaks, or not be line-by-line table text."
+    )
+
+
+class NotText(IngestError):
+    code = "NOT_TEXT"
+    status = 415
+    zh = "文件名是“{extension}”，但内容不是文本（第 {offset} 字节是 NUL 等二进制字节）。如果是 UTF-16 文本，请另存为 UTF-8 后重新上传。"
+    en = (
+        "The file is named '{extension}' but its content is not text (byte {offset} is a NUL "
+        "or other binary byte). If it is UTF-16 text, save it as UTF-8 and retry."
+    )
+
+
+class JsonNotRecords(IngestError):
+    code = "JSON_NOT_RECORDS"
+    zh = "JSON 文件的顶层是单个{kind}，不是表格：请提供由对象组成的数组（每个对象一行记录），或每行一个对象（NDJSON）。"
+    en = (
+        "The JSON file's top level is a single {kind_en}, not a table: provide an array of "
+        "objects (one record each), or one object per line (NDJSON)."
+    )
+
+
+class InvalidFilename(IngestError):
+    code = "INVALID_FILENAME"
+    zh = "文件名无效：去掉控制字符和路径后为空。请用普通文件名（如 data.csv）重新上传。"
+    en = "The file name is invalid: nothing is left once control characters and folders are removed. Retry with a plain name such as data.csv."
+
+
+class BodyReadTimeout(YaosuError):
+    code = "BODY_READ_TIMEOUT"
+    status = 408
+    zh = "请求体在 {seconds} 秒内没有继续到达，连接已关闭；未保存任何内容，请重新上传。"
+    en = "The request body stopped arriving for {seconds} s; the connection was closed and nothing was kept. Upload again."
+
+
 # --- background jobs -----------------------------------------------------------------------
 
 

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     token_days_default: int = Field(default=90, gt=0)
     # Ingest reads CSV in blocks of this many bytes; memory stays a small multiple of it.
     ingest_block_bytes: int = Field(default=16 * 1024**2, gt=0)
+    # A file with more columns is refused before any work (a 1 MB CSV can have 100,000).
+    max_columns: int = Field(default=2000, ge=1, le=100_000)
+    # A request body that stops arriving for this long is answered 408 and its connection
+    # closed, so a client that declares more than it sends cannot hold a worker.
+    body_read_seconds: float = Field(default=30, gt=0, le=3600)
     host: str = "127.0.0.1"
     port: int = 8000
     secure_cookies: bool = False

@@ -4,17 +4,26 @@ An object is named by the SHA-256 of its bytes and never changes. Writers fill a
 temporary file under ``tmp/`` and ``put`` moves it into place with an atomic
 rename, so a reader never sees half a file and a crash leaves at most an orphan
 in ``tmp/`` (or an unreferenced object), never a row pointing at a missing file.
+
+Writers that may be killed mid-way (uploads, ingest) use ``locked_temp``: the file is held
+under an exclusive ``flock`` for as long as its writer lives, so the sweep at every start-up
+removes the ones whose writer died, at once, and never one that a live process (another
+server, a CLI ingest) is still writing. The kernel drops the lock when the process dies.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 CHUNK = 4 * 1024 * 1024
+LOCKED_PREFIX = "locked-"  # temp files whose writer holds a flock while it lives
 
 
 def sha256_file(path: Path) -> str:
@@ -37,6 +46,27 @@ class ObjectStore:
         fd, name = tempfile.mkstemp(dir=self.tmp, suffix=suffix)
         os.close(fd)
         return Path(name)
+
+    @contextmanager
+    def locked_temp(self, suffix: str = "") -> Iterator[Path]:
+        """A temp file held under an exclusive lock until the block ends, then removed (unless
+        ``put`` moved it into the store meanwhile)."""
+        while True:
+            fd, name = tempfile.mkstemp(dir=self.tmp, prefix=LOCKED_PREFIX, suffix=suffix)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # A sweeper may have locked and removed it between mkstemp and flock: start over.
+            try:
+                if os.stat(name).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        path = Path(name)
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)  # while still locked: no sweeper can race us
+            os.close(fd)
 
     def path(self, sha256: str, suffix: str = ".parquet") -> Path:
         if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
@@ -62,13 +92,18 @@ class ObjectStore:
         return digest
 
     def sweep_tmp(self, *, older_than_seconds: float = 24 * 3600) -> int:
-        """Delete temp files a crashed writer left behind. Age-gated, so a file that another
-        live process is still writing is never touched."""
+        """Delete temp files a crashed writer left behind: a locked temp file as soon as no
+        live process holds its lock, any other one when it is older than the age given (so
+        one that another live process is still writing is never touched)."""
         cutoff = time.time() - older_than_seconds
         removed = 0
         for item in self.tmp.iterdir():
             try:
-                if item.is_file() and item.stat().st_mtime < cutoff:
+                if not item.is_file():
+                    continue
+                if item.name.startswith(LOCKED_PREFIX):
+                    removed += _remove_if_abandoned(item)
+                elif item.stat().st_mtime < cutoff:
                     item.unlink()
                     removed += 1
             except FileNotFoundError:
@@ -77,3 +112,22 @@ class ObjectStore:
 
     def exists(self, sha256: str, suffix: str = ".parquet") -> bool:
         return self.path(sha256, suffix).exists()
+
+
+def _remove_if_abandoned(item: Path) -> int:
+    """Remove ``item`` when its lock can be taken (its writer is gone); 1 if removed."""
+    try:
+        fd = os.open(item, os.O_RDONLY)
+    except FileNotFoundError:
+        return 0
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0  # a live writer holds it
+        if os.stat(item).st_ino != os.fstat(fd).st_ino:
+            return 0  # replaced since we opened it
+        item.unlink()
+        return 1
+    finally:
+        os.close(fd)

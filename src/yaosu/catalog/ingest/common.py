@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from yaosu.kernel.errors import DuplicateColumns, EmptyColumnName
+from yaosu.kernel.errors import DuplicateColumns, EmptyColumnName, InvalidFilename
 
 Progress = Callable[[int], None]  # called with bytes read so far
 
@@ -23,6 +25,33 @@ def check_column_names(names: Sequence[Any]) -> list[str]:
     if dupes:
         raise DuplicateColumns(names="、".join(dupes))
     return cleaned
+
+
+MAX_FILENAME = 200  # characters kept of an uploaded file's name
+_FOLDERS = re.compile(r"^.*[/\\]")
+
+
+def clean_filename(name: str) -> str:
+    r"""The name a user gave a file, safe to store and show: no folders (of either
+    separator), no control or format characters (NUL, line breaks, bidi overrides that make
+    "gpj.exe" look like "exe.jpg"), NFC, at most ``MAX_FILENAME`` characters with the
+    extension kept.
+
+    >>> clean_filename("..\\..\\etc/报表\x00\u202e.csv"), clean_filename("  a\r\n.csv ")
+    ('报表.csv', 'a.csv')
+    >>> len(clean_filename("x" * 500 + ".xlsx")), clean_filename("x" * 500 + ".xlsx")[-5:]
+    (200, '.xlsx')
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"))
+    name = _FOLDERS.sub("", name).strip().strip(".").strip()
+    if not name:
+        raise InvalidFilename()
+    if len(name) > MAX_FILENAME:
+        stem, dot, ext = name.rpartition(".")
+        ext = dot + ext if dot and len(ext) <= 16 else ""
+        name = (stem if ext else name)[: MAX_FILENAME - len(ext)] + ext
+    return name
 
 
 class HashingReader(io.RawIOBase):

@@ -21,14 +21,17 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from yaosu.catalog.ingest.common import HashingReader, Progress, check_column_names
+from yaosu.catalog.ingest.identifiers import is_identifier
 from yaosu.catalog.ingest.sniff import SAMPLE_BYTES, Sniffed
 from yaosu.catalog.ingest.transcode import Transcoder
 from yaosu.kernel.errors import (
     EmptyFile,
     EncodingError,
+    LineTooLong,
     MalformedFile,
     NoDataRows,
     RaggedRows,
+    TooManyColumns,
 )
 
 _RAGGED = re.compile(r"Expected (\d+) columns?, got (\d+)")
@@ -39,22 +42,56 @@ _CONVERSION = re.compile(
 NULLS = ["", "NULL", "null", "NA", "N/A", "n/a", "-", "—"]
 
 
-def read_header_and_sample(path: Path, sniffed: Sniffed) -> tuple[list[str], bytes]:
-    """The header (by Python's csv module, which knows quoting) and a UTF-8 sample of rows."""
+def read_header_and_sample(
+    path: Path, sniffed: Sniffed, *, max_line_bytes: int, max_columns: int
+) -> tuple[list[str], bytes]:
+    """The header (by Python's csv module, which knows quoting) and a UTF-8 sample of rows.
+
+    The sample is about ``SAMPLE_BYTES`` of whole lines, and always holds the header and the
+    first row however long they are, up to ``max_line_bytes`` each (the longest row the
+    block reader can parse). Too many columns are refused here, before any other work."""
+    decoder = codecs.getincrementaldecoder(sniffed.encoding or "utf-8")(errors="replace")
+    parts: list[str] = []
+    newlines = read = 0
     with path.open("rb") as fh:
-        raw = fh.read(SAMPLE_BYTES)
-        whole = not fh.read(1)
-    text = codecs.getincrementaldecoder(sniffed.encoding or "utf-8")(errors="replace").decode(
-        raw, final=whole
-    )
-    text = text.lstrip("\ufeff")
+        while True:
+            chunk = fh.read(SAMPLE_BYTES)
+            whole = len(chunk) < SAMPLE_BYTES or not fh.peek(1)
+            piece = decoder.decode(chunk, final=whole)
+            parts.append(piece)
+            newlines += piece.count("\n")
+            read += len(chunk)
+            if whole or (newlines >= 2 and read >= SAMPLE_BYTES):
+                break
+            if read > max_line_bytes * (newlines + 1):
+                # The header, or the first row, is longer than one row may be.
+                if newlines == 0:
+                    _check_width(_fields("".join(parts), sniffed), max_columns)
+                raise LineTooLong(line=newlines + 1, limit_mb=round(max_line_bytes / 2**20, 1))
+    text = "".join(parts).lstrip("\ufeff")
     if not whole:
         text = text[: text.rfind("\n") + 1]  # whole lines only
-    reader = csv.reader(io.StringIO(text), delimiter=sniffed.delimiter or ",")
-    header = next(reader, None)
+    elif not text.endswith("\n"):
+        text += "\n"  # the last line ends with the file
+    header = _fields(text, sniffed)
     if not header:
         raise EmptyFile()
+    _check_width(header, max_columns)
     return check_column_names(header), text.encode("utf-8")
+
+
+def _fields(text: str, sniffed: Sniffed) -> list[str]:
+    """The first record's fields (all of them read so far, when the record is cut short)."""
+    reader = csv.reader(io.StringIO(text), delimiter=sniffed.delimiter or ",")
+    try:
+        return next(reader, None) or []
+    except csv.Error:  # an unterminated quote in a cut-short sample
+        return []
+
+
+def _check_width(header: list[str], max_columns: int) -> None:
+    if len(header) > max_columns:
+        raise TooManyColumns(columns=len(header), limit=max_columns)
 
 
 def infer_types(
@@ -62,7 +99,7 @@ def infer_types(
 ) -> tuple[dict[str, pa.DataType], list[str]]:
     """Column types from the sample, and the columns worth dictionary-encoding in Parquet
     (repetitive ones: dictionary pages on near-unique columns cost time and save nothing)."""
-    opts = _options(names, delimiter, {})
+    opts = _options(names, delimiter, {}, max(1 << 24, len(sample) + 1))
     opts[0].use_threads = False  # so a ragged row in the sample is reported with its line
     try:
         table = pacsv.read_csv(pa.py_buffer(sample), *opts)
@@ -71,7 +108,8 @@ def infer_types(
     if table.num_rows == 0:
         raise NoDataRows()
     text = pacsv.read_csv(
-        pa.py_buffer(sample), *_options(names, delimiter, {n: pa.string() for n in names})
+        pa.py_buffer(sample),
+        *_options(names, delimiter, {n: pa.string() for n in names}, max(1 << 24, len(sample) + 1)),
     )
     types: dict[str, pa.DataType] = {}
     dictionary = []
@@ -80,20 +118,11 @@ def infer_types(
         if len(present) and pc.count_distinct(present).as_py() < 0.2 * len(present):
             dictionary.append(name)
         kind = column.type
-        if pa.types.is_null(kind) or (
-            pa.types.is_integer(kind) and _identifier_like(text.column(name))
-        ):
+        numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)  # +86... reads as a float
+        if pa.types.is_null(kind) or (numeric and is_identifier(name, text.column(name))):
             kind = pa.string()
         types[name] = kind
     return types, dictionary
-
-
-def _identifier_like(values: pa.ChunkedArray) -> bool:
-    """Digits that are codes, not quantities: a leading zero, or too long for an exact double."""
-    values = values.drop_null()
-    leading_zero = pc.and_(pc.starts_with(values, "0"), pc.greater(pc.utf8_length(values), 1))
-    too_long = pc.greater(pc.utf8_length(pc.utf8_ltrim(values, characters="+-")), 15)
-    return bool(pc.any(pc.or_(leading_zero, too_long)).as_py())
 
 
 def widen(current: pa.DataType, value: str) -> pa.DataType:
@@ -133,10 +162,13 @@ def to_parquet(
     out: Path,
     *,
     block_size: int,
+    max_columns: int,
     progress: Progress | None = None,
 ) -> tuple[int, str, int]:
     """Writes ``out``; returns (rows, source sha256, source bytes)."""
-    names, sample = read_header_and_sample(path, sniffed)
+    names, sample = read_header_and_sample(
+        path, sniffed, max_line_bytes=block_size, max_columns=max_columns
+    )
     delimiter = sniffed.delimiter or ","
     types, dictionary = infer_types(names, sample, delimiter)
     for _attempt in range(len(names) + 1):
@@ -144,6 +176,8 @@ def to_parquet(
             return _stream(path, sniffed, names, types, dictionary, out, block_size, progress)
         except pa.ArrowInvalid as exc:
             match = _CONVERSION.search(str(exc))
+            if "straddl" in str(exc):  # a row longer than a block, somewhere after the sample
+                raise LineTooLong(line="?", limit_mb=round(block_size / 2**20, 1)) from exc
             if not match:
                 if _RAGGED.search(str(exc)):
                     raise _locate(path, sniffed, names, exc) from exc

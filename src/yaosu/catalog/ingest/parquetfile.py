@@ -8,13 +8,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from yaosu.catalog.ingest.common import check_column_names
-from yaosu.kernel.errors import CorruptFile, NoDataRows
+from yaosu.kernel.errors import CorruptFile, NoDataRows, TooManyColumns
 
 
-def to_parquet(path: Path, out: Path) -> int:
+def to_parquet(path: Path, out: Path, *, max_columns: int) -> int:
     rows = 0
     try:
         source = pq.ParquetFile(path)
+        if source.metadata.num_columns > max_columns:  # from the footer, before any page
+            raise TooManyColumns(columns=source.metadata.num_columns, limit=max_columns)
         check_column_names(source.schema_arrow.names)
         with pq.ParquetWriter(out, source.schema_arrow, compression="snappy") as writer:
             for batch in source.iter_batches(batch_size=65536):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 from yaosu.kernel.errors import (
     EmptyFile,
     FormatMismatch,
+    JsonNotRecords,
+    NotText,
     UndetectableEncoding,
     UnsupportedFormat,
 )
@@ -65,10 +69,14 @@ def sniff(path: Path, filename: str) -> Sniffed:
     claimed = EXTENSIONS.get(ext)
     if ext and claimed is None:
         raise UnsupportedFormat(extension=ext, detected=FAMILY_ZH.get(family, family))
-    if family not in ("csv", "json", "xlsx", "parquet"):
-        raise UnsupportedFormat(extension=ext or family, detected=FAMILY_ZH.get(family, family))
+    if family == "binary":  # NUL bytes: not text in any encoding we read
+        raise NotText(extension=ext or filename, offset=head.find(b"\x00"))
+    if claimed == "json" and family == "csv":
+        _refuse_json_scalar(head)
     if claimed and claimed != family:
         raise FormatMismatch(extension=ext, detected=FAMILY_ZH[family])
+    if family not in ("csv", "json", "xlsx", "parquet"):
+        raise UnsupportedFormat(extension=ext or family, detected=FAMILY_ZH.get(family, family))
 
     if family in ("xlsx", "parquet"):
         return Sniffed(family)
@@ -94,10 +102,66 @@ def _family_by_content(path: Path, head: bytes, tail: bytes) -> str:
         return "xls"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _text_family(head.decode("utf-16", errors="ignore"))
-    if b"\x00" in head[:4096]:
+    bomless = bomless_utf16(head)
+    if bomless:
+        return _text_family(head.decode(bomless, errors="ignore"))
+    if b"\x00" in head:
         return "binary"
     stripped = head.lstrip(codecs.BOM_UTF8 + b" \t\r\n")
     return _text_family(stripped[:1].decode("latin-1"))
+
+
+def bomless_utf16(head: bytes) -> str | None:
+    r"""UTF-16 without a byte-order mark, told by where its NULs fall: the ASCII characters of
+    a CSV (delimiters, digits, line breaks) have a zero high byte, so one byte parity is full of
+    NULs and the other has almost none. The sample must then decode to text without control bytes.
+
+    >>> bomless_utf16("名称,值\n城关镇,12\n".encode("utf-16-le")), bomless_utf16(b"a,b\n1,2\n")
+    ('utf-16-le', None)
+    """
+    sample = head[: min(len(head), 1 << 16) // 2 * 2]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    low, high = sample[0::2].count(0), sample[1::2].count(0)
+    enough = max(2, 0.2 * pairs)  # a CJK character's byte can be zero too (销 is U+9500)
+    if high >= enough and low <= high / 8:
+        codec = "utf-16-le"
+    elif low >= enough and high <= low / 8:
+        codec = "utf-16-be"
+    else:
+        return None
+    text = codecs.getincrementaldecoder(codec)(errors="strict")
+    try:
+        decoded = text.decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+    controls = (c for c in decoded if c not in "\t\r\n")
+    if any(unicodedata.category(c) == "Cc" for c in controls):
+        return None
+    if not any(mark in decoded for mark in "\n,\t;|"):
+        return None  # text, but not a table's
+    return codec
+
+
+def _refuse_json_scalar(head: bytes) -> None:
+    """A file named .json that holds one number, string, boolean or null: JSON, not a table."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        return  # not JSON at all: the caller reports what the content is
+    if isinstance(value, bool):
+        kinds = ("布尔值", "boolean")
+    elif isinstance(value, int | float):
+        kinds = ("数字", "number")
+    elif isinstance(value, str):
+        kinds = ("字符串", "string")
+    elif value is None:
+        kinds = ("空值 null", "null")
+    else:  # pragma: no cover - objects and arrays are the json family
+        return
+    raise JsonNotRecords(kind=kinds[0], kind_en=kinds[1])
 
 
 def _text_family(text: str) -> str:
@@ -115,6 +179,9 @@ def detect_encoding(path: Path, head: bytes, size: int) -> tuple[str, str]:
         return "utf-8", "UTF-8"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "UTF-16"
+    bomless = bomless_utf16(head)
+    if bomless:
+        return bomless, bomless.upper().replace("UTF-16-", "UTF-16")
     window, whole = head, size <= len(head)
     if head.isascii() and not whole:
         window, whole = _first_non_ascii_window(path)

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 from python_calamine import CalamineError, CalamineWorkbook
 
 from yaosu.catalog.ingest.common import check_column_names
-from yaosu.kernel.errors import CorruptFile, NoDataRows, SheetNotFound, ZipBomb
+from yaosu.catalog.ingest.identifiers import is_identifier
+from yaosu.kernel.errors import CorruptFile, NoDataRows, SheetNotFound, TooManyColumns, ZipBomb
 
 
 def check_zip(path: Path, *, max_bytes: int, max_ratio: int) -> None:
@@ -43,13 +44,16 @@ def check_zip(path: Path, *, max_bytes: int, max_ratio: int) -> None:
         raise CorruptFile(format="XLSX", problem=str(exc)[:200]) from exc
 
 
-def to_parquet(path: Path, out: Path, *, sheet: str | None = None) -> int:
+def to_parquet(path: Path, out: Path, *, sheet: str | None = None, max_columns: int) -> int:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         names = workbook.sheet_names
         if sheet is not None and sheet not in names:
             raise SheetNotFound(sheet=sheet, sheets="、".join(names))
-        rows = workbook.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=True)
+        chosen = workbook.get_sheet_by_name(sheet or names[0])
+        if chosen.width > max_columns:  # before a row is turned into Python values
+            raise TooManyColumns(columns=chosen.width, limit=max_columns)
+        rows = chosen.to_python(skip_empty_area=True)
     except CalamineError as exc:
         raise CorruptFile(format="XLSX", problem=str(exc)[:200]) from exc
     except (ValueError, OSError) as exc:  # calamine raises these for broken archives too
@@ -69,18 +73,23 @@ def to_parquet(path: Path, out: Path, *, sheet: str | None = None) -> int:
     if not body:
         raise NoDataRows()
     columns = {
-        name: _column([r[i] if i < len(r) else None for r in body]) for i, name in enumerate(names)
+        name: _column(name, [r[i] if i < len(r) else None for r in body])
+        for i, name in enumerate(names)
     }
     table = pa.table(columns)
     pq.write_table(table, out, compression="snappy")
     return table.num_rows
 
 
-def _column(values: list[Any]) -> pa.Array:
+def _column(name: str, values: list[Any]) -> pa.Array:
     values = [None if v == "" else v for v in values]
     present = [v for v in values if v is not None]
     kinds = {type(v) for v in present}
     if kinds <= {int, float} and kinds:
+        # A phone number or ID typed as a number in Excel is still a code: text, as shown.
+        shown = pa.array([None if v is None else _text(v) for v in values], pa.string())
+        if is_identifier(name, shown):
+            return shown
         if all(float(v).is_integer() and abs(v) < 2**53 for v in present):
             return pa.array([None if v is None else int(v) for v in values], pa.int64())
         return pa.array([None if v is None else float(v) for v in values], pa.float64())
