@@ -394,7 +394,7 @@ ODD = [
     ("SELECT " + " + ".join(["1"] * 3000) + " FROM t", "nested too deeply", None),
     ("SELECT COUNT(*) FROM t WHERE " + " AND ".join(["fee = 1"] * 1500), "nested too deeply", None),
     ("SELECT " + "- " * 6000 + "1", "nested too deeply", None),
-    ("SELECT [" * 3000, "nested too deeply", None),
+    ("SELECT " + "[" * 3000, "nested too deeply", None),
 ]
 
 

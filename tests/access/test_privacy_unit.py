@@ -200,3 +200,25 @@ def test_the_console_form_declares_a_unit(
         declared = unit.declared(session, ds)
         assert declared is not None and declared.columns == ["手机号"]
     assert abs(_count(ctx, contract, ds) - PEOPLE) < 25
+
+
+def test_the_cli_shows_and_declares_a_unit(
+    sales: tuple[Context, TestClient, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from yaosu.cli import app
+    from yaosu.privacy import unit_cli
+
+    ctx, _, ds, _ = sales
+    monkeypatch.setattr(unit_cli, "open_context", lambda: ctx)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["privacy-unit", "--dataset", ds])
+    assert shown.exit_code == 0, shown.output
+    assert "not declared" in shown.output and "手机号" in shown.output
+    done = runner.invoke(app, ["privacy-unit", "-d", ds, "-c", "顾客姓名", "-c", "手机号"])
+    assert done.exit_code == 0, done.output
+    assert "顾客姓名 + 手机号" in done.output
+    with ctx.db.transaction() as session:
+        declared = unit.declared(session, ds)
+        assert declared is not None and declared.columns == ["顾客姓名", "手机号"]
