@@ -92,6 +92,8 @@ def test_a_query_that_fails_only_when_a_row_matches_is_refused_before_it_runs(
         f"SELECT COUNT(*) FROM {T} WHERE town IN ('a', 1)",
         f"SELECT COUNT(*) FROM {T} WHERE fee BETWEEN 1 AND '9'",
         f"SELECT town, COUNT(*) FROM {T} WHERE NOT (fee >= 'x') GROUP BY town",
+        f"SELECT COUNT(*) FROM {T} WHERE town IS TRUE",
+        f"SELECT COUNT(*) FROM {T} WHERE kind IS NOT FALSE",
     ],
 )
 def test_every_text_number_mix_is_refused_under_dp(query: str) -> None:
@@ -144,8 +146,16 @@ def people(
             {
                 "town": [f"town{i % 2}" for i in range(rows)],
                 "kind": ["suspended" if i == 7 else "normal" for i in range(rows)],
-                # one hidden row (filtered out by the contract) holds the largest integer
-                "fee": [9_223_372_036_854_775_807 if i == 7 else i for i in range(rows)],
+                # one hidden row (filtered out by the contract) holds the largest integer,
+                # one visible row the smallest
+                "fee": [
+                    9_223_372_036_854_775_807
+                    if i == 7
+                    else -9_223_372_036_854_775_808
+                    if i == 8
+                    else i
+                    for i in range(rows)
+                ],
                 "id_no": [f"id{i}" for i in range(rows)],
                 "name": [f"n{i}" for i in range(rows)],
                 "phone": [f"p{i}" for i in range(rows)],
@@ -179,6 +189,33 @@ def test_row_level_computations_that_can_fail_on_a_value_answer_null_instead(
     governed = sql.govern(query, GRANTS, aggregate_only=False, dp=False)
     table = runner.run(governed.rewritten, sources)  # before the fix: QueryFailed
     assert table.num_rows > 0
+
+
+def test_a_negated_field_in_an_aggregate_filter_cannot_fail_on_a_value(
+    people: tuple[DuckDBEngine, dict[str, Path]],
+) -> None:
+    runner, sources = people
+    governed = sql.govern(
+        f"SELECT COUNT(*) AS n FROM {T} WHERE -fee = 1", GRANTS, aggregate_only=True, dp=True
+    )
+    assert runner.run(governed.rewritten, sources).num_rows == 1  # before: an overflow error
+
+
+@pytest.mark.parametrize(
+    ("literal", "canonical"),
+    [("2024-W01-1", "2024-01-01"), ("20240101", "2024-01-01"), ("2024-03-05", "2024-03-05")],
+)
+def test_a_date_literal_is_written_back_in_the_form_every_engine_reads(
+    literal: str, canonical: str
+) -> None:
+    grants = {"ds_d": sql.Grant("ds_d", "__src_d", {"day": "DATE"}, frozenset({"day"}))}
+    governed = sql.govern(
+        f"SELECT COUNT(*) FROM ds_d WHERE day >= '{literal}'",
+        grants,
+        aggregate_only=True,
+        dp=True,
+    )
+    assert f"'{canonical}'" in governed.rewritten
 
 
 class _Failing:

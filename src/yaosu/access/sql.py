@@ -610,7 +610,8 @@ def _aggregate(
     selects.append(exp.Count(this=exp.Star()).as_("__n", quoted=True))
     inner = exp.select(*selects).from_(tree.args["from_"].this.copy())
     if tree.args.get("where"):
-        inner.set("where", tree.args["where"].copy())
+        # A negated field (-fee) overflows on the smallest integer: NULL instead of an error.
+        inner.set("where", sqlrules.make_total(tree.args["where"].copy()))
     if keys:
         inner = inner.group_by(*[exp.column(k.name, table=alias, quoted=True) for k in keys])
     if not dp and min_group_size:

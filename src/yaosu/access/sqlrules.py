@@ -246,17 +246,23 @@ def kind_of(node: exp.Expr) -> str | None:
     return OTHER
 
 
-def _date_literal(node: exp.Expr) -> bool:
+def _canonical_time(node: exp.Expr, target: exp.DataType | None) -> str | None:
+    """A text literal compared with a date, time or timestamp, parsed here and written back
+    in the one form every engine reads ('2024-01-01', '2024-01-01 08:00:00'); None when it
+    is not one. The engine converts it lazily, row by row, so a form it cannot read would
+    fail only when a row is compared: it must be known good before the query runs."""
     if not (isinstance(node, exp.Literal) and node.is_string):
-        return False
+        return None
     text = node.this.strip()
-    for parse in (dt.date.fromisoformat, dt.datetime.fromisoformat, dt.time.fromisoformat):
-        try:
-            parse(text)
-            return True
-        except ValueError:
-            continue
-    return False
+    kind = target.this if target is not None else None
+    try:
+        if kind in (exp.DType.DATE, exp.DType.DATE32):
+            return dt.date.fromisoformat(text).isoformat()
+        if kind in (exp.DType.TIME, exp.DType.TIMETZ):
+            return dt.time.fromisoformat(text).isoformat()
+        return dt.datetime.fromisoformat(text).isoformat(sep=" ")
+    except ValueError:
+        return None
 
 
 def _operands(node: exp.Expr) -> list[exp.Expr | None] | None:
@@ -274,8 +280,10 @@ def _operands(node: exp.Expr) -> list[exp.Expr | None] | None:
         return [*values, node.args.get("default")]
     if isinstance(node, exp.If):
         return [node.args.get("true"), node.args.get("false")]
+    if isinstance(node, exp.Is):  # x IS TRUE converts x to a boolean, value by value
+        return None if isinstance(node.expression, exp.Null) else [node.this, node.expression]
     if isinstance(node, exp.Predicate | exp.Nullif) and isinstance(node, exp.Binary | exp.Nullif):
-        if isinstance(node, exp.Like | exp.ILike | exp.Is):
+        if isinstance(node, exp.Like | exp.ILike):
             return None
         return [node.this, node.expression]
     return None
@@ -286,8 +294,14 @@ def _mixed(node: exp.Expr, operands: list[exp.Expr | None]) -> None:
     kinds = {k for _, k in present if k is not None}
     if len(kinds) <= 1 or OTHER in kinds:
         return
-    if kinds == {TEXT, TEMPORAL} and all(k != TEXT or _date_literal(o) for o, k in present):
-        return  # a date written as 'YYYY-MM-DD': converted once, the same for every row
+    if kinds == {TEXT, TEMPORAL}:
+        target = next(o.type for o, k in present if k == TEMPORAL)
+        texts = [o for o, k in present if k == TEXT]
+        canonical = [_canonical_time(o, target) for o in texts]
+        if all(c is not None for c in canonical):
+            for literal, text in zip(texts, canonical, strict=True):
+                literal.replace(exp.Literal.string(str(text)))
+            return
     a, b = sorted(kinds)[:2]
     raise _invalid(
         f"{snippet(node)} 把{_KIND_ZH[a]}和{_KIND_ZH[b]}放在一起比较或运算，"
