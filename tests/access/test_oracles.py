@@ -642,3 +642,20 @@ def test_the_sql_text_of_a_refusal_is_what_the_user_can_read() -> None:
         )
     assert "bitwise" in refused.value.message("en") and "按位" in refused.value.message("zh-CN")
     assert sqlglot.parse_one("SELECT 1")  # sqlglot itself still parses what we hand it
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("SELECT COUNT(*) FROM t WHERE town = E'a\\'b'", "way of writing text"),
+        ("SELECT COUNT(*) FROM t WHERE town = $$a'b$$", "way of writing text"),
+        ("SELECT COUNT(*) FROM t WHERE town = E'a\\'", "single quotes is not closed"),
+        ("SELECT COUNT(*) FROM t WHERE town = $$a", "$$ is not closed"),
+    ],
+)
+def test_other_ways_of_writing_text_are_refused_in_words_not_misread(
+    query: str, words: str
+) -> None:
+    with pytest.raises(QueryRefused) as refused:
+        sql.govern(query, {"t": AGG_GRANT["ds_p"]}, aggregate_only=True, dp=True)
+    assert words in refused.value.message("en")

@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.qualify import qualify
 
@@ -212,13 +213,20 @@ def parse(sql: str) -> exp.Expr:
         raise _invalid(
             "查询过长（上限 20000 字符）", "the query is too long (20,000 characters at most)"
         )
-    sqlrules.scan(sql)  # unterminated strings, identifiers, comments; brackets nested too deep
+    dialect = Dialect.get_or_raise("duckdb")
     try:
-        statements = [
-            s
-            for s in sqlglot.parse(sql, read="duckdb", error_level=sqlglot.ErrorLevel.RAISE)
-            if s is not None
-        ]
+        tokens = dialect.tokenize(sql)
+    except TokenError as exc:
+        sqlrules.scan(sql)  # says which string, name or comment is not closed, and where
+        raise _invalid(
+            "查询无法解析：其中有无法识别的字符或没有结束的文本",
+            "the query does not parse: it holds a character it cannot read or text that "
+            "does not end",
+        ) from exc
+    sqlrules.check_nesting(tokens, sql)  # before the parser, which recurses once per level
+    try:
+        parser = dialect.parser(error_level=sqlglot.ErrorLevel.RAISE)
+        statements = [s for s in parser.parse(tokens, sql) if s is not None]
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         where_zh = where_en = ""
@@ -233,11 +241,6 @@ def parse(sql: str) -> exp.Expr:
             "valid SQL there; check spelling, brackets and commas",
             line=first.get("line"),
             column=first.get("col"),
-        ) from exc
-    except TokenError as exc:  # scan() finds the usual causes first, with their position
-        raise _invalid(
-            "查询无法解析：其中有无法识别的字符或未结束的文本",
-            "the query does not parse: it holds a character or text that does not end",
         ) from exc
     except RecursionError as exc:
         raise _invalid(

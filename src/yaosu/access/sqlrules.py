@@ -1,8 +1,9 @@
 """Rules of governed SQL that close oracles and crashes; pure functions, nothing runs here.
 
-- ``scan``: before parsing, find an unterminated string, quoted identifier or comment (and
-  where it starts), and refuse brackets nested deeper than ``MAX_NESTING`` (a parser recurses
-  once per level: 5,000 brackets would exhaust Python's stack).
+- ``scan``: when the tokenizer fails, find the unterminated string, quoted identifier or
+  comment and where it starts. ``check_nesting``: on the tokens, refuse brackets nested
+  deeper than ``MAX_NESTING`` (a parser recurses once per level: 5,000 brackets would
+  exhaust Python's stack).
 - ``depth``: after parsing, the tree's depth, measured without recursion (``1+1+…+1`` nests
   without brackets).
 - ``typecheck``: every comparison, arithmetic and function argument is checked against the
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.tokens import Token, TokenType
 
 from yaosu.kernel.errors import QueryInvalid
 
@@ -48,7 +50,8 @@ def _invalid(zh: str, en: str, sql: str | None = None, offset: int | None = None
 
 
 def scan(sql: str) -> None:
-    """Refuses an unterminated string, identifier or comment, and too deep brackets.
+    """Finds an unterminated string, quoted name or comment and says where it starts (used
+    when the tokenizer fails, to say why in words).
 
     >>> scan("SELECT 'a''b' -- fine")
     >>> scan("SELECT 'abc")
@@ -56,13 +59,27 @@ def scan(sql: str) -> None:
     ...
     yaosu.kernel.errors.QueryInvalid: The query cannot run: a text value in single quotes is not closed (line 1, column 8)
     """
-    i, n, depth = 0, len(sql), 0
+    i, n = 0, len(sql)
     while i < n:
         ch = sql[i]
+        if sql.startswith("$$", i):
+            end = sql.find("$$", i + 2)
+            if end == -1:
+                raise _invalid(
+                    "$$ 之间的文本没有结束，请补上 $$", "a text value in $$ is not closed", sql, i
+                )
+            i = end + 2
+            continue
         if ch in ("'", '"'):
+            backslash = ch == "'" and i > 0 and sql[i - 1] in "eE"
             end = i + 1
             while True:
-                end = sql.find(ch, end)
+                if backslash:
+                    while end < n and sql[end] != ch:
+                        end += 2 if sql[end] == "\\" else 1
+                    end = end if end < n else -1
+                else:
+                    end = sql.find(ch, end)
                 if end == -1:
                     if ch == "'":
                         raise _invalid(
@@ -95,18 +112,29 @@ def scan(sql: str) -> None:
                 )
             i = end + 2
             continue
-        if ch in "([{":
-            depth += 1
-            if depth > MAX_NESTING:
+        i += 1
+
+
+_OPEN = (TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE)
+_CLOSE = (TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE)
+
+
+def check_nesting(tokens: list[Token], sql: str) -> None:
+    """Refuses brackets nested deeper than ``MAX_NESTING``, with where the first too deep
+    one opens."""
+    level = 0
+    for token in tokens:
+        if token.token_type in _OPEN:
+            level += 1
+            if level > MAX_NESTING:
                 raise _invalid(
                     f"括号嵌套过深（最多 {MAX_NESTING} 层）",
                     f"brackets are nested too deeply ({MAX_NESTING} levels at most)",
                     sql,
-                    i,
+                    token.start,
                 )
-        elif ch in ")]}":
-            depth = max(0, depth - 1)
-        i += 1
+        elif token.token_type in _CLOSE:
+            level = max(0, level - 1)
 
 
 def depth(tree: exp.Expr) -> int:
@@ -137,6 +165,12 @@ def check_depth(tree: exp.Expr) -> None:
 
 _WORDS: list[tuple[type | tuple[type, ...], str, str]] = [
     (exp.Placeholder, "参数占位符（? 或 $1）", "parameter placeholders (? or $1)"),
+    (
+        (exp.ByteString, exp.RawString, exp.National),
+        "这种文本写法（E'…'、$$…$$、N'…'；请写成单引号文本，内部的单引号写两次：'it''s'）",
+        "this way of writing text (E'…', $$…$$, N'…'; write text in single quotes, doubling a "
+        "quote inside: 'it''s')",
+    ),
     (
         (
             exp.BitwiseAnd,
