@@ -242,7 +242,12 @@ class SparkEngine:
                         .config("spark.sql.ansi.enabled", "false")
                     )
                 self._spark = builder.getOrCreate()
-                self._spark.sparkContext.setLogLevel("ERROR")
+                # ANSI mode off on every kind of session (Spark 4 turns it on by default):
+                # an overflow or a bad conversion then answers NULL instead of failing on a
+                # value, which would be an oracle.
+                self._spark.conf.set("spark.sql.ansi.enabled", "false")
+                if not self.master.startswith("sc://"):
+                    self._spark.sparkContext.setLogLevel("ERROR")
             return self._spark
 
     def run(self, sql: str, sources: dict[str, Path]) -> pa.Table:

@@ -17,6 +17,7 @@ what its contract grants. Pure functions over sqlglot trees; nothing here runs a
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -351,9 +352,28 @@ def _qualify(tree: exp.Expr, grants: dict[str, Grant]) -> exp.Expr:
                         f"the contract does not grant the field {column} (it grants: {', '.join(g.columns)})",
                         column=column,
                     ) from exc
+        fields = "、".join(sorted({c for g in grants.values() for c in g.columns}))
+        fields_en = ", ".join(sorted({c for g in grants.values() for c in g.columns}))
+        found = re.match(r"Column '(.+?)' could not be resolved(?: for table: '(.+?)')?", message)
+        where = re.search(r"Line: (\d+), Col: (\d+)", message)
+        at_zh = f"（第 {where[1]} 行第 {where[2]} 列）" if where else ""
+        at_en = f" (line {where[1]}, column {where[2]})" if where else ""
+        if found and found[2]:
+            raise _refuse(
+                f"查询中没有名为 {found[2]} 的表或别名，无法找到字段 {found[1]}{at_zh}",
+                f"there is no table or alias {found[2]} to take the field {found[1]} from{at_en}",
+            ) from exc
+        if found:
+            raise _refuse(
+                f"没有字段 {found[1]}，或它在多张表中都有、须写明表名{at_zh}。可用字段：{fields}",
+                f"there is no field {found[1]}, or more than one table has it and the table "
+                f"must be named{at_en}. The fields are: {fields_en}",
+                column=found[1],
+            ) from exc
         raise _refuse(
-            f"查询引用了不存在的字段或表：{message}",
-            f"the query refers to a column or table that does not exist: {message}",
+            f"查询引用了不存在的字段、表或输出列{at_zh}。可用字段：{fields}",
+            f"the query refers to a field, table or output column that does not exist{at_en}. "
+            f"The fields are: {fields_en}",
         ) from exc
 
 
