@@ -575,6 +575,9 @@ EXTRA = [
     "DETACH x",
     "USE main",
     "RESET memory_limit",
+    f"SELECT nope FROM {T}",
+    f"SELECT x.town FROM {T}",
+    f"SELECT COUNT(*) FROM {T} GROUP BY 9",
 ]
 
 

@@ -510,12 +510,25 @@ def _govern(
     # Rows may be read, but a computation that fails on a hidden value (a filtered-out row the
     # engine evaluates first) would still reveal it: every such computation answers NULL.
     rewritten = _replace_tables(sqlrules.make_total(tree.copy()), grants, bound_units=False)
-    # Whatever LIMIT the user wrote, no answer holds more than ROW_LIMIT rows.
-    rewritten = (
-        exp.select("*")
-        .from_(exp.Subquery(this=rewritten, alias=exp.TableAlias(this=exp.to_identifier("__q"))))
-        .limit(ROW_LIMIT)
-    )
+    # Whatever LIMIT the user wrote, no answer holds more than ROW_LIMIT rows. The cap goes
+    # on the query itself where it can, so its ORDER BY still orders the answer (an outer
+    # SELECT over an ordered subquery need not keep the order, and Spark does not).
+    limit = rewritten.args.get("limit")
+    written = limit.args.get("expression") if isinstance(limit, exp.Limit) else None
+    if isinstance(rewritten, exp.Select) and (
+        limit is None
+        or (isinstance(written, exp.Literal) and not written.is_string and written.this.isdigit())
+    ):
+        cap = ROW_LIMIT if written is None else min(ROW_LIMIT, int(written.this))
+        rewritten = rewritten.limit(cap)
+    else:
+        rewritten = (
+            exp.select("*")
+            .from_(
+                exp.Subquery(this=rewritten, alias=exp.TableAlias(this=exp.to_identifier("__q")))
+            )
+            .limit(ROW_LIMIT)
+        )
     outputs = [
         Aggregate(name=e.alias_or_name, kind="row") for e in getattr(tree, "expressions", [])
     ]
