@@ -662,3 +662,28 @@ def test_other_ways_of_writing_text_are_refused_in_words_not_misread(
     with pytest.raises(QueryRefused) as refused:
         sql.govern(query, {"t": AGG_GRANT["ds_p"]}, aggregate_only=True, dp=True)
     assert words in refused.value.message("en")
+
+
+@pytest.mark.parametrize(
+    "query", ["SELECT 1", "SELECT 'x' AS a", "WITH x AS (SELECT 1 AS a) SELECT a FROM x"]
+)
+def test_a_row_level_contract_answers_a_query_naming_no_dataset_with_422(
+    app_client: TestClient, ctx: Context, query: str
+) -> None:
+    """Before the fix: IndexError (a 500) after governing, on a contract that reads rows."""
+    from tests.access.test_extracts import extract_contract
+
+    contract = extract_contract(app_client, ctx)
+    before = _spent(ctx, contract)
+    answer = app_client.post(
+        "/api/v1/queries",
+        json={"contract_id": contract, "sql": query},
+        headers=auth(ctx, "ai-analyst"),
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "QUERY_INVALID"
+    assert (
+        "dataset" in answer.json()["error"]["message"]
+        or "数据集" in answer.json()["error"]["message"]
+    )
+    assert _spent(ctx, contract) == before
