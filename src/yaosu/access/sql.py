@@ -434,14 +434,21 @@ def govern(
     )
     found = _GOVERNED.get(key)
     if found is None:
-        found = _govern(
-            sql,
-            grants,
-            aggregate_only=aggregate_only,
-            dp=dp,
-            bounds=bounds,
-            min_group_size=min_group_size,
-        )
+        try:
+            found = _govern(
+                sql,
+                grants,
+                aggregate_only=aggregate_only,
+                dp=dp,
+                bounds=bounds,
+                min_group_size=min_group_size,
+            )
+        except RecursionError as exc:  # a backstop: the depth checks should come first
+            raise _invalid(
+                f"表达式嵌套过深（最多 {sqlrules.MAX_DEPTH} 层），请拆成较简单的条件",
+                f"the expression is nested too deeply ({sqlrules.MAX_DEPTH} levels at most); "
+                "write simpler conditions",
+            ) from exc
         if len(_GOVERNED) > 1024:
             _GOVERNED.clear()
         _GOVERNED[key] = found
