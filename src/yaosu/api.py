@@ -36,6 +36,8 @@ from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
 from yaosu.privacy.pages import router as privacy_pages
 from yaosu.privacy.routes import router as privacy_router
+from yaosu.privacy.unit_routes import pages as privacy_unit_pages
+from yaosu.privacy.unit_routes import router as privacy_unit_router
 from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
 from yaosu.web import install_error_handlers, security_headers
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         accounts_router,
         catalog_router,
         privacy_router,
+        privacy_unit_router,
         authorization_router,
         rights_router,
         audit_router,
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         accounts_pages,
         catalog_pages,
         privacy_pages,
+        privacy_unit_pages,
         authorization_pages,
         rights_pages,
         audit_pages,

@@ -20,6 +20,7 @@ from yaosu.jobs.cli import app as jobs_app
 from yaosu.kernel.errors import YaosuError
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
+from yaosu.privacy.unit_cli import privacy_unit as privacy_unit_command
 from yaosu.rights.cli import app as rights_app
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.add_typer(extracts_app, name="extracts")
 app.command("ingest")(ingest_command)
 app.command("scan")(scan_command)
 app.command("deidentify")(deidentify_command)
+app.command("privacy-unit")(privacy_unit_command)
 console = Console(stderr=True)
 
 

@@ -11,4 +11,5 @@ def load_all() -> None:
     import yaosu.catalog.models
     import yaosu.jobs.models
     import yaosu.privacy.models
+    import yaosu.privacy.unit
     import yaosu.rights.models  # noqa: F401

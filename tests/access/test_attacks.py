@@ -67,9 +67,9 @@ AGGREGATE_ONLY = [
     ('SELECT COUNT(*) FROM "__src_people"', "does not cover the dataset __src_people"),
     # error oracles and computed filters
     (f"SELECT COUNT(*) FROM {T} WHERE CAST(town AS INT) = 1", "CAST"),
-    (f"SELECT COUNT(*) FROM {T} WHERE fee / 0 = 1", "DIV"),
+    (f"SELECT COUNT(*) FROM {T} WHERE fee / 0 = 1", "arithmetic"),
     (f"SELECT COUNT(*) FROM {T} WHERE CASE WHEN town = 'a' THEN 1 ELSE 0 END = 1", "CASE"),
-    (f"SELECT COUNT(*) FROM {T} WHERE fee * 9223372036854775807 > 0", "MUL"),
+    (f"SELECT COUNT(*) FROM {T} WHERE fee * 9223372036854775807 > 0", "arithmetic"),
     (f"SELECT COUNT(*) FROM {T} WHERE LN(fee) > 1", "not allowed"),
     (f"SELECT COUNT(*) FROM {T} WHERE id_no = 'x'", "masked field id_no"),
     # files, network, settings, environment, the engine itself
@@ -217,7 +217,8 @@ def test_grouping_by_a_near_unique_field_releases_nothing(
     exact = runner.run(governed.rewritten, sources)
     assert exact.num_rows == 180  # one group per person before release
     released = dp.release(exact, governed, epsilon=1.0, delta=1e-6, bounds={}, min_group_size=10)
-    assert released.table.num_rows == 0 and released.groups_suppressed == 180
+    assert released.table.num_rows == 0
+    assert not hasattr(released, "groups_suppressed")  # rows + withheld = the exact count
 
 
 def test_a_huge_cross_join_is_stopped_not_hung(

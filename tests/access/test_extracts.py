@@ -144,3 +144,68 @@ def test_csv_cells_cannot_become_formulas(tmp_path: Path) -> None:
     assert notes[:4] == ['\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)"]
     assert notes[4] == "normal" and rows[2][1] == "-2"  # numbers stay numbers
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_an_extract_filters_rows_in_the_locked_down_engine_through_the_policy_view(
+    app_client: TestClient, ctx: Context, monkeypatch: Any
+) -> None:
+    """Issue 11, 8.1: the row filter ran in a DuckDB of its own (no limits, no lock) over
+    the granted fields only, so a filter on a field another reviewer later narrowed away
+    failed with a 500. It now runs in the governed engine, over the policy view."""
+    import pyarrow.parquet as pq
+
+    from yaosu.access import service
+    from yaosu.catalog import service as catalog
+
+    residents = dataset_id(ctx, "参保人员")
+    made = app_client.post(
+        "/api/v1/requests",
+        json=ask(ctx, datasets={residents: FIELDS}, operations=["extract"], epsilon=None),
+        headers=auth(ctx, "ai-analyst"),
+    ).json()
+    for reviewer, conditions in (
+        ("cac-inspector", {"row_filters": {residents: "所属乡镇 = '城关镇'"}}),
+        ("bureau-reviewer", {"fields": {residents: ["身份证号", "参保类型"]}}),
+    ):
+        done = app_client.post(
+            f"/api/v1/requests/{made['id']}/reviews",
+            json={"decision": "conditional", "reason": "收窄", "conditions": conditions},
+            headers=auth(ctx, reviewer),
+        )
+        assert done.status_code == 200, done.text
+    contract = done.json()["contract_id"]
+    ran: list[str] = []
+    real = service.engine_for
+
+    class Recording:
+        def __init__(self, inner: Any) -> None:
+            self.inner, self.name = inner, inner.name
+
+        def run(self, text: str, sources: dict[str, Path]) -> pa.Table:
+            ran.append(text)
+            return self.inner.run(text, sources)
+
+    monkeypatch.setattr(service, "engine_for", lambda c, n=None: Recording(real(c, n)))
+    try:
+        answer = app_client.post(
+            f"/api/v1/contracts/{contract}/extracts",
+            json={"dataset_id": residents, "format": "parquet"},
+            headers=auth(ctx, "ai-analyst"),
+        )
+    finally:
+        service.close_engines(ctx)
+    assert answer.status_code == 201, answer.text  # before the fix: 500
+    assert len(ran) == 1 and "城关镇" in ran[0]
+    admin = actor_of(ctx)
+    with ctx.db.transaction() as session:
+        version = catalog.get_version(session, admin, residents, None)
+        source = pq.read_table(ctx.store.path(version.sha256))
+    expected = source.column("所属乡镇").to_pylist().count("城关镇")
+    assert answer.json()["rows"] == expected
+    assert "所属乡镇" not in answer.json()["manifest"]["manifest"]["columns"]
+
+
+def actor_of(ctx: Context) -> Any:
+    from tests.conftest import actor
+
+    return actor(ctx, "bureau-admin")

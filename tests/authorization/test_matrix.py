@@ -474,6 +474,20 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             frozenset({BA, BN}),
             body=b"a,b\n1,2\n",
         ),
+        # --- privacy unit (issue 11: declared, not guessed) ---
+        Case(
+            "GET",
+            "/api/v1/datasets/{dataset_id}/privacy-unit",
+            f"/api/v1/datasets/{res}/privacy-unit",
+            BUREAU | {P},
+        ),
+        Case(
+            "PUT",
+            "/api/v1/datasets/{dataset_id}/privacy-unit",
+            f"/api/v1/datasets/{res}/privacy-unit",
+            frozenset({BA, BR}),
+            body={"columns": ["身份证号"], "note": "矩阵测试"},
+        ),
     ]
 
 

@@ -44,7 +44,8 @@ class Release:
     delta: float
     accuracy: dict[str, dict[str, float]] = field(default_factory=dict)  # per output: scale, ci95
     threshold: int | None = None
-    groups_suppressed: int = 0
+    # No count of withheld groups: rows shown + groups withheld would be the exact number of
+    # groups, which the noisy threshold exists to hide.
 
 
 @lru_cache(maxsize=256)
@@ -170,7 +171,6 @@ def release(
         delta=used_delta,
         accuracy={k: {kk: round(vv, 6) for kk, vv in v.items()} for k, v in accuracy.items()},
         threshold=threshold,
-        groups_suppressed=max(0, len(rows) - len(kept)) if grouped else 0,
     )
 
 

@@ -40,6 +40,47 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+# What went wrong, as a code and in words. "plan" failures happen before any row is read (the
+# engine could not bind the query) and cannot depend on the data; every other kind can.
+_WORDS = {
+    "timeout": ("超过了 {seconds} 秒的时间上限", "it ran past the time limit of {seconds} s"),
+    "memory": ("超出了内存上限", "it ran out of memory"),
+    "interrupted": ("被中断", "it was interrupted"),
+    "crashed": ("查询进程意外退出", "the query process stopped unexpectedly"),
+    "plan": (
+        "引擎无法理解这条查询，例如函数得到了不合类型的值",
+        "the engine could not plan it, for example a function was given the wrong type of value",
+    ),
+    "conversion": ("某个值无法转换为所需类型", "a value could not be converted to the type needed"),
+    "range": ("某个数值超出了范围", "a number was out of range"),
+    "error": ("引擎在执行时出错", "the engine failed while running it"),
+    "release": ("加噪发布结果时出错", "adding noise to the answer failed"),
+}
+DATA_INDEPENDENT = frozenset({"plan", "crashed"})  # refunded; every other failure is charged
+_DUCKDB_KINDS = {
+    "BinderException": "plan",
+    "ParserException": "plan",
+    "CatalogException": "plan",
+    "NotImplementedException": "plan",
+    "SyntaxException": "plan",
+    "ConversionException": "conversion",
+    "OutOfRangeException": "range",
+    "OutOfMemoryException": "memory",
+    "InterruptException": "interrupted",
+}
+_SPARK_KINDS = {"AnalysisException": "plan", "ParseException": "plan"}
+
+
+def failure(kind: str, seconds: float) -> QueryFailed:
+    zh, en = _WORDS.get(kind, _WORDS["error"])
+    return QueryFailed(
+        kind=kind,
+        seconds=seconds,
+        what_zh=zh.format(seconds=seconds),
+        what_en=en.format(seconds=seconds),
+    )
+
+
 # --- DuckDB --------------------------------------------------------------------------------
 
 
@@ -81,12 +122,8 @@ def _serve(conn: Connection, memory_mb: int, threads: int, sources: dict[str, st
             with pa.ipc.new_stream(sink, table.schema) as writer:
                 writer.write_table(table)
             conn.send(("ok", sink.getvalue().to_pybytes()))
-        except duckdb.OutOfMemoryException:
-            conn.send(("error", "memory"))
-        except duckdb.InterruptException:
-            conn.send(("error", "interrupted"))
-        except Exception as exc:  # any other engine error: its class only, never its text
-            conn.send(("error", type(exc).__name__))
+        except Exception as exc:  # an engine error: its kind only, never its text
+            conn.send(("error", _DUCKDB_KINDS.get(type(exc).__name__, "error")))
 
 
 class _Worker:
@@ -157,17 +194,17 @@ class DuckDBEngine:
             worker.kill()
             with self._lock:
                 self._made -= 1
-            raise QueryFailed(kind="timeout", seconds=self.timeout) from None
+            raise failure("timeout", self.timeout) from None
         except (EOFError, BrokenPipeError, OSError):
             worker.kill()
             with self._lock:
                 self._made -= 1
-            raise QueryFailed(kind="crashed", seconds=self.timeout) from None
+            raise failure("crashed", self.timeout) from None
         self._idle.put(worker)
         if status == "ok":
             with pa.ipc.open_stream(payload) as reader:
                 return reader.read_all()
-        raise QueryFailed(kind=str(payload), seconds=self.timeout)
+        raise failure(str(payload), self.timeout)
 
     def close(self) -> None:
         while not self._idle.empty():
@@ -205,7 +242,12 @@ class SparkEngine:
                         .config("spark.sql.ansi.enabled", "false")
                     )
                 self._spark = builder.getOrCreate()
-                self._spark.sparkContext.setLogLevel("ERROR")
+                # ANSI mode off on every kind of session (Spark 4 turns it on by default):
+                # an overflow or a bad conversion then answers NULL instead of failing on a
+                # value, which would be an oracle.
+                self._spark.conf.set("spark.sql.ansi.enabled", "false")
+                if not self.master.startswith("sc://"):
+                    self._spark.sparkContext.setLogLevel("ERROR")
             return self._spark
 
     def run(self, sql: str, sources: dict[str, Path]) -> pa.Table:
@@ -220,7 +262,7 @@ class SparkEngine:
             return result
         except Exception as exc:
             log.warning("spark query failed: %s", type(exc).__name__)
-            raise QueryFailed(kind=type(exc).__name__, seconds=0) from None
+            raise failure(_SPARK_KINDS.get(type(exc).__name__, "error"), 0) from None
 
     def close(self) -> None:
         if self._spark is not None:

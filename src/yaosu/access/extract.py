@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
+from yaosu.access import sql
 from yaosu.access.models import Extract
 from yaosu.audit.service import record
 from yaosu.authorization import contracts as access
@@ -92,6 +92,32 @@ def write_csv(table: pa.Table, out: Path) -> None:
             writer.writerows(zip(*columns, strict=True))
 
 
+def _authorised_rows(
+    ctx: Context, path: Path, sha256: str, fields: list[str], row_filter: str | None
+) -> pa.Table:
+    """The granted fields of the rows the contract's filter keeps, read by the same
+    locked-down engine and through the same policy view as a governed query (the filter
+    never runs in an engine of its own). Masks are left to the de-identification recipe."""
+    from sqlglot import exp
+
+    from yaosu.access.service import engine_for
+
+    source = f"__src_{sha256[:24]}"
+    grant = sql.Grant(
+        dataset_id=source,
+        source=source,
+        columns={f: "" for f in fields},
+        all_columns=frozenset(fields),
+        row_filter=row_filter,
+    )
+    view = sql.policy_view(grant, bound_units=False).subquery(
+        exp.to_identifier("__rows", quoted=True)
+    )
+    query = exp.select(*[exp.column(f, quoted=True) for f in fields]).from_(view)
+    query = query.limit(MAX_ROWS + 1)  # one more than allowed: enough to refuse, no more
+    return engine_for(ctx).run(query.sql("duckdb"), {source: path})
+
+
 def make_extract(
     ctx: Context, actor: Actor, contract_id: str, dataset_id: str, *, fmt: str = "parquet"
 ) -> Extract:
@@ -129,19 +155,7 @@ def make_extract(
             dry_run=True,
         )
     recipe_doc = recipe_for(findings, fields, masks)
-    # The authorised rows and fields, read by Arrow; the row filter is the contract's parsed
-    # predicate, applied by DuckDB over the Arrow table (no file access of its own).
-    table = pads.dataset(source_path, format="parquet").to_table(columns=fields)
-    if row_filter:
-        import duckdb
-        import sqlglot
-        from sqlglot import exp
-
-        con = duckdb.connect(config={"enable_external_access": False})
-        con.register("__rows", table)
-        where = sqlglot.parse_one(row_filter, read="duckdb")
-        table = con.sql(exp.select("*").from_("__rows").where(where).sql("duckdb")).to_arrow_table()
-        con.close()
+    table = _authorised_rows(ctx, source_path, source_sha, fields, row_filter)
     if table.num_rows > MAX_ROWS:
         raise InvalidInput(problem=f"提取超过 {MAX_ROWS:,} 行 / more than {MAX_ROWS:,} rows")
     recipe = deid.Recipe.parse(recipe_doc, table.column_names)

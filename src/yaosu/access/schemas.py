@@ -24,7 +24,6 @@ class QueryAnswer(BaseModel):
     delta: float
     accuracy: dict[str, dict[str, float]]
     threshold: int | None
-    groups_suppressed: int
     min_group_size: int | None
     query_sha256: str
     rewritten_sha256: str

@@ -4,13 +4,18 @@
 ``decide()`` and debits one use and the query's ε in one transaction (refused: nothing is
 charged), runs the rewritten query in a locked-down engine, makes the answer safe (group
 suppression, or differential privacy with OpenDP), and writes the decision, the query's
-hash, the rewritten query's hash, the budget and the row count to the audit log. A query
-that fails while running is refunded.
+hash, the rewritten query's hash, the budget and the row count to the audit log.
+
+ε and bounds are checked before anything is charged. A query that fails before it reads any
+row (the engine could not plan it, the worker died) is refunded; one that fails while reading
+the data is charged and says so, because whether it fails can depend on the data, and a free
+failure would be an oracle.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +24,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from yaosu.access import dp, sql
-from yaosu.access.engines import Engine, make_engine
+from yaosu.access.engines import DATA_INDEPENDENT, Engine, make_engine
 from yaosu.audit.service import record
 from yaosu.authorization import contracts as access
 from yaosu.authorization.models import Contract
 from yaosu.catalog import service as catalog
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.errors import InvalidInput, QueryRefused, YaosuError
+from yaosu.kernel.errors import (
+    InvalidInput,
+    QueryFailed,
+    QueryFailedCharged,
+    QueryRefused,
+    YaosuError,
+)
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -74,7 +85,6 @@ class QueryResult:
     delta: float
     accuracy: dict[str, dict[str, float]] = field(default_factory=dict)
     threshold: int | None = None
-    groups_suppressed: int = 0
     min_group_size: int | None = None
     query_sha256: str = ""
     rewritten_sha256: str = ""
@@ -88,26 +98,39 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Undeclared:
+    """A dataset that holds personal information and has no (usable) declared unit."""
+
+    dataset_id: str
+    title: str
+    missing: tuple[str, ...] = ()  # declared columns the latest version lacks
+
+
 def _grants(
     session: Session, ctx: Context, actor: Actor, contract: Contract
-) -> tuple[dict[str, sql.Grant], dict[str, Path]]:
+) -> tuple[dict[str, sql.Grant], dict[str, Path], dict[str, _Undeclared]]:
+    from yaosu.privacy import unit as privacy_unit
     from yaosu.privacy.service import confirmed_screen, pseudonym_key
 
     grants: dict[str, sql.Grant] = {}
     sources: dict[str, Path] = {}
+    undeclared: dict[str, _Undeclared] = {}
     for dataset_id, fields in contract.datasets.items():
         ds = catalog.get_dataset(session, actor, dataset_id)
         version = catalog.get_version(session, actor, ds.id, None)
         types = {c["name"]: _SQL_TYPES.get(str(c.get("type")), "VARCHAR") for c in version.columns}
         screen = confirmed_screen(session, ds.id, version.number)
-        unit = None
-        if screen is not None:
-            for column in screen.findings.get("columns", []):
-                if any(
-                    e["entity"] in ("CN_RESIDENT_ID", "CN_PASSPORT") for e in column["entities"]
-                ):
-                    unit = column["column"]
-                    break
+        # The unit is what the provider declared, never a guess from the screen.
+        declared = privacy_unit.declared(session, ds.id)
+        unit: tuple[str, ...] | None = None
+        if declared is not None:
+            missing = tuple(c for c in declared.columns if c not in types)
+            if missing:
+                undeclared[dataset_id] = _Undeclared(dataset_id, ds.title, missing)
+            unit = tuple(declared.columns) or None
+        elif screen is None or screen.personal:
+            undeclared[dataset_id] = _Undeclared(dataset_id, ds.title)
         source = f"__src_{version.sha256[:24]}"
         grants[dataset_id] = sql.Grant(
             dataset_id=dataset_id,
@@ -120,7 +143,38 @@ def _grants(
             mask_key=pseudonym_key(ctx.settings, dataset_id).hex(),
         )
         sources[source] = ctx.store.path(version.sha256)
-    return grants, sources
+    return grants, sources, undeclared
+
+
+# The smallest ε one query may spend, and the largest bound of a SUM or AVG. Below or above
+# them, OpenDP's noise scale (sensitivity / ε) leaves the range its samplers accept, and the
+# answer would be noise alone; both are checked before anything is charged.
+MIN_EPSILON = 1e-3
+MAX_BOUND = 1e12
+
+
+def _check_budget_inputs(epsilon: float, bounds: dict[str, tuple[float, float]]) -> None:
+    if not math.isfinite(epsilon) or epsilon < 0:
+        raise InvalidInput(problem=f"ε 须为非负的有限数 / ε must be a finite number ≥ 0: {epsilon}")
+    if 0 < epsilon < MIN_EPSILON:
+        raise InvalidInput(
+            problem=f"ε 不能小于 {MIN_EPSILON}（更小的 ε 只得到噪声） / ε must be at least "
+            f"{MIN_EPSILON} (a smaller one answers nothing but noise): {epsilon}"
+        )
+    for column, (lo, hi) in bounds.items():
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise InvalidInput(
+                problem=f"{column}: 取值范围须为有限数 / bounds must be finite numbers"
+            )
+        if not lo < hi:
+            raise InvalidInput(
+                problem=f"{column}: 下界须小于上界 / the lower bound must be below the upper"
+            )
+        if max(abs(lo), abs(hi)) > MAX_BOUND:
+            raise InvalidInput(
+                problem=f"{column}: 取值范围的绝对值不能超过 {MAX_BOUND:g} / bounds may not "
+                f"exceed {MAX_BOUND:g} in absolute value"
+            )
 
 
 def run_query(
@@ -133,15 +187,15 @@ def run_query(
     bounds: dict[str, tuple[float, float]] | None = None,
     engine: str | None = None,
 ) -> QueryResult:
-    bounds = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
-    for column, (lo, hi) in bounds.items():
-        if not lo < hi:
-            raise InvalidInput(
-                problem=f"{column}: 下界须小于上界 / the lower bound must be below the upper"
-            )
+    try:
+        bounds = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
+        epsilon = float(epsilon)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise InvalidInput(problem="ε 与取值范围须为数字 / ε and bounds must be numbers") from exc
+    _check_budget_inputs(epsilon, bounds)
     with ctx.db.transaction() as session:
         contract = access.get_contract(session, actor, contract_id)
-        grants, sources = _grants(session, ctx, actor, contract)
+        grants, sources, undeclared = _grants(session, ctx, actor, contract)
         aggregate_only = "extract" not in contract.operations
         private = contract.epsilon_budget is not None
         group = contract.min_group_size or ctx.settings.min_group_size
@@ -169,6 +223,12 @@ def run_query(
     except QueryRefused as exc:
         _audit_refusal(ctx, actor, contract_id, query, exc)
         raise
+    if private:
+        for name in governed.tables:
+            if name in undeclared:
+                refusal = _unit_refusal(undeclared[name])
+                _audit_refusal(ctx, actor, contract_id, query, refusal)
+                raise refusal
     operation = "aggregate" if governed.aggregate else "extract"
     fields = sorted({c for g in governed.tables for c in grants[g].columns})
     with ctx.db.transaction() as session:
@@ -212,6 +272,13 @@ def run_query(
         exact = runner.run(
             governed.rewritten, {s: sources[s] for s in sources if s in governed.rewritten}
         )
+    except QueryFailed as exc:
+        kind = str(exc.detail.get("kind"))
+        if kind in DATA_INDEPENDENT:
+            _refund(ctx, actor, contract_id, epsilon)
+            raise
+        _record_charged_failure(ctx, actor, contract_id, contract.consumer_org_id, kind, epsilon)
+        raise QueryFailedCharged(**exc.detail) from None
     except YaosuError:
         _refund(ctx, actor, contract_id, epsilon)
         raise
@@ -229,18 +296,27 @@ def run_query(
         max_uses=max_uses,
         epsilon_left=left,
     )
-    if governed.aggregate and private:
-        released = dp.release(
-            exact, governed, epsilon=epsilon, delta=delta, bounds=bounds, min_group_size=group
-        )
-        table = released.table
-        result.delta, result.accuracy = released.delta, released.accuracy
-        result.threshold, result.groups_suppressed = released.threshold, released.groups_suppressed
-    elif governed.aggregate:
-        table = dp.suppress_small(exact, governed)
-    else:
-        table = exact
+    try:
+        if governed.aggregate and private:
+            released = dp.release(
+                exact, governed, epsilon=epsilon, delta=delta, bounds=bounds, min_group_size=group
+            )
+            table = released.table
+            result.delta, result.accuracy = released.delta, released.accuracy
+            result.threshold = released.threshold
+        elif governed.aggregate:
+            table = dp.suppress_small(exact, governed)
+        else:
+            table = exact
+    except Exception as exc:  # inputs are checked before the debit; this is a fault of ours
+        _refund(ctx, actor, contract_id, epsilon)
+        from yaosu.access.engines import failure
+
+        raise failure("release", 0) from exc
     result.rows = [list(r.values()) for r in table.to_pylist()]
+    if governed.aggregate:
+        # ORDER BY, OFFSET and LIMIT on what was released, never on the exact rows.
+        result.rows = sql.apply_order(result.rows, governed)
     with ctx.db.transaction() as session:
         record(
             session,
@@ -258,30 +334,42 @@ def run_query(
     return result
 
 
-_UNIQUE: dict[tuple[str, str], bool] = {}
+def _unit_refusal(missing: _Undeclared) -> QueryRefused:
+    if missing.missing:
+        lacking = "、".join(missing.missing)
+        return QueryRefused(
+            reason_zh=f"数据集「{missing.title}」（{missing.dataset_id}）声明的隐私单位字段 "
+            f"{lacking} 在最新版本中已不存在：请数据提供方重新声明隐私单位后再做差分隐私查询",
+            reason_en=f"the privacy unit declared for {missing.dataset_id} names "
+            f"{', '.join(missing.missing)}, which its latest version lacks: the provider must "
+            "declare the unit again before differentially private queries are answered",
+            dataset=missing.dataset_id,
+        )
+    return QueryRefused(
+        reason_zh=f"数据集「{missing.title}」（{missing.dataset_id}）含个人信息，但数据提供方尚未声明"
+        "隐私单位（哪一列或哪几列代表一个人，或每行是不同的人）。差分隐私按人计算 ε，"
+        "须由提供方声明后才能回答",
+        reason_en=f"the dataset {missing.dataset_id} holds personal information but its "
+        "provider has not declared its privacy unit (which column or columns name one person, "
+        "or that each row is a distinct person); differential privacy counts ε per person, so "
+        "the provider must declare it before such queries are answered",
+        dataset=missing.dataset_id,
+    )
 
 
-def _skip_bounding_where_units_are_unique(
-    ctx: Context, grants: dict[str, sql.Grant], sources: dict[str, Path], engine: str | None
-) -> dict[str, sql.Grant]:
-    """Contribution bounding (one row per person) costs a window over the whole table. A
-    version is immutable, so whether each person appears once is computed once (exactly, by
-    the engine) and remembered; where they do, the bound holds already and is skipped."""
-    import dataclasses
-
-    out = {}
-    for name, grant in grants.items():
-        if grant.unit:
-            key = (grant.source, grant.unit)
-            if key not in _UNIQUE:
-                column = '"' + grant.unit.replace('"', '""') + '"'
-                check = f'SELECT COUNT(*) = COUNT(DISTINCT {column}) AS u FROM "{grant.source}"'
-                table = engine_for(ctx, engine).run(check, {grant.source: sources[grant.source]})
-                _UNIQUE[key] = bool(table.column("u")[0].as_py())
-            if _UNIQUE[key]:
-                grant = dataclasses.replace(grant, unit=None)
-        out[name] = grant
-    return out
+def _record_charged_failure(
+    ctx: Context, actor: Actor, contract_id: str, org_id: str, kind: str, epsilon: float
+) -> None:
+    with ctx.db.transaction() as session:
+        record(
+            session,
+            actor,
+            "query.failed",
+            "contract",
+            contract_id,
+            object_org_id=org_id,
+            detail={"kind": kind, "epsilon": epsilon, "charged": True},
+        )
 
 
 def _audit_refusal(

@@ -17,16 +17,19 @@ what its contract grants. Pure functions over sqlglot trees; nothing here runs a
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import OptimizeError, ParseError
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.qualify import qualify
 
-from yaosu.kernel.errors import QueryRefused
+from yaosu.access import sqlrules
+from yaosu.kernel.errors import QueryInvalid, QueryRefused
 
 # Aggregates a consumer may use; MIN/MAX only where rows may be seen anyway (they reveal one
 # person's value), and never under DP.
@@ -161,7 +164,9 @@ class Grant:
     all_columns: frozenset[str]  # every column of the version, to tell "not granted" apart
     masks: dict[str, str] = field(default_factory=dict)  # column -> hash | mask
     row_filter: str | None = None
-    unit: str | None = None  # the privacy unit column (one person), if known
+    # The privacy unit: the column, or columns together, that name one person (contribution
+    # bounding keeps one row per unit). None: each row is a distinct person.
+    unit: str | tuple[str, ...] | None = None
     mask_key: str = ""  # the secret prefix of hashed columns
 
 
@@ -183,40 +188,93 @@ class Governed:
     outputs: list[Aggregate]
     group_keys: list[str]
     count_column: str | None  # the hidden per-group row count added for suppression
+    # Aggregate answers: ORDER BY (output index, descending, nulls first), LIMIT and OFFSET,
+    # applied by the service to the released rows (after noise and suppression).
+    order: list[tuple[int, bool, bool]] = field(default_factory=list)
+    limit: int | None = None
+    offset: int = 0
 
 
 def _refuse(zh: str, en: str, **detail: Any) -> QueryRefused:
     return QueryRefused(reason_zh=zh, reason_en=en, **detail)
 
 
+def _invalid(zh: str, en: str, **detail: Any) -> QueryInvalid:
+    return QueryInvalid(reason_zh=zh, reason_en=en, **detail)
+
+
+def _first_word(tree: exp.Expr, sql: str) -> str:
+    """The statement's first keyword as the user wrote it (DROP, PRAGMA, INSTALL…)."""
+    words = sql.strip().split()
+    return words[0].upper()[:20] if words else tree.key
+
+
 def parse(sql: str) -> exp.Expr:
     if len(sql) > 20_000:
-        raise _refuse(
+        raise _invalid(
             "查询过长（上限 20000 字符）", "the query is too long (20,000 characters at most)"
         )
+    dialect = Dialect.get_or_raise("duckdb")
     try:
-        statements = [
-            s
-            for s in sqlglot.parse(sql, read="duckdb", error_level=sqlglot.ErrorLevel.RAISE)
-            if s is not None
-        ]
+        tokens = dialect.tokenize(sql)
+    except TokenError as exc:
+        sqlrules.scan(sql)  # says which string, name or comment is not closed, and where
+        raise _invalid(
+            "查询无法解析：其中有无法识别的字符或没有结束的文本",
+            "the query does not parse: it holds a character it cannot read or text that "
+            "does not end",
+        ) from exc
+    sqlrules.check_nesting(tokens, sql)  # before the parser, which recurses once per level
+    try:
+        parser = dialect.parser(error_level=sqlglot.ErrorLevel.RAISE)
+        statements = [s for s in parser.parse(tokens, sql) if s is not None]
     except ParseError as exc:
-        raise _refuse(
-            f"查询无法解析：{exc.errors[0]['description'] if exc.errors else exc}",
-            f"the query does not parse: {exc.errors[0]['description'] if exc.errors else exc}",
+        first = exc.errors[0] if exc.errors else {}
+        where_zh = where_en = ""
+        if first.get("line"):
+            where_zh = f"（第 {first['line']} 行第 {first['col']} 列附近）"
+            where_en = f" (near line {first['line']}, column {first['col']})"
+        near = first.get("highlight") or ""
+        raise _invalid(
+            f"查询无法解析{where_zh}：{'「' + near + '」处' if near else ''}不是有效的 SQL；"
+            "请检查拼写、括号和逗号",
+            f"the query does not parse{where_en}: {repr(near) + ' ' if near else ''}is not "
+            "valid SQL there; check spelling, brackets and commas",
+            line=first.get("line"),
+            column=first.get("col"),
+        ) from exc
+    except RecursionError as exc:
+        raise _invalid(
+            f"表达式嵌套过深（最多 {sqlrules.MAX_DEPTH} 层），请拆成较简单的条件",
+            f"the expression is nested too deeply ({sqlrules.MAX_DEPTH} levels at most); write simpler conditions",
         ) from exc
     if len(statements) != 1:
         raise _refuse("只能提交一条查询语句", "submit exactly one statement")
     tree = statements[0]
     if not isinstance(tree, exp.Select | exp.Union | exp.Intersect | exp.Except):
+        word = _first_word(tree, sql)
         raise _refuse(
-            f"只允许只读的 SELECT 查询，不允许 {tree.key.upper()}",
-            f"only a read-only SELECT is allowed, not {tree.key.upper()}",
+            f"只允许只读的 SELECT 查询，不允许 {word} 语句（只能读取，不能修改、设置或加载）",
+            f"only a read-only SELECT is allowed, not a {word} statement (queries read; they do "
+            "not change, set or load anything)",
         )
+    sqlrules.check_depth(tree)
     return tree
 
 
-def _check_nodes(tree: exp.Expr, aggregates: tuple[type, ...]) -> None:
+# The scalar functions above as a user writes them in DuckDB's dialect (for messages).
+ALLOWED_FUNCTIONS = (
+    "abs, round, floor, ceil, sign, coalesce, nullif, greatest, least, if, CASE, try_cast, "
+    "lower, upper, length, substring, trim, left, right, concat, strpos, date_trunc, year, "
+    "month, day, extract"
+)
+
+
+def _allowed_functions() -> str:
+    return ALLOWED_FUNCTIONS
+
+
+def _check_nodes(tree: exp.Expr, aggregates: tuple[type, ...], query: str = "") -> None:
     allowed = (*STRUCTURE, *SCALARS, *aggregates)
     for node in tree.walk():
         if isinstance(node, exp.Window):
@@ -224,11 +282,15 @@ def _check_nodes(tree: exp.Expr, aggregates: tuple[type, ...]) -> None:
                 "不允许窗口函数（可逐行返回个人数据）",
                 "window functions are not allowed (they return one row per person)",
             )
-        if isinstance(node, exp.Anonymous):
-            raise _refuse(f"不允许调用函数 {node.name}", f"the function {node.name} is not allowed")
         if not isinstance(node, allowed):
-            name = node.sql_name() if isinstance(node, exp.Func) else node.key.upper()
-            raise _refuse(f"查询中不允许 {name}", f"{name} is not allowed in a query")
+            zh, en = sqlrules.describe(node, query)
+            aggregates_en = ", ".join(a.__name__.upper() for a in aggregates)
+            raise _refuse(
+                f"查询中不允许使用{zh}。允许的统计函数：{aggregates_en}；"
+                f"允许的其他函数：{_allowed_functions()}",
+                f"{en}: not allowed in a query. Allowed aggregates: {aggregates_en}; other "
+                f"functions allowed: {_allowed_functions()}",
+            )
 
 
 def _check_tables(tree: exp.Expr, grants: dict[str, Grant]) -> None:
@@ -261,6 +323,14 @@ def _schema(grants: dict[str, Grant]) -> dict[str, object]:
     return {name: dict(g.columns) for name, g in grants.items()}
 
 
+def _typed_schema(grants: dict[str, Grant]) -> dict[str, object]:
+    """The types the consumer's query sees: a masked column is text (a hash or a mask)."""
+    return {
+        name: {c: ("VARCHAR" if c in g.masks else t) for c, t in g.columns.items()}
+        for name, g in grants.items()
+    }
+
+
 def _qualify(tree: exp.Expr, grants: dict[str, Grant]) -> exp.Expr:
     try:
         return qualify(
@@ -282,9 +352,28 @@ def _qualify(tree: exp.Expr, grants: dict[str, Grant]) -> exp.Expr:
                         f"the contract does not grant the field {column} (it grants: {', '.join(g.columns)})",
                         column=column,
                     ) from exc
+        fields = "、".join(sorted({c for g in grants.values() for c in g.columns}))
+        fields_en = ", ".join(sorted({c for g in grants.values() for c in g.columns}))
+        found = re.match(r"Column '(.+?)' could not be resolved(?: for table: '(.+?)')?", message)
+        where = re.search(r"Line: (\d+), Col: (\d+)", message)
+        at_zh = f"（第 {where[1]} 行第 {where[2]} 列）" if where else ""
+        at_en = f" (line {where[1]}, column {where[2]})" if where else ""
+        if found and found[2]:
+            raise _refuse(
+                f"查询中没有名为 {found[2]} 的表或别名，无法找到字段 {found[1]}{at_zh}",
+                f"there is no table or alias {found[2]} to take the field {found[1]} from{at_en}",
+            ) from exc
+        if found:
+            raise _refuse(
+                f"没有字段 {found[1]}，或它在多张表中都有、须写明表名{at_zh}。可用字段：{fields}",
+                f"there is no field {found[1]}, or more than one table has it and the table "
+                f"must be named{at_en}. The fields are: {fields_en}",
+                column=found[1],
+            ) from exc
         raise _refuse(
-            f"查询引用了不存在的字段或表：{message}",
-            f"the query refers to a column or table that does not exist: {message}",
+            f"查询引用了不存在的字段、表或输出列{at_zh}。可用字段：{fields}",
+            f"the query refers to a field, table or output column that does not exist{at_en}. "
+            f"The fields are: {fields_en}",
         ) from exc
 
 
@@ -301,6 +390,15 @@ def _check_masks(tree: exp.Expr, grants: dict[str, Grant]) -> None:
         *tree.find_all(exp.Having),
     ]
     clauses += [j.args["on"] for j in tree.find_all(exp.Join) if j.args.get("on")]
+    for total in tree.find_all(exp.Sum, exp.Avg):
+        column = total.this
+        grant = aliases.get(column.table) if isinstance(column, exp.Column) else None
+        if grant is not None and column.name in grant.masks:
+            raise _refuse(
+                f"遮蔽字段 {column.name} 不能求和或平均",
+                f"the masked field {column.name} cannot be summed or averaged",
+                column=column.name,
+            )
     for clause in clauses:
         for column in clause.find_all(exp.Column):
             grant = aliases.get(column.table)
@@ -336,14 +434,21 @@ def govern(
     )
     found = _GOVERNED.get(key)
     if found is None:
-        found = _govern(
-            sql,
-            grants,
-            aggregate_only=aggregate_only,
-            dp=dp,
-            bounds=bounds,
-            min_group_size=min_group_size,
-        )
+        try:
+            found = _govern(
+                sql,
+                grants,
+                aggregate_only=aggregate_only,
+                dp=dp,
+                bounds=bounds,
+                min_group_size=min_group_size,
+            )
+        except RecursionError as exc:  # a backstop: the depth checks should come first
+            raise _invalid(
+                f"表达式嵌套过深（最多 {sqlrules.MAX_DEPTH} 层），请拆成较简单的条件",
+                f"the expression is nested too deeply ({sqlrules.MAX_DEPTH} levels at most); "
+                "write simpler conditions",
+            ) from exc
         if len(_GOVERNED) > 1024:
             _GOVERNED.clear()
         _GOVERNED[key] = found
@@ -385,12 +490,20 @@ def _govern(
     min_group_size: int | None = None,
 ) -> Governed:
     tree = parse(sql)
-    _check_nodes(tree, AGGREGATES_DP if (aggregate_only or dp) else AGGREGATES)
+    _check_nodes(tree, AGGREGATES_DP if (aggregate_only or dp) else AGGREGATES, sql)
     _check_tables(tree, grants)
     tree = _qualify(tree, grants)
     _check_masks(tree, grants)
-    normalised = tree.sql("duckdb")
     tables = sorted({t.name for t in tree.find_all(exp.Table) if t.name in grants})
+    if not tables:
+        raise _invalid(
+            "查询没有读取任何授权的数据集：请在 FROM 中写出协议涵盖的数据集"
+            f"（{'、'.join(sorted(grants))}）",
+            "the query reads no dataset: name a dataset the contract covers in FROM "
+            f"({', '.join(sorted(grants))})",
+        )
+    sqlrules.typecheck(tree, _typed_schema(grants))
+    normalised = tree.sql("duckdb")
     if aggregate_only or dp:
         return _aggregate(
             tree,
@@ -401,13 +514,28 @@ def _govern(
             bounds=bounds or {},
             min_group_size=min_group_size,
         )
-    rewritten = _replace_tables(tree, grants, bound_units=False)
-    # Whatever LIMIT the user wrote, no answer holds more than ROW_LIMIT rows.
-    rewritten = (
-        exp.select("*")
-        .from_(exp.Subquery(this=rewritten, alias=exp.TableAlias(this=exp.to_identifier("__q"))))
-        .limit(ROW_LIMIT)
-    )
+    # Rows may be read, but a computation that fails on a hidden value (a filtered-out row the
+    # engine evaluates first) would still reveal it: every such computation answers NULL.
+    rewritten = _replace_tables(sqlrules.make_total(tree.copy()), grants, bound_units=False)
+    # Whatever LIMIT the user wrote, no answer holds more than ROW_LIMIT rows. The cap goes
+    # on the query itself where it can, so its ORDER BY still orders the answer (an outer
+    # SELECT over an ordered subquery need not keep the order, and Spark does not).
+    limit = rewritten.args.get("limit")
+    written = limit.args.get("expression") if isinstance(limit, exp.Limit) else None
+    if isinstance(rewritten, exp.Select) and (
+        limit is None
+        or (isinstance(written, exp.Literal) and not written.is_string and written.this.isdigit())
+    ):
+        cap = ROW_LIMIT if written is None else min(ROW_LIMIT, int(written.this))
+        rewritten = rewritten.limit(cap)
+    else:
+        rewritten = (
+            exp.select("*")
+            .from_(
+                exp.Subquery(this=rewritten, alias=exp.TableAlias(this=exp.to_identifier("__q")))
+            )
+            .limit(ROW_LIMIT)
+        )
     outputs = [
         Aggregate(name=e.alias_or_name, kind="row") for e in getattr(tree, "expressions", [])
     ]
@@ -438,9 +566,12 @@ def _aggregate(
     if where is not None:
         for node in where.walk():
             if not isinstance(node, WHERE_AGGREGATE):
+                zh, en = sqlrules.describe(node)
                 raise _refuse(
-                    f"{why}的筛选条件只能比较字段与常量，不能含 {node.key.upper()}",
-                    f"{why_en} filters by comparing fields with constants only, not {node.key.upper()}",
+                    f"{why}的筛选条件只能比较字段与常量（=、<>、<、>、BETWEEN、IN、LIKE、"
+                    f"IS NULL，用 AND/OR/NOT 组合），不能含{zh}",
+                    f"{why_en} filters by comparing fields with constants only (=, <>, <, >, "
+                    f"BETWEEN, IN, LIKE, IS NULL, joined by AND, OR, NOT), not with {en}",
                 )
     if tree.args.get("having") or tree.args.get("distinct"):
         raise _refuse(
@@ -522,7 +653,8 @@ def _aggregate(
     selects.append(exp.Count(this=exp.Star()).as_("__n", quoted=True))
     inner = exp.select(*selects).from_(tree.args["from_"].this.copy())
     if tree.args.get("where"):
-        inner.set("where", tree.args["where"].copy())
+        # A negated field (-fee) overflows on the smallest integer: NULL instead of an error.
+        inner.set("where", sqlrules.make_total(tree.args["where"].copy()))
     if keys:
         inner = inner.group_by(*[exp.column(k.name, table=alias, quoted=True) for k in keys])
     if not dp and min_group_size:
@@ -530,9 +662,99 @@ def _aggregate(
             exp.GTE(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(min_group_size))
         )
     rewritten = _replace_tables(inner, grants, bound_units=True)
+    order, limit, offset = _released_order(tree, outputs)
     return Governed(
-        normalised, rewritten.sql("duckdb"), tables, True, outputs, [k.name for k in keys], "__n"
+        normalised,
+        rewritten.sql("duckdb"),
+        tables,
+        True,
+        outputs,
+        [k.name for k in keys],
+        "__n",
+        order=order,
+        limit=limit,
+        offset=offset,
     )
+
+
+def _whole_number(node: exp.Expr | None, clause: str) -> int | None:
+    if node is None:
+        return None
+    value = node.args.get("expression")
+    if isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit():
+        return int(value.this)
+    raise _invalid(
+        f"{clause} 后只能写一个非负整数，例如 {clause} 10",
+        f"{clause} takes a whole number, for example {clause} 10",
+    )
+
+
+def _released_order(
+    tree: exp.Expr, outputs: list[Aggregate]
+) -> tuple[list[tuple[int, bool, bool]], int | None, int]:
+    """ORDER BY, LIMIT and OFFSET of an aggregate query, applied to the released rows (never
+    to the exact ones, whose order would leak what the noise hides). ORDER BY names output
+    columns: by alias, by position, or by repeating an output expression."""
+    order: list[tuple[int, bool, bool]] = []
+    clause = tree.args.get("order")
+    names = [o.name for o in outputs]
+    projections = [p.unalias().sql("duckdb") for p in tree.expressions]
+    for ordered in clause.expressions if clause else []:
+        target = ordered.this
+        index: int | None = None
+        if (
+            isinstance(target, exp.Column)
+            and target.name in names
+            and (not target.table or outputs[names.index(target.name)].kind == "key")
+        ):
+            index = names.index(target.name)
+        if index is None and target.sql("duckdb") in projections:
+            index = projections.index(target.sql("duckdb"))
+        if index is None and isinstance(target, exp.Column):
+            keys = [i for i, o in enumerate(outputs) if o.kind == "key" and o.column == target.name]
+            index = keys[0] if keys else None
+        if index is None:
+            raise _invalid(
+                f"统计查询的 ORDER BY 只能按输出的列排序（{'、'.join(names)}）："
+                f"{sqlrules.snippet(target)} 不是输出列",
+                f"ORDER BY in an aggregate query sorts by output columns ({', '.join(names)}): "
+                f"{sqlrules.snippet(target)} is not one",
+            )
+        desc = bool(ordered.args.get("desc"))
+        nulls_first = bool(ordered.args.get("nulls_first"))
+        order.append((index, desc, nulls_first))
+    limit = _whole_number(tree.args.get("limit"), "LIMIT")
+    offset = _whole_number(tree.args.get("offset"), "OFFSET") or 0
+    return order, limit, offset
+
+
+def apply_order(rows: list[list[Any]], governed: Governed) -> list[list[Any]]:
+    """Sorts, skips and cuts released rows as the query's ORDER BY, OFFSET and LIMIT say.
+
+    >>> g = Governed("", "", [], True, [], [], None, order=[(1, True, False)], limit=2)
+    >>> apply_order([["a", 1], ["b", 3], ["c", None], ["d", 2]], g)
+    [['b', 3], ['d', 2]]
+    """
+    out = list(rows)
+    for index, desc, nulls_first in reversed(governed.order):  # stable: last key first
+        present = [r for r in out if r[index] is not None]
+        missing = [r for r in out if r[index] is None]
+        present.sort(key=lambda r: r[index], reverse=desc)
+        out = missing + present if nulls_first else present + missing
+    out = out[governed.offset :]
+    return out if governed.limit is None else out[: governed.limit]
+
+
+def units_of(grant: Grant) -> tuple[str, ...]:
+    """The privacy unit's columns; empty when each row is a distinct person."""
+    if grant.unit is None:
+        return ()
+    return (grant.unit,) if isinstance(grant.unit, str) else tuple(grant.unit)
+
+
+def policy_view(grant: Grant, *, bound_units: bool) -> exp.Select:
+    """The dataset as the contract lets the consumer see it (public: extracts read it too)."""
+    return _policy_view(grant, bound_units=bound_units)
 
 
 def _policy_view(grant: Grant, *, bound_units: bool) -> exp.Select:
@@ -568,7 +790,8 @@ def _policy_view(grant: Grant, *, bound_units: bool) -> exp.Select:
     view = exp.select(*columns).from_(exp.to_identifier(grant.source, quoted=True))
     if grant.row_filter:
         view = view.where(sqlglot.parse_one(grant.row_filter, read="duckdb"))
-    if bound_units and grant.unit:
+    units = units_of(grant)
+    if bound_units and units:
         # Contribution bounding: one row per privacy unit, a different one at random for
         # every query (engines refuse a volatile window order, so the order is a hash of the
         # row under a fresh random salt).
@@ -576,7 +799,7 @@ def _policy_view(grant: Grant, *, bound_units: bool) -> exp.Select:
         row = [exp.column(c, quoted=True) for c in sorted(grant.all_columns)]
         order = exp.Window(
             this=exp.RowNumber(),
-            partition_by=[exp.column(grant.unit, quoted=True)],
+            partition_by=[exp.column(u, quoted=True) for u in units],
             order=exp.Order(expressions=[exp.Ordered(this=exp.func("hash", salt, *row))]),
         )
         view = view.qualify(exp.LTE(this=order, expression=exp.Literal.number(1)))

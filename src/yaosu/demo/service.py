@@ -28,6 +28,7 @@ from yaosu.context import Context
 from yaosu.demo import world
 from yaosu.kernel.actor import system_actor
 from yaosu.privacy import service as privacy
+from yaosu.privacy import unit as privacy_unit
 from yaosu.privacy.models import Screen
 
 DEMO_PASSWORD = "yaosu-demo-2026"  # development only: refused when YAOSU_ENV=production
@@ -310,6 +311,17 @@ def screen_and_review(ctx: Context) -> None:
                 continue
             screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds.id)
             privacy.review(session, reviewer, screen.id, note="演示：已人工复核 / demo: reviewed")
+            # The reviewer declares what one person is in each personal dataset (the screen's
+            # proposal), so differential privacy is answered per person, not per row.
+            proposal = privacy_unit.propose(screen.findings) if screen.personal else None
+            if proposal is not None:
+                privacy_unit.declare(
+                    session,
+                    reviewer,
+                    ds.id,
+                    columns=proposal.columns,
+                    note=f"演示：采用筛查建议 / demo: the screen's proposal ({proposal.why_en})",
+                )
 
 
 WITNESSES = [

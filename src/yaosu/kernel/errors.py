@@ -313,5 +313,31 @@ class QueryRefused(YaosuError):
 class QueryFailed(YaosuError):
     code = "QUERY_FAILED"
     status = 422
-    zh = "查询执行失败（{kind}）；未扣减任何额度。超时上限 {seconds} 秒。"
-    en = "The query failed while running ({kind}); nothing was charged. The time limit is {seconds} s."
+    zh = "查询执行失败（{what_zh}）；未扣减任何额度。"
+    en = "The query failed while running ({what_en}); nothing was charged."
+
+
+class QueryInvalid(QueryRefused):
+    """A query refused for its form before it runs (it does not parse, mixes types, nests too
+    deeply): 422, and nothing is charged."""
+
+    code = "QUERY_INVALID"
+    status = 422
+    zh = "查询无法执行：{reason_zh}"
+    en = "The query cannot run: {reason_en}"
+
+
+class QueryFailedCharged(QueryFailed):
+    """A failure that happened while the query read the data: whether it fails can depend on
+    the data, so it is not refunded (a free failure would be an oracle)."""
+
+    code = "QUERY_FAILED_CHARGED"
+    zh = (
+        "查询在读取数据时失败（{what_zh}）。失败与否可能取决于数据内容，"
+        "为防止借失败探测数据，本次使用和 ε 已计入，不予退还。"
+    )
+    en = (
+        "The query failed while reading the data ({what_en}). Whether it fails can depend on "
+        "the data, so to keep failures from revealing it, this use and its ε were charged and "
+        "are not refunded."
+    )
