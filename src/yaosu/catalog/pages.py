@@ -141,10 +141,11 @@ def dataset_page(
         columns, rows, total = service.preview(session, st.store, actor, ds.id, None, limit=20)
         preview = {"columns": columns, "rows": rows, "total": total}
     latest = versions[0] if versions else None
+    profile = service.shown_columns(session, actor, ds, latest) if latest else []
     charts = json.dumps(
         [
             {"name": c["name"], "top": c.get("top", []), "null_ratio": c["null_ratio"]}
-            for c in (latest.columns if latest else [])
+            for c in profile
             if c.get("top")
         ],
         ensure_ascii=False,
@@ -156,6 +157,7 @@ def dataset_page(
         ds=service.public(session, ds),
         versions=versions,
         latest=latest,
+        profile=profile,
         can_edit=can_edit,
         read=read,
         preview=preview,

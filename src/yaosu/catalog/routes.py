@@ -100,7 +100,10 @@ def update_dataset(
 @router.get("/datasets/{dataset_id}/versions", response_model=VersionsPublic)
 def list_versions(dataset_id: str, actor: OptionalActor, session: SessionDep) -> VersionsPublic:
     items = service.list_versions(session, actor, dataset_id)
-    return VersionsPublic(items=[VersionPublic.model_validate(v) for v in items], total=len(items))
+    ds = service.get_dataset(session, actor, dataset_id)
+    return VersionsPublic(
+        items=[service.public_version(session, actor, ds, v) for v in items], total=len(items)
+    )
 
 
 @router.post(
@@ -173,7 +176,9 @@ async def upload_version(
         )
     finally:
         temp.unlink(missing_ok=True)
-    return VersionPublic.model_validate(version)
+    with st.db.transaction() as session:
+        ds = service.get_dataset(session, actor, dataset_id)
+        return service.public_version(session, actor, ds, version)
 
 
 def _copy(upload: UploadFile, target: Path, limit: int) -> None:
@@ -190,7 +195,9 @@ def _copy(upload: UploadFile, target: Path, limit: int) -> None:
 def get_version(
     dataset_id: str, number: int, actor: OptionalActor, session: SessionDep
 ) -> VersionPublic:
-    return VersionPublic.model_validate(service.get_version(session, actor, dataset_id, number))
+    version = service.get_version(session, actor, dataset_id, number)
+    ds = service.get_dataset(session, actor, dataset_id)
+    return service.public_version(session, actor, ds, version)
 
 
 @router.get("/datasets/{dataset_id}/versions/{number}/preview", response_model=Preview)

@@ -1,0 +1,70 @@
+"""Which columns of a version may show values (min/max/mean/top) to people outside the
+provider, read from the version's confirmed screen.
+
+A profile is computed and stored whole; what an outsider is shown is decided at read time
+(``yaosu.catalog.service.shown_columns``). This module only says, from the screen, which
+columns are personal, sensitive or identifiers. It imports no other domain, so the catalog
+can import it without a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yaosu.privacy.detectors import REGISTRY
+from yaosu.privacy.models import Screen
+
+
+def confirmed_screen(session: Session, dataset_id: str, version: int) -> Screen | None:
+    """The newest screen of ``version`` that the provider's reviewer confirmed, if any: what
+    request routing, review and profile exposure read (personal information, grade)."""
+    return session.scalars(
+        select(Screen)
+        .where(
+            Screen.dataset_id == dataset_id,
+            Screen.version == version,
+            Screen.status == "confirmed",
+        )
+        .order_by(Screen.reviewed_at.desc())
+        .limit(1)
+    ).first()
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """``confirmed``: a reviewer confirmed a screen of the version. ``withheld``: the columns
+    whose values stay with the provider; ``None`` means every column."""
+
+    confirmed: bool
+    withheld: frozenset[str] | None
+
+
+def identifying_header(name: str) -> bool:
+    """A header that names an identifier or personal attribute (手机, 身份证, 卡号, 出生 ...),
+    whatever the screen's sample found in it."""
+    return any(d.hinted_by(name) for d in REGISTRY.values())
+
+
+def withheld_columns(screen: Screen, columns: list[str]) -> frozenset[str] | None:
+    """Columns of a confirmed screen whose values are withheld from outsiders: every column
+    where the screen found an entity (personal or an identifier such as a credit code), every
+    column a de-identification left identifiers or pseudonyms in, and every column whose
+    header names one. ``None`` when the screen says "personal" but cannot say where (a
+    reviewer's correction, a de-identified version with nothing attributed): all of them."""
+    found = {c["column"] for c in screen.findings.get("columns", []) if c.get("entities")} | set(
+        (screen.findings.get("deidentification") or {}).get("residual_identifiers", [])
+    )
+    withheld = found | {c for c in columns if identifying_header(c)}
+    if screen.personal and not (found & set(columns)):
+        return None
+    return frozenset(withheld)
+
+
+def exposure(session: Session, dataset_id: str, version: int, columns: list[str]) -> Exposure:
+    screen = confirmed_screen(session, dataset_id, version)
+    if screen is None:
+        return Exposure(False, None)
+    return Exposure(True, withheld_columns(screen, columns))
