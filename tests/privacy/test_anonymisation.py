@@ -162,6 +162,23 @@ def test_a_version_meeting_k_and_l_without_identifiers_is_anonymised(
     assert reviewers_of_a_request(app_client, ctx) == {org_id(ctx, "江州市数据局"): "provider"}
 
 
+@pytest.mark.parametrize(("recipe", "opens"), [(PSEUDONYMISING, False), (ANONYMISING, True)])
+def test_only_an_anonymised_version_may_be_opened_to_everyone(
+    app_client: TestClient, ctx: Context, recipe: dict[str, Any], opens: bool
+) -> None:
+    screen = derive(app_client, ctx, recipe)["screen"]
+    assert confirm(app_client, ctx, screen["id"]).status_code == 200
+    residents = dataset_id(ctx, "参保人员")
+    opened = app_client.patch(
+        f"/api/v1/datasets/{residents}",
+        json={"openness": "open"},
+        headers=auth(ctx, "bureau-admin"),
+    )
+    assert (opened.status_code == 200) is opens, opened.text
+    anyone = app_client.get(f"/api/v1/datasets/{residents}/versions/2/preview")
+    assert (anyone.status_code == 200) is opens
+
+
 def test_the_levels_come_from_the_settings(app_client: TestClient, ctx: Context) -> None:
     """The same recipe is only de-identified when the platform asks for more than it gives."""
     ctx.settings.anon_k = 500
@@ -257,6 +274,20 @@ def test_k_met_but_l_not() -> None:
     assert verdict.k == 10 and verdict.l == 1 and not verdict.anonymised
     assert any("l=1" in r["zh"] for r in verdict.reasons)
     assert judge(doc, residents()).anonymised  # the same with mixed statuses
+
+
+def test_l_is_measured_on_the_declared_sensitive_attribute() -> None:
+    table = residents().append_column(
+        "病种", pa.array(["高血压", "糖尿病", "无", "无", "哮喘"] * 8)
+    )
+    doc = {
+        "columns": {"姓名": {"op": "drop"}, "手机号": {"op": "drop"}},
+        "k_anonymity": {"quasi_identifiers": ["所属乡镇"], "k": 5, "sensitive": "病种", "l": 2},
+    }
+    verdict = judge(doc, table, ell=4)  # each (town, age) group holds four 病种 values
+    assert verdict.sensitive_attributes == ["病种"] and verdict.l == 4
+    assert verdict.anonymised and verdict.label_zh.endswith("k=10, l=4）")
+    assert not judge(doc, table, ell=5).anonymised
 
 
 def test_a_quasi_identifier_the_recipe_leaves_out_still_counts() -> None:
