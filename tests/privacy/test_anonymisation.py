@@ -91,13 +91,15 @@ def test_the_console_and_the_cli_say_which(app_client: TestClient, ctx: Context)
     from tests.console.test_pages import login
     from tests.test_cli import run
 
-    derive(app_client, ctx, PSEUDONYMISING)
+    made = derive(app_client, ctx, PSEUDONYMISING)
     residents = dataset_id(ctx, "参保人员")
     login(app_client, "bureau-admin")
     page = app_client.get(f"/datasets/{residents}/privacy").text
     assert "去标识化（仍属个人信息）" in page and "未发现个人信息" not in page
     english = app_client.get(f"/datasets/{residents}/privacy?lang=en").text
     assert "de-identified (still personal information)" in english
+    report = app_client.get(f"/datasets/{residents}/privacy/derivations/{made['id']}").text
+    assert "去标识化（仍属个人信息）" in report and "化名" in report
     out = run(ctx, "scan", "--dataset", residents)
     assert out.returncode == 0, out.stderr
     assert "去标识化（仍属个人信息）" in out.stdout
@@ -147,7 +149,8 @@ def test_a_reviewer_cannot_declare_a_deidentified_version_free_of_personal_infor
 def test_a_version_meeting_k_and_l_without_identifiers_is_anonymised(
     app_client: TestClient, ctx: Context
 ) -> None:
-    screen = derive(app_client, ctx, ANONYMISING)["screen"]
+    made = derive(app_client, ctx, ANONYMISING)
+    screen = made["screen"]
     verdict = screen["findings"]["deidentification"]
     assert verdict["status"] == "anonymised", verdict["reasons"]
     assert screen["personal"] is False
@@ -160,6 +163,8 @@ def test_a_version_meeting_k_and_l_without_identifiers_is_anonymised(
     assert "GB/T 37964-2019" in verdict["standard"] and "GB/T 35273-2020" in verdict["standard"]
     assert confirm(app_client, ctx, screen["id"]).status_code == 200
     assert reviewers_of_a_request(app_client, ctx) == {org_id(ctx, "江州市数据局"): "provider"}
+    report = app_client.get(f"/api/v1/derivations/{made['id']}", headers=auth(ctx, "bureau-admin"))
+    assert report.json()["anonymisation"]["label_zh"] == verdict["label_zh"]
 
 
 @pytest.mark.parametrize(("recipe", "opens"), [(PSEUDONYMISING, False), (ANONYMISING, True)])
@@ -319,3 +324,12 @@ def test_a_large_deidentified_version_is_graded_as_personal_information_at_scale
     )
     assert plain.grade == "general" and kept.grade == "important"
     assert kept.factors["personal_rows"] == rows
+
+
+def test_nested_and_empty_columns_are_judged_not_crashed_on() -> None:
+    table = residents().append_column("标签", pa.array([[i % 2] for i in range(40)]))
+    table = table.append_column("空", pa.nulls(40)).append_column(
+        "地址", pa.array([{"镇": "城关镇"}] * 40)
+    )
+    verdict = judge({"columns": {"姓名": {"op": "drop"}, "手机号": {"op": "drop"}}}, table)
+    assert "地址" in verdict.quasi_identifiers and verdict.k == 10

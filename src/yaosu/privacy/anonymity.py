@@ -10,8 +10,9 @@ derivation counts as anonymised here only when the result meets a stated standar
 - k-anonymity with k >= ``YAOSU_ANON_K`` on the quasi-identifiers: the recipe's, plus every
   kept column that held personal information in the source, plus every column whose header
   names a quasi-identifier (性别, 年龄, 出生, 地址, 乡镇 ...), so a recipe cannot leave one out;
-- l-diversity with l >= ``YAOSU_ANON_L``: in every group, at least l distinct values of each
-  other attribute that varies at all.
+- l-diversity with l >= ``YAOSU_ANON_L``: in every group, at least l distinct values of the
+  sensitive attribute the recipe declares or, when it declares none, of every other
+  attribute that varies at all (a recipe cannot skip l by naming nothing).
 
 Everything else is de-identified: still personal information, graded and routed as such.
 """
@@ -136,6 +137,7 @@ def assess(
     """``source_identifying``: the source's columns that held personal information or
     pseudonyms, each with its sensitive categories. The caller asks only when the source
     was personal information."""
+    table = _hashable(table)
     names = table.column_names
     reasons: list[dict[str, str]] = []
 
@@ -170,7 +172,9 @@ def assess(
             + [c for c in names if quasi_header(c)]
         )
     )
-    k, ell, attributes = _k_and_l(table, quasi)
+    named = recipe.sensitive
+    declared = [named] if named is not None and named in names and named not in quasi else None
+    k, ell, attributes = _k_and_l(table, quasi, declared)
     if k < k_required:
         reasons.append(
             {
@@ -208,10 +212,32 @@ def assess(
     )
 
 
-def _k_and_l(table: pa.Table, quasi: list[str]) -> tuple[int, int | None, list[str]]:
+def _hashable(table: pa.Table) -> pa.Table:
+    """Arrow groups and counts distinct only flat values: nested columns (lists, structs from
+    JSON) are compared by their JSON text, all-null ones as text."""
+    import json
+
+    for i, f in enumerate(table.schema):
+        if pa.types.is_null(f.type):
+            table = table.set_column(i, f.name, pc.cast(table.column(i), pa.string()))
+        elif pa.types.is_nested(f.type):
+            text = [
+                None
+                if v is None
+                else json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
+                for v in table.column(i).to_pylist()
+            ]
+            table = table.set_column(i, f.name, pa.array(text, pa.string()))
+    return table
+
+
+def _k_and_l(
+    table: pa.Table, quasi: list[str], sensitive: list[str] | None
+) -> tuple[int, int | None, list[str]]:
     """The smallest quasi-identifier group, and the fewest distinct values any group holds of
-    any other attribute that varies in the table (None when no attribute is left to tell)."""
-    others = [
+    the ``sensitive`` attributes (default: every other attribute that varies in the table;
+    None when no attribute is left to tell)."""
+    others = sensitive or [
         c
         for c in table.column_names
         if c not in quasi and pc.count_distinct(table.column(c), mode="all").as_py() > 1

@@ -136,4 +136,5 @@ def derivation(derivation_id: str, actor: CurrentActor, session: SessionDep) -> 
         **{c: getattr(d, c) for c in DerivationPublic.model_fields if c != "screen"},
         "columns": report["columns"],
         "quasi_identifiers": report["quasi_identifiers"],
+        "anonymisation": report["anonymisation"],
     }

@@ -729,6 +729,8 @@ def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dic
         "result": result,
         "columns": columns,
         "quasi_identifiers": derivation.recipe.get("k_anonymity", {}).get("quasi_identifiers", []),
+        # de-identified (still personal) or anonymised, against which standard and levels
+        "anonymisation": _verdict_of(session, ds.id, result.number),
     }
 
 
