@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
-from yaosu.authorization.service import enforce
+from yaosu.authorization.service import decide, enforce
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.catalog.service import jsonable
@@ -324,6 +324,23 @@ def get_screen(session: Session, actor: Actor, screen_id: str) -> Screen:
         raise NotFound(kind="筛查结果 / screen", id=screen_id)
     catalog.get_dataset(session, actor, screen.dataset_id)  # who may see the dataset
     return screen
+
+
+def shown_findings(session: Session, actor: Actor, screen: Screen) -> dict[str, Any]:
+    """A screen's findings as ``actor`` may see them. Anyone who may see the dataset may read
+    its screens (whether it is personal information, its grade); the evidence (masked
+    samples, where in the text) stays with those who may screen it."""
+    ds = catalog.get_dataset(session, actor, screen.dataset_id)
+    if decide(actor, "dataset.screen", catalog.resource(ds, screen.version)).allowed:
+        return screen.findings
+    columns = [
+        {
+            **column,
+            "entities": [e | {"samples": [], "positions": []} for e in column["entities"]],
+        }
+        for column in screen.findings.get("columns", [])
+    ]
+    return {**screen.findings, "columns": columns}
 
 
 def list_screens(session: Session, actor: Actor, dataset_id: str) -> list[Screen]:
