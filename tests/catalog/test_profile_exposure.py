@@ -286,3 +286,39 @@ def test_a_screen_shows_its_evidence_only_to_those_who_may_screen(
                 assert entity["samples"] == [] and entity["positions"] == [], (who, column)
     own = app_client.get(f"/api/v1/screens/{screen_id}", headers=auth(ctx, "bureau-admin")).json()
     assert any(e["samples"] for c in own["findings"]["columns"] for e in c["entities"])
+
+
+def test_a_column_named_as_an_identifier_is_withheld_though_no_detector_knows_it(
+    app_client: TestClient, ctx: Context, tmp_path: Path
+) -> None:
+    """Record numbers (客户编号, user_id) single people out by their range alone."""
+    ds_id = dataset_id(ctx, "农产品")
+    path = tmp_path / "ids.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "客户编号": list(range(100_001, 100_041)),
+                "user_id": [f"u{i:04d}" for i in range(40)],
+                "乡镇": ["城关镇"] * 40,
+            }
+        ),
+        path,
+    )
+    number = catalog.ingest_version(
+        ctx.db,
+        ctx.store,
+        ctx.settings,
+        actor(ctx, "bureau-admin"),
+        ds_id,
+        path,
+        filename="i.parquet",
+    ).number
+    analyst, reviewer = actor(ctx, "bureau-analyst"), actor(ctx, "bureau-reviewer")
+    with ctx.db.transaction() as session:
+        screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds_id, number)
+        privacy.review(session, reviewer, screen.id)
+    body = app_client.get(f"/api/v1/datasets/{ds_id}/versions/{number}").json()
+    columns = {c["name"]: c for c in body["columns"]}
+    assert columns["客户编号"]["withheld"] and columns["客户编号"]["range"] is None
+    assert columns["user_id"]["withheld"]
+    assert columns["乡镇"]["top"] == [{"value": "城关镇", "count": 40}]

@@ -9,6 +9,7 @@ can import it without a cycle.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -42,10 +43,36 @@ class Exposure:
     withheld: frozenset[str] | None
 
 
+# Headers of identifiers no detector knows by shape: record numbers, account numbers, codes.
+IDENTIFIER_HINTS = (
+    "编号",
+    "号码",
+    "代码",
+    "账号",
+    "帐号",
+    "卡号",
+    "证号",
+    "工号",
+    "学号",
+    "邮编",
+    "邮政编码",
+)
+_LATIN_ID = re.compile(r"(?:^|[^a-z])(?:id|uid|uuid|ssn|no)(?:[^a-z]|$)")
+
+
 def identifying_header(name: str) -> bool:
-    """A header that names an identifier or personal attribute (手机, 身份证, 卡号, 出生 ...),
-    whatever the screen's sample found in it."""
-    return any(d.hinted_by(name) for d in REGISTRY.values())
+    """A header that names an identifier or personal attribute (手机, 身份证, 卡号, 出生,
+    客户编号, user_id ...), whatever the screen's sample found in it.
+
+    >>> [identifying_header(h) for h in ("客户编号", "user_id", "手机", "销量(吨)", "provider")]
+    [True, True, True, False, False]
+    """
+    lowered = name.lower()
+    return (
+        any(h in name for h in IDENTIFIER_HINTS)
+        or _LATIN_ID.search(lowered) is not None
+        or any(d.hinted_by(name) for d in REGISTRY.values())
+    )
 
 
 def withheld_columns(screen: Screen, columns: list[str]) -> frozenset[str] | None:
