@@ -322,3 +322,17 @@ def test_a_column_named_as_an_identifier_is_withheld_though_no_detector_knows_it
     assert columns["客户编号"]["withheld"] and columns["客户编号"]["range"] is None
     assert columns["user_id"]["withheld"]
     assert columns["乡镇"]["top"] == [{"value": "城关镇", "count": 40}]
+
+
+def test_a_screen_corrected_to_personal_without_saying_where_withholds_every_column(
+    app_client: TestClient, ctx: Context
+) -> None:
+    ds_id = dataset_id(ctx, "用电量")
+    analyst, reviewer = actor(ctx, "bureau-analyst"), actor(ctx, "bureau-reviewer")
+    with ctx.db.transaction() as session:
+        screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds_id, 1)
+        privacy.review(session, reviewer, screen.id, personal=True, note="个体工商户即个人")
+    body = app_client.get(
+        f"/api/v1/datasets/{ds_id}/versions/1", headers=auth(ctx, "cac-inspector")
+    ).json()
+    assert all(c["withheld"] and c["range"] is None and c["top"] == [] for c in body["columns"])

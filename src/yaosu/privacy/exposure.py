@@ -81,13 +81,14 @@ def withheld_columns(screen: Screen, columns: list[str]) -> frozenset[str] | Non
     column a de-identification left identifiers or pseudonyms in, and every column whose
     header names one. ``None`` when the screen says "personal" but cannot say where (a
     reviewer's correction, a de-identified version with nothing attributed): all of them."""
-    found = {c["column"] for c in screen.findings.get("columns", []) if c.get("entities")} | set(
-        (screen.findings.get("deidentification") or {}).get("residual_identifiers", [])
-    )
-    withheld = found | {c for c in columns if identifying_header(c)}
-    if screen.personal and not (found & set(columns)):
+    findings = screen.findings
+    residual = set((findings.get("deidentification") or {}).get("residual_identifiers", []))
+    entities = {c["column"]: c.get("entities", []) for c in findings.get("columns", [])}
+    personal = {name for name, found in entities.items() if any(e["personal"] for e in found)}
+    if screen.personal and not ((personal | residual) & set(columns)):
         return None
-    return frozenset(withheld)
+    found = {name for name, found in entities.items() if found} | residual
+    return frozenset(found | {c for c in columns if identifying_header(c)})
 
 
 def exposure(session: Session, dataset_id: str, version: int, columns: list[str]) -> Exposure:
