@@ -106,6 +106,20 @@ def test_the_console_and_the_cli_say_which(app_client: TestClient, ctx: Context)
     assert "personal information: 是 / yes" in out.stdout
 
 
+def test_the_preview_of_a_pseudonymising_recipe_says_personal_information_is_left(
+    app_client: TestClient, ctx: Context
+) -> None:
+    residents = dataset_id(ctx, "参保人员")
+    tried = app_client.post(
+        f"/api/v1/datasets/{residents}/versions/1/deidentify/preview",
+        json=PSEUDONYMISING,
+        headers=auth(ctx, "bureau-admin"),
+    )
+    assert tried.status_code == 200, tried.text
+    assert tried.json()["personal_information_left"] is True
+    assert tried.json()["deidentification"]["status"] == "deidentified"
+
+
 def test_a_later_screen_of_a_pseudonymised_version_keeps_the_verdict(
     app_client: TestClient, ctx: Context
 ) -> None:

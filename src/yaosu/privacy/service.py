@@ -651,6 +651,23 @@ def preview(
     result = deid.apply(sample, recipe, key=pseudonym_key(settings, dataset_id))
     remaining = scan_table(result.table)
     found = {c.column: [e.entity for e in c.entities if e.personal] for c in remaining.columns}
+    # The same judgement a derivation gets, on the sample: pseudonyms are still personal.
+    source_screen = _newest_screen(session, ds.id, source.number)
+    personal_source, identifying = _identifying(
+        source_screen, scan_table(sample) if source_screen is None else None
+    )
+    verdict = (
+        anonymity.assess(
+            result.table,
+            recipe,
+            remaining,
+            source_identifying=identifying,
+            k_required=settings.anon_k,
+            l_required=settings.anon_l,
+        ).as_dict()
+        if personal_source and result.table.num_rows
+        else None
+    )
     columns = []
     for name in sample.column_names:
         before = sample.column(name)
@@ -685,7 +702,9 @@ def preview(
         "suppressed": result.suppressed,
         "k": result.k,
         "l": result.l,
-        "personal_information_left": remaining.personal,
+        "personal_information_left": remaining.personal
+        or (verdict is not None and verdict["status"] == "deidentified"),
+        "deidentification": verdict,
         "columns": columns,
         "header": shown.column_names,
         "rows": [[jsonable(v) for v in row.values()] for row in shown.to_pylist()],
