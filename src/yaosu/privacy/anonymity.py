@@ -66,7 +66,9 @@ QUASI_HINTS = (
 
 
 def quasi_header(name: str) -> bool:
-    """>>> quasi_header("所属乡镇"), quasi_header("缴费档次(元)")
+    """A header that names a quasi-identifier.
+
+    >>> quasi_header("所属乡镇"), quasi_header("缴费档次(元)")
     (True, False)
     """
     lowered = name.lower()
