@@ -55,6 +55,7 @@ def deny(zh: str, en: str) -> Decision:
 SCOPE_OF = {
     "dataset.view": "read",
     "dataset.read": "read",
+    "dataset.profile": "read",
     "dataset.create": "write",
     "dataset.edit": "write",
     "dataset.screen": "write",
@@ -196,6 +197,8 @@ def _dataset(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, An
         if _is_member(actor, resource) and actor.role in ("reviewer", "admin"):
             return allow("提供方审核员确认筛查结果", "the provider's reviewer confirms the screen")
         return deny("需要提供方的审核员或管理员确认", "needs the provider's reviewer or admin")
+    if action == "dataset.profile":
+        return _profile(actor, resource)
     if action == "dataset.read":
         if _is_member(actor, resource):
             return allow("本机构的数据", "own organisation's data", "audit-access")
@@ -215,6 +218,31 @@ def _dataset(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, An
     if action == "dataset.request":
         return _requestable(actor, resource)
     return deny(f"数据集不支持操作 {action}", f"datasets do not support {action}")
+
+
+# Obligations of ``dataset.profile``: what the caller must withhold from a column profile.
+PROFILE_NO_VALUES = "profile-no-values"
+PROFILE_WITHHOLD_PERSONAL = "profile-withhold-personal"
+
+
+def _profile(actor: Actor, resource: Resource) -> Decision:
+    """Who sees the values in a version's column profile (min, max, mean, frequent values).
+    Everyone who may see the dataset sees its schema; values only the provider, or anyone
+    for the columns the version's confirmed screen found to be neither personal information
+    nor an identifier. Regulators and the platform are outsiders here too."""
+    if _is_member(actor, resource):
+        return allow("本机构的数据集：完整字段概况", "own organisation's dataset: the full profile")
+    if not resource.attrs.get("screen_confirmed"):
+        return allow(
+            "该版本的隐私筛查尚未确认，字段概况不显示任何取值",
+            "this version's privacy screen is not confirmed: the profile shows no values",
+            PROFILE_NO_VALUES,
+        )
+    return allow(
+        "个人信息、敏感个人信息和标识符字段只显示类型、空值比例和长度",
+        "personal, sensitive and identifier columns show only type, null ratio and length",
+        PROFILE_WITHHOLD_PERSONAL,
+    )
 
 
 def _requestable(actor: Actor, resource: Resource) -> Decision:

@@ -140,11 +140,12 @@ def dataset_page(
         columns, rows, total = service.preview(session, st.store, actor, ds.id, None, limit=20)
         preview = {"columns": columns, "rows": rows, "total": total}
     latest = versions[0] if versions else None
+    profile = service.shown_columns(session, actor, ds, latest) if latest else []
     # Data for the page's charts; the template serialises it with |tojson, which escapes
     # `<`, `>`, `&` and `'` (a column name or value cannot close the <script> block).
     charts = [
         {"name": c["name"], "top": c.get("top", []), "null_ratio": c["null_ratio"]}
-        for c in (latest.columns if latest else [])
+        for c in profile
         if c.get("top")
     ]
     return render(
@@ -154,6 +155,7 @@ def dataset_page(
         ds=service.public(session, ds),
         versions=versions,
         latest=latest,
+        profile=profile,
         can_edit=can_edit,
         read=read,
         preview=preview,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -24,6 +24,7 @@ from yaosu.catalog.schemas import (
     VersionPublic,
     VersionsPublic,
 )
+from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import FileTooLarge, InvalidInput
 from yaosu.web import CurrentActor, OptionalActor, SessionDep, StateDep
 
@@ -100,7 +101,10 @@ def update_dataset(
 @router.get("/datasets/{dataset_id}/versions", response_model=VersionsPublic)
 def list_versions(dataset_id: str, actor: OptionalActor, session: SessionDep) -> VersionsPublic:
     items = service.list_versions(session, actor, dataset_id)
-    return VersionsPublic(items=[VersionPublic.model_validate(v) for v in items], total=len(items))
+    ds = service.get_dataset(session, actor, dataset_id)
+    return VersionsPublic(
+        items=[service.public_version(session, actor, ds, v) for v in items], total=len(items)
+    )
 
 
 @router.post(
@@ -172,7 +176,15 @@ async def upload_version(
             filename=name,
             sheet=sheet,
         )
-    return VersionPublic.model_validate(version)
+    # As the viewer may see it (the profile filtered by decide()); off the event loop, as all
+    # database work is.
+    return await run_in_threadpool(_shown, st, actor, dataset_id, version)
+
+
+def _shown(st: Any, actor: Actor, dataset_id: str, version: Any) -> VersionPublic:
+    with st.db.transaction() as session:
+        ds = service.get_dataset(session, actor, dataset_id)
+        return service.public_version(session, actor, ds, version)
 
 
 def _copy(upload: UploadFile, target: Path, limit: int) -> None:
@@ -189,7 +201,9 @@ def _copy(upload: UploadFile, target: Path, limit: int) -> None:
 def get_version(
     dataset_id: str, number: int, actor: OptionalActor, session: SessionDep
 ) -> VersionPublic:
-    return VersionPublic.model_validate(service.get_version(session, actor, dataset_id, number))
+    version = service.get_version(session, actor, dataset_id, number)
+    ds = service.get_dataset(session, actor, dataset_id)
+    return service.public_version(session, actor, ds, version)
 
 
 @router.get("/datasets/{dataset_id}/versions/{number}/preview", response_model=Preview)

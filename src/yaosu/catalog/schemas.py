@@ -64,11 +64,14 @@ class ColumnProfile(BaseModel):
     kind: str
     nulls: int
     null_ratio: float
-    distinct_estimate: int
+    distinct_estimate: int | None = None
     range: dict[str, Any] | None = None
     length: dict[str, Any] | None = None
     mean: float | None = None
     top: list[dict[str, Any]] = Field(default_factory=list)
+    # True when the values (range, mean, frequent values, distinct count) stay with the
+    # provider: a personal, sensitive or identifier column, or no confirmed screen yet.
+    withheld: bool = False
 
 
 class VersionPublic(BaseModel):

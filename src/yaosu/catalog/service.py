@@ -13,18 +13,26 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
-from yaosu.authorization.service import Resource, dataset_visibility, enforce
+from yaosu.authorization.service import (
+    PROFILE_NO_VALUES,
+    PROFILE_WITHHOLD_PERSONAL,
+    Resource,
+    dataset_visibility,
+    decide,
+    enforce,
+)
 from yaosu.catalog import search
 from yaosu.catalog.ingest import convert
 from yaosu.catalog.ingest.common import clean_filename
 from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness, SearchTerm
-from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate
+from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, VersionPublic
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database, utcnow
 from yaosu.kernel.errors import NotFound
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
+from yaosu.privacy.exposure import exposure
 
 
 def resource(ds: Dataset, version: int | None = None) -> Resource:
@@ -313,6 +321,59 @@ def get_version(
     if version is None:
         raise NotFound(kind="数据集版本", id=f"{dataset_id}@{number}")
     return version
+
+
+# What a withheld column still shows: its shape, never a value.
+_SHAPE = ("name", "type", "kind", "nulls", "null_ratio")
+
+
+def shown_columns(
+    session: Session, actor: Actor, ds: Dataset, version: DatasetVersion
+) -> list[dict[str, Any]]:
+    """The version's column profile as ``actor`` may see it: the one place every exit (API,
+    console, derivation reports) reads a profile through. The provider sees it whole; anyone
+    else sees values only for columns the version's confirmed screen found to be neither
+    personal information nor an identifier, and none before a screen is confirmed. A withheld
+    column keeps its name, type, null ratio and (for text) length."""
+    names = [c["name"] for c in version.columns]
+    seen = exposure(session, ds.id, version.number, names)
+    base = resource(ds, version.number)
+    decision = decide(
+        actor,
+        "dataset.profile",
+        Resource(
+            base.type,
+            base.id,
+            base.owner_org_id,
+            {**base.attrs, "screen_confirmed": seen.confirmed},
+        ),
+    )
+    withheld: frozenset[str] | None
+    if not decision.allowed or PROFILE_NO_VALUES in decision.obligations:
+        withheld = None
+    elif PROFILE_WITHHOLD_PERSONAL in decision.obligations:
+        withheld = seen.withheld
+    else:
+        withheld = frozenset()
+    out = []
+    for column in version.columns:
+        if withheld is not None and column["name"] not in withheld:
+            out.append(dict(column))
+            continue
+        shape = {k: column[k] for k in _SHAPE if k in column}
+        if column.get("kind") == "string" and column.get("length"):
+            shape["length"] = dict(column["length"])
+        out.append(shape | {"distinct_estimate": None, "top": [], "withheld": True})
+    return out
+
+
+def public_version(
+    session: Session, actor: Actor, ds: Dataset, version: DatasetVersion
+) -> VersionPublic:
+    fields = {f: getattr(version, f) for f in VersionPublic.model_fields if f != "columns"}
+    return VersionPublic.model_validate(
+        {**fields, "columns": shown_columns(session, actor, ds, version)}
+    )
 
 
 def open_data(

@@ -341,3 +341,25 @@ class QueryFailedCharged(QueryFailed):
         "the data, so to keep failures from revealing it, this use and its ε were charged and "
         "are not refunded."
     )
+
+
+# --- privacy -------------------------------------------------------------------------------
+
+
+class StillPersonal(YaosuError):
+    """A reviewer tried to declare a de-identified (not anonymised) version free of personal
+    information."""
+
+    code = "DEIDENTIFIED_STILL_PERSONAL"
+    status = 422
+    zh = (
+        "版本 {version} 是去标识化数据，仍属个人信息（《个人信息保护法》第七十三条）：{reasons_zh}。"
+        "只有符合匿名化标准（{standard_zh}，k≥{k}、l≥{l}）的版本才能认定为不含个人信息；"
+        "请改进去标识化方案后重新生成版本。"
+    )
+    en = (
+        "Version {version} is de-identified, which is still personal information (PIPL Art. 73): "
+        "{reasons_en}. Only a version that meets the anonymisation standard ({standard_en}, "
+        "k>={k}, l>={l}) counts as free of personal information; improve the recipe and derive "
+        "a new version."
+    )

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     dp_delta: float = Field(default=1e-6, gt=0, lt=1e-3)
     # Rights registration: the public notice window (公示期) in days.
     notice_days: int = Field(default=10, ge=0, le=90)
+    # Anonymisation (GB/T 37964, GB/T 35273): a de-identified version is still personal
+    # information unless every quasi-identifier group holds at least anon_k records and at
+    # least anon_l distinct values of each other attribute.
+    anon_k: int = Field(default=5, ge=2, le=1000)
+    anon_l: int = Field(default=2, ge=2, le=100)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

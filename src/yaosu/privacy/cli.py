@@ -6,9 +6,11 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -96,7 +98,8 @@ def scan(
         f"筛查 / screen {sid} · 版本 / version {number} · {mode} · {rows:,} 行 / rows\n"
         f"个人信息 / personal information: {'是 / yes' if personal else '否 / no'}"
         f"{' · 敏感 / sensitive: ' + ', '.join(sensitive) if sensitive else ''}\n"
-        f"分级 / grade: {GRADE_ZH[grade]} ({grade}) — {rule}\n"
+        + _verdict(findings)
+        + f"分级 / grade: {GRADE_ZH[grade]} ({grade}) — {rule}\n"
         + (f"[yellow]需人工复核 / flagged for review[/]: {'; '.join(flags)}\n" if flags else "")
         + "结果为建议，须由提供方审核员确认 / a proposal until the provider's reviewer confirms it"
     )
@@ -145,5 +148,15 @@ def deidentify(
         f"{derivation.rows_in - derivation.suppressed:,} 行 / rows, 抑制 / suppressed {derivation.suppressed:,}"
         + (f", k = {derivation.k_reached}" if derivation.k_reached else "")
         + (f", l = {derivation.l_reached}" if derivation.l_reached else "")
-        + f"\n复扫 / re-screen {screen.id}: 个人信息 / personal {'是 / yes' if screen.personal else '否 / no'}"
+        + f"\n复扫 / re-screen {screen.id}: 个人信息 / personal {'是 / yes' if screen.personal else '否 / no'}\n"
+        + _verdict(screen.findings)
     )
+
+
+def _verdict(findings: dict[str, Any]) -> str:
+    """A derived version's judgement: de-identified (still personal) or anonymised, and why."""
+    verdict = findings.get("deidentification")
+    if not verdict:
+        return ""
+    why = "".join(f"  - {r['zh']} / {r['en']}\n" for r in verdict.get("reasons", []))
+    return escape(f"判定 / verdict: {verdict['label_zh']} / {verdict['label_en']}\n{why}")

@@ -28,8 +28,18 @@ class Grade:
     factors: dict[str, Any] = field(default_factory=dict)
 
 
-def grade(scan: Scan, *, total_rows: int, domain: str, security_flags: list[str]) -> Grade:
-    """``total_rows`` is the whole version's size: a fast scan of a sample scales its shares."""
+def grade(
+    scan: Scan,
+    *,
+    total_rows: int,
+    domain: str,
+    security_flags: list[str],
+    deidentified: list[str] | None = None,
+) -> Grade:
+    """``total_rows`` is the whole version's size: a fast scan of a sample scales its shares.
+    ``deidentified``: the version was de-identified from personal information but not
+    anonymised, so every row is still about a person (with these sensitive categories),
+    whatever the scan can still see."""
     personal_share = max(
         (e.share for c in scan.columns for e in c.entities if e.personal), default=0.0
     )
@@ -37,6 +47,10 @@ def grade(scan: Scan, *, total_rows: int, domain: str, security_flags: list[str]
         (e.share for c in scan.columns for e in c.entities if e.personal and e.sensitive),
         default=0.0,
     )
+    if deidentified is not None:
+        personal_share = 1.0
+        if deidentified:
+            sensitive_share = 1.0
     location_share = max(
         (e.share for c in scan.columns for e in c.entities if e.sensitive == "precise_location"),
         default=0.0,
@@ -50,9 +64,11 @@ def grade(scan: Scan, *, total_rows: int, domain: str, security_flags: list[str]
         "personal_rows": personal_rows,
         "sensitive_rows": sensitive_rows,
         "precise_location_rows": location_rows,
-        "sensitive_categories": scan.sensitive_categories,
+        "sensitive_categories": sorted(set(scan.sensitive_categories) | set(deidentified or [])),
         "security_flags": security_flags,
     }
+    if deidentified is not None:
+        factors["deidentification"] = "deidentified"
     if security_flags:
         return Grade("important", "public-security screen flagged the data for review", factors)
     if sensitive_rows >= SENSITIVE_AT_SCALE:

@@ -60,7 +60,9 @@ def screens(dataset_id: str, actor: CurrentActor, session: SessionDep) -> Screen
 
 @router.get("/screens/{screen_id}", response_model=ScreenPublic)
 def get_screen(screen_id: str, actor: CurrentActor, session: SessionDep) -> ScreenPublic:
-    return ScreenPublic.model_validate(service.get_screen(session, actor, screen_id))
+    screen = service.get_screen(session, actor, screen_id)
+    shown = ScreenPublic.model_validate(screen)
+    return shown.model_copy(update={"findings": service.shown_findings(session, actor, screen)})
 
 
 @router.post("/screens/{screen_id}/review", response_model=ScreenPublic)
@@ -136,4 +138,5 @@ def derivation(derivation_id: str, actor: CurrentActor, session: SessionDep) -> 
         **{c: getattr(d, c) for c in DerivationPublic.model_fields if c != "screen"},
         "columns": report["columns"],
         "quasi_identifiers": report["quasi_identifiers"],
+        "anonymisation": report["anonymisation"],
     }

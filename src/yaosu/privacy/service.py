@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
-from yaosu.authorization.service import enforce
+from yaosu.authorization.service import decide, enforce
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.catalog.service import jsonable
@@ -26,13 +27,15 @@ from yaosu.jobs import service as jobs
 from yaosu.jobs.models import Job
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database, utcnow
-from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.errors import InvalidInput, NotFound, StillPersonal
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
+from yaosu.privacy import anonymity, grading, security
 from yaosu.privacy import deidentify as deid
-from yaosu.privacy import grading, security
+from yaosu.privacy.exposure import confirmed_screen as confirmed_screen  # routing reads it here
 from yaosu.privacy.models import Derivation, Screen
+from yaosu.privacy.scan import Screen as Scan
 from yaosu.privacy.scan import scan_table
 
 FAST_SAMPLE = 20_000  # rows a fast screen reads, drawn at random across the whole version
@@ -57,25 +60,104 @@ def _read(store: ObjectStore, sha256: str, total: int, mode: str) -> pa.Table:
     return data.to_table()
 
 
+@dataclass(frozen=True)
+class Derived:
+    """What a derivation's re-screen must know to judge its result: the recipe, and the
+    source's columns that held personal information or pseudonyms (with their sensitive
+    categories). Only made when the source was personal information."""
+
+    recipe: deid.Recipe
+    identifying: dict[str, list[str]]
+
+
 def _assess(
-    table: pa.Table, *, total: int, theme: str, settings: Settings, progress: Progress
+    table: pa.Table,
+    *,
+    total: int,
+    theme: str,
+    settings: Settings,
+    progress: Progress,
+    derived: Derived | None = None,
+    verdict: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What a screen proposes for ``table``: findings, flags and grade (no database)."""
+    """What a screen proposes for ``table``: findings, flags and grade (no database). For a
+    derivation's result, ``derived`` judges it de-identified or anonymised; a later screen
+    of that version carries the judgement on as ``verdict`` (a sample cannot re-measure k)."""
     scan = scan_table(table, progress=progress)
+    if derived is not None:
+        verdict = anonymity.assess(
+            table,
+            derived.recipe,
+            scan,
+            source_identifying=derived.identifying,
+            k_required=settings.anon_k,
+            l_required=settings.anon_l,
+        ).as_dict()
+    still_personal = verdict is not None and verdict["status"] == "deidentified"
     flags = security.flags(
         table, scan, total_rows=total, keywords_file=settings.security_keywords_file
     )
-    graded = grading.grade(scan, total_rows=total, domain=theme, security_flags=flags)
+    carried = list(verdict["sensitive_categories"]) if verdict and still_personal else []
+    graded = grading.grade(
+        scan,
+        total_rows=total,
+        domain=theme,
+        security_flags=flags,
+        deidentified=carried if still_personal else None,
+    )
+    findings = scan.as_dict()
+    if verdict is not None:
+        findings["deidentification"] = verdict
+        findings["personal_information"] = scan.personal or still_personal
     return {
         "rows_scanned": table.num_rows,
-        "findings": scan.as_dict(),
-        "personal": scan.personal,
-        "sensitive": scan.sensitive_categories,
+        "findings": findings,
+        "personal": scan.personal or still_personal,
+        "sensitive": sorted(set(scan.sensitive_categories) | set(carried)),
         "security_flags": flags,
         "grade": graded.grade,
         "grade_rule": graded.rule,
         "grade_factors": graded.factors,
     }
+
+
+def _verdict_of(session: Session, dataset_id: str, number: int) -> dict[str, Any] | None:
+    """The de-identified-or-anonymised judgement made when ``number`` was derived, if it was."""
+    derived = session.scalar(
+        select(Derivation.id).where(
+            Derivation.dataset_id == dataset_id, Derivation.result_version == number
+        )
+    )
+    if derived is None:
+        return None
+    screens = session.scalars(
+        select(Screen)
+        .where(Screen.dataset_id == dataset_id, Screen.version == number)
+        .order_by(Screen.created_at)
+    )
+    for screen in screens:
+        if "deidentification" in screen.findings:
+            return dict(screen.findings["deidentification"])
+    return None
+
+
+def _identifying(screen: Screen | None, scan: Scan | None) -> tuple[bool, dict[str, list[str]]]:
+    """(was the version personal information?, its columns holding personal information or
+    pseudonyms, each with its sensitive categories), from its screen or, without one, from a
+    scan of a sample."""
+    findings = screen.findings if screen is not None else scan.as_dict() if scan else {}
+    columns: dict[str, list[str]] = {}
+    for column in findings.get("columns", []):
+        found = [e for e in column["entities"] if e["personal"]]
+        if found:
+            columns[column["column"]] = sorted({e["sensitive"] for e in found if e["sensitive"]})
+    earlier = findings.get("deidentification") or {}
+    for name in earlier.get("residual_identifiers", []):
+        columns.setdefault(name, list(earlier.get("sensitive_categories", [])))
+    if screen is not None and screen.status == "confirmed":
+        return screen.personal, columns  # the reviewer's word on the source stands
+    said = screen.personal if screen is not None else findings.get("personal_information")
+    return bool(said) or bool(columns), columns
 
 
 def _save(
@@ -152,7 +234,12 @@ def _screen_now(
 ) -> Screen:
     table = _read(store, version.sha256, version.row_count, mode)
     assessed = _assess(
-        table, total=version.row_count, theme=ds.theme, settings=settings, progress=progress
+        table,
+        total=version.row_count,
+        theme=ds.theme,
+        settings=settings,
+        progress=progress,
+        verdict=_verdict_of(session, ds.id, version.number),
     )
     return _save(session, actor, ds, version.number, mode, assessed)
 
@@ -192,6 +279,7 @@ def _screen_job(
     with ctx.db.transaction() as session:
         ds, version = _screenable(session, actor, dataset_id, number, mode)
         sha256, total, theme = version.sha256, version.row_count, ds.theme
+        verdict = _verdict_of(session, ds.id, version.number)
     run.progress(0.01, "读取 / reading")
     table = _read(ctx.store, sha256, total, mode)
     assessed = _assess(
@@ -200,6 +288,7 @@ def _screen_job(
         theme=theme,
         settings=ctx.settings,
         progress=lambda f, col: run.progress(0.05 + 0.9 * f, f"扫描 / scanning {col}"),
+        verdict=verdict,
     )
     with ctx.db.transaction() as session:
         ds = catalog.get_dataset(session, actor, dataset_id)
@@ -216,12 +305,42 @@ def _screen_job(
     return result
 
 
+def _newest_screen(session: Session, dataset_id: str, number: int) -> Screen | None:
+    """The version's confirmed screen, or else its newest proposal."""
+    return (
+        confirmed_screen(session, dataset_id, number)
+        or session.scalars(
+            select(Screen)
+            .where(Screen.dataset_id == dataset_id, Screen.version == number)
+            .order_by(Screen.created_at.desc())
+            .limit(1)
+        ).first()
+    )
+
+
 def get_screen(session: Session, actor: Actor, screen_id: str) -> Screen:
     screen = session.get(Screen, screen_id)
     if screen is None:
         raise NotFound(kind="筛查结果 / screen", id=screen_id)
     catalog.get_dataset(session, actor, screen.dataset_id)  # who may see the dataset
     return screen
+
+
+def shown_findings(session: Session, actor: Actor, screen: Screen) -> dict[str, Any]:
+    """A screen's findings as ``actor`` may see them. Anyone who may see the dataset may read
+    its screens (whether it is personal information, its grade); the evidence (masked
+    samples, where in the text) stays with those who may screen it."""
+    ds = catalog.get_dataset(session, actor, screen.dataset_id)
+    if decide(actor, "dataset.screen", catalog.resource(ds, screen.version)).allowed:
+        return screen.findings
+    columns = [
+        {
+            **column,
+            "entities": [e | {"samples": [], "positions": []} for e in column["entities"]],
+        }
+        for column in screen.findings.get("columns", [])
+    ]
+    return {**screen.findings, "columns": columns}
 
 
 def list_screens(session: Session, actor: Actor, dataset_id: str) -> list[Screen]:
@@ -245,6 +364,18 @@ def review(
     ds = catalog.get_dataset(session, actor, screen.dataset_id)
     enforce(actor, "dataset.review", catalog.resource(ds))
     corrected: dict[str, list[object]] = {}
+    verdict = screen.findings.get("deidentification") or {}
+    if personal is False and verdict.get("status") == "deidentified":
+        reasons = verdict.get("reasons", [])
+        raise StillPersonal(
+            version=screen.version,
+            reasons_zh="；".join(r["zh"] for r in reasons),
+            reasons_en="; ".join(r["en"] for r in reasons),
+            standard_zh=verdict.get("standard", anonymity.STANDARD_ZH),
+            standard_en=verdict.get("standard_en", anonymity.STANDARD_EN),
+            k=verdict.get("k_required"),
+            l=verdict.get("l_required"),
+        )
     if personal is not None and personal != screen.personal:
         corrected["personal"] = [screen.personal, personal]
         screen.personal = personal
@@ -352,8 +483,17 @@ def deidentify(
     with db.transaction() as session:
         ds, source, recipe = _source(session, store, actor, dataset_id, number, recipe_doc)
         source_path, source_number, theme = store.path(source.sha256), source.number, ds.theme
+        source_screen = _newest_screen(session, ds.id, source.number)
     progress(0.02, "读取 / reading")
     table = pq.read_table(source_path)
+    # Whether the source was personal information, and where: its screen says (a confirmed
+    # one first), or a scan of a sample when it was never screened.
+    sample = None
+    if source_screen is None:
+        rows = range(table.num_rows)
+        picked = sorted(random.Random(source_number).sample(rows, min(len(rows), FAST_SAMPLE)))
+        sample = scan_table(table.take(picked))
+    personal_source, identifying = _identifying(source_screen, sample)
     progress(0.15, "去标识化 / applying the recipe")
     result = deid.apply(table, recipe, key=pseudonym_key(settings, dataset_id))
     if result.table.num_rows == 0:
@@ -364,7 +504,9 @@ def deidentify(
         theme=theme,
         settings=settings,
         progress=lambda f, col: progress(0.4 + 0.4 * f, f"复扫 / re-screening {col}"),
+        derived=Derived(recipe, identifying) if personal_source else None,
     )
+    verdict = assessed["findings"].get("deidentification")
     progress(0.85, "写入新版本 / writing the new version")
     made: list[Any] = []
 
@@ -398,6 +540,7 @@ def deidentify(
                 "k": result.k,
                 "l": result.l,
                 "suppressed": result.suppressed,
+                "deidentification": verdict["status"] if verdict else None,
             },
         )
         screen = _save(session, actor, ds, version.number, "full", assessed)
@@ -508,6 +651,23 @@ def preview(
     result = deid.apply(sample, recipe, key=pseudonym_key(settings, dataset_id))
     remaining = scan_table(result.table)
     found = {c.column: [e.entity for e in c.entities if e.personal] for c in remaining.columns}
+    # The same judgement a derivation gets, on the sample: pseudonyms are still personal.
+    source_screen = _newest_screen(session, ds.id, source.number)
+    personal_source, identifying = _identifying(
+        source_screen, scan_table(sample) if source_screen is None else None
+    )
+    verdict = (
+        anonymity.assess(
+            result.table,
+            recipe,
+            remaining,
+            source_identifying=identifying,
+            k_required=settings.anon_k,
+            l_required=settings.anon_l,
+        ).as_dict()
+        if personal_source and result.table.num_rows
+        else None
+    )
     columns = []
     for name in sample.column_names:
         before = sample.column(name)
@@ -542,7 +702,9 @@ def preview(
         "suppressed": result.suppressed,
         "k": result.k,
         "l": result.l,
-        "personal_information_left": remaining.personal,
+        "personal_information_left": remaining.personal
+        or (verdict is not None and verdict["status"] == "deidentified"),
+        "deidentification": verdict,
         "columns": columns,
         "header": shown.column_names,
         "rows": [[jsonable(v) for v in row.values()] for row in shown.to_pylist()],
@@ -583,7 +745,8 @@ def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dic
         }
 
     before_found, after_found = findings(source.number), findings(result.number)
-    after_columns = {c["name"]: c for c in result.columns}
+    # The platform may read this report too: profiles are shown as the catalog shows them.
+    after_columns = {c["name"]: c for c in catalog.shown_columns(session, actor, ds, result)}
     steps = derivation.recipe.get("columns", {})
     columns = [
         {
@@ -594,7 +757,7 @@ def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dic
             "found_before": before_found.get(c["name"], []),
             "found_after": after_found.get(c["name"], []),
         }
-        for c in source.columns
+        for c in catalog.shown_columns(session, actor, ds, source)
     ]
     return {
         "derivation": derivation,
@@ -602,6 +765,8 @@ def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dic
         "result": result,
         "columns": columns,
         "quasi_identifiers": derivation.recipe.get("k_anonymity", {}).get("quasi_identifiers", []),
+        # de-identified (still personal) or anonymised, against which standard and levels
+        "anonymisation": _verdict_of(session, ds.id, result.number),
     }
 
 
@@ -622,18 +787,3 @@ def suggested_recipe(
             id=f"{dataset_id}@{number}",
         )
     return deid.suggest(screen.findings)
-
-
-def confirmed_screen(session: Session, dataset_id: str, version: int) -> Screen | None:
-    """The newest screen of ``version`` that the provider's reviewer confirmed, if any: what
-    request routing and review read (personal information, grade)."""
-    return session.scalars(
-        select(Screen)
-        .where(
-            Screen.dataset_id == dataset_id,
-            Screen.version == version,
-            Screen.status == "confirmed",
-        )
-        .order_by(Screen.reviewed_at.desc())
-        .limit(1)
-    ).first()
