@@ -31,12 +31,12 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi.routing import APIRoute
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from tests.conftest import _settings
-from tests.console.test_browser import ARGS, CHROMIUM, log_in
+from tests.console.test_browser import log_in
 from yaosu.accounts import service as accounts
 from yaosu.accounts.models import Organisation, User
 from yaosu.api import create_app
@@ -346,16 +346,6 @@ def world(template: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) 
     db.dispose()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (as root)")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
 # --- the pages ----------------------------------------------------------------------------
 
 # GET routes of the console that are not pages to look at.
@@ -495,9 +485,7 @@ class Sweep:
         self.seen.update(found["seen"])
 
 
-def test_no_payload_becomes_markup_on_any_page_for_any_role(
-    world: World, chromium: Browser
-) -> None:
+def test_no_payload_becomes_markup_on_any_page_for_any_role(world: World, browser: Browser) -> None:
     app = create_app(world.ctx.settings, migrate=False)
     listed = pages(world.ids)
     routes = console_routes(app)
@@ -507,7 +495,7 @@ def test_no_payload_becomes_markup_on_any_page_for_any_role(
     sweep = Sweep()
     for username in ROLES:
         who = username or "anonymous"
-        context = chromium.new_context(base_url=world.server, locale="zh-CN")
+        context = browser.new_context(base_url=world.server, locale="zh-CN")
         page = context.new_page()
         sweep.watch(page)
         if username:
