@@ -92,6 +92,7 @@ def main() -> None:
     try:
         app()
     except YaosuError as exc:
+        _audit_refusal(exc)
         console.print(f"[red]{exc.code}[/]: {exc.message('zh-CN')}\n{exc.message('en')}")
         sys.exit(2)
     except YaosuClientError as exc:  # the witness and other tools that talk to a server
@@ -100,3 +101,17 @@ def main() -> None:
     except VerificationError as exc:
         console.print(f"[red]验证失败 / VERIFICATION FAILED[/]: {exc}")
         sys.exit(1)
+
+
+def _audit_refusal(exc: YaosuError) -> None:
+    """A refusal through the CLI writes its deny entry, like one through the API."""
+    if exc.denial is None:
+        return
+    from yaosu.authorization.service import record_denial
+    from yaosu.context import open_context
+
+    try:
+        with open_context().db.transaction() as session:
+            record_denial(session, exc, {"via": "cli", "argv": sys.argv[1:2]})
+    except Exception as failure:  # the refusal is still reported; the failure is shown
+        console.print(f"[red]审计记录失败 / could not audit the refusal[/]: {failure}")

@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yaosu.accounts import service as accounts
-from yaosu.audit.service import record
 from yaosu.context import Context as State
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import (
@@ -186,7 +185,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(YaosuError)
     async def _yaosu(request: Request, exc: YaosuError) -> Response:
         if exc.denial is not None:  # a database write: never on the event loop
-            await run_in_threadpool(_audit_denial, request, exc)
+            await run_in_threadpool(audit_refusal, request, exc)
         return _respond(request, exc)
 
     @app.exception_handler(LoginRequired)
@@ -247,20 +246,22 @@ class _HttpError(YaosuError):
         self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, f"HTTP_{status}")  # type: ignore[misc]
 
 
-def _audit_denial(request: Request, exc: YaosuError) -> None:
-    denial = exc.denial
+def audit_refusal(request: Request, exc: BaseException, session: Session | None = None) -> None:
+    """The one deny entry of a refused request, whichever way it is answered: by the error
+    handler (no ``session``: its own transaction, the caller's having been rolled back) or by
+    a console page that shows the refusal itself (its ``session``, which commits; on SQLite a
+    second transaction would wait for the page's own write lock). Written once per refusal."""
+    from yaosu.authorization.service import record_denial
+
+    if getattr(exc, "denial", None) is None:
+        return
+    where = {"method": request.method, "path": request.url.path}
     try:
-        with state(request).db.transaction() as session:
-            record(
-                session,
-                denial.actor,
-                denial.action,
-                denial.resource.type,
-                denial.resource.id,
-                object_org_id=denial.resource.owner_org_id,
-                allowed=False,
-                reason=denial.decision.reason,
-                request={"method": request.method, "path": request.url.path},
-            )
+        if session is not None:
+            with session.begin_nested():
+                record_denial(session, exc, where)
+        else:
+            with state(request).db.transaction() as own:
+                record_denial(own, exc, where)
     except Exception:  # the user still gets their 403/404; the failure is logged loudly
         log.exception("could not write the audit entry for a denial")

@@ -20,6 +20,7 @@ from yaosu.web import (
     PageActor,
     SessionDep,
     StateDep,
+    audit_refusal,
     locale,
 )
 
@@ -133,6 +134,7 @@ def add_member(
                 display_name=display_name or None,
             )
     except YaosuError as exc:
+        audit_refusal(request, exc, session)
         org = service.get_org(session, actor.org_id or "")
         members = service.list_members(session, actor, org.id)
         return render(
@@ -176,6 +178,7 @@ def create_token(
                 session, actor, name=name, scopes=scopes or ["read"], days=days
             )
     except YaosuError as exc:
+        audit_refusal(request, exc, session)
         return render(
             request,
             actor,

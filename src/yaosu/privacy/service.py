@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
-from yaosu.authorization.service import enforce
+from yaosu.authorization.service import Resource, enforce
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.catalog.service import jsonable
@@ -220,13 +220,24 @@ def get_screen(session: Session, actor: Actor, screen_id: str) -> Screen:
     screen = session.get(Screen, screen_id)
     if screen is None:
         raise NotFound(kind="筛查结果 / screen", id=screen_id)
-    catalog.get_dataset(session, actor, screen.dataset_id)  # who may see the dataset
+    ds = catalog.get_dataset(session, actor, screen.dataset_id)
+    enforce(actor, "screen.view", screen_resource(session, ds))
     return screen
+
+
+def screen_resource(session: Session, ds: Dataset) -> Resource:
+    """The dataset as ``screen.view`` sees it: with the organisations routed a pending review
+    of a request for it, who must read its screen to judge."""
+    from yaosu.authorization.contracts import reviewing_orgs
+
+    base = catalog.resource(ds)
+    attrs = {**base.attrs, "reviewing_orgs": reviewing_orgs(session, ds.id)}
+    return Resource(base.type, base.id, base.owner_org_id, attrs)
 
 
 def list_screens(session: Session, actor: Actor, dataset_id: str) -> list[Screen]:
     ds = catalog.get_dataset(session, actor, dataset_id)
-    enforce(actor, "dataset.screen", catalog.resource(ds))
+    enforce(actor, "screen.view", screen_resource(session, ds))
     stmt = select(Screen).where(Screen.dataset_id == ds.id).order_by(Screen.created_at.desc())
     return list(session.scalars(stmt))
 
