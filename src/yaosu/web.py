@@ -90,6 +90,12 @@ async def optional_actor(request: Request, st: StateDep) -> Actor:
     return ANONYMOUS
 
 
+def client_address(request: Request) -> str | None:
+    """The peer's address, as the server sees it. Forwarded headers are not trusted: behind a
+    proxy, run uvicorn with ``--proxy-headers`` and ``--forwarded-allow-ips``."""
+    return request.client.host if request.client else None
+
+
 def _token_actor(st: State, secret: str) -> Actor:
     with st.db.transaction() as session:
         return accounts.actor_from_token(session, secret)
@@ -133,8 +139,10 @@ def error_response(error: YaosuError, lang: str) -> JSONResponse:
             "detail": _plain(error.detail),
         },
     }
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-    return JSONResponse(body, status_code=error.status, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    if "retry_after" in error.detail:  # a throttled request says when to come back
+        headers["Retry-After"] = str(error.detail["retry_after"])
+    return JSONResponse(body, status_code=error.status, headers=headers or None)
 
 
 def _plain(value: Any) -> Any:
@@ -161,6 +169,11 @@ async def security_headers(request: Request, call_next: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if not request.url.path.startswith("/static/"):
+        # Pages behind login, the login page, token secrets, data: nothing dynamic is kept by
+        # a browser or proxy cache. Only the static assets (which carry no one's data) are.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Pragma", "no-cache")
     return response
 
 

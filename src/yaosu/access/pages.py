@@ -93,6 +93,8 @@ async def run(
             service.run_query, st, actor, contract, sql, epsilon=eps, bounds=parsed
         )
     except YaosuError as exc:
+        if exc.status == 404:  # the contract itself is hidden: the error page says so, once
+            raise
         await run_in_threadpool(audit_refusal, request, exc)  # a write: off the event loop
         error = exc.message(locale(request))
     ctx = await run_in_threadpool(_context, st, actor, contract)

@@ -65,8 +65,7 @@ def public(session: Session, ds: Dataset) -> DatasetPublic:
 
 def create_dataset(session: Session, actor: Actor, data: DatasetCreate) -> Dataset:
     org_id = actor.org_id or ""
-    opening = data.openness == "open"
-    enforce(actor, "dataset.create", Resource("dataset", "new", org_id), {"opening": opening})
+    enforce(actor, "dataset.create", Resource("dataset", "new", org_id))
     ds = Dataset(
         id=new_id("ds"),
         owner_org_id=org_id,
