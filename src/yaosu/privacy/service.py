@@ -306,27 +306,13 @@ def pseudonym_key(settings: Settings, dataset_id: str) -> bytes:
 
 @lru_cache(maxsize=4096)
 def _key_at(path: Path) -> bytes:
-    """Creates the key at most once, even when many requests want it at the same moment:
-    each writes a candidate to its own temporary file and links it into place (atomic, and
-    refused if a key is there); the losers read the winner's, which is complete by then."""
-    import os
+    """Created at most once, even when many requests want it at the same moment
+    (``yaosu.kernel.keys``)."""
     import secrets
 
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        candidate = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_bytes(32).hex())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.link(candidate, path)
-        except FileExistsError:
-            pass  # another request's key won; it is read below
-        finally:
-            candidate.unlink(missing_ok=True)
-    return bytes.fromhex(path.read_text().strip())
+    from yaosu.kernel.keys import read_or_create
+
+    return bytes.fromhex(read_or_create(path, lambda: secrets.token_bytes(32).hex()).strip())
 
 
 def _source(
