@@ -79,11 +79,11 @@ def demo(
 ) -> None:
     """构建演示环境并启动 / Seed the demo world, then serve."""
     from yaosu.context import open_context
-    from yaosu.demo.service import print_logins, seed
+    from yaosu.demo.service import console_url, print_logins, seed
 
     ctx = open_context()
     world = seed(ctx)
-    print_logins(world)
+    print_logins(world, url=console_url(ctx.settings.host, ctx.settings.port))
     if serve_after:
         serve(host=None, port=None)
 
