@@ -82,12 +82,27 @@ async def optional_actor(request: Request, st: StateDep) -> Actor:
                     value = form.get("csrf_token")
                     presented = value if isinstance(value, str) else None
                 if not accounts.check_csrf(console, presented):
-                    raise CsrfFailed()
+                    raise _csrf_refusal(actor, console.id)
             request.state.console_session_id = console.id
             request.state.csrf_token = console.csrf_token
             request.state.actor = actor
             return actor
     return ANONYMOUS
+
+
+def _csrf_refusal(actor: Actor, console_id: str) -> CsrfFailed:
+    """A signed-in session's unsafe request without its CSRF token is a refusal like any
+    other, audited once (a forged cross-site post shows up in the victim's log)."""
+    from yaosu.authorization.service import Denial, Resource, deny
+
+    error = CsrfFailed()
+    error.denial = Denial(
+        actor,
+        "session.csrf",
+        Resource("session", console_id, actor.org_id),
+        deny("CSRF 校验失败", "the CSRF check failed"),
+    )
+    return error
 
 
 def client_address(request: Request) -> str | None:

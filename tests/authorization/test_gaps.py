@@ -316,3 +316,15 @@ def test_nothing_behind_a_login_or_carrying_a_secret_is_cached(
     assert cached == []
     static = app_client.get("/static/app.css")
     assert static.status_code == 200 and "no-store" not in static.headers.get("cache-control", "")
+
+
+def test_a_post_without_its_csrf_token_is_refused_and_audited(
+    app_client: TestClient, ctx: Context
+) -> None:
+    from tests.console.test_pages import login
+
+    login(app_client, "coop-manager")
+    start = _denials(ctx, "session.csrf")
+    forged = app_client.post("/tokens", data={"name": "forged", "scopes": "read"})
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    assert _denials(ctx, "session.csrf") == start + 1
