@@ -24,9 +24,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column(
-            "last_failure_at", yaosu.kernel.db.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("last_failure_at", yaosu.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("locked_until", yaosu.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttle")),
     )
