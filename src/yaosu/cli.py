@@ -81,11 +81,11 @@ def demo(
 ) -> None:
     """构建演示环境并启动 / Seed the demo world, then serve."""
     from yaosu.context import open_context
-    from yaosu.demo.service import print_logins, seed
+    from yaosu.demo.service import console_url, print_logins, seed
 
     ctx = open_context()
     world = seed(ctx)
-    print_logins(world)
+    print_logins(world, url=console_url(ctx.settings.host, ctx.settings.port))
     if serve_after:
         serve(host=None, port=None)
 
@@ -94,6 +94,7 @@ def main() -> None:
     try:
         app()
     except YaosuError as exc:
+        _audit_refusal(exc)
         console.print(f"[red]{exc.code}[/]: {exc.message('zh-CN')}\n{exc.message('en')}")
         sys.exit(2)
     except YaosuClientError as exc:  # the witness and other tools that talk to a server
@@ -102,3 +103,17 @@ def main() -> None:
     except VerificationError as exc:
         console.print(f"[red]验证失败 / VERIFICATION FAILED[/]: {exc}")
         sys.exit(1)
+
+
+def _audit_refusal(exc: YaosuError) -> None:
+    """A refusal through the CLI writes its deny entry, like one through the API."""
+    if exc.denial is None:
+        return
+    from yaosu.authorization.service import record_denial
+    from yaosu.context import open_context
+
+    try:
+        with open_context().db.transaction() as session:
+            record_denial(session, exc, {"via": "cli", "argv": sys.argv[1:2]})
+    except Exception as failure:  # the refusal is still reported; the failure is shown
+        console.print(f"[red]审计记录失败 / could not audit the refusal[/]: {failure}")

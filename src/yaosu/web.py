@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yaosu.accounts import service as accounts
-from yaosu.audit.service import record
 from yaosu.context import Context as State
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import (
@@ -83,12 +82,33 @@ async def optional_actor(request: Request, st: StateDep) -> Actor:
                     value = form.get("csrf_token")
                     presented = value if isinstance(value, str) else None
                 if not accounts.check_csrf(console, presented):
-                    raise CsrfFailed()
+                    raise _csrf_refusal(actor, console.id)
             request.state.console_session_id = console.id
             request.state.csrf_token = console.csrf_token
             request.state.actor = actor
             return actor
     return ANONYMOUS
+
+
+def _csrf_refusal(actor: Actor, console_id: str) -> CsrfFailed:
+    """A signed-in session's unsafe request without its CSRF token is a refusal like any
+    other, audited once (a forged cross-site post shows up in the victim's log)."""
+    from yaosu.authorization.service import Denial, Resource, deny
+
+    error = CsrfFailed()
+    error.denial = Denial(
+        actor,
+        "session.csrf",
+        Resource("session", console_id, actor.org_id),
+        deny("CSRF 校验失败", "the CSRF check failed"),
+    )
+    return error
+
+
+def client_address(request: Request) -> str | None:
+    """The peer's address, as the server sees it. Forwarded headers are not trusted: behind a
+    proxy, run uvicorn with ``--proxy-headers`` and ``--forwarded-allow-ips``."""
+    return request.client.host if request.client else None
 
 
 def _token_actor(st: State, secret: str) -> Actor:
@@ -134,8 +154,10 @@ def error_response(error: YaosuError, lang: str) -> JSONResponse:
             "detail": _plain(error.detail),
         },
     }
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-    return JSONResponse(body, status_code=error.status, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    if "retry_after" in error.detail:  # a throttled request says when to come back
+        headers["Retry-After"] = str(error.detail["retry_after"])
+    return JSONResponse(body, status_code=error.status, headers=headers or None)
 
 
 def _plain(value: Any) -> Any:
@@ -162,6 +184,11 @@ async def security_headers(request: Request, call_next: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if not request.url.path.startswith("/static/"):
+        # Pages behind login, the login page, token secrets, data: nothing dynamic is kept by
+        # a browser or proxy cache. Only the static assets (which carry no one's data) are.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Pragma", "no-cache")
     return response
 
 
@@ -186,7 +213,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(YaosuError)
     async def _yaosu(request: Request, exc: YaosuError) -> Response:
         if exc.denial is not None:  # a database write: never on the event loop
-            await run_in_threadpool(_audit_denial, request, exc)
+            await run_in_threadpool(audit_refusal, request, exc)
         return _respond(request, exc)
 
     @app.exception_handler(LoginRequired)
@@ -247,20 +274,22 @@ class _HttpError(YaosuError):
         self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, f"HTTP_{status}")  # type: ignore[misc]
 
 
-def _audit_denial(request: Request, exc: YaosuError) -> None:
-    denial = exc.denial
+def audit_refusal(request: Request, exc: BaseException, session: Session | None = None) -> None:
+    """The one deny entry of a refused request, whichever way it is answered: by the error
+    handler (no ``session``: its own transaction, the caller's having been rolled back) or by
+    a console page that shows the refusal itself (its ``session``, which commits; on SQLite a
+    second transaction would wait for the page's own write lock). Written once per refusal."""
+    from yaosu.authorization.service import record_denial
+
+    if getattr(exc, "denial", None) is None:
+        return
+    where = {"method": request.method, "path": request.url.path}
     try:
-        with state(request).db.transaction() as session:
-            record(
-                session,
-                denial.actor,
-                denial.action,
-                denial.resource.type,
-                denial.resource.id,
-                object_org_id=denial.resource.owner_org_id,
-                allowed=False,
-                reason=denial.decision.reason,
-                request={"method": request.method, "path": request.url.path},
-            )
+        if session is not None:
+            with session.begin_nested():
+                record_denial(session, exc, where)
+        else:
+            with state(request).db.transaction() as own:
+                record_denial(own, exc, where)
     except Exception:  # the user still gets their 403/404; the failure is logged loudly
         log.exception("could not write the audit entry for a denial")

@@ -80,8 +80,11 @@ def test_regulator_runs_a_witness_against_the_server(
     run(ctx, "audit", "checkpoint")
     second = run(ctx, *args)  # checks consistency with the first before signing
     assert second.returncode == 0, second.stderr
-    latest = httpx.get(f"{server}/api/v1/audit/checkpoints/latest").json()
-    assert "cac.example/w-test" in latest["witnesses"]
+    # The checkpoint it cosigned, asked for by its size: the server's schedule may sign a
+    # newer one (not yet cosigned) at any moment, so "the latest" would race the scheduler.
+    cosigned = state.read_text(encoding="utf-8").split("\n")[1]
+    signed = httpx.get(f"{server}/api/v1/audit/checkpoints/{cosigned}").json()
+    assert signed["size"] == int(cosigned) and "cac.example/w-test" in signed["witnesses"]
     # a forged log key: the witness refuses to sign what the pinned key did not sign
     forged = run(
         ctx,

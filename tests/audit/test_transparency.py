@@ -72,6 +72,7 @@ def test_key_file_lives_outside_the_database_with_tight_permissions(ctx: Context
     assert "PRIVATE" not in dump
 
 
+@pytest.mark.usefixtures("paused_schedule")
 def test_proofs_are_against_a_stated_checkpoint(app_client: TestClient, ctx: Context) -> None:
     first = checkpoint(ctx)
     grow(ctx, 37)
@@ -134,6 +135,7 @@ def test_an_organisation_proves_only_entries_about_itself(
     assert r.status_code == 403
 
 
+@pytest.mark.usefixtures("paused_schedule")
 def test_entries_show_whether_they_are_checkpointed(app_client: TestClient, ctx: Context) -> None:
     size = checkpoint(ctx)
     grow(ctx, 2)
@@ -143,6 +145,7 @@ def test_entries_show_whether_they_are_checkpointed(app_client: TestClient, ctx:
     assert flags[size - 1] is True and flags[max(flags)] is False
 
 
+@pytest.mark.usefixtures("paused_schedule")
 def test_only_the_platform_signs_on_demand(app_client: TestClient, ctx: Context) -> None:
     grow(ctx, 1)
     assert (

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from tests.conftest import actor, dataset_id, token_for
+from tests.conftest import DEMO_PASSWORD, actor, dataset_id, token_for
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import AccessRequest, Contract
 from yaosu.context import Context
@@ -230,9 +230,14 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             "GET",
             "/api/v1/datasets/{dataset_id}/screens",
             f"/api/v1/datasets/{res}/screens",
-            BUREAU | {P},
+            BUREAU | {P, CAC},  # the 网信 office reviews a pending request for it
         ),
-        Case("GET", "/api/v1/screens/{screen_id}", f"/api/v1/screens/{w['screen']}", SIGNED_IN),
+        Case(
+            "GET",
+            "/api/v1/screens/{screen_id}",
+            f"/api/v1/screens/{w['screen']}",
+            BUREAU | {P, CAC},
+        ),
         Case(
             "POST",
             "/api/v1/screens/{screen_id}/review",
@@ -529,6 +534,7 @@ def test_every_route_for_every_role(app_client: TestClient, ctx: Context) -> Non
                 kw["content"] = body
             elif body is not None:
                 kw["json"] = body
+            before = denials(ctx)
             got = app_client.request(case.method, case.path, **kw).status_code
             if role in case.allowed:
                 ok = got not in (401, 403, 404) and got < 500
@@ -542,7 +548,27 @@ def test_every_route_for_every_role(app_client: TestClient, ctx: Context) -> Non
                 ok = got == code
             if not ok:
                 wrong.append(f"{case.method} {case.route} as {role}: got {got}, want {want}")
+            audited, expected = denials(ctx) - before, refusal_entries(got)
+            if audited != expected:
+                wrong.append(
+                    f"{case.method} {case.route} as {role} ({got}): "
+                    f"{audited} deny audit entries, want {expected}"
+                )
     assert wrong == [], "\n".join(wrong)
+
+
+def denials(ctx: Context) -> int:
+    """Deny entries in the audit log so far."""
+    with ctx.db.transaction() as session:
+        return session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.decision == "deny")
+        )
+
+
+def refusal_entries(status: int) -> int:
+    """Every refusal writes exactly one deny entry, and nothing else writes one. A 401 is the
+    exception: no one is authenticated to refuse (and anonymous noise must not fill the log)."""
+    return 1 if status in (403, 404) else 0
 
 
 def _token_id(ctx: Context, username: str) -> str:
@@ -559,3 +585,259 @@ def _token_id(ctx: Context, username: str) -> str:
 def _no_worker(ctx: Context) -> None:
     """The matrix's job must stay queued: no worker thread picks it up during the test."""
     ctx.settings = ctx.settings.model_copy(update={"job_workers": 0})
+
+
+# --- the console: every page and form, every role ------------------------------------------
+
+# Pages of the frame that authenticate rather than authorise (tested in tests/accounts).
+CONSOLE_EXEMPT = {("POST", "/login")}
+
+
+@dataclass(frozen=True)
+class Page:
+    method: str
+    route: str  # as the router declares it
+    path: str
+    allowed: frozenset[str]
+    form: Any = None  # dict, or a function of the role
+
+
+def console_cases(w: dict[str, Any]) -> list[Page]:
+    res, c, r, n = w["res"], w["contract"], w["request"], w["notice"]
+    party = BUREAU | OVERSIGHT | {CO}
+    public = EVERYONE
+    return [
+        Page("GET", "/", "/", public),
+        Page("GET", "/lang/{code}", "/lang/en?next=/catalog", public),
+        Page("GET", "/home", "/home", SIGNED_IN),
+        Page("GET", "/login", "/login", public),
+        Page("GET", "/org", "/org", SIGNED_IN),
+        Page("GET", "/tokens", "/tokens", SIGNED_IN),
+        Page("GET", "/catalog", "/catalog", public),
+        Page("GET", "/datasets/new", "/datasets/new", SIGNED_IN),
+        Page("GET", "/datasets/{dataset_id}", f"/datasets/{res}", public),
+        Page(
+            "GET", "/datasets/{dataset_id}/upload", f"/datasets/{res}/upload", frozenset({BA, BN})
+        ),
+        Page(
+            "GET", "/datasets/{dataset_id}/privacy", f"/datasets/{res}/privacy", BUREAU | {P, CAC}
+        ),
+        Page(
+            "GET", "/datasets/{dataset_id}/privacy/jobs", f"/datasets/{res}/privacy/jobs", SIGNED_IN
+        ),
+        Page(
+            "GET",
+            "/datasets/{dataset_id}/privacy/derivations/{derivation_id}",
+            f"/datasets/{res}/privacy/derivations/{w['derivation']}",
+            BUREAU | {P},
+        ),
+        Page("GET", "/query", f"/query?contract={c}", party),
+        Page("GET", "/requests/new", f"/requests/new?dataset={res}", SIGNED_IN),
+        Page("GET", "/requests", "/requests", SIGNED_IN),
+        Page("GET", "/reviews", "/reviews", SIGNED_IN),
+        Page("GET", "/requests/{request_id}", f"/requests/{r}", party),
+        Page("GET", "/contracts", "/contracts", SIGNED_IN),
+        Page("GET", "/contracts/{contract_id}", f"/contracts/{c}", party),
+        Page("GET", "/rights", "/rights", SIGNED_IN),
+        Page("GET", "/registrations/{registration_id}", f"/registrations/{n}", public),
+        Page("GET", "/notices", "/notices", public),
+        Page("GET", "/certificates/verify", "/certificates/verify", public),
+        Page("GET", "/certificates/{code}", f"/certificates/{w['code']}", public),
+        Page("GET", "/audit", "/audit", SIGNED_IN),
+        # forms
+        Page(
+            "POST",
+            "/certificates/verify",
+            "/certificates/verify",
+            public,
+            form={"certificate": "{}"},
+        ),
+        Page(
+            "POST",
+            "/query",
+            "/query",
+            frozenset({CO}),
+            form={"contract": c, "sql": f"SELECT COUNT(*) AS n FROM {res}", "epsilon": "0.1"},
+        ),
+        Page("POST", "/tokens", "/tokens", SIGNED_IN, form={"name": "matrix", "scopes": "read"}),
+        Page(
+            "POST",
+            "/org/members",
+            "/org/members",
+            frozenset({P, BA, AI, CO, AS}),  # each organisation's admin, in its own
+            form=lambda role: {
+                "username": f"matrix-{role}",
+                "password": "a-long-password-2026",
+                "role": "member",
+            },
+        ),
+        Page(
+            "POST",
+            "/datasets/new",
+            "/datasets/new",
+            frozenset({BA, BN}),
+            form={"title": "矩阵测试数据", "theme": "测试"},
+        ),
+        Page(
+            "POST",
+            "/datasets/{dataset_id}/privacy/preview",
+            f"/datasets/{res}/privacy/preview",
+            frozenset({BA, BN}),
+            form={"recipe": '{"columns": {"姓名": {"op": "drop"}}}'},
+        ),
+        Page(
+            "POST",
+            "/datasets/{dataset_id}/privacy/screen",
+            f"/datasets/{res}/privacy/screen",
+            BUREAU | {P},
+        ),
+        Page(
+            "POST",
+            "/screens/{screen_id}/review",
+            f"/screens/{w['screen']}/review",
+            frozenset({BA, BR}),
+            form={"note": "矩阵测试"},
+        ),
+        Page(
+            "POST",
+            "/requests/new",
+            "/requests/new",
+            frozenset({AI, CO}),
+            form={
+                "dataset": res,
+                "purpose": "public_welfare",
+                "fields": "所属乡镇",
+                "operations": "aggregate",
+                "days": "10",
+                "justification": "矩阵测试：按乡镇统计。",
+            },
+        ),
+        Page(
+            "POST",
+            "/rights/apply",
+            "/rights/apply",
+            frozenset({BA, BN}),
+            form={"kind": "holding", "dataset": res, "statement": "矩阵测试的原始登记"},
+        ),
+        Page(
+            "POST",
+            "/registrations/{registration_id}/object",
+            f"/registrations/{n}/object",
+            frozenset({P, CO, CAC, DSJ, AS}),
+            form={"reason": "矩阵测试的异议理由"},
+        ),
+        Page(
+            "POST",
+            "/tokens/{token_id}/revoke",
+            f"/tokens/{w['token']}/revoke",
+            frozenset({BA, P}),
+        ),
+        # what changes state the others depend on, last
+        Page(
+            "POST",
+            "/requests/{request_id}/review",
+            f"/requests/{r}/review",
+            frozenset({BA, BR, CAC}),
+            form={"decision": "approve", "reason": "矩阵测试"},
+        ),
+        Page("POST", "/requests/{request_id}/withdraw", f"/requests/{r}/withdraw", frozenset({CO})),
+        Page(
+            "POST",
+            "/contracts/{contract_id}/status",
+            f"/contracts/{c}/status",
+            frozenset({BA, P, CAC, DSJ}),
+            form={"action": "suspend", "reason": "矩阵测试"},
+        ),
+        Page(
+            "POST",
+            "/registrations/{registration_id}/step",
+            f"/registrations/{n}/step",
+            frozenset({P}),
+            form={"action": "accept"},
+        ),
+        Page(
+            "POST",
+            "/objections/{objection_id}/resolve",
+            f"/objections/{w['objection']}/resolve",
+            frozenset({P}),
+            form={"upheld": "no", "resolution": "矩阵测试"},
+        ),
+        Page(
+            "POST",
+            "/datasets/{dataset_id}/privacy/deidentify",
+            f"/datasets/{res}/privacy/deidentify",
+            frozenset({BA, BN}),
+            form={"recipe": '{"columns": {"姓名": {"op": "drop"}}}'},
+        ),
+        Page("POST", "/logout", "/logout", public),  # ends the sessions: the very last
+    ]
+
+
+def console_routes() -> set[tuple[str, str]]:
+    import importlib
+
+    found = set()
+    for domain in ("console", "access", "accounts", "catalog", "privacy", "authorization"):
+        found |= _routes(importlib.import_module(f"yaosu.{domain}.pages").router)
+    for domain in ("rights", "audit"):
+        found |= _routes(importlib.import_module(f"yaosu.{domain}.pages").router)
+    return found
+
+
+def _routes(router: Any) -> set[tuple[str, str]]:
+    return {(m, r.path) for r in router.routes for m in r.methods}
+
+
+def test_every_console_page_for_every_role(app_client: TestClient, ctx: Context) -> None:
+    """The console answers like the API: every page and form, for every role, is allowed or
+    refused as stated, and every refusal writes exactly one deny entry to the audit log
+    (a page that shows the refusal itself must not swallow it)."""
+    from yaosu.accounts import service as accounts
+    from yaosu.web import SESSION_COOKIE
+
+    w = world(ctx)
+    w["token"] = _token_id(ctx, BA)
+    sessions = {}
+    for role in USERS:
+        with ctx.db.transaction() as session:
+            console, secret, _ = accounts.login(session, role, DEMO_PASSWORD)
+            sessions[role] = (secret, console.csrf_token)
+    table = console_cases(w)
+    covered = {(p.method, p.route) for p in table} | CONSOLE_EXEMPT
+    assert console_routes() - covered == set(), "console routes missing from the matrix"
+    wrong = []
+    for page in table:
+        for role in sorted(EVERYONE):
+            app_client.cookies.clear()
+            headers = {}
+            if role != ANON:
+                secret, csrf_token = sessions[role]
+                app_client.cookies.set(SESSION_COOKIE, secret)
+                headers["X-CSRF-Token"] = csrf_token
+            form = page.form(role) if callable(page.form) else page.form
+            before = denials(ctx)
+            got = app_client.request(
+                page.method,
+                page.path,
+                headers=headers,
+                data=form if page.method == "POST" else None,
+                follow_redirects=False,
+            )
+            audited = denials(ctx) - before
+            where = got.headers.get("location", "")
+            refused = (
+                got.status_code in (403, 404)
+                or (got.status_code == 303 and "error=" in where)
+                or (got.status_code == 200 and 'class="error-message" role="alert"' in got.text)
+            )
+            anon_bounced = got.status_code == 303 and where.startswith("/login")
+            label = f"{page.method} {page.path} as {role} ({got.status_code} {where})"
+            if role in page.allowed:
+                if got.status_code >= 500 or got.status_code in (401, 403, 404) or audited:
+                    wrong.append(f"{label}: want allowed, {audited} deny entries")
+            elif role == ANON:
+                if not anon_bounced or audited:
+                    wrong.append(f"{label}: want a redirect to log in, {audited} deny entries")
+            elif not (refused or 400 <= got.status_code < 500) or audited != 1:
+                wrong.append(f"{label}: want refused with one deny entry, got {audited}")
+    assert wrong == [], "\n".join(wrong)

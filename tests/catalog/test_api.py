@@ -63,9 +63,11 @@ def test_create_update_and_upload_by_raw_body_and_multipart(
         == 2
     )
 
-    # Opening needs the latest version's privacy screen confirmed clean by a reviewer.
+    # Opening needs the provider's admin, and the latest version's privacy screen confirmed
+    # clean by a reviewer.
     opening = {"openness": "无条件开放"}
-    refused = app_client.patch(f"/api/v1/datasets/{ds['id']}", json=opening, headers=headers)
+    admin = auth(ctx, "bureau-admin")
+    refused = app_client.patch(f"/api/v1/datasets/{ds['id']}", json=opening, headers=admin)
     assert refused.status_code == 403 and "隐私筛查" in refused.json()["error"]["message"]
     screen = app_client.post(f"/api/v1/datasets/{ds['id']}/versions/2/screens", headers=headers)
     assert screen.status_code == 201 and screen.json()["personal"] is False
@@ -74,7 +76,9 @@ def test_create_update_and_upload_by_raw_body_and_multipart(
         f"/api/v1/screens/{screen.json()['id']}/review", json={}, headers=reviewer
     )
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
-    patched = app_client.patch(f"/api/v1/datasets/{ds['id']}", json=opening, headers=headers)
+    member = app_client.patch(f"/api/v1/datasets/{ds['id']}", json=opening, headers=headers)
+    assert member.status_code == 403 and "管理员" in member.json()["error"]["message"]
+    patched = app_client.patch(f"/api/v1/datasets/{ds['id']}", json=opening, headers=admin)
     assert patched.status_code == 200 and patched.json()["openness"] == "open"
 
 

@@ -253,21 +253,14 @@ def get_extract(ctx: Context, actor: Actor, extract_id: str) -> Extract:
 
 def download(ctx: Context, actor: Actor, extract_id: str) -> Extract:
     """Only the recipient downloads an extract; every download is audited."""
-    from yaosu.kernel.errors import Forbidden
+    from yaosu.authorization.service import Resource, enforce
 
     with ctx.db.transaction() as session:
         extract = session.get(Extract, extract_id)
         if extract is None:
             raise NotFound(kind="数据提取 / extract", id=extract_id)
         access.get_contract(session, actor, extract.contract_id)
-        if actor.org_id != extract.consumer_org_id and not actor.is_system:
-            raise Forbidden(
-                reason_zh="只有协议的使用方可以下载提取的数据",
-                reason_en="only the contract's consumer downloads an extract",
-                action="extract.download",
-                resource_type="extract",
-                resource_id=extract_id,
-            )
+        enforce(actor, "extract.download", Resource("extract", extract.id, extract.consumer_org_id))
         record(
             session,
             actor,

@@ -14,7 +14,7 @@ from yaosu.authorization import contracts as access
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError
-from yaosu.web import PageActor, StateDep, locale
+from yaosu.web import PageActor, StateDep, audit_refusal, locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,6 +92,9 @@ async def run(
             service.run_query, st, actor, contract, sql, epsilon=eps, bounds=parsed
         )
     except YaosuError as exc:
+        if exc.status == 404:  # the contract itself is hidden: the error page says so, once
+            raise
+        await run_in_threadpool(audit_refusal, request, exc)  # a write: off the event loop
         error = exc.message(locale(request))
     ctx = await run_in_threadpool(_context, st, actor, contract)
     chart: dict[str, Any] | None = None

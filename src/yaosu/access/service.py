@@ -201,17 +201,17 @@ def run_query(
         group = contract.min_group_size or ctx.settings.min_group_size
         delta = contract.delta or ctx.settings.dp_delta
         operations = list(contract.operations)
-    if "aggregate" not in operations and aggregate_only:
-        raise QueryRefused(
-            reason_zh=f"协议 {contract_id} 不允许统计查询",
-            reason_en=f"contract {contract_id} does not permit queries",
-        )
-    if private and epsilon <= 0:
-        raise QueryRefused(
-            reason_zh=f"协议 {contract_id} 要求差分隐私：请为本次查询指定 ε（epsilon）",
-            reason_en=f"contract {contract_id} requires differential privacy: give this query an ε (epsilon)",
-        )
-    try:
+    try:  # every refusal, these two included, writes its one deny entry
+        if "aggregate" not in operations and aggregate_only:
+            raise QueryRefused(
+                reason_zh=f"协议 {contract_id} 不允许统计查询",
+                reason_en=f"contract {contract_id} does not permit queries",
+            )
+        if private and epsilon <= 0:
+            raise QueryRefused(
+                reason_zh=f"协议 {contract_id} 要求差分隐私：请为本次查询指定 ε（epsilon）",
+                reason_en=f"contract {contract_id} requires differential privacy: give this query an ε (epsilon)",
+            )
         governed = sql.govern(
             query,
             grants,

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from yaosu.accounts import service
 from yaosu.accounts.models import ConsoleSession
 from yaosu.console.render import render, safe_next
-from yaosu.kernel.errors import InvalidCredentials, YaosuError
+from yaosu.kernel.errors import YaosuError
 from yaosu.web import (
     ANONYMOUS,
     SESSION_COOKIE,
@@ -20,6 +20,8 @@ from yaosu.web import (
     PageActor,
     SessionDep,
     StateDep,
+    audit_refusal,
+    client_address,
     locale,
 )
 
@@ -42,7 +44,6 @@ def login_page(request: Request, actor: OptionalActor, next: str | None = None) 
 @router.post("/login")
 def login_submit(
     request: Request,
-    session: SessionDep,
     st: StateDep,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
@@ -56,12 +57,14 @@ def login_submit(
 
         error = CsrfFailed()
     else:
-        try:
-            _session, secret, _ = service.login(
-                session, username, password, hours=st.settings.session_hours
+        with st.db.transaction() as session:  # commits a failure's count and audit entry
+            outcome = service.attempt_login(
+                session, st.settings, username, password, client_address(request)
             )
-        except InvalidCredentials as exc:
-            error = exc
+        if isinstance(outcome, YaosuError):
+            error = outcome
+        else:
+            _session, secret, _ = outcome
     if error is not None:
         token = secrets.token_urlsafe(24)
         response = render(
@@ -75,6 +78,8 @@ def login_submit(
             username=username,
         )
         response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", max_age=3600)
+        if "retry_after" in error.detail:
+            response.headers["Retry-After"] = str(error.detail["retry_after"])
         return response
     redirect = RedirectResponse(safe_next(next), status_code=303)
     redirect.set_cookie(
@@ -133,6 +138,7 @@ def add_member(
                 display_name=display_name or None,
             )
     except YaosuError as exc:
+        audit_refusal(request, exc, session)
         org = service.get_org(session, actor.org_id or "")
         members = service.list_members(session, actor, org.id)
         return render(
@@ -176,6 +182,7 @@ def create_token(
                 session, actor, name=name, scopes=scopes or ["read"], days=days
             )
     except YaosuError as exc:
+        audit_refusal(request, exc, session)
         return render(
             request,
             actor,

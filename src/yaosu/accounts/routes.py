@@ -21,18 +21,32 @@ from yaosu.accounts.schemas import (
     UserPublic,
     UsersPublic,
 )
-from yaosu.web import SESSION_COOKIE, CurrentActor, SessionDep, StateDep
+from yaosu.kernel.errors import YaosuError
+from yaosu.web import SESSION_COOKIE, CurrentActor, SessionDep, StateDep, client_address
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/auth/login", response_model=Me)
-def login(
-    body: LoginIn, request: Request, response: Response, session: SessionDep, st: StateDep
-) -> Me:
-    console, secret, actor = service.login(
-        session, body.username, body.password, hours=st.settings.session_hours
-    )
+def login(body: LoginIn, request: Request, response: Response, st: StateDep) -> Me:
+    # Its own transaction, committed before a refusal is raised: the failure count and the
+    # deny entry must survive the refusal (see accounts.throttle).
+    with st.db.transaction() as session:
+        outcome = service.attempt_login(
+            session, st.settings, body.username, body.password, client_address(request)
+        )
+        if not isinstance(outcome, YaosuError):
+            console, secret, actor = outcome
+            user = session.get(User, actor.id)
+            assert user is not None
+            me = Me(
+                user=UserPublic.model_validate(user),
+                org=OrgPublic.model_validate(service.get_org(session, user.org_id)),
+                csrf_token=console.csrf_token,
+                via="session",
+            )
+    if isinstance(outcome, YaosuError):
+        raise outcome
     response.set_cookie(
         SESSION_COOKIE,
         secret,
@@ -42,14 +56,7 @@ def login(
         secure=st.settings.secure_cookies or request.url.scheme == "https",
         path="/",
     )
-    user = session.get(User, actor.id)
-    assert user is not None
-    return Me(
-        user=UserPublic.model_validate(user),
-        org=OrgPublic.model_validate(service.get_org(session, user.org_id)),
-        csrf_token=console.csrf_token,
-        via="session",
-    )
+    return me
 
 
 @router.post("/auth/logout", status_code=204)

@@ -8,7 +8,6 @@ public key)>``. The log's key lives in a file outside the database, mode 0600.
 from __future__ import annotations
 
 import base64
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from yaosu.audit.verify import COSIGNATURE, ED25519, Verifier, key_id
+from yaosu.kernel.keys import read_or_create
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,10 @@ class Signer:
 
 
 def load_or_create(path: Path, name: str, kind: int = ED25519) -> Signer:
-    """The key at ``path``; created (0600, in a 0700 folder) the first time."""
-    if path.exists():
-        signer = Signer.parse(path.read_text(encoding="ascii"))
-        if signer.name != name:
-            raise ValueError(f"{path} holds the key of {signer.name!r}, not {name!r}")
-        return signer
-    signer = Signer.generate(name, kind)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(signer.private_key() + "\n")
+    """The key at ``path``; created (0600, in a 0700 folder) the first time, atomically even
+    when several processes ask at once (``yaosu.kernel.keys``)."""
+    text = read_or_create(path, lambda: Signer.generate(name, kind).private_key() + "\n")
+    signer = Signer.parse(text)
+    if signer.name != name:
+        raise ValueError(f"{path} holds the key of {signer.name!r}, not {name!r}")
     return signer

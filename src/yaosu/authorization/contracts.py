@@ -240,6 +240,17 @@ def get_request(session: Session, actor: Actor, request_id: str) -> AccessReques
     return req
 
 
+def reviewing_orgs(session: Session, dataset_id: str) -> list[str]:
+    """Organisations with a pending review of a submitted request that names the dataset:
+    they may read what they must judge (its screen report)."""
+    rows = session.execute(
+        select(Review.reviewer_org_id, AccessRequest.datasets)
+        .join(AccessRequest, AccessRequest.id == Review.request_id)
+        .where(Review.status == "pending", AccessRequest.status == "submitted")
+    )
+    return sorted({org for org, datasets in rows if dataset_id in (datasets or {})})
+
+
 def reviews_of(session: Session, request_id: str) -> list[Review]:
     return list(
         session.scalars(select(Review).where(Review.request_id == request_id).order_by(Review.id))

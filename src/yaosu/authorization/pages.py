@@ -19,7 +19,7 @@ from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import InvalidInput, YaosuError
-from yaosu.web import PageActor, SessionDep, StateDep, locale
+from yaosu.web import PageActor, SessionDep, StateDep, audit_refusal, locale
 
 router = APIRouter(include_in_schema=False)
 OPERATIONS = ("aggregate", "extract", "compute", "download")
@@ -104,6 +104,7 @@ def submit(
         with session.begin_nested():
             made = service.submit_request(session, st.settings, actor, body)
     except YaosuError as exc:
+        audit_refusal(request, exc, session)
         ds = catalog.get_dataset(session, actor, dataset)
         version = catalog.get_version(session, actor, ds.id, None)
         return render(
@@ -243,7 +244,7 @@ def review(
                 conditions=conditions,
             )
     except YaosuError as exc:
-        return back_with_error(request, target, exc)
+        return back_with_error(request, target, exc, session=session)
     if done.contract_id:
         return RedirectResponse(f"/contracts/{done.contract_id}", status_code=303)
     return RedirectResponse(target, status_code=303)
@@ -312,7 +313,7 @@ def change_status(
         with session.begin_nested():
             service.change_status(session, actor, contract_id, action, reason)
     except YaosuError as exc:
-        return back_with_error(request, target, exc)
+        return back_with_error(request, target, exc, session=session)
     return RedirectResponse(target, status_code=303)
 
 

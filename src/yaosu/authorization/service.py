@@ -2,9 +2,11 @@
 
 ``decide(actor, action, resource, context)`` returns a ``Decision`` with a reason
 in both languages and any obligations the caller must honour (for example
-``audit-access``). ``enforce`` raises ``Forbidden`` on a denial; the denial is
-written to the audit log by the API's error handler, in its own transaction,
-because the caller's transaction is rolled back.
+``audit-access``). ``enforce`` raises ``Forbidden`` on a denial, carrying the
+denial; ``record_denial`` writes it to the audit log exactly once, whichever door
+the request came through: the API's error handler (in its own transaction, after
+the caller's was rolled back), a console page that shows the refusal itself, the
+CLI, or a background job.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ SCOPE_OF = {
     "dataset.edit": "write",
     "dataset.screen": "write",
     "dataset.review": "write",
+    "screen.view": "read",
+    "extract.download": "read",
     "org.view": "read",
     "org.manage": "admin",
     "audit.view": "read",
@@ -72,11 +76,12 @@ SCOPE_OF = {
     "request.withdraw": "write",
     "request.review": "write",
     "contract.view": "read",
-    "contract.use": "read",
+    "contract.use": "write",  # a use spends the contract's uses and budget, even a dry run
     "contract.manage": "admin",
     "contract.import": "admin",
     "purpose.manage": "admin",
     "right.apply": "write",
+    "right.view": "read",
     "registration.view": "read",
     "registration.decide": "admin",
     "registration.object": "write",
@@ -90,6 +95,7 @@ HIDE_ON_DENY = {
     "request.view",
     "contract.view",
     "registration.view",
+    "right.view",
 }
 
 
@@ -141,6 +147,31 @@ class Denial:
     decision: Decision
 
 
+def record_denial(
+    session: Any, error: BaseException, request: Mapping[str, Any] | None = None
+) -> bool:
+    """Writes the one deny entry of a refusal raised by ``enforce``, in ``session``; a second
+    call for the same error writes nothing. Returns whether it wrote."""
+    from yaosu.audit.service import record
+
+    denial = getattr(error, "denial", None)
+    if denial is None or getattr(error, "denial_recorded", False):
+        return False
+    record(
+        session,
+        denial.actor,
+        denial.action,
+        denial.resource.type,
+        denial.resource.id,
+        object_org_id=denial.resource.owner_org_id,
+        allowed=False,
+        reason=denial.decision.reason,
+        request=request,
+    )
+    error.denial_recorded = True  # type: ignore[attr-defined]
+    return True
+
+
 _KIND_ZH = {
     "dataset": "数据集",
     "organisation": "机构",
@@ -148,6 +179,8 @@ _KIND_ZH = {
     "request": "授权申请",
     "contract": "授权协议",
     "registration": "登记",
+    "extract": "数据提取",
+    "right": "权利",
 }
 
 
@@ -166,6 +199,8 @@ def _dataset(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, An
             return deny("只有数据提供方可以登记数据集", "only providers register datasets")
         if actor.role == "reviewer":
             return deny("审核员不能登记数据集", "reviewers cannot register datasets")
+        # Registering it as open exposes nothing yet: its versions are readable by others
+        # only once the provider's reviewer confirms their screen clean.
         return allow("数据提供方登记自有数据", "provider registers its own data")
     if action == "dataset.view":
         if _is_member(actor, resource):
@@ -182,6 +217,13 @@ def _dataset(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, An
             return deny("只能修改本机构的数据集", "only the owning organisation may change it")
         if actor.role == "reviewer":
             return deny("审核员不能修改数据集", "reviewers cannot change datasets")
+        if ctx.get("widening") and actor.role != "admin":
+            # Opening data is the provider's decision, not any one member's: closed to
+            # conditional, or either to open, needs the organisation's admin.
+            return deny(
+                "扩大数据集的开放范围（如设为无条件开放）须由本机构管理员决定",
+                "widening a dataset's openness (such as opening it) needs the organisation's admin",
+            )
         opening = ctx.get("opening") and resource.attrs.get("has_versions", True)
         if opening and not resource.attrs.get("screened_clean"):
             return deny(
@@ -193,6 +235,18 @@ def _dataset(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, An
         if _is_member(actor, resource) or actor.is_platform_admin:
             return allow("提供方筛查自有数据", "the provider screens its own data")
         return deny("只有提供方可以筛查数据", "only the provider screens its data")
+    if action == "screen.view":
+        if _is_member(actor, resource) or actor.is_platform_admin:
+            return allow("提供方查看自有数据的筛查报告", "the provider reads its screen reports")
+        if actor.org_id is not None and actor.org_id in resource.attrs.get("reviewing_orgs", ()):
+            return allow(
+                "审核方查看待审申请所涉数据的筛查报告",
+                "a reviewer routed a request reads the screen of the data it must judge",
+            )
+        return deny(
+            "只有提供方和该数据待审申请的审核方可以查看筛查报告",
+            "only the provider and the reviewers of a pending request for it read its screen",
+        )
     if action == "dataset.review":
         if _is_member(actor, resource) and actor.role in ("reviewer", "admin"):
             return allow("提供方审核员确认筛查结果", "the provider's reviewer confirms the screen")
@@ -471,6 +525,17 @@ def _use(actor: Actor, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
     )
 
 
+def _extract(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    """``owner_org_id``: the contract's consumer, the extract's only recipient."""
+    if action != "extract.download":
+        return deny(f"数据提取不支持操作 {action}", f"extracts do not support {action}")
+    if _is_member(actor, resource):
+        return allow("协议使用方下载提取的数据", "the contract's consumer downloads its extract")
+    return deny(
+        "只有协议的使用方可以下载提取的数据", "only the contract's consumer downloads an extract"
+    )
+
+
 def _purpose(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
     if action == "purpose.manage" and actor.is_platform_admin:
         return allow("平台管理员维护用途目录", "the platform maintains the purpose taxonomy")
@@ -478,7 +543,19 @@ def _purpose(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, An
 
 
 def _right(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
-    """``owner_org_id``: the dataset's owner (an original right) or the parent right's holder."""
+    """``owner_org_id``: the dataset's owner (an original right) or the parent right's holder;
+    for ``right.view``, the right's holder."""
+    if action == "right.view":
+        a = resource.attrs
+        if a.get("status") != "pending" or a.get("registration") == "in_notice":
+            return allow("已登记或正在公示的权利", "a registered right, or one in public notice")
+        concerned = (resource.owner_org_id, a.get("grantor"), a.get("applicant"))
+        if (actor.org_id is not None and actor.org_id in concerned) or _oversees(actor):
+            return allow("本机构申请中的权利，或监管/平台", "your own pending right, or oversight")
+        return deny(
+            "登记中尚未公示的权利只对当事方可见",
+            "a right whose registration is not yet public is visible to its parties",
+        )
     if action != "right.apply":
         return deny(f"权利不支持操作 {action}", f"rights do not support {action}")
     if not _is_member(actor, resource):
@@ -536,6 +613,7 @@ _RULES = {
     "request": _request,
     "contract": _contract,
     "purpose": _purpose,
+    "extract": _extract,
 }
 
 

@@ -14,7 +14,7 @@ from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError
-from yaosu.web import OptionalActor, PageActor, SessionDep, StateDep, locale
+from yaosu.web import OptionalActor, PageActor, SessionDep, StateDep, audit_refusal, locale
 
 router = APIRouter(include_in_schema=False)
 PAGE = 10
@@ -93,6 +93,7 @@ def new_dataset(
         with session.begin_nested():
             ds = service.create_dataset(session, actor, data)
     except YaosuError as exc:
+        audit_refusal(request, exc, session)
         return render(
             request,
             actor,

@@ -107,24 +107,45 @@ def get_dataset(session: Session, actor: Actor, dataset_id: str) -> Dataset:
 def update_dataset(session: Session, actor: Actor, dataset_id: str, data: DatasetUpdate) -> Dataset:
     ds = get_dataset(session, actor, dataset_id)
     changes = data.model_dump(exclude_unset=True, mode="json")
-    opening = changes.get("openness") == "open" and ds.openness != "open"
-    enforce(actor, "dataset.edit", resource(ds), {"opening": opening})
+    before, after = ds.openness, changes.get("openness") or ds.openness
+    opening = after == "open" and before != "open"
+    widening = _OPENNESS_RANK.get(after, 0) > _OPENNESS_RANK.get(before, 0)
+    enforce(actor, "dataset.edit", resource(ds), {"opening": opening, "widening": widening})
     for key, value in changes.items():
         if value is not None:
             setattr(ds, key, value)
     ds.updated_at = utcnow()
     _reindex(session, ds)
+    detail: dict[str, Any] = {"fields": sorted(changes)}
+    if widening:
+        # Opening is its own audited act; opening important or core data is reported to the
+        # data bureau (数据局), whose console home lists it.
+        grade = _confirmed_grade(session, ds)
+        detail |= {"openness_from": before, "openness_to": after, "grade": grade}
+        if grade in ("important", "core"):
+            detail["notify"] = [OPENING_NOTIFIES]
     record(
         session,
         actor,
-        "dataset.update",
+        "dataset.open" if widening else "dataset.update",
         "dataset",
         ds.id,
         object_org_id=ds.owner_org_id,
         request=changes,
-        detail={"fields": sorted(changes)},
+        detail=detail,
     )
     return ds
+
+
+_OPENNESS_RANK = {"closed": 0, "conditional": 1, "open": 2}
+OPENING_NOTIFIES = "数据局"  # the department told when important data is opened
+
+
+def _confirmed_grade(session: Session, ds: Dataset) -> str | None:
+    from yaosu.privacy.service import confirmed_screen
+
+    screen = confirmed_screen(session, ds.id, ds.latest_version) if ds.latest_version else None
+    return screen.grade if screen is not None else None
 
 
 def _reindex(session: Session, ds: Dataset) -> None:

@@ -51,6 +51,22 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         # Reminders: what awaits this organisation's review, soonest due first.
         waiting = sorted(access.list_requests(session, actor, inbox=True), key=lambda r: r.due_at)
         sections["reviews"] = {"waiting": waiting[:5], "total": len(waiting), "now": utcnow()}
+    if actor.has_kind("regulator") and actor.department == catalog.OPENING_NOTIFIES:
+        # Notices: important or core data a provider opened, newest first.
+        opened = session.scalars(
+            entries_query(actor)
+            .where(AuditEntry.action == "dataset.open")
+            .order_by(AuditEntry.leaf_index.desc())
+            .limit(200)
+        )
+        notices = [e for e in opened if actor.department in (e.detail or {}).get("notify", ())]
+        titles = {
+            d.id: d.title
+            for d in session.scalars(
+                select(Dataset).where(Dataset.id.in_({e.object_id for e in notices}))
+            )
+        }
+        sections["openings"] = {"items": notices[:10], "titles": titles}
     if actor.has_kind("consumer") or actor.has_kind("operator"):
         sections["contracts"] = [
             (c, access.status_of(c))

@@ -11,10 +11,11 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
 
 from yaosu.console import i18n
 from yaosu.kernel.actor import Actor
-from yaosu.web import ANONYMOUS, locale
+from yaosu.web import ANONYMOUS, audit_refusal, locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,9 +194,13 @@ def render(
     return HTMLResponse(html, status_code=status)
 
 
-def back_with_error(request: Request, target: str, exc: Any) -> RedirectResponse:
+def back_with_error(
+    request: Request, target: str, exc: Any, *, session: Session | None
+) -> RedirectResponse:
     """After a refused form post: back to the page, which shows the error in the user's
-    language (the page reads ``?error=``)."""
+    language (the page reads ``?error=``). A refusal is audited here, once (see
+    ``yaosu.web.audit_refusal``): pass the page's session, or None when it has none."""
+    audit_refusal(request, exc, session)
     return RedirectResponse(
         f"{target}?error={quote(exc.message(locale(request)))}", status_code=303
     )

@@ -366,7 +366,19 @@ def describe(ctx: Context, created: bool) -> DemoWorld:
     return out
 
 
-def print_logins(demo: DemoWorld, console: Console | None = None) -> None:
+def console_url(host: str, port: int) -> str:
+    """Where a browser on this machine reaches a server listening on ``host:port``."""
+    if host in ("", "0.0.0.0", "::"):  # every interface: this machine reaches it locally
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def print_logins(
+    demo: DemoWorld, console: Console | None = None, *, url: str = "http://127.0.0.1:8000"
+) -> None:
+    """The demo's logins and datasets, and ``url``: where the console will be served."""
     console = console or Console()
     logins = Table(
         "用户名 / username",
@@ -390,6 +402,4 @@ def print_logins(demo: DemoWorld, console: Console | None = None) -> None:
         "co-signed by both regulators; verify it offline with:\n"
         '  yaosu audit export audit.ndjson && yaosu audit verify audit.ndjson --key "$(yaosu audit key)"'
     )
-    console.print(
-        "控制台 / console: http://127.0.0.1:8000   API 文档 / API docs: http://127.0.0.1:8000/docs"
-    )
+    console.print(f"控制台 / console: {url}   API 文档 / API docs: {url}/docs")

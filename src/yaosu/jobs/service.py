@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
-from yaosu.authorization.service import Resource, enforce
+from yaosu.authorization.service import Resource, enforce, record_denial
 from yaosu.context import Context
 from yaosu.jobs.models import FINAL, Job
 from yaosu.kernel.actor import Actor, system_actor
@@ -299,6 +299,8 @@ def _settle(db: Database, job_id: str, error: YaosuError, *, status: str = "fail
         if job is None or job.status in FINAL:
             return
         _finish_failed(job, error, status=status)
+        # A job refused by decide() writes its deny entry too, with the failure.
+        record_denial(session, error, {"job": job.id, "kind": job.kind})
         record(
             session,
             system_actor(),

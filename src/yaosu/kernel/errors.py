@@ -95,6 +95,16 @@ class InvalidToken(YaosuError):
     en = "The API token is invalid, expired or revoked; create a new one."
 
 
+class LoginThrottled(YaosuError):
+    """Too many failed logins for this account or from this address. The same answer whether
+    or not the account exists; ``retry_after`` (seconds) also goes out as ``Retry-After``."""
+
+    code = "LOGIN_THROTTLED"
+    status = 429
+    zh = "登录失败次数过多，已暂时锁定，请在 {retry_after} 秒后重试。"
+    en = "Too many failed logins; locked for now. Try again in {retry_after} seconds."
+
+
 class CsrfFailed(YaosuError):
     code = "CSRF_FAILED"
     status = 403

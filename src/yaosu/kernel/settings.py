@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     max_zip_ratio: int = Field(default=200, gt=1)
     session_hours: int = Field(default=12, gt=0)
     token_days_default: int = Field(default=90, gt=0)
+    # Login throttling: after this many failures in the window an account (from any address)
+    # or an address (for any account) is locked, for a time that doubles with each further
+    # failure, up to the maximum.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    login_lockout_seconds: int = Field(default=60, ge=1)
+    login_lockout_max_seconds: int = Field(default=3600, ge=1)
     # Ingest reads CSV in blocks of this many bytes; memory stays a small multiple of it.
     ingest_block_bytes: int = Field(default=16 * 1024**2, gt=0)
     # A file with more columns is refused before any work (a 1 MB CSV can have 100,000).

@@ -18,7 +18,7 @@ from yaosu.privacy import deidentify as deid
 from yaosu.privacy import service
 from yaosu.privacy.grading import GRADES
 from yaosu.privacy.models import Derivation
-from yaosu.web import PageActor, SessionDep, StateDep, locale
+from yaosu.web import PageActor, SessionDep, StateDep, audit_refusal, locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,7 +99,7 @@ def review_screen(
                 note=note,
             )
     except YaosuError as exc:
-        return back_with_error(request, target, exc)
+        return back_with_error(request, target, exc, session=session)
     return RedirectResponse(target, status_code=303)
 
 
@@ -118,7 +118,7 @@ def deidentify_now(
             st.db, st.store, st.settings, actor, dataset_id, None, doc
         )
     except YaosuError as exc:
-        return back_with_error(request, f"/datasets/{dataset_id}/privacy", exc)
+        return back_with_error(request, f"/datasets/{dataset_id}/privacy", exc, session=None)
     if isinstance(made, tuple):
         derivation, _ = made
         return RedirectResponse(
@@ -155,6 +155,7 @@ def preview_fragment(
                 session, st.store, st.settings, actor, dataset_id, None, _recipe(recipe)
             )
     except YaosuError as exc:
+        audit_refusal(request, exc, session)
         return render(request, actor, "privacy_preview.html", error=exc.message(locale(request)))
     return render(request, actor, "privacy_preview.html", error=None, p=shown)
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
-from yaosu.authorization.service import decide, enforce
+from yaosu.authorization.service import Resource, decide, enforce
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.catalog.service import jsonable
@@ -322,7 +322,8 @@ def get_screen(session: Session, actor: Actor, screen_id: str) -> Screen:
     screen = session.get(Screen, screen_id)
     if screen is None:
         raise NotFound(kind="筛查结果 / screen", id=screen_id)
-    catalog.get_dataset(session, actor, screen.dataset_id)  # who may see the dataset
+    ds = catalog.get_dataset(session, actor, screen.dataset_id)
+    enforce(actor, "screen.view", screen_resource(session, ds))
     return screen
 
 
@@ -343,9 +344,19 @@ def shown_findings(session: Session, actor: Actor, screen: Screen) -> dict[str, 
     return {**screen.findings, "columns": columns}
 
 
+def screen_resource(session: Session, ds: Dataset) -> Resource:
+    """The dataset as ``screen.view`` sees it: with the organisations routed a pending review
+    of a request for it, who must read its screen to judge."""
+    from yaosu.authorization.contracts import reviewing_orgs
+
+    base = catalog.resource(ds)
+    attrs = {**base.attrs, "reviewing_orgs": reviewing_orgs(session, ds.id)}
+    return Resource(base.type, base.id, base.owner_org_id, attrs)
+
+
 def list_screens(session: Session, actor: Actor, dataset_id: str) -> list[Screen]:
     ds = catalog.get_dataset(session, actor, dataset_id)
-    enforce(actor, "dataset.screen", catalog.resource(ds))
+    enforce(actor, "screen.view", screen_resource(session, ds))
     stmt = select(Screen).where(Screen.dataset_id == ds.id).order_by(Screen.created_at.desc())
     return list(session.scalars(stmt))
 
@@ -426,27 +437,13 @@ def pseudonym_key(settings: Settings, dataset_id: str) -> bytes:
 
 @lru_cache(maxsize=4096)
 def _key_at(path: Path) -> bytes:
-    """Creates the key at most once, even when many requests want it at the same moment:
-    each writes a candidate to its own temporary file and links it into place (atomic, and
-    refused if a key is there); the losers read the winner's, which is complete by then."""
-    import os
+    """Created at most once, even when many requests want it at the same moment
+    (``yaosu.kernel.keys``)."""
     import secrets
 
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        candidate = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_bytes(32).hex())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.link(candidate, path)
-        except FileExistsError:
-            pass  # another request's key won; it is read below
-        finally:
-            candidate.unlink(missing_ok=True)
-    return bytes.fromhex(path.read_text().strip())
+    from yaosu.kernel.keys import read_or_create
+
+    return bytes.fromhex(read_or_create(path, lambda: secrets.token_bytes(32).hex()).strip())
 
 
 def _source(

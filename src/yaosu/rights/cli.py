@@ -59,6 +59,7 @@ def list_(
 ) -> None:
     """列出权利 / List rights."""
     from yaosu.context import open_context
+    from yaosu.kernel.actor import system_actor
     from yaosu.rights import service
     from yaosu.rights.models import KIND_ZH
 
@@ -74,7 +75,9 @@ def list_(
                 g.status,
                 f"{g.ends_at:%Y-%m-%d}",
             )
-            for g in service.list_grants(session, holder_org_id=holder, dataset_id=dataset)
+            for g in service.list_grants(
+                session, system_actor(), holder_org_id=holder, dataset_id=dataset
+            )
         ]
     table = Table(
         "ID",

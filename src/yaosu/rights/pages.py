@@ -36,7 +36,7 @@ def _titles(session: Session) -> dict[str, str]:
 def rights_page(
     request: Request, actor: PageActor, session: SessionDep, error: str | None = None
 ) -> Response:
-    mine = service.list_grants(session, holder_org_id=actor.org_id) if actor.org_id else []
+    mine = service.list_grants(session, actor, holder_org_id=actor.org_id) if actor.org_id else []
     own = (
         catalog.list_datasets(session, actor, provider=actor.org_id, limit=200).items
         if actor.org_id
@@ -95,7 +95,7 @@ def apply(
                 years=years,
             )
     except YaosuError as exc:
-        return back_with_error(request, "/rights", exc)
+        return back_with_error(request, "/rights", exc, session=session)
     return RedirectResponse(f"/registrations/{reg.id}", status_code=303)
 
 
@@ -153,7 +153,7 @@ def step(
             else:
                 raise InvalidInput(problem="未知操作 / unknown action")
     except YaosuError as exc:
-        return back_with_error(request, target, exc)
+        return back_with_error(request, target, exc, session=session)
     return RedirectResponse(target, status_code=303)
 
 
@@ -170,7 +170,7 @@ def object_to(
         with session.begin_nested():
             service.object_to(session, actor, registration_id, reason)
     except YaosuError as exc:
-        return back_with_error(request, target, exc)
+        return back_with_error(request, target, exc, session=session)
     return RedirectResponse(target, status_code=303)
 
 
@@ -193,7 +193,7 @@ def resolve(
                 session, actor, objection_id, upheld=upheld == "yes", resolution=resolution
             )
     except YaosuError as exc:
-        return back_with_error(request, target, exc)
+        return back_with_error(request, target, exc, session=session)
     return RedirectResponse(target, status_code=303)
 
 

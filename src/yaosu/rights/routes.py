@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
@@ -132,14 +130,8 @@ def rights(
     actor: OptionalActor, session: SessionDep, holder: str | None = None, dataset: str | None = None
 ) -> list[GrantPublic]:
     """Rights, filtered by holder or dataset (registered rights are public)."""
-    found = service.list_grants(session, holder_org_id=holder, dataset_id=dataset)
-    return [
-        GrantPublic.model_validate(g) for g in found if g.status != "pending" or _mine(actor, g)
-    ]
-
-
-def _mine(actor: Any, grant: Grant) -> bool:
-    return bool(actor.org_id) and actor.org_id in (grant.holder_org_id, grant.grantor_org_id)
+    found = service.list_grants(session, actor, holder_org_id=holder, dataset_id=dataset)
+    return [GrantPublic.model_validate(g) for g in found]
 
 
 @router.get("/rights/{grant_id}/chain", response_model=list[GrantPublic])

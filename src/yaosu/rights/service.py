@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from yaosu.accounts.models import Organisation
 from yaosu.audit.keys import Signer, load_or_create
 from yaosu.audit.service import record
-from yaosu.authorization.service import Resource, enforce
+from yaosu.authorization.service import Resource, decide, enforce
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
@@ -503,11 +503,29 @@ def find_certificate(session: Session, code: str) -> Certificate | None:
 # --- reading -------------------------------------------------------------------------------
 
 
+def grant_resource(session: Session, grant: Grant) -> Resource:
+    reg = session.scalar(select(Registration).where(Registration.grant_id == grant.id))
+    return Resource(
+        "right",
+        grant.id,
+        grant.holder_org_id,
+        {
+            "status": grant.status,
+            "grantor": grant.grantor_org_id,
+            "applicant": reg.applicant_org_id if reg else None,
+            "registration": reg.status if reg else None,
+        },
+    )
+
+
 def get_grant(session: Session, actor: Actor, grant_id: str) -> Grant:
+    """Registered rights are public (公示), and so are those in their notice window; a right
+    whose registration is still under way is its parties' (and oversight's) only."""
     grant = session.get(Grant, grant_id)
     if grant is None:
         raise NotFound(kind="权利 / right", id=grant_id)
-    return grant  # registered rights are public (公示); pending ones show on the notice board
+    enforce(actor, "right.view", grant_resource(session, grant))
+    return grant
 
 
 def chain(session: Session, grant: Grant) -> list[Grant]:
@@ -524,14 +542,23 @@ def chain(session: Session, grant: Grant) -> list[Grant]:
 
 
 def list_grants(
-    session: Session, *, holder_org_id: str | None = None, dataset_id: str | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    holder_org_id: str | None = None,
+    dataset_id: str | None = None,
 ) -> list[Grant]:
+    """Rights the actor may see (``right.view``), newest first."""
     stmt = select(Grant).order_by(Grant.created_at.desc()).limit(500)
     if holder_org_id:
         stmt = stmt.where(Grant.holder_org_id == holder_org_id)
     if dataset_id:
         stmt = stmt.where(Grant.object_id == dataset_id)
-    return list(session.scalars(stmt))
+    return [
+        g
+        for g in session.scalars(stmt)
+        if decide(actor, "right.view", grant_resource(session, g)).allowed
+    ]
 
 
 def notices(session: Session, *, include_closed: bool = False) -> list[Registration]:
