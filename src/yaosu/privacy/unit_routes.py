@@ -117,5 +117,5 @@ def declare_page(
                 note=note,
             )
     except YaosuError as exc:
-        return back_with_error(request, target, exc)
+        return back_with_error(request, target, exc, session=session)
     return RedirectResponse(target, status_code=303)
