@@ -37,7 +37,7 @@ from yaosu.privacy.pages import router as privacy_pages
 from yaosu.privacy.routes import router as privacy_router
 from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
-from yaosu.web import install_error_handlers, security_headers
+from yaosu.web import declare_errors, install_error_handlers, security_headers
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
 
@@ -139,4 +139,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    _declare_errors_in_openapi(app)
     return app
+
+
+def _declare_errors_in_openapi(app: FastAPI) -> None:
+    """The OpenAPI document lists the error responses every operation can give, once."""
+    build = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_errors(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

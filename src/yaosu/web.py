@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, BeforeValidator
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -122,6 +125,58 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 PageActor = Annotated[Actor, Depends(page_actor)]  # console pages: log in first, then back
 
 
+# --- parameter types every route shares -----------------------------------------------------
+
+# Every integer a client sends is bounded to what the databases store (a signed 64-bit integer):
+# an unbounded one reaches SQLite or psycopg as an overflow, i.e. a 500. tests/test_api_fuzz.py
+# fails on any integer parameter or body field declared without both bounds.
+MAX_INT = 2**63 - 1
+
+PathIndex = Annotated[int, Path(ge=0, le=MAX_INT)]  # a 0-based position (log entry, tree size)
+PathNumber = Annotated[int, Path(ge=1, le=MAX_INT)]  # a 1-based number (dataset version)
+QueryOffset = Annotated[int, Query(ge=0, le=MAX_INT)]
+
+# Times are ISO 8601 / RFC 3339 date-times (a time without a zone is taken as UTC); pydantic on
+# its own also takes "0.5" or "1700000000" as seconds since 1970, which no one means in a URL.
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
+)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _iso_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and _ISO_DATETIME.fullmatch(value.strip()):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError as exc:
+            raise ValueError(f"时间无效 / not a valid time: {value!r}") from exc
+    else:
+        raise ValueError(
+            "时间须为 ISO 8601 格式，如 2026-01-13T08:00:00+08:00 / "
+            "a time must be ISO 8601, e.g. 2026-01-13T08:00:00+08:00"
+        )
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted out of range by its zone offset
+        return EARLIEST if parsed.year < 1970 else LATEST
+    # Nothing happened before 1970 or after 9998: a bound outside is the same as that end, and
+    # clamping keeps year-1 and year-9999 times away from the databases' own date limits.
+    return min(max(parsed, EARLIEST), LATEST)
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
+class JSONLDResponse(JSONResponse):
+    """JSON-LD documents (DCAT, ODRL): declared as ``application/ld+json`` in the OpenAPI."""
+
+    media_type = "application/ld+json"
+
+
 # --- errors --------------------------------------------------------------------------------
 
 
@@ -136,6 +191,57 @@ def error_response(error: YaosuError, lang: str) -> JSONResponse:
     }
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
     return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    detail: Any = None
+
+
+class ErrorPublic(BaseModel):
+    """The one error shape, declared on every operation for every status the error hierarchy
+    uses (see ``declare_errors``)."""
+
+    ok: Literal[False] = False
+    error: ErrorInfo
+
+
+def error_statuses() -> dict[int, list[str]]:
+    """Every HTTP status a ``YaosuError`` can answer with (but 500), and the codes behind it."""
+    found: dict[int, set[str]] = {}
+    pending: list[type[YaosuError]] = [YaosuError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls not in (YaosuError, _HttpError) and cls.status != 500:  # a 500 is a bug
+            found.setdefault(cls.status, set()).add(cls.code)
+    return {status: sorted(codes) for status, codes in sorted(found.items())}
+
+
+def declare_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """Add the error responses to every operation of an OpenAPI document (in place).
+
+    FastAPI declares only its own 422 body, which is not what the handlers above send; every
+    operation can answer with any error of the hierarchy (authentication, authorization, a
+    missing object, a state conflict, invalid input, a busy database), so all are declared
+    here, once, with the one error schema."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    defs = ErrorPublic.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(defs.pop("$defs", {}))
+    schemas["ErrorPublic"] = defs
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}
+    statuses = error_statuses()
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, codes in statuses.items():
+                key = str(status)
+                if key not in responses or key == "422":
+                    responses[key] = {"description": ", ".join(codes), "content": content}
+    return spec
 
 
 def _plain(value: Any) -> Any:
@@ -211,7 +317,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return _respond(request, _HttpError(status=exc.status_code, text=str(exc.detail)))
+        if exc.status_code == 400:  # FastAPI could not parse the body at all
+            from yaosu.kernel.errors import InvalidInput
+
+            return _respond(request, InvalidInput(problem=UNPARSABLE_BODY))
+        response = _respond(request, _HttpError(status=exc.status_code, text=str(exc.detail)))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        if exc.status_code == 405:  # RFC 9110 15.5.6: every method the resource supports
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -233,6 +348,22 @@ def install_error_handlers(app: FastAPI) -> None:
         request_id = secrets.token_hex(6)
         log.exception("unexpected error, request %s", request_id)
         return _respond(request, Internal(request_id=request_id))
+
+
+UNPARSABLE_BODY = "请求体无法解析（须为 UTF-8 编码的 JSON）/ the body could not be parsed (UTF-8 JSON)"
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Starlette's 405 names only the first route that matched the path; a path served by
+    several routes (GET and POST /orgs) supports all their methods."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\x00"})
+        if match is Match.PARTIAL and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 class _HttpError(YaosuError):

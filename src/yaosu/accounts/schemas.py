@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,7 +77,9 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(default_factory=lambda: ["read"])
+    scopes: list[Literal["read", "write", "admin"]] = Field(
+        default_factory=lambda: ["read"], min_length=1, max_length=3
+    )
     days: int | None = Field(
         default=None, ge=1, le=366, description="default: YAOSU_TOKEN_DAYS_DEFAULT"
     )

@@ -1,0 +1,139 @@
+"""Schemathesis over the whole OpenAPI, as three demo roles with tokens and anonymously.
+
+Every operation the app declares is fuzzed (nothing is filtered out) against a real server on a
+fresh demo world per backend and role, with a bounded, derandomised number of examples so the
+run fits CI. A case fails on any 5xx and on any schema violation: an undeclared status code or
+content type, a body that does not match its declared schema, a 405 without ``Allow``, data the
+schema calls invalid being accepted. The server log must show no unexpected error afterwards.
+
+The world is shared by every operation of one role (a fresh copy per test would clone the demo
+world 600 times); the cases cannot disturb each other because each role gets its own copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, settings
+
+from tests.conftest import _pg_exec, _pg_url, _settings, token_for
+from yaosu.api import create_app
+from yaosu.context import Context
+from yaosu.kernel.db import Database
+from yaosu.kernel.settings import Settings
+from yaosu.kernel.storage import ObjectStore
+
+# A provider administrator, a consumer, a regulator, and nobody.
+ROLES = ("bureau-admin", "ai-analyst", "cac-inspector", "anonymous")
+# A schema-valid request may still break a rule JSON Schema cannot state (a lower bound below
+# its upper, SQL that parses, an upload that names its file, a note for a refusal); those are
+# answered 422 by design, so "positive data acceptance" is the one check not run. The opposite
+# direction (invalid data must be refused) is checked.
+NOT_CHECKED = schemathesis.checks.positive_data_acceptance
+EXAMPLES = 6  # per operation and role: enough for the boundary cases, small enough for CI
+
+
+def _openapi() -> dict[str, Any]:
+    """The app's OpenAPI document, built without a database (collection happens before any
+    fixture exists)."""
+    home = Path(tempfile.mkdtemp(prefix="yaosu-openapi-"))
+    try:
+        settings = Settings(home=home, database_url=f"sqlite:///{home / 'y.db'}")
+        return create_app(settings, migrate=False).openapi()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+schema = schemathesis.openapi.from_dict(_openapi())
+
+
+@pytest.fixture(scope="module", params=ROLES)
+def role(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def fuzz_ctx(
+    backend: str, template: tuple[Path, str], role: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Context]:
+    """A private copy of the demo world for one role's run (as ``ctx``, at module scope)."""
+    tpl_home, tpl_url = template
+    home = tmp_path_factory.mktemp(f"fuzz-{backend}-{role}") / "home"
+    shutil.copytree(tpl_home, home, ignore=shutil.ignore_patterns("yaosu.db-*"))
+    if backend == "sqlite":
+        url = f"sqlite:///{home / 'yaosu.db'}"
+    else:
+        name = f"yaosu_f_{secrets.token_hex(5)}"
+        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{tpl_url.rsplit("/", 1)[1]}"')
+        url = _pg_url(name)
+    settings = _settings(home, url)
+    db = Database(settings)
+    yield Context(settings, db, ObjectStore(settings.data_dir))
+    db.dispose()
+    if backend == "postgresql":
+        _pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(fuzz_ctx: Context) -> Iterator[str]:
+    app = create_app(fuzz_ctx.settings, migrate=False)
+    app.state.yaosu = fuzz_ctx
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def role_headers(fuzz_ctx: Context, role: str) -> dict[str, str]:
+    if role == "anonymous":
+        return {}
+    return {"Authorization": f"Bearer {token_for(fuzz_ctx, role)}"}
+
+
+@pytest.fixture
+def server_log(caplog: pytest.LogCaptureFixture) -> Iterator[list[logging.LogRecord]]:
+    with caplog.at_level(logging.ERROR):
+        yield caplog.records
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_fuzz(
+    case: Any,
+    fuzz_server: str,
+    role_headers: dict[str, str],
+    server_log: list[logging.LogRecord],
+) -> None:
+    case.call_and_validate(
+        base_url=fuzz_server, headers=role_headers, excluded_checks=[NOT_CHECKED]
+    )
+    errors = [r.getMessage() for r in server_log if r.levelno >= logging.ERROR]
+    assert not errors, errors
