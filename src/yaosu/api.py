@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -37,7 +37,7 @@ from yaosu.privacy.pages import router as privacy_pages
 from yaosu.privacy.routes import router as privacy_router
 from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
-from yaosu.web import declare_errors, install_error_handlers, security_headers
+from yaosu.web import declare_errors, install_error_handlers, security_headers, storable_text
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
 
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         description="可信数据要素流通平台 / trusted data-element exchange",
         openapi_url="/openapi.json",
         docs_url="/docs",
+        dependencies=[Depends(storable_text)],
     )
     app.state.yaosu = state
     install_error_handlers(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -169,6 +170,53 @@ def _iso_datetime(value: Any) -> datetime:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
+# PostgreSQL refuses NUL in text (SQLite stores it, so the two backends disagreed) and no
+# database can encode half a surrogate pair ("\ud800" is valid JSON): refused at the door, 422,
+# for every route, rather than as a 500 from the driver halfway through a request.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = (
+    "文本不能包含 NUL 字符或不成对的 UTF-16 代理码位 / "
+    "text must not contain NUL characters or unpaired UTF-16 surrogates"
+)
+
+
+def _unstorable(value: Any, where: str) -> str | None:
+    """Where ``value`` holds a string no database stores, if anywhere."""
+    if isinstance(value, str):
+        return where if _UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _unstorable(key, where) or _unstorable(item, f"{where}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _unstorable(item, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+async def storable_text(request: Request) -> None:
+    """App-wide dependency: path, query, JSON body and form fields hold storable text only.
+    (Uploaded files are data, not text fields: ingest reads them on its own terms.)"""
+    places: list[tuple[str, Any]] = [(f"path.{k}", v) for k, v in request.path_params.items()]
+    places += [(f"query.{k}", v) for k, v in request.query_params.multi_items()]
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        with contextlib.suppress(ValueError):  # not JSON at all: the route's validation answers
+            places.append(("body", await request.json()))
+    elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        places += [(f"form.{k}", v) for k, v in form.multi_items() if isinstance(v, str)]
+    for where, value in places:
+        found = _unstorable(value, where)
+        if found:
+            from yaosu.kernel.errors import InvalidInput
+
+            raise InvalidInput(problem=f"{found}: {UNSTORABLE_TEXT}", fields=[found])
 
 
 class JSONLDResponse(JSONResponse):
@@ -350,20 +398,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(request, Internal(request_id=request_id))
 
 
-UNPARSABLE_BODY = "请求体无法解析（须为 UTF-8 编码的 JSON）/ the body could not be parsed (UTF-8 JSON)"
+UNPARSABLE_BODY = (
+    "请求体无法解析（须为 UTF-8 编码的 JSON）/ the body could not be parsed (UTF-8 JSON)"
+)
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Starlette's 405 names only the first route that matched the path; a path served by
-    several routes (GET and POST /orgs) supports all their methods."""
+    """Starlette's 405 names only the first route that matched the path (and FastAPI's nested
+    routers none at all); a path served by several routes (GET and POST /orgs) allows them all."""
     from starlette.routing import Match
 
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "\x00"})
-        if match is Match.PARTIAL and getattr(route, "methods", None):
-            methods |= set(route.methods)
-    return sorted(methods)
+    routes = request.app.router.routes  # FastAPI nests included routers: ask, per method
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
 
 
 class _HttpError(YaosuError):
