@@ -193,6 +193,15 @@ def test_405_names_every_method_of_the_path(app_client: TestClient) -> None:
     allowed = {m.strip() for m in answer.headers["allow"].split(",")}
     assert {"GET", "POST"} <= allowed
     assert "PUT" not in allowed
+    # a literal path is its own resource, not also the templated one beside it
+    for path, methods in (
+        ("/api/v1/datasets/vocabulary", {"GET"}),
+        ("/api/v1/contracts/odrl", {"POST"}),
+        ("/api/v1/certificates/verify", {"POST"}),
+    ):
+        answer = app_client.request("PUT", path)
+        assert answer.status_code == 405, path
+        assert {m.strip() for m in answer.headers["allow"].split(",")} - {"HEAD"} == methods
 
 
 def test_every_operation_declares_the_error_responses(spec: dict[str, Any]) -> None:

@@ -405,15 +405,28 @@ UNPARSABLE_BODY = (
 
 def _allowed_methods(request: Request) -> list[str]:
     """Starlette's 405 names only the first route that matched the path (and FastAPI's nested
-    routers none at all); a path served by several routes (GET and POST /orgs) allows them all."""
+    routers none at all); a path served by several routes (GET and POST /orgs) allows them all.
+    Where the OpenAPI documents the path, the resource is its most specific template: GET
+    /datasets/vocabulary is not also PATCH /datasets/{dataset_id}."""
     from starlette.routing import Match
 
     routes = request.app.router.routes  # FastAPI nests included routers: ask, per method
-    return [
+    served = [
         method
         for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
         if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
     ]
+    path = request.url.path
+    documented: dict[int, set[str]] = {}
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods = {m.upper() for m in operations}
+            documented.setdefault(template.count("{"), set()).update(methods)
+    if not documented:
+        return served
+    methods = documented[min(documented)]
+    return [m for m in served if m in methods or (m == "HEAD" and "GET" in methods)]
 
 
 class _HttpError(YaosuError):
