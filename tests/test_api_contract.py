@@ -18,7 +18,7 @@ from tests.conftest import auth, dataset_id
 from yaosu.api import create_app
 from yaosu.context import Context
 from yaosu.kernel.settings import Settings
-from yaosu.web import MAX_INT
+from yaosu.web import MAX_INT, UNSTORABLE_TEXT
 
 ERROR_STATUSES = ("401", "403", "404", "409", "422", "503")
 
@@ -281,3 +281,18 @@ def test_text_no_database_stores_is_422_everywhere(
     for answer in asked:
         assert answer.status_code == 422, (answer.request.url, answer.text)
         assert answer.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_uploaded_files_are_data_not_text_fields(ctx: Context, app_client: TestClient) -> None:
+    """The text check reads declared bodies only: a raw upload streams to ingest untouched."""
+    headers = {**auth(ctx, "bureau-admin"), "content-type": "application/json"}
+    ds = dataset_id(ctx, "农产品")
+    raw = b'[{"a": "x\\u0000y", "b": 1}, {"a": "z", "b": 2}]'
+    answer = app_client.post(
+        f"/api/v1/datasets/{ds}/versions",
+        params={"filename": "x.json"},
+        content=raw,
+        headers=headers,
+    )
+    assert answer.status_code < 500, answer.text
+    assert UNSTORABLE_TEXT not in answer.text

@@ -29,6 +29,7 @@ from yaosu.kernel.errors import (
     Conflict,
     CsrfFailed,
     Internal,
+    InvalidInput,
     YaosuError,
 )
 from yaosu.kernel.i18n import LOCALE_COOKIE, negotiate
@@ -129,7 +130,7 @@ PageActor = Annotated[Actor, Depends(page_actor)]  # console pages: log in first
 # --- parameter types every route shares -----------------------------------------------------
 
 # Every integer a client sends is bounded to what the databases store (a signed 64-bit integer):
-# an unbounded one reaches SQLite or psycopg as an overflow, i.e. a 500. tests/test_api_fuzz.py
+# an unbounded one reaches SQLite or psycopg as an overflow, i.e. a 500. tests/test_api_contract.py
 # fails on any integer parameter or body field declared without both bounds.
 MAX_INT = 2**63 - 1
 
@@ -201,10 +202,13 @@ def _unstorable(value: Any, where: str) -> str | None:
 
 async def storable_text(request: Request) -> None:
     """App-wide dependency: path, query, JSON body and form fields hold storable text only.
-    (Uploaded files are data, not text fields: ingest reads them on its own terms.)"""
+
+    Bodies are looked at only where the route declares one (FastAPI has read and parsed it
+    already): a raw upload is data, streamed to disk under its size limit, never read here."""
     places: list[tuple[str, Any]] = [(f"path.{k}", v) for k, v in request.path_params.items()]
     places += [(f"query.{k}", v) for k, v in request.query_params.multi_items()]
-    content_type = request.headers.get("content-type", "")
+    declared = getattr(request.scope.get("route"), "body_field", None) is not None
+    content_type = request.headers.get("content-type", "") if declared else ""
     if content_type.startswith("application/json"):
         with contextlib.suppress(ValueError):  # not JSON at all: the route's validation answers
             places.append(("body", await request.json()))
@@ -214,8 +218,6 @@ async def storable_text(request: Request) -> None:
     for where, value in places:
         found = _unstorable(value, where)
         if found:
-            from yaosu.kernel.errors import InvalidInput
-
             raise InvalidInput(problem=f"{found}: {UNSTORABLE_TEXT}", fields=[found])
 
 
@@ -359,15 +361,11 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
-        from yaosu.kernel.errors import InvalidInput
-
         return _respond(request, InvalidInput(problem=summary, fields=fields))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400:  # FastAPI could not parse the body at all
-            from yaosu.kernel.errors import InvalidInput
-
             return _respond(request, InvalidInput(problem=UNPARSABLE_BODY))
         response = _respond(request, _HttpError(status=exc.status_code, text=str(exc.detail)))
         for name, value in (exc.headers or {}).items():
