@@ -1,13 +1,20 @@
 """Schemathesis over the whole OpenAPI, as three demo roles with tokens and anonymously.
 
-Every operation the app declares is fuzzed (nothing is filtered out) against a real server on a
-fresh demo world per backend and role, with a bounded, derandomised number of examples so the
-run fits CI. A case fails on any 5xx and on any schema violation: an undeclared status code or
-content type, a body that does not match its declared schema, a 405 without ``Allow``, data the
-schema calls invalid being accepted. The server log must show no unexpected error afterwards.
+Every operation the app declares is fuzzed (nothing is filtered out) against a real server
+(uvicorn on a socket, lifespan and worker included) on a fresh demo world per backend and role,
+with a bounded, derandomised number of examples so the run fits CI. A case fails on any 5xx and
+on any schema violation: an undeclared status code or content type, a body that does not match
+its declared schema, a 405 without a true ``Allow``, data the schema calls invalid being
+accepted; and on any error the server logged while answering it.
 
-The world is shared by every operation of one role (a fresh copy per test would clone the demo
-world 600 times); the cases cannot disturb each other because each role gets its own copy.
+The world is shared by the operations of one role (a fresh copy per test would clone the demo
+world 750 times); roles and backends each get their own copy, so they cannot disturb each
+other. No operation is excluded: the only token a run holds is its own, which a fuzzed
+``DELETE /tokens/{id}`` cannot guess, and logging out with a bearer token does not revoke it.
+
+schemathesis' own fixture-based loader (``schemathesis.pytest.from_fixture``) does not run on
+pytest 9.2 (it sets ``Node._nodeid``), so the schema is loaded at collection from the app's
+OpenAPI (no database needed) and every case is sent to the fixture's server by URL.
 """
 
 from __future__ import annotations
