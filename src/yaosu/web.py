@@ -134,8 +134,10 @@ PageActor = Annotated[Actor, Depends(page_actor)]  # console pages: log in first
 # fails on any integer parameter or body field declared without both bounds.
 MAX_INT = 2**63 - 1
 
+MAX_INT32 = 2**31 - 1  # an INTEGER column (version numbers): PostgreSQL's int4
+
 PathIndex = Annotated[int, Path(ge=0, le=MAX_INT)]  # a 0-based position (log entry, tree size)
-PathNumber = Annotated[int, Path(ge=1, le=MAX_INT)]  # a 1-based number (dataset version)
+PathNumber = Annotated[int, Path(ge=1, le=MAX_INT32)]  # a 1-based version number
 QueryOffset = Annotated[int, Query(ge=0, le=MAX_INT)]
 
 # Times are ISO 8601 / RFC 3339 date-times (a time without a zone is taken as UTC); pydantic on
