@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -40,7 +40,7 @@ from yaosu.privacy.unit_routes import pages as privacy_unit_pages
 from yaosu.privacy.unit_routes import router as privacy_unit_router
 from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
-from yaosu.web import install_error_handlers, security_headers
+from yaosu.web import declare_errors, install_error_handlers, security_headers, storable_text
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
 
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         description="可信数据要素流通平台 / trusted data-element exchange",
         openapi_url="/openapi.json",
         docs_url="/docs",
+        dependencies=[Depends(storable_text)],
     )
     app.state.yaosu = state
     install_error_handlers(app)
@@ -145,4 +146,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    _declare_errors_in_openapi(app)
     return app
+
+
+def _declare_errors_in_openapi(app: FastAPI) -> None:
+    """The OpenAPI document lists the error responses every operation can give, once."""
+    build = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_errors(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

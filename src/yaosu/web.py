@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import secrets
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, BeforeValidator
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -24,6 +28,7 @@ from yaosu.kernel.errors import (
     Conflict,
     CsrfFailed,
     Internal,
+    InvalidInput,
     YaosuError,
 )
 from yaosu.kernel.i18n import LOCALE_COOKIE, negotiate
@@ -142,6 +147,108 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 PageActor = Annotated[Actor, Depends(page_actor)]  # console pages: log in first, then back
 
 
+# --- parameter types every route shares -----------------------------------------------------
+
+# Every integer a client sends is bounded to what the databases store (a signed 64-bit integer):
+# an unbounded one reaches SQLite or psycopg as an overflow, i.e. a 500. tests/test_api_contract.py
+# fails on any integer parameter or body field declared without both bounds.
+MAX_INT = 2**63 - 1
+
+MAX_INT32 = 2**31 - 1  # an INTEGER column (version numbers): PostgreSQL's int4
+
+PathIndex = Annotated[int, Path(ge=0, le=MAX_INT)]  # a 0-based position (log entry, tree size)
+PathNumber = Annotated[int, Path(ge=1, le=MAX_INT32)]  # a 1-based version number
+QueryOffset = Annotated[int, Query(ge=0, le=MAX_INT)]
+
+# Times are ISO 8601 / RFC 3339 date-times (a time without a zone is taken as UTC); pydantic on
+# its own also takes "0.5" or "1700000000" as seconds since 1970, which no one means in a URL.
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
+)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _iso_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and _ISO_DATETIME.fullmatch(value.strip()):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError as exc:
+            raise ValueError(f"时间无效 / not a valid time: {value!r}") from exc
+    else:
+        raise ValueError(
+            "时间须为 ISO 8601 格式，如 2026-01-13T08:00:00+08:00 / "
+            "a time must be ISO 8601, e.g. 2026-01-13T08:00:00+08:00"
+        )
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted out of range by its zone offset
+        return EARLIEST if parsed.year < 1970 else LATEST
+    # Nothing happened before 1970 or after 9998: a bound outside is the same as that end, and
+    # clamping keeps year-1 and year-9999 times away from the databases' own date limits.
+    return min(max(parsed, EARLIEST), LATEST)
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
+# PostgreSQL refuses NUL in text (SQLite stores it, so the two backends disagreed) and no
+# database can encode half a surrogate pair ("\ud800" is valid JSON): refused at the door, 422,
+# for every route, rather than as a 500 from the driver halfway through a request.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = (
+    "文本不能包含 NUL 字符或不成对的 UTF-16 代理码位 / "
+    "text must not contain NUL characters or unpaired UTF-16 surrogates"
+)
+
+
+def _unstorable(value: Any, where: str) -> str | None:
+    """Where ``value`` holds a string no database stores, if anywhere."""
+    if isinstance(value, str):
+        return where if _UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _unstorable(key, where) or _unstorable(item, f"{where}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _unstorable(item, f"{where}[{i}]")
+            if found:
+                return found
+    return None
+
+
+async def storable_text(request: Request) -> None:
+    """App-wide dependency: path, query, JSON body and form fields hold storable text only.
+
+    Bodies are looked at only where the route declares one (FastAPI has read and parsed it
+    already): a raw upload is data, streamed to disk under its size limit, never read here."""
+    places: list[tuple[str, Any]] = [(f"path.{k}", v) for k, v in request.path_params.items()]
+    places += [(f"query.{k}", v) for k, v in request.query_params.multi_items()]
+    declared = getattr(request.scope.get("route"), "body_field", None) is not None
+    content_type = request.headers.get("content-type", "") if declared else ""
+    if content_type.startswith("application/json"):
+        with contextlib.suppress(ValueError):  # not JSON at all: the route's validation answers
+            places.append(("body", await request.json()))
+    elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        places += [(f"form.{k}", v) for k, v in form.multi_items() if isinstance(v, str)]
+    for where, value in places:
+        found = _unstorable(value, where)
+        if found:
+            raise InvalidInput(problem=f"{found}: {UNSTORABLE_TEXT}", fields=[found])
+
+
+class JSONLDResponse(JSONResponse):
+    """JSON-LD documents (DCAT, ODRL): declared as ``application/ld+json`` in the OpenAPI."""
+
+    media_type = "application/ld+json"
+
+
 # --- errors --------------------------------------------------------------------------------
 
 
@@ -158,6 +265,57 @@ def error_response(error: YaosuError, lang: str) -> JSONResponse:
     if "retry_after" in error.detail:  # a throttled request says when to come back
         headers["Retry-After"] = str(error.detail["retry_after"])
     return JSONResponse(body, status_code=error.status, headers=headers or None)
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    detail: Any = None
+
+
+class ErrorPublic(BaseModel):
+    """The one error shape, declared on every operation for every status the error hierarchy
+    uses (see ``declare_errors``)."""
+
+    ok: Literal[False] = False
+    error: ErrorInfo
+
+
+def error_statuses() -> dict[int, list[str]]:
+    """Every HTTP status a ``YaosuError`` can answer with (but 500), and the codes behind it."""
+    found: dict[int, set[str]] = {}
+    pending: list[type[YaosuError]] = [YaosuError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls not in (YaosuError, _HttpError) and cls.status != 500:  # a 500 is a bug
+            found.setdefault(cls.status, set()).add(cls.code)
+    return {status: sorted(codes) for status, codes in sorted(found.items())}
+
+
+def declare_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """Add the error responses to every operation of an OpenAPI document (in place).
+
+    FastAPI declares only its own 422 body, which is not what the handlers above send; every
+    operation can answer with any error of the hierarchy (authentication, authorization, a
+    missing object, a state conflict, invalid input, a busy database), so all are declared
+    here, once, with the one error schema."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    defs = ErrorPublic.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(defs.pop("$defs", {}))
+    schemas["ErrorPublic"] = defs
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}
+    statuses = error_statuses()
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, codes in statuses.items():
+                key = str(status)
+                if key not in responses or key == "422":
+                    responses[key] = {"description": ", ".join(codes), "content": content}
+    return spec
 
 
 def _plain(value: Any) -> Any:
@@ -232,13 +390,18 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
-        from yaosu.kernel.errors import InvalidInput
-
         return _respond(request, InvalidInput(problem=summary, fields=fields))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return _respond(request, _HttpError(status=exc.status_code, text=str(exc.detail)))
+        if exc.status_code == 400:  # FastAPI could not parse the body at all
+            return _respond(request, InvalidInput(problem=UNPARSABLE_BODY))
+        response = _respond(request, _HttpError(status=exc.status_code, text=str(exc.detail)))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        if exc.status_code == 405:  # RFC 9110 15.5.6: every method the resource supports
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -260,6 +423,37 @@ def install_error_handlers(app: FastAPI) -> None:
         request_id = secrets.token_hex(6)
         log.exception("unexpected error, request %s", request_id)
         return _respond(request, Internal(request_id=request_id))
+
+
+UNPARSABLE_BODY = (
+    "请求体无法解析（须为 UTF-8 编码的 JSON）/ the body could not be parsed (UTF-8 JSON)"
+)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Starlette's 405 names only the first route that matched the path (and FastAPI's nested
+    routers none at all); a path served by several routes (GET and POST /orgs) allows them all.
+    Where the OpenAPI documents the path, the resource is its most specific template: GET
+    /datasets/vocabulary is not also PATCH /datasets/{dataset_id}."""
+    from starlette.routing import Match
+
+    routes = request.app.router.routes  # FastAPI nests included routers: ask, per method
+    served = [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+    path = request.url.path
+    documented: dict[int, set[str]] = {}
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods = {m.upper() for m in operations}
+            documented.setdefault(template.count("{"), set()).update(methods)
+    if not documented:
+        return served
+    methods = documented[min(documented)]
+    return [m for m in served if m in methods or (m == "HEAD" and "GET" in methods)]
 
 
 class _HttpError(YaosuError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,11 +73,17 @@ class Me(BaseModel):
     via: str
 
 
+Scope = Literal["read", "write", "admin"]  # as accounts.service.SCOPES; the schema states them
+_READ_ONLY: list[Scope] = ["read"]
+
+
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(default_factory=lambda: ["read"])
+    scopes: list[Scope] = Field(
+        default_factory=lambda: _READ_ONLY.copy(), min_length=1, max_length=3
+    )
     days: int | None = Field(
         default=None, ge=1, le=366, description="default: YAOSU_TOKEN_DAYS_DEFAULT"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -23,7 +22,16 @@ from yaosu.audit.schemas import (
     WitnessPublic,
 )
 from yaosu.authorization.service import Resource, enforce
-from yaosu.web import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web import (
+    MAX_INT,
+    CurrentActor,
+    IsoDateTime,
+    OptionalActor,
+    PathIndex,
+    QueryOffset,
+    SessionDep,
+    StateDep,
+)
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -35,10 +43,10 @@ def list_entries(
     actor_id: str | None = None,
     object_id: str | None = None,
     action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> AuditEntriesPublic:
     enforce(actor, "audit.view", Resource("audit", "log", None))
     items, total = service.list_entries(
@@ -96,7 +104,7 @@ def _public(session: SessionDep, checkpoint: Checkpoint) -> CheckpointPublic:
 def checkpoints(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> CheckpointsPublic:
     items, total = transparency.list_checkpoints(session, limit=limit, offset=offset)
     return CheckpointsPublic(items=[_public(session, c) for c in items], total=total)
@@ -120,13 +128,13 @@ def latest(session: SessionDep) -> CheckpointPublic:
 
 
 @router.get("/checkpoints/{size}", response_model=CheckpointPublic)
-def checkpoint(size: int, session: SessionDep) -> CheckpointPublic:
+def checkpoint(size: PathIndex, session: SessionDep) -> CheckpointPublic:
     return _public(session, transparency.get_checkpoint(session, size))
 
 
 @router.post("/checkpoints/{size}/cosignatures", response_model=CheckpointPublic, status_code=201)
 def cosign(
-    size: int, body: CosignatureCreate, actor: CurrentActor, session: SessionDep
+    size: PathIndex, body: CosignatureCreate, actor: CurrentActor, session: SessionDep
 ) -> CheckpointPublic:
     """A regulator's witness adds its cosignature (c2sp.org/tlog-cosignature)."""
     return _public(session, transparency.cosign(session, actor, size, body.signature.strip()))
@@ -134,11 +142,11 @@ def cosign(
 
 @router.get("/entries/{index}/inclusion", response_model=InclusionProofPublic)
 def inclusion(
-    index: int,
+    index: PathIndex,
     actor: CurrentActor,
     session: SessionDep,
     size: Annotated[
-        int | None, Query(ge=1, description="a checkpoint's size; default the latest")
+        int | None, Query(ge=1, le=MAX_INT, description="a checkpoint's size; default the latest")
     ] = None,
 ) -> InclusionProofPublic:
     proof = transparency.prove_inclusion(session, actor, index, size)
@@ -156,8 +164,8 @@ def inclusion(
 def consistency(
     session: SessionDep,
     actor: OptionalActor,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: Annotated[int, Query(ge=1, le=MAX_INT)],
+    second: Annotated[int, Query(ge=1, le=MAX_INT)],
 ) -> ConsistencyProofPublic:
     proof, old, new = transparency.prove_consistency(session, first, second)
     return ConsistencyProofPublic(

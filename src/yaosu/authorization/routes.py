@@ -25,7 +25,7 @@ from yaosu.authorization.schemas import (
     StatusChange,
     UseCreate,
 )
-from yaosu.web import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web import CurrentActor, JSONLDResponse, OptionalActor, SessionDep, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["authorization"])
 
@@ -155,14 +155,21 @@ def decide_use(
     )
 
 
-@router.get("/contracts/{contract_id}/odrl")
-def export_odrl(contract_id: str, actor: CurrentActor, session: SessionDep) -> JSONResponse:
+@router.get("/contracts/{contract_id}/odrl", response_class=JSONLDResponse)
+def export_odrl(contract_id: str, actor: CurrentActor, session: SessionDep) -> JSONLDResponse:
     """The contract as an ODRL 2.2 Agreement (JSON-LD) with Yaosu's profile."""
     doc = odrl.to_odrl(service.get_contract(session, actor, contract_id))
-    return JSONResponse(doc, media_type="application/ld+json")
+    return JSONLDResponse(doc)
 
 
-@router.post("/contracts/odrl", response_model=ContractPublic, status_code=201)
+@router.post(
+    "/contracts/odrl",
+    response_model=ContractPublic,
+    status_code=201,
+    responses={
+        200: {"model": ContractPublic, "description": "mode=check: the contract it would be"}
+    },
+)
 def import_odrl(
     doc: dict[str, Any],
     actor: CurrentActor,

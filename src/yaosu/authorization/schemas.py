@@ -45,9 +45,9 @@ class Conditions(BaseModel):
     """What a reviewer may narrow: fields, term, number of uses, budget, group size."""
 
     fields: dict[str, list[str]] | None = None
-    days: int | None = Field(default=None, ge=1)
-    max_uses: int | None = Field(default=None, ge=1)
-    epsilon: float | None = Field(default=None, gt=0)
+    days: int | None = Field(default=None, ge=1, le=1826)
+    max_uses: int | None = Field(default=None, ge=1, le=10_000_000)
+    epsilon: float | None = Field(default=None, gt=0, le=100)
     min_group_size: int | None = Field(default=None, ge=2, le=100_000)
     # {dataset_id: {column: "hash" | "mask"}}: the column stays usable only masked
     masks: dict[str, dict[str, Literal["hash", "mask"]]] | None = None

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -26,7 +26,15 @@ from yaosu.catalog.schemas import (
 )
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import FileTooLarge, InvalidInput
-from yaosu.web import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web import (
+    CurrentActor,
+    JSONLDResponse,
+    OptionalActor,
+    PathNumber,
+    QueryOffset,
+    SessionDep,
+    StateDep,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
@@ -42,7 +50,7 @@ def list_datasets(
     openness: Openness | None = None,
     provider: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> DatasetsPublic:
     found = service.list_datasets(
         session,
@@ -199,7 +207,7 @@ def _copy(upload: UploadFile, target: Path, limit: int) -> None:
 
 @router.get("/datasets/{dataset_id}/versions/{number}", response_model=VersionPublic)
 def get_version(
-    dataset_id: str, number: int, actor: OptionalActor, session: SessionDep
+    dataset_id: str, number: PathNumber, actor: OptionalActor, session: SessionDep
 ) -> VersionPublic:
     version = service.get_version(session, actor, dataset_id, number)
     ds = service.get_dataset(session, actor, dataset_id)
@@ -209,7 +217,7 @@ def get_version(
 @router.get("/datasets/{dataset_id}/versions/{number}/preview", response_model=Preview)
 def preview(
     dataset_id: str,
-    number: int,
+    number: PathNumber,
     actor: OptionalActor,
     session: SessionDep,
     st: StateDep,
@@ -227,7 +235,7 @@ def preview(
     responses={200: {"content": {"application/vnd.apache.parquet": {}}}},
 )
 def download(
-    dataset_id: str, number: int, actor: OptionalActor, session: SessionDep, st: StateDep
+    dataset_id: str, number: PathNumber, actor: OptionalActor, session: SessionDep, st: StateDep
 ) -> FileResponse:
     version, path = service.open_data(
         session, st.store, actor, dataset_id, number, purpose="download"
@@ -240,8 +248,8 @@ def download(
     )
 
 
-@router.get("/catalog", response_class=JSONResponse)
-def catalog(request: Request, actor: OptionalActor, session: SessionDep) -> JSONResponse:
+@router.get("/catalog", response_class=JSONLDResponse)
+def catalog(request: Request, actor: OptionalActor, session: SessionDep) -> JSONLDResponse:
     """The catalog as DCAT 3 JSON-LD."""
     body = dcat.export(session, actor, str(request.base_url))
-    return JSONResponse(body, media_type="application/ld+json")
+    return JSONLDResponse(body)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
 
@@ -13,12 +13,26 @@ _OPENNESS_BY_LABEL = {v: k for k, v in OPENNESS_ZH.items()}
 _FREQUENCY_BY_LABEL = {v: k for k, v in FREQUENCY_ZH.items()}
 
 
-def _openness(value: Any) -> Any:
-    return _OPENNESS_BY_LABEL.get(value, value)
+def _label(labels: dict[str, Any]) -> Any:
+    # Only a string can be a label; anything else goes on to the enum, which refuses it (422).
+    return lambda value: labels.get(value, value) if isinstance(value, str) else value
 
 
-def _frequency(value: Any) -> Any:
-    return _FREQUENCY_BY_LABEL.get(value, value)
+def _code_or_label(codes: dict[Any, str], title: str) -> dict[str, Any]:
+    return {"type": "string", "enum": [*map(str, codes), *codes.values()], "title": title}
+
+
+# Openness and frequency accept the code (``conditional``) or the Chinese label (有条件开放).
+OpennessIn = Annotated[
+    Openness,
+    BeforeValidator(_label(_OPENNESS_BY_LABEL)),
+    WithJsonSchema(_code_or_label(OPENNESS_ZH, "Openness")),
+]
+FrequencyIn = Annotated[
+    Frequency,
+    BeforeValidator(_label(_FREQUENCY_BY_LABEL)),
+    WithJsonSchema(_code_or_label(FREQUENCY_ZH, "Frequency")),
+]
 
 
 class DatasetCreate(BaseModel):
@@ -31,11 +45,8 @@ class DatasetCreate(BaseModel):
     keywords: list[str] = Field(default_factory=list, max_length=50)
     theme: str = Field(min_length=1, max_length=100)
     licence: str = Field(default="CC-BY-4.0", min_length=1, max_length=200)
-    update_frequency: Frequency = Frequency.irregular
-    openness: Openness = Openness.conditional
-
-    _o = field_validator("openness", mode="before")(_openness)
-    _f = field_validator("update_frequency", mode="before")(_frequency)
+    update_frequency: FrequencyIn = Frequency.irregular
+    openness: OpennessIn = Openness.conditional
 
     @field_validator("keywords")
     @classmethod
@@ -51,11 +62,8 @@ class DatasetUpdate(BaseModel):
     keywords: list[str] | None = Field(default=None, max_length=50)
     theme: str | None = Field(default=None, min_length=1, max_length=100)
     licence: str | None = Field(default=None, min_length=1, max_length=200)
-    update_frequency: Frequency | None = None
-    openness: Openness | None = None
-
-    _o = field_validator("openness", mode="before")(_openness)
-    _f = field_validator("update_frequency", mode="before")(_frequency)
+    update_frequency: FrequencyIn | None = None
+    openness: OpennessIn | None = None
 
 
 class ColumnProfile(BaseModel):

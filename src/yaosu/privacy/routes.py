@@ -11,7 +11,7 @@ from yaosu.jobs.models import Job
 from yaosu.jobs.schemas import JobPublic
 from yaosu.privacy import service
 from yaosu.privacy.schemas import DerivationPublic, ReviewCreate, ScreenPublic, ScreensPublic
-from yaosu.web import CurrentActor, SessionDep, StateDep, locale
+from yaosu.web import CurrentActor, PathNumber, SessionDep, StateDep, locale
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
@@ -36,7 +36,7 @@ def _accepted(job: Job, request: Request) -> JSONResponse:
 def screen(
     request: Request,
     dataset_id: str,
-    number: int,
+    number: PathNumber,
     actor: CurrentActor,
     session: SessionDep,
     st: StateDep,
@@ -78,7 +78,7 @@ def review(
 
 @router.get("/datasets/{dataset_id}/versions/{number}/suggested-recipe")
 def suggested_recipe(
-    dataset_id: str, number: int, actor: CurrentActor, session: SessionDep
+    dataset_id: str, number: PathNumber, actor: CurrentActor, session: SessionDep
 ) -> dict[str, Any]:
     """A starting de-identification recipe from the version's newest screen."""
     return service.suggested_recipe(session, actor, dataset_id, number)
@@ -93,7 +93,7 @@ def suggested_recipe(
 def deidentify(
     request: Request,
     dataset_id: str,
-    number: int,
+    number: PathNumber,
     recipe: dict[str, Any],
     actor: CurrentActor,
     st: StateDep,
@@ -116,7 +116,7 @@ def deidentify(
 @router.post("/datasets/{dataset_id}/versions/{number}/deidentify/preview")
 def preview(
     dataset_id: str,
-    number: int,
+    number: PathNumber,
     recipe: dict[str, Any],
     actor: CurrentActor,
     session: SessionDep,
