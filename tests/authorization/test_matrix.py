@@ -829,7 +829,9 @@ def test_every_console_page_for_every_role(app_client: TestClient, ctx: Context)
             sessions[role] = (secret, console.csrf_token)
     table = console_cases(w)
     covered = {(p.method, p.route) for p in table} | CONSOLE_EXEMPT
-    assert console_routes(app_client.app) - covered == set(), "console routes missing from the matrix"
+    assert console_routes(app_client.app) - covered == set(), (
+        "console routes missing from the matrix"
+    )
     wrong = []
     for page in table:
         for role in sorted(EVERYONE):
