@@ -48,8 +48,9 @@ $(PEERS)/.installed:
 	$(PEERS)/bin/python -m pip install -q pycanon==1.3.6 pymerkle==7.0.0
 	touch $@
 
+# Two workers per two cores: the suite is CPU-bound (DuckDB, Spark, Chromium, Argon2).
 test: install lint browser peers
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 bench: install
 	$(BIN)/python bench/ingest.py

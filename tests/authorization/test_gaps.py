@@ -33,6 +33,7 @@ READ_ONLY = {
     "registration.view",
     "right.view",
     "screen.view",
+    "dataset.profile",  # what of a profile a viewer may see
     "extract.download",  # the extract was made (and its use spent) by a write
 }
 

@@ -48,6 +48,7 @@ from yaosu.context import Context
 from yaosu.kernel.db import Database
 from yaosu.kernel.storage import ObjectStore
 from yaosu.privacy import service as privacy
+from yaosu.privacy import unit
 from yaosu.rights import service as rights
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -216,6 +217,15 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         with ctx.db.transaction() as session:
             screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds.id)
             privacy.review(session, reviewer, screen.id, note=fit(f"screen-note-{key}", 2000))
+    with ctx.db.transaction() as session:  # the privacy-unit page shows columns and the note
+        unit.declare(
+            session,
+            reviewer,
+            ids["work"],  # not "cond": its governed query must not be bounded per person
+            columns=[column_name("breaker")],
+            each_row_is_a_person=False,
+            note=fit("unit-note", 2000),
+        )
     cond, work = ids["cond"], ids["work"]
     derivation, _ = privacy.deidentify(
         ctx.db,
@@ -378,6 +388,7 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         "/datasets/{dataset_id}/upload": [f"/datasets/{o}/upload"],
         "/datasets/{dataset_id}/privacy": [f"/datasets/{o}/privacy", f"/datasets/{w}/privacy"],
         "/datasets/{dataset_id}/privacy/jobs": [f"/datasets/{w}/privacy/jobs"],
+        "/datasets/{dataset_id}/privacy-unit": [f"/datasets/{w}/privacy-unit"],
         "/datasets/{dataset_id}/privacy/derivations/{derivation_id}": [
             f"/datasets/{w}/privacy/derivations/{ids['derivation']}"
         ],
