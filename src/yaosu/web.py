@@ -60,7 +60,11 @@ def get_session(st: StateDep) -> Any:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent. FastAPI's default
+# ("request") commits after it, so a client could be told "201 created" for a write whose
+# commit then failed, and its next request could arrive before the commit (seen as a 404 for
+# a dataset just created).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def optional_actor(request: Request, st: StateDep) -> Actor:
