@@ -21,6 +21,7 @@ from yaosu.context import Context
 from yaosu.jobs import service as jobs
 from yaosu.jobs.models import Job
 from yaosu.kernel.errors import JobCancelled, JobFinished, NotFound
+from yaosu.privacy import derivations
 from yaosu.privacy import service as privacy
 from yaosu.privacy.models import Derivation, Screen
 
@@ -190,7 +191,7 @@ def test_a_failure_inside_the_final_transaction_leaves_no_version(
     def broken(*args: object, **kw: object) -> None:
         raise RuntimeError("disk full, say")
 
-    monkeypatch.setattr(privacy, "_save", broken)
+    monkeypatch.setattr(derivations, "_save", broken)  # the derivation saves its re-screen
     jobs.run_one(ctx, jobs.worker_name())
     failed = _job(ctx, made.id)
     assert failed.status == "failed" and failed.error_code == "INTERNAL_ERROR"

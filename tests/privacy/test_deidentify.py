@@ -241,7 +241,7 @@ def test_a_datasets_pseudonym_key_is_made_once_under_concurrent_first_use(tmp_pa
     import threading
 
     from yaosu.kernel.settings import Settings
-    from yaosu.privacy import service
+    from yaosu.privacy import derivations
 
     settings = Settings(home=tmp_path)
     keys: list[bytes] = []
@@ -249,8 +249,8 @@ def test_a_datasets_pseudonym_key_is_made_once_under_concurrent_first_use(tmp_pa
 
     def one() -> None:
         barrier.wait()
-        service._key_at.cache_clear()  # each thread takes the file path, as separate processes would
-        keys.append(service._key_at(settings.home_dir / "keys" / "pseudonyms" / "ds_race.key"))
+        derivations._key_at.cache_clear()  # each thread takes the file path, as separate processes would
+        keys.append(derivations._key_at(settings.home_dir / "keys" / "pseudonyms" / "ds_race.key"))
 
     threads = [threading.Thread(target=one) for _ in range(50)]
     for t in threads:
