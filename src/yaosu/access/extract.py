@@ -253,7 +253,7 @@ def get_extract(ctx: Context, actor: Actor, extract_id: str) -> Extract:
 
 def download(ctx: Context, actor: Actor, extract_id: str) -> Extract:
     """Only the recipient downloads an extract; every download is audited."""
-    from yaosu.authorization.service import Resource, enforce
+    from yaosu.authorization.policy import Resource, enforce
 
     with ctx.db.transaction() as session:
         extract = session.get(Extract, extract_id)

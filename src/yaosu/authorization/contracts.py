@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
 from yaosu.authorization.models import AccessRequest, Contract, Purpose, Review
+from yaosu.authorization.policy import Decision, Resource, decide, enforce
 from yaosu.authorization.schemas import Conditions, PurposeSet, RequestCreate
-from yaosu.authorization.service import Decision, Resource, decide, enforce
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import utcnow

@@ -18,7 +18,7 @@ from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
 from yaosu.authorization.contracts import duties_for
 from yaosu.authorization.models import Contract
-from yaosu.authorization.service import Resource, enforce
+from yaosu.authorization.policy import Resource, enforce
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.kernel.actor import Actor

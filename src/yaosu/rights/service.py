@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from yaosu.accounts.models import Organisation
 from yaosu.audit.keys import Signer, load_or_create
 from yaosu.audit.service import record
-from yaosu.authorization.service import Resource, decide, enforce
+from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
