@@ -27,7 +27,7 @@ from sqlalchemy import select
 from yaosu.access import sql
 from yaosu.access.models import Extract
 from yaosu.audit.service import record
-from yaosu.authorization import contracts as access
+from yaosu.authorization import service as access
 from yaosu.catalog import service as catalog
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor

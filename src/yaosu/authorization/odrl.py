@@ -266,7 +266,7 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
                 duty["pricing"] = str(_value(c.get("rightOperand")))
         duties.append(duty)
     for target, predicate in row_filters.items():
-        from yaosu.authorization.contracts import row_filter_problems
+        from yaosu.authorization.requests import row_filter_problems
 
         problems = row_filter_problems(predicate, datasets[target])
         if problems:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
-from yaosu.authorization import contracts as service
+from yaosu.authorization import service
 from yaosu.authorization.models import Contract, Purpose
 from yaosu.authorization.policy import decide
 from yaosu.authorization.schemas import Conditions, RequestCreate

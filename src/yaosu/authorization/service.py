@@ -1,0 +1,46 @@
+"""The authorization domain's service: what other domains, and this domain's routes, pages
+and CLI, call. The work is done in ``purposes``, ``requests`` (requests, their routing and
+reviews) and ``contracts`` (contracts and their use); the decision function is ``policy``."""
+
+from yaosu.authorization.contracts import (
+    change_status,
+    contract_resource,
+    duties_for,
+    get_contract,
+    list_contracts,
+    status_of,
+    use,
+)
+from yaosu.authorization.purposes import list_purposes, set_purpose
+from yaosu.authorization.requests import (
+    get_request,
+    list_requests,
+    request_resource,
+    review,
+    reviewing_orgs,
+    reviews_of,
+    row_filter_problems,
+    submit_request,
+    withdraw,
+)
+
+__all__ = [
+    "change_status",
+    "contract_resource",
+    "duties_for",
+    "get_contract",
+    "get_request",
+    "list_contracts",
+    "list_purposes",
+    "list_requests",
+    "request_resource",
+    "review",
+    "reviewing_orgs",
+    "reviews_of",
+    "row_filter_problems",
+    "set_purpose",
+    "status_of",
+    "submit_request",
+    "use",
+    "withdraw",
+]
