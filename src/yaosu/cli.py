@@ -109,7 +109,7 @@ def _audit_refusal(exc: YaosuError) -> None:
     """A refusal through the CLI writes its deny entry, like one through the API."""
     if exc.denial is None:
         return
-    from yaosu.authorization.service import record_denial
+    from yaosu.authorization.policy import record_denial
     from yaosu.context import open_context
 
     try:

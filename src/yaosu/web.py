@@ -102,7 +102,7 @@ async def optional_actor(request: Request, st: StateDep) -> Actor:
 def _csrf_refusal(actor: Actor, console_id: str) -> CsrfFailed:
     """A signed-in session's unsafe request without its CSRF token is a refusal like any
     other, audited once (a forged cross-site post shows up in the victim's log)."""
-    from yaosu.authorization.service import Denial, Resource, deny
+    from yaosu.authorization.policy import Denial, Resource, deny
 
     error = CsrfFailed()
     error.denial = Denial(
@@ -477,7 +477,7 @@ def audit_refusal(request: Request, exc: BaseException, session: Session | None 
     handler (no ``session``: its own transaction, the caller's having been rolled back) or by
     a console page that shows the refusal itself (its ``session``, which commits; on SQLite a
     second transaction would wait for the page's own write lock). Written once per refusal."""
-    from yaosu.authorization.service import record_denial
+    from yaosu.authorization.policy import record_denial
 
     if getattr(exc, "denial", None) is None:
         return

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests.authorization.test_requests import approved
 from tests.conftest import auth, dataset_id, token_for
 from yaosu.audit.models import AuditEntry
-from yaosu.authorization.service import Resource, decide
+from yaosu.authorization.policy import Resource, decide
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tests.conftest import actor
 from yaosu.accounts.models import User
-from yaosu.authorization.service import Resource, dataset_visibility, decide
+from yaosu.authorization.policy import Resource, dataset_visibility, decide
 from yaosu.catalog.models import Dataset
 from yaosu.catalog.service import resource
 from yaosu.context import Context

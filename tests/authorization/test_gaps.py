@@ -15,7 +15,7 @@ from tests.authorization.test_matrix import cases, world
 from tests.conftest import actor, auth, dataset_id, token_for
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import AccessRequest, Contract
-from yaosu.authorization.service import SCOPE_OF
+from yaosu.authorization.policy import SCOPE_OF
 from yaosu.context import Context
 from yaosu.jobs import service as jobs
 from yaosu.jobs.models import Job

@@ -55,13 +55,13 @@ def world(ctx: Context) -> dict[str, Any]:
         "farm": dataset_id(ctx, "农产品"),
     }
     from yaosu.access import extract as extracts
-    from yaosu.authorization import contracts as access
+    from yaosu.authorization import service as authorization
     from yaosu.authorization.schemas import RequestCreate
     from yaosu.rights import service as rights
 
     ai, cac, br = actor(ctx, AI), actor(ctx, CAC), actor(ctx, BR)
     with ctx.db.transaction() as session:
-        req = access.submit_request(
+        req = authorization.submit_request(
             session,
             ctx.settings,
             ai,
@@ -73,8 +73,10 @@ def world(ctx: Context) -> dict[str, Any]:
                 justification="矩阵测试：去标识化提取。",
             ),
         )
-        access.review(session, ctx.settings, cac, req.id, decision="approve", reason="同意")
-        done = access.review(session, ctx.settings, br, req.id, decision="approve", reason="同意")
+        authorization.review(session, ctx.settings, cac, req.id, decision="approve", reason="同意")
+        done = authorization.review(
+            session, ctx.settings, br, req.id, decision="approve", reason="同意"
+        )
         ids["extract_contract"] = done.contract_id
     ids["extract"] = extracts.make_extract(ctx, ai, ids["extract_contract"], ids["res"]).id
     analyst = actor(ctx, BN)

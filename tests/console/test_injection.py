@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import actor
 from tests.console.test_pages import csrf, login
-from yaosu.authorization import contracts as access
+from yaosu.authorization import service as authorization
 from yaosu.authorization.schemas import RequestCreate
 from yaosu.catalog import service as catalog
 from yaosu.catalog.schemas import DatasetCreate
@@ -165,7 +165,7 @@ def test_a_script_breaker_in_a_query_alias_or_group_stays_in_the_answer_data(
     ds = _plant_table(ctx, tmp_path, openness="conditional")
     ai, reviewer = actor(ctx, "ai-analyst"), actor(ctx, "bureau-reviewer")
     with ctx.db.transaction() as session:
-        req = access.submit_request(
+        req = authorization.submit_request(
             session,
             ctx.settings,
             ai,
@@ -178,7 +178,7 @@ def test_a_script_breaker_in_a_query_alias_or_group_stays_in_the_answer_data(
                 justification="测试注入：分组统计。",
             ),
         )
-        done = access.review(
+        done = authorization.review(
             session,
             ctx.settings,
             reviewer,

@@ -40,7 +40,7 @@ from tests.console.test_browser import log_in
 from yaosu.accounts import service as accounts
 from yaosu.accounts.models import Organisation, User
 from yaosu.api import create_app
-from yaosu.authorization import contracts as access
+from yaosu.authorization import service as authorization
 from yaosu.authorization.schemas import RequestCreate
 from yaosu.catalog import service as catalog
 from yaosu.catalog.schemas import DatasetCreate
@@ -242,7 +242,7 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         privacy.request_screen(session, ctx.store, background, analyst, work, 1, mode="full")
     fields = [*(column_name(k) for k in COLUMNS), "数量"]
     with ctx.db.transaction() as session:
-        req = access.submit_request(
+        req = authorization.submit_request(
             session,
             ctx.settings,
             ai,
@@ -258,7 +258,7 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
             ),
         )
         ids["request"] = req.id
-        done = access.review(
+        done = authorization.review(
             session,
             ctx.settings,
             reviewer,
@@ -268,9 +268,13 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         )
         assert done.contract_id
         ids["contract"] = done.contract_id
-        access.change_status(session, bureau, done.contract_id, "suspend", fit("suspend", 2000))
-        access.change_status(session, bureau, done.contract_id, "resume", fit("resume", 2000))
-        pending = access.submit_request(
+        authorization.change_status(
+            session, bureau, done.contract_id, "suspend", fit("suspend", 2000)
+        )
+        authorization.change_status(
+            session, bureau, done.contract_id, "resume", fit("resume", 2000)
+        )
+        pending = authorization.submit_request(
             session,
             ctx.settings,
             coop,

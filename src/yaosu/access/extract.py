@@ -27,7 +27,7 @@ from sqlalchemy import select
 from yaosu.access import sql
 from yaosu.access.models import Extract
 from yaosu.audit.service import record
-from yaosu.authorization import contracts as access
+from yaosu.authorization import service as access
 from yaosu.catalog import service as catalog
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
@@ -253,7 +253,7 @@ def get_extract(ctx: Context, actor: Actor, extract_id: str) -> Extract:
 
 def download(ctx: Context, actor: Actor, extract_id: str) -> Extract:
     """Only the recipient downloads an extract; every download is audited."""
-    from yaosu.authorization.service import Resource, enforce
+    from yaosu.authorization.policy import Resource, enforce
 
     with ctx.db.transaction() as session:
         extract = session.get(Extract, extract_id)

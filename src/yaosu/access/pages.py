@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from yaosu.access import service
-from yaosu.authorization import contracts as access
+from yaosu.authorization import service as access
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from yaosu.access import dp, sql
 from yaosu.access.engines import DATA_INDEPENDENT, Engine, make_engine
 from yaosu.audit.service import record
-from yaosu.authorization import contracts as access
+from yaosu.authorization import service as access
 from yaosu.authorization.models import Contract
 from yaosu.catalog import service as catalog
 from yaosu.context import Context

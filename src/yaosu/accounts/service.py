@@ -25,7 +25,7 @@ from yaosu.accounts.models import (
     User,
 )
 from yaosu.audit.service import record
-from yaosu.authorization.service import Resource, enforce
+from yaosu.authorization.policy import Resource, enforce
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import (

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from yaosu.audit import log, service
-from yaosu.authorization.service import Resource, enforce
+from yaosu.authorization.policy import Resource, enforce
 from yaosu.console.render import render
 from yaosu.web import PageActor, SessionDep
 

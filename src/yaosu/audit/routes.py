@@ -21,7 +21,7 @@ from yaosu.audit.schemas import (
     WitnessCreate,
     WitnessPublic,
 )
-from yaosu.authorization.service import Resource, enforce
+from yaosu.authorization.policy import Resource, enforce
 from yaosu.web import (
     MAX_INT,
     CurrentActor,

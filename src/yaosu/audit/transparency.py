@@ -31,7 +31,7 @@ from yaosu.audit.verify import (
 from yaosu.audit.verify import (
     Checkpoint as Note,
 )
-from yaosu.authorization.service import Resource, enforce
+from yaosu.authorization.policy import Resource, enforce
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, LogCorrupt, NotFound

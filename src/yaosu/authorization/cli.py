@@ -19,7 +19,7 @@ console = Console()
 
 def purposes() -> None:
     """列出用途目录及收费类别 / List the purpose taxonomy and its pricing classes."""
-    from yaosu.authorization import contracts as service
+    from yaosu.authorization import service
 
     ctx = open_context()
     with ctx.db.transaction() as session:
@@ -37,7 +37,7 @@ def list_requests(
     ),
 ) -> None:
     """列出授权申请 / List access requests."""
-    from yaosu.authorization import contracts as service
+    from yaosu.authorization import service
 
     ctx = open_context()
     with ctx.db.transaction() as session:
@@ -71,7 +71,7 @@ def list_requests(
 @contracts_app.command("list")
 def list_contracts() -> None:
     """列出授权协议 / List contracts, with uses and budget spent."""
-    from yaosu.authorization import contracts as service
+    from yaosu.authorization import service
 
     ctx = open_context()
     with ctx.db.transaction() as session:
@@ -102,8 +102,8 @@ def show(
     ),
 ) -> None:
     """查看协议 / Show a contract (or its ODRL form)."""
-    from yaosu.authorization import contracts as service
     from yaosu.authorization import odrl as odrl_format
+    from yaosu.authorization import service
     from yaosu.authorization.schemas import ContractPublic
 
     ctx = open_context()
@@ -120,7 +120,7 @@ def show(
 
 
 def _change(contract: str, action: str, reason: str) -> None:
-    from yaosu.authorization import contracts as service
+    from yaosu.authorization import service
 
     ctx = open_context()
     with ctx.db.transaction() as session:

@@ -18,7 +18,7 @@ from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
 from yaosu.authorization.contracts import duties_for
 from yaosu.authorization.models import Contract
-from yaosu.authorization.service import Resource, enforce
+from yaosu.authorization.policy import Resource, enforce
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.kernel.actor import Actor
@@ -266,7 +266,7 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
                 duty["pricing"] = str(_value(c.get("rightOperand")))
         duties.append(duty)
     for target, predicate in row_filters.items():
-        from yaosu.authorization.contracts import row_filter_problems
+        from yaosu.authorization.requests import row_filter_problems
 
         problems = row_filter_problems(predicate, datasets[target])
         if problems:

@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
-from yaosu.authorization import contracts as service
+from yaosu.authorization import service
 from yaosu.authorization.models import Contract, Purpose
+from yaosu.authorization.policy import decide
 from yaosu.authorization.schemas import Conditions, RequestCreate
-from yaosu.authorization.service import decide
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import back_with_error, render

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from yaosu.authorization import contracts as service
-from yaosu.authorization import odrl
+from yaosu.authorization import odrl, service
 from yaosu.authorization.models import AccessRequest, Contract
 from yaosu.authorization.schemas import (
     ContractPublic,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
-from yaosu.authorization.service import dataset_visibility
+from yaosu.authorization.policy import dataset_visibility
 from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness
 from yaosu.kernel.actor import Actor
 

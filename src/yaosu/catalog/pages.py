@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from yaosu.accounts.models import Organisation
-from yaosu.authorization.service import decide
+from yaosu.authorization.policy import decide
 from yaosu.catalog import service
 from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
@@ -170,7 +170,7 @@ def upload_page(
     request: Request, dataset_id: str, actor: PageActor, session: SessionDep
 ) -> Response:
     ds = service.get_dataset(session, actor, dataset_id)
-    from yaosu.authorization.service import enforce
+    from yaosu.authorization.policy import enforce
 
     enforce(actor, "dataset.edit", service.resource(ds))
     return render(request, actor, "upload.html", ds=service.public(session, ds))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
-from yaosu.authorization.service import (
+from yaosu.authorization.policy import (
     PROFILE_NO_VALUES,
     PROFILE_WITHHOLD_PERSONAL,
     Resource,

@@ -10,7 +10,7 @@ from yaosu.accounts.models import Organisation, User
 from yaosu.audit import log
 from yaosu.audit.models import AuditEntry
 from yaosu.audit.service import entries_query
-from yaosu.authorization import contracts as access
+from yaosu.authorization import service as authorization
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import render, safe_next
@@ -49,7 +49,9 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         actor.has_kind("provider") or actor.has_kind("regulator")
     ):
         # Reminders: what awaits this organisation's review, soonest due first.
-        waiting = sorted(access.list_requests(session, actor, inbox=True), key=lambda r: r.due_at)
+        waiting = sorted(
+            authorization.list_requests(session, actor, inbox=True), key=lambda r: r.due_at
+        )
         sections["reviews"] = {"waiting": waiting[:5], "total": len(waiting), "now": utcnow()}
     if actor.has_kind("regulator") and actor.department == catalog.OPENING_NOTIFIES:
         # Notices: important or core data a provider opened, newest first.
@@ -69,8 +71,8 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         sections["openings"] = {"items": notices[:10], "titles": titles}
     if actor.has_kind("consumer") or actor.has_kind("operator"):
         sections["contracts"] = [
-            (c, access.status_of(c))
-            for c in access.list_contracts(session, actor)
+            (c, authorization.status_of(c))
+            for c in authorization.list_contracts(session, actor)
             if c.consumer_org_id == actor.org_id
         ][:5]
     if actor.has_kind("regulator") or actor.has_kind("platform"):

@@ -169,7 +169,7 @@ def authorise(ctx: Context) -> None:
     """The cooperative asks for the residents' data for rural revitalisation; the 网信 office
     narrows the budget, the bureau approves, and the contract has been used twice. A second
     request waits in the reviewers' inboxes."""
-    from yaosu.authorization import contracts as access
+    from yaosu.authorization import service as authorization
     from yaosu.authorization.models import AccessRequest
     from yaosu.authorization.schemas import Conditions, RequestCreate
 
@@ -182,7 +182,7 @@ def authorise(ctx: Context) -> None:
         residents = session.scalar(select(Dataset).where(Dataset.title.contains("参保人员")))
         assert residents is not None
         fields = ["所属乡镇", "参保类型", "缴费档次(元)"]
-        req = access.submit_request(
+        req = authorization.submit_request(
             session,
             ctx.settings,
             coop,
@@ -196,7 +196,7 @@ def authorise(ctx: Context) -> None:
                 justification="按乡镇统计参保结构与缴费档次，测算农业生产互助资金需求。",
             ),
         )
-        access.review(
+        authorization.review(
             session,
             ctx.settings,
             cac,
@@ -205,7 +205,7 @@ def authorise(ctx: Context) -> None:
             reason="个人信息用于统计，预算减半 / statistics only; budget halved",
             conditions=Conditions(epsilon=2.0),
         )
-        done = access.review(
+        done = authorization.review(
             session,
             ctx.settings,
             reviewer,
@@ -215,7 +215,7 @@ def authorise(ctx: Context) -> None:
         )
         assert done.contract_id is not None
         for epsilon in (0.5, 0.25):
-            access.use(
+            authorization.use(
                 session,
                 coop,
                 done.contract_id,
@@ -224,7 +224,7 @@ def authorise(ctx: Context) -> None:
                 fields=["所属乡镇"],
                 epsilon=epsilon,
             )
-        access.submit_request(
+        authorization.submit_request(
             session,
             ctx.settings,
             coop,

@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
-from yaosu.authorization.service import Resource, enforce, record_denial
+from yaosu.authorization.policy import Resource, enforce, record_denial
 from yaosu.context import Context
 from yaosu.jobs.models import FINAL, Job
 from yaosu.kernel.actor import Actor, system_actor
@@ -190,7 +190,7 @@ def list_jobs(
 
 
 def _may_view(actor: Actor, job: Job) -> bool:
-    from yaosu.authorization.service import decide
+    from yaosu.authorization.policy import decide
 
     return decide(actor, "job.view", resource(job)).allowed
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
-from yaosu.authorization.service import Resource, decide, enforce
+from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.context import Context
@@ -341,7 +341,7 @@ def shown_findings(session: Session, actor: Actor, screen: Screen) -> dict[str, 
 def screen_resource(session: Session, ds: Dataset) -> Resource:
     """The dataset as ``screen.view`` sees it: with the organisations routed a pending review
     of a request for it, who must read its screen to judge."""
-    from yaosu.authorization.contracts import reviewing_orgs
+    from yaosu.authorization.service import reviewing_orgs
 
     base = catalog.resource(ds)
     attrs = {**base.attrs, "reviewing_orgs": reviewing_orgs(session, ds.id)}

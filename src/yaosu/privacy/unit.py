@@ -19,7 +19,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yaosu.audit.service import record
-from yaosu.authorization.service import enforce
+from yaosu.authorization.policy import enforce
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Base, UTCDateTime, utcnow

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from yaosu.accounts.models import Organisation
 from yaosu.audit.keys import Signer, load_or_create
 from yaosu.audit.service import record
-from yaosu.authorization.service import enforce
+from yaosu.authorization.policy import enforce
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, NotFound

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
 from yaosu.audit.verify import VerificationError
-from yaosu.authorization.service import decide
+from yaosu.authorization.policy import decide
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import back_with_error, render

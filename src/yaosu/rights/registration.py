@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
-from yaosu.authorization.service import Resource, enforce
+from yaosu.authorization.policy import Resource, enforce
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow

@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yaosu.authorization.service import Resource, decide, enforce
+from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import NotFound
 from yaosu.rights.certificates import certificate_file, certificate_signer, find_certificate, issue

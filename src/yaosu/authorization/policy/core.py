@@ -1,0 +1,177 @@
+"""The one decision function. Routes and services never check ownership inline.
+
+``decide(actor, action, resource, context)`` returns a ``Decision`` with a reason
+in both languages and any obligations the caller must honour (for example
+``audit-access``). ``enforce`` raises ``Forbidden`` on a denial, carrying the
+denial; ``record_denial`` writes it to the audit log exactly once, whichever door
+the request came through: the API's error handler (in its own transaction, after
+the caller's was rolled back), a console page that shows the refusal itself, the
+CLI, or a background job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from yaosu.authorization.policy import (
+    audit,
+    contracts,
+    datasets,
+    extracts,
+    jobs,
+    organisations,
+    purposes,
+    registrations,
+    requests,
+    rights,
+)
+from yaosu.authorization.policy.decision import Decision, Resource, allow, deny
+from yaosu.kernel.actor import Actor
+from yaosu.kernel.errors import Forbidden, NotFound, ScopeMissing, YaosuError
+
+# The API-token scope each action needs. An action missing here is refused: new actions
+# must be placed deliberately.
+SCOPE_OF = {
+    "dataset.view": "read",
+    "dataset.read": "read",
+    "dataset.profile": "read",
+    "dataset.create": "write",
+    "dataset.edit": "write",
+    "dataset.screen": "write",
+    "dataset.review": "write",
+    "screen.view": "read",
+    "extract.download": "read",
+    "org.view": "read",
+    "org.manage": "admin",
+    "audit.view": "read",
+    "audit.checkpoint": "admin",
+    "audit.witness": "write",
+    "job.view": "read",
+    "job.cancel": "write",
+    "dataset.request": "write",
+    "request.view": "read",
+    "request.withdraw": "write",
+    "request.review": "write",
+    "contract.view": "read",
+    "contract.use": "write",  # a use spends the contract's uses and budget, even a dry run
+    "contract.manage": "admin",
+    "contract.import": "admin",
+    "purpose.manage": "admin",
+    "right.apply": "write",
+    "right.view": "read",
+    "registration.view": "read",
+    "registration.decide": "admin",
+    "registration.object": "write",
+}
+
+# Actions whose denial should look like absence, so ids of private objects leak nothing.
+HIDE_ON_DENY = {
+    "dataset.view",
+    "org.view",
+    "job.view",
+    "request.view",
+    "contract.view",
+    "registration.view",
+    "right.view",
+}
+
+
+def decide(
+    actor: Actor, action: str, resource: Resource, context: Mapping[str, Any] | None = None
+) -> Decision:
+    scope = SCOPE_OF.get(action)
+    if scope is None:
+        return deny(f"未知操作 {action}", f"unknown action {action}")
+    if actor.scopes is not None and scope not in actor.scopes:
+        return deny(f"令牌缺少权限范围 {scope}", f"token lacks scope {scope}")
+    if actor.is_system:
+        return allow("本机运维操作", "local operator on the server")
+    rule = _RULES.get(resource.type)
+    if rule is None:
+        return deny(f"未知资源类型 {resource.type}", f"unknown resource type {resource.type}")
+    return rule(actor, action, resource, context or {})
+
+
+def enforce(
+    actor: Actor, action: str, resource: Resource, context: Mapping[str, Any] | None = None
+) -> Decision:
+    decision = decide(actor, action, resource, context)
+    if decision.allowed:
+        return decision
+    error: YaosuError
+    if actor.scopes is not None and SCOPE_OF.get(action) not in actor.scopes:
+        error = ScopeMissing(scope=SCOPE_OF.get(action), action=action, resource_id=resource.id)
+    elif action in HIDE_ON_DENY:
+        error = NotFound(kind=_KIND_ZH.get(resource.type, resource.type), id=resource.id)
+    else:
+        error = Forbidden(
+            reason_zh=decision.reason_zh,
+            reason_en=decision.reason_en,
+            action=action,
+            resource_type=resource.type,
+            resource_id=resource.id,
+        )
+    # The API's error handler writes this to the audit log after the rollback.
+    error.denial = Denial(actor, action, resource, decision)
+    raise error
+
+
+@dataclass(frozen=True)
+class Denial:
+    actor: Actor
+    action: str
+    resource: Resource
+    decision: Decision
+
+
+def record_denial(
+    session: Any, error: BaseException, request: Mapping[str, Any] | None = None
+) -> bool:
+    """Writes the one deny entry of a refusal raised by ``enforce``, in ``session``; a second
+    call for the same error writes nothing. Returns whether it wrote."""
+    from yaosu.audit.service import record
+
+    denial = getattr(error, "denial", None)
+    if denial is None or getattr(error, "denial_recorded", False):
+        return False
+    record(
+        session,
+        denial.actor,
+        denial.action,
+        denial.resource.type,
+        denial.resource.id,
+        object_org_id=denial.resource.owner_org_id,
+        allowed=False,
+        reason=denial.decision.reason,
+        request=request,
+    )
+    error.denial_recorded = True  # type: ignore[attr-defined]
+    return True
+
+
+_KIND_ZH = {
+    "dataset": "数据集",
+    "organisation": "机构",
+    "job": "后台任务",
+    "request": "授权申请",
+    "contract": "授权协议",
+    "registration": "登记",
+    "extract": "数据提取",
+    "right": "权利",
+}
+
+
+_RULES = {
+    "dataset": datasets.rule,
+    "right": rights.rule,
+    "registration": registrations.rule,
+    "organisation": organisations.rule,
+    "audit": audit.rule,
+    "job": jobs.rule,
+    "request": requests.rule,
+    "contract": contracts.rule,
+    "purpose": purposes.rule,
+    "extract": extracts.rule,
+}

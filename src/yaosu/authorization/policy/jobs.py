@@ -1,0 +1,28 @@
+"""Rules for background jobs: who sees and who cancels them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from yaosu.authorization.policy.decision import Decision, Resource, allow, deny, is_member, oversees
+from yaosu.kernel.actor import Actor
+
+
+def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    mine = resource.attrs.get("created_by") == actor.id
+    if action == "job.view":
+        if mine or is_member(actor, resource) or oversees(actor):
+            return allow(
+                "本人、本机构或监管/平台的后台任务", "own, own organisation's, or oversight"
+            )
+        return deny("只能查看本人或本机构的后台任务", "only your own or your organisation's jobs")
+    if action == "job.cancel":
+        if (
+            mine
+            or actor.is_platform_admin
+            or (is_member(actor, resource) and actor.role == "admin")
+        ):
+            return allow("提交人或管理员取消任务", "the submitter or an administrator cancels")
+        return deny("只有提交人或本机构管理员可以取消", "only the submitter or an admin cancels")
+    return deny(f"后台任务不支持操作 {action}", f"jobs do not support {action}")

@@ -1,0 +1,402 @@
+"""Access requests and their reviews by several departments.
+
+A request names datasets, a purpose, operations, fields, a term and a justification. Routing
+rules decide who must review it: the provider always; the 网信 regulator when the data holds
+personal information; the 数据局 and the industry authority when it is important data; core
+data cannot be requested. Every required approval, in any order, makes a contract whose terms
+are the request narrowed by every reviewer's conditions; one rejection ends the request.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from yaosu.accounts.models import Organisation
+from yaosu.audit.service import record
+from yaosu.authorization.contracts import contract_from
+from yaosu.authorization.models import AccessRequest, Review
+from yaosu.authorization.policy import Resource, decide, enforce
+from yaosu.authorization.purposes import active_purpose
+from yaosu.authorization.schemas import Conditions, RequestCreate
+from yaosu.catalog import service as catalog
+from yaosu.kernel.actor import Actor, system_actor
+from yaosu.kernel.db import utcnow
+from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
+from yaosu.kernel.ids import new_id
+from yaosu.kernel.settings import Settings
+
+# Which regulator department reviews what (organisations' ``department`` field).
+CAC = "网信"
+DATA_BUREAU = "数据局"
+# A dataset's theme names its industry authority's department unless mapped here.
+INDUSTRY = {"社会保障": "人社", "能源": "发展改革", "交通": "交通运输", "医疗卫生": "卫生健康"}
+
+
+def request_resource(session: Session, req: AccessRequest) -> Resource:
+    reviewers = list(
+        session.scalars(select(Review.reviewer_org_id).where(Review.request_id == req.id))
+    )
+    return Resource("request", req.id, req.requester_org_id, {"reviewers": reviewers})
+
+
+def _screened(session: Session, ds: Any) -> tuple[bool, str | None]:
+    """(personal information?, grade) from the confirmed screen of the latest version."""
+    from yaosu.privacy.service import confirmed_screen
+
+    screen = confirmed_screen(session, ds.id, ds.latest_version) if ds.latest_version else None
+    if screen is None:
+        return False, None
+    return screen.personal, screen.grade
+
+
+def _regulators(session: Session, department: str) -> list[Organisation]:
+    orgs = session.scalars(select(Organisation).where(Organisation.department == department))
+    return [o for o in orgs if "regulator" in o.kinds]
+
+
+def submit_request(
+    session: Session, settings: Settings, actor: Actor, data: RequestCreate
+) -> AccessRequest:
+    purpose = active_purpose(session, data.purpose)
+    if "compute" in data.operations and not (data.algorithm or "").strip():
+        raise InvalidInput(
+            problem="申请计算（compute）须写明算法名称 / compute-to-data needs the algorithm named"
+        )
+    if data.days > settings.max_contract_days:
+        raise InvalidInput(
+            problem=f"使用期限不得超过 {settings.max_contract_days} 天（公共数据授权运营协议最长 5 年）"
+            f" / the term may not exceed {settings.max_contract_days} days"
+        )
+    routes: dict[str, list[str]] = {}  # reviewer org id -> the rules that require it
+
+    def route(org_id: str, rule: str) -> None:
+        rules = routes.setdefault(org_id, [])
+        if rule not in rules:
+            rules.append(rule)
+
+    for dataset_id, fields in data.datasets.items():
+        ds = catalog.get_dataset(session, actor, dataset_id)
+        personal, grade = _screened(session, ds)
+        enforce(
+            actor,
+            "dataset.request",
+            catalog.resource(ds) if grade is None else _with_grade(catalog.resource(ds), grade),
+        )
+        version = catalog.get_version(session, actor, ds.id, None)
+        known = {c["name"] for c in version.columns}
+        unknown = [f for f in fields if f not in known]
+        if not fields or unknown:
+            raise InvalidInput(
+                problem=f"数据集 {ds.id} 的字段须从其字段中选择，未知：{'、'.join(unknown) or '（未选）'}"
+                f" / choose fields of dataset {ds.id}; unknown: {', '.join(unknown) or '(none chosen)'}"
+            )
+        route(ds.owner_org_id, "provider")
+        if personal:
+            cac = _regulators(session, CAC)
+            if not cac:
+                raise InvalidInput(problem=_no_regulator(CAC))
+            for org in cac:
+                route(org.id, "personal")
+        if grade == "important":
+            bureau = _regulators(session, DATA_BUREAU)
+            industry = _regulators(session, INDUSTRY.get(ds.theme, ds.theme))
+            if not bureau:
+                raise InvalidInput(problem=_no_regulator(DATA_BUREAU))
+            if not industry:
+                raise InvalidInput(problem=_no_regulator(INDUSTRY.get(ds.theme, ds.theme)))
+            for org in bureau:
+                route(org.id, "important")
+            for org in industry:
+                route(org.id, "industry")
+    due = utcnow() + timedelta(days=settings.review_days)
+    req = AccessRequest(
+        id=new_id("req"),
+        requester_org_id=actor.org_id,
+        requested_by=actor.id,
+        purpose=purpose.code,
+        datasets={k: list(dict.fromkeys(v)) for k, v in data.datasets.items()},
+        operations=list(dict.fromkeys(data.operations)),
+        algorithm=(data.algorithm or "").strip() or None,
+        days=data.days,
+        max_uses=data.max_uses,
+        epsilon=data.epsilon,
+        justification=data.justification.strip(),
+        territory=data.territory,
+        status="submitted",
+        pricing=purpose.pricing,
+        due_at=due,
+    )
+    session.add(req)
+    session.flush()
+    for org_id, rules in routes.items():
+        session.add(
+            Review(
+                id=new_id("rvw"),
+                request_id=req.id,
+                reviewer_org_id=org_id,
+                rule="+".join(rules),
+                status="pending",
+                conditions={},
+                due_at=due,
+            )
+        )
+    session.flush()
+    record(
+        session,
+        actor,
+        "request.submit",
+        "request",
+        req.id,
+        object_org_id=actor.org_id,
+        request=data.model_dump(),
+        detail={"reviewers": routes, "pricing": purpose.pricing},
+    )
+    return req
+
+
+def _with_grade(resource: Resource, grade: str) -> Resource:
+    return Resource(
+        resource.type, resource.id, resource.owner_org_id, {**resource.attrs, "grade": grade}
+    )
+
+
+def _no_regulator(department: str) -> str:
+    return (
+        f"平台上没有登记{department}监管部门，无法按规则分派审核 / no {department} regulator is "
+        "registered on the platform, so the request cannot be routed for review"
+    )
+
+
+def get_request(session: Session, actor: Actor, request_id: str) -> AccessRequest:
+    req = session.get(AccessRequest, request_id)
+    if req is None:
+        raise NotFound(kind="授权申请 / request", id=request_id)
+    enforce(actor, "request.view", request_resource(session, req))
+    _expire_if_due(session, req)
+    return req
+
+
+def reviewing_orgs(session: Session, dataset_id: str) -> list[str]:
+    """Organisations with a pending review of a submitted request that names the dataset:
+    they may read what they must judge (its screen report)."""
+    rows = session.execute(
+        select(Review.reviewer_org_id, AccessRequest.datasets)
+        .join(AccessRequest, AccessRequest.id == Review.request_id)
+        .where(Review.status == "pending", AccessRequest.status == "submitted")
+    )
+    return sorted({org for org, datasets in rows if dataset_id in (datasets or {})})
+
+
+def reviews_of(session: Session, request_id: str) -> list[Review]:
+    return list(
+        session.scalars(select(Review).where(Review.request_id == request_id).order_by(Review.id))
+    )
+
+
+def list_requests(
+    session: Session, actor: Actor, *, inbox: bool = False, status: str | None = None
+) -> list[AccessRequest]:
+    """The actor's organisation's requests, or (``inbox``) those it must review."""
+    stmt = select(AccessRequest).order_by(AccessRequest.created_at.desc()).limit(200)
+    if inbox:
+        stmt = stmt.where(
+            AccessRequest.id.in_(
+                select(Review.request_id).where(
+                    Review.reviewer_org_id == actor.org_id, Review.status == "pending"
+                )
+            ),
+            AccessRequest.status == "submitted",
+        )
+    elif not (actor.is_system or actor.has_kind("regulator") or actor.has_kind("platform")):
+        stmt = stmt.where(
+            or_(
+                AccessRequest.requester_org_id == actor.org_id,
+                AccessRequest.id.in_(
+                    select(Review.request_id).where(Review.reviewer_org_id == actor.org_id)
+                ),
+            )
+        )
+    if status:
+        stmt = stmt.where(AccessRequest.status == status)
+    found = []
+    for req in session.scalars(stmt):
+        if decide(actor, "request.view", request_resource(session, req)).allowed:
+            _expire_if_due(session, req)
+            if not (inbox and req.status != "submitted"):
+                found.append(req)
+    return found
+
+
+def _expire_if_due(session: Session, req: AccessRequest) -> None:
+    """A request whose reviews are overdue ends as expired (its own clock, read lazily)."""
+    if req.status != "submitted" or utcnow() < req.due_at:
+        return
+    req.status = "expired"
+    req.decided_at = utcnow()
+    for review in reviews_of(session, req.id):
+        if review.status == "pending":
+            review.status = "void"
+    record(
+        session,
+        system_actor(),
+        "request.expire",
+        "request",
+        req.id,
+        object_org_id=req.requester_org_id,
+        detail={"due_at": req.due_at.isoformat()},
+    )
+
+
+def withdraw(session: Session, actor: Actor, request_id: str) -> AccessRequest:
+    req = get_request(session, actor, request_id)
+    enforce(actor, "request.withdraw", request_resource(session, req))
+    if req.status != "submitted":
+        raise Conflict(what=f"申请状态 / request status {req.status}", value=req.id)
+    req.status, req.decided_at = "withdrawn", utcnow()
+    for review in reviews_of(session, req.id):
+        if review.status == "pending":
+            review.status = "void"
+    record(
+        session, actor, "request.withdraw", "request", req.id, object_org_id=req.requester_org_id
+    )
+    return req
+
+
+def review(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    request_id: str,
+    *,
+    decision: str,
+    reason: str,
+    conditions: Conditions | None = None,
+) -> AccessRequest:
+    """The actor's organisation approves, approves with conditions, or rejects."""
+    req = get_request(session, actor, request_id)
+    enforce(actor, "request.review", request_resource(session, req))
+    if req.status != "submitted":
+        raise Conflict(
+            what=f"申请已结束（{req.status}）/ request already ended ({req.status})", value=req.id
+        )
+    if session.get_bind().dialect.name == "postgresql":  # two reviewers at once: one at a time
+        session.execute(
+            select(AccessRequest.id).where(AccessRequest.id == req.id).with_for_update()
+        )
+    mine = next((r for r in reviews_of(session, req.id) if r.reviewer_org_id == actor.org_id), None)
+    if mine is None or mine.status != "pending":
+        raise Conflict(what="本机构的审核意见 / your organisation's review", value=req.id)
+    if not reason.strip():
+        raise InvalidInput(problem="审核须说明理由 / a review needs a reason")
+    narrowed = _check_conditions(req, conditions) if decision == "conditional" else {}
+    if decision == "conditional" and not narrowed:
+        raise InvalidInput(
+            problem="附条件批准须至少给出一项条件 / approving with conditions needs a condition"
+        )
+    mine.status = {"approve": "approved", "conditional": "conditional", "reject": "rejected"}[
+        decision
+    ]
+    mine.conditions = narrowed
+    mine.reason = reason.strip()
+    mine.decided_by, mine.decided_at = actor.id, utcnow()
+    record(
+        session,
+        actor,
+        "request.review",
+        "request",
+        req.id,
+        object_org_id=req.requester_org_id,
+        reason=reason.strip(),
+        request={"decision": decision, "conditions": narrowed},
+        detail={"review": mine.id, "rule": mine.rule, "status": mine.status},
+    )
+    reviews = reviews_of(session, req.id)
+    if mine.status == "rejected":
+        req.status, req.decided_at = "rejected", utcnow()
+        for other in reviews:
+            if other.status == "pending":
+                other.status = "void"
+    elif all(r.status in ("approved", "conditional") for r in reviews):
+        contract = contract_from(session, settings, req, reviews)
+        req.status, req.decided_at, req.contract_id = "approved", utcnow(), contract.id
+    session.flush()
+    return req
+
+
+def _check_conditions(req: AccessRequest, conditions: Conditions | None) -> dict[str, Any]:
+    """Conditions may only narrow what was asked."""
+    if conditions is None:
+        return {}
+    out: dict[str, Any] = {}
+    problems = []
+    if conditions.fields is not None:
+        for dataset_id, fields in conditions.fields.items():
+            asked = req.datasets.get(dataset_id)
+            if asked is None:
+                problems.append(f"申请不含数据集 / the request has no dataset {dataset_id}")
+            elif not fields or any(f not in asked for f in fields):
+                problems.append(
+                    f"{dataset_id}: 字段只能从申请的字段中收窄 / fields may only narrow those asked"
+                )
+        out["fields"] = conditions.fields
+    if conditions.days is not None:
+        if conditions.days > req.days:
+            problems.append(
+                f"期限不能长于申请的 {req.days} 天 / the term may not exceed {req.days} days"
+            )
+        out["days"] = conditions.days
+    if conditions.max_uses is not None:
+        if req.max_uses is not None and conditions.max_uses > req.max_uses:
+            problems.append("使用次数不能多于申请 / uses may not exceed those asked")
+        out["max_uses"] = conditions.max_uses
+    if conditions.epsilon is not None:
+        if req.epsilon is not None and conditions.epsilon > req.epsilon:
+            problems.append("隐私预算不能高于申请 / the budget may not exceed that asked")
+        out["epsilon"] = conditions.epsilon
+    if conditions.min_group_size is not None:
+        out["min_group_size"] = conditions.min_group_size
+    if conditions.masks is not None:
+        for dataset_id, columns in conditions.masks.items():
+            asked = req.datasets.get(dataset_id, [])
+            outside = [c for c in columns if c not in asked]
+            if dataset_id not in req.datasets or outside:
+                problems.append(
+                    f"{dataset_id}: 只能遮蔽申请的字段 / only requested fields can be masked: {outside}"
+                )
+        out["masks"] = conditions.masks
+    if conditions.row_filters is not None:
+        for dataset_id, predicate in conditions.row_filters.items():
+            if dataset_id not in req.datasets:
+                problems.append(f"申请不含数据集 / the request has no dataset {dataset_id}")
+                continue
+            problems += row_filter_problems(predicate, req.datasets[dataset_id])
+        out["row_filters"] = conditions.row_filters
+    if problems:
+        raise InvalidInput(problem="；".join(problems))
+    return out
+
+
+def row_filter_problems(predicate: str, columns: list[str]) -> list[str]:
+    """A row filter must be one boolean SQL expression over the dataset's allowed columns,
+    with no subquery and no function call (it is parsed, never pasted into SQL)."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        tree = sqlglot.parse_one(predicate, read="duckdb", error_level=sqlglot.ErrorLevel.RAISE)
+    except ParseError as exc:
+        return [f"行过滤条件无法解析 / the row filter does not parse: {exc}"]
+    problems = []
+    if not isinstance(tree, exp.Condition) or isinstance(tree, exp.Column | exp.Literal):
+        problems.append("行过滤条件须为真假判断 / the row filter must be a condition")
+    if any(tree.find_all(exp.Select, exp.Subquery, exp.Func)):
+        problems.append("行过滤条件不能含子查询或函数 / no subqueries or functions in a row filter")
+    unknown = sorted({c.name for c in tree.find_all(exp.Column)} - set(columns))
+    if unknown:
+        problems.append(f"行过滤条件只能使用申请的字段 / unknown or unrequested fields: {unknown}")
+    return problems
