@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import json
 from pathlib import Path
 from typing import Any
 
@@ -324,7 +323,3 @@ def _read_csv(path: Path) -> pa.Table:
     return pa.table(
         {name: [r[i] if r[i] != "" else None for r in body] for i, name in enumerate(header)}
     )
-
-
-def manifest_json(extract: Extract) -> str:
-    return json.dumps(extract.manifest, ensure_ascii=False, indent=2)
