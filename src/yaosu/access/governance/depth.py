@@ -22,7 +22,15 @@ _CLOSE = (TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE)
 
 def check_nesting(tokens: list[Token], sql: str) -> None:
     """Refuses brackets nested deeper than ``MAX_NESTING``, with where the first too deep
-    one opens."""
+    one opens.
+
+    >>> from sqlglot.dialects.dialect import Dialect
+    >>> sql = "SELECT " + "(" * 40 + "1" + ")" * 40
+    >>> check_nesting(Dialect.get_or_raise("duckdb").tokenize(sql), sql)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    yaosu.kernel.errors.QueryInvalid: ...
+    """
     level = 0
     for token in tokens:
         if token.token_type in _OPEN:

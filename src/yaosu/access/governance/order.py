@@ -30,7 +30,13 @@ def released_order(
 ) -> tuple[list[tuple[int, bool, bool]], int | None, int]:
     """ORDER BY, LIMIT and OFFSET of an aggregate query, applied to the released rows (never
     to the exact ones, whose order would leak what the noise hides). ORDER BY names output
-    columns: by alias, by position, or by repeating an output expression."""
+    columns: by alias, by position, or by repeating an output expression.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT town, COUNT(*) AS n FROM d GROUP BY town ORDER BY n DESC LIMIT 3")
+    >>> released_order(tree, [Aggregate("town", "key", "town"), Aggregate("n", "count")])
+    ([(1, True, False)], 3, 0)
+    """
     order: list[tuple[int, bool, bool]] = []
     clause = tree.args.get("order")
     names = [o.name for o in outputs]
