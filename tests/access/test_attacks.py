@@ -1,6 +1,6 @@
 """The attack suite: queries meant to see what a contract does not grant. Every one must be
 refused, or made harmless (answered only in the shape the contract allows). They run
-through ``sql.govern`` (the rewrite) and, for the ones that pass it, through the real
+through ``governance.govern`` (the rewrite) and, for the ones that pass it, through the real
 locked-down engine."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from yaosu.access import sql
+from yaosu.access import governance
 from yaosu.access.engines import DuckDBEngine
 from yaosu.kernel.errors import QueryFailed, QueryRefused
 from yaosu.kernel.settings import Settings
@@ -20,7 +20,7 @@ from yaosu.kernel.settings import Settings
 T = "ds_people"
 OTHER = "ds_secret"
 COLUMNS = {"town": "VARCHAR", "kind": "VARCHAR", "fee": "BIGINT", "id_no": "VARCHAR"}
-GRANT = sql.Grant(
+GRANT = governance.Grant(
     dataset_id=T,
     source="__src_people",
     columns=COLUMNS,
@@ -114,7 +114,7 @@ ANY_CONTRACT = [
 @pytest.mark.parametrize(("query", "words"), AGGREGATE_ONLY + ANY_CONTRACT)
 def test_aggregate_only_contracts_refuse(query: str, words: str) -> None:
     with pytest.raises(QueryRefused) as refused:
-        sql.govern(query, GRANTS, aggregate_only=True, dp=True, bounds={"fee": (0, 1000)})
+        governance.govern(query, GRANTS, aggregate_only=True, dp=True, bounds={"fee": (0, 1000)})
     message = refused.value.message("en")
     assert words.lower() in message.lower(), message
     assert refused.value.message("zh-CN") != message  # and in Chinese
@@ -123,7 +123,7 @@ def test_aggregate_only_contracts_refuse(query: str, words: str) -> None:
 @pytest.mark.parametrize(("query", "words"), ANY_CONTRACT)
 def test_row_level_contracts_refuse_the_same(query: str, words: str) -> None:
     with pytest.raises(QueryRefused) as refused:
-        sql.govern(query, GRANTS, aggregate_only=False, dp=False)
+        governance.govern(query, GRANTS, aggregate_only=False, dp=False)
     assert words.lower() in refused.value.message("en").lower()
 
 
@@ -141,7 +141,7 @@ ROW_LEVEL = [
 @pytest.mark.parametrize(("query", "words"), ROW_LEVEL)
 def test_row_level_attacks(query: str, words: str) -> None:
     with pytest.raises(QueryRefused) as refused:
-        sql.govern(query, GRANTS, aggregate_only=False, dp=False)
+        governance.govern(query, GRANTS, aggregate_only=False, dp=False)
     assert words.lower() in refused.value.message("en").lower()
 
 
@@ -180,7 +180,7 @@ def test_rows_come_back_masked_filtered_and_granted_only(
     engine: tuple[DuckDBEngine, dict[str, Path]],
 ) -> None:
     runner, sources = engine
-    governed = sql.govern(f"SELECT * FROM {T}", GRANTS, aggregate_only=False, dp=False)
+    governed = governance.govern(f"SELECT * FROM {T}", GRANTS, aggregate_only=False, dp=False)
     table = runner.run(governed.rewritten, sources)
     assert table.column_names == ["town", "kind", "fee", "id_no"]  # no name, no phone
     assert "suspended" not in table.column("kind").to_pylist()  # the row filter
@@ -190,7 +190,7 @@ def test_rows_come_back_masked_filtered_and_granted_only(
 
 def test_groups_below_the_minimum_never_show(engine: tuple[DuckDBEngine, dict[str, Path]]) -> None:
     runner, sources = engine
-    governed = sql.govern(
+    governed = governance.govern(
         f"SELECT fee_band, COUNT(*) AS n FROM {T} GROUP BY fee_band".replace("fee_band", "town"),
         GRANTS,
         aggregate_only=True,
@@ -211,7 +211,7 @@ def test_grouping_by_a_near_unique_field_releases_nothing(
     from yaosu.access import dp
 
     runner, sources = engine
-    governed = sql.govern(
+    governed = governance.govern(
         f"SELECT fee, COUNT(*) AS n FROM {T} GROUP BY fee", GRANTS, aggregate_only=True, dp=True
     )
     exact = runner.run(governed.rewritten, sources)
@@ -225,7 +225,7 @@ def test_a_huge_cross_join_is_stopped_not_hung(
     engine: tuple[DuckDBEngine, dict[str, Path]],
 ) -> None:
     runner, sources = engine
-    governed = sql.govern(
+    governed = governance.govern(
         f"SELECT COUNT(*) AS n FROM {T} a, {T} b, {T} c, {T} d, {T} e, {T} f",
         GRANTS,
         aggregate_only=False,
@@ -235,5 +235,5 @@ def test_a_huge_cross_join_is_stopped_not_hung(
         runner.run(governed.rewritten, sources)
     assert failed.value.detail["kind"] in ("timeout", "memory")
     # and the engine still answers afterwards
-    ok = sql.govern(f"SELECT COUNT(*) AS n FROM {T}", GRANTS, aggregate_only=False, dp=False)
+    ok = governance.govern(f"SELECT COUNT(*) AS n FROM {T}", GRANTS, aggregate_only=False, dp=False)
     assert runner.run(ok.rewritten, sources).column("n").to_pylist() == [180]

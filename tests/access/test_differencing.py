@@ -10,9 +10,9 @@ import random
 
 import pyarrow as pa
 
-from yaosu.access import dp, sql
+from yaosu.access import dp, governance
 
-GRANT = sql.Grant(
+GRANT = governance.Grant(
     "ds_p", "__src", {"town": "VARCHAR", "fee": "BIGINT"}, frozenset({"town", "fee"}), mask_key="k"
 )
 A = "SELECT COUNT(*) AS n FROM ds_p WHERE town = 'x'"
@@ -20,7 +20,7 @@ B = "SELECT COUNT(*) AS n FROM ds_p WHERE town = 'x' AND fee <> 4321"  # all but
 
 
 def _answer(query: str, exact_n: int, epsilon: float) -> int:
-    governed = sql.govern(query, {"ds_p": GRANT}, aggregate_only=True, dp=True)
+    governed = governance.govern(query, {"ds_p": GRANT}, aggregate_only=True, dp=True)
     released = dp.release(
         pa.table({"__n": [exact_n]}),
         governed,
@@ -60,5 +60,7 @@ def test_the_difference_of_two_counts_reveals_no_more_than_the_budget_allows() -
 
 
 def _exact(query: str, exact_n: int) -> int:
-    governed = sql.govern(query, {"ds_p": GRANT}, aggregate_only=True, dp=False, min_group_size=10)
+    governed = governance.govern(
+        query, {"ds_p": GRANT}, aggregate_only=True, dp=False, min_group_size=10
+    )
     return int(dp.suppress_small(pa.table({"__n": [exact_n]}), governed).column("n")[0].as_py())

@@ -10,12 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from yaosu.access import sql
+from yaosu.access import governance
 from yaosu.access.engines import DuckDBEngine, Engine, SparkEngine
 from yaosu.kernel.settings import Settings
 
 GRANTS = {
-    "ds_p": sql.Grant(
+    "ds_p": governance.Grant(
         "ds_p",
         "__src_people",
         {"town": "VARCHAR", "kind": "VARCHAR", "fee": "BIGINT", "id_no": "VARCHAR"},
@@ -94,7 +94,9 @@ def test_duckdb_and_spark_agree(
     bounds: dict[str, tuple[float, float]],
 ) -> None:
     made, sources = engines
-    governed = sql.govern(query, GRANTS, aggregate_only=aggregate, dp=aggregate, bounds=bounds)
+    governed = governance.govern(
+        query, GRANTS, aggregate_only=aggregate, dp=aggregate, bounds=bounds
+    )
     duck = made["duckdb"].run(governed.rewritten, sources)
     spark = made["spark"].run(governed.rewritten, sources)
     assert duck.column_names == spark.column_names

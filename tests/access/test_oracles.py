@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from tests.access.test_attacks import AGGREGATE_ONLY, ANY_CONTRACT, GRANTS, ROW_LEVEL, T
 from tests.conftest import actor, auth, dataset_id
-from yaosu.access import dp, engines, service, sql
+from yaosu.access import dp, engines, governance, service
 from yaosu.access.engines import DuckDBEngine
 from yaosu.authorization.models import Contract
 from yaosu.context import Context
@@ -98,7 +98,7 @@ def test_a_query_that_fails_only_when_a_row_matches_is_refused_before_it_runs(
 )
 def test_every_text_number_mix_is_refused_under_dp(query: str) -> None:
     with pytest.raises(QueryInvalid):
-        sql.govern(query, GRANTS, aggregate_only=True, dp=True)
+        governance.govern(query, GRANTS, aggregate_only=True, dp=True)
 
 
 @pytest.mark.parametrize(
@@ -116,21 +116,21 @@ def test_every_text_number_mix_is_refused_under_dp(query: str) -> None:
 )
 def test_row_level_queries_are_type_checked_too(query: str) -> None:
     with pytest.raises(QueryRefused) as refused:
-        sql.govern(query, GRANTS, aggregate_only=False, dp=False)
+        governance.govern(query, GRANTS, aggregate_only=False, dp=False)
     assert refused.value.status in (403, 422)
 
 
 def test_a_date_literal_compared_with_a_date_is_fine_and_a_bad_one_is_not() -> None:
     grants = {
-        "ds_d": sql.Grant(
+        "ds_d": governance.Grant(
             "ds_d", "__src_d", {"day": "DATE", "n": "BIGINT"}, frozenset({"day", "n"})
         )
     }
-    sql.govern(
+    governance.govern(
         "SELECT COUNT(*) FROM ds_d WHERE day >= '2024-01-01'", grants, aggregate_only=True, dp=True
     )
     with pytest.raises(QueryInvalid):
-        sql.govern(
+        governance.govern(
             "SELECT COUNT(*) FROM ds_d WHERE day >= 'soon'", grants, aggregate_only=True, dp=True
         )
 
@@ -186,7 +186,7 @@ def test_row_level_computations_that_can_fail_on_a_value_answer_null_instead(
     """Overflow and division by zero fail on some values only (here: on a row the contract's
     filter hides, which the engine may evaluate first): an oracle, unless they cannot fail."""
     runner, sources = people
-    governed = sql.govern(query, GRANTS, aggregate_only=False, dp=False)
+    governed = governance.govern(query, GRANTS, aggregate_only=False, dp=False)
     table = runner.run(governed.rewritten, sources)  # before the fix: QueryFailed
     assert table.num_rows > 0
 
@@ -195,7 +195,7 @@ def test_a_negated_field_in_an_aggregate_filter_cannot_fail_on_a_value(
     people: tuple[DuckDBEngine, dict[str, Path]],
 ) -> None:
     runner, sources = people
-    governed = sql.govern(
+    governed = governance.govern(
         f"SELECT COUNT(*) AS n FROM {T} WHERE -fee = 1", GRANTS, aggregate_only=True, dp=True
     )
     assert runner.run(governed.rewritten, sources).num_rows == 1  # before: an overflow error
@@ -208,8 +208,8 @@ def test_a_negated_field_in_an_aggregate_filter_cannot_fail_on_a_value(
 def test_a_date_literal_is_written_back_in_the_form_every_engine_reads(
     literal: str, canonical: str
 ) -> None:
-    grants = {"ds_d": sql.Grant("ds_d", "__src_d", {"day": "DATE"}, frozenset({"day"}))}
-    governed = sql.govern(
+    grants = {"ds_d": governance.Grant("ds_d", "__src_d", {"day": "DATE"}, frozenset({"day"}))}
+    governed = governance.govern(
         f"SELECT COUNT(*) FROM ds_d WHERE day >= '{literal}'",
         grants,
         aggregate_only=True,
@@ -300,16 +300,16 @@ def test_no_exact_count_of_withheld_groups_is_reported(
 # --- ORDER BY, LIMIT, OFFSET ------------------------------------------------------------------
 
 AGG_GRANT = {
-    "ds_p": sql.Grant(
+    "ds_p": governance.Grant(
         "ds_p", "__src", {"town": "VARCHAR", "fee": "BIGINT"}, frozenset({"town", "fee"})
     )
 }
 
 
 def _released(query: str, exact: dict[str, list[Any]]) -> list[list[Any]]:
-    governed = sql.govern(query, AGG_GRANT, aggregate_only=True, dp=False, min_group_size=1)
+    governed = governance.govern(query, AGG_GRANT, aggregate_only=True, dp=False, min_group_size=1)
     table = dp.suppress_small(pa.table(exact), governed)
-    return sql.apply_order([list(r.values()) for r in table.to_pylist()], governed)
+    return governance.apply_order([list(r.values()) for r in table.to_pylist()], governed)
 
 
 def test_order_limit_and_offset_apply_to_the_released_rows() -> None:
@@ -339,7 +339,7 @@ def test_what_cannot_be_applied_to_released_rows_is_refused_with_a_message(
     tail: str, words: str
 ) -> None:
     with pytest.raises(QueryInvalid) as refused:
-        sql.govern(
+        governance.govern(
             f"SELECT town, COUNT(*) AS n FROM ds_p GROUP BY town {tail}",
             AGG_GRANT,
             aggregate_only=True,
@@ -441,7 +441,7 @@ def test_odd_text_answers_422_with_where_it_went_wrong(
 ) -> None:
     grants = {"t": AGG_GRANT["ds_p"]}
     with pytest.raises(QueryInvalid) as refused:
-        sql.govern(query, grants, aggregate_only=True, dp=True)
+        governance.govern(query, grants, aggregate_only=True, dp=True)
     assert refused.value.status == 422
     assert words in refused.value.message("en"), refused.value.message("en")
     if where is not None:
@@ -490,7 +490,7 @@ def test_a_query_naming_no_dataset_is_refused_in_words(
     assert _spent(ctx, contract) == before
     for grants, aggregate in ((GRANTS, False), (GRANTS, True)):
         try:
-            sql.govern(query, grants, aggregate_only=aggregate, dp=aggregate)
+            governance.govern(query, grants, aggregate_only=aggregate, dp=aggregate)
         except QueryRefused as exc:
             assert (
                 "dataset" in exc.message("en")
@@ -602,7 +602,7 @@ def test_no_message_names_a_sqlglot_node_or_a_python_class() -> None:
     for query in queries:
         for aggregate in (True, False):
             try:
-                sql.govern(
+                governance.govern(
                     query, GRANTS, aggregate_only=aggregate, dp=aggregate, bounds={"fee": (0, 9)}
                 )
             except QueryRefused as exc:
@@ -640,7 +640,7 @@ def test_engine_failures_are_said_in_words() -> None:
 
 def test_the_sql_text_of_a_refusal_is_what_the_user_can_read() -> None:
     with pytest.raises(QueryRefused) as refused:
-        sql.govern(
+        governance.govern(
             f"SELECT COUNT(*) FROM {T} WHERE fee & 1 = 1", GRANTS, aggregate_only=True, dp=True
         )
     assert "bitwise" in refused.value.message("en") and "按位" in refused.value.message("zh-CN")
@@ -660,7 +660,7 @@ def test_other_ways_of_writing_text_are_refused_in_words_not_misread(
     query: str, words: str
 ) -> None:
     with pytest.raises(QueryRefused) as refused:
-        sql.govern(query, {"t": AGG_GRANT["ds_p"]}, aggregate_only=True, dp=True)
+        governance.govern(query, {"t": AGG_GRANT["ds_p"]}, aggregate_only=True, dp=True)
     assert words in refused.value.message("en")
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from yaosu.access.sql import Governed
+from yaosu.access.governance import Governed
 
 _OPENDP: Any = None
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from yaosu.access import sql
+from yaosu.access import governance
 from yaosu.access.models import Extract
 from yaosu.audit.service import record
 from yaosu.authorization import service as access
@@ -103,14 +102,14 @@ def _authorised_rows(
     from yaosu.access.service import engine_for
 
     source = f"__src_{sha256[:24]}"
-    grant = sql.Grant(
+    grant = governance.Grant(
         dataset_id=source,
         source=source,
         columns={f: "" for f in fields},
         all_columns=frozenset(fields),
         row_filter=row_filter,
     )
-    view = sql.policy_view(grant, bound_units=False).subquery(
+    view = governance.policy_view(grant, bound_units=False).subquery(
         exp.to_identifier("__rows", quoted=True)
     )
     query = exp.select(*[exp.column(f, quoted=True) for f in fields]).from_(view)
@@ -324,7 +323,3 @@ def _read_csv(path: Path) -> pa.Table:
     return pa.table(
         {name: [r[i] if r[i] != "" else None for r in body] for i, name in enumerate(header)}
     )
-
-
-def manifest_json(extract: Extract) -> str:
-    return json.dumps(extract.manifest, ensure_ascii=False, indent=2)

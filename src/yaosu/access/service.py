@@ -1,6 +1,6 @@
 """数据可用不可见: a consumer computes on a provider's data under its contract.
 
-``run_query`` governs the SQL against what the contract grants (``access.sql``), asks
+``run_query`` governs the SQL against what the contract grants (``access.governance``), asks
 ``decide()`` and debits one use and the query's ε in one transaction (refused: nothing is
 charged), runs the rewritten query in a locked-down engine, makes the answer safe (group
 suppression, or differential privacy with OpenDP), and writes the decision, the query's
@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from yaosu.access import dp, sql
+from yaosu.access import dp, governance
 from yaosu.access.engines import DATA_INDEPENDENT, Engine, make_engine
 from yaosu.audit.service import record
 from yaosu.authorization import service as access
@@ -109,11 +109,11 @@ class _Undeclared:
 
 def _grants(
     session: Session, ctx: Context, actor: Actor, contract: Contract
-) -> tuple[dict[str, sql.Grant], dict[str, Path], dict[str, _Undeclared]]:
+) -> tuple[dict[str, governance.Grant], dict[str, Path], dict[str, _Undeclared]]:
     from yaosu.privacy import unit as privacy_unit
     from yaosu.privacy.service import confirmed_screen, pseudonym_key
 
-    grants: dict[str, sql.Grant] = {}
+    grants: dict[str, governance.Grant] = {}
     sources: dict[str, Path] = {}
     undeclared: dict[str, _Undeclared] = {}
     for dataset_id, fields in contract.datasets.items():
@@ -132,7 +132,7 @@ def _grants(
         elif screen is None or screen.personal:
             undeclared[dataset_id] = _Undeclared(dataset_id, ds.title)
         source = f"__src_{version.sha256[:24]}"
-        grants[dataset_id] = sql.Grant(
+        grants[dataset_id] = governance.Grant(
             dataset_id=dataset_id,
             source=source,
             columns={f: types[f] for f in fields if f in types},
@@ -212,7 +212,7 @@ def run_query(
                 reason_zh=f"协议 {contract_id} 要求差分隐私：请为本次查询指定 ε（epsilon）",
                 reason_en=f"contract {contract_id} requires differential privacy: give this query an ε (epsilon)",
             )
-        governed = sql.govern(
+        governed = governance.govern(
             query,
             grants,
             aggregate_only=aggregate_only,
@@ -316,7 +316,7 @@ def run_query(
     result.rows = [list(r.values()) for r in table.to_pylist()]
     if governed.aggregate:
         # ORDER BY, OFFSET and LIMIT on what was released, never on the exact rows.
-        result.rows = sql.apply_order(result.rows, governed)
+        result.rows = governance.apply_order(result.rows, governed)
     with ctx.db.transaction() as session:
         record(
             session,

@@ -1,0 +1,71 @@
+"""Rule: every table is a dataset the contract covers (no other database, no table
+function), and no CTE takes a dataset's name."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from yaosu.access.governance.model import Grant
+from yaosu.access.governance.refusals import invalid, refuse
+
+
+def check_tables(expression: exp.Expr, *, grants: dict[str, Grant]) -> exp.Expr:
+    """Refuses a table the grants do not cover.
+
+    >>> import sqlglot
+    >>> grants = {"d": Grant("d", "s", {"a": "INT"}, frozenset({"a"}))}
+    >>> check_tables(sqlglot.parse_one("SELECT a FROM e"), grants=grants)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    yaosu.kernel.errors.QueryRefused: ...
+    """
+    ctes = {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
+    for name in ctes:
+        if name in {g.lower() for g in grants} or name.startswith("ds_"):
+            raise refuse(
+                f"公用表表达式不能使用数据集名称 {name}",
+                f"a CTE may not take the name of a dataset ({name})",
+            )
+    for table in expression.find_all(exp.Table):
+        if table.args.get("db") or table.args.get("catalog"):
+            raise refuse(
+                f"不允许访问 {table.sql('duckdb')}", f"{table.sql('duckdb')} is not accessible"
+            )
+        if not isinstance(table.this, exp.Identifier):
+            raise refuse("不允许表函数", "table functions are not allowed")
+        name = table.name
+        if name.lower() in ctes:
+            continue
+        if name not in grants:
+            raise refuse(
+                f"授权协议不涵盖数据集 {name}",
+                f"the contract does not cover the dataset {name}",
+                table=name,
+            )
+    return expression
+
+
+def check_reads_dataset(expression: exp.Expr, *, grants: dict[str, Grant]) -> exp.Expr:
+    """Refuses a query that reads no granted dataset (``SELECT 1``): there is nothing to
+    govern it by.
+
+    >>> import sqlglot
+    >>> grants = {"d": Grant("d", "s", {"a": "INT"}, frozenset({"a"}))}
+    >>> check_reads_dataset(sqlglot.parse_one("SELECT 1"), grants=grants)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    yaosu.kernel.errors.QueryInvalid: ...
+    """
+    if not tables_read(expression, grants):
+        raise invalid(
+            "查询没有读取任何授权的数据集：请在 FROM 中写出协议涵盖的数据集"
+            f"（{'、'.join(sorted(grants))}）",
+            "the query reads no dataset: name a dataset the contract covers in FROM "
+            f"({', '.join(sorted(grants))})",
+        )
+    return expression
+
+
+def tables_read(expression: exp.Expr, grants: dict[str, Grant]) -> list[str]:
+    """The granted datasets a query reads, sorted."""
+    return sorted({t.name for t in expression.find_all(exp.Table) if t.name in grants})
