@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -91,11 +92,11 @@ def template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         _pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
-@pytest.fixture
-def ctx(backend: str, template: tuple[Path, str], tmp_path: Path) -> Iterator[Context]:
-    """A fresh, private copy of the demo world."""
+@contextmanager
+def world_copy(backend: str, template: tuple[Path, str], home: Path) -> Iterator[Context]:
+    """A private copy of the demo world in ``home`` (a file copy, or ``CREATE DATABASE ...
+    TEMPLATE``), dropped afterwards."""
     tpl_home, tpl_url = template
-    home = tmp_path / "home"
     shutil.copytree(tpl_home, home, ignore=shutil.ignore_patterns("yaosu.db-*"))
     if backend == "sqlite":
         url = f"sqlite:///{home / 'yaosu.db'}"
@@ -109,6 +110,13 @@ def ctx(backend: str, template: tuple[Path, str], tmp_path: Path) -> Iterator[Co
     db.dispose()
     if backend == "postgresql":
         _pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+@pytest.fixture
+def ctx(backend: str, template: tuple[Path, str], tmp_path: Path) -> Iterator[Context]:
+    """A fresh, private copy of the demo world."""
+    with world_copy(backend, template, tmp_path / "home") as copy:
+        yield copy
 
 
 @pytest.fixture
@@ -137,9 +145,9 @@ def app_client(ctx: Context) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.fixture
-def server(ctx: Context) -> Iterator[str]:
-    """The app on a real socket, for the Python client and the witness tool."""
+@contextmanager
+def serving(ctx: Context) -> Iterator[str]:
+    """The app on a real socket (uvicorn in a thread, lifespan and job worker included)."""
     app = create_app(ctx.settings, migrate=False)
     app.state.yaosu = ctx
     with socket.socket() as s:
@@ -152,9 +160,18 @@ def server(ctx: Context) -> Iterator[str]:
     while not srv.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(ctx: Context) -> Iterator[str]:
+    """The app on a real socket, for the Python client and the witness tool."""
+    with serving(ctx) as url:
+        yield url
 
 
 def actor(ctx: Context, username: str) -> Actor:

@@ -20,12 +20,8 @@ OpenAPI (no database needed) and every case is sent to the fixture's server by U
 from __future__ import annotations
 
 import logging
-import secrets
 import shutil
-import socket
 import tempfile
-import threading
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,15 +29,12 @@ from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 
-from tests.conftest import _pg_exec, _pg_url, _settings, dataset_id, token_for
+from tests.conftest import dataset_id, serving, token_for, world_copy
 from yaosu.api import create_app
 from yaosu.context import Context
-from yaosu.kernel.db import Database
 from yaosu.kernel.settings import Settings
-from yaosu.kernel.storage import ObjectStore
 
 # A provider administrator (who can write, so reaches every validation), a consumer, a
 # regulator, and nobody.
@@ -93,40 +86,16 @@ def fuzz_ctx(
     backend: str, template: tuple[Path, str], role: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Context]:
     """A private copy of the demo world for one role's run (as ``ctx``, at module scope)."""
-    tpl_home, tpl_url = template
-    home = tmp_path_factory.mktemp(f"fuzz-{backend}-{role}") / "home"
-    shutil.copytree(tpl_home, home, ignore=shutil.ignore_patterns("yaosu.db-*"))
-    if backend == "sqlite":
-        url = f"sqlite:///{home / 'yaosu.db'}"
-    else:
-        name = f"yaosu_f_{secrets.token_hex(5)}"
-        _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{tpl_url.rsplit("/", 1)[1]}"')
-        url = _pg_url(name)
-    settings = _settings(home, url)
-    db = Database(settings)
-    yield Context(settings, db, ObjectStore(settings.data_dir))
-    db.dispose()
-    if backend == "postgresql":
-        _pg_exec(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    with world_copy(
+        backend, template, tmp_path_factory.mktemp(f"fuzz-{backend}-{role}") / "home"
+    ) as copy:
+        yield copy
 
 
 @pytest.fixture(scope="module")
 def fuzz_server(fuzz_ctx: Context) -> Iterator[str]:
-    app = create_app(fuzz_ctx.settings, migrate=False)
-    app.state.yaosu = fuzz_ctx
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(fuzz_ctx) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

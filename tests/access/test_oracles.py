@@ -228,7 +228,7 @@ class _Failing:
         raise engines.failure(self.kind, 30)
 
     def close(self) -> None:
-        pass
+        """Nothing to release."""
 
 
 @pytest.mark.parametrize(

@@ -19,9 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,13 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.routing import APIRoute
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
-from tests.conftest import _settings
+from tests.conftest import _settings, serving
 from tests.console.test_browser import log_in
 from yaosu.accounts import service as accounts
 from yaosu.accounts.models import Organisation, User
@@ -342,21 +338,8 @@ def world(template: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) 
     db = Database(settings)
     ctx = Context(settings, db, ObjectStore(settings.data_dir))
     ids = plant(ctx, home)
-    app = create_app(ctx.settings, migrate=False)
-    app.state.yaosu = ctx
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield World(f"http://127.0.0.1:{port}", ctx, ids)
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(ctx) as url:
+        yield World(url, ctx, ids)
     db.dispose()
 
 

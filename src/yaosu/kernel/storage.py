@@ -13,6 +13,7 @@ server, a CLI ingest) is still writing. The kernel drops the lock when the proce
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -55,11 +56,9 @@ class ObjectStore:
             fd, name = tempfile.mkstemp(dir=self.tmp, prefix=LOCKED_PREFIX, suffix=suffix)
             fcntl.flock(fd, fcntl.LOCK_EX)
             # A sweeper may have locked and removed it between mkstemp and flock: start over.
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 if os.stat(name).st_ino == os.fstat(fd).st_ino:
                     break
-            except FileNotFoundError:
-                pass
             os.close(fd)
         path = Path(name)
         try:
