@@ -40,16 +40,8 @@ SCALARS = (
     exp.Sign,
     exp.StrPosition,
 )
-# What an aggregate-only WHERE may hold: comparisons of fields with constants, nothing that
-# computes (so nothing that can overflow or fail depending on a person's value).
-WHERE_AGGREGATE = (
-    exp.Where,
-    exp.Column,
-    exp.Identifier,
-    exp.Literal,
-    exp.Boolean,
-    exp.Null,
-    exp.Paren,
+# Comparisons and logic: what a filter is made of, in either kind of query.
+PREDICATES = (
     exp.Not,
     exp.And,
     exp.Or,
@@ -64,6 +56,18 @@ WHERE_AGGREGATE = (
     exp.Between,
     exp.Like,
     exp.ILike,
+)
+# What an aggregate-only WHERE may hold: comparisons of fields with constants, nothing that
+# computes (so nothing that can overflow or fail depending on a person's value).
+WHERE_AGGREGATE = (
+    exp.Where,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    *PREDICATES,
     exp.Tuple,
     exp.Neg,
 )
@@ -90,20 +94,7 @@ STRUCTURE = (
     exp.Null,
     exp.Paren,
     exp.Neg,
-    exp.Not,
-    exp.And,
-    exp.Or,
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.Is,
-    exp.In,
-    exp.Between,
-    exp.Like,
-    exp.ILike,
+    *PREDICATES,
     exp.Add,
     exp.Sub,
     exp.Mul,
