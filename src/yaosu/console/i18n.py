@@ -1,40 +1,19 @@
-"""Message catalogs (gettext .po files read with Babel, no compile step) and locale-aware
-formatting of dates, numbers and money."""
+"""Locale-aware formatting of dates, numbers and money for console pages (the message
+catalogs themselves are ``yaosu.kernel.i18n``)."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime as _format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.support import NullTranslations, Translations
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-BABEL_LOCALES = {"zh-CN": "zh_CN", "en": "en"}
+from yaosu.kernel.i18n import BABEL_LOCALES
+
 BEIJING = ZoneInfo("Asia/Shanghai")  # users' wall-clock time; storage is UTC
-
-
-@cache
-def translations(locale: str) -> NullTranslations:
-    """English is the source language; other locales come from ``locale/<l>/LC_MESSAGES``."""
-    code = BABEL_LOCALES.get(locale, "zh_CN")
-    po = LOCALE_DIR / code / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
-        return NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=code)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer)
 
 
 def format_number(value: float | int | Decimal | None, locale: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.console import i18n
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import translations
 from yaosu.web import ANONYMOUS, audit_refusal, locale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +166,7 @@ def render(
     request: Request, actor: Actor, template: str, *, status: int = 200, **context: Any
 ) -> HTMLResponse:
     lang = locale(request)
-    tr = i18n.translations(lang)
+    tr = translations(lang)
     html = (
         environment()
         .get_template(template)
