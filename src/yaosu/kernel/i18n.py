@@ -73,8 +73,8 @@ class Message:
     context: str | None = None  # gettext msgctxt, for short words that mean two things
 
     def render(self, locale: str) -> str:
+        tr = translations(locale)
         text = str(tr.pgettext(self.context, self.id) if self.context else tr.gettext(self.id))
-        text = tr.pgettext(self.context, self.id) if self.context else tr.gettext(self.id)
         if not self.params:
             return text
         values = {key: localise(value, locale) for key, value in self.params.items()}
