@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yaosu.privacy.detectors import REGISTRY, Detector, register, resident_id
+from yaosu.privacy.detectors import REGISTRY, Detector, register
+from yaosu.privacy.validators import resident_id
 
 STDNUM = json.loads(
     (Path(__file__).parent / "testdata" / "stdnum_cn.json").read_text(encoding="utf-8")
