@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
 from yaosu.authorization.models import AccessRequest, Contract, Review
+from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Decision, Resource, decide, enforce
 from yaosu.authorization.purposes import PRICING_ZH
 from yaosu.kernel.actor import Actor, system_actor
@@ -32,7 +33,7 @@ def contract_from(
     masks: dict[str, dict[str, str]] = {}
     filters: dict[str, list[str]] = {}
     days, max_uses, epsilon = req.days, req.max_uses, req.epsilon
-    group = settings.min_group_size if "aggregate" in req.operations else None
+    group = settings.min_group_size if Operation.aggregate in req.operations else None
     for r in reviews:
         c = r.conditions or {}
         for dataset_id, fields in (c.get("fields") or {}).items():

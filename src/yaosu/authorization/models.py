@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from yaosu.kernel.db import Base, UTCDateTime, utcnow
 
-# What a consumer may ask to do with data (the ODRL actions they map to are in odrl.py).
-OPERATIONS = ("aggregate", "extract", "compute", "download")
 PRICING = ("free", "capped", "market")
 
 
@@ -37,7 +35,7 @@ class AccessRequest(Base):
     purpose: Mapped[str] = mapped_column(ForeignKey("purposes.code"))
     # {dataset_id: [fields]}: the datasets and, for each, the fields wanted
     datasets: Mapped[dict[str, list[str]]] = mapped_column(JSON)
-    operations: Mapped[list[str]] = mapped_column(JSON)
+    operations: Mapped[list[str]] = mapped_column(JSON)  # Operation values
     algorithm: Mapped[str | None] = mapped_column(String(200))  # for compute-to-data
     days: Mapped[int] = mapped_column(Integer)  # how long the use should last
     max_uses: Mapped[int | None] = mapped_column(Integer)
@@ -83,7 +81,7 @@ class Contract(Base):
     consumer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     provider_org_ids: Mapped[list[str]] = mapped_column(JSON)
     purpose: Mapped[str] = mapped_column(String(40))
-    operations: Mapped[list[str]] = mapped_column(JSON)
+    operations: Mapped[list[str]] = mapped_column(JSON)  # Operation values
     datasets: Mapped[dict[str, list[str]]] = mapped_column(JSON)  # {dataset_id: [fields]}
     # {dataset_id: {column: "hash" | "mask"}}: columns usable only masked
     masks: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)

@@ -19,6 +19,7 @@ from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
 from yaosu.authorization.contracts import contract_from
 from yaosu.authorization.models import AccessRequest, Review
+from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.authorization.purposes import active_purpose
 from yaosu.authorization.schemas import Conditions, RequestCreate
@@ -62,7 +63,7 @@ def submit_request(
     session: Session, settings: Settings, actor: Actor, data: RequestCreate
 ) -> AccessRequest:
     purpose = active_purpose(session, data.purpose)
-    if "compute" in data.operations and not (data.algorithm or "").strip():
+    if Operation.compute in data.operations and not (data.algorithm or "").strip():
         raise InvalidInput(
             problem="申请计算（compute）须写明算法名称 / compute-to-data needs the algorithm named"
         )

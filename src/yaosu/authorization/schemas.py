@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Operation = Literal["aggregate", "extract", "compute", "download"]
+from yaosu.authorization.operations import Operation
 
 
 class PurposePublic(BaseModel):
@@ -32,7 +32,7 @@ class PurposeSet(BaseModel):
 class RequestCreate(BaseModel):
     purpose: str = Field(min_length=1, max_length=40)
     datasets: dict[str, list[str]] = Field(min_length=1, max_length=20)
-    operations: list[Operation] = Field(min_length=1, max_length=4)
+    operations: list[Operation] = Field(min_length=1, max_length=len(Operation))
     algorithm: str | None = Field(default=None, max_length=200)
     days: int = Field(ge=1, le=1826)
     max_uses: int | None = Field(default=None, ge=1, le=10_000_000)
@@ -83,7 +83,7 @@ class RequestPublic(BaseModel):
     requested_by: str
     purpose: str
     datasets: dict[str, list[str]]
-    operations: list[str]
+    operations: list[Operation]
     algorithm: str | None
     days: int
     max_uses: int | None
@@ -112,7 +112,7 @@ class ContractPublic(BaseModel):
     consumer_org_id: str
     provider_org_ids: list[str]
     purpose: str
-    operations: list[str]
+    operations: list[Operation]
     datasets: dict[str, list[str]]
     masks: dict[str, dict[str, str]]
     row_filters: dict[str, str]

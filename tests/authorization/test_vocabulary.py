@@ -1,0 +1,26 @@
+"""The authorization domain's shared vocabulary is defined once: the operations a contract
+may permit, and the default purpose taxonomy (kept in step with the migration that seeds it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yaosu.authorization import odrl
+from yaosu.authorization.operations import Operation
+from yaosu.authorization.schemas import ContractPublic, RequestCreate, UseCreate
+
+
+def _enum(schema: dict[str, Any], field: str) -> list[str]:
+    prop = schema["properties"][field]
+    ref = prop.get("items", prop).get("$ref")
+    assert ref, prop
+    return list(schema["$defs"][ref.rsplit("/", 1)[1]]["enum"])
+
+
+def test_the_operations_are_one_list_that_schemas_and_odrl_share() -> None:
+    every = [o.value for o in Operation]
+    assert every == ["aggregate", "extract", "compute", "download"]
+    assert _enum(RequestCreate.model_json_schema(), "operations") == every
+    assert _enum(UseCreate.model_json_schema(), "operation") == every
+    assert _enum(ContractPublic.model_json_schema(), "operations") == every
+    assert set(odrl.ACTIONS) == set(Operation)  # every operation has its ODRL action
