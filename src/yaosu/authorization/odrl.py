@@ -20,6 +20,7 @@ from yaosu.authorization.contracts import duties_for
 from yaosu.authorization.models import Contract
 from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Resource, enforce
+from yaosu.authorization.states import ContractState
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.kernel.actor import Actor
@@ -345,7 +346,7 @@ def import_agreement(
         duties=duties_for(pricing),
         prohibitions=terms["prohibitions"],
         pricing=pricing,
-        status="active",
+        status=ContractState.active,
         created_at=utcnow(),
     )
     if create:

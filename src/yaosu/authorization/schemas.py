@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from yaosu.authorization.operations import Operation
+from yaosu.authorization.states import ContractState, RequestState, ReviewState
 
 
 class PurposePublic(BaseModel):
@@ -67,7 +68,7 @@ class ReviewPublic(BaseModel):
     id: str
     reviewer_org_id: str
     rule: str
-    status: str
+    status: ReviewState
     conditions: dict[str, Any]
     reason: str | None
     decided_by: str | None
@@ -90,7 +91,7 @@ class RequestPublic(BaseModel):
     epsilon: float | None
     justification: str
     territory: str
-    status: str
+    status: RequestState
     pricing: str
     due_at: datetime
     contract_id: str | None
@@ -129,7 +130,7 @@ class ContractPublic(BaseModel):
     duties: list[dict[str, Any]]
     prohibitions: list[str]
     pricing: str
-    status: str  # active | suspended | revoked | expired
+    status: ContractState
     status_reason: str | None
     created_at: datetime
 

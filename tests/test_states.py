@@ -1,0 +1,115 @@
+"""Every state machine refuses every move its table does not allow, with one error
+(IllegalTransition, 409): through the helper for each (state, target) pair, and through a real
+service call per machine."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.authorization.test_requests import approved, submitted
+from tests.conftest import auth
+from yaosu.authorization.states import (
+    CONTRACT_MOVES,
+    REQUEST_MOVES,
+    REVIEW_MOVES,
+    ContractState,
+    RequestState,
+    ReviewState,
+)
+from yaosu.context import Context
+from yaosu.kernel.errors import IllegalTransition
+from yaosu.kernel.i18n import label
+from yaosu.kernel.states import Moves, label_kind, transition
+
+MACHINES: list[tuple[type[StrEnum], Moves[Any]]] = [
+    (RequestState, REQUEST_MOVES),
+    (ReviewState, REVIEW_MOVES),
+    (ContractState, CONTRACT_MOVES),
+]
+PAIRS = [
+    (states, table, current, target)
+    for states, table in MACHINES
+    for current in states
+    for target in states
+]
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, type):
+        return value.__name__
+    return str(value) if isinstance(value, str) else None
+
+
+@pytest.mark.parametrize(("states", "table", "current", "target"), PAIRS, ids=_id)
+def test_the_helper_allows_exactly_the_tables_moves(
+    states: type[StrEnum], table: Moves[Any], current: StrEnum, target: StrEnum
+) -> None:
+    stored = str(current)  # as read back from the database: a plain string
+    if target in table.get(current, frozenset()):
+        assert transition(table, stored, target, what="Thing", id="t1") is target
+        return
+    with pytest.raises(IllegalTransition) as refused:
+        transition(table, stored, target, what="Thing", id="t1")
+    error = refused.value
+    assert error.status == 409 and error.code == "ILLEGAL_TRANSITION"
+    assert error.detail["from"] == current and error.detail["to"] == target
+    kind = label_kind(states)
+    state, becomes = label(kind, current).render("en"), label(kind, target).render("en")
+    assert error.message("en") == f"Thing t1 is {state}; it cannot become {becomes}."
+
+
+@pytest.mark.parametrize(("states", "table"), MACHINES, ids=_id)
+def test_each_table_speaks_of_its_own_states(states: type[StrEnum], table: Moves[Any]) -> None:
+    # names equal values: a stored string finds its member, its label and its dict entries
+    assert all(member.name == member.value for member in states)
+    assert all(isinstance(s, states) for s in table)
+    assert all(isinstance(t, states) for targets in table.values() for t in targets)
+    assert label_kind(states).endswith("_state")
+    with pytest.raises(IllegalTransition):  # a string that is no state moves nowhere
+        transition(table, "bogus", next(iter(states)), what="Thing", id="t1")
+
+
+def _refused(answer: Any, current: str, target: str) -> None:
+    assert answer.status_code == 409, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "ILLEGAL_TRANSITION", error
+    assert error["detail"]["from"] == current and error["detail"]["to"] == target
+
+
+def test_a_request_that_ended_cannot_end_again(app_client: TestClient, ctx: Context) -> None:
+    req = submitted(app_client, ctx)
+    path = f"/api/v1/requests/{req['id']}/withdraw"
+    analyst = auth(ctx, "ai-analyst")
+    assert app_client.post(path, headers=analyst).json()["status"] == "withdrawn"
+    _refused(app_client.post(path, headers=analyst), "withdrawn", "withdrawn")
+    # and in the reader's language, with the request named
+    again = app_client.post(path, headers=analyst | {"Accept-Language": "zh-CN"})
+    assert req["id"] in again.json()["error"]["message"] and "授权申请" in again.text
+
+
+def test_a_review_is_made_once(app_client: TestClient, ctx: Context) -> None:
+    req = submitted(app_client, ctx)
+    path = f"/api/v1/requests/{req['id']}/reviews"
+    body = {"decision": "approve", "reason": "用途正当"}
+    cac = auth(ctx, "cac-inspector")
+    assert app_client.post(path, json=body, headers=cac).status_code == 200
+    again = app_client.post(path, json={**body, "decision": "reject"}, headers=cac)
+    _refused(again, "approved", "rejected")
+
+
+def test_a_contract_moves_only_along_its_table(app_client: TestClient, ctx: Context) -> None:
+    contract = approved(app_client, ctx)
+    path = f"/api/v1/contracts/{contract['id']}/status"
+    admin = auth(ctx, "platform-admin")
+
+    def change(action: str) -> Any:
+        return app_client.post(path, json={"action": action, "reason": "核查"}, headers=admin)
+
+    _refused(change("resume"), "active", "active")
+    assert change("revoke").json()["status"] == "revoked"
+    for action, target in (("suspend", "suspended"), ("resume", "active"), ("revoke", "revoked")):
+        _refused(change(action), "revoked", target)
