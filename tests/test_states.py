@@ -12,6 +12,14 @@ from fastapi.testclient import TestClient
 
 from tests.authorization.test_requests import approved, submitted
 from tests.conftest import auth
+from tests.rights.test_registration import (
+    ADMIN,
+    _org,
+    apply,
+    end_notice,
+    registered,
+    through_notice,
+)
 from yaosu.authorization.states import (
     CONTRACT_MOVES,
     REQUEST_MOVES,
@@ -24,11 +32,22 @@ from yaosu.context import Context
 from yaosu.kernel.errors import IllegalTransition
 from yaosu.kernel.i18n import label
 from yaosu.kernel.states import Moves, label_kind, transition
+from yaosu.rights.states import (
+    GRANT_MOVES,
+    OBJECTION_MOVES,
+    REGISTRATION_MOVES,
+    GrantState,
+    ObjectionState,
+    RegistrationState,
+)
 
 MACHINES: list[tuple[type[StrEnum], Moves[Any]]] = [
     (RequestState, REQUEST_MOVES),
     (ReviewState, REVIEW_MOVES),
     (ContractState, CONTRACT_MOVES),
+    (RegistrationState, REGISTRATION_MOVES),
+    (ObjectionState, OBJECTION_MOVES),
+    (GrantState, GRANT_MOVES),
 ]
 PAIRS = [
     (states, table, current, target)
@@ -113,3 +132,75 @@ def test_a_contract_moves_only_along_its_table(app_client: TestClient, ctx: Cont
     assert change("revoke").json()["status"] == "revoked"
     for action, target in (("suspend", "suspended"), ("resume", "active"), ("revoke", "revoked")):
         _refused(change(action), "revoked", target)
+
+
+def test_a_registration_takes_each_step_once_and_in_order(
+    app_client: TestClient, ctx: Context
+) -> None:
+    reg = apply(app_client, ctx).json()["id"]
+    path = f"/api/v1/registrations/{reg}/steps"
+    admin = auth(ctx, ADMIN)
+    _refused(
+        app_client.post(path, json={"action": "pass", "note": "齐全"}, headers=admin),
+        "applied",
+        "in_notice",
+    )
+    through_notice(app_client, ctx, reg)
+    _refused(
+        app_client.post(path, json={"action": "accept"}, headers=admin), "in_notice", "accepted"
+    )
+    # the table lets a registration in notice be rejected (an upheld objection), but a formal
+    # review rejects only what it accepted
+    fail = app_client.post(path, json={"action": "fail", "note": "材料不全"}, headers=admin)
+    _refused(fail, "in_notice", "rejected")
+
+
+def test_an_objection_is_resolved_once(app_client: TestClient, ctx: Context) -> None:
+    reg = apply(app_client, ctx).json()["id"]
+    through_notice(app_client, ctx, reg)
+    objection = app_client.post(
+        f"/api/v1/registrations/{reg}/objections",
+        json={"reason": "部分数据由本社采集"},
+        headers=auth(ctx, "coop-manager"),
+    ).json()
+    path = f"/api/v1/objections/{objection['id']}/resolution"
+    body = {"upheld": False, "resolution": "经核实，数据由市数据局统一归集"}
+    assert app_client.post(path, json=body, headers=auth(ctx, ADMIN)).status_code == 200
+    again = app_client.post(path, json={**body, "upheld": True}, headers=auth(ctx, ADMIN))
+    _refused(again, "dismissed", "upheld")
+
+
+def test_a_right_is_transferred_once(app_client: TestClient, ctx: Context) -> None:
+    """Defect: two transfers of one right, applied for while it was active, were both
+    registered: the transferor's right went 'transferred' twice and two organisations held
+    it. The second registration is now refused and its right stays pending."""
+    parent = registered(app_client, ctx)["registration"]["grant_id"]
+    transfers = []
+    for username in ("ai-analyst", "coop-manager"):
+        made = apply(
+            app_client,
+            ctx,
+            kind="holding",
+            parent_id=parent,
+            holder_org_id=_org(app_client, ctx, username),
+            transfer=True,
+            years=1,
+            statement="依协议转让持有权",
+        )
+        assert made.status_code == 201, made.text
+        through_notice(app_client, ctx, made.json()["id"])
+        end_notice(ctx, made.json()["id"])
+        transfers.append(made.json())
+    admin = auth(ctx, ADMIN)
+    first, second = (
+        app_client.post(f"/api/v1/registrations/{t['id']}/certificate", headers=admin)
+        for t in transfers
+    )
+    assert first.status_code == 201, first.text
+    _refused(second, "transferred", "transferred")
+    rights = {g["id"]: g["status"] for g in app_client.get("/api/v1/rights", headers=admin).json()}
+    assert rights[parent] == "transferred"
+    assert rights[transfers[0]["grant_id"]] == "active"
+    assert rights[transfers[1]["grant_id"]] == "pending"
+    reg = app_client.get(f"/api/v1/registrations/{transfers[1]['id']}", headers=admin).json()
+    assert reg["status"] == "in_notice" and reg["code"] is None
