@@ -110,6 +110,24 @@ def test_a_request_that_ended_cannot_end_again(app_client: TestClient, ctx: Cont
     assert req["id"] in again.json()["error"]["message"] and "授权申请" in again.text
 
 
+def test_requests_are_listed_by_a_state_the_schema_names(
+    app_client: TestClient, ctx: Context
+) -> None:
+    analyst = auth(ctx, "ai-analyst")
+    req = submitted(app_client, ctx)
+    listed = app_client.get("/api/v1/requests?status=submitted", headers=analyst).json()
+    assert req["id"] in [r["id"] for r in listed["items"]]
+    assert app_client.get("/api/v1/requests?status=bogus", headers=analyst).status_code == 422
+    param = next(
+        p
+        for p in app_client.get("/openapi.json").json()["paths"]["/api/v1/requests"]["get"][
+            "parameters"
+        ]
+        if p["name"] == "status"
+    )
+    assert "RequestState" in str(param["schema"])  # the states are listed, not a free string
+
+
 def test_a_review_is_made_once(app_client: TestClient, ctx: Context) -> None:
     req = submitted(app_client, ctx)
     path = f"/api/v1/requests/{req['id']}/reviews"
