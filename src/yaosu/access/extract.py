@@ -27,6 +27,7 @@ from yaosu.access import governance
 from yaosu.access.models import Extract
 from yaosu.audit.service import record
 from yaosu.authorization import service as access
+from yaosu.authorization.operations import Operation
 from yaosu.catalog import service as catalog
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
@@ -148,7 +149,7 @@ def make_extract(
             session,
             actor,
             contract_id,
-            operation="extract",
+            operation=Operation.extract,
             dataset_id=dataset_id,
             fields=fields,
             dry_run=True,
@@ -175,7 +176,12 @@ def make_extract(
     with ctx.db.transaction() as session:
         # One use of the contract, decided and debited with the record of the extract.
         _, contract = access.use(
-            session, actor, contract_id, operation="extract", dataset_id=dataset_id, fields=fields
+            session,
+            actor,
+            contract_id,
+            operation=Operation.extract,
+            dataset_id=dataset_id,
+            fields=fields,
         )
         manifest = {
             "type": "yaosu-extract-manifest/v1",

@@ -28,6 +28,7 @@ from yaosu.access.engines import DATA_INDEPENDENT, Engine, make_engine
 from yaosu.audit.service import record
 from yaosu.authorization import service as access
 from yaosu.authorization.models import Contract
+from yaosu.authorization.operations import Operation
 from yaosu.catalog import service as catalog
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
@@ -196,13 +197,13 @@ def run_query(
     with ctx.db.transaction() as session:
         contract = access.get_contract(session, actor, contract_id)
         grants, sources, undeclared = _grants(session, ctx, actor, contract)
-        aggregate_only = "extract" not in contract.operations
+        aggregate_only = Operation.extract not in contract.operations
         private = contract.epsilon_budget is not None
         group = contract.min_group_size or ctx.settings.min_group_size
         delta = contract.delta or ctx.settings.dp_delta
         operations = list(contract.operations)
     try:  # every refusal, these two included, writes its one deny entry
-        if "aggregate" not in operations and aggregate_only:
+        if Operation.aggregate not in operations and aggregate_only:
             raise QueryRefused(
                 reason_zh=f"协议 {contract_id} 不允许统计查询",
                 reason_en=f"contract {contract_id} does not permit queries",
@@ -229,7 +230,7 @@ def run_query(
                 refusal = _unit_refusal(undeclared[name])
                 _audit_refusal(ctx, actor, contract_id, query, refusal)
                 raise refusal
-    operation = "aggregate" if governed.aggregate else "extract"
+    operation = Operation.aggregate if governed.aggregate else Operation.extract
     fields = sorted({c for g in governed.tables for c in grants[g].columns})
     with ctx.db.transaction() as session:
         _, contract = access.use(

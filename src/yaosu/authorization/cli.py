@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from yaosu.authorization.states import APPROVALS, RequestState
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 
@@ -32,9 +33,7 @@ def purposes() -> None:
 
 @requests_app.command("list")
 def list_requests(
-    status: str = typer.Option(
-        None, "--status", help="submitted | approved | rejected | withdrawn | expired"
-    ),
+    status: RequestState | None = typer.Option(None, "--status", help="状态 / status"),
 ) -> None:
     """列出授权申请 / List access requests."""
     from yaosu.authorization import service
@@ -44,7 +43,7 @@ def list_requests(
         rows = []
         for r in service.list_requests(session, system_actor(), status=status):
             reviews = service.reviews_of(session, r.id)
-            done = sum(v.status in ("approved", "conditional") for v in reviews)
+            done = sum(v.status in APPROVALS for v in reviews)
             rows.append(
                 (
                     r.id,

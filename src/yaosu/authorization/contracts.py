@@ -15,13 +15,24 @@ from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
 from yaosu.authorization.models import AccessRequest, Contract, Review
+from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Decision, Resource, decide, enforce
 from yaosu.authorization.purposes import PRICING_ZH
+from yaosu.authorization.states import CONTRACT_MOVES, ContractState
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, NotFound
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
+from yaosu.kernel.states import transition
+
+# What each change of status asks for (StatusChange.action) -> the state it leads to.
+STATUS_ACTIONS = {
+    "suspend": ContractState.suspended,
+    "resume": ContractState.active,
+    "revoke": ContractState.revoked,
+}
 
 
 def contract_from(
@@ -32,7 +43,7 @@ def contract_from(
     masks: dict[str, dict[str, str]] = {}
     filters: dict[str, list[str]] = {}
     days, max_uses, epsilon = req.days, req.max_uses, req.epsilon
-    group = settings.min_group_size if "aggregate" in req.operations else None
+    group = settings.min_group_size if Operation.aggregate in req.operations else None
     for r in reviews:
         c = r.conditions or {}
         for dataset_id, fields in (c.get("fields") or {}).items():
@@ -77,7 +88,7 @@ def contract_from(
         duties=duties_for(req.pricing),
         prohibitions=["reidentify", "transfer", "export_raw"],
         pricing=req.pricing,
-        status="active",
+        status=ContractState.active,
     )
     session.add(contract)
     session.flush()
@@ -142,11 +153,11 @@ def contract_resource(contract: Contract) -> Resource:
     )
 
 
-def status_of(contract: Contract, now: datetime | None = None) -> str:
-    """The status users see: a contract past its end is expired, whatever is stored."""
-    if contract.status == "active" and (now or utcnow()) >= contract.ends_at:
-        return "expired"
-    return contract.status
+def status_of(contract: Contract, now: datetime | None = None) -> ContractState:
+    """The status users see: an active contract past its end is expired."""
+    if contract.status == ContractState.active and (now or utcnow()) >= contract.ends_at:
+        return ContractState.expired
+    return ContractState(contract.status)
 
 
 def get_contract(session: Session, actor: Actor, contract_id: str) -> Contract:
@@ -169,15 +180,12 @@ def change_status(
     contract = get_contract(session, actor, contract_id)
     enforce(actor, "contract.manage", contract_resource(contract))
     current = status_of(contract)
-    allowed = {"suspend": ("active",), "resume": ("suspended",), "revoke": ("active", "suspended")}
-    if current not in allowed[action]:
-        raise Conflict(
-            what=f"协议状态 {current}，不能{action} / contract is {current}; cannot {action}",
-            value=contract.id,
-        )
+    target = transition(
+        CONTRACT_MOVES, current, STATUS_ACTIONS[action], what=_("Contract"), id=contract.id
+    )
     if action == "resume" and utcnow() >= contract.ends_at:
         raise Conflict(what="协议已到期 / the contract has expired", value=contract.id)
-    contract.status = {"suspend": "suspended", "resume": "active", "revoke": "revoked"}[action]
+    contract.status = target
     contract.status_reason = reason.strip()
     record(
         session,

@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from yaosu.authorization.states import ContractState, RequestState, ReviewState
 from yaosu.kernel.db import Base, UTCDateTime, utcnow
 
-# What a consumer may ask to do with data (the ODRL actions they map to are in odrl.py).
-OPERATIONS = ("aggregate", "extract", "compute", "download")
 PRICING = ("free", "capped", "market")
 
 
@@ -37,15 +36,14 @@ class AccessRequest(Base):
     purpose: Mapped[str] = mapped_column(ForeignKey("purposes.code"))
     # {dataset_id: [fields]}: the datasets and, for each, the fields wanted
     datasets: Mapped[dict[str, list[str]]] = mapped_column(JSON)
-    operations: Mapped[list[str]] = mapped_column(JSON)
+    operations: Mapped[list[str]] = mapped_column(JSON)  # Operation values
     algorithm: Mapped[str | None] = mapped_column(String(200))  # for compute-to-data
     days: Mapped[int] = mapped_column(Integer)  # how long the use should last
     max_uses: Mapped[int | None] = mapped_column(Integer)
     epsilon: Mapped[float | None] = mapped_column(Float)
     justification: Mapped[str] = mapped_column(Text)
     territory: Mapped[str] = mapped_column(String(100), default="CN")
-    # submitted | approved | rejected | withdrawn | expired
-    status: Mapped[str] = mapped_column(String(12), default="submitted", index=True)
+    status: Mapped[str] = mapped_column(String(12), default=RequestState.submitted, index=True)
     pricing: Mapped[str] = mapped_column(String(12))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # reviews are due by then
     contract_id: Mapped[str | None] = mapped_column(String(40))
@@ -62,8 +60,7 @@ class Review(Base):
     request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id"), index=True)
     reviewer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     rule: Mapped[str] = mapped_column(String(40))  # provider | personal | important | industry
-    # pending | approved | conditional | rejected | void (the request ended before it)
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(12), default=ReviewState.pending, index=True)
     conditions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(64))
@@ -83,7 +80,7 @@ class Contract(Base):
     consumer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     provider_org_ids: Mapped[list[str]] = mapped_column(JSON)
     purpose: Mapped[str] = mapped_column(String(40))
-    operations: Mapped[list[str]] = mapped_column(JSON)
+    operations: Mapped[list[str]] = mapped_column(JSON)  # Operation values
     datasets: Mapped[dict[str, list[str]]] = mapped_column(JSON)  # {dataset_id: [fields]}
     # {dataset_id: {column: "hash" | "mask"}}: columns usable only masked
     masks: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
@@ -102,7 +99,7 @@ class Contract(Base):
     duties: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     prohibitions: Mapped[list[str]] = mapped_column(JSON, default=list)
     pricing: Mapped[str] = mapped_column(String(12))
-    # active | suspended | revoked ("expired" is read from ends_at, never stored)
-    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    # a ContractState but "expired", which is read from ends_at (see contracts.status_of)
+    status: Mapped[str] = mapped_column(String(12), default=ContractState.active, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

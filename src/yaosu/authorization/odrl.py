@@ -18,7 +18,9 @@ from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
 from yaosu.authorization.contracts import duties_for
 from yaosu.authorization.models import Contract
+from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Resource, enforce
+from yaosu.authorization.states import ContractState
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.kernel.actor import Actor
@@ -36,10 +38,10 @@ CONTEXT = [
 
 # Yaosu operation -> ODRL action (ODRL's own where one fits, else the profile's).
 ACTIONS = {
-    "aggregate": "yaosu:aggregateQuery",  # ODRL's "aggregate" means composing assets, not SQL
-    "extract": "extract",
-    "compute": "yaosu:computeToData",
-    "download": "reproduce",
+    Operation.aggregate: "yaosu:aggregateQuery",  # ODRL's "aggregate" composes assets, not SQL
+    Operation.extract: "extract",
+    Operation.compute: "yaosu:computeToData",
+    Operation.download: "reproduce",
 }
 PROHIBITIONS = {
     "reidentify": "yaosu:reidentify",
@@ -100,7 +102,7 @@ def to_odrl(contract: Contract) -> dict[str, Any]:
     permissions = [
         {
             "target": _urn("dataset", dataset_id),
-            "action": ACTIONS[operation],
+            "action": ACTIONS[Operation(operation)],
             "constraint": [*common, *per_target(dataset_id, fields)],
             "duty": duties,
         }
@@ -336,7 +338,7 @@ def import_agreement(
         max_uses=terms.get("max_uses"),
         uses=0,
         min_group_size=terms.get("min_group_size")
-        or (settings.min_group_size if "aggregate" in terms["operations"] else None),
+        or (settings.min_group_size if Operation.aggregate in terms["operations"] else None),
         epsilon_budget=terms.get("epsilon_budget"),
         epsilon_spent=0.0,
         delta=terms.get("delta"),
@@ -344,7 +346,7 @@ def import_agreement(
         duties=duties_for(pricing),
         prohibitions=terms["prohibitions"],
         pricing=pricing,
-        status="active",
+        status=ContractState.active,
         created_at=utcnow(),
     )
     if create:

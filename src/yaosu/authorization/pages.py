@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from yaosu.accounts.models import Organisation
 from yaosu.authorization import service
 from yaosu.authorization.models import Contract, Purpose
+from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import decide
 from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.catalog import service as catalog
@@ -22,7 +23,6 @@ from yaosu.kernel.errors import InvalidInput, YaosuError
 from yaosu.web import PageActor, SessionDep, StateDep, audit_refusal, locale
 
 router = APIRouter(include_in_schema=False)
-OPERATIONS = ("aggregate", "extract", "compute", "download")
 
 
 def _names(session: Session) -> dict[str, str]:
@@ -53,7 +53,7 @@ def wizard(
         ds=ds,
         fields=[c["name"] for c in version.columns],
         purposes=service.list_purposes(session),
-        operations=OPERATIONS,
+        operations=list(Operation),
         values={},
         error=None,
     )
@@ -115,7 +115,7 @@ def submit(
             ds=ds,
             fields=[c["name"] for c in version.columns],
             purposes=service.list_purposes(session),
-            operations=OPERATIONS,
+            operations=list(Operation),
             values=values,
             error=exc.message(locale(request)),
         )

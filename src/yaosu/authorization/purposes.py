@@ -13,7 +13,9 @@ from yaosu.authorization.schemas import PurposeSet
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput
 
-# The default taxonomy (seeded by migration 0006; the platform may add or retire entries).
+# The default taxonomy, seeded by migration 0006 from its own frozen copy (a test keeps the
+# two equal; change both, the migration's by a new migration). The platform may add or
+# retire entries.
 DEFAULT_PURPOSES = [
     ("public_governance", "公共治理", "Public governance", "free"),
     ("public_welfare", "公益事业", "Public welfare", "free"),

@@ -19,16 +19,32 @@ from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
 from yaosu.authorization.contracts import contract_from
 from yaosu.authorization.models import AccessRequest, Review
+from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.authorization.purposes import active_purpose
 from yaosu.authorization.schemas import Conditions, RequestCreate
+from yaosu.authorization.states import (
+    APPROVALS,
+    REQUEST_MOVES,
+    REVIEW_MOVES,
+    RequestState,
+    ReviewState,
+)
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
+from yaosu.kernel.states import transition
 
+# A review's decision -> the state it leaves the review in.
+DECISIONS = {
+    "approve": ReviewState.approved,
+    "conditional": ReviewState.conditional,
+    "reject": ReviewState.rejected,
+}
 # Which regulator department reviews what (organisations' ``department`` field).
 CAC = "网信"
 DATA_BUREAU = "数据局"
@@ -62,7 +78,7 @@ def submit_request(
     session: Session, settings: Settings, actor: Actor, data: RequestCreate
 ) -> AccessRequest:
     purpose = active_purpose(session, data.purpose)
-    if "compute" in data.operations and not (data.algorithm or "").strip():
+    if Operation.compute in data.operations and not (data.algorithm or "").strip():
         raise InvalidInput(
             problem="申请计算（compute）须写明算法名称 / compute-to-data needs the algorithm named"
         )
@@ -126,7 +142,7 @@ def submit_request(
         epsilon=data.epsilon,
         justification=data.justification.strip(),
         territory=data.territory,
-        status="submitted",
+        status=RequestState.submitted,
         pricing=purpose.pricing,
         due_at=due,
     )
@@ -139,7 +155,7 @@ def submit_request(
                 request_id=req.id,
                 reviewer_org_id=org_id,
                 rule="+".join(rules),
-                status="pending",
+                status=ReviewState.pending,
                 conditions={},
                 due_at=due,
             )
@@ -186,7 +202,7 @@ def reviewing_orgs(session: Session, dataset_id: str) -> list[str]:
     rows = session.execute(
         select(Review.reviewer_org_id, AccessRequest.datasets)
         .join(AccessRequest, AccessRequest.id == Review.request_id)
-        .where(Review.status == "pending", AccessRequest.status == "submitted")
+        .where(Review.status == ReviewState.pending, AccessRequest.status == RequestState.submitted)
     )
     return sorted({org for org, datasets in rows if dataset_id in (datasets or {})})
 
@@ -198,7 +214,7 @@ def reviews_of(session: Session, request_id: str) -> list[Review]:
 
 
 def list_requests(
-    session: Session, actor: Actor, *, inbox: bool = False, status: str | None = None
+    session: Session, actor: Actor, *, inbox: bool = False, status: RequestState | None = None
 ) -> list[AccessRequest]:
     """The actor's organisation's requests, or (``inbox``) those it must review."""
     stmt = select(AccessRequest).order_by(AccessRequest.created_at.desc()).limit(200)
@@ -206,10 +222,10 @@ def list_requests(
         stmt = stmt.where(
             AccessRequest.id.in_(
                 select(Review.request_id).where(
-                    Review.reviewer_org_id == actor.org_id, Review.status == "pending"
+                    Review.reviewer_org_id == actor.org_id, Review.status == ReviewState.pending
                 )
             ),
-            AccessRequest.status == "submitted",
+            AccessRequest.status == RequestState.submitted,
         )
     elif not (actor.is_system or actor.has_kind("regulator") or actor.has_kind("platform")):
         stmt = stmt.where(
@@ -226,20 +242,18 @@ def list_requests(
     for req in session.scalars(stmt):
         if decide(actor, "request.view", request_resource(session, req)).allowed:
             _expire_if_due(session, req)
-            if not (inbox and req.status != "submitted"):
+            if not (inbox and req.status != RequestState.submitted):
                 found.append(req)
     return found
 
 
 def _expire_if_due(session: Session, req: AccessRequest) -> None:
     """A request whose reviews are overdue ends as expired (its own clock, read lazily)."""
-    if req.status != "submitted" or utcnow() < req.due_at:
+    if req.status != RequestState.submitted or utcnow() < req.due_at:
         return
-    req.status = "expired"
+    req.status = _move(req, RequestState.expired)
     req.decided_at = utcnow()
-    for review in reviews_of(session, req.id):
-        if review.status == "pending":
-            review.status = "void"
+    _void_pending(session, req)
     record(
         session,
         system_actor(),
@@ -251,15 +265,24 @@ def _expire_if_due(session: Session, req: AccessRequest) -> None:
     )
 
 
+def _move(req: AccessRequest, target: RequestState) -> RequestState:
+    return transition(REQUEST_MOVES, req.status, target, what=_("Access request"), id=req.id)
+
+
+def _void_pending(session: Session, req: AccessRequest) -> None:
+    """The request ended: the reviews still pending will never be made."""
+    for review in reviews_of(session, req.id):
+        if review.status == ReviewState.pending:
+            review.status = transition(
+                REVIEW_MOVES, review.status, ReviewState.void, what=_("Review"), id=review.id
+            )
+
+
 def withdraw(session: Session, actor: Actor, request_id: str) -> AccessRequest:
     req = get_request(session, actor, request_id)
     enforce(actor, "request.withdraw", request_resource(session, req))
-    if req.status != "submitted":
-        raise Conflict(what=f"申请状态 / request status {req.status}", value=req.id)
-    req.status, req.decided_at = "withdrawn", utcnow()
-    for review in reviews_of(session, req.id):
-        if review.status == "pending":
-            review.status = "void"
+    req.status, req.decided_at = _move(req, RequestState.withdrawn), utcnow()
+    _void_pending(session, req)
     record(
         session, actor, "request.withdraw", "request", req.id, object_org_id=req.requester_org_id
     )
@@ -279,7 +302,7 @@ def review(
     """The actor's organisation approves, approves with conditions, or rejects."""
     req = get_request(session, actor, request_id)
     enforce(actor, "request.review", request_resource(session, req))
-    if req.status != "submitted":
+    if req.status != RequestState.submitted:
         raise Conflict(
             what=f"申请已结束（{req.status}）/ request already ended ({req.status})", value=req.id
         )
@@ -288,8 +311,11 @@ def review(
             select(AccessRequest.id).where(AccessRequest.id == req.id).with_for_update()
         )
     mine = next((r for r in reviews_of(session, req.id) if r.reviewer_org_id == actor.org_id), None)
-    if mine is None or mine.status != "pending":
+    if mine is None:
         raise Conflict(what="本机构的审核意见 / your organisation's review", value=req.id)
+    decided = transition(
+        REVIEW_MOVES, mine.status, DECISIONS[decision], what=_("Review"), id=mine.id
+    )
     if not reason.strip():
         raise InvalidInput(problem="审核须说明理由 / a review needs a reason")
     narrowed = _check_conditions(req, conditions) if decision == "conditional" else {}
@@ -297,9 +323,7 @@ def review(
         raise InvalidInput(
             problem="附条件批准须至少给出一项条件 / approving with conditions needs a condition"
         )
-    mine.status = {"approve": "approved", "conditional": "conditional", "reject": "rejected"}[
-        decision
-    ]
+    mine.status = decided
     mine.conditions = narrowed
     mine.reason = reason.strip()
     mine.decided_by, mine.decided_at = actor.id, utcnow()
@@ -315,14 +339,13 @@ def review(
         detail={"review": mine.id, "rule": mine.rule, "status": mine.status},
     )
     reviews = reviews_of(session, req.id)
-    if mine.status == "rejected":
-        req.status, req.decided_at = "rejected", utcnow()
-        for other in reviews:
-            if other.status == "pending":
-                other.status = "void"
-    elif all(r.status in ("approved", "conditional") for r in reviews):
+    if mine.status == ReviewState.rejected:
+        req.status, req.decided_at = _move(req, RequestState.rejected), utcnow()
+        _void_pending(session, req)
+    elif all(r.status in APPROVALS for r in reviews):
+        approved = _move(req, RequestState.approved)
         contract = contract_from(session, settings, req, reviews)
-        req.status, req.decided_at, req.contract_id = "approved", utcnow(), contract.id
+        req.status, req.decided_at, req.contract_id = approved, utcnow(), contract.id
     session.flush()
     return req
 

@@ -24,6 +24,7 @@ from yaosu.authorization.schemas import (
     StatusChange,
     UseCreate,
 )
+from yaosu.authorization.states import RequestState
 from yaosu.web import CurrentActor, JSONLDResponse, OptionalActor, SessionDep, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["authorization"])
@@ -71,7 +72,7 @@ def requests(
     actor: CurrentActor,
     session: SessionDep,
     inbox: bool = False,
-    status: Annotated[str | None, Query(max_length=12)] = None,
+    status: RequestState | None = None,
 ) -> RequestsPublic:
     """Your organisation's requests, or with ``inbox=true`` those awaiting its review."""
     found = service.list_requests(session, actor, inbox=inbox, status=status)

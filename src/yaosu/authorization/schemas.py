@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Operation = Literal["aggregate", "extract", "compute", "download"]
+from yaosu.authorization.operations import Operation
+from yaosu.authorization.states import ContractState, RequestState, ReviewState
 
 
 class PurposePublic(BaseModel):
@@ -32,7 +33,7 @@ class PurposeSet(BaseModel):
 class RequestCreate(BaseModel):
     purpose: str = Field(min_length=1, max_length=40)
     datasets: dict[str, list[str]] = Field(min_length=1, max_length=20)
-    operations: list[Operation] = Field(min_length=1, max_length=4)
+    operations: list[Operation] = Field(min_length=1, max_length=len(Operation))
     algorithm: str | None = Field(default=None, max_length=200)
     days: int = Field(ge=1, le=1826)
     max_uses: int | None = Field(default=None, ge=1, le=10_000_000)
@@ -67,7 +68,7 @@ class ReviewPublic(BaseModel):
     id: str
     reviewer_org_id: str
     rule: str
-    status: str
+    status: ReviewState
     conditions: dict[str, Any]
     reason: str | None
     decided_by: str | None
@@ -83,14 +84,14 @@ class RequestPublic(BaseModel):
     requested_by: str
     purpose: str
     datasets: dict[str, list[str]]
-    operations: list[str]
+    operations: list[Operation]
     algorithm: str | None
     days: int
     max_uses: int | None
     epsilon: float | None
     justification: str
     territory: str
-    status: str
+    status: RequestState
     pricing: str
     due_at: datetime
     contract_id: str | None
@@ -112,7 +113,7 @@ class ContractPublic(BaseModel):
     consumer_org_id: str
     provider_org_ids: list[str]
     purpose: str
-    operations: list[str]
+    operations: list[Operation]
     datasets: dict[str, list[str]]
     masks: dict[str, dict[str, str]]
     row_filters: dict[str, str]
@@ -129,7 +130,7 @@ class ContractPublic(BaseModel):
     duties: list[dict[str, Any]]
     prohibitions: list[str]
     pricing: str
-    status: str  # active | suspended | revoked | expired
+    status: ContractState
     status_reason: str | None
     created_at: datetime
 

@@ -44,6 +44,12 @@ class Conflict(YaosuError):
     en = "{what} already exists: {value}."
 
 
+class IllegalTransition(YaosuError):
+    code = "ILLEGAL_TRANSITION"
+    status = 409
+    en = "{what} {id} is {state}; it cannot become {target}."
+
+
 class Busy(YaosuError):
     code = "BUSY"
     status = 503

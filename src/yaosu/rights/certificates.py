@@ -20,7 +20,15 @@ from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.rights import certify
 from yaosu.rights.models import KIND_ZH, SOURCE_ZH, Certificate, Grant, Registration
-from yaosu.rights.registration import _code, _grant, objections_of, registration_resource
+from yaosu.rights.registration import (
+    _code,
+    _grant,
+    move_grant,
+    move_registration,
+    objections_of,
+    registration_resource,
+)
+from yaosu.rights.states import GrantState, ObjectionState, RegistrationState
 
 
 def certificate_signer(settings: Settings) -> Signer:
@@ -36,16 +44,13 @@ def issue(session: Session, settings: Settings, actor: Actor, registration_id: s
     if reg is None:
         raise NotFound(kind="登记 / registration", id=registration_id)
     enforce(actor, "registration.decide", registration_resource(session, reg))
-    if reg.status != "in_notice":
-        raise Conflict(
-            what=f"登记状态为 {reg.status} / the registration is {reg.status}", value=reg.id
-        )
+    registered = move_registration(reg, RegistrationState.registered)
     if reg.notice_ends_at is None or utcnow() < reg.notice_ends_at:
         raise Conflict(
             what=f"公示期至 {reg.notice_ends_at:%Y-%m-%d %H:%M} 结束 / the notice window runs until {reg.notice_ends_at:%Y-%m-%d %H:%M}",
             value=reg.id,
         )
-    open_ones = [o.id for o in objections_of(session, reg.id) if o.status == "open"]
+    open_ones = [o.id for o in objections_of(session, reg.id) if o.status == ObjectionState.open]
     if open_ones:
         raise Conflict(
             what=f"未处理的异议 / unresolved objections {', '.join(open_ones)}", value=reg.id
@@ -53,12 +58,12 @@ def issue(session: Session, settings: Settings, actor: Actor, registration_id: s
     grant = _grant(session, reg)
     now = utcnow()
     reg.code = _code(session, now)
-    reg.status, reg.registered_at = "registered", now
-    grant.status = "active"
+    reg.status, reg.registered_at = registered, now
+    grant.status = move_grant(grant, GrantState.active)
     if grant.source == "transfer" and grant.parent_id:
         parent = session.get(Grant, grant.parent_id)
-        if parent is not None:
-            parent.status = "transferred"
+        if parent is not None:  # a right passes on once: a second transfer of it is refused
+            parent.status = move_grant(parent, GrantState.transferred)
     certificate = _certificate(session, settings, reg, grant, now)
     session.add(certificate)
     session.flush()

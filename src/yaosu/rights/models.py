@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yaosu.kernel.db import Base, UTCDateTime, utcnow
+from yaosu.rights.states import GrantState, ObjectionState, RegistrationState
 
 # 数据资源持有权 · 数据加工使用权 · 数据产品经营权
 KINDS = ("holding", "processing", "operation")
@@ -42,8 +43,7 @@ class Grant(Base):
     territory: Mapped[str] = mapped_column(String(100), default="CN")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # pending (registration under way) | active | transferred | revoked | rejected
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(12), default=GrantState.pending, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -57,8 +57,7 @@ class Registration(Base):
     applicant_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     applied_by: Mapped[str] = mapped_column(String(64))
     statement: Mapped[str] = mapped_column(Text)  # how the right arose, what it covers
-    # applied | accepted | in_notice | registered | rejected
-    status: Mapped[str] = mapped_column(String(12), default="applied", index=True)
+    status: Mapped[str] = mapped_column(String(12), default=RegistrationState.applied, index=True)
     notice_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notice_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     code: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -78,7 +77,7 @@ class Objection(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     filed_by: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open | upheld | dismissed
+    status: Mapped[str] = mapped_column(String(12), default=ObjectionState.open)
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

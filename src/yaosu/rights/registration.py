@@ -15,9 +15,19 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
+from yaosu.kernel.states import transition
 from yaosu.rights.models import KIND_ZH, Grant, Objection, Registration
+from yaosu.rights.states import (
+    GRANT_MOVES,
+    OBJECTION_MOVES,
+    REGISTRATION_MOVES,
+    GrantState,
+    ObjectionState,
+    RegistrationState,
+)
 
 # What a right may grant onwards: kind held -> kinds it may license or transfer.
 MAY_GRANT = {
@@ -88,7 +98,7 @@ def apply(
             "right.apply",
             Resource("right", parent.id, parent.holder_org_id, {"original": False}),
         )
-        if parent.status != "active":
+        if parent.status != GrantState.active:
             raise Conflict(
                 what=f"所依据的权利状态为 {parent.status} / the parent right is {parent.status}",
                 value=parent.id,
@@ -128,7 +138,7 @@ def apply(
         territory=territory,
         starts_at=starts,
         ends_at=ends,
-        status="pending",
+        status=GrantState.pending,
     )
     session.add(grant)
     session.flush()
@@ -138,7 +148,7 @@ def apply(
         applicant_org_id=actor.org_id or holder,
         applied_by=actor.id,
         statement=statement.strip(),
-        status="applied",
+        status=RegistrationState.applied,
     )
     session.add(reg)
     session.flush()
@@ -161,7 +171,7 @@ def _active_original_holding(session: Session, dataset_id: str) -> bool:
             select(Grant.id).where(
                 Grant.object_id == dataset_id,
                 Grant.kind == "holding",
-                Grant.status.in_(("pending", "active")),
+                Grant.status.in_((GrantState.pending, GrantState.active)),
                 Grant.source == "original",
             )
         )
@@ -208,7 +218,15 @@ def accept(
     session: Session, settings: Settings, actor: Actor, registration_id: str, *, note: str = ""
 ) -> Registration:
     """受理: the application is complete and admissible."""
-    return _step(session, actor, registration_id, "applied", "accepted", "right.accept", note)
+    return _step(
+        session,
+        actor,
+        registration_id,
+        RegistrationState.applied,
+        RegistrationState.accepted,
+        "right.accept",
+        note,
+    )
 
 
 def formal_review(
@@ -223,11 +241,13 @@ def formal_review(
     """形式审查: passed opens the public notice window; failed rejects the application."""
     if not note.strip():
         raise InvalidInput(problem="审查须说明意见 / a review needs a note")
+    after = RegistrationState.in_notice if passed else RegistrationState.rejected
+    reg = _step(
+        session, actor, registration_id, RegistrationState.accepted, after, "right.review", note
+    )
     if not passed:
-        reg = _step(session, actor, registration_id, "accepted", "rejected", "right.review", note)
-        _grant(session, reg).status = "rejected"
+        _reject_grant(session, reg)
         return reg
-    reg = _step(session, actor, registration_id, "accepted", "in_notice", "right.review", note)
     reg.notice_starts_at = utcnow()
     reg.notice_ends_at = reg.notice_starts_at + timedelta(days=settings.notice_days)
     return reg
@@ -237,8 +257,8 @@ def _step(
     session: Session,
     actor: Actor,
     registration_id: str,
-    before: str,
-    after: str,
+    before: RegistrationState,
+    after: RegistrationState,
     action: str,
     note: str,
 ) -> Registration:
@@ -246,11 +266,8 @@ def _step(
     if reg is None:
         raise NotFound(kind="登记 / registration", id=registration_id)
     enforce(actor, "registration.decide", registration_resource(session, reg))
-    if reg.status != before:
-        raise Conflict(
-            what=f"登记状态为 {reg.status} / the registration is {reg.status}", value=reg.id
-        )
-    reg.status, reg.decided_by, reg.decision_note = after, actor.id, note.strip() or None
+    moved = move_registration(reg, after, only_from=before)
+    reg.status, reg.decided_by, reg.decision_note = moved, actor.id, note.strip() or None
     record(
         session,
         actor,
@@ -264,10 +281,32 @@ def _step(
     return reg
 
 
+def move_registration(
+    reg: Registration, target: RegistrationState, *, only_from: RegistrationState | None = None
+) -> RegistrationState:
+    return transition(
+        REGISTRATION_MOVES,
+        reg.status,
+        target,
+        what=_("Registration"),
+        id=reg.id,
+        only_from=only_from,
+    )
+
+
+def move_grant(grant: Grant, target: GrantState) -> GrantState:
+    return transition(GRANT_MOVES, grant.status, target, what=_("Right"), id=grant.id)
+
+
 def _grant(session: Session, reg: Registration) -> Grant:
     grant = session.get(Grant, reg.grant_id)
     assert grant is not None
     return grant
+
+
+def _reject_grant(session: Session, reg: Registration) -> None:
+    grant = _grant(session, reg)
+    grant.status = move_grant(grant, GrantState.rejected)
 
 
 def object_to(session: Session, actor: Actor, registration_id: str, reason: str) -> Objection:
@@ -277,7 +316,11 @@ def object_to(session: Session, actor: Actor, registration_id: str, reason: str)
         raise NotFound(kind="登记 / registration", id=registration_id)
     enforce(actor, "registration.object", registration_resource(session, reg))
     now = utcnow()
-    if reg.status != "in_notice" or reg.notice_ends_at is None or now >= reg.notice_ends_at:
+    if (
+        reg.status != RegistrationState.in_notice
+        or reg.notice_ends_at is None
+        or now >= reg.notice_ends_at
+    ):
         raise Conflict(
             what="公示期（已结束或未开始）/ the notice window (closed or not open)", value=reg.id
         )
@@ -289,7 +332,7 @@ def object_to(session: Session, actor: Actor, registration_id: str, reason: str)
         org_id=actor.org_id,
         filed_by=actor.id,
         reason=reason.strip(),
-        status="open",
+        status=ObjectionState.open,
     )
     session.add(objection)
     session.flush()
@@ -316,19 +359,24 @@ def resolve(
     reg = session.get(Registration, objection.registration_id)
     assert reg is not None
     enforce(actor, "registration.decide", registration_resource(session, reg))
-    if objection.status != "open":
-        raise Conflict(what="异议已处理 / the objection was resolved", value=objection.id)
+    resolved = transition(
+        OBJECTION_MOVES,
+        objection.status,
+        ObjectionState.upheld if upheld else ObjectionState.dismissed,
+        what=_("Objection"),
+        id=objection.id,
+    )
     if not resolution.strip():
         raise InvalidInput(problem="须说明处理理由 / a resolution needs its reasons")
-    objection.status = "upheld" if upheld else "dismissed"
+    objection.status = resolved
     objection.resolution, objection.resolved_by, objection.resolved_at = (
         resolution.strip(),
         actor.id,
         utcnow(),
     )
-    if upheld and reg.status == "in_notice":
-        reg.status = "rejected"
-        _grant(session, reg).status = "rejected"
+    if upheld and reg.status == RegistrationState.in_notice:
+        reg.status = move_registration(reg, RegistrationState.rejected)
+        _reject_grant(session, reg)
     record(
         session,
         actor,

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yaosu.rights.states import GrantState, ObjectionState, RegistrationState
+
 
 class GrantPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -25,7 +27,7 @@ class GrantPublic(BaseModel):
     territory: str
     starts_at: datetime
     ends_at: datetime
-    status: str
+    status: GrantState
 
 
 class ApplicationCreate(BaseModel):
@@ -46,7 +48,7 @@ class ObjectionPublic(BaseModel):
     id: str
     org_id: str
     reason: str
-    status: str
+    status: ObjectionState
     resolution: str | None
     created_at: datetime
     resolved_at: datetime | None
@@ -59,7 +61,7 @@ class RegistrationPublic(BaseModel):
     grant_id: str
     applicant_org_id: str
     statement: str
-    status: str
+    status: RegistrationState
     notice_starts_at: datetime | None
     notice_ends_at: datetime | None
     code: str | None
@@ -94,4 +96,4 @@ class Verdict(BaseModel):
     valid: bool
     problem: str | None
     document: dict[str, Any] | None
-    status: str | None  # the registration's status now (a valid signature on a revoked right)
+    status: GrantState | None  # the right's status now (validly signed, yet since transferred?)

@@ -34,6 +34,7 @@ from yaosu.rights.registration import (
     registration_resource,
     resolve,
 )
+from yaosu.rights.states import RegistrationState
 
 __all__ = [
     "accept",
@@ -121,7 +122,11 @@ def list_grants(
 def notices(session: Session, *, include_closed: bool = False) -> list[Registration]:
     """The public notice board: registrations in their notice window (and, with
     ``include_closed``, those recently registered or rejected)."""
-    states = ("in_notice", "registered", "rejected") if include_closed else ("in_notice",)
+    states = (
+        (RegistrationState.in_notice, RegistrationState.registered, RegistrationState.rejected)
+        if include_closed
+        else (RegistrationState.in_notice,)
+    )
     stmt = (
         select(Registration)
         .where(Registration.status.in_(states))

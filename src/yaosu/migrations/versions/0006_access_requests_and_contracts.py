@@ -29,9 +29,11 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_purposes")),
     )
-    # The default purpose taxonomy (a copy, so that later edits to the code do not rewrite
-    # history): free for governance and welfare, capped cost-based fees for research, rural
-    # revitalisation and industry use of public data, market price for marketing.
+    # The default purpose taxonomy: free for governance and welfare, capped cost-based fees
+    # for research, rural revitalisation and industry use of public data, market price for
+    # marketing. A copy of authorization.purposes.DEFAULT_PURPOSES, kept on purpose: a
+    # migration is a frozen snapshot and imports no app code that may change; a change to the
+    # defaults is a new migration. tests/authorization/test_vocabulary.py fails if they drift.
     op.bulk_insert(
         purposes,
         [
