@@ -19,7 +19,8 @@ from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import InvalidInput, YaosuError
-from yaosu.web import PageActor, SessionDep, StateDep, audit_refusal, locale
+from yaosu.web.deps import PageActor, SessionDep, StateDep, locale
+from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
 OPERATIONS = ("aggregate", "extract", "compute", "download")

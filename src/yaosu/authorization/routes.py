@@ -24,7 +24,8 @@ from yaosu.authorization.schemas import (
     StatusChange,
     UseCreate,
 )
-from yaosu.web import CurrentActor, JSONLDResponse, OptionalActor, SessionDep, StateDep
+from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web.params import JSONLDResponse
 
 router = APIRouter(prefix="/api/v1", tags=["authorization"])
 

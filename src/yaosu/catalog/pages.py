@@ -14,7 +14,8 @@ from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError
-from yaosu.web import OptionalActor, PageActor, SessionDep, StateDep, audit_refusal, locale
+from yaosu.web.deps import OptionalActor, PageActor, SessionDep, StateDep, locale
+from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
 PAGE = 10
