@@ -11,13 +11,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from yaosu.kernel.errors import Busy, Conflict, Internal, InvalidInput, YaosuError
+from yaosu.kernel import errors
+from yaosu.kernel.errors import Internal, InvalidInput, YaosuError, invalid_fields, translate
 from yaosu.web.deps import ANONYMOUS, LoginRequired, locale, state
 
 log = logging.getLogger("yaosu")
@@ -116,30 +115,34 @@ def _respond(request: Request, error: YaosuError) -> Response:
     return error_response(error, locale(request))
 
 
+# FastAPI's own validation error is pydantic's, with the request part ("body") in its path.
+errors.register(RequestValidationError, lambda exc: invalid_fields(exc.errors(), skip="body"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(YaosuError)
-    async def _yaosu(request: Request, exc: YaosuError) -> Response:
-        if exc.denial is not None:  # a database write: never on the event loop
-            await run_in_threadpool(audit_refusal, request, exc)
-        return _respond(request, exc)
+    """One answer for every error: ``translate`` it, log it if it came from a library, audit a
+    refusal, and answer JSON for the API or the error page for the console."""
+
+    async def _translated(request: Request, exc: Exception) -> Response:
+        error = translate(exc)
+        if error is not exc:
+            _log(exc, error)
+        if error.denial is not None:  # a database write: never on the event loop
+            await run_in_threadpool(audit_refusal, request, error)
+        return _respond(request, error)
+
+    # Handlers keyed by class run inside the app (its middleware still adds its headers); a
+    # library loaded later (OpenDP, openpyxl, Spark) is translated by the last resort below.
+    classes: list[type[Exception]] = [YaosuError]
+    classes += [c for c in errors.translated() if issubclass(c, Exception)]
+    for cls in classes:
+        app.add_exception_handler(cls, _translated)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         from yaosu.console.render import login_redirect
 
         return login_redirect(request)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        fields = [
-            {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-                "problem": e.get("msg"),
-            }
-            for e in exc.errors()
-        ]
-        summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
-        return _respond(request, InvalidInput(problem=summary, fields=fields))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -152,26 +155,23 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        log.warning("integrity error: %s", exc.orig)
-        return error_response(Conflict(what="记录 / record", value="?"), locale(request))
-
-    @app.exception_handler(OperationalError)
-    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database error: %s", exc.orig)
-        return error_response(Busy(), locale(request))
-
-    @app.exception_handler(PoolTimeout)
-    async def _pool(request: Request, exc: PoolTimeout) -> JSONResponse:
-        log.error("no database connection free: %s", exc)
-        return error_response(Busy(), locale(request))
-
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        request_id = secrets.token_hex(6)
-        log.exception("unexpected error, request %s", request_id)
-        return _respond(request, Internal(request_id=request_id))
+        error = translate(exc, request_id=secrets.token_hex(6))
+        _log(exc, error)
+        return _respond(request, error)
+
+
+def _log(exc: BaseException, error: YaosuError) -> None:
+    """A bug with its traceback and request id; a library error the table translated as a
+    warning, or an error when the system is at fault (5xx)."""
+    if isinstance(error, Internal):
+        log.error("unexpected error, request %s", error.detail.get("request_id"), exc_info=exc)
+        return
+    level = logging.ERROR if error.status >= 500 else logging.WARNING
+    log.log(
+        level, "%s (answered %s): %s", type(exc).__name__, error.code, getattr(exc, "orig", exc)
+    )
 
 
 UNPARSABLE_BODY = (
