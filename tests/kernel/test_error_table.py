@@ -107,9 +107,6 @@ BUGS = {
     "_duckdb.CatalogException",
     "_duckdb.NotSupportedError",
     "_duckdb.NotImplementedException",
-    # sqlglot: the root, and its executor (which Yaosu does not use)
-    "sqlglot.errors.SqlglotError",
-    "sqlglot.errors.ExecuteError",
     # pyarrow: ingest turns every reader error into MalformedFile or CorruptFile; elsewhere
     # Arrow only handles tables we made.
     "pyarrow.lib.ArrowException",

@@ -328,32 +328,20 @@ class StillPersonal(YaosuError):
 
 # --- translating library errors ------------------------------------------------------------
 #
-# The one place a library's exception becomes a ``YaosuError``: the API, the console, the CLI
-# and the job worker all call ``translate``. Entries name their class by its dotted path and
-# are looked at only once its module is imported (a library that is not loaded raised
-# nothing), so the kernel loads no library for them. Most specific first: the first entry the
-# exception is an instance of wins. A class that can only reach a user through a bug has no
-# entry and becomes ``Internal``; tests/kernel/test_error_table.py lists those, one by one.
+# The one place a library's exception becomes a ``YaosuError`` (for the API, the console, the
+# CLI and the job worker). Classes are named by dotted path and looked at only once their
+# module is loaded, so the kernel imports no library for them. The first entry the exception
+# is an instance of wins: most specific first. A class that reaches a user only through a bug
+# has no entry and is ``Internal``; tests/kernel/test_error_table.py names each one.
 
 Factory = Callable[[Any], YaosuError]
-
-
-def _busy(exc: Any) -> YaosuError:
-    return Busy()
-
-
-def _conflict(exc: Any) -> YaosuError:
-    return Conflict(what="记录 / record", value="?")
+BUSY: Factory = lambda exc: Busy()  # noqa: E731
 
 
 def _value_does_not_fit(exc: Any) -> YaosuError:
     return InvalidInput(
         problem=_("a value does not fit where it is stored: too long, out of range or malformed")
     )
-
-
-def _validation(exc: Any) -> YaosuError:
-    return invalid_fields(exc.errors())
 
 
 def _query_invalid(exc: Any) -> YaosuError:
@@ -366,44 +354,35 @@ def _release_failed(exc: Any) -> YaosuError:
     return QueryFailed(kind="release", seconds=0, what_zh=what, what_en=what)
 
 
-def _xlsx_corrupt(exc: Any) -> YaosuError:
-    return CorruptFile(format="XLSX")
-
-
 _TABLE: list[tuple[str | type[BaseException], Factory]] = [
     # SQLAlchemy: a lock, a serialization failure, a dropped connection or a full pool is the
     # database being busy (503, try again); a broken constraint is a conflict; a value that
     # does not fit its column is the input's fault. Every other SQLAlchemy error is a bug.
-    ("sqlalchemy.exc.IntegrityError", _conflict),
-    ("sqlalchemy.exc.OperationalError", _busy),
+    ("sqlalchemy.exc.IntegrityError", lambda exc: Conflict(what="记录 / record", value="?")),
+    ("sqlalchemy.exc.OperationalError", BUSY),
     ("sqlalchemy.exc.DataError", _value_does_not_fit),
-    ("sqlalchemy.exc.InterfaceError", _busy),
-    ("sqlalchemy.exc.DisconnectionError", _busy),
-    ("sqlalchemy.exc.TimeoutError", _busy),  # no connection free in the pool
-    ("sqlalchemy.orm.exc.StaleDataError", _busy),  # a row changed under a concurrent write
+    ("sqlalchemy.exc.InterfaceError", BUSY),
+    ("sqlalchemy.exc.DisconnectionError", BUSY),
+    ("sqlalchemy.exc.TimeoutError", BUSY),  # no connection free in the pool
+    ("sqlalchemy.orm.exc.StaleDataError", BUSY),  # a row changed under a concurrent write
     # pydantic: a model built from what a person typed (console forms, CLI options)
-    ("pydantic_core._pydantic_core.ValidationError", _validation),
+    ("pydantic_core._pydantic_core.ValidationError", lambda exc: invalid_fields(exc.errors())),
     # DuckDB outside the governed query (which names its own failures): running out of
     # memory, being interrupted or failing to reach a file is the system being busy; a value
     # that does not convert is the input's fault.
-    ("duckdb.OperationalError", _busy),
-    ("duckdb.InterruptException", _busy),
+    ("duckdb.OperationalError", BUSY),
+    ("duckdb.InterruptException", BUSY),
     ("duckdb.DataError", _value_does_not_fit),
-    # sqlglot: a query the governance could not parse or analyse
-    ("sqlglot.errors.ParseError", _query_invalid),
-    ("sqlglot.errors.TokenError", _query_invalid),
-    ("sqlglot.errors.OptimizeError", _query_invalid),
-    ("sqlglot.errors.SchemaError", _query_invalid),
-    ("sqlglot.errors.UnsupportedError", _query_invalid),
+    ("sqlglot.errors.SqlglotError", _query_invalid),  # a query it cannot parse or analyse
     # OpenDP: releasing an answer with noise
     ("opendp.mod.OpenDPException", _release_failed),
     # pyarrow and openpyxl, where ingest lets them out: memory, or a workbook it cannot open
-    ("pyarrow.lib.ArrowMemoryError", _busy),
-    ("pyarrow.lib.ArrowCancelled", _busy),
-    ("openpyxl.utils.exceptions.InvalidFileException", _xlsx_corrupt),
+    ("pyarrow.lib.ArrowMemoryError", BUSY),
+    ("pyarrow.lib.ArrowCancelled", BUSY),
+    ("openpyxl.utils.exceptions.InvalidFileException", lambda exc: CorruptFile(format="XLSX")),
     # Spark: an engine that cannot be reached or started outside a query
-    ("py4j.protocol.Py4JError", _busy),
-    ("pyspark.errors.exceptions.base.PySparkException", _busy),
+    ("py4j.protocol.Py4JError", BUSY),
+    ("pyspark.errors.exceptions.base.PySparkException", BUSY),
 ]
 
 
