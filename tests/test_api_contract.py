@@ -18,7 +18,8 @@ from tests.conftest import auth, dataset_id
 from yaosu.api import create_app
 from yaosu.context import Context
 from yaosu.kernel.settings import Settings
-from yaosu.web import MAX_INT, UNSTORABLE_TEXT
+from yaosu.web.params import MAX_INT
+from yaosu.web.security import UNSTORABLE_TEXT
 
 ERROR_STATUSES = ("401", "403", "404", "409", "422", "503")
 

@@ -174,3 +174,27 @@ def test_authorisation_and_rights_from_the_command_line(ctx: Context, tmp_path: 
     broken.write_text(json.dumps({"document": {}, "signature": "x", "key": "k"}), encoding="utf-8")
     bad = run(ctx, "rights", "verify", str(broken))
     assert bad.returncode == 1 and "INVALID" in bad.stderr
+
+
+def test_a_database_error_is_its_code_and_message_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database the command cannot open (here a directory where the file should be) is a
+    database error like a lock or a lost connection: one line per language, exit 2."""
+    from typer.testing import CliRunner
+
+    from yaosu.cli import app
+    from yaosu.kernel.settings import reset_settings
+
+    (tmp_path / "yaosu.db").mkdir()
+    monkeypatch.setenv("YAOSU_HOME", str(tmp_path))
+    monkeypatch.setenv("YAOSU_DATABASE_URL", f"sqlite:///{tmp_path / 'yaosu.db'}")
+    reset_settings()
+    try:
+        result = CliRunner().invoke(app, ["db", "upgrade"])
+    finally:
+        reset_settings()
+    assert result.exit_code == 2, result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert "BUSY" in result.output and "系统繁忙" in result.output
+    assert "The system is busy" in result.output and "Traceback" not in result.output

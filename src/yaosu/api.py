@@ -40,7 +40,8 @@ from yaosu.privacy.unit_routes import pages as privacy_unit_pages
 from yaosu.privacy.unit_routes import router as privacy_unit_router
 from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
-from yaosu.web import declare_errors, install_error_handlers, security_headers, storable_text
+from yaosu.web.errors import declare_errors, install_error_handlers
+from yaosu.web.security import security_headers, storable_text
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
 

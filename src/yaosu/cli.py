@@ -3,27 +3,55 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from yaosu.access.cli import extracts_app
 from yaosu.access.cli import query as query_command
 from yaosu.accounts.cli import app as admin_app
 from yaosu.audit.cli import app as audit_app
-from yaosu.audit.verify import VerificationError
 from yaosu.authorization.cli import contracts_app, purposes, requests_app
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
 from yaosu.jobs.cli import app as jobs_app
-from yaosu.kernel.errors import YaosuError
+from yaosu.kernel.errors import Internal, LogCorrupt, YaosuError, translate
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
 from yaosu.privacy.unit_cli import privacy_unit as privacy_unit_command
 from yaosu.rights.cli import app as rights_app
 
+console = Console(stderr=True)
+
+
+class _Answering(TyperGroup):
+    """The one place the CLI answers an error: any error ``translate`` knows is printed as its
+    code and message, with no traceback; a refusal writes its deny entry, as through the API.
+    Exit 1 when a check found the audit log does not verify (as ``audit verify`` and ``audit
+    check`` do), 2 for every other error. A bug (``Internal``) keeps its traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click: its Context is private
+        try:
+            return super().invoke(ctx)
+        except YaosuClientError as exc:  # the witness and other tools that talk to a server
+            console.print(f"[red]{exc.code}[/] (HTTP {exc.status}): {exc.message}")
+            raise typer.Exit(2) from exc
+        except Exception as exc:
+            error = translate(exc)
+            if isinstance(error, Internal) and error is not exc:
+                raise  # a bug, or click's own exit and usage errors
+            _audit_refusal(error)
+            console.print(
+                f"[red]{error.code}[/]: {error.message('zh-CN')}\n{error.message('en')}",
+            )
+            raise typer.Exit(1 if isinstance(error, LogCorrupt) else 2) from exc
+
+
 app = typer.Typer(
+    cls=_Answering,
     help="要素 Yaosu：可信数据要素流通平台 / trusted data-element exchange",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -44,7 +72,6 @@ app.command("ingest")(ingest_command)
 app.command("scan")(scan_command)
 app.command("deidentify")(deidentify_command)
 app.command("privacy-unit")(privacy_unit_command)
-console = Console(stderr=True)
 
 
 @db_app.command("upgrade")
@@ -91,18 +118,7 @@ def demo(
 
 
 def main() -> None:
-    try:
-        app()
-    except YaosuError as exc:
-        _audit_refusal(exc)
-        console.print(f"[red]{exc.code}[/]: {exc.message('zh-CN')}\n{exc.message('en')}")
-        sys.exit(2)
-    except YaosuClientError as exc:  # the witness and other tools that talk to a server
-        console.print(f"[red]{exc.code}[/] (HTTP {exc.status}): {exc.message}")
-        sys.exit(2)
-    except VerificationError as exc:
-        console.print(f"[red]验证失败 / VERIFICATION FAILED[/]: {exc}")
-        sys.exit(1)
+    app()
 
 
 def _audit_refusal(exc: YaosuError) -> None:

@@ -96,7 +96,7 @@ def test_regulator_runs_a_witness_against_the_server(
     )
     assert (
         forged.returncode == 1
-        and "VERIFICATION FAILED" in forged.stderr
+        and "AUDIT_LOG_CORRUPT" in forged.stderr
         and "Traceback" not in forged.stderr
     )
     other_log = run(ctx, *args[:-4], "--log-key", keygen.stdout.strip(), "--state", str(state))

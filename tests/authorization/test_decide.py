@@ -11,7 +11,7 @@ from yaosu.catalog.models import Dataset
 from yaosu.catalog.service import resource
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor, system_actor
-from yaosu.web import ANONYMOUS
+from yaosu.web.deps import ANONYMOUS
 
 
 def test_visibility_sql_matches_decide_for_every_actor_and_dataset(ctx: Context) -> None:

@@ -820,7 +820,7 @@ def test_every_console_page_for_every_role(app_client: TestClient, ctx: Context)
     refused as stated, and every refusal writes exactly one deny entry to the audit log
     (a page that shows the refusal itself must not swallow it)."""
     from yaosu.accounts import service as accounts
-    from yaosu.web import SESSION_COOKIE
+    from yaosu.web.deps import SESSION_COOKIE
 
     w = world(ctx)
     w["token"] = _token_id(ctx, BA)

@@ -201,6 +201,33 @@ def test_a_failure_inside_the_final_transaction_leaves_no_version(
         assert session.scalar(select(func.count()).select_from(Derivation)) == 0
 
 
+def test_a_database_error_in_a_job_is_stored_as_the_table_translates_it(
+    background: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import sqlalchemy.exc
+
+    ctx = background
+    analyst = actor(ctx, "bureau-analyst")
+    made = privacy.request_deidentify(
+        ctx.db, ctx.store, ctx.settings, analyst, _residents(ctx), None, RECIPE
+    )
+    assert isinstance(made, Job)
+
+    def locked(*args: object, **kw: object) -> None:
+        raise sqlalchemy.exc.OperationalError(
+            "INSERT INTO screens", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    monkeypatch.setattr(derivations, "_save", locked)
+    jobs.run_one(ctx, jobs.worker_name())
+    failed = _job(ctx, made.id)
+    assert failed.status == "failed" and failed.error_code == "BUSY"  # was INTERNAL_ERROR
+    assert failed.error_zh == "系统繁忙，请稍后重试。"
+    assert failed.error_en == "The system is busy; try again shortly."
+
+
 def test_a_job_whose_worker_was_killed_is_resumed_then_failed_cleanly(
     background: Context,
 ) -> None:

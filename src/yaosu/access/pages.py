@@ -14,7 +14,8 @@ from yaosu.authorization import service as access
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError
-from yaosu.web import PageActor, StateDep, audit_refusal, locale
+from yaosu.web.deps import PageActor, StateDep, locale
+from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from yaosu.access import extract, service
 from yaosu.access.models import Extract
 from yaosu.access.schemas import ExtractCreate, ExtractPublic, QueryAnswer, QueryCreate
-from yaosu.web import CurrentActor, StateDep
+from yaosu.web.deps import CurrentActor, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 

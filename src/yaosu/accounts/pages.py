@@ -13,17 +13,17 @@ from yaosu.accounts import service
 from yaosu.accounts.models import ConsoleSession
 from yaosu.console.render import render, safe_next
 from yaosu.kernel.errors import YaosuError
-from yaosu.web import (
+from yaosu.web.deps import (
     ANONYMOUS,
     SESSION_COOKIE,
     OptionalActor,
     PageActor,
     SessionDep,
     StateDep,
-    audit_refusal,
     client_address,
     locale,
 )
+from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "yaosu_login_csrf"  # double-submit token: there is no session yet to hold one

@@ -22,7 +22,7 @@ from yaosu.accounts.schemas import (
     UsersPublic,
 )
 from yaosu.kernel.errors import YaosuError
-from yaosu.web import SESSION_COOKIE, CurrentActor, SessionDep, StateDep, client_address
+from yaosu.web.deps import SESSION_COOKIE, CurrentActor, SessionDep, StateDep, client_address
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

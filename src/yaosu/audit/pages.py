@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from yaosu.audit import log, service
 from yaosu.authorization.policy import Resource, enforce
 from yaosu.console.render import render
-from yaosu.web import PageActor, SessionDep
+from yaosu.web.deps import PageActor, SessionDep
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50

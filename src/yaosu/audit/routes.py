@@ -22,16 +22,8 @@ from yaosu.audit.schemas import (
     WitnessPublic,
 )
 from yaosu.authorization.policy import Resource, enforce
-from yaosu.web import (
-    MAX_INT,
-    CurrentActor,
-    IsoDateTime,
-    OptionalActor,
-    PathIndex,
-    QueryOffset,
-    SessionDep,
-    StateDep,
-)
+from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web.params import MAX_INT, IsoDateTime, PathIndex, QueryOffset
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

@@ -19,8 +19,9 @@ from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import back_with_error, render
-from yaosu.kernel.errors import InvalidInput, YaosuError
-from yaosu.web import PageActor, SessionDep, StateDep, audit_refusal, locale
+from yaosu.kernel.errors import InvalidInput, YaosuError, translate
+from yaosu.web.deps import PageActor, SessionDep, StateDep, locale
+from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,10 +32,6 @@ def _names(session: Session) -> dict[str, str]:
 
 def _titles(session: Session, ids: Any) -> dict[str, str]:
     return {i: (ds.title if (ds := session.get(Dataset, i)) else i) for i in ids}
-
-
-def _problem(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
 @router.get("/requests/new")
@@ -100,7 +97,7 @@ def submit(
                 }
             )
         except ValidationError as exc:
-            raise InvalidInput(problem=_problem(exc)) from exc
+            raise translate(exc) from exc
         with session.begin_nested():
             made = service.submit_request(session, st.settings, actor, body)
     except YaosuError as exc:
@@ -230,7 +227,7 @@ def review(
                     }
                 )
             except ValidationError as exc:
-                raise InvalidInput(problem=_problem(exc)) from exc
+                raise translate(exc) from exc
         if decision not in ("approve", "conditional", "reject"):
             raise InvalidInput(problem="请选择审核结论 / choose a decision")
         with session.begin_nested():

@@ -25,7 +25,8 @@ from yaosu.authorization.schemas import (
     UseCreate,
 )
 from yaosu.authorization.states import RequestState
-from yaosu.web import CurrentActor, JSONLDResponse, OptionalActor, SessionDep, StateDep
+from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web.params import JSONLDResponse
 
 router = APIRouter(prefix="/api/v1", tags=["authorization"])
 

@@ -13,8 +13,9 @@ from yaosu.catalog import service
 from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.console.render import render
-from yaosu.kernel.errors import InvalidInput, YaosuError
-from yaosu.web import OptionalActor, PageActor, SessionDep, StateDep, audit_refusal, locale
+from yaosu.kernel.errors import YaosuError, translate
+from yaosu.web.deps import OptionalActor, PageActor, SessionDep, StateDep, locale
+from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
 PAGE = 10
@@ -113,10 +114,7 @@ def _create(values: dict[str, str]) -> DatasetCreate:
     try:
         return DatasetCreate(**{**values, "keywords": words})
     except ValidationError as exc:
-        fields = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInput(problem=fields) from exc
+        raise translate(exc) from exc
 
 
 def _vocabulary() -> dict[str, Any]:

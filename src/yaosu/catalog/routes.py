@@ -26,15 +26,8 @@ from yaosu.catalog.schemas import (
 )
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import FileTooLarge, InvalidInput
-from yaosu.web import (
-    CurrentActor,
-    JSONLDResponse,
-    OptionalActor,
-    PathNumber,
-    QueryOffset,
-    SessionDep,
-    StateDep,
-)
+from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web.params import JSONLDResponse, PathNumber, QueryOffset
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 

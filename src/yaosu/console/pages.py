@@ -16,7 +16,7 @@ from yaosu.catalog.models import Dataset
 from yaosu.console.render import render, safe_next
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.i18n import LOCALE_COOKIE
-from yaosu.web import ANONYMOUS, OptionalActor, PageActor, SessionDep
+from yaosu.web.deps import ANONYMOUS, OptionalActor, PageActor, SessionDep
 
 router = APIRouter(include_in_schema=False)
 

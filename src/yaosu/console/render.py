@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from yaosu.console import i18n
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.i18n import translations
-from yaosu.web import ANONYMOUS, audit_refusal, locale
+from yaosu.web.deps import ANONYMOUS, locale
+from yaosu.web.errors import audit_refusal
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -200,7 +201,7 @@ def back_with_error(
 ) -> RedirectResponse:
     """After a refused form post: back to the page, which shows the error in the user's
     language (the page reads ``?error=``). A refusal is audited here, once (see
-    ``yaosu.web.audit_refusal``): pass the page's session, or None when it has none."""
+    ``yaosu.web.errors.audit_refusal``): pass the page's session, or None when it has none."""
     audit_refusal(request, exc, session)
     return RedirectResponse(
         f"{target}?error={quote(exc.message(locale(request)))}", status_code=303

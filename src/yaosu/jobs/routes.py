@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from yaosu.jobs import service
 from yaosu.jobs.schemas import JobPublic, JobsPublic
-from yaosu.web import CurrentActor, SessionDep, locale
+from yaosu.web.deps import CurrentActor, SessionDep, locale
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 

@@ -41,6 +41,7 @@ from yaosu.kernel.errors import (
     JobInterrupted,
     NotFound,
     YaosuError,
+    translate,
 )
 from yaosu.kernel.ids import new_id
 
@@ -278,11 +279,13 @@ def run_one(ctx: Context, worker: str) -> str | None:
         result = handler_.run(ctx, actor, params, run)
     except JobCancelled as exc:
         _settle(ctx.db, job_id, exc, status="cancelled")
-    except YaosuError as exc:
-        _settle(ctx.db, job_id, exc)
-    except Exception:
-        log.exception("job %s (%s) failed", job_id, kind)
-        _settle(ctx.db, job_id, Internal(request_id=job_id))
+    except Exception as exc:  # stored as the one error table translates it
+        error = translate(exc, request_id=job_id)
+        if isinstance(error, Internal) and error is not exc:
+            log.exception("job %s (%s) failed", job_id, kind)
+        elif error is not exc:
+            log.warning("job %s (%s) failed: %s (%s)", job_id, kind, error.code, exc)
+        _settle(ctx.db, job_id, error)
     else:
         with ctx.db.transaction() as session:
             job = session.get(Job, job_id)

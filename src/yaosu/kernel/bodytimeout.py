@@ -72,7 +72,7 @@ async def _answer_408(
 ) -> None:
     if state["started"]:
         return  # an answer is already on its way; the server closes the socket after it
-    from yaosu.web import error_response  # the one error shape (web imports the kernel)
+    from yaosu.web.errors import error_response  # the one error shape (web imports the kernel)
 
     request = Request(scope)
     lang = negotiate(

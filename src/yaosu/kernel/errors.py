@@ -9,9 +9,12 @@ a ``Message``, rendered in the same language. ``yaosu.api`` turns any of them in
 
 from __future__ import annotations
 
+import secrets
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from yaosu.kernel.i18n import Message
+from yaosu.kernel.i18n import Message, _
 
 
 class YaosuError(Exception):
@@ -327,3 +330,122 @@ class StillPersonal(YaosuError):
         "k>={k}, l>={l}) counts as free of personal information; improve the recipe and derive "
         "a new version."
     )
+
+
+# --- translating library errors ------------------------------------------------------------
+#
+# The one place a library's exception becomes a ``YaosuError`` (for the API, the console, the
+# CLI and the job worker). Classes are named by dotted path and looked at only once their
+# module is loaded, so the kernel imports no library for them. The first entry the exception
+# is an instance of wins: most specific first. A class that reaches a user only through a bug
+# has no entry and is ``Internal``; tests/kernel/test_error_table.py names each one.
+
+Factory = Callable[[Any], YaosuError]
+BUSY: Factory = lambda exc: Busy()  # noqa: E731
+
+
+def _value_does_not_fit(exc: Any) -> YaosuError:
+    return InvalidInput(
+        problem=_("a value does not fit where it is stored: too long, out of range or malformed")
+    )
+
+
+def _query_invalid(exc: Any) -> YaosuError:
+    reason = _("the query could not be parsed or analysed")
+    return QueryInvalid(reason_zh=reason, reason_en=reason)
+
+
+def _release_failed(exc: Any) -> YaosuError:
+    what = _("adding noise to the answer failed")
+    return QueryFailed(kind="release", seconds=0, what_zh=what, what_en=what)
+
+
+_TABLE: list[tuple[str | type[BaseException], Factory]] = [
+    # SQLAlchemy: a lock, a serialization failure, a dropped connection or a full pool is the
+    # database being busy (503, try again); a broken constraint is a conflict; a value that
+    # does not fit its column is the input's fault. Every other SQLAlchemy error is a bug.
+    ("sqlalchemy.exc.IntegrityError", lambda exc: Conflict(what="记录 / record", value="?")),
+    ("sqlalchemy.exc.OperationalError", BUSY),
+    ("sqlalchemy.exc.DataError", _value_does_not_fit),
+    ("sqlalchemy.exc.InterfaceError", BUSY),
+    ("sqlalchemy.exc.DisconnectionError", BUSY),
+    ("sqlalchemy.exc.TimeoutError", BUSY),  # no connection free in the pool
+    ("sqlalchemy.orm.exc.StaleDataError", BUSY),  # a row changed under a concurrent write
+    # pydantic: a model built from what a person typed (console forms, CLI options)
+    ("pydantic_core._pydantic_core.ValidationError", lambda exc: invalid_fields(exc.errors())),
+    # DuckDB outside the governed query (which names its own failures): running out of
+    # memory, being interrupted or failing to reach a file is the system being busy; a value
+    # that does not convert is the input's fault.
+    ("duckdb.OperationalError", BUSY),
+    ("duckdb.InterruptException", BUSY),
+    ("duckdb.DataError", _value_does_not_fit),
+    ("sqlglot.errors.SqlglotError", _query_invalid),  # a query it cannot parse or analyse
+    # OpenDP: releasing an answer with noise
+    ("opendp.mod.OpenDPException", _release_failed),
+    # pyarrow and openpyxl, where ingest lets them out: memory, or a workbook it cannot open
+    ("pyarrow.lib.ArrowMemoryError", BUSY),
+    ("pyarrow.lib.ArrowCancelled", BUSY),
+    ("openpyxl.utils.exceptions.InvalidFileException", lambda exc: CorruptFile(format="XLSX")),
+    # Spark: an engine that cannot be reached or started outside a query
+    ("py4j.protocol.Py4JError", BUSY),
+    ("pyspark.errors.exceptions.base.PySparkException", BUSY),
+]
+
+
+def register(cls: str | type[BaseException], factory: Factory) -> None:
+    """Translate ``cls`` (a class, or its dotted path) with ``factory``. Domains register the
+    errors of their own libraries this way; the kernel imports no domain. Kept most specific
+    first: an entry goes before the first one whose class it subclasses."""
+    resolved = _resolve(cls)
+    for i, (known, _factory) in enumerate(_TABLE):
+        if known == cls:
+            _TABLE[i] = (cls, factory)
+            return
+        other = _resolve(known)
+        if resolved is not None and other is not None and issubclass(resolved, other):
+            _TABLE.insert(i, (cls, factory))
+            return
+    _TABLE.append((cls, factory))
+
+
+def translate(exc: BaseException, *, request_id: str | None = None) -> YaosuError:
+    """The most specific ``YaosuError`` for ``exc``: itself if it is one, the table's entry for
+    a library error, else ``Internal`` (a bug: the caller logs it with ``request_id``)."""
+    if isinstance(exc, YaosuError):
+        return exc
+    for cls, factory in _TABLE:
+        known = _resolve(cls)
+        if known is not None and isinstance(exc, known):
+            error = factory(exc)
+            error.__cause__ = exc
+            return error
+    return Internal(request_id=request_id or secrets.token_hex(6))
+
+
+def translated() -> tuple[type[BaseException], ...]:
+    """The library classes with an entry whose module is loaded (for handlers keyed by class)."""
+    found = (_resolve(cls) for cls, _factory in _TABLE)
+    return tuple(cls for cls in found if cls is not None)
+
+
+def invalid_fields(errors: Iterable[Mapping[str, Any]], *, skip: str | None = None) -> InvalidInput:
+    """pydantic's errors as one ``InvalidInput``: the first five in the message, all in
+    ``fields``. ``skip`` drops a location part that names no field (FastAPI's "body")."""
+    fields = [
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ()) if skip is None or p != skip),
+            "problem": e.get("msg"),
+        }
+        for e in errors
+    ]
+    summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
+    return InvalidInput(problem=summary, fields=fields)
+
+
+def _resolve(cls: str | type[BaseException]) -> type[BaseException] | None:
+    if isinstance(cls, type):
+        return cls
+    module_name, _dot, name = cls.rpartition(".")
+    module = sys.modules.get(module_name)
+    found = getattr(module, name, None) if module is not None else None
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None

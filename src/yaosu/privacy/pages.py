@@ -18,7 +18,8 @@ from yaosu.privacy import deidentify as deid
 from yaosu.privacy import service
 from yaosu.privacy.grading import GRADES
 from yaosu.privacy.models import Derivation
-from yaosu.web import PageActor, SessionDep, StateDep, audit_refusal, locale
+from yaosu.web.deps import PageActor, SessionDep, StateDep, locale
+from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
 

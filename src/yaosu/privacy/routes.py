@@ -11,7 +11,8 @@ from yaosu.jobs.models import Job
 from yaosu.jobs.schemas import JobPublic
 from yaosu.privacy import service
 from yaosu.privacy.schemas import DerivationPublic, ReviewCreate, ScreenPublic, ScreensPublic
-from yaosu.web import CurrentActor, PathNumber, SessionDep, StateDep, locale
+from yaosu.web.deps import CurrentActor, SessionDep, StateDep, locale
+from yaosu.web.params import PathNumber
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 

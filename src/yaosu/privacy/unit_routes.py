@@ -15,7 +15,7 @@ from yaosu.catalog import service as catalog
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import YaosuError
 from yaosu.privacy import unit
-from yaosu.web import CurrentActor, PageActor, SessionDep
+from yaosu.web.deps import CurrentActor, PageActor, SessionDep
 
 
 class PrivacyUnitDeclare(BaseModel):

@@ -19,7 +19,7 @@ from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.rights import certify, service
 from yaosu.rights.models import Grant, Registration
-from yaosu.web import OptionalActor, PageActor, SessionDep, StateDep
+from yaosu.web.deps import OptionalActor, PageActor, SessionDep, StateDep
 
 router = APIRouter(include_in_schema=False)
 

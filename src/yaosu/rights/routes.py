@@ -20,7 +20,7 @@ from yaosu.rights.schemas import (
     Step,
     Verdict,
 )
-from yaosu.web import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["rights"])
 

@@ -1,0 +1,62 @@
+"""The parameter and response types every route shares."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
+
+# Every integer a client sends is bounded to what the databases store (a signed 64-bit integer):
+# an unbounded one reaches SQLite or psycopg as an overflow, i.e. a 500. tests/test_api_contract.py
+# fails on any integer parameter or body field declared without both bounds.
+MAX_INT = 2**63 - 1
+
+MAX_INT32 = 2**31 - 1  # an INTEGER column (version numbers): PostgreSQL's int4
+
+PathIndex = Annotated[int, Path(ge=0, le=MAX_INT)]  # a 0-based position (log entry, tree size)
+PathNumber = Annotated[int, Path(ge=1, le=MAX_INT32)]  # a 1-based version number
+QueryOffset = Annotated[int, Query(ge=0, le=MAX_INT)]
+
+# Times are ISO 8601 / RFC 3339 date-times (a time without a zone is taken as UTC); pydantic on
+# its own also takes "0.5" or "1700000000" as seconds since 1970, which no one means in a URL.
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?"
+)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _iso_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and _ISO_DATETIME.fullmatch(value.strip()):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError as exc:
+            raise ValueError(f"时间无效 / not a valid time: {value!r}") from exc
+    else:
+        raise ValueError(
+            "时间须为 ISO 8601 格式，如 2026-01-13T08:00:00+08:00 / "
+            "a time must be ISO 8601, e.g. 2026-01-13T08:00:00+08:00"
+        )
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted out of range by its zone offset
+        return EARLIEST if parsed.year < 1970 else LATEST
+    # Nothing happened before 1970 or after 9998: a bound outside is the same as that end, and
+    # clamping keeps year-1 and year-9999 times away from the databases' own date limits.
+    return min(max(parsed, EARLIEST), LATEST)
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
+class JSONLDResponse(JSONResponse):
+    """JSON-LD documents (DCAT, ODRL): declared as ``application/ld+json`` in the OpenAPI."""
+
+    media_type = "application/ld+json"
