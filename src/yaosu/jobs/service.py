@@ -33,7 +33,7 @@ from yaosu.authorization.policy import Resource, enforce, record_denial
 from yaosu.context import Context
 from yaosu.jobs.models import FINAL, Job
 from yaosu.kernel.actor import Actor, system_actor
-from yaosu.kernel.db import Database, utcnow
+from yaosu.kernel.db import Database, locked, utcnow
 from yaosu.kernel.errors import (
     Internal,
     JobCancelled,
@@ -237,9 +237,7 @@ def claim(db: Database, worker: str) -> str | None:
     """Takes the oldest queued job: exactly one worker gets it, on either backend."""
     with db.transaction() as session:
         stmt = select(Job.id).where(Job.status == "queued").order_by(Job.created_at, Job.id)
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        job_id = session.scalar(stmt.limit(1))
+        job_id = session.scalar(locked(stmt.limit(1), skip_locked=True))
         if job_id is None:
             return None
         now = utcnow()
