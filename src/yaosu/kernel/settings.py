@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # kept outside the database; created at first start when missing.
     audit_origin: str = Field(default="yaosu.local/audit-log", pattern=r"^[^\s+]+$")
     audit_key_file: Path | None = None
+    # The platform's key for right certificates; created at first use when missing.
+    certificate_key_file: Path | None = None
     audit_checkpoint_seconds: int = Field(default=60, ge=0, description="0 turns the schedule off")
     # Public-security keyword dictionary for privacy screening (one keyword per line, UTF-8).
     security_keywords_file: str | None = None
@@ -94,9 +96,28 @@ class Settings(BaseSettings):
     def data_dir(self) -> Path:
         return self.home_dir / "data"
 
+    # Every key file Yaosu keeps is named here, and created by ``yaosu.kernel.keys``.
+    @property
+    def keys_dir(self) -> Path:
+        return self.home_dir / "keys"
+
     @property
     def audit_key_path(self) -> Path:
-        return self.audit_key_file or self.home_dir / "keys" / "audit-log.key"
+        return self.audit_key_file or self.keys_dir / "audit-log.key"
+
+    @property
+    def certificate_key_path(self) -> Path:
+        return self.certificate_key_file or self.keys_dir / "certificates.key"
+
+    @property
+    def pseudonym_key_dir(self) -> Path:
+        """One key per dataset, ``<dataset id>.key``."""
+        return self.keys_dir / "pseudonyms"
+
+    @property
+    def demo_witness_dir(self) -> Path:
+        """The demo regulators' witness keys (in real use each regulator keeps its own)."""
+        return self.home_dir / "witnesses"
 
     @property
     def db_url(self) -> str:

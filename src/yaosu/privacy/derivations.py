@@ -52,7 +52,7 @@ from yaosu.privacy.screening import (
 def pseudonym_key(settings: Settings, dataset_id: str) -> bytes:
     """The dataset's pseudonymisation key: 32 random bytes in a 0600 file outside the data.
     Read once per process (every governed query needs it; the file never changes)."""
-    return _key_at(settings.home_dir / "keys" / "pseudonyms" / f"{dataset_id}.key")
+    return _key_at(settings.pseudonym_key_dir / f"{dataset_id}.key")
 
 
 @lru_cache(maxsize=4096)
