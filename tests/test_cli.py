@@ -174,3 +174,52 @@ def test_authorisation_and_rights_from_the_command_line(ctx: Context, tmp_path: 
     broken.write_text(json.dumps({"document": {}, "signature": "x", "key": "k"}), encoding="utf-8")
     bad = run(ctx, "rights", "verify", str(broken))
     assert bad.returncode == 1 and "INVALID" in bad.stderr
+
+
+def test_a_command_on_an_old_schema_says_so_and_changes_nothing(ctx: Context) -> None:
+    """An ordinary command never migrates as a side effect (it once did, on every call): on a
+    database behind the code's head it prints one line in the operator's language and exits 1;
+    `yaosu db upgrade` then brings it to head."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from yaosu.kernel.db import alembic_config
+
+    def revision() -> str | None:
+        with ctx.db.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    config = alembic_config(ctx.db.engine)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    command.downgrade(config, "-1")
+    behind = revision()
+    assert behind is not None and behind != head
+    ctx.db.dispose()
+
+    refused = run(ctx, "datasets", "list")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        f"数据库结构版本为 {behind}，本程序需要 {head}：请先运行 `yaosu db upgrade`。"
+    ]
+    english = run_env(ctx, {"YAOSU_DEFAULT_LOCALE": "en"}, "datasets", "list")
+    assert english.returncode == 1
+    assert english.stderr.strip() == (
+        f"The database schema is at {behind}, and this Yaosu needs {head}: "
+        "run `yaosu db upgrade` first."
+    )
+    assert revision() == behind  # nothing was migrated
+
+    assert run(ctx, "db", "upgrade").returncode == 0
+    assert revision() == head
+    assert run(ctx, "datasets", "list").returncode == 0
+
+
+def run_env(ctx: Context, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        **extra,
+        "YAOSU_HOME": str(ctx.settings.home_dir),
+        "YAOSU_DATABASE_URL": ctx.settings.db_url,
+    }
+    return subprocess.run([*YAOSU, *args], env=env, capture_output=True, text=True, timeout=120)

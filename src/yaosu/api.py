@@ -27,13 +27,11 @@ from yaosu.authorization.routes import router as authorization_router
 from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
 from yaosu.console.pages import router as console_pages
-from yaosu.context import Context
+from yaosu.context import Context, open_context
 from yaosu.jobs.routes import router as jobs_router
 from yaosu.jobs.service import Worker
 from yaosu.kernel.bodytimeout import BodyTimeoutMiddleware
-from yaosu.kernel.db import Database
-from yaosu.kernel.settings import Settings, get_settings
-from yaosu.kernel.storage import ObjectStore
+from yaosu.kernel.settings import Settings
 from yaosu.privacy.pages import router as privacy_pages
 from yaosu.privacy.routes import router as privacy_router
 from yaosu.privacy.unit_routes import pages as privacy_unit_pages
@@ -92,15 +90,13 @@ async def _checkpoints(ctx: Context, every: int) -> None:
             log.exception("scheduled checkpoint failed")
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
-    settings = settings or get_settings()
-    db = Database(settings)
-    if migrate:
-        db.upgrade()
-    store = ObjectStore(settings.data_dir)
-    store.sweep_tmp()
+def create_app(settings: Settings | None = None, *, migrate: bool = False) -> FastAPI:
+    """The application over ``open_context``; ``migrate`` applies the migrations first
+    (``yaosu serve`` does). The schema is not checked otherwise: an app built only for its
+    OpenAPI document needs no database."""
+    state = open_context(settings, migrate=migrate, check_schema=False)
+    settings = state.settings
     transparency.log_signer(settings)  # the log's signing key exists from the first start
-    state = Context(settings=settings, db=db, store=store)
     app = FastAPI(
         lifespan=_lifespan,
         title="Yaosu 要素",

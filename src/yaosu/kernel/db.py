@@ -17,6 +17,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from yaosu.kernel.errors import SchemaAhead, SchemaBehind
+from yaosu.kernel.i18n import _
 from yaosu.kernel.settings import Settings
 
 NAMING = {
@@ -123,6 +125,28 @@ class Database:
         from alembic import command
 
         command.upgrade(alembic_config(self.engine), "head")
+
+    def require_head(self) -> None:
+        """Refuses a schema other than the code's head (``SchemaBehind``, ``SchemaAhead``).
+
+        Migrating is an operator's decision (``yaosu db upgrade``; ``serve`` and ``demo`` apply
+        them at start): a command run on an old database says so instead of changing the
+        schema under a server that may still run the old code."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(alembic_config(self.engine))
+        heads = set(script.get_heads())
+        with self.engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+        if current == heads:
+            return
+        known = {rev.revision for rev in script.walk_revisions()}
+        detail = {
+            "current": ", ".join(sorted(current)) or _("no schema"),
+            "head": ", ".join(sorted(heads)),
+        }
+        raise SchemaBehind(**detail) if current <= known else SchemaAhead(**detail)
 
     def dispose(self) -> None:
         self.engine.dispose()
