@@ -123,9 +123,9 @@ def test_scan_and_deidentify_from_the_command_line(ctx: Context, tmp_path: Path)
     assert bad.returncode != 0 and "JSON" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_jobs_from_the_command_line(ctx: Context) -> None:
+def test_tasks_from_the_command_line(ctx: Context) -> None:
     from tests.conftest import actor, dataset_id
-    from yaosu.jobs.models import Job
+    from yaosu.kernel.tasks.models import Task
     from yaosu.privacy import service as privacy
 
     big = ctx.settings.model_copy(update={"background_rows": 10})
@@ -138,19 +138,19 @@ def test_jobs_from_the_command_line(ctx: Context) -> None:
         second = privacy.request_screen(
             session, ctx.store, big, analyst, residents, None, mode="full"
         )
-    assert isinstance(first, Job) and isinstance(second, Job)
-    listed = run(ctx, "jobs", "list", "--active")
+    assert isinstance(first, Task) and isinstance(second, Task)
+    listed = run(ctx, "tasks", "list", "--active")
     assert listed.returncode == 0 and first.id in listed.stdout and "排队中" in listed.stdout
-    cancelled = run(ctx, "jobs", "cancel", second.id)
+    cancelled = run(ctx, "tasks", "cancel", second.id)
     assert cancelled.returncode == 0 and "已取消" in cancelled.stdout
-    worked = run(ctx, "jobs", "work", "--once")
-    assert worked.returncode == 0 and "ran 1 jobs" in worked.stdout, worked.stderr
-    shown = run(ctx, "jobs", "show", first.id, "--follow")
+    worked = run(ctx, "tasks", "work", "--once")
+    assert worked.returncode == 0 and "ran 1 tasks" in worked.stdout, worked.stderr
+    shown = run(ctx, "tasks", "show", first.id, "--follow")
     assert shown.returncode == 0 and "已完成" in shown.stdout and '"screen"' in shown.stdout
-    failed = run(ctx, "jobs", "show", second.id)
+    failed = run(ctx, "tasks", "show", second.id)
     assert failed.returncode == 1 and "已按请求取消" in failed.stdout
-    missing = run(ctx, "jobs", "show", "job_nope")
-    assert missing.returncode != 0 and "job_nope" in missing.stderr
+    missing = run(ctx, "tasks", "show", "task_nope")
+    assert missing.returncode != 0 and "task_nope" in missing.stderr
 
 
 def test_authorisation_and_rights_from_the_command_line(ctx: Context, tmp_path: Path) -> None:

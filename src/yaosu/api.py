@@ -28,8 +28,6 @@ from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
 from yaosu.console.pages import router as console_pages
 from yaosu.context import Context, open_context
-from yaosu.jobs.routes import router as jobs_router
-from yaosu.jobs.service import Worker
 from yaosu.kernel.bodytimeout import BodyTimeoutMiddleware
 from yaosu.kernel.settings import Settings
 from yaosu.privacy.pages import router as privacy_pages
@@ -38,6 +36,8 @@ from yaosu.privacy.unit_routes import pages as privacy_unit_pages
 from yaosu.privacy.unit_routes import router as privacy_unit_router
 from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
+from yaosu.tasks import service as tasks
+from yaosu.tasks.routes import router as tasks_router
 from yaosu.web import declare_errors, install_error_handlers, security_headers, storable_text
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
@@ -49,7 +49,7 @@ THREADS = 400
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Signs a checkpoint every ``audit_checkpoint_seconds`` while the log grows, and runs
-    ``job_workers`` background-job workers."""
+    ``task_workers`` background-task workers."""
     ctx: Context = app.state.yaosu
     # Sync endpoints and FastAPI's response serialisation share one thread limiter. A request
     # holding a row lock (every write holds the audit log's) still needs a thread to finish;
@@ -60,9 +60,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     task = None
     if ctx.settings.audit_checkpoint_seconds > 0:
         task = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_seconds))
-    workers = [Worker(ctx) for _ in range(ctx.settings.job_workers)]
-    for worker in workers:
-        worker.start()
+    workers = [tasks.start_worker(ctx) for _ in range(ctx.settings.task_workers)]
     yield
     for worker in workers:
         await run_in_threadpool(worker.stop)
@@ -117,7 +115,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         authorization_router,
         rights_router,
         audit_router,
-        jobs_router,
+        tasks_router,
     )
     for router in routers:
         app.include_router(router)

@@ -18,13 +18,13 @@ from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
 from yaosu.context import Context, open_context
-from yaosu.jobs.cli import app as jobs_app
 from yaosu.kernel.errors import SchemaAhead, SchemaBehind, YaosuError
 from yaosu.kernel.settings import get_settings
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
 from yaosu.privacy.unit_cli import privacy_unit as privacy_unit_command
 from yaosu.rights.cli import app as rights_app
+from yaosu.tasks.cli import app as tasks_app
 
 app = typer.Typer(
     help="要素 Yaosu：可信数据要素流通平台 / trusted data-element exchange",
@@ -36,7 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(audit_app, name="audit")
-app.add_typer(jobs_app, name="jobs")
+app.add_typer(tasks_app, name="tasks")
 app.add_typer(rights_app, name="rights")
 app.add_typer(requests_app, name="requests")
 app.add_typer(contracts_app, name="contracts")

@@ -52,12 +52,12 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: int = Field(default=60, ge=0, description="0 turns the schedule off")
     # Public-security keyword dictionary for privacy screening (one keyword per line, UTF-8).
     security_keywords_file: str | None = None
-    # Background jobs: a full scan or a de-identification of a version with more rows than
+    # Background tasks: a full scan or a de-identification of a version with more rows than
     # this runs in the background; the web process runs this many worker threads (0: none,
-    # then `yaosu jobs work` runs them); a running job silent for this long is taken as dead.
+    # then `yaosu tasks work` runs them); a running task silent for this long is taken as dead.
     background_rows: int = Field(default=200_000, ge=0)
-    job_workers: int = Field(default=1, ge=0, le=16)
-    job_stale_seconds: int = Field(default=60, ge=5)
+    task_workers: int = Field(default=1, ge=0, le=16)
+    task_stale_seconds: int = Field(default=60, ge=5)
     # Authorisation: how long reviewers have for a request, the smallest group an aggregate
     # may show unless a contract says more, and the longest a contract may run (public-data
     # authorised operation agreements: at most 5 years).

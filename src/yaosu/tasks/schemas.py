@@ -1,4 +1,4 @@
-"""Pydantic shapes of the jobs API."""
+"""Pydantic shapes of the tasks API."""
 
 from __future__ import annotations
 
@@ -7,24 +7,25 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from yaosu.jobs.models import Job
+from yaosu.kernel.tasks.models import Task
+from yaosu.kernel.tasks.states import TaskState
 
 
-class JobError(BaseModel):
+class TaskError(BaseModel):
     code: str
     message: str
 
 
-class JobPublic(BaseModel):
+class TaskPublic(BaseModel):
     id: str
     kind: str
-    status: str  # queued | running | done | failed | cancelled
+    status: TaskState
     progress: float
     stage: str
     object_type: str
     object_id: str
     result: dict[str, Any] | None
-    error: JobError | None
+    error: TaskError | None
     attempts: int
     created_by: str
     created_at: datetime
@@ -32,29 +33,29 @@ class JobPublic(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, job: Job, locale: str) -> JobPublic:
+    def of(cls, task: Task, locale: str) -> TaskPublic:
         error = None
-        if job.error_code:
-            message = job.error_en if locale.startswith("en") else job.error_zh
-            error = JobError(code=job.error_code, message=message or "")
+        if task.error_code:
+            message = task.error_en if locale.startswith("en") else task.error_zh
+            error = TaskError(code=task.error_code, message=message or "")
         return cls(
-            id=job.id,
-            kind=job.kind,
-            status=job.status,
-            progress=job.progress,
-            stage=job.stage,
-            object_type=job.object_type,
-            object_id=job.object_id,
-            result=job.result,
+            id=task.id,
+            kind=task.kind,
+            status=TaskState(task.status),
+            progress=task.progress,
+            stage=task.stage,
+            object_type=task.object_type,
+            object_id=task.object_id,
+            result=task.result,
             error=error,
-            attempts=job.attempts,
-            created_by=job.created_by,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
+            attempts=task.attempts,
+            created_by=task.created_by,
+            created_at=task.created_at,
+            started_at=task.started_at,
+            finished_at=task.finished_at,
         )
 
 
-class JobsPublic(BaseModel):
-    items: list[JobPublic]
+class TasksPublic(BaseModel):
+    items: list[TaskPublic]
     total: int

@@ -1,25 +1,21 @@
-"""Background jobs: a queue in the database and an in-process worker.
+"""Background tasks: a queue in the database, and what a running task can tell the world.
 
-A domain registers a handler for a kind of job (``privacy.screen``, ``privacy.deidentify``).
+A domain registers a handler for a kind of task (``privacy.screen``, ``privacy.deidentify``).
 A handler must be safe to run again from the start: it does its slow work outside any
 transaction and commits its effect in one transaction together with ``run.complete(...)``,
-so after a crash either the whole effect and the job's completion are there, or neither.
-That is what lets a restart *resume* a job (run it again) without doubling anything.
+so after a crash either the whole effect and the task's completion are there, or neither.
+That is what lets a restart *resume* a task (run it again) without doubling anything.
 
-The worker claims one queued job at a time, keeps a heartbeat while it runs, and reports
-progress. A running job whose heartbeat stops (the process died) is put back in the queue,
-up to ``MAX_ATTEMPTS`` times, and then failed with ``JobInterrupted``; nothing is left
-hanging in "running".
+Infrastructure: this package imports no domain. Who may see or cancel a task, and the audit
+entries of its life, are added by the edge slice ``yaosu.tasks``, which hands the worker its
+``Hooks``.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,60 +24,53 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from yaosu.audit.service import record
-from yaosu.authorization.policy import Resource, enforce, record_denial
 from yaosu.context import Context
-from yaosu.jobs.models import FINAL, Job
-from yaosu.kernel.actor import Actor, system_actor
+from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database, locked, utcnow
-from yaosu.kernel.errors import (
-    Internal,
-    JobCancelled,
-    JobFinished,
-    JobInterrupted,
-    NotFound,
-    YaosuError,
-)
+from yaosu.kernel.errors import JobCancelled, JobFinished, JobInterrupted, YaosuError
 from yaosu.kernel.ids import new_id
+from yaosu.kernel.tasks.models import Task
+from yaosu.kernel.tasks.states import FINAL, TaskState, advance
 
-log = logging.getLogger("yaosu.jobs")
 MAX_ATTEMPTS = 3
-HEARTBEAT_SECONDS = 5.0
 
 
 class Run:
-    """What a running job can tell the world: how far it got, and whether it must stop."""
+    """What a running task can tell the world: how far it got, and whether it must stop."""
 
-    def __init__(self, db: Database, job_id: str) -> None:
+    def __init__(self, db: Database, task_id: str) -> None:
         self.db = db
-        self.job_id = job_id
+        self.task_id = task_id
         self._last = 0.0
 
     def progress(self, fraction: float, stage: str = "") -> None:
-        """Records progress (at most twice a second) and stops the job if it was cancelled."""
+        """Records progress (at most twice a second) and stops the task if it was cancelled."""
         now = time.monotonic()
         if now - self._last < 0.5 and fraction < 1:
             return
         self._last = now
         with self.db.transaction() as session:
-            job = session.get(Job, self.job_id)
-            if job is None:
+            task = session.get(Task, self.task_id)
+            if task is None:
                 return
-            if job.cancel_requested:
-                raise JobCancelled(id=self.job_id)
-            job.progress = max(0.0, min(1.0, fraction))
-            job.stage = stage[:200]
-            job.heartbeat_at = utcnow()
+            if task.cancel_requested:
+                raise JobCancelled(id=self.task_id)
+            task.progress = max(0.0, min(1.0, fraction))
+            task.stage = stage[:200]
+            task.heartbeat_at = utcnow()
 
     def complete(self, session: Session, result: dict[str, Any]) -> None:
-        """Marks the job done inside the caller's transaction, the one that commits its effect."""
-        job = session.get(Job, self.job_id)
-        if job is None:
+        """Marks the task done inside the caller's transaction, the one that commits its effect."""
+        task = session.get(Task, self.task_id)
+        if task is None:
             return
-        job.status, job.progress, job.stage = "done", 1.0, ""
-        job.result = result
-        job.finished_at = utcnow()
+        advance(task, TaskState.DONE)
+        task.progress, task.stage = 1.0, ""
+        task.result = result
+        task.finished_at = utcnow()
 
+
+# --- the handler registry ------------------------------------------------------------------
 
 HandlerFn = Callable[[Context, Actor, dict[str, Any], Run], dict[str, Any]]
 
@@ -98,15 +87,11 @@ HANDLERS: dict[str, Handler] = {}
 def handler(kind: str) -> Callable[[HandlerFn], HandlerFn]:
     def register(fn: HandlerFn) -> HandlerFn:
         if kind in HANDLERS:
-            raise ValueError(f"a job handler for {kind} is already registered")
+            raise ValueError(f"a task handler for {kind} is already registered")
         HANDLERS[kind] = Handler(kind, fn)
         return fn
 
     return register
-
-
-def resource(job: Job) -> Resource:
-    return Resource("job", job.id, job.object_org_id, {"created_by": job.created_by})
 
 
 # --- the queue -----------------------------------------------------------------------------
@@ -121,11 +106,12 @@ def enqueue(
     object_type: str,
     object_id: str,
     object_org_id: str | None,
-) -> Job:
+) -> Task:
+    """A new queued task, to run as ``actor`` (as they are when it runs)."""
     if kind not in HANDLERS:
-        raise ValueError(f"no job handler for {kind}")
-    job = Job(
-        id=new_id("job"),
+        raise ValueError(f"no task handler for {kind}")
+    task = Task(
+        id=new_id("task"),
         kind=kind,
         params=params,
         actor={
@@ -139,223 +125,65 @@ def enqueue(
         object_type=object_type,
         object_id=object_id,
         object_org_id=object_org_id,
-        status="queued",
+        status=TaskState.QUEUED,
         progress=0.0,
         stage="",
         attempts=0,
         cancel_requested=False,
     )
-    session.add(job)
+    session.add(task)
     session.flush()
-    record(
-        session,
-        actor,
-        "job.create",
-        object_type,
-        object_id,
-        object_org_id=object_org_id,
-        request={"kind": kind, "params": params},
-        detail={"job": job.id, "kind": kind},
-    )
-    return job
+    return task
 
 
-def get_job(session: Session, actor: Actor, job_id: str) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(kind="后台任务 / job", id=job_id)
-    enforce(actor, "job.view", resource(job))
-    return job
+def cancel(task: Task) -> None:
+    """A queued task is cancelled at once; a running one stops at its next progress report."""
+    if task.status in FINAL:
+        raise JobFinished(id=task.id, status=task.status)
+    task.cancel_requested = True
+    if task.status == TaskState.QUEUED:
+        finish(task, JobCancelled(id=task.id), status=TaskState.CANCELLED)
 
 
-def list_jobs(
-    session: Session,
-    actor: Actor,
-    *,
-    object_id: str | None = None,
-    active_only: bool = False,
-    limit: int = 50,
-) -> list[Job]:
-    """Jobs the actor may see, newest first (oversight sees all)."""
-    stmt = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(max(1, min(limit, 500)))
-    if object_id is not None:
-        stmt = stmt.where(Job.object_id == object_id)
-    if active_only:
-        stmt = stmt.where(Job.status.in_(("queued", "running")))
-    if not (actor.is_system or actor.has_kind("regulator") or actor.has_kind("platform")):
-        from sqlalchemy import or_
-
-        stmt = stmt.where(or_(Job.created_by == actor.id, Job.object_org_id == actor.org_id))
-    return [j for j in session.scalars(stmt) if _may_view(actor, j)]
-
-
-def _may_view(actor: Actor, job: Job) -> bool:
-    from yaosu.authorization.policy import decide
-
-    return decide(actor, "job.view", resource(job)).allowed
-
-
-def cancel(session: Session, actor: Actor, job_id: str) -> Job:
-    """A queued job is cancelled at once; a running one stops at its next progress report."""
-    job = get_job(session, actor, job_id)
-    enforce(actor, "job.cancel", resource(job))
-    if job.status in FINAL:
-        raise JobFinished(id=job.id, status=job.status)
-    job.cancel_requested = True
-    if job.status == "queued":
-        _finish_failed(job, JobCancelled(id=job.id), status="cancelled")
-    record(
-        session,
-        actor,
-        "job.cancel",
-        job.object_type,
-        job.object_id,
-        object_org_id=job.object_org_id,
-        request={"job": job.id},
-        detail={"job": job.id, "status": job.status},
-    )
-    return job
-
-
-def _finish_failed(job: Job, error: YaosuError, *, status: str = "failed") -> None:
-    job.status = status
-    job.error_code = error.code
-    job.error_zh = error.message("zh-CN")
-    job.error_en = error.message("en")
-    job.finished_at = utcnow()
-    job.stage = ""
-
-
-# --- the worker ----------------------------------------------------------------------------
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def finish(task: Task, error: YaosuError, *, status: TaskState = TaskState.FAILED) -> None:
+    """Ends ``task`` as failed or cancelled, keeping its error in both languages."""
+    advance(task, status)
+    task.error_code = error.code
+    task.error_zh = error.message("zh-CN")
+    task.error_en = error.message("en")
+    task.finished_at = utcnow()
+    task.stage = ""
 
 
 def claim(db: Database, worker: str) -> str | None:
-    """Takes the oldest queued job: exactly one worker gets it, on either backend."""
+    """Takes the oldest queued task: exactly one worker gets it, on either backend."""
     with db.transaction() as session:
-        stmt = select(Job.id).where(Job.status == "queued").order_by(Job.created_at, Job.id)
-        job_id = session.scalar(locked(stmt.limit(1), skip_locked=True))
-        if job_id is None:
+        stmt = select(Task.id).where(Task.status == TaskState.QUEUED)
+        stmt = stmt.order_by(Task.created_at, Task.id).limit(1)
+        task_id = session.scalar(locked(stmt, skip_locked=True))
+        if task_id is None:
             return None
         now = utcnow()
+        # queued → running as one guarded UPDATE: of two workers, exactly one moves it.
         taken = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == "queued")
+            update(Task)
+            .where(Task.id == task_id, Task.status == TaskState.QUEUED)
             .values(
-                status="running",
+                status=TaskState.RUNNING,
                 worker=worker,
                 started_at=now,
                 heartbeat_at=now,
-                attempts=Job.attempts + 1,
+                attempts=Task.attempts + 1,
             )
         )
-        return job_id if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+        return task_id if taken.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
-def run_one(ctx: Context, worker: str) -> str | None:
-    """Claims and runs one job; returns its id, or None when the queue is empty."""
-    job_id = claim(ctx.db, worker)
-    if job_id is None:
-        return None
-    with ctx.db.transaction() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        kind, params, actor_doc = job.kind, dict(job.params), dict(job.actor)
-    run = Run(ctx.db, job_id)
-    beat = _Heartbeat(ctx.db, job_id)
-    beat.start()
-    try:
-        handler_ = HANDLERS.get(kind)
-        if handler_ is None:
-            raise Internal(request_id=job_id)
-        with ctx.db.transaction() as session:
-            actor = _actor(session, actor_doc)
-        result = handler_.run(ctx, actor, params, run)
-    except JobCancelled as exc:
-        _settle(ctx.db, job_id, exc, status="cancelled")
-    except YaosuError as exc:
-        _settle(ctx.db, job_id, exc)
-    except Exception:
-        log.exception("job %s (%s) failed", job_id, kind)
-        _settle(ctx.db, job_id, Internal(request_id=job_id))
-    else:
-        with ctx.db.transaction() as session:
-            job = session.get(Job, job_id)
-            if job is not None and job.status == "running":  # the handler did not complete it
-                Run(ctx.db, job_id).complete(session, result)
-    finally:
-        beat.stop()
-    return job_id
-
-
-def _settle(db: Database, job_id: str, error: YaosuError, *, status: str = "failed") -> None:
-    with db.transaction() as session:
-        job = session.get(Job, job_id)
-        if job is None or job.status in FINAL:
-            return
-        _finish_failed(job, error, status=status)
-        # A job refused by decide() writes its deny entry too, with the failure.
-        record_denial(session, error, {"job": job.id, "kind": job.kind})
-        record(
-            session,
-            system_actor(),
-            f"job.{status}",
-            job.object_type,
-            job.object_id,
-            object_org_id=job.object_org_id,
-            detail={"job": job.id, "kind": job.kind, "error": error.code},
-        )
-
-
-def _actor(session: Session, doc: dict[str, Any]) -> Actor:
-    """The submitter as they are now: a user since deactivated cannot run their jobs."""
-    if doc["via"] == "cli" and str(doc["id"]).startswith("system:"):
-        return Actor(id=doc["id"], username=doc["username"], org_id=None, via="cli")
-    from yaosu.accounts.models import User
-    from yaosu.accounts.service import actor_for
-    from yaosu.kernel.errors import AuthRequired
-
-    user = session.get(User, doc["id"])
-    if user is None or not user.is_active:
-        raise AuthRequired()
-    scopes = frozenset(doc["scopes"]) if doc.get("scopes") is not None else None
-    return actor_for(session, user, scopes=scopes, via=doc["via"], token_id=doc.get("token_id"))
-
-
-class _Heartbeat:
-    """Touches the running job's heartbeat while the handler works, so that a live job is
-    never mistaken for a dead one during a long step that reports no progress."""
-
-    def __init__(self, db: Database, job_id: str) -> None:
-        self.db, self.job_id = db, job_id
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
-            try:
-                with self.db.transaction() as session:
-                    session.execute(
-                        update(Job)
-                        .where(Job.id == self.job_id, Job.status == "running")
-                        .values(heartbeat_at=utcnow())
-                    )
-            except Exception:  # a busy database delays one beat; the next one tries again
-                log.warning("heartbeat of job %s skipped", self.job_id, exc_info=True)
+# --- recovery ------------------------------------------------------------------------------
 
 
 def _alive_here(worker: str | None) -> bool:
-    """Whether the worker that holds a job is a live process on this machine (None: unknown)."""
+    """Whether the worker that holds a task is a live process on this machine (None: unknown)."""
     if not worker:
         return False
     host, _, rest = worker.partition(":")
@@ -371,72 +199,37 @@ def _alive_here(worker: str | None) -> bool:
     return True
 
 
-def recover(db: Database, *, stale_seconds: int, me: str | None = None) -> list[str]:
-    """Running jobs whose worker is gone go back to the queue, or fail after MAX_ATTEMPTS.
+Recovered = Callable[[Session, Task, str], None]
 
-    A job is taken as dead when its worker process on this machine no longer exists, or when
+
+def recover(
+    db: Database, *, stale_seconds: int, recovered: Recovered, me: str | None = None
+) -> list[str]:
+    """Running tasks whose worker is gone go back to the queue, or fail after MAX_ATTEMPTS;
+    ``recovered(session, task, outcome)`` is told of each ("requeued" or "failed").
+
+    A task is taken as dead when its worker process on this machine no longer exists, or when
     its heartbeat is older than ``stale_seconds`` (a worker on another machine).
     """
-    recovered = []
+    found = []
     cutoff = utcnow() - timedelta(seconds=stale_seconds)
     with db.transaction() as session:
-        running = list(session.scalars(select(Job).where(Job.status == "running")))
-        for job in running:
-            if job.worker == me:
+        running = list(session.scalars(select(Task).where(Task.status == TaskState.RUNNING)))
+        for task in running:
+            if task.worker == me:
                 continue
-            dead = not _alive_here(job.worker) or (
-                job.heartbeat_at is not None and job.heartbeat_at < cutoff
+            dead = not _alive_here(task.worker) or (
+                task.heartbeat_at is not None and task.heartbeat_at < cutoff
             )
             if not dead:
                 continue
-            if job.attempts >= MAX_ATTEMPTS:
-                _finish_failed(job, JobInterrupted(id=job.id, attempts=job.attempts))
+            if task.attempts >= MAX_ATTEMPTS:
+                finish(task, JobInterrupted(id=task.id, attempts=task.attempts))
                 outcome = "failed"
             else:
-                job.status, job.worker, job.stage = "queued", None, ""
-                job.progress = 0.0
+                advance(task, TaskState.QUEUED)
+                task.worker, task.stage, task.progress = None, "", 0.0
                 outcome = "requeued"
-            record(
-                session,
-                system_actor(),
-                "job.recover",
-                job.object_type,
-                job.object_id,
-                object_org_id=job.object_org_id,
-                detail={"job": job.id, "kind": job.kind, "outcome": outcome},
-            )
-            recovered.append(job.id)
-    return recovered
-
-
-class Worker:
-    """Runs queued jobs in a background thread of this process until stopped."""
-
-    def __init__(self, ctx: Context, *, poll_seconds: float = 1.0) -> None:
-        self.ctx = ctx
-        self.name = worker_name()
-        self.poll = poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="yaosu-jobs", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 30) -> None:
-        self._stop.set()
-        self._thread.join(timeout=timeout)
-
-    def _loop(self) -> None:
-        last_recovery = 0.0
-        while not self._stop.is_set():
-            try:
-                if time.monotonic() - last_recovery > 5:
-                    recover(
-                        self.ctx.db, stale_seconds=self.ctx.settings.job_stale_seconds, me=self.name
-                    )
-                    last_recovery = time.monotonic()
-                if run_one(self.ctx, self.name) is not None:
-                    continue
-            except Exception:  # keep the worker alive; the job itself has been settled
-                log.exception("job worker step failed")
-            self._stop.wait(self.poll)
+            recovered(session, task, outcome)
+            found.append(task.id)
+    return found
