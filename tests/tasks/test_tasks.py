@@ -317,3 +317,29 @@ def test_migration_0011_keeps_every_task(background: Context) -> None:
         "ix_tasks_object_org_id",
         "ix_tasks_status",
     }
+
+
+def test_a_late_worker_does_not_fail_a_task_requeued_meanwhile(background: Context) -> None:
+    """A worker elsewhere went silent, so its task was requeued; when that worker's handler
+    then fails, the requeued task stays queued for its next run (it was once marked failed)."""
+    from yaosu.kernel.errors import Internal
+    from yaosu.kernel.tasks import worker
+
+    ctx = background
+    with ctx.db.transaction() as session:
+        made = privacy.request_screen(
+            session,
+            ctx.store,
+            ctx.settings,
+            actor(ctx, "bureau-analyst"),
+            _residents(ctx),
+            None,
+            mode="full",
+        )
+    assert isinstance(made, Task)
+    assert tasks.claim(ctx.db, "another-host:4242:abcd") == made.id
+    assert tasks.recover(ctx.db, stale_seconds=0) == [made.id]
+    worker._settle(ctx.db, tasks.HOOKS, made.id, Internal(request_id=made.id))
+    assert _task(ctx, made.id).status == "queued"
+    assert tasks.run_one(ctx, tasks.worker_name()) == made.id
+    assert _task(ctx, made.id).status == "done"
