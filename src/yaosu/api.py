@@ -57,9 +57,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # With far more threads than database connections (the pool caps those at 50 and answers
     # 503 BUSY when none frees up in time), the holder always finds a thread.
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
-    task = None
+    schedule = None
     if ctx.settings.audit_checkpoint_seconds > 0:
-        task = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_seconds))
+        schedule = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_seconds))
     workers = [tasks.start_worker(ctx) for _ in range(ctx.settings.task_workers)]
     yield
     for worker in workers:
@@ -67,10 +67,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from yaosu.access.service import close_engines
 
     await run_in_threadpool(close_engines, ctx)
-    if task is not None:
-        task.cancel()
+    if schedule is not None:
+        schedule.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await schedule
 
 
 async def _checkpoints(ctx: Context, every: int) -> None:
