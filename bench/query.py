@@ -149,7 +149,7 @@ def main() -> None:
     from yaosu.kernel.settings import reset_settings
 
     reset_settings()
-    ctx = open_context()
+    ctx = open_context(migrate=True)  # a fresh home: migrate, then seed
     seed(ctx)
     with ctx.db.transaction() as session:
         residents = session.scalar(select(Dataset).where(Dataset.title.contains("参保人员")))

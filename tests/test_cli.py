@@ -123,9 +123,9 @@ def test_scan_and_deidentify_from_the_command_line(ctx: Context, tmp_path: Path)
     assert bad.returncode != 0 and "JSON" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_jobs_from_the_command_line(ctx: Context) -> None:
+def test_tasks_from_the_command_line(ctx: Context) -> None:
     from tests.conftest import actor, dataset_id
-    from yaosu.jobs.models import Job
+    from yaosu.kernel.tasks.models import Task
     from yaosu.privacy import service as privacy
 
     big = ctx.settings.model_copy(update={"background_rows": 10})
@@ -138,19 +138,19 @@ def test_jobs_from_the_command_line(ctx: Context) -> None:
         second = privacy.request_screen(
             session, ctx.store, big, analyst, residents, None, mode="full"
         )
-    assert isinstance(first, Job) and isinstance(second, Job)
-    listed = run(ctx, "jobs", "list", "--active")
+    assert isinstance(first, Task) and isinstance(second, Task)
+    listed = run(ctx, "tasks", "list", "--active")
     assert listed.returncode == 0 and first.id in listed.stdout and "排队中" in listed.stdout
-    cancelled = run(ctx, "jobs", "cancel", second.id)
+    cancelled = run(ctx, "tasks", "cancel", second.id)
     assert cancelled.returncode == 0 and "已取消" in cancelled.stdout
-    worked = run(ctx, "jobs", "work", "--once")
-    assert worked.returncode == 0 and "ran 1 jobs" in worked.stdout, worked.stderr
-    shown = run(ctx, "jobs", "show", first.id, "--follow")
+    worked = run(ctx, "tasks", "work", "--once")
+    assert worked.returncode == 0 and "ran 1 tasks" in worked.stdout, worked.stderr
+    shown = run(ctx, "tasks", "show", first.id, "--follow")
     assert shown.returncode == 0 and "已完成" in shown.stdout and '"screen"' in shown.stdout
-    failed = run(ctx, "jobs", "show", second.id)
+    failed = run(ctx, "tasks", "show", second.id)
     assert failed.returncode == 1 and "已按请求取消" in failed.stdout
-    missing = run(ctx, "jobs", "show", "job_nope")
-    assert missing.returncode != 0 and "job_nope" in missing.stderr
+    missing = run(ctx, "tasks", "show", "task_nope")
+    assert missing.returncode != 0 and "task_nope" in missing.stderr
 
 
 def test_authorisation_and_rights_from_the_command_line(ctx: Context, tmp_path: Path) -> None:
@@ -198,3 +198,52 @@ def test_a_database_error_is_its_code_and_message_not_a_traceback(
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
     assert "BUSY" in result.output and "系统繁忙" in result.output
     assert "The system is busy" in result.output and "Traceback" not in result.output
+
+
+def test_a_command_on_an_old_schema_says_so_and_changes_nothing(ctx: Context) -> None:
+    """An ordinary command never migrates as a side effect (it once did, on every call): on a
+    database behind the code's head it prints one line in the operator's language and exits 1;
+    `yaosu db upgrade` then brings it to head."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from yaosu.kernel.db import alembic_config
+
+    def revision() -> str | None:
+        with ctx.db.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    config = alembic_config(ctx.db.engine)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    command.downgrade(config, "-1")
+    behind = revision()
+    assert behind is not None and behind != head
+    ctx.db.dispose()
+
+    refused = run(ctx, "datasets", "list")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        f"数据库结构版本为 {behind}，本程序需要 {head}：请先运行 `yaosu db upgrade`。"
+    ]
+    english = run_env(ctx, {"YAOSU_DEFAULT_LOCALE": "en"}, "datasets", "list")
+    assert english.returncode == 1
+    assert english.stderr.strip() == (
+        f"The database schema is at {behind}, and this Yaosu needs {head}: "
+        "run `yaosu db upgrade` first."
+    )
+    assert revision() == behind  # nothing was migrated
+
+    assert run(ctx, "db", "upgrade").returncode == 0
+    assert revision() == head
+    assert run(ctx, "datasets", "list").returncode == 0
+
+
+def run_env(ctx: Context, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        **extra,
+        "YAOSU_HOME": str(ctx.settings.home_dir),
+        "YAOSU_DATABASE_URL": ctx.settings.db_url,
+    }
+    return subprocess.run([*YAOSU, *args], env=env, capture_output=True, text=True, timeout=120)

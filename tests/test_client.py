@@ -89,11 +89,11 @@ def background(ctx: Context) -> Context:
     return ctx
 
 
-def test_client_waits_for_background_jobs(background: Context, server: str) -> None:
+def test_client_waits_for_background_tasks(background: Context, server: str) -> None:
     ctx = background
     residents = dataset_id(ctx, "参保人员")
     with Client(server, token=token_for(ctx, "bureau-analyst")) as client:
-        screen = client.screen(residents, 1, full=True)  # 202 then the job, transparently
+        screen = client.screen(residents, 1, full=True)  # 202 then the task, transparently
         assert screen["mode"] == "full" and screen["personal"] is True
         derivation = client.deidentify(residents, 1, {"columns": {"姓名": {"op": "drop"}}})
         assert derivation["result_version"] == 2

@@ -53,3 +53,13 @@ def test_every_api_route_is_in_docs_api(tmp_path: Path) -> None:
     routes = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
     assert routes - documented == set(), "routes missing from docs/api.md"
     assert documented - routes == set(), "docs/api.md lists routes that do not exist"
+
+
+def test_every_package_is_in_the_readme_layout() -> None:
+    """The layout section names every top-level package and every package inside the kernel."""
+    layout = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    src = ROOT / "src" / "yaosu"
+    packages = [p.name for p in src.iterdir() if (p / "__init__.py").exists()]
+    packages += [p.name for p in (src / "kernel").iterdir() if (p / "__init__.py").exists()]
+    missing = [name for name in packages if f" {name}/" not in layout]
+    assert missing == []

@@ -27,19 +27,17 @@ from yaosu.authorization.routes import router as authorization_router
 from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
 from yaosu.console.pages import router as console_pages
-from yaosu.context import Context
-from yaosu.jobs.routes import router as jobs_router
-from yaosu.jobs.service import Worker
+from yaosu.context import Context, open_context
 from yaosu.kernel.bodytimeout import BodyTimeoutMiddleware
-from yaosu.kernel.db import Database
-from yaosu.kernel.settings import Settings, get_settings
-from yaosu.kernel.storage import ObjectStore
+from yaosu.kernel.settings import Settings
 from yaosu.privacy.pages import router as privacy_pages
 from yaosu.privacy.routes import router as privacy_router
 from yaosu.privacy.unit_routes import pages as privacy_unit_pages
 from yaosu.privacy.unit_routes import router as privacy_unit_router
 from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
+from yaosu.tasks import service as tasks
+from yaosu.tasks.routes import router as tasks_router
 from yaosu.web.errors import declare_errors, install_error_handlers
 from yaosu.web.security import security_headers, storable_text
 
@@ -52,7 +50,7 @@ THREADS = 400
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Signs a checkpoint every ``audit_checkpoint_seconds`` while the log grows, and runs
-    ``job_workers`` background-job workers."""
+    ``task_workers`` background-task workers."""
     ctx: Context = app.state.yaosu
     # Sync endpoints and FastAPI's response serialisation share one thread limiter. A request
     # holding a row lock (every write holds the audit log's) still needs a thread to finish;
@@ -60,22 +58,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # With far more threads than database connections (the pool caps those at 50 and answers
     # 503 BUSY when none frees up in time), the holder always finds a thread.
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
-    task = None
+    schedule = None
     if ctx.settings.audit_checkpoint_seconds > 0:
-        task = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_seconds))
-    workers = [Worker(ctx) for _ in range(ctx.settings.job_workers)]
-    for worker in workers:
-        worker.start()
+        schedule = asyncio.create_task(_checkpoints(ctx, ctx.settings.audit_checkpoint_seconds))
+    workers = [tasks.start_worker(ctx) for _ in range(ctx.settings.task_workers)]
     yield
     for worker in workers:
         await run_in_threadpool(worker.stop)
     from yaosu.access.service import close_engines
 
     await run_in_threadpool(close_engines, ctx)
-    if task is not None:
-        task.cancel()
+    if schedule is not None:
+        schedule.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await schedule
 
 
 async def _checkpoints(ctx: Context, every: int) -> None:
@@ -93,15 +89,13 @@ async def _checkpoints(ctx: Context, every: int) -> None:
             log.exception("scheduled checkpoint failed")
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
-    settings = settings or get_settings()
-    db = Database(settings)
-    if migrate:
-        db.upgrade()
-    store = ObjectStore(settings.data_dir)
-    store.sweep_tmp()
+def create_app(settings: Settings | None = None, *, migrate: bool = False) -> FastAPI:
+    """The application over ``open_context``; ``migrate`` applies the migrations first
+    (``yaosu serve`` does). The schema is not checked otherwise: an app built only for its
+    OpenAPI document needs no database."""
+    state = open_context(settings, migrate=migrate, check_schema=False)
+    settings = state.settings
     transparency.log_signer(settings)  # the log's signing key exists from the first start
-    state = Context(settings=settings, db=db, store=store)
     app = FastAPI(
         lifespan=_lifespan,
         title="Yaosu 要素",
@@ -122,7 +116,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         authorization_router,
         rights_router,
         audit_router,
-        jobs_router,
+        tasks_router,
     )
     for router in routers:
         app.include_router(router)

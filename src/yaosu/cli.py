@@ -12,17 +12,27 @@ from typer.core import TyperGroup
 from yaosu.access.cli import extracts_app
 from yaosu.access.cli import query as query_command
 from yaosu.accounts.cli import app as admin_app
+from yaosu.audit import transparency
 from yaosu.audit.cli import app as audit_app
 from yaosu.authorization.cli import contracts_app, purposes, requests_app
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
-from yaosu.jobs.cli import app as jobs_app
-from yaosu.kernel.errors import Internal, LogCorrupt, YaosuError, translate
+from yaosu.context import Context, open_context
+from yaosu.kernel.errors import (
+    Internal,
+    LogCorrupt,
+    SchemaAhead,
+    SchemaBehind,
+    YaosuError,
+    translate,
+)
+from yaosu.kernel.settings import get_settings
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
 from yaosu.privacy.unit_cli import privacy_unit as privacy_unit_command
 from yaosu.rights.cli import app as rights_app
+from yaosu.tasks.cli import app as tasks_app
 
 console = Console(stderr=True)
 
@@ -39,6 +49,9 @@ class _Answering(TyperGroup):
         except YaosuClientError as exc:  # the witness and other tools that talk to a server
             console.print(f"[red]{exc.code}[/] (HTTP {exc.status}): {exc.message}")
             raise typer.Exit(2) from exc
+        except (SchemaBehind, SchemaAhead) as exc:  # one line, in the operator's language
+            typer.echo(exc.message(get_settings().default_locale), err=True)
+            raise typer.Exit(1) from exc
         except Exception as exc:
             error = translate(exc)
             if isinstance(error, Internal) and error is not exc:
@@ -61,7 +74,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(audit_app, name="audit")
-app.add_typer(jobs_app, name="jobs")
+app.add_typer(tasks_app, name="tasks")
 app.add_typer(rights_app, name="rights")
 app.add_typer(requests_app, name="requests")
 app.add_typer(contracts_app, name="contracts")
@@ -77,9 +90,8 @@ app.command("privacy-unit")(privacy_unit_command)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """应用数据库迁移 / Apply database migrations."""
-    from yaosu.context import open_context
-
     ctx = open_context(migrate=True)
+    _first_start(ctx)
     console.print(
         f"[green]数据库已是最新 / database is up to date[/]: {ctx.db.engine.url.render_as_string()}"
     )
@@ -94,10 +106,10 @@ def serve(
     import uvicorn
 
     from yaosu.api import create_app
-    from yaosu.kernel.settings import get_settings
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    app = create_app(settings, migrate=True)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port)
 
 
 @app.command()
@@ -107,14 +119,20 @@ def demo(
     ),
 ) -> None:
     """构建演示环境并启动 / Seed the demo world, then serve."""
-    from yaosu.context import open_context
     from yaosu.demo.service import console_url, print_logins, seed
 
-    ctx = open_context()
+    ctx = open_context(migrate=True)
+    _first_start(ctx)
     world = seed(ctx)
     print_logins(world, url=console_url(ctx.settings.host, ctx.settings.port))
     if serve_after:
         serve(host=None, port=None)
+
+
+def _first_start(ctx: Context) -> None:
+    """What a fresh installation needs besides its schema: the log's signing key exists from
+    the first start, so it can be pinned before anything is signed."""
+    transparency.log_signer(ctx.settings)
 
 
 def main() -> None:
@@ -126,7 +144,6 @@ def _audit_refusal(exc: YaosuError) -> None:
     if exc.denial is None:
         return
     from yaosu.authorization.policy import record_denial
-    from yaosu.context import open_context
 
     try:
         with open_context().db.transaction() as session:

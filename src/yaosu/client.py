@@ -159,49 +159,50 @@ class Client:
 
     # --- accounts and audit ----------------------------------------------------------------
 
-    # --- privacy and jobs ------------------------------------------------------------------
+    # --- privacy and tasks -----------------------------------------------------------------
 
     def screen(self, dataset: str, version: int, *, full: bool = False) -> dict[str, Any]:
         """Screens a version. A full scan of a large version runs in the background: this
-        waits for its job and returns the screen either way."""
+        waits for its task and returns the screen either way."""
         response = self._call(
             "POST",
             f"/api/v1/datasets/{dataset}/versions/{version}/screens",
             params={"mode": "full" if full else "fast"},
         )
         if response.status_code == 202:
-            job = self.wait(response.json()["id"])
-            return self._call("GET", f"/api/v1/screens/{job['result']['screen']}").json()
+            task = self.wait(response.json()["id"])
+            return self._call("GET", f"/api/v1/screens/{task['result']['screen']}").json()
         return response.json()
 
     def deidentify(self, dataset: str, version: int, recipe: dict[str, Any]) -> dict[str, Any]:
         """Applies a recipe into the next version; returns the derivation (waiting for the
-        background job when the source is large)."""
+        background task when the source is large)."""
         response = self._call(
             "POST", f"/api/v1/datasets/{dataset}/versions/{version}/deidentify", json=recipe
         )
         if response.status_code == 202:
-            job = self.wait(response.json()["id"])
-            return self._call("GET", f"/api/v1/derivations/{job['result']['derivation']}").json()
+            task = self.wait(response.json()["id"])
+            return self._call("GET", f"/api/v1/derivations/{task['result']['derivation']}").json()
         return response.json()
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/api/v1/jobs/{job_id}").json()
+    def task(self, task_id: str) -> dict[str, Any]:
+        """A background task: its status, progress, and its result or error once ended."""
+        return self._call("GET", f"/api/v1/tasks/{task_id}").json()
 
-    def wait(self, job_id: str, *, timeout: float = 3600, poll: float = 0.5) -> dict[str, Any]:
-        """Follows a job until it ends; a failed or cancelled job raises its error."""
+    def wait(self, task_id: str, *, timeout: float = 3600, poll: float = 0.5) -> dict[str, Any]:
+        """Follows a task until it ends; a failed or cancelled task raises its error."""
         deadline = time.monotonic() + timeout
         while True:
-            job = self.job(job_id)
-            if job["status"] == "done":
-                return job
-            if job["status"] in ("failed", "cancelled"):
-                error = job.get("error") or {}
+            task = self.task(task_id)
+            if task["status"] == "done":
+                return task
+            if task["status"] in ("failed", "cancelled"):
+                error = task.get("error") or {}
                 raise YaosuClientError(
-                    409, error.get("code", "JOB_FAILED"), error.get("message", ""), job
+                    409, error.get("code", "JOB_FAILED"), error.get("message", ""), task
                 )
             if time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} still {job['status']} after {timeout} s")
+                raise TimeoutError(f"task {task_id} still {task['status']} after {timeout} s")
             time.sleep(poll)
 
     # --- governed use ------------------------------------------------------------------

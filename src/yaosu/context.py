@@ -1,4 +1,8 @@
-"""The process-wide objects the CLI needs: settings, database, object store."""
+"""The process-wide objects every entry point needs: settings, database, object store.
+
+Kernel-level: it imports no domain. Start-up work that needs a domain (the audit log's
+signing key) is done by the composition layer, ``yaosu.api`` and ``yaosu.cli``.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,22 @@ class Context:
     store: ObjectStore
 
 
-def open_context(*, migrate: bool = True) -> Context:
-    settings = get_settings()
+def open_context(
+    settings: Settings | None = None, *, migrate: bool = False, check_schema: bool = True
+) -> Context:
+    """The context for ``settings`` (default: the environment's). ``migrate`` applies the
+    migrations first; otherwise, with ``check_schema``, a database that is not at the code's
+    head is refused (``SchemaBehind``) rather than migrated as a side effect."""
+    settings = settings or get_settings()
     db = Database(settings)
-    if migrate:
-        db.upgrade()
+    try:
+        if migrate:
+            db.upgrade()
+        elif check_schema:
+            db.require_head()
+    except BaseException:
+        db.dispose()
+        raise
     store = ObjectStore(settings.data_dir)
     store.sweep_tmp()
-    from yaosu.audit.transparency import log_signer
-
-    log_signer(settings)  # the log's signing key exists from the first start
     return Context(settings, db, store)

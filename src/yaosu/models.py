@@ -9,7 +9,7 @@ def load_all() -> None:
     import yaosu.audit.models
     import yaosu.authorization.models
     import yaosu.catalog.models
-    import yaosu.jobs.models
+    import yaosu.kernel.tasks.models
     import yaosu.privacy.models
     import yaosu.privacy.unit
     import yaosu.rights.models  # noqa: F401

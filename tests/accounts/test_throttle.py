@@ -31,7 +31,7 @@ def throttled(ctx: Context) -> Context:
             "login_max_failures_per_address": PER_ADDRESS,
             "login_lockout_seconds": BASE,
             "login_lockout_max_seconds": CAP,
-            "job_workers": 0,
+            "task_workers": 0,
         }
     )
     return ctx

@@ -79,3 +79,37 @@ def test_concurrent_first_creation_gives_everyone_the_same_key(kind: str, tmp_pa
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
         assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
         assert create(home) == got[0]  # and the same key ever after
+
+
+def test_key_paths_are_settings(tmp_path: Path) -> None:
+    """Every key file sits where the settings say (the certificate key was once hard-coded under
+    ``$YAOSU_HOME/keys``, whatever was configured)."""
+    settings = Settings(
+        home=tmp_path / "home",
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        audit_key_file=tmp_path / "vault" / "audit.key",
+        certificate_key_file=tmp_path / "vault" / "certificates.key",
+    )
+    transparency.log_signer(settings)
+    certificate_signer(settings)
+    pseudonym_key(settings, "ds_where")
+    assert sorted(p.name for p in (tmp_path / "vault").iterdir()) == [
+        "audit.key",
+        "certificates.key",
+    ]
+    assert (settings.pseudonym_key_dir / "ds_where.key").exists()
+    assert not (tmp_path / "home" / "keys" / "certificates.key").exists()
+
+
+def test_no_key_path_is_spelled_outside_settings() -> None:
+    """Key files are named by ``Settings`` only; everything else asks it."""
+    import yaosu
+
+    src = Path(yaosu.__file__).resolve().parent
+    spelled = [
+        str(path.relative_to(src))
+        for path in src.rglob("*.py")
+        if '"keys"' in path.read_text(encoding="utf-8")
+        or '"witnesses"' in path.read_text(encoding="utf-8")
+    ]
+    assert spelled == ["kernel/settings.py"]

@@ -17,9 +17,9 @@ from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import AccessRequest, Contract
 from yaosu.authorization.policy import SCOPE_OF
 from yaosu.context import Context
-from yaosu.jobs import service as jobs
-from yaosu.jobs.models import Job
+from yaosu.kernel.tasks.models import Task
 from yaosu.privacy.models import Screen
+from yaosu.tasks import service as tasks
 
 # Actions that change nothing and spend nothing: the only ones a read token may take.
 READ_ONLY = {
@@ -270,7 +270,7 @@ def test_a_refused_background_job_writes_its_deny_entry(ctx: Context) -> None:
     res = dataset_id(ctx, "参保人员")
     outsider = actor(ctx, "ai-analyst")
     with ctx.db.transaction() as session:
-        job = jobs.enqueue(
+        task = tasks.enqueue(
             session,
             outsider,
             "privacy.screen",
@@ -279,11 +279,11 @@ def test_a_refused_background_job_writes_its_deny_entry(ctx: Context) -> None:
             object_id=res,
             object_org_id=None,
         )
-        job_id = job.id
+        task_id = task.id
     start = _denials(ctx, "dataset.screen")
-    assert jobs.run_one(ctx, "test-worker") == job_id
+    assert tasks.run_one(ctx, "test-worker") == task_id
     with ctx.db.transaction() as session:
-        assert session.get(Job, job_id).status == "failed"  # type: ignore[union-attr]
+        assert session.get(Task, task_id).status == "failed"  # type: ignore[union-attr]
     assert _denials(ctx, "dataset.screen") == start + 1
 
 

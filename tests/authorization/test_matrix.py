@@ -20,7 +20,7 @@ from tests.conftest import DEMO_PASSWORD, actor, dataset_id, token_for
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import AccessRequest, Contract
 from yaosu.context import Context
-from yaosu.jobs.models import Job
+from yaosu.kernel.tasks.models import Task
 from yaosu.privacy import service as privacy
 from yaosu.rights.models import Certificate, Grant, Registration
 
@@ -96,8 +96,8 @@ def world(ctx: Context) -> dict[str, Any]:
         job = privacy.request_screen(
             session, ctx.store, background, analyst, ids["res"], 1, mode="full"
         )
-        assert isinstance(job, Job)
-        ids["job"] = job.id
+        assert isinstance(job, Task)
+        ids["task"] = job.id
         ids["screen"] = privacy.list_screens(session, analyst, ids["res"])[0].id
         ids["contract"] = session.scalar(select(Contract.id))
         ids["request"] = session.scalar(
@@ -267,9 +267,13 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             BUREAU | {P},
         ),
         # --- jobs ---
-        Case("GET", "/api/v1/jobs", "/api/v1/jobs", SIGNED_IN),
+        Case("GET", "/api/v1/tasks", "/api/v1/tasks", SIGNED_IN),
         Case(
-            "GET", "/api/v1/jobs/{job_id}", f"/api/v1/jobs/{w['job']}", BUREAU | OVERSIGHT, deny=404
+            "GET",
+            "/api/v1/tasks/{task_id}",
+            f"/api/v1/tasks/{w['task']}",
+            BUREAU | OVERSIGHT,
+            deny=404,
         ),
         # --- authorisation ---
         Case("GET", "/api/v1/purposes", "/api/v1/purposes", EVERYONE),
@@ -425,8 +429,8 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
         # --- what changes state the others depend on, last ---
         Case(
             "POST",
-            "/api/v1/jobs/{job_id}/cancel",
-            f"/api/v1/jobs/{w['job']}/cancel",
+            "/api/v1/tasks/{task_id}/cancel",
+            f"/api/v1/tasks/{w['task']}/cancel",
             frozenset({BN, BA, P}),
         ),
         Case(
@@ -504,7 +508,7 @@ HIDDEN = (
     {("/api/v1/queries", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/extracts", r) for r in (CO, AS)}
     | {("/api/v1/extracts/{extract_id}/file", r) for r in (CO, AS)}
-    | {("/api/v1/jobs/{job_id}/cancel", r) for r in (AI, CO, AS)}
+    | {("/api/v1/tasks/{task_id}/cancel", r) for r in (AI, CO, AS)}
     | {("/api/v1/requests/{request_id}/reviews", r) for r in (AI, AS)}
     | {("/api/v1/requests/{request_id}/withdraw", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/status", r) for r in (AI, AS)}
@@ -586,7 +590,7 @@ def _token_id(ctx: Context, username: str) -> str:
 @pytest.fixture(autouse=True)
 def _no_worker(ctx: Context) -> None:
     """The matrix's job must stay queued: no worker thread picks it up during the test."""
-    ctx.settings = ctx.settings.model_copy(update={"job_workers": 0})
+    ctx.settings = ctx.settings.model_copy(update={"task_workers": 0})
 
 
 # --- the console: every page and form, every role ------------------------------------------
@@ -625,7 +629,10 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             "GET", "/datasets/{dataset_id}/privacy", f"/datasets/{res}/privacy", BUREAU | {P, CAC}
         ),
         Page(
-            "GET", "/datasets/{dataset_id}/privacy/jobs", f"/datasets/{res}/privacy/jobs", SIGNED_IN
+            "GET",
+            "/datasets/{dataset_id}/privacy/tasks",
+            f"/datasets/{res}/privacy/tasks",
+            SIGNED_IN,
         ),
         Page(
             "GET",

@@ -330,10 +330,10 @@ def world(template: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) 
     tpl_home, _ = template
     home = tmp_path_factory.mktemp("injection") / "home"
     shutil.copytree(tpl_home, home, ignore=shutil.ignore_patterns("yaosu.db-*"))
-    # No job worker: the background screen stays queued, so the privacy page polls (an htmx
+    # No task worker: the background screen stays queued, so the privacy page polls (an htmx
     # element of the app's own, which must keep working next to planted data).
     settings = _settings(home, f"sqlite:///{home / 'yaosu.db'}").model_copy(
-        update={"job_workers": 0}
+        update={"task_workers": 0}
     )
     db = Database(settings)
     ctx = Context(settings, db, ObjectStore(settings.data_dir))
@@ -374,7 +374,7 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         "/datasets/{dataset_id}": [f"/datasets/{o}", f"/datasets/{c}", f"/datasets/{w}"],
         "/datasets/{dataset_id}/upload": [f"/datasets/{o}/upload"],
         "/datasets/{dataset_id}/privacy": [f"/datasets/{o}/privacy", f"/datasets/{w}/privacy"],
-        "/datasets/{dataset_id}/privacy/jobs": [f"/datasets/{w}/privacy/jobs"],
+        "/datasets/{dataset_id}/privacy/tasks": [f"/datasets/{w}/privacy/tasks"],
         "/datasets/{dataset_id}/privacy-unit": [f"/datasets/{w}/privacy-unit"],
         "/datasets/{dataset_id}/privacy/derivations/{derivation_id}": [
             f"/datasets/{w}/privacy/derivations/{ids['derivation']}"
@@ -506,8 +506,8 @@ def test_no_payload_becomes_markup_on_any_page_for_any_role(world: World, browse
         if username == "ai-analyst":
             run_query(page, world, sweep)
         if username == "bureau-analyst":
-            # the job list still polls: its own hx-get is outside the hx-disable regions
-            with page.expect_request(lambda r: r.url.endswith("/privacy/jobs")):
+            # the task list still polls: its own hx-get is outside the hx-disable regions
+            with page.expect_request(lambda r: r.url.endswith("/privacy/tasks")):
                 page.goto(f"/datasets/{world.ids['work']}/privacy")
         if username is None:
             verify_certificate(page, world, sweep)

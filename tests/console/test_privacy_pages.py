@@ -111,18 +111,18 @@ def test_a_large_scan_shows_its_progress_on_the_page(app_client: TestClient, ctx
         f"/datasets/{residents}/privacy/screen", data={"mode": "full", "csrf_token": token}
     )
     page = app_client.get(f"/datasets/{residents}/privacy").text
-    panel = re.search(r'<section id="jobs".*?</section>', page, re.S)
+    panel = re.search(r'<section id="tasks".*?</section>', page, re.S)
     assert panel and "全量扫描" in panel.group(0)
-    fragment = app_client.get(f"/datasets/{residents}/privacy/jobs").text
-    assert fragment.startswith('\n<section id="jobs"') or fragment.lstrip().startswith(
-        '<section id="jobs"'
+    fragment = app_client.get(f"/datasets/{residents}/privacy/tasks").text
+    assert fragment.startswith('\n<section id="tasks"') or fragment.lstrip().startswith(
+        '<section id="tasks"'
     )
-    # the app's own worker thread runs it; the fragment polls itself until the job ends
+    # the app's own worker thread runs it; the fragment polls itself until the task ends
     import time
 
     deadline = time.monotonic() + 60
     while "已完成" not in fragment:
         assert 'hx-trigger="every 2s"' in fragment and time.monotonic() < deadline
         time.sleep(0.2)
-        fragment = app_client.get(f"/datasets/{residents}/privacy/jobs").text
+        fragment = app_client.get(f"/datasets/{residents}/privacy/tasks").text
     assert "hx-trigger" not in fragment  # finished: it stops polling

@@ -32,6 +32,7 @@ from yaosu.authorization.operations import Operation
 from yaosu.catalog import service as catalog
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.db import locked
 from yaosu.kernel.errors import (
     InvalidInput,
     QueryFailed,
@@ -395,9 +396,7 @@ def _refund(ctx: Context, actor: Actor, contract_id: str, epsilon: float) -> Non
     from sqlalchemy import select
 
     with ctx.db.transaction() as session:
-        stmt = select(Contract).where(Contract.id == contract_id)
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
+        stmt = locked(select(Contract).where(Contract.id == contract_id))
         contract = session.scalars(stmt.execution_options(populate_existing=True)).one()
         contract.uses = max(0, contract.uses - 1)
         contract.epsilon_spent = max(0.0, contract.epsilon_spent - epsilon)

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import LoginThrottle
-from yaosu.kernel.db import utcnow
+from yaosu.kernel.db import locked, utcnow
 from yaosu.kernel.settings import Settings
 
 
@@ -64,8 +64,8 @@ def _lockout(settings: Settings, failures: int, limit: int) -> timedelta:
 def _rows(session: Session, found: Keys, *, lock: bool) -> list[LoginThrottle]:
     wanted = [k for k in (found.account, found.address) if k]
     stmt = select(LoginThrottle).where(LoginThrottle.key.in_(wanted))
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if lock:
+        stmt = locked(stmt)
     return list(session.scalars(stmt.execution_options(populate_existing=True)))
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.audit.models import AuditEntry, Checkpoint, LogState, TreeNode
 from yaosu.audit.verify import leaf_hash, node_hash
+from yaosu.kernel.db import locked
 from yaosu.kernel.errors import LogCorrupt
 
 __all__ = ["LogCorrupt"]
@@ -81,7 +82,7 @@ AUDIT_ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
 AUDIT_TREE: Table = TreeNode.__table__  # type: ignore[assignment]
 LOG_STATE: Table = LogState.__table__  # type: ignore[assignment]
 # Built once: every write in the application runs these.
-_LOCK = select(LOG_STATE.c.size, LOG_STATE.c.frontier).where(LOG_STATE.c.id == 1).with_for_update()
+_LOCK = locked(select(LOG_STATE.c.size, LOG_STATE.c.frontier).where(LOG_STATE.c.id == 1))
 _INSERT_ENTRIES = insert(AUDIT_ENTRIES)
 _ADVANCE = (
     update(LOG_STATE)
@@ -95,7 +96,7 @@ _ADVANCE = (
 def lock_state(session: Session) -> LogState:
     """The state row, locked until the transaction ends (SQLite's BEGIN IMMEDIATE already
     serialises writers; PostgreSQL takes the row lock)."""
-    state = session.scalar(select(LogState).where(LogState.id == 1).with_for_update())
+    state = session.scalar(locked(select(LogState).where(LogState.id == 1)))
     if state is None:
         state = LogState(id=1, size=0, frontier=[])
         session.add(state)

@@ -20,7 +20,7 @@ from yaosu.authorization.policy import Decision, Resource, decide, enforce
 from yaosu.authorization.purposes import PRICING_ZH
 from yaosu.authorization.states import CONTRACT_MOVES, ContractState
 from yaosu.kernel.actor import Actor, system_actor
-from yaosu.kernel.db import utcnow
+from yaosu.kernel.db import locked, utcnow
 from yaosu.kernel.errors import Conflict, NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
@@ -216,9 +216,7 @@ def use(
     """Decides one use and, unless ``dry_run``, debits it, in the caller's transaction, with
     the contract's row locked: two uses of the last unit cannot both pass. Every decision is
     audited: an allowed one (or a dry run) here, a refusal by the API after the rollback."""
-    stmt = select(Contract).where(Contract.id == contract_id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    stmt = locked(select(Contract).where(Contract.id == contract_id))
     contract = session.scalars(stmt.execution_options(populate_existing=True)).first()
     if contract is None:
         raise NotFound(kind="授权协议 / contract", id=contract_id)

@@ -32,7 +32,7 @@ from yaosu.authorization.states import (
 )
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor, system_actor
-from yaosu.kernel.db import utcnow
+from yaosu.kernel.db import locked, utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
@@ -306,10 +306,8 @@ def review(
         raise Conflict(
             what=f"申请已结束（{req.status}）/ request already ended ({req.status})", value=req.id
         )
-    if session.get_bind().dialect.name == "postgresql":  # two reviewers at once: one at a time
-        session.execute(
-            select(AccessRequest.id).where(AccessRequest.id == req.id).with_for_update()
-        )
+    # two reviewers at once: one at a time
+    session.execute(locked(select(AccessRequest.id).where(AccessRequest.id == req.id)))
     mine = next((r for r in reviews_of(session, req.id) if r.reviewer_org_id == actor.org_id), None)
     if mine is None:
         raise Conflict(what="本机构的审核意见 / your organisation's review", value=req.id)

@@ -27,7 +27,7 @@ from yaosu.catalog.ingest.common import clean_filename
 from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness, SearchTerm
 from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, VersionPublic
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.db import Database, utcnow
+from yaosu.kernel.db import Database, locked, utcnow
 from yaosu.kernel.errors import NotFound
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
@@ -274,8 +274,7 @@ def ingest_version(
             with db.transaction() as session:
                 ds = get_dataset(session, actor, dataset_id)
                 enforce(actor, "dataset.edit", resource(ds))  # the right may have changed meanwhile
-                if session.get_bind().dialect.name == "postgresql":
-                    session.execute(select(Dataset.id).where(Dataset.id == ds.id).with_for_update())
+                session.execute(locked(select(Dataset.id).where(Dataset.id == ds.id)))
                 ds.latest_version += 1
                 ds.updated_at = utcnow()
                 version = DatasetVersion(

@@ -333,7 +333,7 @@ WITNESSES = [
 def witness_the_log(ctx: Context) -> None:
     """Both regulators register witness keys and co-sign a fresh checkpoint. In the demo their
     private keys sit in ``$YAOSU_HOME/witnesses``; in reality each regulator keeps its own."""
-    folder = ctx.settings.home_dir / "witnesses"
+    folder = ctx.settings.demo_witness_dir
     with ctx.db.transaction() as session:
         signers = []
         for username, name in WITNESSES:

@@ -10,13 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from yaosu.kernel.errors import SchemaAhead, SchemaBehind
+from yaosu.kernel.i18n import _
 from yaosu.kernel.settings import Settings
 
 NAMING = {
@@ -53,6 +55,28 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def locked(stmt: S, *, skip_locked: bool = False) -> S:
+    """``stmt`` with its rows locked until the transaction ends, where the dialect has row locks.
+
+    PostgreSQL takes ``FOR UPDATE`` (``SKIP LOCKED`` for a queue, so that workers pass over a
+    row another is claiming); SQLite has no row locks and SQLAlchemy leaves the clause out,
+    while ``BEGIN IMMEDIATE`` (``make_engine``) already serialises its writers. One helper, so
+    no caller asks which dialect it runs on.
+
+    >>> from sqlalchemy import column, select, table
+    >>> from sqlalchemy.dialects import postgresql, sqlite
+    >>> stmt = locked(select(column("id")).select_from(table("jobs")), skip_locked=True)
+    >>> str(stmt.compile(dialect=postgresql.dialect())).split("\\n")[-1]
+    'FROM jobs FOR UPDATE SKIP LOCKED'
+    >>> str(stmt.compile(dialect=sqlite.dialect())).split("\\n")[-1]
+    'FROM jobs'
+    """
+    return stmt.with_for_update(skip_locked=skip_locked)
 
 
 def make_engine(url: str) -> Engine:
@@ -101,6 +125,28 @@ class Database:
         from alembic import command
 
         command.upgrade(alembic_config(self.engine), "head")
+
+    def require_head(self) -> None:
+        """Refuses a schema other than the code's head (``SchemaBehind``, ``SchemaAhead``).
+
+        Migrating is an operator's decision (``yaosu db upgrade``; ``serve`` and ``demo`` apply
+        them at start): a command run on an old database says so instead of changing the
+        schema under a server that may still run the old code."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(alembic_config(self.engine))
+        heads = set(script.get_heads())
+        with self.engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+        if current == heads:
+            return
+        known = {rev.revision for rev in script.walk_revisions()}
+        detail = {
+            "current": ", ".join(sorted(current)) or _("no schema"),
+            "head": ", ".join(sorted(heads)),
+        }
+        raise SchemaBehind(**detail) if current <= known else SchemaAhead(**detail)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -255,6 +255,21 @@ class BodyReadTimeout(YaosuError):
     en = "The request body stopped arriving for {seconds} s; the connection was closed and nothing was kept. Upload again."
 
 
+class SchemaBehind(YaosuError):
+    """The database is older than the code: nothing runs on it until it is migrated (an
+    ordinary command never changes the schema as a side effect)."""
+
+    code = "SCHEMA_BEHIND"
+    status = 503
+    en = "The database schema is at {current}, and this Yaosu needs {head}: run `yaosu db upgrade` first."
+
+
+class SchemaAhead(YaosuError):
+    code = "SCHEMA_AHEAD"
+    status = 503
+    en = "The database schema is at {current}, newer than this Yaosu ({head}): upgrade Yaosu first."
+
+
 # --- background jobs -----------------------------------------------------------------------
 
 

@@ -47,15 +47,17 @@ class Settings(BaseSettings):
     # kept outside the database; created at first start when missing.
     audit_origin: str = Field(default="yaosu.local/audit-log", pattern=r"^[^\s+]+$")
     audit_key_file: Path | None = None
+    # The platform's key for right certificates; created at first use when missing.
+    certificate_key_file: Path | None = None
     audit_checkpoint_seconds: int = Field(default=60, ge=0, description="0 turns the schedule off")
     # Public-security keyword dictionary for privacy screening (one keyword per line, UTF-8).
     security_keywords_file: str | None = None
-    # Background jobs: a full scan or a de-identification of a version with more rows than
+    # Background tasks: a full scan or a de-identification of a version with more rows than
     # this runs in the background; the web process runs this many worker threads (0: none,
-    # then `yaosu jobs work` runs them); a running job silent for this long is taken as dead.
+    # then `yaosu tasks work` runs them); a running task silent for this long is taken as dead.
     background_rows: int = Field(default=200_000, ge=0)
-    job_workers: int = Field(default=1, ge=0, le=16)
-    job_stale_seconds: int = Field(default=60, ge=5)
+    task_workers: int = Field(default=1, ge=0, le=16)
+    task_stale_seconds: int = Field(default=60, ge=5)
     # Authorisation: how long reviewers have for a request, the smallest group an aggregate
     # may show unless a contract says more, and the longest a contract may run (public-data
     # authorised operation agreements: at most 5 years).
@@ -94,9 +96,28 @@ class Settings(BaseSettings):
     def data_dir(self) -> Path:
         return self.home_dir / "data"
 
+    # Every key file Yaosu keeps is named here, and created by ``yaosu.kernel.keys``.
+    @property
+    def keys_dir(self) -> Path:
+        return self.home_dir / "keys"
+
     @property
     def audit_key_path(self) -> Path:
-        return self.audit_key_file or self.home_dir / "keys" / "audit-log.key"
+        return self.audit_key_file or self.keys_dir / "audit-log.key"
+
+    @property
+    def certificate_key_path(self) -> Path:
+        return self.certificate_key_file or self.keys_dir / "certificates.key"
+
+    @property
+    def pseudonym_key_dir(self) -> Path:
+        """One key per dataset, ``<dataset id>.key``."""
+        return self.keys_dir / "pseudonyms"
+
+    @property
+    def demo_witness_dir(self) -> Path:
+        """The demo regulators' witness keys (in real use each regulator keeps its own)."""
+        return self.home_dir / "witnesses"
 
     @property
     def db_url(self) -> str:

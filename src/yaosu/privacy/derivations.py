@@ -23,14 +23,14 @@ from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.catalog.service import jsonable
 from yaosu.context import Context
-from yaosu.jobs import service as jobs
-from yaosu.jobs.models import Job
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database
 from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
+from yaosu.kernel.tasks.models import Task
+from yaosu.kernel.tasks.queue import Run, handler
 from yaosu.privacy import anonymity
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy.models import Derivation, Screen
@@ -47,12 +47,13 @@ from yaosu.privacy.screening import (
     _verdict_of,
     runs_in_background,
 )
+from yaosu.tasks import service as tasks
 
 
 def pseudonym_key(settings: Settings, dataset_id: str) -> bytes:
     """The dataset's pseudonymisation key: 32 random bytes in a 0600 file outside the data.
     Read once per process (every governed query needs it; the file never changes)."""
-    return _key_at(settings.home_dir / "keys" / "pseudonyms" / f"{dataset_id}.key")
+    return _key_at(settings.pseudonym_key_dir / f"{dataset_id}.key")
 
 
 @lru_cache(maxsize=4096)
@@ -203,13 +204,13 @@ def request_deidentify(
     dataset_id: str,
     number: int | None,
     recipe_doc: dict[str, Any],
-) -> tuple[Derivation, Screen] | Job:
-    """De-identifies at once, or queues a background job when the source is large. The
+) -> tuple[Derivation, Screen] | Task:
+    """De-identifies at once, or queues a background task when the source is large. The
     right and the recipe are checked first either way, so a bad recipe is refused now."""
     with db.transaction() as session:
         ds, source, _ = _source(session, store, actor, dataset_id, number, recipe_doc)
         if runs_in_background(settings, source.row_count):
-            return jobs.enqueue(
+            return tasks.enqueue(
                 session,
                 actor,
                 "privacy.deidentify",
@@ -222,10 +223,8 @@ def request_deidentify(
     return deidentify(db, store, settings, actor, dataset_id, number, recipe_doc)
 
 
-@jobs.handler("privacy.deidentify")
-def _deidentify_job(
-    ctx: Context, actor: Actor, params: dict[str, Any], run: jobs.Run
-) -> dict[str, Any]:
+@handler("privacy.deidentify")
+def _deidentify_job(ctx: Context, actor: Actor, params: dict[str, Any], run: Run) -> dict[str, Any]:
     result: dict[str, Any] = {}
 
     def finish(session: Session, done: dict[str, Any]) -> None:

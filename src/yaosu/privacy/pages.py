@@ -12,12 +12,12 @@ from sqlalchemy import select
 from yaosu.authorization.policy import decide
 from yaosu.catalog import service as catalog
 from yaosu.console.render import back_with_error, render
-from yaosu.jobs import service as jobs
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy import service
 from yaosu.privacy.grading import GRADES
 from yaosu.privacy.models import Derivation
+from yaosu.tasks import service as tasks
 from yaosu.web.deps import PageActor, SessionDep, StateDep, locale
 from yaosu.web.errors import audit_refusal
 
@@ -57,7 +57,7 @@ def privacy_page(
         derivations=derivations,
         grades=GRADES,
         error=error,
-        jobs=jobs.list_jobs(session, actor, object_id=ds.id, limit=5),
+        jobs=tasks.list_tasks(session, actor, object_id=ds.id, limit=5),
         can_review=decide(actor, "dataset.review", resource).allowed,
         can_edit=decide(actor, "dataset.edit", resource).allowed,
     )
@@ -161,15 +161,15 @@ def preview_fragment(
     return render(request, actor, "privacy_preview.html", error=None, p=shown)
 
 
-@router.get("/datasets/{dataset_id}/privacy/jobs")
-def jobs_fragment(
+@router.get("/datasets/{dataset_id}/privacy/tasks")
+def tasks_fragment(
     request: Request, dataset_id: str, actor: PageActor, session: SessionDep
 ) -> Response:
-    """The dataset's background jobs with their progress (an htmx fragment that polls itself
-    while any job is unfinished)."""
+    """The dataset's background tasks with their progress (an htmx fragment that polls itself
+    while any task is unfinished)."""
     ds = catalog.get_dataset(session, actor, dataset_id)
-    found = jobs.list_jobs(session, actor, object_id=ds.id, limit=5)
-    return render(request, actor, "privacy_jobs.html", ds=ds, jobs=found)
+    found = tasks.list_tasks(session, actor, object_id=ds.id, limit=5)
+    return render(request, actor, "privacy_tasks.html", ds=ds, jobs=found)
 
 
 @router.get("/datasets/{dataset_id}/privacy/derivations/{derivation_id}")

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from yaosu.jobs.models import Job
-from yaosu.jobs.schemas import JobPublic
+from yaosu.kernel.tasks.models import Task
 from yaosu.privacy import service
 from yaosu.privacy.schemas import DerivationPublic, ReviewCreate, ScreenPublic, ScreensPublic
+from yaosu.tasks.schemas import TaskPublic
 from yaosu.web.deps import CurrentActor, SessionDep, StateDep, locale
 from yaosu.web.params import PathNumber
 
@@ -18,14 +18,14 @@ router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
 
 ACCEPTED: dict[int | str, dict[str, Any]] = {
-    202: {"model": JobPublic, "description": "queued as a background job"}
+    202: {"model": TaskPublic, "description": "queued as a background task"}
 }
 
 
-def _accepted(job: Job, request: Request) -> JSONResponse:
-    """A large version's work runs in the background: 202, the job, and where to follow it."""
-    body = JobPublic.of(job, locale(request)).model_dump(mode="json")
-    return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+def _accepted(task: Task, request: Request) -> JSONResponse:
+    """A large version's work runs in the background: 202, the task, and where to follow it."""
+    body = TaskPublic.of(task, locale(request)).model_dump(mode="json")
+    return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/tasks/{task.id}"})
 
 
 @router.post(
@@ -44,11 +44,11 @@ def screen(
     mode: Annotated[Literal["fast", "full"], Query()] = "fast",
 ) -> Any:
     """Screen a version for personal information and grade it (fast: a random sample). A
-    full scan of a version above ``background_rows`` rows answers 202 with a job."""
+    full scan of a version above ``background_rows`` rows answers 202 with a task."""
     made = service.request_screen(
         session, st.store, st.settings, actor, dataset_id, number, mode=mode
     )
-    if isinstance(made, Job):
+    if isinstance(made, Task):
         return _accepted(made, request)
     return ScreenPublic.model_validate(made)
 
@@ -101,11 +101,11 @@ def deidentify(
 ) -> Any:
     """Apply a recipe: the result becomes the next version, linked to this one, and is
     screened at once; the response says which k (and l) it reached. A source above
-    ``background_rows`` rows answers 202 with a job (the recipe is checked first)."""
+    ``background_rows`` rows answers 202 with a task (the recipe is checked first)."""
     made = service.request_deidentify(
         st.db, st.store, st.settings, actor, dataset_id, number, recipe
     )
-    if isinstance(made, Job):
+    if isinstance(made, Task):
         return _accepted(made, request)
     derivation, screen = made
     return DerivationPublic(

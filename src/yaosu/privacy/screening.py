@@ -17,20 +17,21 @@ from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.context import Context
-from yaosu.jobs import service as jobs
-from yaosu.jobs.models import Job
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput, NotFound, StillPersonal
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
+from yaosu.kernel.tasks.models import Task
+from yaosu.kernel.tasks.queue import Run, handler
 from yaosu.privacy import anonymity, grading, security
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy.exposure import confirmed_screen
 from yaosu.privacy.models import Derivation, Screen
 from yaosu.privacy.scan import Screen as Scan
 from yaosu.privacy.scan import scan_table
+from yaosu.tasks import service as tasks
 
 FAST_SAMPLE = 20_000  # rows a fast screen reads, drawn at random across the whole version
 Progress = Callable[[float, str], None]
@@ -247,11 +248,11 @@ def request_screen(
     number: int | None = None,
     *,
     mode: str = "fast",
-) -> Screen | Job:
-    """Screens a version at once, or queues a background job when it is large."""
+) -> Screen | Task:
+    """Screens a version at once, or queues a background task when it is large."""
     ds, version = _screenable(session, actor, dataset_id, number, mode)
     if runs_in_background(settings, version.row_count, mode):
-        return jobs.enqueue(
+        return tasks.enqueue(
             session,
             actor,
             "privacy.screen",
@@ -263,12 +264,10 @@ def request_screen(
     return _screen_now(session, store, settings, actor, ds, version, mode)
 
 
-@jobs.handler("privacy.screen")
-def _screen_job(
-    ctx: Context, actor: Actor, params: dict[str, Any], run: jobs.Run
-) -> dict[str, Any]:
+@handler("privacy.screen")
+def _screen_job(ctx: Context, actor: Actor, params: dict[str, Any], run: Run) -> dict[str, Any]:
     """The background screen: reads and scans outside any transaction, then records the
-    screen and the job's completion together."""
+    screen and the task's completion together."""
     dataset_id, number, mode = params["dataset_id"], params["version"], params["mode"]
     with ctx.db.transaction() as session:
         ds, version = _screenable(session, actor, dataset_id, number, mode)

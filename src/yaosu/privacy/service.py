@@ -2,7 +2,7 @@
 
 Screening and its review live in ``screening``; recipes, de-identification, previews and
 derivation reports in ``derivations``. Importing this module registers both modules' background
-jobs (``privacy.screen``, ``privacy.deidentify``).
+tasks (``privacy.screen``, ``privacy.deidentify``).
 """
 
 from __future__ import annotations

@@ -32,9 +32,10 @@ from yaosu.rights.states import GrantState, ObjectionState, RegistrationState
 
 
 def certificate_signer(settings: Settings) -> Signer:
-    """The platform's certificate key, kept next to the audit key (0600), created at first use."""
+    """The platform's certificate key (0600, ``settings.certificate_key_path``), created at
+    first use."""
     name = settings.audit_origin.split("/")[0] + "-certificates"
-    return load_or_create(settings.home_dir / "keys" / "certificates.key", name)
+    return load_or_create(settings.certificate_key_path, name)
 
 
 def issue(session: Session, settings: Settings, actor: Actor, registration_id: str) -> Certificate:

@@ -1,4 +1,4 @@
-"""``yaosu jobs ...``: see, follow and cancel background jobs, or run a worker."""
+"""``yaosu tasks ...``: see, follow and cancel background tasks, or run a worker."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from yaosu.context import open_context
-from yaosu.jobs import service
-from yaosu.jobs.models import FINAL, Job
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.tasks.models import Task
+from yaosu.kernel.tasks.states import FINAL, TaskState
+from yaosu.tasks import service
 
-app = typer.Typer(help="后台任务 / background jobs", no_args_is_help=True)
+app = typer.Typer(help="后台任务 / background tasks", no_args_is_help=True)
 console = Console()
 STATUS_ZH = {
     "queued": "排队中",
@@ -26,22 +27,22 @@ STATUS_ZH = {
 }
 
 
-def _status(job: Job) -> str:
-    return f"{STATUS_ZH[job.status]} / {job.status}"
+def _status(task: Task) -> str:
+    return f"{STATUS_ZH[task.status]} / {task.status}"
 
 
 @app.command("list")
 def list_(
-    active: bool = typer.Option(False, "--active", help="只看未结束的 / only unfinished jobs"),
+    active: bool = typer.Option(False, "--active", help="只看未结束的 / only unfinished tasks"),
     on: str = typer.Option(None, "--object", help="对象 ID，如数据集 / object id, e.g. a dataset"),
 ) -> None:
-    """列出后台任务 / List background jobs, newest first."""
+    """列出后台任务 / List background tasks, newest first."""
     ctx = open_context()
     with ctx.db.transaction() as session:
-        found = service.list_jobs(session, system_actor(), object_id=on, active_only=active)
+        found = service.list_tasks(session, system_actor(), object_id=on, active_only=active)
         rows = [
-            (j.id, j.kind, j.object_id, _status(j), f"{j.progress:.0%}", j.stage, j.created_at)
-            for j in found
+            (t.id, t.kind, t.object_id, _status(t), f"{t.progress:.0%}", t.stage, t.created_at)
+            for t in found
         ]
     table = Table(
         "ID",
@@ -59,20 +60,20 @@ def list_(
 
 @app.command("show")
 def show(
-    job_id: str = typer.Argument(..., help="任务 ID / job id"),
+    task_id: str = typer.Argument(..., help="任务 ID / task id"),
     follow: bool = typer.Option(
         False, "--follow", "-f", help="跟随进度直到结束 / follow to the end"
     ),
 ) -> None:
-    """查看任务，或跟随其进度 / Show a job, or follow its progress until it ends."""
+    """查看任务，或跟随其进度 / Show a task, or follow its progress until it ends."""
     ctx = open_context()
     actor = system_actor()
 
     def load() -> dict[str, object]:
         with ctx.db.transaction() as session:
-            job = service.get_job(session, actor, job_id)
+            task = service.get_task(session, actor, task_id)
             return {
-                c: getattr(job, c)
+                c: getattr(task, c)
                 for c in ("status", "progress", "stage", "result", "error_zh", "error_en", "kind")
             }
 
@@ -85,33 +86,33 @@ def show(
             TimeElapsedColumn(),
             console=console,
         ) as bar:
-            task = bar.add_task(str(state["kind"]), total=1.0)
+            line = bar.add_task(str(state["kind"]), total=1.0)
             while state["status"] not in FINAL:
                 bar.update(
-                    task,
+                    line,
                     completed=float(state["progress"]),  # type: ignore[arg-type]
                     description=f"{state['kind']} {state['stage']}",
                 )
                 time.sleep(0.5)
                 state = load()
-            bar.update(task, completed=float(state["progress"]))  # type: ignore[arg-type]
-    console.print(f"{job_id}: {STATUS_ZH[str(state['status'])]} / {state['status']}")
+            bar.update(line, completed=float(state["progress"]))  # type: ignore[arg-type]
+    console.print(f"{task_id}: {STATUS_ZH[str(state['status'])]} / {state['status']}")
     if state["result"]:
         typer.echo(json.dumps(state["result"], ensure_ascii=False, indent=2))
     if state["error_zh"]:
         console.print(f"[red]{state['error_zh']}[/]\n[red]{state['error_en']}[/]")
-    if state["status"] in ("failed", "cancelled"):
+    if state["status"] in (TaskState.FAILED, TaskState.CANCELLED):
         raise typer.Exit(1)
 
 
 @app.command("cancel")
-def cancel(job_id: str = typer.Argument(..., help="任务 ID / job id")) -> None:
-    """取消任务 / Cancel a job (a running one stops at its next progress report)."""
+def cancel(task_id: str = typer.Argument(..., help="任务 ID / task id")) -> None:
+    """取消任务 / Cancel a task (a running one stops at its next progress report)."""
     ctx = open_context()
     with ctx.db.transaction() as session:
-        job = service.cancel(session, system_actor(), job_id)
-        status = job.status
-    console.print(f"{job_id}: {STATUS_ZH[status]} / {status}")
+        task = service.cancel(session, system_actor(), task_id)
+        status = task.status
+    console.print(f"{task_id}: {STATUS_ZH[status]} / {status}")
 
 
 @app.command("work")
@@ -120,10 +121,10 @@ def work(
         False, "--once", help="处理完队列即退出 / exit when the queue is empty"
     ),
 ) -> None:
-    """在前台运行任务处理进程 / Run a job worker in the foreground (when the web process runs none)."""
+    """在前台运行任务处理进程 / Run a task worker in the foreground (when the web process runs none)."""
     ctx = open_context()
     name = service.worker_name()
-    service.recover(ctx.db, stale_seconds=ctx.settings.job_stale_seconds, me=name)
+    service.recover(ctx.db, stale_seconds=ctx.settings.task_stale_seconds, me=name)
     done = 0
     while True:
         ran = service.run_one(ctx, name)
@@ -133,5 +134,5 @@ def work(
         if once:
             break
         time.sleep(1)
-        service.recover(ctx.db, stale_seconds=ctx.settings.job_stale_seconds, me=name)
-    console.print(f"处理了 {done} 个任务 / ran {done} jobs")
+        service.recover(ctx.db, stale_seconds=ctx.settings.task_stale_seconds, me=name)
+    console.print(f"处理了 {done} 个任务 / ran {done} tasks")

@@ -1,4 +1,4 @@
-"""Background jobs: large scans and de-identifications run in the background, report
+"""Background tasks: large scans and de-identifications run in the background, report
 progress, survive a restart (resumed or failed cleanly, never left running), can be
 cancelled, and are visible only to whom they concern."""
 
@@ -18,12 +18,12 @@ from tests.conftest import actor, auth, dataset_id
 from yaosu.audit.models import AuditEntry
 from yaosu.catalog.models import Dataset
 from yaosu.context import Context
-from yaosu.jobs import service as jobs
-from yaosu.jobs.models import Job
 from yaosu.kernel.errors import JobCancelled, JobFinished, NotFound
+from yaosu.kernel.tasks.models import Task
 from yaosu.privacy import derivations
 from yaosu.privacy import service as privacy
 from yaosu.privacy.models import Derivation, Screen
+from yaosu.tasks import service as tasks
 
 RECIPE = {"columns": {"姓名": {"op": "drop"}, "身份证号": {"op": "pseudonymise"}}}
 
@@ -31,7 +31,7 @@ RECIPE = {"columns": {"姓名": {"op": "drop"}, "身份证号": {"op": "pseudony
 @pytest.fixture
 def background(ctx: Context) -> Context:
     """Versions above 100 rows run in the background; no worker thread runs unless asked."""
-    ctx.settings = ctx.settings.model_copy(update={"background_rows": 100, "job_workers": 0})
+    ctx.settings = ctx.settings.model_copy(update={"background_rows": 100, "task_workers": 0})
     return ctx
 
 
@@ -39,12 +39,12 @@ def _residents(ctx: Context) -> str:
     return dataset_id(ctx, "参保人员")
 
 
-def _job(ctx: Context, job_id: str) -> Job:
+def _task(ctx: Context, task_id: str) -> Task:
     with ctx.db.transaction() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        session.expunge(job)
-        return job
+        task = session.get(Task, task_id)
+        assert task is not None
+        session.expunge(task)
+        return task
 
 
 def _actions(ctx: Context, action: str) -> int:
@@ -54,7 +54,7 @@ def _actions(ctx: Context, action: str) -> int:
         )
 
 
-def test_a_large_full_scan_is_a_job_that_records_its_screen(background: Context) -> None:
+def test_a_large_full_scan_is_a_task_that_records_its_screen(background: Context) -> None:
     ctx = background
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
@@ -65,23 +65,22 @@ def test_a_large_full_scan_is_a_job_that_records_its_screen(background: Context)
             session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
         )
     assert isinstance(small, Screen)  # a fast screen reads a bounded sample: always at once
-    assert isinstance(made, Job) and made.status == "queued" and made.kind == "privacy.screen"
-    assert jobs.run_one(ctx, jobs.worker_name()) == made.id
-    done = _job(ctx, made.id)
+    assert isinstance(made, Task) and made.status == "queued" and made.kind == "privacy.screen"
+    assert tasks.run_one(ctx, tasks.worker_name()) == made.id
+    done = _task(ctx, made.id)
     assert done.status == "done" and done.progress == 1.0 and done.attempts == 1
     with ctx.db.transaction() as session:
         screen = session.get(Screen, done.result["screen"])
         assert screen is not None and screen.mode == "full" and screen.personal is True
-    assert jobs.run_one(ctx, jobs.worker_name()) is None  # the queue is empty
+    assert tasks.run_one(ctx, tasks.worker_name()) is None  # the queue is empty
     assert _actions(ctx, "job.create") == 1
 
 
-def test_the_api_answers_202_and_the_worker_finishes_the_job(
+def test_the_api_answers_202_and_the_worker_finishes_the_task(
     background: Context, app_client: TestClient
 ) -> None:
     ctx = background
-    worker = jobs.Worker(ctx, poll_seconds=0.1)
-    worker.start()
+    worker = tasks.start_worker(ctx, poll_seconds=0.1)
     try:
         headers = auth(ctx, "bureau-analyst")
         made = app_client.post(
@@ -90,16 +89,16 @@ def test_the_api_answers_202_and_the_worker_finishes_the_job(
             headers=headers,
         )
         assert made.status_code == 202, made.text
-        job = made.json()
-        assert made.headers["location"] == f"/api/v1/jobs/{job['id']}"
-        assert job["status"] in ("queued", "running") and job["kind"] == "privacy.deidentify"
+        task = made.json()
+        assert made.headers["location"] == f"/api/v1/tasks/{task['id']}"
+        assert task["status"] in ("queued", "running") and task["kind"] == "privacy.deidentify"
         deadline = time.monotonic() + 60
-        while job["status"] not in ("done", "failed", "cancelled"):
-            assert time.monotonic() < deadline, job
+        while task["status"] not in ("done", "failed", "cancelled"):
+            assert time.monotonic() < deadline, task
             time.sleep(0.1)
-            job = app_client.get(f"/api/v1/jobs/{job['id']}", headers=headers).json()
-        assert job["status"] == "done" and job["error"] is None, job
-        result = job["result"]
+            task = app_client.get(f"/api/v1/tasks/{task['id']}", headers=headers).json()
+        assert task["status"] == "done" and task["error"] is None, task
+        result = task["result"]
         assert result["source_version"] == 1 and result["result_version"] == 2
         versions = app_client.get(
             f"/api/v1/datasets/{_residents(ctx)}/versions", headers=headers
@@ -108,9 +107,9 @@ def test_the_api_answers_202_and_the_worker_finishes_the_job(
         columns = {c["name"] for c in newest["columns"]}
         assert "姓名" not in columns and "身份证号" in columns
         listed = app_client.get(
-            "/api/v1/jobs", params={"object_id": _residents(ctx)}, headers=headers
+            "/api/v1/tasks", params={"object_id": _residents(ctx)}, headers=headers
         ).json()
-        assert [j["id"] for j in listed["items"]] == [job["id"]]
+        assert [j["id"] for j in listed["items"]] == [task["id"]]
     finally:
         worker.stop()
 
@@ -126,22 +125,22 @@ def test_a_bad_recipe_is_refused_at_once_and_queues_nothing(
     )
     assert bad.status_code == 422 and "没有这列" in bad.json()["error"]["message"]
     with ctx.db.transaction() as session:
-        assert session.scalar(select(func.count()).select_from(Job)) == 0
+        assert session.scalar(select(func.count()).select_from(Task)) == 0
 
 
-def test_jobs_are_seen_and_cancelled_only_by_whom_they_concern(
+def test_tasks_are_seen_and_cancelled_only_by_whom_they_concern(
     background: Context, app_client: TestClient
 ) -> None:
     ctx = background
     headers = auth(ctx, "bureau-analyst")
-    job = app_client.post(
+    task = app_client.post(
         f"/api/v1/datasets/{_residents(ctx)}/versions/1/screens?mode=full", headers=headers
     ).json()
-    path = f"/api/v1/jobs/{job['id']}"
+    path = f"/api/v1/tasks/{task['id']}"
     assert app_client.get(path, headers=auth(ctx, "coop-manager")).status_code == 404
     assert app_client.get(path, headers=auth(ctx, "cac-inspector")).status_code == 200
     assert app_client.post(path + "/cancel", headers=auth(ctx, "cac-inspector")).status_code == 403
-    assert app_client.get("/api/v1/jobs", headers=auth(ctx, "coop-manager")).json()["total"] == 0
+    assert app_client.get("/api/v1/tasks", headers=auth(ctx, "coop-manager")).json()["total"] == 0
     cancelled = app_client.post(path + "/cancel", headers=headers)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["error"]["code"] == "JOB_CANCELLED"
@@ -151,31 +150,31 @@ def test_jobs_are_seen_and_cancelled_only_by_whom_they_concern(
     assert english["error"]["message"].startswith("Background job")
 
 
-def test_cancelling_a_running_job_keeps_nothing(background: Context) -> None:
+def test_cancelling_a_running_task_keeps_nothing(background: Context) -> None:
     ctx = background
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
-        job = privacy.request_screen(
+        task = privacy.request_screen(
             session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
         )
         before = session.scalar(select(func.count()).select_from(Screen))
-    assert isinstance(job, Job)
-    worker = jobs.worker_name()
-    assert jobs.claim(ctx.db, worker) == job.id
+    assert isinstance(task, Task)
+    worker = tasks.worker_name()
+    assert tasks.claim(ctx.db, worker) == task.id
     with ctx.db.transaction() as session:
-        jobs.cancel(session, analyst, job.id)
-    run = jobs.Run(ctx.db, job.id)
+        tasks.cancel(session, analyst, task.id)
+    run = tasks.Run(ctx.db, task.id)
     with pytest.raises(JobCancelled):
         run.progress(0.5, "scanning")
     # The worker's own path: the handler stops at its first progress report.
     with ctx.db.transaction() as session:
-        session.get(Job, job.id).status = "queued"  # type: ignore[union-attr]
-    assert jobs.run_one(ctx, worker) == job.id
-    assert _job(ctx, job.id).status == "cancelled"
+        session.get(Task, task.id).status = "queued"  # type: ignore[union-attr]
+    assert tasks.run_one(ctx, worker) == task.id
+    assert _task(ctx, task.id).status == "cancelled"
     with ctx.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Screen)) == before
         with pytest.raises(JobFinished):
-            jobs.cancel(session, analyst, job.id)
+            tasks.cancel(session, analyst, task.id)
 
 
 def test_a_failure_inside_the_final_transaction_leaves_no_version(
@@ -186,14 +185,14 @@ def test_a_failure_inside_the_final_transaction_leaves_no_version(
     made = privacy.request_deidentify(
         ctx.db, ctx.store, ctx.settings, analyst, _residents(ctx), None, RECIPE
     )
-    assert isinstance(made, Job)
+    assert isinstance(made, Task)
 
     def broken(*args: object, **kw: object) -> None:
         raise RuntimeError("disk full, say")
 
     monkeypatch.setattr(derivations, "_save", broken)  # the derivation saves its re-screen
-    jobs.run_one(ctx, jobs.worker_name())
-    failed = _job(ctx, made.id)
+    tasks.run_one(ctx, tasks.worker_name())
+    failed = _task(ctx, made.id)
     assert failed.status == "failed" and failed.error_code == "INTERNAL_ERROR"
     with ctx.db.transaction() as session:
         ds = session.get(Dataset, _residents(ctx))
@@ -201,7 +200,7 @@ def test_a_failure_inside_the_final_transaction_leaves_no_version(
         assert session.scalar(select(func.count()).select_from(Derivation)) == 0
 
 
-def test_a_database_error_in_a_job_is_stored_as_the_table_translates_it(
+def test_a_database_error_in_a_task_is_stored_as_the_table_translates_it(
     background: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sqlite3
@@ -213,7 +212,7 @@ def test_a_database_error_in_a_job_is_stored_as_the_table_translates_it(
     made = privacy.request_deidentify(
         ctx.db, ctx.store, ctx.settings, analyst, _residents(ctx), None, RECIPE
     )
-    assert isinstance(made, Job)
+    assert isinstance(made, Task)
 
     def locked(*args: object, **kw: object) -> None:
         raise sqlalchemy.exc.OperationalError(
@@ -221,53 +220,54 @@ def test_a_database_error_in_a_job_is_stored_as_the_table_translates_it(
         )
 
     monkeypatch.setattr(derivations, "_save", locked)
-    jobs.run_one(ctx, jobs.worker_name())
-    failed = _job(ctx, made.id)
+    tasks.run_one(ctx, tasks.worker_name())
+    failed = _task(ctx, made.id)
     assert failed.status == "failed" and failed.error_code == "BUSY"  # was INTERNAL_ERROR
     assert failed.error_zh == "系统繁忙，请稍后重试。"
     assert failed.error_en == "The system is busy; try again shortly."
 
 
-def test_a_job_whose_worker_was_killed_is_resumed_then_failed_cleanly(
+def test_a_task_whose_worker_was_killed_is_resumed_then_failed_cleanly(
     background: Context,
 ) -> None:
-    """A real worker process claims the job and is killed -9 mid-run; recovery puts the job
+    """A real worker process claims the task and is killed -9 mid-run; recovery puts the task
     back in the queue, and after MAX_ATTEMPTS such deaths fails it with JOB_INTERRUPTED."""
     ctx = background
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
-        job = privacy.request_screen(
+        task = privacy.request_screen(
             session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
         )
-    assert isinstance(job, Job)
+    assert isinstance(task, Task)
     claimer = (
         "import sys, time\n"
         "from yaosu.kernel.db import Database\n"
         "from yaosu.kernel.settings import Settings\n"
-        "from yaosu.jobs.service import claim, worker_name\n"
+        "from yaosu.kernel.tasks.queue import claim\n"
+        "from yaosu.kernel.tasks.worker import worker_name\n"
         "db = Database(Settings(home=sys.argv[1], database_url=sys.argv[2]))\n"
         "print(claim(db, worker_name()), flush=True)\n"
         "time.sleep(600)\n"
     )
-    for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
+    for attempt in range(1, tasks.MAX_ATTEMPTS + 1):
         proc = subprocess.Popen(
             [sys.executable, "-c", claimer, str(ctx.settings.home), ctx.settings.db_url],
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert proc.stdout is not None and proc.stdout.readline().strip() == job.id
+        assert proc.stdout is not None and proc.stdout.readline().strip() == task.id
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         proc.stdout.close()
-        assert _job(ctx, job.id).status == "running"  # what a crash leaves behind
-        assert jobs.recover(ctx.db, stale_seconds=3600) == [job.id]
-        after = _job(ctx, job.id)
-        if attempt < jobs.MAX_ATTEMPTS:
+        assert _task(ctx, task.id).status == "running"  # what a crash leaves behind
+        assert tasks.recover(ctx.db, stale_seconds=3600) == [task.id]
+        after = _task(ctx, task.id)
+        if attempt < tasks.MAX_ATTEMPTS:
             assert after.status == "queued" and after.attempts == attempt
         else:
             assert after.status == "failed" and after.error_code == "JOB_INTERRUPTED"
             assert "重启" in (after.error_zh or "") and after.finished_at is not None
-    assert _actions(ctx, "job.recover") == jobs.MAX_ATTEMPTS
+    assert _actions(ctx, "job.recover") == tasks.MAX_ATTEMPTS
 
 
 def test_a_live_worker_elsewhere_is_trusted_until_its_heartbeat_stops(
@@ -276,35 +276,97 @@ def test_a_live_worker_elsewhere_is_trusted_until_its_heartbeat_stops(
     ctx = background
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
-        job = privacy.request_screen(
+        task = privacy.request_screen(
             session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
         )
-    assert isinstance(job, Job)
-    assert jobs.claim(ctx.db, "another-host:4242:abcd") == job.id
-    assert jobs.recover(ctx.db, stale_seconds=3600) == []  # fresh heartbeat: alive
-    assert jobs.recover(ctx.db, stale_seconds=0) == [job.id]  # silent: taken as dead
-    assert jobs.run_one(ctx, jobs.worker_name()) == job.id
-    assert _job(ctx, job.id).status == "done"
+    assert isinstance(task, Task)
+    assert tasks.claim(ctx.db, "another-host:4242:abcd") == task.id
+    assert tasks.recover(ctx.db, stale_seconds=3600) == []  # fresh heartbeat: alive
+    assert tasks.recover(ctx.db, stale_seconds=0) == [task.id]  # silent: taken as dead
+    assert tasks.run_one(ctx, tasks.worker_name()) == task.id
+    assert _task(ctx, task.id).status == "done"
 
 
-def test_a_deactivated_submitter_cannot_run_their_job(background: Context) -> None:
+def test_a_deactivated_submitter_cannot_run_their_task(background: Context) -> None:
     from yaosu.accounts.models import User
 
     ctx = background
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
-        job = privacy.request_screen(
+        task = privacy.request_screen(
             session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
         )
         user = session.get(User, analyst.id)
         assert user is not None
         user.is_active = False
-    assert isinstance(job, Job)
-    jobs.run_one(ctx, jobs.worker_name())
-    failed = _job(ctx, job.id)
+    assert isinstance(task, Task)
+    tasks.run_one(ctx, tasks.worker_name())
+    failed = _task(ctx, task.id)
     assert failed.status == "failed" and failed.error_code == "AUTH_REQUIRED"
 
 
-def test_unknown_jobs_are_not_found(background: Context) -> None:
+def test_unknown_tasks_are_not_found(background: Context) -> None:
     with background.db.transaction() as session, pytest.raises(NotFound):
-        jobs.get_job(session, actor(background, "bureau-analyst"), "job_nope")
+        tasks.get_task(session, actor(background, "bureau-analyst"), "task_nope")
+
+
+def test_migration_0011_keeps_every_task(background: Context) -> None:
+    """The table was ``jobs`` until 0011: its rows survive the rename both ways."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from yaosu.kernel.db import alembic_config
+
+    ctx = background
+    with ctx.db.transaction() as session:
+        made = privacy.request_screen(
+            session,
+            ctx.store,
+            ctx.settings,
+            actor(ctx, "bureau-analyst"),
+            _residents(ctx),
+            None,
+            mode="full",
+        )
+    assert isinstance(made, Task)
+    config = alembic_config(ctx.db.engine)
+    command.downgrade(config, "0010")
+    tables = set(inspect(ctx.db.engine).get_table_names())
+    assert "jobs" in tables and "tasks" not in tables
+    with ctx.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT id, status FROM jobs")).all() == [(made.id, "queued")]
+    command.upgrade(config, "head")
+    assert "jobs" not in set(inspect(ctx.db.engine).get_table_names())
+    assert _task(ctx, made.id).kind == "privacy.screen"
+    assert {ix["name"] for ix in inspect(ctx.db.engine).get_indexes("tasks")} == {
+        "ix_tasks_created_by",
+        "ix_tasks_object_id",
+        "ix_tasks_object_org_id",
+        "ix_tasks_status",
+    }
+
+
+def test_a_late_worker_does_not_fail_a_task_requeued_meanwhile(background: Context) -> None:
+    """A worker elsewhere went silent, so its task was requeued; when that worker's handler
+    then fails, the requeued task stays queued for its next run (it was once marked failed)."""
+    from yaosu.kernel.errors import Internal
+    from yaosu.kernel.tasks import worker
+
+    ctx = background
+    with ctx.db.transaction() as session:
+        made = privacy.request_screen(
+            session,
+            ctx.store,
+            ctx.settings,
+            actor(ctx, "bureau-analyst"),
+            _residents(ctx),
+            None,
+            mode="full",
+        )
+    assert isinstance(made, Task)
+    assert tasks.claim(ctx.db, "another-host:4242:abcd") == made.id
+    assert tasks.recover(ctx.db, stale_seconds=0) == [made.id]
+    worker._settle(ctx.db, tasks.HOOKS, made.id, Internal(request_id=made.id))
+    assert _task(ctx, made.id).status == "queued"
+    assert tasks.run_one(ctx, tasks.worker_name()) == made.id
+    assert _task(ctx, made.id).status == "done"

@@ -1,0 +1,194 @@
+"""Background tasks at the edge: who may see and cancel a task (``decide()``), the audit
+entries of its life, and who it acts as when it runs (accounts).
+
+``yaosu.kernel.tasks`` runs the queue and the worker without knowing any domain; this slice
+adds what needs one, so it is what routes, pages, the CLI and other domains call. Domains
+register their handlers with ``yaosu.kernel.tasks.queue.handler`` and queue work with
+``enqueue`` here, which audits it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from yaosu.audit.service import record
+from yaosu.authorization.policy import Resource, decide, enforce, record_denial
+from yaosu.context import Context
+from yaosu.kernel.actor import Actor, system_actor
+from yaosu.kernel.db import Database
+from yaosu.kernel.errors import AuthRequired, NotFound, YaosuError
+from yaosu.kernel.tasks import queue, worker
+from yaosu.kernel.tasks.models import Task
+from yaosu.kernel.tasks.queue import MAX_ATTEMPTS, Run, claim, handler
+from yaosu.kernel.tasks.states import ACTIVE
+from yaosu.kernel.tasks.worker import worker_name
+
+__all__ = [
+    "HOOKS",
+    "MAX_ATTEMPTS",
+    "Run",
+    "cancel",
+    "claim",
+    "enqueue",
+    "get_task",
+    "handler",
+    "list_tasks",
+    "recover",
+    "run_one",
+    "start_worker",
+    "worker_name",
+]
+
+
+def resource(task: Task) -> Resource:
+    return Resource("job", task.id, task.object_org_id, {"created_by": task.created_by})
+
+
+def enqueue(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    object_type: str,
+    object_id: str,
+    object_org_id: str | None,
+) -> Task:
+    """Queues a task (audited in the caller's transaction)."""
+    task = queue.enqueue(
+        session,
+        actor,
+        kind,
+        params,
+        object_type=object_type,
+        object_id=object_id,
+        object_org_id=object_org_id,
+    )
+    record(
+        session,
+        actor,
+        "job.create",
+        object_type,
+        object_id,
+        object_org_id=object_org_id,
+        request={"kind": kind, "params": params},
+        detail={"job": task.id, "kind": kind},
+    )
+    return task
+
+
+def get_task(session: Session, actor: Actor, task_id: str) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(kind="后台任务 / job", id=task_id)
+    enforce(actor, "job.view", resource(task))
+    return task
+
+
+def list_tasks(
+    session: Session,
+    actor: Actor,
+    *,
+    object_id: str | None = None,
+    active_only: bool = False,
+    limit: int = 50,
+) -> list[Task]:
+    """Tasks the actor may see, newest first (oversight sees all)."""
+    stmt = (
+        select(Task).order_by(Task.created_at.desc(), Task.id.desc()).limit(max(1, min(limit, 500)))
+    )
+    if object_id is not None:
+        stmt = stmt.where(Task.object_id == object_id)
+    if active_only:
+        stmt = stmt.where(Task.status.in_(ACTIVE))
+    if not (actor.is_system or actor.has_kind("regulator") or actor.has_kind("platform")):
+        stmt = stmt.where(or_(Task.created_by == actor.id, Task.object_org_id == actor.org_id))
+    return [t for t in session.scalars(stmt) if _may_view(actor, t)]
+
+
+def _may_view(actor: Actor, task: Task) -> bool:
+    return decide(actor, "job.view", resource(task)).allowed
+
+
+def cancel(session: Session, actor: Actor, task_id: str) -> Task:
+    """A queued task is cancelled at once; a running one stops at its next progress report."""
+    task = get_task(session, actor, task_id)
+    enforce(actor, "job.cancel", resource(task))
+    queue.cancel(task)
+    record(
+        session,
+        actor,
+        "job.cancel",
+        task.object_type,
+        task.object_id,
+        object_org_id=task.object_org_id,
+        request={"job": task.id},
+        detail={"job": task.id, "status": task.status},
+    )
+    return task
+
+
+# --- what the worker needs from the domains ------------------------------------------------
+
+
+def _actor(session: Session, doc: dict[str, Any]) -> Actor:
+    """The submitter as they are now: a user since deactivated cannot run their tasks."""
+    if doc["via"] == "cli" and str(doc["id"]).startswith("system:"):
+        return Actor(id=doc["id"], username=doc["username"], org_id=None, via="cli")
+    from yaosu.accounts.models import User
+    from yaosu.accounts.service import actor_for
+
+    user = session.get(User, doc["id"])
+    if user is None or not user.is_active:
+        raise AuthRequired()
+    scopes = frozenset(doc["scopes"]) if doc.get("scopes") is not None else None
+    return actor_for(session, user, scopes=scopes, via=doc["via"], token_id=doc.get("token_id"))
+
+
+def _settled(session: Session, task: Task, error: YaosuError) -> None:
+    # A task refused by decide() writes its deny entry too, with the failure.
+    record_denial(session, error, {"job": task.id, "kind": task.kind})
+    record(
+        session,
+        system_actor(),
+        f"job.{task.status}",
+        task.object_type,
+        task.object_id,
+        object_org_id=task.object_org_id,
+        detail={"job": task.id, "kind": task.kind, "error": error.code},
+    )
+
+
+def _recovered(session: Session, task: Task, outcome: str) -> None:
+    record(
+        session,
+        system_actor(),
+        "job.recover",
+        task.object_type,
+        task.object_id,
+        object_org_id=task.object_org_id,
+        detail={"job": task.id, "kind": task.kind, "outcome": outcome},
+    )
+
+
+HOOKS = worker.Hooks(actor=_actor, settled=_settled, recovered=_recovered)
+
+
+def run_one(ctx: Context, name: str) -> str | None:
+    """Claims and runs one task; its id, or None when the queue is empty."""
+    return worker.run_one(ctx, name, HOOKS)
+
+
+def recover(db: Database, *, stale_seconds: int, me: str | None = None) -> list[str]:
+    """Requeues (or fails) the tasks of dead workers, audited."""
+    return queue.recover(db, stale_seconds=stale_seconds, recovered=_recovered, me=me)
+
+
+def start_worker(ctx: Context, *, poll_seconds: float = 1.0) -> worker.Worker:
+    """A worker thread of this process, already running; ``stop()`` it at shutdown."""
+    runner = worker.Worker(ctx, HOOKS, poll_seconds=poll_seconds)
+    runner.start()
+    return runner
