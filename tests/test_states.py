@@ -4,7 +4,9 @@ service call per machine."""
 
 from __future__ import annotations
 
+import ast
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -222,3 +224,28 @@ def test_a_right_is_transferred_once(app_client: TestClient, ctx: Context) -> No
     assert rights[transfers[1]["grant_id"]] == "pending"
     reg = app_client.get(f"/api/v1/registrations/{transfers[1]['id']}", headers=admin).json()
     assert reg["status"] == "in_notice" and reg["code"] is None
+
+
+def test_no_state_is_assigned_around_the_tables() -> None:
+    """In the domains with state machines, ``x.status = ...`` takes what ``transition`` (or a
+    helper over it) returned: never a literal string or an enum member written in place."""
+    src = Path(__file__).resolve().parents[1] / "src" / "yaosu"
+    bypasses = []
+    for path in sorted([*(src / "authorization").rglob("*.py"), *(src / "rights").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
+                pairs = (
+                    zip(target.elts, node.value.elts, strict=False)
+                    if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple)
+                    else [(target, node.value)]
+                )
+                for left, right in pairs:
+                    if (
+                        isinstance(left, ast.Attribute)
+                        and left.attr == "status"
+                        and isinstance(right, ast.Constant | ast.Attribute | ast.Subscript)
+                    ):
+                        bypasses.append(f"{path.relative_to(src)}:{node.lineno}")
+    assert bypasses == []
