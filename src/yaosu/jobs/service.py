@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
-from yaosu.authorization.policy import Resource, enforce, record_denial
+from yaosu.authorization.policy import Resource, Rows, enforce, record_denial, visible
 from yaosu.context import Context
 from yaosu.jobs.models import FINAL, Job
 from yaosu.kernel.actor import Actor, system_actor
@@ -109,6 +109,9 @@ def resource(job: Job) -> Resource:
     return Resource("job", job.id, job.object_org_id, {"created_by": job.created_by})
 
 
+ROWS = Rows("job", Job.object_org_id, {"created_by": Job.created_by})  # ``resource`` as SQL
+
+
 # --- the queue -----------------------------------------------------------------------------
 
 
@@ -176,23 +179,13 @@ def list_jobs(
     active_only: bool = False,
     limit: int = 50,
 ) -> list[Job]:
-    """Jobs the actor may see, newest first (oversight sees all)."""
+    """Jobs the actor may see (``job.view``), newest first."""
     stmt = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(max(1, min(limit, 500)))
     if object_id is not None:
         stmt = stmt.where(Job.object_id == object_id)
     if active_only:
         stmt = stmt.where(Job.status.in_(("queued", "running")))
-    if not (actor.is_system or actor.has_kind("regulator") or actor.has_kind("platform")):
-        from sqlalchemy import or_
-
-        stmt = stmt.where(or_(Job.created_by == actor.id, Job.object_org_id == actor.org_id))
-    return [j for j in session.scalars(stmt) if _may_view(actor, j)]
-
-
-def _may_view(actor: Actor, job: Job) -> bool:
-    from yaosu.authorization.policy import decide
-
-    return decide(actor, "job.view", resource(job)).allowed
+    return list(session.scalars(stmt.where(visible(actor, "job.view", ROWS))))
 
 
 def cancel(session: Session, actor: Actor, job_id: str) -> Job:
