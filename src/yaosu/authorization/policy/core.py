@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, false, true
 
 from yaosu.authorization.policy import (
     audit,
+    console,
     contracts,
     datasets,
     extracts,
@@ -67,6 +68,14 @@ SCOPE_OF = {
     "registration.view": "read",
     "registration.decide": "admin",
     "registration.object": "write",
+    # What the console offers (navigation, home page sections): they change nothing.
+    "requests.read": "read",
+    "reviews.read": "read",
+    "home.datasets": "read",
+    "home.usable": "read",
+    "home.openings": "read",
+    "home.oversight": "read",
+    "home.health": "read",
 }
 
 # Actions whose denial should look like absence, so ids of private objects leak nothing.
@@ -182,6 +191,7 @@ _KIND_ZH = {
 
 
 _RULES = {
+    "console": console.rule,
     "dataset": datasets.rule,
     "right": rights.rule,
     "registration": registrations.rule,
