@@ -8,6 +8,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sqlalchemy import select
+
+from tests.conftest import actor
+from yaosu.accounts.models import User
+from yaosu.authorization.policy import Resource, decide
+from yaosu.catalog.service import OPENING_NOTIFIES
+from yaosu.console.pages import HOME
+from yaosu.console.render import abilities
+from yaosu.context import Context
+from yaosu.kernel.actor import Actor
+
 SRC = Path(__file__).resolve().parent.parent / "src" / "yaosu"
 
 # Where roles and kinds belong: the rules, and the actor that carries them.
@@ -53,3 +64,34 @@ def test_every_allowance_is_still_needed() -> None:
 def test_the_scan_sees_a_check() -> None:
     for line in ('if actor.has_kind("provider"):', "{% if actor.role == 'admin' %}"):
         assert CHECK.search(line), line
+
+
+def _old_checks(actor: Actor) -> dict[str, bool]:
+    """The checks the console wrote by hand before they moved into the policy, verbatim."""
+    return {
+        "dataset.create": actor.has_kind("provider") and actor.role != "reviewer",
+        "requests.read": actor.has_kind("consumer") or actor.has_kind("operator"),
+        "reviews.read": actor.role in ("reviewer", "admin")
+        and (actor.has_kind("provider") or actor.has_kind("regulator")),
+        "home.datasets": actor.has_kind("provider"),
+        "home.usable": actor.has_kind("operator")
+        or actor.has_kind("consumer")
+        or actor.has_kind("assessor"),
+        "home.openings": actor.has_kind("regulator") and actor.department == OPENING_NOTIFIES,
+        "home.oversight": actor.has_kind("regulator") or actor.has_kind("platform"),
+        "home.health": actor.has_kind("platform"),
+        "org.manage": actor.role == "admin",  # of the actor's own organisation
+    }
+
+
+def test_the_policy_answers_as_the_old_checks_did(ctx: Context) -> None:
+    with ctx.db.transaction() as session:
+        usernames = list(session.scalars(select(User.username)))
+    assert len(usernames) >= 9
+    for who in [actor(ctx, u) for u in usernames]:
+        can = abilities(who)
+        home = Resource("console", "home", who.org_id, {"departments": (OPENING_NOTIFIES,)})
+        can |= {a: decide(who, a, home).allowed for a in HOME}
+        own = Resource("organisation", who.org_id or "", who.org_id)
+        can["org.manage"] = decide(who, "org.manage", own).allowed
+        assert {a: can[a] for a in _old_checks(who)} == _old_checks(who), who.username
