@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from tests.conftest import actor
 from yaosu.accounts.models import User
-from yaosu.authorization.policy import Resource, dataset_visibility, decide
+from yaosu.authorization.policy import Resource, decide, visible
 from yaosu.catalog.models import Dataset
-from yaosu.catalog.service import resource
+from yaosu.catalog.service import ROWS, resource
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.web.deps import ANONYMOUS
@@ -23,15 +23,11 @@ def test_visibility_sql_matches_decide_for_every_actor_and_dataset(ctx: Context)
     checked = 0
     for who in actors:
         with ctx.db.transaction() as session:
-            visible = set(
-                session.scalars(
-                    select(Dataset.id).where(
-                        dataset_visibility(who, Dataset.owner_org_id, Dataset.openness)
-                    )
-                )
+            shown = set(
+                session.scalars(select(Dataset.id).where(visible(who, "dataset.view", ROWS)))
             )
         for ds in datasets:
-            assert (ds.id in visible) == decide(who, "dataset.view", resource(ds)).allowed, (
+            assert (ds.id in shown) == decide(who, "dataset.view", resource(ds)).allowed, (
                 who.username,
                 ds.title,
             )

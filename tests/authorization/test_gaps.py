@@ -35,6 +35,14 @@ READ_ONLY = {
     "screen.view",
     "dataset.profile",  # what of a profile a viewer may see
     "extract.download",  # the extract was made (and its use spent) by a write
+    # what the console offers: navigation and home page sections
+    "requests.read",
+    "reviews.read",
+    "home.datasets",
+    "home.usable",
+    "home.openings",
+    "home.oversight",
+    "home.health",
 }
 
 

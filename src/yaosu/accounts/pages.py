@@ -11,7 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from yaosu.accounts import service
 from yaosu.accounts.models import ConsoleSession
+from yaosu.authorization.policy import Resource, decide
 from yaosu.console.render import render, safe_next
+from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import YaosuError
 from yaosu.web.deps import (
     ANONYMOUS,
@@ -113,7 +115,21 @@ def org_page(
 ) -> Response:
     org = service.get_org(session, actor.org_id or "")
     members = service.list_members(session, actor, org.id)
-    return render(request, actor, "org.html", org=org, members=members, created=created, error=None)
+    return render(
+        request,
+        actor,
+        "org.html",
+        org=org,
+        members=members,
+        created=created,
+        error=None,
+        can=_can(actor, org.id),
+    )
+
+
+def _can(actor: Actor, org_id: str) -> dict[str, bool]:
+    manage = decide(actor, "org.manage", Resource("organisation", org_id, org_id))
+    return {"org.manage": manage.allowed}
 
 
 @router.post("/org/members")
@@ -150,6 +166,7 @@ def add_member(
             members=members,
             created=None,
             error=exc.message(locale(request)),
+            can=_can(actor, org.id),
         )
     return RedirectResponse(f"/org?created={user.username}", status_code=303)
 

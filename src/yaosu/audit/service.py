@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from yaosu.audit import log
 from yaosu.audit.models import AuditEntry
+from yaosu.authorization.policy import Rows, visible
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 
@@ -104,6 +105,14 @@ def _entry(
     )
 
 
+# An entry as the view rule sees it (``audit.transparency`` builds the same ``Resource``).
+ROWS = Rows(
+    "audit",
+    None,
+    {"actor_org_id": AuditEntry.actor_org_id, "object_org_id": AuditEntry.object_org_id},
+)
+
+
 def entries_query(
     actor: Actor,
     *,
@@ -113,13 +122,9 @@ def entries_query(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Select[AuditEntry]:
-    """Entries the actor may see: regulators, the platform and the local operator see all;
-    an organisation sees entries it made or that concern its objects."""
-    stmt = select(AuditEntry)
-    if not (actor.is_system or actor.has_kind("regulator") or actor.has_kind("platform")):
-        stmt = stmt.where(
-            or_(AuditEntry.actor_org_id == actor.org_id, AuditEntry.object_org_id == actor.org_id)
-        )
+    """Entries the actor may see (``audit.view`` of each: oversight sees all, an organisation
+    the entries it made or that concern its objects)."""
+    stmt = select(AuditEntry).where(visible(actor, "audit.view", ROWS))
     if actor_id:
         stmt = stmt.where(AuditEntry.actor_id == actor_id)
     if object_id:

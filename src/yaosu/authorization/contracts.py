@@ -7,16 +7,17 @@ can never overspend.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Text, cast, select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
 from yaosu.authorization.models import AccessRequest, Contract, Review
 from yaosu.authorization.operations import Operation
-from yaosu.authorization.policy import Decision, Resource, decide, enforce
+from yaosu.authorization.policy import Decision, Resource, Rows, enforce, visible
 from yaosu.authorization.purposes import PRICING_ZH
 from yaosu.authorization.states import CONTRACT_MOVES, ContractState
 from yaosu.kernel.actor import Actor, system_actor
@@ -153,6 +154,15 @@ def contract_resource(contract: Contract) -> Resource:
     )
 
 
+def _provided_by(org_id: str) -> ColumnElement[bool]:
+    # ``provider_org_ids`` is a JSON list of ids: the id, quoted as JSON writes it, occurs in
+    # its text only as a whole element (bound, with LIKE's wildcards escaped), on every backend.
+    return cast(Contract.provider_org_ids, Text).contains(json.dumps(org_id), autoescape=True)
+
+
+ROWS = Rows("contract", Contract.consumer_org_id, {"providers": _provided_by})  # as SQL
+
+
 def status_of(contract: Contract, now: datetime | None = None) -> ContractState:
     """The status users see: an active contract past its end is expired."""
     if contract.status == ContractState.active and (now or utcnow()) >= contract.ends_at:
@@ -169,9 +179,14 @@ def get_contract(session: Session, actor: Actor, contract_id: str) -> Contract:
 
 
 def list_contracts(session: Session, actor: Actor) -> list[Contract]:
-    stmt = select(Contract).order_by(Contract.created_at.desc()).limit(500)
-    found = session.scalars(stmt)
-    return [c for c in found if decide(actor, "contract.view", contract_resource(c)).allowed]
+    """Contracts the actor may see (``contract.view``), newest first."""
+    stmt = (
+        select(Contract)
+        .where(visible(actor, "contract.view", ROWS))
+        .order_by(Contract.created_at.desc())
+        .limit(500)
+    )
+    return list(session.scalars(stmt))
 
 
 def change_status(

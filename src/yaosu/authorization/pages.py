@@ -19,6 +19,7 @@ from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import back_with_error, render
+from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, YaosuError, translate
 from yaosu.web.deps import PageActor, SessionDep, StateDep, locale
 from yaosu.web.errors import audit_refusal
@@ -181,9 +182,11 @@ def request_page(
         names=_names(session),
         titles=_titles(session, req.datasets),
         purpose=session.get(Purpose, req.purpose),
-        can_review=can_review,
-        can_withdraw=req.status == "submitted"
-        and decide(actor, "request.withdraw", resource).allowed,
+        can={
+            "request.review": can_review,
+            "request.withdraw": req.status == "submitted"
+            and decide(actor, "request.withdraw", resource).allowed,
+        },
         screens=screens,
         error=error,
     )
@@ -287,9 +290,25 @@ def contract_page(
         names=names,
         titles=titles,
         terms=plain_terms(contract, names, titles, purpose),
-        can_manage=decide(actor, "contract.manage", service.contract_resource(contract)).allowed,
+        can=_can(actor, contract),
         error=error,
     )
+
+
+def _can(actor: Actor, contract: Contract) -> dict[str, bool]:
+    """The contract page's buttons: managing it, and running a governed query under it
+    (a use for an aggregate over any dataset it covers, charging nothing, is allowed)."""
+    resource = service.contract_resource(contract)
+    query = any(
+        decide(
+            actor, "contract.use", resource, {"operation": "aggregate", "dataset_id": d, "uses": 0}
+        ).allowed
+        for d in contract.datasets
+    )
+    return {
+        "contract.manage": decide(actor, "contract.manage", resource).allowed,
+        "contract.use": query,
+    }
 
 
 @router.post("/contracts/{contract_id}/status")

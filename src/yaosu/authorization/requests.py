@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
@@ -20,7 +20,7 @@ from yaosu.audit.service import record
 from yaosu.authorization.contracts import contract_from
 from yaosu.authorization.models import AccessRequest, Review
 from yaosu.authorization.operations import Operation
-from yaosu.authorization.policy import Resource, decide, enforce
+from yaosu.authorization.policy import Resource, Rows, enforce, visible
 from yaosu.authorization.purposes import active_purpose
 from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.authorization.states import (
@@ -57,6 +57,13 @@ def request_resource(session: Session, req: AccessRequest) -> Resource:
         session.scalars(select(Review.reviewer_org_id).where(Review.request_id == req.id))
     )
     return Resource("request", req.id, req.requester_org_id, {"reviewers": reviewers})
+
+
+def _reviewed_by(org_id: str) -> ColumnElement[bool]:
+    return AccessRequest.id.in_(select(Review.request_id).where(Review.reviewer_org_id == org_id))
+
+
+ROWS = Rows("request", AccessRequest.requester_org_id, {"reviewers": _reviewed_by})  # as SQL
 
 
 def _screened(session: Session, ds: Any) -> tuple[bool, str | None]:
@@ -216,8 +223,14 @@ def reviews_of(session: Session, request_id: str) -> list[Review]:
 def list_requests(
     session: Session, actor: Actor, *, inbox: bool = False, status: RequestState | None = None
 ) -> list[AccessRequest]:
-    """The actor's organisation's requests, or (``inbox``) those it must review."""
-    stmt = select(AccessRequest).order_by(AccessRequest.created_at.desc()).limit(200)
+    """The requests the actor may see (``request.view``), or (``inbox``) those its
+    organisation must review."""
+    stmt = (
+        select(AccessRequest)
+        .where(visible(actor, "request.view", ROWS))
+        .order_by(AccessRequest.created_at.desc())
+        .limit(200)
+    )
     if inbox:
         stmt = stmt.where(
             AccessRequest.id.in_(
@@ -227,23 +240,13 @@ def list_requests(
             ),
             AccessRequest.status == RequestState.submitted,
         )
-    elif not (actor.is_system or actor.has_kind("regulator") or actor.has_kind("platform")):
-        stmt = stmt.where(
-            or_(
-                AccessRequest.requester_org_id == actor.org_id,
-                AccessRequest.id.in_(
-                    select(Review.request_id).where(Review.reviewer_org_id == actor.org_id)
-                ),
-            )
-        )
     if status:
         stmt = stmt.where(AccessRequest.status == status)
     found = []
     for req in session.scalars(stmt):
-        if decide(actor, "request.view", request_resource(session, req)).allowed:
-            _expire_if_due(session, req)
-            if not (inbox and req.status != RequestState.submitted):
-                found.append(req)
+        _expire_if_due(session, req)
+        if not (inbox and req.status != RequestState.submitted):
+            found.append(req)
     return found
 
 

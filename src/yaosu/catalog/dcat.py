@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
-from yaosu.authorization.policy import dataset_visibility
+from yaosu.authorization.policy import visible
+from yaosu.catalog import service
 from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness
 from yaosu.kernel.actor import Actor
 
@@ -46,7 +47,7 @@ def export(session: Session, actor: Actor, base_url: str) -> dict[str, Any]:
     base = base_url.rstrip("/")
     stmt = (
         select(Dataset)
-        .where(dataset_visibility(actor, Dataset.owner_org_id, Dataset.openness))
+        .where(visible(actor, "dataset.view", service.ROWS))
         .order_by(Dataset.created_at, Dataset.id)
     )
     datasets = list(session.scalars(stmt))

@@ -155,7 +155,7 @@ def dataset_page(
         versions=versions,
         latest=latest,
         profile=profile,
-        can_edit=can_edit,
+        can={"dataset.edit": can_edit},
         read=read,
         preview=preview,
         charts=charts,

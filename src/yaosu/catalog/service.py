@@ -17,9 +17,10 @@ from yaosu.authorization.policy import (
     PROFILE_NO_VALUES,
     PROFILE_WITHHOLD_PERSONAL,
     Resource,
-    dataset_visibility,
+    Rows,
     decide,
     enforce,
+    visible,
 )
 from yaosu.catalog import search
 from yaosu.catalog.ingest import convert
@@ -33,6 +34,9 @@ from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
 from yaosu.privacy.exposure import exposure
+
+# ``resource`` as SQL, for listings: the attributes the view rule reads.
+ROWS = Rows("dataset", Dataset.owner_org_id, {"openness": Dataset.openness})
 
 
 def resource(ds: Dataset, version: int | None = None) -> Resource:
@@ -181,7 +185,7 @@ def list_datasets(
     limit: int = 20,
     offset: int = 0,
 ) -> Listing:
-    where: list[Any] = [dataset_visibility(actor, Dataset.owner_org_id, Dataset.openness)]
+    where: list[Any] = [visible(actor, "dataset.view", ROWS)]
     rank = None
     if q and q.strip():
         wanted = search.query_terms(q)

@@ -11,6 +11,7 @@ from yaosu.audit import log
 from yaosu.audit.models import AuditEntry
 from yaosu.audit.service import entries_query
 from yaosu.authorization import service as authorization
+from yaosu.authorization.policy import Resource, decide
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import render, safe_next
@@ -34,26 +35,38 @@ def switch_language(code: str, request: Request, next: str | None = None) -> Red
     return response
 
 
+# The home page's sections, each shown when ``decide`` allows its action.
+HOME = (
+    "home.datasets",
+    "home.usable",
+    "reviews.read",
+    "home.openings",
+    "requests.read",
+    "home.oversight",
+    "home.health",
+)
+
+
 @router.get("/home")
 def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
     user = session.get(User, actor.id)
     org = session.get(Organisation, actor.org_id)
     sections: dict[str, object] = {}
-    if actor.has_kind("provider"):
+    here = Resource("console", "home", actor.org_id, {"departments": (catalog.OPENING_NOTIFIES,)})
+    can = {action: decide(actor, action, here).allowed for action in HOME}
+    if can["home.datasets"]:
         mine = catalog.list_datasets(session, actor, provider=actor.org_id, limit=50)
         sections["provider"] = [catalog.public(session, d) for d in mine.items]
-    if actor.has_kind("operator") or actor.has_kind("consumer") or actor.has_kind("assessor"):
+    if can["home.usable"]:
         usable = catalog.list_datasets(session, actor, openness="open", limit=20)
         sections["usable"] = [catalog.public(session, d) for d in usable.items]
-    if actor.role in ("reviewer", "admin") and (
-        actor.has_kind("provider") or actor.has_kind("regulator")
-    ):
+    if can["reviews.read"]:
         # Reminders: what awaits this organisation's review, soonest due first.
         waiting = sorted(
             authorization.list_requests(session, actor, inbox=True), key=lambda r: r.due_at
         )
         sections["reviews"] = {"waiting": waiting[:5], "total": len(waiting), "now": utcnow()}
-    if actor.has_kind("regulator") and actor.department == catalog.OPENING_NOTIFIES:
+    if can["home.openings"]:
         # Notices: important or core data a provider opened, newest first.
         opened = session.scalars(
             entries_query(actor)
@@ -69,13 +82,13 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
             )
         }
         sections["openings"] = {"items": notices[:10], "titles": titles}
-    if actor.has_kind("consumer") or actor.has_kind("operator"):
+    if can["requests.read"]:
         sections["contracts"] = [
             (c, authorization.status_of(c))
             for c in authorization.list_contracts(session, actor)
             if c.consumer_org_id == actor.org_id
         ][:5]
-    if actor.has_kind("regulator") or actor.has_kind("platform"):
+    if can["home.oversight"]:
         latest = log.latest_checkpoint(session)
         recent = session.scalars(
             entries_query(actor).order_by(AuditEntry.leaf_index.desc()).limit(8)
@@ -87,7 +100,7 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
             "signed": latest.size if latest else 0,
             "recent": list(recent),
         }
-    if actor.has_kind("platform"):
+    if can["home.health"]:
         latest = log.latest_checkpoint(session)
         # O(log n): the stored tree still adds up to the last signed root (`yaosu audit check`
         # is the full scan).
@@ -107,4 +120,5 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         kinds=org.kinds if org else [],
         department=org.department if org else None,
         sections=sections,
+        can=can,
     )

@@ -1,8 +1,10 @@
 """Rendering a console page: one Jinja environment over every domain's templates, the
-user's language, the CSRF token, and the navigation their role should see."""
+user's language, the CSRF token, and what the actor can do (``can``, from ``decide``) with
+the navigation it implies."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from yaosu.authorization.policy import Resource, decide
 from yaosu.console import i18n
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.i18n import translations
@@ -142,18 +145,35 @@ def environment() -> Environment:
     return env
 
 
-def nav(actor: Actor) -> list[tuple[str, str]]:
+# What the console asks about the actor alone, once per render (action: resource type). The
+# navigation reads the answers, and every template as ``can[action]``; a page adds what it
+# asks about its own objects (``render(..., can={...})``, each decided with the object's
+# ``Resource``). Templates ask ``can``, never a role.
+ACTIONS = {
+    "dataset.create": "dataset",
+    "requests.read": "console",
+    "reviews.read": "console",
+}
+
+
+def abilities(actor: Actor) -> dict[str, bool]:
+    """``can`` for ``ACTIONS``: each action decided for the actor, about its organisation."""
+    return {
+        action: decide(actor, action, Resource(kind, "*", actor.org_id)).allowed
+        for action, kind in ACTIONS.items()
+    }
+
+
+def nav(actor: Actor, can: Mapping[str, bool]) -> list[tuple[str, str]]:
     """(path, label msgid) pairs for the top navigation."""
     if actor is ANONYMOUS:
         return [("/catalog", N_("Catalog")), ("/notices", N_("Public notices"))]
     items = [("/home", N_("Home")), ("/catalog", N_("Catalog"))]
-    if actor.has_kind("provider") and actor.role != "reviewer":
+    if can["dataset.create"]:
         items.append(("/datasets/new", N_("New dataset")))
-    if actor.has_kind("consumer") or actor.has_kind("operator"):
+    if can["requests.read"]:
         items.append(("/requests", N_("Requests")))
-    if actor.role in ("reviewer", "admin") and (
-        actor.has_kind("provider") or actor.has_kind("regulator")
-    ):
+    if can["reviews.read"]:
         items.append(("/reviews", N_("Reviews")))
     items.append(("/contracts", N_("Contracts")))
     items.append(("/rights", N_("Rights")))
@@ -168,6 +188,7 @@ def render(
 ) -> HTMLResponse:
     lang = locale(request)
     tr = translations(lang)
+    can = {**abilities(actor), **context.pop("can", {})}
     html = (
         environment()
         .get_template(template)
@@ -181,7 +202,8 @@ def render(
             ngettext=tr.ngettext,
             label=lambda code: tr.gettext(LABELS[code]) if code in LABELS else code,
             csrf_token=getattr(request.state, "csrf_token", ""),
-            nav=nav(actor),
+            nav=nav(actor, can),
+            can=can,
             path=request.url.path,
             here=quote(
                 str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")

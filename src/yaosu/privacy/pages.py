@@ -58,8 +58,7 @@ def privacy_page(
         grades=GRADES,
         error=error,
         jobs=tasks.list_tasks(session, actor, object_id=ds.id, limit=5),
-        can_review=decide(actor, "dataset.review", resource).allowed,
-        can_edit=decide(actor, "dataset.edit", resource).allowed,
+        can={a: decide(actor, a, resource).allowed for a in ("dataset.review", "dataset.edit")},
     )
 
 

@@ -90,7 +90,7 @@ def unit_page(
         ds=catalog.public(session, ds),
         unit=shown,
         columns=[c["name"] for c in version.columns] if version else [],
-        can_declare=decide(actor, "dataset.review", catalog.resource(ds)).allowed,
+        can={"dataset.review": decide(actor, "dataset.review", catalog.resource(ds)).allowed},
         error=error,
     )
 

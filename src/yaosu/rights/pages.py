@@ -122,9 +122,11 @@ def registration_page(
         certificate=certificate,
         names=_names(session),
         titles=_titles(session),
-        can_decide=decide(actor, "registration.decide", resource).allowed,
-        can_object=reg.status == "in_notice"
-        and decide(actor, "registration.object", resource).allowed,
+        can={
+            "registration.decide": decide(actor, "registration.decide", resource).allowed,
+            "registration.object": reg.status == "in_notice"
+            and decide(actor, "registration.object", resource).allowed,
+        },
         error=error,
     )
 

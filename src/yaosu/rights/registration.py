@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts.models import Organisation
 from yaosu.audit.service import record
-from yaosu.authorization.policy import Resource, enforce
+from yaosu.authorization.policy import Resource, Rows, enforce
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
@@ -46,6 +46,19 @@ def registration_resource(session: Session, reg: Registration) -> Resource:
         reg.applicant_org_id,
         {"status": reg.status, "holder": grant.holder_org_id},
     )
+
+
+# ``registration_resource`` as SQL, for listings.
+ROWS = Rows(
+    "registration",
+    Registration.applicant_org_id,
+    {
+        "status": Registration.status,
+        "holder": select(Grant.holder_org_id)
+        .where(Grant.id == Registration.grant_id)
+        .scalar_subquery(),
+    },
+)
 
 
 # --- application ---------------------------------------------------------------------------

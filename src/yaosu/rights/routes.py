@@ -47,7 +47,9 @@ def apply(
 
 @router.get("/registrations", response_model=list[RegistrationPublic])
 def registrations(actor: CurrentActor, session: SessionDep) -> list[RegistrationPublic]:
-    """Your organisation's applications (the platform and regulators: all)."""
+    """Registrations you may see: your organisation's applications and those of rights it
+    holds, every published one (in notice, registered or rejected), and for the platform and
+    regulators all."""
     return [registration_public(session, r) for r in service.list_registrations(session, actor)]
 
 

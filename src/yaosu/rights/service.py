@@ -16,14 +16,17 @@ what the routes, pages, CLI and other domains call.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yaosu.authorization.policy import Resource, decide, enforce
+from yaosu.authorization.policy import Resource, Rows, enforce, visible
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import NotFound
 from yaosu.rights.certificates import certificate_file, certificate_signer, find_certificate, issue
 from yaosu.rights.models import Grant, Registration
+from yaosu.rights.registration import ROWS as REGISTRATION_ROWS
 from yaosu.rights.registration import (
     accept,
     apply,
@@ -76,6 +79,23 @@ def grant_resource(session: Session, grant: Grant) -> Resource:
     )
 
 
+def _of_registration(column: Any) -> Any:
+    return select(column).where(Registration.grant_id == Grant.id).scalar_subquery()
+
+
+# ``grant_resource`` as SQL, for listings.
+ROWS = Rows(
+    "right",
+    Grant.holder_org_id,
+    {
+        "status": Grant.status,
+        "grantor": Grant.grantor_org_id,
+        "applicant": _of_registration(Registration.applicant_org_id),
+        "registration": _of_registration(Registration.status),
+    },
+)
+
+
 def get_grant(session: Session, actor: Actor, grant_id: str) -> Grant:
     """Registered rights are public (公示), and so are those in their notice window; a right
     whose registration is still under way is its parties' (and oversight's) only."""
@@ -107,16 +127,17 @@ def list_grants(
     dataset_id: str | None = None,
 ) -> list[Grant]:
     """Rights the actor may see (``right.view``), newest first."""
-    stmt = select(Grant).order_by(Grant.created_at.desc()).limit(500)
+    stmt = (
+        select(Grant)
+        .where(visible(actor, "right.view", ROWS))
+        .order_by(Grant.created_at.desc())
+        .limit(500)
+    )
     if holder_org_id:
         stmt = stmt.where(Grant.holder_org_id == holder_org_id)
     if dataset_id:
         stmt = stmt.where(Grant.object_id == dataset_id)
-    return [
-        g
-        for g in session.scalars(stmt)
-        if decide(actor, "right.view", grant_resource(session, g)).allowed
-    ]
+    return list(session.scalars(stmt))
 
 
 def notices(session: Session, *, include_closed: bool = False) -> list[Registration]:
@@ -137,7 +158,11 @@ def notices(session: Session, *, include_closed: bool = False) -> list[Registrat
 
 
 def list_registrations(session: Session, actor: Actor) -> list[Registration]:
-    stmt = select(Registration).order_by(Registration.created_at.desc()).limit(500)
-    if not (actor.is_system or actor.has_kind("platform") or actor.has_kind("regulator")):
-        stmt = stmt.where(Registration.applicant_org_id == actor.org_id)
+    """Registrations the actor may see (``registration.view``), newest first."""
+    stmt = (
+        select(Registration)
+        .where(visible(actor, "registration.view", REGISTRATION_ROWS))
+        .order_by(Registration.created_at.desc())
+        .limit(500)
+    )
     return list(session.scalars(stmt))

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from yaosu.authorization.policy.decision import Decision, Resource, allow, deny, oversees
+from sqlalchemy import ColumnElement, false, or_, true
+
+from yaosu.authorization.policy.decision import (
+    Decision,
+    Resource,
+    Rows,
+    allow,
+    deny,
+    no_sql_form,
+    oversees,
+)
 from yaosu.kernel.actor import Actor
 
 
@@ -24,3 +34,17 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
     if actor.org_id:
         return allow("可查看与本机构相关的审计记录", "entries about your organisation")
     return deny("需要登录机构账号", "needs an organisation account")
+
+
+def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
+    """``audit.view`` of each entry, as SQL. ``rows.attrs``: ``actor_org_id``,
+    ``object_org_id``."""
+    if action != "audit.view":
+        raise no_sql_form(action)
+    if oversees(actor):
+        return true()
+    if not actor.org_id:
+        return false()
+    return or_(
+        rows.attrs["actor_org_id"] == actor.org_id, rows.attrs["object_org_id"] == actor.org_id
+    )

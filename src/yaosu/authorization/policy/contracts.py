@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from yaosu.authorization.policy.decision import Decision, Resource, allow, deny, is_member, oversees
+from sqlalchemy import ColumnElement, or_, true
+
+from yaosu.authorization.policy.decision import (
+    Decision,
+    Resource,
+    Rows,
+    allow,
+    deny,
+    is_member,
+    is_member_sql,
+    no_sql_form,
+    oversees,
+)
 from yaosu.kernel.actor import Actor
 
 
@@ -123,3 +135,12 @@ def _use(actor: Actor, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
             "prohibitions": list(a.get("prohibitions", ())),
         },
     )
+
+
+def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
+    """``contract.view`` as SQL. ``rows.attrs``: ``providers`` (a set: see ``Rows``)."""
+    if action != "contract.view":
+        raise no_sql_form(action)
+    if oversees(actor):
+        return true()
+    return or_(is_member_sql(actor, rows), rows.holds("providers", actor.org_id))

@@ -1,4 +1,5 @@
-"""The one decision function. Routes and services never check ownership inline.
+"""The one decision function, and its SQL form for listings (``visible``). Routes and
+services never check ownership inline, and listings never filter by a rule of their own.
 
 ``decide(actor, action, resource, context)`` returns a ``Decision`` with a reason
 in both languages and any obligations the caller must honour (for example
@@ -15,8 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import ColumnElement, false, true
+
 from yaosu.authorization.policy import (
     audit,
+    console,
     contracts,
     datasets,
     extracts,
@@ -27,7 +31,7 @@ from yaosu.authorization.policy import (
     requests,
     rights,
 )
-from yaosu.authorization.policy.decision import Decision, Resource, allow, deny
+from yaosu.authorization.policy.decision import Decision, Resource, Rows, allow, deny
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import Forbidden, NotFound, ScopeMissing, YaosuError
 
@@ -64,6 +68,14 @@ SCOPE_OF = {
     "registration.view": "read",
     "registration.decide": "admin",
     "registration.object": "write",
+    # What the console offers (navigation, home page sections): they change nothing.
+    "requests.read": "read",
+    "reviews.read": "read",
+    "home.datasets": "read",
+    "home.usable": "read",
+    "home.openings": "read",
+    "home.oversight": "read",
+    "home.health": "read",
 }
 
 # Actions whose denial should look like absence, so ids of private objects leak nothing.
@@ -92,6 +104,21 @@ def decide(
     if rule is None:
         return deny(f"未知资源类型 {resource.type}", f"unknown resource type {resource.type}")
     return rule(actor, action, resource, context or {})
+
+
+def visible(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
+    """``decide`` as SQL, for listings: a clause over ``rows`` true exactly for the rows whose
+    ``Resource`` ``decide(actor, action, ·)`` allows (datasette's ``permission_resources_sql``).
+    Only the view actions of listed resources have an SQL form; a listing filters with this,
+    never with a rule of its own (tests/authorization/test_visible.py checks they agree)."""
+    where = _WHERE.get(rows.type)
+    if where is None:
+        raise ValueError(f"{rows.type} has no SQL form")
+    clause = where(actor, action, rows)  # first: an action without an SQL form raises
+    scope = SCOPE_OF[action]
+    if actor.scopes is not None and scope not in actor.scopes:
+        return false()
+    return true() if actor.is_system else clause
 
 
 def enforce(
@@ -164,6 +191,7 @@ _KIND_ZH = {
 
 
 _RULES = {
+    "console": console.rule,
     "dataset": datasets.rule,
     "right": rights.rule,
     "registration": registrations.rule,
@@ -174,4 +202,15 @@ _RULES = {
     "contract": contracts.rule,
     "purpose": purposes.rule,
     "extract": extracts.rule,
+}
+
+# The SQL form of each listed resource type's rules (``visible``).
+_WHERE = {
+    "dataset": datasets.where,
+    "right": rights.where,
+    "registration": registrations.where,
+    "audit": audit.where,
+    "job": jobs.where,
+    "request": requests.where,
+    "contract": contracts.where,
 }

@@ -1,12 +1,24 @@
 """Rules for datasets: who registers, sees, changes, screens, reviews, profiles, reads and
-requests them; ``dataset_visibility`` is ``dataset.view`` as SQL, for listings."""
+requests them; ``where`` is ``dataset.view`` as SQL, for listings."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from yaosu.authorization.policy.decision import Decision, Resource, allow, deny, is_member, oversees
+from sqlalchemy import ColumnElement, or_, true
+
+from yaosu.authorization.policy.decision import (
+    Decision,
+    Resource,
+    Rows,
+    allow,
+    deny,
+    is_member,
+    is_member_sql,
+    no_sql_form,
+    oversees,
+)
 from yaosu.kernel.actor import Actor
 
 
@@ -145,18 +157,12 @@ def _requestable(actor: Actor, resource: Resource) -> Decision:
     return allow("有条件开放数据，可按用途申请", "conditionally open data, requested for a purpose")
 
 
-def dataset_visibility(actor: Actor, owner_org_id: Any, openness: Any) -> Any:
-    """``dataset.view`` as an SQL predicate, for listing and search. It states the same rule
-    as ``rule`` above (tests check the two agree for every actor and dataset)."""
-    from sqlalchemy import or_, true
-
-    if actor.scopes is not None and "read" not in actor.scopes:
-        from sqlalchemy import false
-
-        return false()
-    if actor.is_system or oversees(actor):
+def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
+    """``dataset.view`` as SQL, for listing, search and export: the same rule as ``rule``
+    (tests/authorization/test_visible.py checks the two agree for every actor and dataset).
+    ``rows.attrs``: ``openness``."""
+    if action != "dataset.view":
+        raise no_sql_form(action)
+    if oversees(actor):
         return true()
-    clauses = [openness.in_(("open", "conditional"))]
-    if actor.org_id:
-        clauses.append(owner_org_id == actor.org_id)
-    return or_(*clauses)
+    return or_(is_member_sql(actor, rows), rows.attrs["openness"].in_(("open", "conditional")))

@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from yaosu.authorization.policy.decision import Decision, Resource, allow, deny, is_member, oversees
+from sqlalchemy import ColumnElement, or_, true
+
+from yaosu.authorization.policy.decision import (
+    Decision,
+    Resource,
+    Rows,
+    allow,
+    deny,
+    is_member,
+    is_member_sql,
+    no_sql_form,
+    oversees,
+)
 from yaosu.kernel.actor import Actor
 
 
@@ -26,3 +38,12 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
             return allow("提交人或管理员取消任务", "the submitter or an administrator cancels")
         return deny("只有提交人或本机构管理员可以取消", "only the submitter or an admin cancels")
     return deny(f"后台任务不支持操作 {action}", f"jobs do not support {action}")
+
+
+def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
+    """``job.view`` as SQL. ``rows.attrs``: ``created_by``."""
+    if action != "job.view":
+        raise no_sql_form(action)
+    if oversees(actor):
+        return true()
+    return or_(rows.attrs["created_by"] == actor.id, is_member_sql(actor, rows))

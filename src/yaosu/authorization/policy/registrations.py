@@ -5,12 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from yaosu.authorization.policy.decision import Decision, Resource, allow, deny, is_member, oversees
+from sqlalchemy import ColumnElement, or_, true
+
+from yaosu.authorization.policy.decision import (
+    Decision,
+    Resource,
+    Rows,
+    allow,
+    deny,
+    is_member,
+    is_member_sql,
+    no_sql_form,
+    oversees,
+)
 from yaosu.kernel.actor import Actor
+
+# The states in which a registration is published (公示), to anyone.
+PUBLIC = ("in_notice", "registered", "rejected")
 
 
 def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
-    public = resource.attrs.get("status") in ("in_notice", "registered", "rejected")
+    public = resource.attrs.get("status") in PUBLIC
     concerned = is_member(actor, resource) or actor.org_id == resource.attrs.get("holder")
     if action == "registration.view":
         if concerned or oversees(actor) or public:
@@ -36,3 +51,16 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
             "任何机构可在公示期内提出异议", "any organisation may object during the notice"
         )
     return deny(f"登记不支持操作 {action}", f"registrations do not support {action}")
+
+
+def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
+    """``registration.view`` as SQL. ``rows.attrs``: ``status``, ``holder``."""
+    if action != "registration.view":
+        raise no_sql_form(action)
+    if oversees(actor):
+        return true()
+    return or_(
+        is_member_sql(actor, rows),
+        rows.attrs["holder"] == actor.org_id,
+        rows.attrs["status"].in_(PUBLIC),
+    )

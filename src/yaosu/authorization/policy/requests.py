@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from yaosu.authorization.policy.decision import Decision, Resource, allow, deny, is_member, oversees
+from sqlalchemy import ColumnElement, or_, true
+
+from yaosu.authorization.policy.decision import (
+    Decision,
+    Resource,
+    Rows,
+    allow,
+    deny,
+    is_member,
+    is_member_sql,
+    no_sql_form,
+    oversees,
+)
 from yaosu.kernel.actor import Actor
 
 
@@ -30,3 +42,12 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
             return deny("需要审核员或管理员角色", "needs the reviewer or admin role")
         return allow("本机构审核该申请", "your organisation reviews this request")
     return deny(f"授权申请不支持操作 {action}", f"requests do not support {action}")
+
+
+def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
+    """``request.view`` as SQL. ``rows.attrs``: ``reviewers`` (a set: see ``Rows``)."""
+    if action != "request.view":
+        raise no_sql_form(action)
+    if oversees(actor):
+        return true()
+    return or_(is_member_sql(actor, rows), rows.holds("reviewers", actor.org_id))

@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from yaosu.authorization.policy.decision import Decision, Resource, allow, deny, is_member, oversees
+from sqlalchemy import ColumnElement, or_, true
+
+from yaosu.authorization.policy.decision import (
+    Decision,
+    Resource,
+    Rows,
+    allow,
+    deny,
+    is_member,
+    no_sql_form,
+    oversees,
+)
 from yaosu.kernel.actor import Actor
 
 
@@ -37,3 +48,18 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
     if actor.role == "reviewer":
         return deny("审核员不能申请登记", "reviewers do not apply for registration")
     return allow("权利持有机构申请登记", "the holder applies for registration")
+
+
+def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
+    """``right.view`` as SQL. ``rows.attrs``: ``status``, ``grantor``, ``applicant``,
+    ``registration`` (the last two from the right's registration, if any)."""
+    if action != "right.view":
+        raise no_sql_form(action)
+    a = rows.attrs
+    public = or_(a["status"] != "pending", a["registration"] == "in_notice")
+    if oversees(actor):
+        return true()
+    if actor.org_id is None:
+        return public
+    concerned = (rows.owner_org_id, a["grantor"], a["applicant"])
+    return or_(public, *(column == actor.org_id for column in concerned))
