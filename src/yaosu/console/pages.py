@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
 
-from yaosu.accounts.models import Organisation, User
+from yaosu.accounts import service as accounts
 from yaosu.audit import log
-from yaosu.audit.models import AuditEntry
-from yaosu.audit.service import entries_query
+from yaosu.audit.service import latest_entries
 from yaosu.authorization import service as authorization
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import Dataset
 from yaosu.console.render import render, safe_next
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.i18n import LOCALE_COOKIE
@@ -36,8 +33,8 @@ def switch_language(code: str, request: Request, next: str | None = None) -> Red
 
 @router.get("/home")
 def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
-    user = session.get(User, actor.id)
-    org = session.get(Organisation, actor.org_id)
+    user = accounts.find_user(session, actor.id)
+    org = accounts.find_org(session, actor.org_id)
     sections: dict[str, object] = {}
     if actor.has_kind("provider"):
         mine = catalog.list_datasets(session, actor, provider=actor.org_id, limit=50)
@@ -55,19 +52,9 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         sections["reviews"] = {"waiting": waiting[:5], "total": len(waiting), "now": utcnow()}
     if actor.has_kind("regulator") and actor.department == catalog.OPENING_NOTIFIES:
         # Notices: important or core data a provider opened, newest first.
-        opened = session.scalars(
-            entries_query(actor)
-            .where(AuditEntry.action == "dataset.open")
-            .order_by(AuditEntry.leaf_index.desc())
-            .limit(200)
-        )
+        opened = latest_entries(session, actor, action="dataset.open", limit=200)
         notices = [e for e in opened if actor.department in (e.detail or {}).get("notify", ())]
-        titles = {
-            d.id: d.title
-            for d in session.scalars(
-                select(Dataset).where(Dataset.id.in_({e.object_id for e in notices}))
-            )
-        }
+        titles = catalog.dataset_titles(session, {e.object_id for e in notices})
         sections["openings"] = {"items": notices[:10], "titles": titles}
     if actor.has_kind("consumer") or actor.has_kind("operator"):
         sections["contracts"] = [
@@ -77,12 +64,10 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         ][:5]
     if actor.has_kind("regulator") or actor.has_kind("platform"):
         latest = log.latest_checkpoint(session)
-        recent = session.scalars(
-            entries_query(actor).order_by(AuditEntry.leaf_index.desc()).limit(8)
-        )
+        recent = latest_entries(session, actor, limit=8)
         sections["oversight"] = {
-            "orgs": session.scalar(select(func.count()).select_from(Organisation)),
-            "datasets": session.scalar(select(func.count()).select_from(Dataset)),
+            "orgs": accounts.count_orgs(session),
+            "datasets": catalog.count_datasets(session),
             "entries": log.size(session),
             "signed": latest.size if latest else 0,
             "recent": list(recent),

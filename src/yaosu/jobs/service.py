@@ -28,13 +28,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from yaosu.accounts.service import active_actor
 from yaosu.audit.service import record
-from yaosu.authorization.policy import Resource, enforce, record_denial
+from yaosu.authorization.policy import Resource, decide, enforce, record_denial
 from yaosu.context import Context
 from yaosu.jobs.models import FINAL, Job
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import Database, utcnow
 from yaosu.kernel.errors import (
+    AuthRequired,
     Internal,
     JobCancelled,
     JobFinished,
@@ -190,8 +192,6 @@ def list_jobs(
 
 
 def _may_view(actor: Actor, job: Job) -> bool:
-    from yaosu.authorization.policy import decide
-
     return decide(actor, "job.view", resource(job)).allowed
 
 
@@ -316,15 +316,13 @@ def _actor(session: Session, doc: dict[str, Any]) -> Actor:
     """The submitter as they are now: a user since deactivated cannot run their jobs."""
     if doc["via"] == "cli" and str(doc["id"]).startswith("system:"):
         return Actor(id=doc["id"], username=doc["username"], org_id=None, via="cli")
-    from yaosu.accounts.models import User
-    from yaosu.accounts.service import actor_for
-    from yaosu.kernel.errors import AuthRequired
-
-    user = session.get(User, doc["id"])
-    if user is None or not user.is_active:
-        raise AuthRequired()
     scopes = frozenset(doc["scopes"]) if doc.get("scopes") is not None else None
-    return actor_for(session, user, scopes=scopes, via=doc["via"], token_id=doc.get("token_id"))
+    actor = active_actor(
+        session, doc["id"], scopes=scopes, via=doc["via"], token_id=doc.get("token_id")
+    )
+    if actor is None:
+        raise AuthRequired()
+    return actor
 
 
 class _Heartbeat:
