@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from yaosu import __version__
 from yaosu.access.pages import router as access_pages
 from yaosu.access.routes import router as access_router
+from yaosu.access.service import close_engines
 from yaosu.accounts.pages import router as accounts_pages
 from yaosu.accounts.routes import router as accounts_router
 from yaosu.audit import transparency
@@ -40,7 +41,13 @@ from yaosu.privacy.unit_routes import pages as privacy_unit_pages
 from yaosu.privacy.unit_routes import router as privacy_unit_router
 from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
-from yaosu.web import declare_errors, install_error_handlers, security_headers, storable_text
+from yaosu.web import (
+    declare_errors,
+    error_response,
+    install_error_handlers,
+    security_headers,
+    storable_text,
+)
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
 
@@ -68,8 +75,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     for worker in workers:
         await run_in_threadpool(worker.stop)
-    from yaosu.access.service import close_engines
-
     await run_in_threadpool(close_engines, ctx)
     if task is not None:
         task.cancel()
@@ -139,7 +144,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     for pages in all_pages:
         app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(BodyTimeoutMiddleware, settings=settings)
+    app.add_middleware(BodyTimeoutMiddleware, settings=settings, answer=error_response)
     app.middleware("http")(security_headers)
 
     @app.get("/healthz", tags=["meta"])

@@ -10,14 +10,18 @@ from rich.console import Console
 from yaosu.access.cli import extracts_app
 from yaosu.access.cli import query as query_command
 from yaosu.accounts.cli import app as admin_app
+from yaosu.audit import transparency
 from yaosu.audit.cli import app as audit_app
 from yaosu.audit.verify import VerificationError
 from yaosu.authorization.cli import contracts_app, purposes, requests_app
+from yaosu.authorization.policy import record_denial
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
+from yaosu.context import ON_OPEN, open_context
 from yaosu.jobs.cli import app as jobs_app
 from yaosu.kernel.errors import YaosuError
+from yaosu.kernel.settings import get_settings
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
 from yaosu.privacy.unit_cli import privacy_unit as privacy_unit_command
@@ -45,13 +49,13 @@ app.command("scan")(scan_command)
 app.command("deidentify")(deidentify_command)
 app.command("privacy-unit")(privacy_unit_command)
 console = Console(stderr=True)
+# The log's signing key exists from the first start (every command opens its context).
+ON_OPEN.append(transparency.log_signer)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """应用数据库迁移 / Apply database migrations."""
-    from yaosu.context import open_context
-
     ctx = open_context(migrate=True)
     console.print(
         f"[green]数据库已是最新 / database is up to date[/]: {ctx.db.engine.url.render_as_string()}"
@@ -67,7 +71,6 @@ def serve(
     import uvicorn
 
     from yaosu.api import create_app
-    from yaosu.kernel.settings import get_settings
 
     settings = get_settings()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
@@ -80,7 +83,6 @@ def demo(
     ),
 ) -> None:
     """构建演示环境并启动 / Seed the demo world, then serve."""
-    from yaosu.context import open_context
     from yaosu.demo.service import console_url, print_logins, seed
 
     ctx = open_context()
@@ -109,8 +111,6 @@ def _audit_refusal(exc: YaosuError) -> None:
     """A refusal through the CLI writes its deny entry, like one through the API."""
     if exc.denial is None:
         return
-    from yaosu.authorization.policy import record_denial
-    from yaosu.context import open_context
 
     try:
         with open_context().db.transaction() as session:
