@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from yaosu.accounts import service
 from yaosu.accounts.models import ConsoleSession
 from yaosu.console.render import render, safe_next
-from yaosu.kernel.errors import YaosuError
+from yaosu.kernel.errors import CsrfFailed, YaosuError
 from yaosu.web import (
     ANONYMOUS,
     SESSION_COOKIE,
@@ -53,8 +53,6 @@ def login_submit(
     cookie = request.cookies.get(LOGIN_CSRF, "")
     error: YaosuError | None = None
     if not cookie or not hmac.compare_digest(cookie, login_csrf):
-        from yaosu.kernel.errors import CsrfFailed
-
         error = CsrfFailed()
     else:
         with st.db.transaction() as session:  # commits a failure's count and audit entry

@@ -9,6 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from yaosu.authorization import odrl as odrl_format
+from yaosu.authorization import service
+from yaosu.authorization.schemas import ContractPublic
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 
@@ -19,8 +22,6 @@ console = Console()
 
 def purposes() -> None:
     """列出用途目录及收费类别 / List the purpose taxonomy and its pricing classes."""
-    from yaosu.authorization import service
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         rows = [(p.code, p.name_zh, p.name_en, p.pricing) for p in service.list_purposes(session)]
@@ -37,8 +38,6 @@ def list_requests(
     ),
 ) -> None:
     """列出授权申请 / List access requests."""
-    from yaosu.authorization import service
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         rows = []
@@ -71,8 +70,6 @@ def list_requests(
 @contracts_app.command("list")
 def list_contracts() -> None:
     """列出授权协议 / List contracts, with uses and budget spent."""
-    from yaosu.authorization import service
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         rows = [
@@ -102,10 +99,6 @@ def show(
     ),
 ) -> None:
     """查看协议 / Show a contract (or its ODRL form)."""
-    from yaosu.authorization import odrl as odrl_format
-    from yaosu.authorization import service
-    from yaosu.authorization.schemas import ContractPublic
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         c = service.get_contract(session, system_actor(), contract)
@@ -120,8 +113,6 @@ def show(
 
 
 def _change(contract: str, action: str, reason: str) -> None:
-    from yaosu.authorization import service
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         c = service.change_status(session, system_actor(), contract, action, reason)

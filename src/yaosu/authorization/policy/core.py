@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from yaosu.audit.service import record
 from yaosu.authorization.policy import (
     audit,
     contracts,
@@ -131,8 +132,6 @@ def record_denial(
 ) -> bool:
     """Writes the one deny entry of a refusal raised by ``enforce``, in ``session``; a second
     call for the same error writes nothing. Returns whether it wrote."""
-    from yaosu.audit.service import record
-
     denial = getattr(error, "denial", None)
     if denial is None or getattr(error, "denial_recorded", False):
         return False
