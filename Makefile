@@ -25,6 +25,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format src tests bench
