@@ -60,4 +60,4 @@ bench: install
 	$(BIN)/python bench/query.py
 
 clean:
-	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache bench/.data bench/.peers bench/.peers-snsql
+	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache .import_linter_cache bench/.data bench/.peers bench/.peers-snsql
