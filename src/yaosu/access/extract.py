@@ -23,9 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from yaosu.access import governance
+from yaosu.access import governance, service
 from yaosu.access.models import Extract
-from yaosu.access.service import engine_for
 from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
 from yaosu.authorization.policy import Resource, enforce
@@ -117,7 +116,7 @@ def _authorised_rows(
     )
     query = exp.select(*[exp.column(f, quoted=True) for f in fields]).from_(view)
     query = query.limit(MAX_ROWS + 1)  # one more than allowed: enough to refuse, no more
-    return engine_for(ctx).run(query.sql("duckdb"), {source: path})
+    return service.engine_for(ctx).run(query.sql("duckdb"), {source: path})
 
 
 def make_extract(
