@@ -25,6 +25,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format src tests bench
@@ -59,4 +60,4 @@ bench: install
 	$(BIN)/python bench/query.py
 
 clean:
-	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache bench/.data bench/.peers bench/.peers-snsql
+	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache .import_linter_cache bench/.data bench/.peers bench/.peers-snsql

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from yaosu import __version__
 from yaosu.access.pages import router as access_pages
 from yaosu.access.routes import router as access_router
+from yaosu.access.service import close_engines
 from yaosu.accounts.pages import router as accounts_pages
 from yaosu.accounts.routes import router as accounts_router
 from yaosu.audit import transparency
@@ -38,7 +39,7 @@ from yaosu.rights.pages import router as rights_pages
 from yaosu.rights.routes import router as rights_router
 from yaosu.tasks import service as tasks
 from yaosu.tasks.routes import router as tasks_router
-from yaosu.web.errors import declare_errors, install_error_handlers
+from yaosu.web.errors import declare_errors, error_response, install_error_handlers
 from yaosu.web.security import security_headers, storable_text
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
@@ -65,8 +66,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     for worker in workers:
         await run_in_threadpool(worker.stop)
-    from yaosu.access.service import close_engines
-
     await run_in_threadpool(close_engines, ctx)
     if schedule is not None:
         schedule.cancel()
@@ -134,7 +133,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     for pages in all_pages:
         app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(BodyTimeoutMiddleware, settings=settings)
+    app.add_middleware(BodyTimeoutMiddleware, settings=settings, answer=error_response)
     app.middleware("http")(security_headers)
 
     @app.get("/healthz", tags=["meta"])

@@ -15,6 +15,7 @@ from yaosu.accounts.cli import app as admin_app
 from yaosu.audit import transparency
 from yaosu.audit.cli import app as audit_app
 from yaosu.authorization.cli import contracts_app, purposes, requests_app
+from yaosu.authorization.policy import record_denial
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
@@ -143,7 +144,6 @@ def _audit_refusal(exc: YaosuError) -> None:
     """A refusal through the CLI writes its deny entry, like one through the API."""
     if exc.denial is None:
         return
-    from yaosu.authorization.policy import record_denial
 
     try:
         with open_context().db.transaction() as session:

@@ -6,11 +6,17 @@ signing key) is done by the composition layer, ``yaosu.api`` and ``yaosu.cli``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from yaosu.kernel.db import Database
 from yaosu.kernel.settings import Settings, get_settings
 from yaosu.kernel.storage import ObjectStore
+
+# What must exist from the first start, made each time a context opens. The command line's
+# composition root (``yaosu.cli``) registers the audit log's signing key here: this module,
+# like the kernel, knows no domain.
+ON_OPEN: list[Callable[[Settings], object]] = []
 
 
 @dataclass

@@ -30,7 +30,7 @@ from yaosu.kernel.ids import new_id
 from yaosu.rights import registration
 from yaosu.rights import service as rights
 from yaosu.rights.models import Grant, Registration
-from yaosu.web import ANONYMOUS
+from yaosu.web.deps import ANONYMOUS
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from yaosu.access.extract import trace as find
+from yaosu.context import open_context
+
 console = Console()
 err = Console(stderr=True)
 
@@ -85,9 +88,6 @@ def trace(
 ) -> None:
     """追溯泄露文件来自哪份授权协议 / Trace a leaked extract back to its contract."""
     from pathlib import Path
-
-    from yaosu.access.extract import trace as find
-    from yaosu.context import open_context
 
     path = Path(leaked)
     if not path.is_file():

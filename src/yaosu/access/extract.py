@@ -23,17 +23,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from yaosu.access import governance
+from yaosu.access import governance, service
 from yaosu.access.models import Extract
 from yaosu.audit.service import record
-from yaosu.authorization import service as access
+from yaosu.authorization import service as authorization
 from yaosu.authorization.operations import Operation
+from yaosu.authorization.policy import Resource, enforce
 from yaosu.catalog import service as catalog
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.ids import new_id
 from yaosu.privacy import deidentify as deid
+from yaosu.privacy.service import confirmed_screen, pseudonym_key
+from yaosu.rights import certify
+from yaosu.rights.service import certificate_signer
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 5_000_000
@@ -100,8 +104,6 @@ def _authorised_rows(
     never runs in an engine of its own). Masks are left to the de-identification recipe."""
     from sqlglot import exp
 
-    from yaosu.access.service import engine_for
-
     source = f"__src_{sha256[:24]}"
     grant = governance.Grant(
         dataset_id=source,
@@ -115,21 +117,18 @@ def _authorised_rows(
     )
     query = exp.select(*[exp.column(f, quoted=True) for f in fields]).from_(view)
     query = query.limit(MAX_ROWS + 1)  # one more than allowed: enough to refuse, no more
-    return engine_for(ctx).run(query.sql("duckdb"), {source: path})
+    return service.engine_for(ctx).run(query.sql("duckdb"), {source: path})
 
 
 def make_extract(
     ctx: Context, actor: Actor, contract_id: str, dataset_id: str, *, fmt: str = "parquet"
 ) -> Extract:
-    from yaosu.privacy.service import confirmed_screen, pseudonym_key
-    from yaosu.rights.service import certificate_signer
-
     if fmt not in ("parquet", "csv"):
         raise InvalidInput(
             problem=f"格式须为 parquet 或 csv / format must be parquet or csv: {fmt}"
         )
     with ctx.db.transaction() as session:
-        contract = access.get_contract(session, actor, contract_id)
+        contract = authorization.get_contract(session, actor, contract_id)
         if dataset_id not in contract.datasets:
             raise InvalidInput(
                 problem=f"协议 {contract_id} 不涵盖数据集 / does not cover {dataset_id}"
@@ -145,7 +144,7 @@ def make_extract(
         number = version.number
         # Decide before doing any work: a contract that does not permit this extract costs the
         # server nothing. The use is debited below, with the record of the extract.
-        access.use(
+        authorization.use(
             session,
             actor,
             contract_id,
@@ -175,7 +174,7 @@ def make_extract(
     extract_id = new_id("ext")
     with ctx.db.transaction() as session:
         # One use of the contract, decided and debited with the record of the extract.
-        _, contract = access.use(
+        _, contract = authorization.use(
             session,
             actor,
             contract_id,
@@ -203,7 +202,6 @@ def make_extract(
             },
             "watermark": "pseudonyms keyed to this contract",
         }
-        from yaosu.rights import certify
 
         signer = certificate_signer(ctx.settings)
         signed = {
@@ -251,20 +249,18 @@ def get_extract(ctx: Context, actor: Actor, extract_id: str) -> Extract:
         extract = session.get(Extract, extract_id)
         if extract is None:
             raise NotFound(kind="数据提取 / extract", id=extract_id)
-        access.get_contract(session, actor, extract.contract_id)  # a party, or oversight
+        authorization.get_contract(session, actor, extract.contract_id)  # a party, or oversight
         session.expunge(extract)
         return extract
 
 
 def download(ctx: Context, actor: Actor, extract_id: str) -> Extract:
     """Only the recipient downloads an extract; every download is audited."""
-    from yaosu.authorization.policy import Resource, enforce
-
     with ctx.db.transaction() as session:
         extract = session.get(Extract, extract_id)
         if extract is None:
             raise NotFound(kind="数据提取 / extract", id=extract_id)
-        access.get_contract(session, actor, extract.contract_id)
+        authorization.get_contract(session, actor, extract.contract_id)
         enforce(actor, "extract.download", Resource("extract", extract.id, extract.consumer_org_id))
         record(
             session,
@@ -283,8 +279,6 @@ def trace(ctx: Context, path: Path, dataset_id: str) -> list[dict[str, Any]]:
     """Which contract's copy is this file? For each extract of the dataset, the share of the
     file's pseudonyms that the contract's key reproduces from the source; the leak is the one
     near 1."""
-    from yaosu.privacy.service import pseudonym_key
-
     leaked = pq.read_table(path) if path.suffix == ".parquet" else _read_csv(path)
     with ctx.db.transaction() as session:
         extracts = list(session.scalars(select(Extract).where(Extract.dataset_id == dataset_id)))

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from yaosu.access import service
-from yaosu.authorization import service as access
-from yaosu.catalog.models import Dataset
+from yaosu.authorization import service as authorization
+from yaosu.catalog import service as catalog
 from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError
 from yaosu.web.deps import PageActor, StateDep, locale
@@ -22,13 +22,12 @@ router = APIRouter(include_in_schema=False)
 
 def _context(st: StateDep, actor: PageActor, contract_id: str) -> dict[str, Any]:
     with st.db.transaction() as session:
-        contract = access.get_contract(session, actor, contract_id)
-        titles = {
-            d: (ds.title if (ds := session.get(Dataset, d)) else d) for d in contract.datasets
-        }
+        contract = authorization.get_contract(session, actor, contract_id)
+        known = catalog.dataset_titles(session, contract.datasets)
+        titles = {d: known.get(d, d) for d in contract.datasets}
         return {
             "c": contract,
-            "state": access.status_of(contract),
+            "state": authorization.status_of(contract),
             "titles": titles,
             "example": _example(contract),
         }

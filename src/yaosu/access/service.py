@@ -24,15 +24,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from yaosu.access import dp, governance
-from yaosu.access.engines import DATA_INDEPENDENT, Engine, make_engine
+from yaosu.access.engines import DATA_INDEPENDENT, Engine, failure, make_engine
 from yaosu.audit.service import record
-from yaosu.authorization import service as access
-from yaosu.authorization.models import Contract
+from yaosu.authorization import service as authorization
 from yaosu.authorization.operations import Operation
 from yaosu.catalog import service as catalog
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.db import locked
 from yaosu.kernel.errors import (
     InvalidInput,
     QueryFailed,
@@ -40,6 +38,8 @@ from yaosu.kernel.errors import (
     QueryRefused,
     YaosuError,
 )
+from yaosu.privacy import unit as privacy_unit
+from yaosu.privacy.service import confirmed_screen, pseudonym_key
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -110,11 +110,8 @@ class _Undeclared:
 
 
 def _grants(
-    session: Session, ctx: Context, actor: Actor, contract: Contract
+    session: Session, ctx: Context, actor: Actor, contract: Any
 ) -> tuple[dict[str, governance.Grant], dict[str, Path], dict[str, _Undeclared]]:
-    from yaosu.privacy import unit as privacy_unit
-    from yaosu.privacy.service import confirmed_screen, pseudonym_key
-
     grants: dict[str, governance.Grant] = {}
     sources: dict[str, Path] = {}
     undeclared: dict[str, _Undeclared] = {}
@@ -196,7 +193,7 @@ def run_query(
         raise InvalidInput(problem="ε 与取值范围须为数字 / ε and bounds must be numbers") from exc
     _check_budget_inputs(epsilon, bounds)
     with ctx.db.transaction() as session:
-        contract = access.get_contract(session, actor, contract_id)
+        contract = authorization.get_contract(session, actor, contract_id)
         grants, sources, undeclared = _grants(session, ctx, actor, contract)
         aggregate_only = Operation.extract not in contract.operations
         private = contract.epsilon_budget is not None
@@ -234,7 +231,7 @@ def run_query(
     operation = Operation.aggregate if governed.aggregate else Operation.extract
     fields = sorted({c for g in governed.tables for c in grants[g].columns})
     with ctx.db.transaction() as session:
-        _, contract = access.use(
+        _, contract = authorization.use(
             session,
             actor,
             contract_id,
@@ -244,7 +241,7 @@ def run_query(
             epsilon=epsilon,
         )
         for other in governed.tables[1:]:  # every dataset must be covered; one use is charged
-            access.use(
+            authorization.use(
                 session, actor, contract_id, operation=operation, dataset_id=other, dry_run=True
             )
         record(
@@ -312,8 +309,6 @@ def run_query(
             table = exact
     except Exception as exc:  # inputs are checked before the debit; this is a fault of ours
         _refund(ctx, actor, contract_id, epsilon)
-        from yaosu.access.engines import failure
-
         raise failure("release", 0) from exc
     result.rows = [list(r.values()) for r in table.to_pylist()]
     if governed.aggregate:
@@ -393,19 +388,5 @@ def _audit_refusal(
 
 def _refund(ctx: Context, actor: Actor, contract_id: str, epsilon: float) -> None:
     """A query that failed while running costs nothing: its use and ε are given back."""
-    from sqlalchemy import select
-
     with ctx.db.transaction() as session:
-        stmt = locked(select(Contract).where(Contract.id == contract_id))
-        contract = session.scalars(stmt.execution_options(populate_existing=True)).one()
-        contract.uses = max(0, contract.uses - 1)
-        contract.epsilon_spent = max(0.0, contract.epsilon_spent - epsilon)
-        record(
-            session,
-            actor,
-            "query.refund",
-            "contract",
-            contract_id,
-            object_org_id=contract.consumer_org_id,
-            detail={"epsilon": epsilon, "uses": contract.uses},
-        )
+        authorization.refund(session, actor, contract_id, uses=1, epsilon=epsilon)

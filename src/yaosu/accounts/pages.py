@@ -14,7 +14,7 @@ from yaosu.accounts.models import ConsoleSession
 from yaosu.authorization.policy import Resource, decide
 from yaosu.console.render import render, safe_next
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.errors import YaosuError
+from yaosu.kernel.errors import CsrfFailed, YaosuError
 from yaosu.web.deps import (
     ANONYMOUS,
     SESSION_COOKIE,
@@ -55,8 +55,6 @@ def login_submit(
     cookie = request.cookies.get(LOGIN_CSRF, "")
     error: YaosuError | None = None
     if not cookie or not hmac.compare_digest(cookie, login_csrf):
-        from yaosu.kernel.errors import CsrfFailed
-
         error = CsrfFailed()
     else:
         with st.db.transaction() as session:  # commits a failure's count and audit entry

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from yaosu.accounts import throttle
@@ -24,6 +24,7 @@ from yaosu.accounts.models import (
     Role,
     User,
 )
+from yaosu.accounts.schemas import OrgPublic, UserPublic
 from yaosu.audit.service import record
 from yaosu.authorization.policy import Resource, enforce
 from yaosu.kernel.actor import Actor
@@ -172,6 +173,56 @@ def actor_for(session: Session, user: User, **kw: object) -> Actor:
         role=user.role,
         **kw,  # type: ignore[arg-type]
     )
+
+
+def active_actor(session: Session, user_id: str, **kw: object) -> Actor | None:
+    """The user as they are now, as an actor; None when the user is gone or deactivated."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return actor_for(session, user, **kw)
+
+
+# --- what other domains read: plain data, never rows -----------------------------------------
+
+
+def org_names(session: Session, ids: Iterable[str] | None = None) -> dict[str, str]:
+    """Organisation names by id, in name order: every organisation's, or those of ``ids``."""
+    stmt = select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    if ids is not None:
+        stmt = stmt.where(Organisation.id.in_(set(ids)))
+    return {org_id: name for org_id, name in session.execute(stmt)}
+
+
+def find_org(session: Session, org_id: str | None) -> OrgPublic | None:
+    org = session.get(Organisation, org_id) if org_id else None
+    return OrgPublic.model_validate(org) if org is not None else None
+
+
+def list_orgs(session: Session) -> list[OrgPublic]:
+    """Every organisation, in name order (organisations are public: 主体公示)."""
+    stmt = select(Organisation).order_by(Organisation.name)
+    return [OrgPublic.model_validate(o) for o in session.scalars(stmt)]
+
+
+def count_orgs(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Organisation)) or 0
+
+
+def regulator_ids(session: Session, department: str) -> list[str]:
+    """The regulators of one department (网信, 数据局, an industry authority…)."""
+    orgs = session.scalars(select(Organisation).where(Organisation.department == department))
+    return [o.id for o in orgs if "regulator" in o.kinds]
+
+
+def find_user(session: Session, user_id: str) -> UserPublic | None:
+    user = session.get(User, user_id)
+    return UserPublic.model_validate(user) if user is not None else None
+
+
+def user_named(session: Session, username: str) -> UserPublic | None:
+    user = session.scalar(select(User).where(User.username == username))
+    return UserPublic.model_validate(user) if user is not None else None
 
 
 def authenticate(session: Session, username: str, password: str) -> User:

@@ -22,6 +22,7 @@ from yaosu.audit.schemas import (
     WitnessPublic,
 )
 from yaosu.authorization.policy import Resource, enforce
+from yaosu.kernel.errors import InvalidInput
 from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
 from yaosu.web.params import MAX_INT, IsoDateTime, PathIndex, QueryOffset
 
@@ -108,8 +109,6 @@ def make_checkpoint(actor: CurrentActor, session: SessionDep, st: StateDep) -> C
     enforce(actor, "audit.checkpoint", Resource("audit", "log", None))
     checkpoint = transparency.make_checkpoint(session, transparency.log_signer(st.settings))
     if checkpoint is None:
-        from yaosu.kernel.errors import InvalidInput
-
         raise InvalidInput(problem="审计日志为空 / the log is empty")
     return _public(session, checkpoint)
 

@@ -113,6 +113,14 @@ ROWS = Rows(
 )
 
 
+def latest_entries(
+    session: Session, actor: Actor, *, action: str | None = None, limit: int
+) -> list[AuditEntry]:
+    """The newest entries the actor may see, newest first."""
+    stmt = entries_query(actor, action=action).order_by(AuditEntry.leaf_index.desc())
+    return list(session.scalars(stmt.limit(limit)))
+
+
 def entries_query(
     actor: Actor,
     *,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.audit import log
 from yaosu.audit.keys import Signer, load_or_create
-from yaosu.audit.models import Checkpoint, Cosignature, Witness
+from yaosu.audit.models import AuditEntry, Checkpoint, Cosignature, Witness
 from yaosu.audit.service import record
 from yaosu.audit.verify import (
     COSIGNATURE,
@@ -109,8 +109,6 @@ class InclusionProof:
 def prove_inclusion(session: Session, actor: Actor, index: int, size: int | None) -> InclusionProof:
     """Proof that entry ``index`` is in the checkpoint of ``size`` (default: the latest).
     Always against a signed checkpoint's size, never against a moving "current" size."""
-    from yaosu.audit.models import AuditEntry
-
     entry = session.scalar(select(AuditEntry).where(AuditEntry.leaf_index == index))
     if entry is None:
         raise NotFound(kind="审计记录 / audit entry", id=str(index))

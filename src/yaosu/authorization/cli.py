@@ -9,6 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from yaosu.authorization import odrl as odrl_format
+from yaosu.authorization import service
+from yaosu.authorization.schemas import ContractPublic
 from yaosu.authorization.states import APPROVALS, RequestState
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
@@ -20,8 +23,6 @@ console = Console()
 
 def purposes() -> None:
     """列出用途目录及收费类别 / List the purpose taxonomy and its pricing classes."""
-    from yaosu.authorization import service
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         rows = [(p.code, p.name_zh, p.name_en, p.pricing) for p in service.list_purposes(session)]
@@ -36,8 +37,6 @@ def list_requests(
     status: RequestState | None = typer.Option(None, "--status", help="状态 / status"),
 ) -> None:
     """列出授权申请 / List access requests."""
-    from yaosu.authorization import service
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         rows = []
@@ -70,8 +69,6 @@ def list_requests(
 @contracts_app.command("list")
 def list_contracts() -> None:
     """列出授权协议 / List contracts, with uses and budget spent."""
-    from yaosu.authorization import service
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         rows = [
@@ -101,10 +98,6 @@ def show(
     ),
 ) -> None:
     """查看协议 / Show a contract (or its ODRL form)."""
-    from yaosu.authorization import odrl as odrl_format
-    from yaosu.authorization import service
-    from yaosu.authorization.schemas import ContractPublic
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         c = service.get_contract(session, system_actor(), contract)
@@ -119,8 +112,6 @@ def show(
 
 
 def _change(contract: str, action: str, reason: str) -> None:
-    from yaosu.authorization import service
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         c = service.change_status(session, system_actor(), contract, action, reason)

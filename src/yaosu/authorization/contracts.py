@@ -266,3 +266,24 @@ def use(
         },
     )
     return decision, contract
+
+
+def refund(
+    session: Session, actor: Actor, contract_id: str, *, uses: int = 1, epsilon: float = 0.0
+) -> Contract:
+    """Gives back what a use was charged (a query that failed before reading any row costs
+    nothing), in the caller's transaction, with the contract's row locked as ``use`` locks it."""
+    stmt = locked(select(Contract).where(Contract.id == contract_id))
+    contract = session.scalars(stmt.execution_options(populate_existing=True)).one()
+    contract.uses = max(0, contract.uses - uses)
+    contract.epsilon_spent = max(0.0, contract.epsilon_spent - epsilon)
+    record(
+        session,
+        actor,
+        "query.refund",
+        "contract",
+        contract_id,
+        object_org_id=contract.consumer_org_id,
+        detail={"epsilon": epsilon, "uses": contract.uses},
+    )
+    return contract

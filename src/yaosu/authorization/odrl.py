@@ -14,15 +14,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from yaosu.accounts.models import Organisation
+from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
 from yaosu.authorization.contracts import duties_for
 from yaosu.authorization.models import Contract
 from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Resource, enforce
+from yaosu.authorization.requests import row_filter_problems
 from yaosu.authorization.states import ContractState
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import Dataset
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput
@@ -268,8 +268,6 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
                 duty["pricing"] = str(_value(c.get("rightOperand")))
         duties.append(duty)
     for target, predicate in row_filters.items():
-        from yaosu.authorization.requests import row_filter_problems
-
         problems = row_filter_problems(predicate, datasets[target])
         if problems:
             raise InvalidInput(problem=f"{target}: " + "; ".join(problems))
@@ -300,10 +298,10 @@ def import_agreement(
     enforce(actor, "contract.import", Resource("contract", "import", None, {"providers": []}))
     terms = parse(doc)
     for org_id in [*terms["provider_org_ids"], terms["consumer_org_id"]]:
-        if session.get(Organisation, org_id) is None:
+        if accounts.find_org(session, org_id) is None:
             raise InvalidInput(problem=f"未知机构 / unknown organisation {org_id}")
     for dataset_id, fields in terms["datasets"].items():
-        ds = session.get(Dataset, dataset_id)
+        ds = catalog.find_dataset(session, dataset_id)
         if ds is None:
             raise InvalidInput(problem=f"未知数据集 / unknown dataset {dataset_id}")
         if ds.owner_org_id not in terms["provider_org_ids"]:

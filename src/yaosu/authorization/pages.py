@@ -10,17 +10,17 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from yaosu.accounts.models import Organisation
+from yaosu.accounts import service as accounts
 from yaosu.authorization import service
 from yaosu.authorization.models import Contract, Purpose
 from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import decide
 from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import Dataset
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, YaosuError, translate
+from yaosu.privacy.service import confirmed_screen
 from yaosu.web.deps import PageActor, SessionDep, StateDep, locale
 from yaosu.web.errors import audit_refusal
 
@@ -28,11 +28,12 @@ router = APIRouter(include_in_schema=False)
 
 
 def _names(session: Session) -> dict[str, str]:
-    return {o.id: o.name for o in session.query(Organisation)}
+    return accounts.org_names(session)
 
 
 def _titles(session: Session, ids: Any) -> dict[str, str]:
-    return {i: (ds.title if (ds := session.get(Dataset, i)) else i) for i in ids}
+    known = catalog.dataset_titles(session, ids)
+    return {i: known.get(i, i) for i in ids}
 
 
 @router.get("/requests/new")
@@ -167,10 +168,8 @@ def request_page(
     )
     screens = {}
     if can_review:
-        from yaosu.privacy.service import confirmed_screen
-
         for dataset_id in req.datasets:
-            ds = session.get(Dataset, dataset_id)
+            ds = catalog.find_dataset(session, dataset_id)
             if ds is not None:
                 screens[dataset_id] = confirmed_screen(session, ds.id, ds.latest_version)
     return render(

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from yaosu.accounts.models import Organisation
+from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
 from yaosu.authorization.contracts import contract_from
 from yaosu.authorization.models import AccessRequest, Review
@@ -38,6 +38,7 @@ from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.states import transition
+from yaosu.privacy.service import confirmed_screen
 
 # A review's decision -> the state it leaves the review in.
 DECISIONS = {
@@ -68,17 +69,10 @@ ROWS = Rows("request", AccessRequest.requester_org_id, {"reviewers": _reviewed_b
 
 def _screened(session: Session, ds: Any) -> tuple[bool, str | None]:
     """(personal information?, grade) from the confirmed screen of the latest version."""
-    from yaosu.privacy.service import confirmed_screen
-
     screen = confirmed_screen(session, ds.id, ds.latest_version) if ds.latest_version else None
     if screen is None:
         return False, None
     return screen.personal, screen.grade
-
-
-def _regulators(session: Session, department: str) -> list[Organisation]:
-    orgs = session.scalars(select(Organisation).where(Organisation.department == department))
-    return [o for o in orgs if "regulator" in o.kinds]
 
 
 def submit_request(
@@ -119,22 +113,22 @@ def submit_request(
             )
         route(ds.owner_org_id, "provider")
         if personal:
-            cac = _regulators(session, CAC)
+            cac = accounts.regulator_ids(session, CAC)
             if not cac:
                 raise InvalidInput(problem=_no_regulator(CAC))
-            for org in cac:
-                route(org.id, "personal")
+            for org_id in cac:
+                route(org_id, "personal")
         if grade == "important":
-            bureau = _regulators(session, DATA_BUREAU)
-            industry = _regulators(session, INDUSTRY.get(ds.theme, ds.theme))
+            bureau = accounts.regulator_ids(session, DATA_BUREAU)
+            industry = accounts.regulator_ids(session, INDUSTRY.get(ds.theme, ds.theme))
             if not bureau:
                 raise InvalidInput(problem=_no_regulator(DATA_BUREAU))
             if not industry:
                 raise InvalidInput(problem=_no_regulator(INDUSTRY.get(ds.theme, ds.theme)))
-            for org in bureau:
-                route(org.id, "important")
-            for org in industry:
-                route(org.id, "industry")
+            for org_id in bureau:
+                route(org_id, "important")
+            for org_id in industry:
+                route(org_id, "industry")
     due = utcnow() + timedelta(days=settings.review_days)
     req = AccessRequest(
         id=new_id("req"),
@@ -218,6 +212,11 @@ def reviews_of(session: Session, request_id: str) -> list[Review]:
     return list(
         session.scalars(select(Review).where(Review.request_id == request_id).order_by(Review.id))
     )
+
+
+def count_requests(session: Session) -> int:
+    """How many requests were ever submitted (no decision: a number, not a listing)."""
+    return session.scalar(select(func.count()).select_from(AccessRequest)) or 0
 
 
 def list_requests(

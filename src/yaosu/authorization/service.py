@@ -8,11 +8,13 @@ from yaosu.authorization.contracts import (
     duties_for,
     get_contract,
     list_contracts,
+    refund,
     status_of,
     use,
 )
 from yaosu.authorization.purposes import list_purposes, set_purpose
 from yaosu.authorization.requests import (
+    count_requests,
     get_request,
     list_requests,
     request_resource,
@@ -27,12 +29,14 @@ from yaosu.authorization.requests import (
 __all__ = [
     "change_status",
     "contract_resource",
+    "count_requests",
     "duties_for",
     "get_contract",
     "get_request",
     "list_contracts",
     "list_purposes",
     "list_requests",
+    "refund",
     "request_resource",
     "review",
     "reviewing_orgs",

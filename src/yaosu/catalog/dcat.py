@@ -8,7 +8,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yaosu.accounts.models import Organisation
+from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import visible
 from yaosu.catalog import service
 from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness
@@ -51,7 +51,7 @@ def export(session: Session, actor: Actor, base_url: str) -> dict[str, Any]:
         .order_by(Dataset.created_at, Dataset.id)
     )
     datasets = list(session.scalars(stmt))
-    orgs = {o.id: o for o in session.scalars(select(Organisation))}
+    names = accounts.org_names(session, {d.owner_org_id for d in datasets})
     latest = {
         (v.dataset_id, v.number): v
         for v in session.scalars(
@@ -60,7 +60,6 @@ def export(session: Session, actor: Actor, base_url: str) -> dict[str, Any]:
     }
     entries = []
     for ds in datasets:
-        org = orgs.get(ds.owner_org_id)
         node: dict[str, Any] = {
             "@id": f"{base}/api/v1/datasets/{ds.id}",
             "@type": "dcat:Dataset",
@@ -80,7 +79,7 @@ def export(session: Session, actor: Actor, base_url: str) -> dict[str, Any]:
             "dct:publisher": {
                 "@id": f"{base}/api/v1/orgs/{ds.owner_org_id}",
                 "@type": "foaf:Organization",
-                "foaf:name": org.name if org else "",
+                "foaf:name": names.get(ds.owner_org_id, ""),
             },
             "yaosu:openness": ds.openness,
         }

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from yaosu.accounts.models import Organisation
-from yaosu.authorization.policy import decide
+from yaosu.accounts import service as accounts
+from yaosu.authorization.policy import decide, enforce
 from yaosu.catalog import service
 from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
@@ -42,7 +42,7 @@ def browse(
         limit=PAGE,
         offset=(page - 1) * PAGE,
     )
-    names = {o.id: o.name for o in session.query(Organisation)}
+    names = accounts.org_names(session)
     template = "catalog_results.html" if request.headers.get("hx-request") else "catalog.html"
     return render(
         request,
@@ -168,7 +168,5 @@ def upload_page(
     request: Request, dataset_id: str, actor: PageActor, session: SessionDep
 ) -> Response:
     ds = service.get_dataset(session, actor, dataset_id)
-    from yaosu.authorization.policy import enforce
-
     enforce(actor, "dataset.edit", service.resource(ds))
     return render(request, actor, "upload.html", ds=service.public(session, ds))

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from yaosu.accounts.models import Organisation
+from yaosu.accounts import service as accounts
 from yaosu.catalog import dcat, service
 from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
 from yaosu.catalog.schemas import (
@@ -55,7 +55,7 @@ def list_datasets(
         limit=limit,
         offset=offset,
     )
-    org_names = {o.id: o.name for o in session.query(Organisation)}
+    org_names = accounts.org_names(session)
     labels = {
         "theme": lambda v: v,
         "openness": lambda v: OPENNESS_ZH[Openness(v)],

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from yaosu.accounts.models import Organisation
+from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
 from yaosu.authorization.policy import (
     PROFILE_NO_VALUES,
@@ -26,6 +26,7 @@ from yaosu.catalog import search
 from yaosu.catalog.ingest import convert
 from yaosu.catalog.ingest.common import clean_filename
 from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness, SearchTerm
+from yaosu.catalog.queries import count_datasets, dataset_titles, find_dataset  # noqa: F401
 from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, VersionPublic
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database, locked, utcnow
@@ -63,11 +64,10 @@ def mark_screened(session: Session, dataset_id: str, version: int, *, clean: boo
 
 
 def public(session: Session, ds: Dataset) -> DatasetPublic:
-    org = session.get(Organisation, ds.owner_org_id)
     return DatasetPublic.model_validate(
         {
             **{c: getattr(ds, c) for c in DatasetPublic.model_fields if hasattr(ds, c)},
-            "publisher": org.name if org else "",
+            "publisher": accounts.org_names(session, [ds.owner_org_id]).get(ds.owner_org_id, ""),
             "openness_label": OPENNESS_ZH[Openness(ds.openness)],
         }
     )
@@ -153,13 +153,13 @@ def _confirmed_grade(session: Session, ds: Dataset) -> str | None:
 
 
 def _reindex(session: Session, ds: Dataset) -> None:
-    org = session.get(Organisation, ds.owner_org_id)
+    publisher = accounts.org_names(session, [ds.owner_org_id]).get(ds.owner_org_id, "")
     weights = search.index_terms(
         [
             ("title", ds.title),
             ("keywords", " ".join(ds.keywords)),
             ("theme", ds.theme),
-            ("publisher", org.name if org else ""),
+            ("publisher", publisher),
             ("description", ds.description),
         ]
     )

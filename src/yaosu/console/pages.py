@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
 
-from yaosu.accounts.models import Organisation, User
+from yaosu.accounts import service as accounts
 from yaosu.audit import log
-from yaosu.audit.models import AuditEntry
-from yaosu.audit.service import entries_query
+from yaosu.audit.service import latest_entries
 from yaosu.authorization import service as authorization
 from yaosu.authorization.policy import Resource, decide
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import Dataset
 from yaosu.console.render import render, safe_next
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.i18n import LOCALE_COOKIE
@@ -49,8 +46,8 @@ HOME = (
 
 @router.get("/home")
 def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
-    user = session.get(User, actor.id)
-    org = session.get(Organisation, actor.org_id)
+    user = accounts.find_user(session, actor.id)
+    org = accounts.find_org(session, actor.org_id)
     sections: dict[str, object] = {}
     here = Resource("console", "home", actor.org_id, {"departments": (catalog.OPENING_NOTIFIES,)})
     can = {action: decide(actor, action, here).allowed for action in HOME}
@@ -68,19 +65,9 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         sections["reviews"] = {"waiting": waiting[:5], "total": len(waiting), "now": utcnow()}
     if can["home.openings"]:
         # Notices: important or core data a provider opened, newest first.
-        opened = session.scalars(
-            entries_query(actor)
-            .where(AuditEntry.action == "dataset.open")
-            .order_by(AuditEntry.leaf_index.desc())
-            .limit(200)
-        )
+        opened = latest_entries(session, actor, action="dataset.open", limit=200)
         notices = [e for e in opened if actor.department in (e.detail or {}).get("notify", ())]
-        titles = {
-            d.id: d.title
-            for d in session.scalars(
-                select(Dataset).where(Dataset.id.in_({e.object_id for e in notices}))
-            )
-        }
+        titles = catalog.dataset_titles(session, {e.object_id for e in notices})
         sections["openings"] = {"items": notices[:10], "titles": titles}
     if can["requests.read"]:
         sections["contracts"] = [
@@ -90,12 +77,10 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         ][:5]
     if can["home.oversight"]:
         latest = log.latest_checkpoint(session)
-        recent = session.scalars(
-            entries_query(actor).order_by(AuditEntry.leaf_index.desc()).limit(8)
-        )
+        recent = latest_entries(session, actor, limit=8)
         sections["oversight"] = {
-            "orgs": session.scalar(select(func.count()).select_from(Organisation)),
-            "datasets": session.scalar(select(func.count()).select_from(Dataset)),
+            "orgs": accounts.count_orgs(session),
+            "datasets": catalog.count_datasets(session),
             "entries": log.size(session),
             "signed": latest.size if latest else 0,
             "recent": list(recent),

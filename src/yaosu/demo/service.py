@@ -8,28 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
 from yaosu.accounts import service as accounts
-from yaosu.accounts.models import Organisation, User
 from yaosu.audit import transparency
 from yaosu.audit.keys import load_or_create
-from yaosu.audit.models import Witness
 from yaosu.audit.verify import COSIGNATURE
+from yaosu.authorization import service as authorization
+from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import OPENNESS_ZH, Dataset, Openness
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
 from yaosu.demo import world
-from yaosu.kernel.actor import system_actor
+from yaosu.kernel.actor import Actor, system_actor
 from yaosu.privacy import service as privacy
 from yaosu.privacy import unit as privacy_unit
-from yaosu.privacy.models import Screen
+from yaosu.rights import service as rights
 
 DEMO_PASSWORD = "yaosu-demo-2026"  # development only: refused when YAOSU_ENV=production
 
@@ -114,9 +113,7 @@ def seed(ctx: Context) -> DemoWorld:
         raise RuntimeError("the demo world is for development only (YAOSU_ENV=production)")
     system = system_actor()
     with ctx.db.transaction() as session:
-        created = (
-            session.scalar(select(Organisation.id).where(Organisation.name == ORGS[1][1])) is None
-        )
+        created = ORGS[1][1] not in accounts.org_names(session).values()
         if created:
             orgs = {}
             for key, name, kinds, department, code in ORGS:
@@ -134,18 +131,14 @@ def seed(ctx: Context) -> DemoWorld:
                     display_name=display,
                 )
     with ctx.db.transaction() as session:
-        bureau_user = session.scalar(select(User).where(User.username == "bureau-admin"))
-        assert bureau_user is not None
-        bureau = accounts.actor_for(session, bureau_user)
+        bureau = _actor(session, "bureau-admin")
     folder = ctx.settings.home_dir / "demo-files"
     folder.mkdir(parents=True, exist_ok=True)
     for make, filename, meta in DATASETS:
         # Resumable: a dataset (or its version) missing after an interrupted run is made now.
         with ctx.db.transaction() as session:
-            ds = session.scalar(
-                select(Dataset).where(
-                    Dataset.title == meta.title, Dataset.owner_org_id == bureau.org_id
-                )
+            ds = _dataset(
+                session, meta.title, exact=True, owner=bureau.org_id
             ) or catalog.create_dataset(session, bureau, meta)
         if ds.latest_version == 0:
             path = make(folder / filename)
@@ -159,27 +152,31 @@ def seed(ctx: Context) -> DemoWorld:
     return describe(ctx, created)
 
 
-def _actor(session: Any, username: str) -> Any:
-    user = session.scalar(select(User).where(User.username == username))
-    assert user is not None, username
-    return accounts.actor_for(session, user)
+def _actor(session: Any, username: str) -> Actor:
+    user = accounts.user_named(session, username)
+    actor = accounts.active_actor(session, user.id) if user is not None else None
+    assert actor is not None, username
+    return actor
+
+
+def _dataset(session: Any, title: str, *, exact: bool = False, owner: str | None = None) -> Any:
+    """The demo dataset with this title (or one containing it); the demo world is small."""
+    listing = catalog.list_datasets(session, system_actor(), provider=owner, limit=100)
+    found = (d for d in listing.items if (d.title == title if exact else title in d.title))
+    return next(found, None)
 
 
 def authorise(ctx: Context) -> None:
     """The cooperative asks for the residents' data for rural revitalisation; the 网信 office
     narrows the budget, the bureau approves, and the contract has been used twice. A second
     request waits in the reviewers' inboxes."""
-    from yaosu.authorization import service as authorization
-    from yaosu.authorization.models import AccessRequest
-    from yaosu.authorization.schemas import Conditions, RequestCreate
-
     with ctx.db.transaction() as session:
-        if session.scalar(select(AccessRequest.id).limit(1)):
+        if authorization.count_requests(session):
             return
         coop, cac, reviewer = (
             _actor(session, u) for u in ("coop-manager", "cac-inspector", "bureau-reviewer")
         )
-        residents = session.scalar(select(Dataset).where(Dataset.title.contains("参保人员")))
+        residents = _dataset(session, "参保人员")
         assert residents is not None
         fields = ["所属乡镇", "参保类型", "缴费档次(元)"]
         req = authorization.submit_request(
@@ -242,18 +239,13 @@ def authorise(ctx: Context) -> None:
 def register_rights(ctx: Context) -> None:
     """The bureau's holding right over the farm sales is registered (certificate issued);
     its processing-use licence to the AI company is in public notice, open to objection."""
-    from datetime import timedelta
-
-    from yaosu.rights import service as rights
-    from yaosu.rights.models import Registration
-
     with ctx.db.transaction() as session:
-        if session.scalar(select(Registration.id).limit(1)):
+        if rights.list_registrations(session, system_actor()):
             return
         bureau, platform, ai = (
             _actor(session, u) for u in ("bureau-admin", "platform-admin", "ai-analyst")
         )
-        farm = session.scalar(select(Dataset).where(Dataset.title.contains("农产品")))
+        farm = _dataset(session, "农产品")
         assert farm is not None
         holding = rights.apply(
             session,
@@ -296,17 +288,14 @@ def screen_and_review(ctx: Context) -> None:
     """Every demo dataset is screened; the bureau's reviewer confirms each screen, so the open
     farm data is readable by all and the residents' data is confirmed as personal."""
     with ctx.db.transaction() as session:
-        reviewer_user = session.scalar(select(User).where(User.username == "bureau-reviewer"))
-        analyst_user = session.scalar(select(User).where(User.username == "bureau-analyst"))
-        assert reviewer_user is not None and analyst_user is not None
-        reviewer = accounts.actor_for(session, reviewer_user)
-        analyst = accounts.actor_for(session, analyst_user)
-        datasets = list(
-            session.scalars(select(Dataset).where(Dataset.owner_org_id == reviewer.org_id))
+        reviewer = _actor(session, "bureau-reviewer")
+        analyst = _actor(session, "bureau-analyst")
+        listing = catalog.list_datasets(
+            session, system_actor(), provider=reviewer.org_id, limit=100
         )
-        for ds in datasets:
-            if ds.latest_version == 0 or session.scalar(
-                select(Screen.id).where(Screen.dataset_id == ds.id, Screen.status == "confirmed")
+        for ds in listing.items:
+            if ds.latest_version == 0 or any(
+                s.status == "confirmed" for s in privacy.list_screens(session, reviewer, ds.id)
             ):
                 continue
             screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds.id)
@@ -337,11 +326,9 @@ def witness_the_log(ctx: Context) -> None:
     with ctx.db.transaction() as session:
         signers = []
         for username, name in WITNESSES:
-            user = session.scalar(select(User).where(User.username == username))
-            assert user is not None
-            regulator = accounts.actor_for(session, user)
+            regulator = _actor(session, username)
             signer = load_or_create(folder / f"{username}.key", name, COSIGNATURE)
-            if not session.scalar(select(Witness.id).where(Witness.name == name)):
+            if not any(w.name == name for w in transparency.list_witnesses(session)):
                 transparency.register_witness(session, regulator, signer.verifier_key())
             signers.append((regulator, signer))
     with ctx.db.transaction() as session:
@@ -356,13 +343,15 @@ def witness_the_log(ctx: Context) -> None:
 def describe(ctx: Context, created: bool) -> DemoWorld:
     out = DemoWorld(created=created)
     with ctx.db.transaction() as session:
-        orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
-        wanted = {u[0] for u in USERS}
-        for user in session.scalars(select(User).order_by(User.username)):
-            if user.username in wanted:
+        orgs = accounts.org_names(session)
+        for username in sorted(u[0] for u in USERS):
+            user = accounts.user_named(session, username)
+            if user is not None:
                 out.users.append((user.username, orgs[user.org_id], user.role, user.display_name))
         listing = catalog.list_datasets(session, system_actor(), limit=100)
-        out.datasets = [(d.id, d.title, OPENNESS_ZH[Openness(d.openness)]) for d in listing.items]
+        out.datasets = [
+            (d.id, d.title, catalog.public(session, d).openness_label) for d in listing.items
+        ]
     return out
 
 

@@ -13,21 +13,29 @@ is dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import anyio
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from yaosu.kernel.errors import BodyReadTimeout
+from yaosu.kernel.errors import BodyReadTimeout, YaosuError
 from yaosu.kernel.i18n import LOCALE_COOKIE, negotiate
 from yaosu.kernel.settings import Settings
 
 
 class BodyTimeoutMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    """``answer`` makes the 408 from the error and the reader's language: the application
+    passes its one error shape (the kernel knows no web layer)."""
+
+    def __init__(
+        self, app: ASGIApp, settings: Settings, answer: Callable[[YaosuError, str], Response]
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.answer = answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,7 +55,9 @@ class BodyTimeoutMiddleware:
                 message = await receive()
             if message is None:
                 state["timed_out"] = True
-                await _answer_408(scope, send, state, seconds, self.settings.default_locale)
+                await _answer_408(
+                    scope, send, state, seconds, self.settings.default_locale, self.answer
+                )
                 raise BodyReadTimeout(seconds=seconds)
             if message["type"] != "http.request" or not message.get("more_body", False):
                 state["body_done"] = True
@@ -68,11 +78,15 @@ class BodyTimeoutMiddleware:
 
 
 async def _answer_408(
-    scope: Scope, send: Send, state: dict[str, Any], seconds: float, default_locale: str
+    scope: Scope,
+    send: Send,
+    state: dict[str, Any],
+    seconds: float,
+    default_locale: str,
+    answer: Callable[[YaosuError, str], Response],
 ) -> None:
     if state["started"]:
         return  # an answer is already on its way; the server closes the socket after it
-    from yaosu.web.errors import error_response  # the one error shape (web imports the kernel)
 
     request = Request(scope)
     lang = negotiate(
@@ -81,7 +95,7 @@ async def _answer_408(
         request.headers.get("accept-language"),
         default_locale,
     )
-    response = error_response(BodyReadTimeout(seconds=seconds), lang)
+    response = answer(BodyReadTimeout(seconds=seconds), lang)
     response.headers["Connection"] = "close"
     state["started"] = True
 

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from yaosu.catalog import service as catalog
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 from yaosu.kernel.errors import InvalidInput
@@ -116,8 +117,6 @@ def deidentify(
     ),
 ) -> None:
     """按方案去标识化，生成新版本 / De-identify a version into the dataset's next version."""
-    from yaosu.catalog import service as catalog
-
     ctx = open_context()
     actor = system_actor()
     with ctx.db.transaction() as session:

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 from yaosu.audit.service import record
 from yaosu.authorization.policy import enforce
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.catalog.service import jsonable
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database
 from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.ids import new_id
+from yaosu.kernel.keys import read_or_create
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
 from yaosu.kernel.tasks.models import Task
@@ -62,8 +62,6 @@ def _key_at(path: Path) -> bytes:
     (``yaosu.kernel.keys``)."""
     import secrets
 
-    from yaosu.kernel.keys import read_or_create
-
     return bytes.fromhex(read_or_create(path, lambda: secrets.token_bytes(32).hex()).strip())
 
 
@@ -74,7 +72,7 @@ def _source(
     dataset_id: str,
     number: int | None,
     recipe_doc: dict[str, Any],
-) -> tuple[Dataset, DatasetVersion, deid.Recipe]:
+) -> tuple[Any, Any, deid.Recipe]:
     """Checks the right and the recipe against the source version's columns."""
     ds = catalog.get_dataset(session, actor, dataset_id)
     enforce(actor, "dataset.edit", catalog.resource(ds))
@@ -128,7 +126,7 @@ def deidentify(
     progress(0.85, "写入新版本 / writing the new version")
     made: list[Any] = []
 
-    def attach(session: Session, version: DatasetVersion) -> None:
+    def attach(session: Session, version: Any) -> None:
         ds = catalog.get_dataset(session, actor, dataset_id)
         derivation = Derivation(
             id=new_id("did"),

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from yaosu.audit.service import record
 from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
@@ -156,7 +155,7 @@ def _identifying(screen: Screen | None, scan: Scan | None) -> tuple[bool, dict[s
 
 
 def _save(
-    session: Session, actor: Actor, ds: Dataset, number: int, mode: str, assessed: dict[str, Any]
+    session: Session, actor: Actor, ds: Any, number: int, mode: str, assessed: dict[str, Any]
 ) -> Screen:
     screen = Screen(
         id=new_id("scr"),
@@ -210,7 +209,7 @@ def screen_version(
 
 def _screenable(
     session: Session, actor: Actor, dataset_id: str, number: int | None, mode: str
-) -> tuple[Dataset, DatasetVersion]:
+) -> tuple[Any, Any]:
     _check_mode(mode)
     ds = catalog.get_dataset(session, actor, dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
@@ -222,8 +221,8 @@ def _screen_now(
     store: ObjectStore,
     settings: Settings,
     actor: Actor,
-    ds: Dataset,
-    version: DatasetVersion,
+    ds: Any,
+    version: Any,
     mode: str,
     progress: Progress = _quiet,
 ) -> Screen:
@@ -337,7 +336,7 @@ def shown_findings(session: Session, actor: Actor, screen: Screen) -> dict[str, 
     return {**screen.findings, "columns": columns}
 
 
-def screen_resource(session: Session, ds: Dataset) -> Resource:
+def screen_resource(session: Session, ds: Any) -> Resource:
     """The dataset as ``screen.view`` sees it: with the organisations routed a pending review
     of a request for it, who must read its screen to judge."""
     from yaosu.authorization.service import reviewing_orgs

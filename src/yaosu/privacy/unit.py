@@ -24,6 +24,7 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Base, UTCDateTime, utcnow
 from yaosu.kernel.errors import InvalidInput
+from yaosu.privacy.service import confirmed_screen, list_screens
 
 MAX_COLUMNS = 4  # a unit of more columns than this is not a person's identity
 
@@ -98,8 +99,6 @@ def declared(session: Session, dataset_id: str) -> PrivacyUnit | None:
 
 def view(session: Session, actor: Actor, dataset_id: str) -> dict[str, Any]:
     """The declared unit and the screen's proposal, for the provider."""
-    from yaosu.privacy.service import confirmed_screen, list_screens
-
     ds = catalog.get_dataset(session, actor, dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
     screen = confirmed_screen(session, ds.id, ds.latest_version) if ds.latest_version else None

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yaosu.accounts.models import Organisation
+from yaosu.accounts import service as accounts
 from yaosu.audit.keys import Signer, load_or_create
 from yaosu.audit.service import record
 from yaosu.authorization.policy import enforce
+from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, NotFound
@@ -83,9 +84,11 @@ def issue(session: Session, settings: Settings, actor: Actor, registration_id: s
 def _certificate(
     session: Session, settings: Settings, reg: Registration, grant: Grant, now: datetime
 ) -> Certificate:
-    ds = catalog_dataset(session, grant.object_id)
-    holder = session.get(Organisation, grant.holder_org_id)
-    grantor = session.get(Organisation, grant.grantor_org_id) if grant.grantor_org_id else None
+    ds = catalog.find_dataset(session, grant.object_id)
+    if ds is None:
+        raise NotFound(kind="数据集", id=grant.object_id)
+    holder = accounts.find_org(session, grant.holder_org_id)
+    grantor = accounts.find_org(session, grant.grantor_org_id)
     assert holder is not None
     signer = certificate_signer(settings)
     valid_until = grant.ends_at
@@ -126,15 +129,6 @@ def _certificate(
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def catalog_dataset(session: Session, dataset_id: str) -> Any:
-    from yaosu.catalog.models import Dataset
-
-    ds = session.get(Dataset, dataset_id)
-    if ds is None:
-        raise NotFound(kind="数据集", id=dataset_id)
-    return ds
 
 
 def certificate_file(cert: Certificate) -> dict[str, Any]:

@@ -10,6 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from yaosu.audit.verify import VerificationError
+from yaosu.context import open_context
+from yaosu.kernel.actor import system_actor
+from yaosu.kernel.settings import get_settings
+from yaosu.rights import certify, service
+from yaosu.rights.models import KIND_ZH, SOURCE_ZH
+from yaosu.rights.service import certificate_signer
 
 app = typer.Typer(help="数据产权登记 / data property rights", no_args_is_help=True)
 console = Console()
@@ -28,17 +34,12 @@ def verify(
     ),
 ) -> None:
     """离线核验权利证书 / Check a right certificate offline (no database, no server)."""
-    from yaosu.rights import certify
-
     try:
         doc = json.loads(certificate.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         err.print(f"[red]不是有效的 JSON / not valid JSON[/]: {exc}")
         raise typer.Exit(2) from exc
     if key is None:
-        from yaosu.kernel.settings import get_settings
-        from yaosu.rights.service import certificate_signer
-
         key = certificate_signer(get_settings()).verifier_key()
     try:
         document = certify.check(doc, key)
@@ -58,11 +59,6 @@ def list_(
     holder: str = typer.Option(None, "--holder", help="持有机构 ID / holder organisation id"),
 ) -> None:
     """列出权利 / List rights."""
-    from yaosu.context import open_context
-    from yaosu.kernel.actor import system_actor
-    from yaosu.rights import service
-    from yaosu.rights.models import KIND_ZH
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         rows = [
@@ -96,11 +92,6 @@ def list_(
 @app.command("chain")
 def chain(grant: str = typer.Argument(..., help="权利 ID / right id")) -> None:
     """权利链条（从原始取得到此权利）/ The chain of title of a right."""
-    from yaosu.context import open_context
-    from yaosu.kernel.actor import system_actor
-    from yaosu.rights import service
-    from yaosu.rights.models import KIND_ZH, SOURCE_ZH
-
     ctx = open_context()
     with ctx.db.transaction() as session:
         links = service.chain(session, service.get_grant(session, system_actor(), grant))

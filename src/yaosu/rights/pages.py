@@ -10,26 +10,25 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from yaosu.accounts.models import Organisation
+from yaosu.accounts import service as accounts
 from yaosu.audit.verify import VerificationError
 from yaosu.authorization.policy import decide
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import Dataset
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.rights import certify, service
-from yaosu.rights.models import Grant, Registration
+from yaosu.rights.models import Grant, Objection, Registration
 from yaosu.web.deps import OptionalActor, PageActor, SessionDep, StateDep
 
 router = APIRouter(include_in_schema=False)
 
 
 def _names(session: Session) -> dict[str, str]:
-    return {o.id: o.name for o in session.query(Organisation)}
+    return accounts.org_names(session)
 
 
 def _titles(session: Session) -> dict[str, str]:
-    return {d.id: d.title for d in session.query(Dataset)}
+    return catalog.dataset_titles(session)
 
 
 @router.get("/rights")
@@ -50,7 +49,7 @@ def rights_page(
         registrations=service.list_registrations(session, actor),
         datasets=own,
         active=[g for g in mine if g.status == "active"],
-        orgs=session.query(Organisation).order_by(Organisation.name).all(),
+        orgs=accounts.list_orgs(session),
         names=_names(session),
         titles=_titles(session),
         error=error,
@@ -185,8 +184,6 @@ def resolve(
     upheld: Annotated[str, Form(max_length=4)] = "",
     resolution: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    from yaosu.rights.models import Objection
-
     objection = session.get(Objection, objection_id)
     target = f"/registrations/{objection.registration_id}" if objection else "/notices"
     try:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yaosu.accounts.models import Organisation
+from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
 from yaosu.authorization.policy import Resource, Rows, enforce
 from yaosu.catalog import service as catalog
@@ -124,7 +124,7 @@ def apply(
             raise InvalidInput(
                 problem="转让只能转让同一种权利 / a transfer passes on the same kind of right"
             )
-        if not holder_org_id or session.get(Organisation, holder_org_id) is None:
+        if not holder_org_id or accounts.find_org(session, holder_org_id) is None:
             raise InvalidInput(
                 problem=f"须指明受让或被许可机构 / name the receiving organisation ({holder_org_id})"
             )

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yaosu.accounts.service import active_actor
 from yaosu.audit.service import record
 from yaosu.authorization.policy import Resource, Rows, enforce, record_denial, visible
 from yaosu.context import Context
@@ -135,14 +136,13 @@ def _actor(session: Session, doc: dict[str, Any]) -> Actor:
     """The submitter as they are now: a user since deactivated cannot run their tasks."""
     if doc["via"] == "cli" and str(doc["id"]).startswith("system:"):
         return Actor(id=doc["id"], username=doc["username"], org_id=None, via="cli")
-    from yaosu.accounts.models import User
-    from yaosu.accounts.service import actor_for
-
-    user = session.get(User, doc["id"])
-    if user is None or not user.is_active:
-        raise AuthRequired()
     scopes = frozenset(doc["scopes"]) if doc.get("scopes") is not None else None
-    return actor_for(session, user, scopes=scopes, via=doc["via"], token_id=doc.get("token_id"))
+    actor = active_actor(
+        session, doc["id"], scopes=scopes, via=doc["via"], token_id=doc.get("token_id")
+    )
+    if actor is None:
+        raise AuthRequired()
+    return actor
 
 
 def _settled(session: Session, task: Task, error: YaosuError) -> None:

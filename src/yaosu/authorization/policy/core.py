@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, true
 
+from yaosu.audit.service import record
 from yaosu.authorization.policy import (
     audit,
     console,
@@ -158,8 +159,6 @@ def record_denial(
 ) -> bool:
     """Writes the one deny entry of a refusal raised by ``enforce``, in ``session``; a second
     call for the same error writes nothing. Returns whether it wrote."""
-    from yaosu.audit.service import record
-
     denial = getattr(error, "denial", None)
     if denial is None or getattr(error, "denial_recorded", False):
         return False
