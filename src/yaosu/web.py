@@ -31,7 +31,7 @@ from yaosu.kernel.errors import (
     InvalidInput,
     YaosuError,
 )
-from yaosu.kernel.i18n import LOCALE_COOKIE, negotiate
+from yaosu.kernel.i18n import LOCALE_COOKIE, _, negotiate
 
 log = logging.getLogger("yaosu")
 SESSION_COOKIE = "yaosu_session"
@@ -109,7 +109,7 @@ def _csrf_refusal(actor: Actor, console_id: str) -> CsrfFailed:
         actor,
         "session.csrf",
         Resource("session", console_id, actor.org_id),
-        deny("CSRF 校验失败", "the CSRF check failed"),
+        deny(_("the CSRF check failed")),
     )
     return error
 

@@ -38,6 +38,7 @@ from yaosu.kernel.errors import (
     QueryRefused,
     YaosuError,
 )
+from yaosu.kernel.i18n import _
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -204,13 +205,14 @@ def run_query(
     try:  # every refusal, these two included, writes its one deny entry
         if "aggregate" not in operations and aggregate_only:
             raise QueryRefused(
-                reason_zh=f"协议 {contract_id} 不允许统计查询",
-                reason_en=f"contract {contract_id} does not permit queries",
+                reason=_("contract {contract_id} does not permit queries", contract_id=contract_id),
             )
         if private and epsilon <= 0:
             raise QueryRefused(
-                reason_zh=f"协议 {contract_id} 要求差分隐私：请为本次查询指定 ε（epsilon）",
-                reason_en=f"contract {contract_id} requires differential privacy: give this query an ε (epsilon)",
+                reason=_(
+                    "contract {contract_id} requires differential privacy: give this query an ε (epsilon)",
+                    contract_id=contract_id,
+                ),
             )
         governed = governance.govern(
             query,
@@ -232,7 +234,7 @@ def run_query(
     operation = "aggregate" if governed.aggregate else "extract"
     fields = sorted({c for g in governed.tables for c in grants[g].columns})
     with ctx.db.transaction() as session:
-        _, contract = access.use(
+        _decision, contract = access.use(
             session,
             actor,
             contract_id,
@@ -336,23 +338,23 @@ def run_query(
 
 def _unit_refusal(missing: _Undeclared) -> QueryRefused:
     if missing.missing:
-        lacking = "、".join(missing.missing)
         return QueryRefused(
-            reason_zh=f"数据集「{missing.title}」（{missing.dataset_id}）声明的隐私单位字段 "
-            f"{lacking} 在最新版本中已不存在：请数据提供方重新声明隐私单位后再做差分隐私查询",
-            reason_en=f"the privacy unit declared for {missing.dataset_id} names "
-            f"{', '.join(missing.missing)}, which its latest version lacks: the provider must "
-            "declare the unit again before differentially private queries are answered",
+            reason=_(
+                "the privacy unit declared for {dataset_id} names {lacking}, which its latest "
+                "version lacks: the provider must declare the unit again before differentially "
+                "private queries are answered",
+                dataset_id=missing.dataset_id,
+                lacking=list(missing.missing),
+                title=missing.title,
+            ),
             dataset=missing.dataset_id,
         )
     return QueryRefused(
-        reason_zh=f"数据集「{missing.title}」（{missing.dataset_id}）含个人信息，但数据提供方尚未声明"
-        "隐私单位（哪一列或哪几列代表一个人，或每行是不同的人）。差分隐私按人计算 ε，"
-        "须由提供方声明后才能回答",
-        reason_en=f"the dataset {missing.dataset_id} holds personal information but its "
-        "provider has not declared its privacy unit (which column or columns name one person, "
-        "or that each row is a distinct person); differential privacy counts ε per person, so "
-        "the provider must declare it before such queries are answered",
+        reason=_(
+            "the dataset {dataset_id} holds personal information but its provider has not declared its privacy unit (which column or columns name one person, or that each row is a distinct person); differential privacy counts ε per person, so the provider must declare it before such queries are answered",
+            dataset_id=missing.dataset_id,
+            title=missing.title,
+        ),
         dataset=missing.dataset_id,
     )
 

@@ -20,6 +20,7 @@ from yaosu.audit import log
 from yaosu.audit.models import AuditEntry
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
+from yaosu.kernel.i18n import Message
 
 _EMPTY_REQUEST = hashlib.sha256(b"{}").hexdigest()
 
@@ -43,7 +44,7 @@ def record(
     *,
     object_org_id: str | None = None,
     allowed: bool = True,
-    reason: str = "",
+    reason: str | Message = "",
     request: Mapping[str, Any] | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
@@ -82,7 +83,7 @@ def _entry(
     object_id: str,
     object_org_id: str | None,
     allowed: bool,
-    reason: str,
+    reason: str | Message,
     request: Mapping[str, Any] | None,
     detail: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def _entry(
         object_id=object_id,
         object_org_id=object_org_id,
         decision="allow" if allowed else "deny",
-        reason=reason,
+        reason=str(reason),  # a message is kept in English: the log is a record
         request_hash=request_hash(request),
         # Through JSON once, so the leaf hashed now is the leaf read back from any backend.
         detail=json.loads(json.dumps(dict(detail), ensure_ascii=False, default=str))

@@ -101,7 +101,7 @@ class CsrfFailed(YaosuError):
 class Forbidden(YaosuError):
     code = "FORBIDDEN"
     status = 403
-    en = "Not allowed: {reason_en}"
+    en = "Not allowed: {reason}"
 
 
 class ScopeMissing(YaosuError):
@@ -230,7 +230,7 @@ class NotText(IngestError):
 class JsonNotRecords(IngestError):
     code = "JSON_NOT_RECORDS"
     en = (
-        "The JSON file's top level is a single {kind_en}, not a table: provide an array of "
+        "The JSON file's top level is a single {kind}, not a table: provide an array of "
         "objects (one record each), or one object per line (NDJSON)."
     )
 
@@ -276,13 +276,13 @@ class JobFinished(YaosuError):
 class QueryRefused(YaosuError):
     code = "QUERY_REFUSED"
     status = 403
-    en = "The query was refused: {reason_en}"
+    en = "The query was refused: {reason}"
 
 
 class QueryFailed(YaosuError):
     code = "QUERY_FAILED"
     status = 422
-    en = "The query failed while running ({what_en}); nothing was charged."
+    en = "The query failed while running ({what}); nothing was charged."
 
 
 class QueryInvalid(QueryRefused):
@@ -291,7 +291,7 @@ class QueryInvalid(QueryRefused):
 
     code = "QUERY_INVALID"
     status = 422
-    en = "The query cannot run: {reason_en}"
+    en = "The query cannot run: {reason}"
 
 
 class QueryFailedCharged(QueryFailed):
@@ -300,7 +300,7 @@ class QueryFailedCharged(QueryFailed):
 
     code = "QUERY_FAILED_CHARGED"
     en = (
-        "The query failed while reading the data ({what_en}). Whether it fails can depend on "
+        "The query failed while reading the data ({what}). Whether it fails can depend on "
         "the data, so to keep failures from revealing it, this use and its ε were charged and "
         "are not refunded."
     )
@@ -317,7 +317,7 @@ class StillPersonal(YaosuError):
     status = 422
     en = (
         "Version {version} is de-identified, which is still personal information (PIPL Art. 73): "
-        "{reasons_en}. Only a version that meets the anonymisation standard ({standard_en}, "
+        "{reasons}. Only a version that meets the anonymisation standard ({standard}, "
         "k>={k}, l>={l}) counts as free of personal information; improve the recipe and derive "
         "a new version."
     )

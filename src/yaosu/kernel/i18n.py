@@ -98,10 +98,14 @@ def N_(msgid: str) -> str:
 
 
 def localise(value: Any, locale: str) -> str:
-    """Text of any value a message may carry: messages translated, lists joined the way the
-    language joins them, everything else as ``str``."""
+    """Text of any value a message may carry: messages translated, texts stored in both
+    languages (``{"zh": …, "en": …}``) read in one, lists joined the way the language joins
+    them, everything else as ``str``."""
     if isinstance(value, Message):
         return value.render(locale)
+    if isinstance(value, Mapping) and value.keys() == {"zh", "en"}:
+        # a text stored in both languages (a screen's findings), read back in one
+        return str(value["en" if locale.startswith("en") else "zh"])
     if isinstance(value, (list, tuple, set, frozenset)):
         sep = "、" if locale.startswith("zh") else ", "
         return sep.join(localise(v, locale) for v in value)

@@ -374,10 +374,15 @@ def review(
         reasons = verdict.get("reasons", [])
         raise StillPersonal(
             version=screen.version,
-            reasons_zh="；".join(r["zh"] for r in reasons),
-            reasons_en="; ".join(r["en"] for r in reasons),
-            standard_zh=verdict.get("standard", anonymity.STANDARD_ZH),
-            standard_en=verdict.get("standard_en", anonymity.STANDARD_EN),
+            # The verdict is stored with its texts in both languages, as the screen found it.
+            reasons={
+                "zh": "；".join(r["zh"] for r in reasons),
+                "en": "; ".join(r["en"] for r in reasons),
+            },
+            standard={
+                "zh": verdict.get("standard", anonymity.STANDARD_ZH),
+                "en": verdict.get("standard_en", anonymity.STANDARD_EN),
+            },
             k=verdict.get("k_required"),
             l=verdict.get("l_required"),
         )
