@@ -31,7 +31,7 @@ from yaosu.kernel.errors import (
     InvalidInput,
     YaosuError,
 )
-from yaosu.kernel.i18n import LOCALE_COOKIE, _, negotiate
+from yaosu.kernel.i18n import LOCALE_COOKIE, Message, _, localise, negotiate
 
 log = logging.getLogger("yaosu")
 SESSION_COOKIE = "yaosu_session"
@@ -180,12 +180,10 @@ def _iso_datetime(value: Any) -> datetime:
         try:
             parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
         except ValueError as exc:
-            raise ValueError(f"时间无效 / not a valid time: {value!r}") from exc
+            # pydantic reports its own checks in English; these read the same way
+            raise ValueError(f"not a valid ISO 8601 time: {value!r}") from exc
     else:
-        raise ValueError(
-            "时间须为 ISO 8601 格式，如 2026-01-13T08:00:00+08:00 / "
-            "a time must be ISO 8601, e.g. 2026-01-13T08:00:00+08:00"
-        )
+        raise ValueError("a time must be ISO 8601, e.g. 2026-01-13T08:00:00+08:00")
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     try:
         parsed = parsed.astimezone(UTC)
@@ -203,10 +201,7 @@ IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
 # database can encode half a surrogate pair ("\ud800" is valid JSON): refused at the door, 422,
 # for every route, rather than as a 500 from the driver halfway through a request.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_TEXT = (
-    "文本不能包含 NUL 字符或不成对的 UTF-16 代理码位 / "
-    "text must not contain NUL characters or unpaired UTF-16 surrogates"
-)
+UNSTORABLE_TEXT = _("text must not contain NUL characters or unpaired UTF-16 surrogates")
 
 
 def _unstorable(value: Any, where: str) -> str | None:
@@ -244,7 +239,10 @@ async def storable_text(request: Request) -> None:
     for where, value in places:
         found = _unstorable(value, where)
         if found:
-            raise InvalidInput(problem=f"{found}: {UNSTORABLE_TEXT}", fields=[found])
+            raise InvalidInput(
+                problem=_("{where}: {problem}", where=found, problem=UNSTORABLE_TEXT),
+                fields=[found],
+            )
 
 
 class JSONLDResponse(JSONResponse):
@@ -262,7 +260,7 @@ def error_response(error: YaosuError, lang: str) -> JSONResponse:
         "error": {
             "code": error.code,
             "message": error.message(lang),
-            "detail": _plain(error.detail),
+            "detail": _plain(error.detail, lang),
         },
     }
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
@@ -322,11 +320,16 @@ def declare_errors(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, lang: str) -> Any:
+    """A detail as JSON, its messages in the answer's language."""
+    if isinstance(value, Message):
+        return value.render(lang)
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        if value.keys() == {"zh", "en"}:
+            return localise(value, lang)
+        return {str(k): _plain(v, lang) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_plain(v, lang) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
@@ -410,7 +413,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error: %s", exc.orig)
-        return error_response(Conflict(what="记录 / record", value="?"), locale(request))
+        return error_response(Conflict(what=_("Record"), value="?"), locale(request))
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> JSONResponse:

@@ -156,25 +156,29 @@ MAX_BOUND = 1e12
 
 def _check_budget_inputs(epsilon: float, bounds: dict[str, tuple[float, float]]) -> None:
     if not math.isfinite(epsilon) or epsilon < 0:
-        raise InvalidInput(problem=f"ε 须为非负的有限数 / ε must be a finite number ≥ 0: {epsilon}")
+        raise InvalidInput(problem=_("ε must be a finite number ≥ 0: {epsilon}", epsilon=epsilon))
     if 0 < epsilon < MIN_EPSILON:
         raise InvalidInput(
-            problem=f"ε 不能小于 {MIN_EPSILON}（更小的 ε 只得到噪声） / ε must be at least "
-            f"{MIN_EPSILON} (a smaller one answers nothing but noise): {epsilon}"
+            problem=_(
+                "ε must be at least {MIN_EPSILON} (a smaller one answers nothing but noise): {epsilon}",
+                MIN_EPSILON=MIN_EPSILON,
+                epsilon=epsilon,
+            )
         )
     for column, (lo, hi) in bounds.items():
         if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise InvalidInput(
-                problem=f"{column}: 取值范围须为有限数 / bounds must be finite numbers"
-            )
+            raise InvalidInput(problem=_("{column}: bounds must be finite numbers", column=column))
         if not lo < hi:
             raise InvalidInput(
-                problem=f"{column}: 下界须小于上界 / the lower bound must be below the upper"
+                problem=_("{column}: the lower bound must be below the upper", column=column)
             )
         if max(abs(lo), abs(hi)) > MAX_BOUND:
             raise InvalidInput(
-                problem=f"{column}: 取值范围的绝对值不能超过 {MAX_BOUND:g} / bounds may not "
-                f"exceed {MAX_BOUND:g} in absolute value"
+                problem=_(
+                    "{column}: bounds may not exceed {MAX_BOUND} in absolute value",
+                    column=column,
+                    MAX_BOUND=format(MAX_BOUND, "g"),
+                )
             )
 
 
@@ -192,7 +196,7 @@ def run_query(
         bounds = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
         epsilon = float(epsilon)
     except (TypeError, ValueError, IndexError) as exc:
-        raise InvalidInput(problem="ε 与取值范围须为数字 / ε and bounds must be numbers") from exc
+        raise InvalidInput(problem=_("ε and bounds must be numbers")) from exc
     _check_budget_inputs(epsilon, bounds)
     with ctx.db.transaction() as session:
         contract = access.get_contract(session, actor, contract_id)

@@ -22,6 +22,7 @@ from yaosu.audit.schemas import (
     WitnessPublic,
 )
 from yaosu.authorization.policy import Resource, enforce
+from yaosu.kernel.i18n import _
 from yaosu.web import (
     MAX_INT,
     CurrentActor,
@@ -118,7 +119,7 @@ def make_checkpoint(actor: CurrentActor, session: SessionDep, st: StateDep) -> C
     if checkpoint is None:
         from yaosu.kernel.errors import InvalidInput
 
-        raise InvalidInput(problem="审计日志为空 / the log is empty")
+        raise InvalidInput(problem=_("the log is empty"))
     return _public(session, checkpoint)
 
 

@@ -20,6 +20,7 @@ from yaosu.authorization.purposes import PRICING_ZH
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, NotFound
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 
@@ -152,7 +153,7 @@ def status_of(contract: Contract, now: datetime | None = None) -> str:
 def get_contract(session: Session, actor: Actor, contract_id: str) -> Contract:
     contract = session.get(Contract, contract_id)
     if contract is None:
-        raise NotFound(kind="授权协议 / contract", id=contract_id)
+        raise NotFound(kind=_("Contract"), id=contract_id)
     enforce(actor, "contract.view", contract_resource(contract))
     return contract
 
@@ -172,11 +173,11 @@ def change_status(
     allowed = {"suspend": ("active",), "resume": ("suspended",), "revoke": ("active", "suspended")}
     if current not in allowed[action]:
         raise Conflict(
-            what=f"协议状态 {current}，不能{action} / contract is {current}; cannot {action}",
+            what=_("Contract is {current}; cannot {action}", current=current, action=action),
             value=contract.id,
         )
     if action == "resume" and utcnow() >= contract.ends_at:
-        raise Conflict(what="协议已到期 / the contract has expired", value=contract.id)
+        raise Conflict(what=_("The contract has expired"), value=contract.id)
     contract.status = {"suspend": "suspended", "resume": "active", "revoke": "revoked"}[action]
     contract.status_reason = reason.strip()
     record(
@@ -213,7 +214,7 @@ def use(
         stmt = stmt.with_for_update()
     contract = session.scalars(stmt.execution_options(populate_existing=True)).first()
     if contract is None:
-        raise NotFound(kind="授权协议 / contract", id=contract_id)
+        raise NotFound(kind=_("Contract"), id=contract_id)
     enforce(actor, "contract.view", contract_resource(contract))
     context = {
         "operation": operation,

@@ -42,6 +42,7 @@ from yaosu.kernel.errors import (
     NotFound,
     YaosuError,
 )
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 
 log = logging.getLogger("yaosu.jobs")
@@ -163,7 +164,7 @@ def enqueue(
 def get_job(session: Session, actor: Actor, job_id: str) -> Job:
     job = session.get(Job, job_id)
     if job is None:
-        raise NotFound(kind="后台任务 / job", id=job_id)
+        raise NotFound(kind=_("Background job"), id=job_id)
     enforce(actor, "job.view", resource(job))
     return job
 
@@ -360,7 +361,7 @@ def _alive_here(worker: str | None) -> bool:
     """Whether the worker that holds a job is a live process on this machine (None: unknown)."""
     if not worker:
         return False
-    host, _, rest = worker.partition(":")
+    host, _skip, rest = worker.partition(":")
     pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():
         return True  # another machine: only its heartbeat can tell
