@@ -18,6 +18,7 @@ from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
 from yaosu.jobs.cli import app as jobs_app
 from yaosu.kernel.errors import YaosuError
+from yaosu.kernel.i18n import _, cli_locale, say
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
 from yaosu.privacy.unit_cli import privacy_unit as privacy_unit_command
@@ -54,7 +55,9 @@ def db_upgrade() -> None:
 
     ctx = open_context(migrate=True)
     console.print(
-        f"[green]数据库已是最新 / database is up to date[/]: {ctx.db.engine.url.render_as_string()}"
+        "[green]"
+        + say(_("database is up to date: {value}", value=ctx.db.engine.url.render_as_string()))
+        + "[/]"
     )
 
 
@@ -95,13 +98,13 @@ def main() -> None:
         app()
     except YaosuError as exc:
         _audit_refusal(exc)
-        console.print(f"[red]{exc.code}[/]: {exc.message('zh-CN')}\n{exc.message('en')}")
+        console.print(f"[red]{exc.code}[/]: {exc.message(cli_locale())}")
         sys.exit(2)
     except YaosuClientError as exc:  # the witness and other tools that talk to a server
         console.print(f"[red]{exc.code}[/] (HTTP {exc.status}): {exc.message}")
         sys.exit(2)
     except VerificationError as exc:
-        console.print(f"[red]验证失败 / VERIFICATION FAILED[/]: {exc}")
+        console.print("[red]" + say(_("VERIFICATION FAILED: {exc}", exc=exc)) + "[/]")
         sys.exit(1)
 
 
@@ -116,4 +119,6 @@ def _audit_refusal(exc: YaosuError) -> None:
         with open_context().db.transaction() as session:
             record_denial(session, exc, {"via": "cli", "argv": sys.argv[1:2]})
     except Exception as failure:  # the refusal is still reported; the failure is shown
-        console.print(f"[red]审计记录失败 / could not audit the refusal[/]: {failure}")
+        console.print(
+            "[red]" + say(_("could not audit the refusal: {failure}", failure=failure)) + "[/]"
+        )

@@ -14,6 +14,7 @@ from yaosu.context import open_context
 from yaosu.jobs import service
 from yaosu.jobs.models import FINAL, Job
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import _, cli_locale, say
 
 app = typer.Typer(help="后台任务 / background jobs", no_args_is_help=True)
 console = Console()
@@ -45,12 +46,12 @@ def list_(
         ]
     table = Table(
         "ID",
-        "类型 / kind",
-        "对象 / object",
-        "状态 / status",
-        "进度",
-        "阶段 / stage",
-        "提交 / created",
+        say(_("kind")),
+        say(_("object")),
+        say(_("status")),
+        say(_("progress")),
+        say(_("stage")),
+        say(_("created")),
     )
     for row in rows:
         table.add_row(*[str(v) for v in row])
@@ -99,7 +100,8 @@ def show(
     if state["result"]:
         typer.echo(json.dumps(state["result"], ensure_ascii=False, indent=2))
     if state["error_zh"]:
-        console.print(f"[red]{state['error_zh']}[/]\n[red]{state['error_en']}[/]")
+        error = state["error_en"] if cli_locale() == "en" else state["error_zh"]
+        console.print(f"[red]{error}[/]")
     if state["status"] in ("failed", "cancelled"):
         raise typer.Exit(1)
 
@@ -134,4 +136,4 @@ def work(
             break
         time.sleep(1)
         service.recover(ctx.db, stale_seconds=ctx.settings.job_stale_seconds, me=name)
-    console.print(f"处理了 {done} 个任务 / ran {done} jobs")
+    console.print(say(_("ran {done} jobs", done=done)))
