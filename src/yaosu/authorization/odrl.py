@@ -24,7 +24,7 @@ from yaosu.catalog.models import Dataset
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput
-from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 
@@ -283,7 +283,9 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
 
         problems = row_filter_problems(predicate, datasets[target])
         if problems:
-            raise InvalidInput(problem=_("{target}: {problems}", target=target, problems=problems))
+            raise InvalidInput(
+                problem=_("{target}: {problems}", target=target, problems=Sentences(problems))
+            )
     for target, columns in masks.items():
         if any(c not in datasets[target] for c in columns):
             raise InvalidInput(

@@ -26,7 +26,7 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
-from yaosu.kernel.i18n import Message, _
+from yaosu.kernel.i18n import Message, Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 
@@ -380,7 +380,7 @@ def _check_conditions(req: AccessRequest, conditions: Conditions | None) -> dict
             problems += row_filter_problems(predicate, req.datasets[dataset_id])
         out["row_filters"] = conditions.row_filters
     if problems:
-        raise InvalidInput(problem=problems)
+        raise InvalidInput(problem=Sentences(problems))
     return out
 
 

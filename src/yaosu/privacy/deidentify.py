@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yaosu.kernel.errors import InvalidInput
-from yaosu.kernel.i18n import Message, _
+from yaosu.kernel.i18n import Message, Sentences, _
 
 OPS = ("drop", "mask", "pseudonymise", "generalise", "round", "top_code")
 GENERALISE = ("year", "month", "region_birth_year", "county", "age_band")
@@ -71,7 +71,7 @@ class Recipe:
         if ell is not None and (not isinstance(ell, int) or ell < 2 or sensitive not in kept):
             problems.append(_("l needs an integer >= 2 and a sensitive column"))
         if problems:
-            raise InvalidInput(problem=problems)
+            raise InvalidInput(problem=Sentences(problems))
         return cls(dict(columns), quasi, k, sensitive, ell)
 
 

@@ -15,7 +15,7 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
-from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.rights.models import KIND_ZH, Grant, Objection, Registration
@@ -196,7 +196,7 @@ def _within(
             )
         )
     if problems:
-        raise InvalidInput(problem=problems)
+        raise InvalidInput(problem=Sentences(problems))
 
 
 # --- the registration authority's steps ----------------------------------------------------
