@@ -33,8 +33,11 @@ ALLOWED = {
 }
 
 
+SLASH = re.compile(r"[^\s/]\s?/\s+[^\s/]")  # "中文 / English", "（…）/ English"
+
+
 def glued(text: str) -> bool:
-    return bool(CJK.search(text)) and " / " in text and bool(LATIN.search(text))
+    return bool(CJK.search(text)) and bool(SLASH.search(text)) and bool(LATIN.search(text))
 
 
 def literal_text(node: ast.expr) -> str:
@@ -124,6 +127,7 @@ def test_no_text_is_glued_in_two_languages_and_none_is_passed_twice() -> None:
 def test_the_check_finds_what_it_is_for() -> None:
     assert problems('raise NotFound(kind="数据集 / dataset", id=x)', "m.py")
     assert problems('problem = f"格式须为 csv / format must be csv: {fmt}"', "m.py")
+    assert problems('what = f"申请已结束（{s}）/ request already ended ({s})"', "m.py")
     assert problems("Forbidden(reason_zh=z, reason_en=e)", "m.py")
     assert not problems('NotFound(kind=_("Dataset"), id=x)', "m.py")
     assert not problems('typer.Option(None, help="数据集 ID / dataset id")', "m.py")

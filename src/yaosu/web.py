@@ -432,9 +432,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(request, Internal(request_id=request_id))
 
 
-UNPARSABLE_BODY = (
-    "请求体无法解析（须为 UTF-8 编码的 JSON）/ the body could not be parsed (UTF-8 JSON)"
-)
+UNPARSABLE_BODY = _("the body could not be parsed (UTF-8 JSON)")
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -284,9 +284,7 @@ def review(
     req = get_request(session, actor, request_id)
     enforce(actor, "request.review", request_resource(session, req))
     if req.status != "submitted":
-        raise Conflict(
-            what=f"申请已结束（{req.status}）/ request already ended ({req.status})", value=req.id
-        )
+        raise Conflict(what=_("Request already ended ({status})", status=req.status), value=req.id)
     if session.get_bind().dialect.name == "postgresql":  # two reviewers at once: one at a time
         session.execute(
             select(AccessRequest.id).where(AccessRequest.id == req.id).with_for_update()

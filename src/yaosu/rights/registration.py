@@ -282,9 +282,7 @@ def object_to(session: Session, actor: Actor, registration_id: str, reason: str)
     enforce(actor, "registration.object", registration_resource(session, reg))
     now = utcnow()
     if reg.status != "in_notice" or reg.notice_ends_at is None or now >= reg.notice_ends_at:
-        raise Conflict(
-            what="公示期（已结束或未开始）/ the notice window (closed or not open)", value=reg.id
-        )
+        raise Conflict(what=_("The notice window (closed or not open)"), value=reg.id)
     if len(reason.strip()) < 5:
         raise InvalidInput(problem=_("an objection needs its grounds"))
     objection = Objection(
