@@ -28,6 +28,7 @@ from yaosu.kernel.errors import (
     YaosuError,
     translate,
 )
+from yaosu.kernel.i18n import _, cli_locale, say
 from yaosu.kernel.settings import get_settings
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
@@ -58,9 +59,7 @@ class _Answering(TyperGroup):
             if isinstance(error, Internal) and error is not exc:
                 raise  # a bug, or click's own exit and usage errors
             _audit_refusal(error)
-            console.print(
-                f"[red]{error.code}[/]: {error.message('zh-CN')}\n{error.message('en')}",
-            )
+            console.print(f"[red]{error.code}[/]: {error.message(cli_locale())}")
             raise typer.Exit(1 if isinstance(error, LogCorrupt) else 2) from exc
 
 
@@ -94,7 +93,9 @@ def db_upgrade() -> None:
     ctx = open_context(migrate=True)
     _first_start(ctx)
     console.print(
-        f"[green]数据库已是最新 / database is up to date[/]: {ctx.db.engine.url.render_as_string()}"
+        "[green]"
+        + say(_("database is up to date: {value}", value=ctx.db.engine.url.render_as_string()))
+        + "[/]"
     )
 
 
@@ -149,4 +150,6 @@ def _audit_refusal(exc: YaosuError) -> None:
         with open_context().db.transaction() as session:
             record_denial(session, exc, {"via": "cli", "argv": sys.argv[1:2]})
     except Exception as failure:  # the refusal is still reported; the failure is shown
-        console.print(f"[red]审计记录失败 / could not audit the refusal[/]: {failure}")
+        console.print(
+            "[red]" + say(_("could not audit the refusal: {failure}", failure=failure)) + "[/]"
+        )

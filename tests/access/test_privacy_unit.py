@@ -213,7 +213,7 @@ def test_the_cli_shows_and_declares_a_unit(
     ctx, _, ds, _ = sales
     monkeypatch.setattr(unit_cli, "open_context", lambda: ctx)
     runner = CliRunner()
-    shown = runner.invoke(app, ["privacy-unit", "--dataset", ds])
+    shown = runner.invoke(app, ["privacy-unit", "--dataset", ds], env={"YAOSU_LANG": "en"})
     assert shown.exit_code == 0, shown.output
     assert "not declared" in shown.output and "手机号" in shown.output
     done = runner.invoke(app, ["privacy-unit", "-d", ds, "-c", "顾客姓名", "-c", "手机号"])

@@ -93,6 +93,7 @@ def test_regulator_runs_a_witness_against_the_server(
         keygen.stdout.strip().replace("w-test", "w-x"),
         "--state",
         str(state),
+        lang="en",
     )
     assert (
         forged.returncode == 1

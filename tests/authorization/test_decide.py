@@ -40,7 +40,7 @@ def test_decisions_carry_reasons_in_both_languages(ctx: Context) -> None:
     conditional = Resource("dataset", "ds_x", "org_other", {"openness": "conditional"})
     decision = decide(coop, "dataset.read", conditional)
     assert not decision.allowed
-    assert "申请" in decision.reason_zh and "contract" in decision.reason_en
+    assert "申请" in decision.reason.render("zh-CN") and "contract" in decision.reason.render("en")
     open_data = Resource(
         "dataset", "ds_y", "org_other", {"openness": "open", "screened_clean": True}
     )
@@ -50,7 +50,7 @@ def test_decisions_carry_reasons_in_both_languages(ctx: Context) -> None:
         "dataset", "ds_z", "org_other", {"openness": "open", "screened_clean": False}
     )
     refused = decide(coop, "dataset.read", unscreened)
-    assert not refused.allowed and "筛查" in refused.reason_zh
+    assert not refused.allowed and "筛查" in refused.reason.render("zh-CN")
 
 
 def test_unknown_actions_and_resources_are_refused(ctx: Context) -> None:

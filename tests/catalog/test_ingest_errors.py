@@ -16,6 +16,7 @@ import pytest
 from tests.catalog.helpers import ingest, snapshot
 from yaosu.context import Context
 from yaosu.kernel import errors
+from yaosu.kernel.i18n import _
 
 
 def write(data: bytes | str) -> Callable[[Path], None]:
@@ -132,11 +133,11 @@ CASES: list[tuple[str, str, Callable[[Path], None], type[errors.YaosuError], dic
         errors.FormatMismatch,
         {"extension": ".csv"},
     ),
-    ("json number", "n.json", write("42"), errors.JsonNotRecords, {"kind_en": "number"}),
-    ("json string", "s.json", write('"城关镇"'), errors.JsonNotRecords, {"kind_en": "string"}),
-    ("json boolean", "b.json", write("true\n"), errors.JsonNotRecords, {"kind_en": "boolean"}),
-    ("json null", "z.json", write(" null"), errors.JsonNotRecords, {"kind_en": "null"}),
-    ("ndjson scalars", "s.ndjson", write("1\n2\n"), errors.JsonNotRecords, {"kind_en": "number"}),
+    ("json number", "n.json", write("42"), errors.JsonNotRecords, {"kind": _("number")}),
+    ("json string", "s.json", write('"城关镇"'), errors.JsonNotRecords, {"kind": _("string")}),
+    ("json boolean", "b.json", write("true\n"), errors.JsonNotRecords, {"kind": _("boolean")}),
+    ("json null", "z.json", write(" null"), errors.JsonNotRecords, {"kind": _("null")}),
+    ("ndjson scalars", "s.ndjson", write("1\n2\n"), errors.JsonNotRecords, {"kind": _("number")}),
     (
         "header line over the limit",
         "long.csv",

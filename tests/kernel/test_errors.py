@@ -21,7 +21,7 @@ def test_error_shape_is_pinned(app_client: TestClient) -> None:
 
 def test_error_language_follows_the_request(app_client: TestClient) -> None:
     en = app_client.get("/api/v1/datasets/ds_nope", headers={"Accept-Language": "en-US,en;q=0.9"})
-    assert en.json()["error"]["message"] == "数据集 ds_nope was not found, or you may not see it."
+    assert en.json()["error"]["message"] == "Dataset ds_nope was not found, or you may not see it."
     q = app_client.get("/api/v1/datasets/ds_nope?lang=en")
     assert q.json()["error"]["message"].endswith("was not found, or you may not see it.")
 

@@ -59,3 +59,25 @@ def test_every_catalog_is_complete_clean_and_consistent() -> None:
                     f"in {where}: keep one, or give them a context"
                 )
             seen[key] = (where, str(message.string))
+
+
+def test_the_cli_speaks_the_users_language() -> None:
+    assert i18n.cli_locale({"YAOSU_LANG": "en", "LANG": "zh_CN.UTF-8"}) == "en"
+    assert i18n.cli_locale({"YAOSU_LANG": "zh-CN", "LANG": "en_US.UTF-8"}) == "zh-CN"
+    assert i18n.cli_locale({"LANG": "en_GB.UTF-8"}) == "en"
+    assert i18n.cli_locale({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
+    assert i18n.cli_locale({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}) == "zh-CN"
+    assert i18n.cli_locale({"LANG": "C.UTF-8"}) == "zh-CN"
+    assert i18n.cli_locale({}) == "zh-CN"
+
+
+def test_a_text_stored_in_both_languages_is_read_in_one() -> None:
+    stored = {"zh": "去标识化", "en": "de-identified"}
+    assert i18n.localise(stored, "zh-CN") == "去标识化"
+    assert _("Verdict: {v}", v=stored).render("en") == "Verdict: de-identified"
+
+
+def test_problems_are_said_one_after_another() -> None:
+    problems = i18n.Sentences([_("Dataset"), "x"])
+    assert i18n.localise(problems, "zh-CN") == "数据集；x"
+    assert i18n.localise(problems, "en") == "Dataset; x"

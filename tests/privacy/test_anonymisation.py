@@ -103,7 +103,7 @@ def test_the_console_and_the_cli_say_which(app_client: TestClient, ctx: Context)
     out = run(ctx, "scan", "--dataset", residents)
     assert out.returncode == 0, out.stderr
     assert "去标识化（仍属个人信息）" in out.stdout
-    assert "personal information: 是 / yes" in out.stdout
+    assert "个人信息：是" in out.stdout
 
 
 def test_the_preview_of_a_pseudonymising_recipe_says_personal_information_is_left(

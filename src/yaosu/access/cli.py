@@ -12,6 +12,7 @@ from rich.table import Table
 
 from yaosu.access.extract import trace as find
 from yaosu.context import open_context
+from yaosu.kernel.i18n import _, say
 
 console = Console()
 err = Console(stderr=True)
@@ -37,7 +38,9 @@ def query(
 
     if not server or not token:
         err.print(
-            "[red]需要 --server 与 --token（或 YAOSU_SERVER、YAOSU_TOKEN）/ --server and --token are needed[/]"
+            "[red]"
+            + say(_("--server and --token are needed (or YAOSU_SERVER and YAOSU_TOKEN)"))
+            + "[/]"
         )
         raise typer.Exit(2)
     bounds: dict[str, tuple[float, float]] = {}
@@ -48,7 +51,7 @@ def query(
             bounds[column] = (float(low), float(high))
         except ValueError as exc:
             err.print(
-                f"[red]--bound 格式须为 字段=下界:上界 / --bound must be COLUMN=LOW:HIGH[/]: {item}"
+                "[red]" + say(_("--bound must be COLUMN=LOW:HIGH: {item}", item=item)) + "[/]"
             )
             raise typer.Exit(2) from exc
     try:
@@ -74,7 +77,14 @@ def query(
     if accuracy:
         notes.append("95% ± " + ", ".join(f"{k} {v['ci95']:.4g}" for k, v in accuracy.items()))
     if meta.get("epsilon_left") not in (None, "None"):
-        notes.append(f"剩余预算 / budget left ε = {float(meta['epsilon_left']):.4g}")
+        notes.append(
+            say(
+                _(
+                    "budget left ε = {epsilon_left}",
+                    epsilon_left=format(float(meta["epsilon_left"]), ".4g"),
+                )
+            )
+        )
     console.print(" · ".join(notes))
 
 
@@ -91,13 +101,13 @@ def trace(
 
     path = Path(leaked)
     if not path.is_file():
-        err.print(f"[red]没有这个文件 / no such file[/]: {leaked}")
+        err.print("[red]" + say(_("no such file: {leaked}", leaked=leaked)) + "[/]")
         raise typer.Exit(2)
     scores = find(open_context(), path, dataset)
     if not scores:
-        err.print("没有可比对的提取 / no extract of this dataset carries pseudonyms to compare")
+        err.print(say(_("no extract of this dataset carries pseudonyms to compare")))
         raise typer.Exit(1)
-    table = Table("提取 / extract", "协议 / contract", "接收方 / recipient", "匹配 / match")
+    table = Table(say(_("extract")), say(_("contract")), say(_("recipient")), say(_("match")))
     for s in scores:
         table.add_row(s["extract"], s["contract"], s["recipient"], f"{s['match']:.1%}")
     console.print(table)

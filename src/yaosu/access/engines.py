@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from yaosu.kernel.errors import QueryFailed
+from yaosu.kernel.i18n import N_, _
 from yaosu.kernel.settings import Settings
 
 log = logging.getLogger("yaosu.access")
@@ -43,18 +44,17 @@ class Engine(Protocol):
 # What went wrong, as a code and in words. "plan" failures happen before any row is read (the
 # engine could not bind the query) and cannot depend on the data; every other kind can.
 _WORDS = {
-    "timeout": ("超过了 {seconds} 秒的时间上限", "it ran past the time limit of {seconds} s"),
-    "memory": ("超出了内存上限", "it ran out of memory"),
-    "interrupted": ("被中断", "it was interrupted"),
-    "crashed": ("查询进程意外退出", "the query process stopped unexpectedly"),
-    "plan": (
-        "引擎无法理解这条查询，例如函数得到了不合类型的值",
-        "the engine could not plan it, for example a function was given the wrong type of value",
+    "timeout": N_("it ran past the time limit of {seconds} s"),
+    "memory": N_("it ran out of memory"),
+    "interrupted": N_("it was interrupted"),
+    "crashed": N_("the query process stopped unexpectedly"),
+    "plan": N_(
+        "the engine could not plan it, for example a function was given the wrong type of value"
     ),
-    "conversion": ("某个值无法转换为所需类型", "a value could not be converted to the type needed"),
-    "range": ("某个数值超出了范围", "a number was out of range"),
-    "error": ("引擎在执行时出错", "the engine failed while running it"),
-    "release": ("加噪发布结果时出错", "adding noise to the answer failed"),
+    "conversion": N_("a value could not be converted to the type needed"),
+    "range": N_("a number was out of range"),
+    "error": N_("the engine failed while running it"),
+    "release": N_("adding noise to the answer failed"),
 }
 DATA_INDEPENDENT = frozenset({"plan", "crashed"})  # refunded; every other failure is charged
 _DUCKDB_KINDS = {
@@ -72,12 +72,8 @@ _SPARK_KINDS = {"AnalysisException": "plan", "ParseException": "plan"}
 
 
 def failure(kind: str, seconds: float) -> QueryFailed:
-    zh, en = _WORDS.get(kind, _WORDS["error"])
     return QueryFailed(
-        kind=kind,
-        seconds=seconds,
-        what_zh=zh.format(seconds=seconds),
-        what_en=en.format(seconds=seconds),
+        kind=kind, seconds=seconds, what=_(_WORDS.get(kind, _WORDS["error"]), seconds=seconds)
     )
 
 

@@ -33,6 +33,7 @@ from yaosu.catalog import service as catalog
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy.service import confirmed_screen, pseudonym_key
@@ -124,14 +125,16 @@ def make_extract(
     ctx: Context, actor: Actor, contract_id: str, dataset_id: str, *, fmt: str = "parquet"
 ) -> Extract:
     if fmt not in ("parquet", "csv"):
-        raise InvalidInput(
-            problem=f"格式须为 parquet 或 csv / format must be parquet or csv: {fmt}"
-        )
+        raise InvalidInput(problem=_("format must be parquet or csv: {fmt}", fmt=fmt))
     with ctx.db.transaction() as session:
         contract = authorization.get_contract(session, actor, contract_id)
         if dataset_id not in contract.datasets:
             raise InvalidInput(
-                problem=f"协议 {contract_id} 不涵盖数据集 / does not cover {dataset_id}"
+                problem=_(
+                    "contract {contract_id} does not cover the dataset {dataset_id}",
+                    contract_id=contract_id,
+                    dataset_id=dataset_id,
+                )
             )
         ds = catalog.get_dataset(session, actor, dataset_id)
         version = catalog.get_version(session, actor, ds.id, None)
@@ -156,7 +159,7 @@ def make_extract(
     recipe_doc = recipe_for(findings, fields, masks)
     table = _authorised_rows(ctx, source_path, source_sha, fields, row_filter)
     if table.num_rows > MAX_ROWS:
-        raise InvalidInput(problem=f"提取超过 {MAX_ROWS:,} 行 / more than {MAX_ROWS:,} rows")
+        raise InvalidInput(problem=_("more than {MAX_ROWS} rows", MAX_ROWS=format(MAX_ROWS, ",")))
     recipe = deid.Recipe.parse(recipe_doc, table.column_names)
     key = contract_key(pseudonym_key(ctx.settings, dataset_id), contract_id)
     result = deid.apply(table, recipe, key=key)
@@ -174,7 +177,7 @@ def make_extract(
     extract_id = new_id("ext")
     with ctx.db.transaction() as session:
         # One use of the contract, decided and debited with the record of the extract.
-        _, contract = authorization.use(
+        _decision, contract = authorization.use(
             session,
             actor,
             contract_id,
@@ -248,7 +251,7 @@ def get_extract(ctx: Context, actor: Actor, extract_id: str) -> Extract:
     with ctx.db.transaction() as session:
         extract = session.get(Extract, extract_id)
         if extract is None:
-            raise NotFound(kind="数据提取 / extract", id=extract_id)
+            raise NotFound(kind=_("Extract"), id=extract_id)
         authorization.get_contract(session, actor, extract.contract_id)  # a party, or oversight
         session.expunge(extract)
         return extract
@@ -259,7 +262,7 @@ def download(ctx: Context, actor: Actor, extract_id: str) -> Extract:
     with ctx.db.transaction() as session:
         extract = session.get(Extract, extract_id)
         if extract is None:
-            raise NotFound(kind="数据提取 / extract", id=extract_id)
+            raise NotFound(kind=_("Extract"), id=extract_id)
         authorization.get_contract(session, actor, extract.contract_id)
         enforce(actor, "extract.download", Resource("extract", extract.id, extract.consumer_org_id))
         record(

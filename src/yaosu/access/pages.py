@@ -14,6 +14,7 @@ from yaosu.authorization import service as authorization
 from yaosu.catalog import service as catalog
 from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError
+from yaosu.kernel.i18n import _
 from yaosu.web.deps import PageActor, StateDep, locale
 from yaosu.web.errors import audit_refusal
 
@@ -82,12 +83,12 @@ async def run(
                 parsed[column.strip()] = (float(low), float(high))
             except ValueError as exc:
                 raise InvalidInput(
-                    problem=f"范围须写成 字段=下界:上界 / write bounds as COLUMN=LOW:HIGH: {line}"
+                    problem=_("write bounds as COLUMN=LOW:HIGH: {line}", line=line)
                 ) from exc
         try:
             eps = float(epsilon or 0)
         except ValueError as exc:
-            raise InvalidInput(problem=f"ε 须为数字 / ε must be a number: {epsilon}") from exc
+            raise InvalidInput(problem=_("ε must be a number: {epsilon}", epsilon=epsilon)) from exc
         answer = await run_in_threadpool(
             service.run_query, st, actor, contract, sql, epsilon=eps, bounds=parsed
         )

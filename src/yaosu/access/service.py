@@ -38,6 +38,7 @@ from yaosu.kernel.errors import (
     QueryRefused,
     YaosuError,
 )
+from yaosu.kernel.i18n import _
 from yaosu.privacy import unit as privacy_unit
 from yaosu.privacy.service import confirmed_screen, pseudonym_key
 
@@ -154,25 +155,29 @@ MAX_BOUND = 1e12
 
 def _check_budget_inputs(epsilon: float, bounds: dict[str, tuple[float, float]]) -> None:
     if not math.isfinite(epsilon) or epsilon < 0:
-        raise InvalidInput(problem=f"ε 须为非负的有限数 / ε must be a finite number ≥ 0: {epsilon}")
+        raise InvalidInput(problem=_("ε must be a finite number ≥ 0: {epsilon}", epsilon=epsilon))
     if 0 < epsilon < MIN_EPSILON:
         raise InvalidInput(
-            problem=f"ε 不能小于 {MIN_EPSILON}（更小的 ε 只得到噪声） / ε must be at least "
-            f"{MIN_EPSILON} (a smaller one answers nothing but noise): {epsilon}"
+            problem=_(
+                "ε must be at least {MIN_EPSILON} (a smaller one answers nothing but noise): {epsilon}",
+                MIN_EPSILON=MIN_EPSILON,
+                epsilon=epsilon,
+            )
         )
     for column, (lo, hi) in bounds.items():
         if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise InvalidInput(
-                problem=f"{column}: 取值范围须为有限数 / bounds must be finite numbers"
-            )
+            raise InvalidInput(problem=_("{column}: bounds must be finite numbers", column=column))
         if not lo < hi:
             raise InvalidInput(
-                problem=f"{column}: 下界须小于上界 / the lower bound must be below the upper"
+                problem=_("{column}: the lower bound must be below the upper", column=column)
             )
         if max(abs(lo), abs(hi)) > MAX_BOUND:
             raise InvalidInput(
-                problem=f"{column}: 取值范围的绝对值不能超过 {MAX_BOUND:g} / bounds may not "
-                f"exceed {MAX_BOUND:g} in absolute value"
+                problem=_(
+                    "{column}: bounds may not exceed {MAX_BOUND} in absolute value",
+                    column=column,
+                    MAX_BOUND=format(MAX_BOUND, "g"),
+                )
             )
 
 
@@ -190,7 +195,7 @@ def run_query(
         bounds = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
         epsilon = float(epsilon)
     except (TypeError, ValueError, IndexError) as exc:
-        raise InvalidInput(problem="ε 与取值范围须为数字 / ε and bounds must be numbers") from exc
+        raise InvalidInput(problem=_("ε and bounds must be numbers")) from exc
     _check_budget_inputs(epsilon, bounds)
     with ctx.db.transaction() as session:
         contract = authorization.get_contract(session, actor, contract_id)
@@ -203,13 +208,14 @@ def run_query(
     try:  # every refusal, these two included, writes its one deny entry
         if Operation.aggregate not in operations and aggregate_only:
             raise QueryRefused(
-                reason_zh=f"协议 {contract_id} 不允许统计查询",
-                reason_en=f"contract {contract_id} does not permit queries",
+                reason=_("contract {contract_id} does not permit queries", contract_id=contract_id),
             )
         if private and epsilon <= 0:
             raise QueryRefused(
-                reason_zh=f"协议 {contract_id} 要求差分隐私：请为本次查询指定 ε（epsilon）",
-                reason_en=f"contract {contract_id} requires differential privacy: give this query an ε (epsilon)",
+                reason=_(
+                    "contract {contract_id} requires differential privacy: give this query an ε (epsilon)",
+                    contract_id=contract_id,
+                ),
             )
         governed = governance.govern(
             query,
@@ -231,7 +237,7 @@ def run_query(
     operation = Operation.aggregate if governed.aggregate else Operation.extract
     fields = sorted({c for g in governed.tables for c in grants[g].columns})
     with ctx.db.transaction() as session:
-        _, contract = authorization.use(
+        _decision, contract = authorization.use(
             session,
             actor,
             contract_id,
@@ -333,23 +339,23 @@ def run_query(
 
 def _unit_refusal(missing: _Undeclared) -> QueryRefused:
     if missing.missing:
-        lacking = "、".join(missing.missing)
         return QueryRefused(
-            reason_zh=f"数据集「{missing.title}」（{missing.dataset_id}）声明的隐私单位字段 "
-            f"{lacking} 在最新版本中已不存在：请数据提供方重新声明隐私单位后再做差分隐私查询",
-            reason_en=f"the privacy unit declared for {missing.dataset_id} names "
-            f"{', '.join(missing.missing)}, which its latest version lacks: the provider must "
-            "declare the unit again before differentially private queries are answered",
+            reason=_(
+                "the privacy unit declared for {dataset_id} names {lacking}, which its latest "
+                "version lacks: the provider must declare the unit again before differentially "
+                "private queries are answered",
+                dataset_id=missing.dataset_id,
+                lacking=list(missing.missing),
+                title=missing.title,
+            ),
             dataset=missing.dataset_id,
         )
     return QueryRefused(
-        reason_zh=f"数据集「{missing.title}」（{missing.dataset_id}）含个人信息，但数据提供方尚未声明"
-        "隐私单位（哪一列或哪几列代表一个人，或每行是不同的人）。差分隐私按人计算 ε，"
-        "须由提供方声明后才能回答",
-        reason_en=f"the dataset {missing.dataset_id} holds personal information but its "
-        "provider has not declared its privacy unit (which column or columns name one person, "
-        "or that each row is a distinct person); differential privacy counts ε per person, so "
-        "the provider must declare it before such queries are answered",
+        reason=_(
+            "the dataset {dataset_id} holds personal information but its provider has not declared its privacy unit (which column or columns name one person, or that each row is a distinct person); differential privacy counts ε per person, so the provider must declare it before such queries are answered",
+            dataset_id=missing.dataset_id,
+            title=missing.title,
+        ),
         dataset=missing.dataset_id,
     )
 

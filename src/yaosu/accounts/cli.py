@@ -8,6 +8,7 @@ from rich.console import Console
 from yaosu.accounts import service
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import _, say
 
 app = typer.Typer(help="平台管理 / platform administration", no_args_is_help=True)
 console = Console()
@@ -37,5 +38,7 @@ def create(
             session, system_actor(), username=username, password=password, org_name=org_name
         )
     console.print(
-        f"[green]已创建平台管理员 / created platform admin[/] {user.username} ({user.id})"
+        "[green]"
+        + say(_("created platform admin {username} ({id})", username=user.username, id=user.id))
+        + "[/]"
     )

@@ -38,6 +38,7 @@ from yaosu.kernel.errors import (
     NotFound,
     YaosuError,
 )
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 
@@ -62,16 +63,16 @@ def create_org(
     enforce(actor, "org.manage", Resource("organisation", "new"))  # scopes too, for everyone
     kinds = sorted(set(kinds))
     if not name.strip():
-        raise InvalidInput(problem="机构名称不能为空 / organisation name is empty")
+        raise InvalidInput(problem=_("organisation name is empty"))
     bad = [k for k in kinds if k not in OrgKind.__members__]
     if not kinds or bad:
         raise InvalidInput(
-            problem=f"机构类型无效 / invalid organisation kinds: {bad or kinds}",
+            problem=_("invalid organisation kinds: {value}", value=bad or kinds),
             allowed=list(OrgKind.__members__),
         )
     if "regulator" in kinds and not department:
         raise InvalidInput(
-            problem="监管部门须指明所属部门 / a regulator needs a department",
+            problem=_("a regulator needs a department"),
             examples=list(DEPARTMENTS),
         )
     if uscc:
@@ -82,10 +83,10 @@ def create_org(
             uscc = uscc_check.validate(uscc)
         except ValidationError as exc:
             raise InvalidInput(
-                problem=f"统一社会信用代码无效 / invalid unified social credit code: {uscc}"
+                problem=_("invalid unified social credit code: {uscc}", uscc=uscc)
             ) from exc
     if session.scalar(select(Organisation.id).where(Organisation.name == name)):
-        raise Conflict(what="机构 / organisation", value=name)
+        raise Conflict(what=_("Organisation account"), value=name)
     org = Organisation(
         id=new_id("org"), name=name.strip(), kinds=kinds, department=department, uscc=uscc
     )
@@ -106,7 +107,7 @@ def create_org(
 def get_org(session: Session, org_id: str) -> Organisation:
     org = session.get(Organisation, org_id)
     if org is None:
-        raise NotFound(kind="机构", id=org_id)
+        raise NotFound(kind=_("Organisation account"), id=org_id)
     return org
 
 
@@ -123,17 +124,15 @@ def create_user(
     org = get_org(session, org_id)
     enforce(actor, "org.manage", Resource("organisation", org.id, org.id))
     if not USERNAME.match(username):
-        raise InvalidInput(
-            problem="用户名须为 3–64 位字母、数字或 _.- / username must be 3-64 of A-Z a-z 0-9 _.-"
-        )
+        raise InvalidInput(problem=_("username must be 3-64 of A-Z a-z 0-9 _.-"))
     if role not in Role.__members__:
         raise InvalidInput(
-            problem=f"角色无效 / invalid role: {role}", allowed=list(Role.__members__)
+            problem=_("invalid role: {role}", role=role), allowed=list(Role.__members__)
         )
     if len(password) < 10:
-        raise InvalidInput(problem="密码至少 10 位 / password needs at least 10 characters")
+        raise InvalidInput(problem=_("password needs at least 10 characters"))
     if session.scalar(select(User.id).where(User.username == username)):
-        raise Conflict(what="用户名 / username", value=username)
+        raise Conflict(what=_("Username"), value=username)
     user = User(
         id=new_id("usr"),
         org_id=org.id,
@@ -258,19 +257,17 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Returns the stored token and its secret; the secret is shown once and never stored."""
     if actor.org_id is None or actor.id.startswith("system:"):
-        raise InvalidInput(problem="令牌必须属于一个用户 / a token belongs to a user")
+        raise InvalidInput(problem=_("a token belongs to a user"))
     scopes = sorted(set(scopes))
     bad = [s for s in scopes if s not in SCOPES]
     if not scopes or bad:
         raise InvalidInput(
-            problem=f"权限范围无效 / invalid scopes: {bad or scopes}", allowed=SCOPES
+            problem=_("invalid scopes: {value}", value=bad or scopes), allowed=SCOPES
         )
     if actor.scopes is not None and not set(scopes) <= actor.scopes:
-        raise InvalidInput(
-            problem="新令牌的权限不能超过当前令牌 / a token cannot widen its own scopes"
-        )
+        raise InvalidInput(problem=_("a token cannot widen its own scopes"))
     if not 1 <= days <= 366:
-        raise InvalidInput(problem="有效期须为 1–366 天 / expiry must be 1-366 days")
+        raise InvalidInput(problem=_("expiry must be 1-366 days"))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         id=new_id("tok"),
@@ -303,7 +300,7 @@ def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
 def revoke_token(session: Session, actor: Actor, token_id: str) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(kind="令牌", id=token_id)
+        raise NotFound(kind=_("API token"), id=token_id)
     if token.user_id != actor.id:
         owner = session.get(User, token.user_id)
         org_id = owner.org_id if owner else None
@@ -426,9 +423,7 @@ def bootstrap_admin(
     if org is None:
         org = create_org(session, actor, name=org_name, kinds=["platform"])
     elif "platform" not in org.kinds:
-        raise InvalidInput(
-            problem=f"机构“{org_name}”不是平台运营方 / '{org_name}' is not the platform"
-        )
+        raise InvalidInput(problem=_("'{org_name}' is not the platform", org_name=org_name))
     return create_user(
         session,
         actor,

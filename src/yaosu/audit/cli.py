@@ -13,6 +13,7 @@ from yaosu.audit import transparency, verify
 from yaosu.audit.keys import Signer, load_or_create
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import _, say
 
 app = typer.Typer(help="审计存证 / the verifiable audit log", no_args_is_help=True)
 witness_app = typer.Typer(
@@ -38,7 +39,7 @@ def checkpoint() -> None:
         made = transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
         note = made.note if made else None
     if note is None:
-        err.print("审计日志为空 / the log is empty")
+        err.print(say(_("the log is empty")))
         raise typer.Exit(1)
     typer.echo(note, nl=False)
 
@@ -91,7 +92,7 @@ def export(file: Path = typer.Argument(..., dir_okay=False, writable=True)) -> N
         for line in transparency.export_lines(session, ctx.settings.audit_origin):
             fh.write(line)
             lines += 1
-    err.print(f"[green]已导出 / exported[/] {file} ({lines} lines)")
+    err.print("[green]" + say(_("exported {file} ({lines} lines)", file=file, lines=lines)) + "[/]")
 
 
 @app.command("verify", context_settings={"allow_extra_args": False})
@@ -133,7 +134,7 @@ def keygen(
 ) -> None:
     """生成见证密钥，打印其验证公钥 / Create a witness key and print its verifier key."""
     if out.exists():
-        err.print(f"{out} 已存在 / exists")
+        err.print(say(_("{out} exists", out=out)))
         raise typer.Exit(1)
     signer = load_or_create(out, name, verify.COSIGNATURE)
     typer.echo(signer.verifier_key())
@@ -166,7 +167,17 @@ def cosign(
             previous = verify.Checkpoint.parse(state.read_text(encoding="utf-8"))
             previous.verify(pinned)
             if latest.size < previous.size:
-                err.print(f"[red]日志回退 / the log went back[/]: {previous.size} -> {latest.size}")
+                err.print(
+                    "[red]"
+                    + say(
+                        _(
+                            "the log went back: {size} -> {size2}",
+                            size=previous.size,
+                            size2=latest.size,
+                        )
+                    )
+                    + "[/]"
+                )
                 raise typer.Exit(1)
             if latest.size > previous.size:
                 proof = client.audit_consistency(previous.size, latest.size)
@@ -178,8 +189,8 @@ def cosign(
                     latest.root,
                 )
             elif latest.root != previous.root:
-                err.print("[red]同一大小不同根：日志分叉 / same size, different root: a fork[/]")
+                err.print("[red]" + say(_("same size, different root: a fork")) + "[/]")
                 raise typer.Exit(1)
         client.audit_cosign(latest.size, signer.sign(latest.body))
     state.write_text(note, encoding="utf-8")
-    console.print(f"[green]已联署检查点 / cosigned checkpoint[/] {latest.size}")
+    console.print("[green]" + say(_("cosigned checkpoint {size}", size=latest.size)) + "[/]")

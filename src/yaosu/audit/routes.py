@@ -23,6 +23,7 @@ from yaosu.audit.schemas import (
 )
 from yaosu.authorization.policy import Resource, enforce
 from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.i18n import _
 from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
 from yaosu.web.params import MAX_INT, IsoDateTime, PathIndex, QueryOffset
 
@@ -109,7 +110,7 @@ def make_checkpoint(actor: CurrentActor, session: SessionDep, st: StateDep) -> C
     enforce(actor, "audit.checkpoint", Resource("audit", "log", None))
     checkpoint = transparency.make_checkpoint(session, transparency.log_signer(st.settings))
     if checkpoint is None:
-        raise InvalidInput(problem="审计日志为空 / the log is empty")
+        raise InvalidInput(problem=_("the log is empty"))
     return _public(session, checkpoint)
 
 

@@ -21,6 +21,7 @@ from yaosu.audit.models import AuditEntry
 from yaosu.authorization.policy import Rows, visible
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
+from yaosu.kernel.i18n import Message
 
 _EMPTY_REQUEST = hashlib.sha256(b"{}").hexdigest()
 
@@ -44,7 +45,7 @@ def record(
     *,
     object_org_id: str | None = None,
     allowed: bool = True,
-    reason: str = "",
+    reason: str | Message = "",
     request: Mapping[str, Any] | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
@@ -83,7 +84,7 @@ def _entry(
     object_id: str,
     object_org_id: str | None,
     allowed: bool,
-    reason: str,
+    reason: str | Message,
     request: Mapping[str, Any] | None,
     detail: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
@@ -96,7 +97,7 @@ def _entry(
         object_id=object_id,
         object_org_id=object_org_id,
         decision="allow" if allowed else "deny",
-        reason=reason,
+        reason=str(reason),  # a message is kept in English: the log is a record
         request_hash=request_hash(request),
         # Through JSON once, so the leaf hashed now is the leaf read back from any backend.
         detail=json.loads(json.dumps(dict(detail), ensure_ascii=False, default=str))

@@ -35,6 +35,7 @@ from yaosu.authorization.policy import Resource, enforce
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, LogCorrupt, NotFound
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 
@@ -80,7 +81,7 @@ def make_checkpoint(session: Session, signer: Signer) -> Checkpoint | None:
 def get_checkpoint(session: Session, size: int | None = None) -> Checkpoint:
     found = log.latest_checkpoint(session) if size is None else log.checkpoint_at(session, size)
     if found is None:
-        raise NotFound(kind="检查点 / checkpoint", id=str(size if size is not None else "latest"))
+        raise NotFound(kind=_("Checkpoint"), id=str(size if size is not None else "latest"))
     return found
 
 
@@ -111,12 +112,12 @@ def prove_inclusion(session: Session, actor: Actor, index: int, size: int | None
     Always against a signed checkpoint's size, never against a moving "current" size."""
     entry = session.scalar(select(AuditEntry).where(AuditEntry.leaf_index == index))
     if entry is None:
-        raise NotFound(kind="审计记录 / audit entry", id=str(index))
+        raise NotFound(kind=_("Audit entry"), id=str(index))
     enforce(actor, "audit.view", Resource("audit", str(index), None, _about(entry)))
     checkpoint = get_checkpoint(session, size)
     if index >= checkpoint.size:
         raise InvalidInput(
-            problem=f"记录 {index} 晚于检查点 {checkpoint.size} / entry {index} is after checkpoint {checkpoint.size}"
+            problem=_("entry {index} is after checkpoint {size}", index=index, size=checkpoint.size)
         )
     leaf = leaf_hash(log.canonical(entry))
     return InclusionProof(
@@ -134,7 +135,7 @@ def prove_consistency(
     first, second = get_checkpoint(session, old), get_checkpoint(session, new)
     if old > new:
         raise InvalidInput(
-            problem=f"{old} > {new}：旧检查点须不大于新检查点 / the old size must not exceed the new"
+            problem=_("{old} > {new}: the old size must not exceed the new", old=old, new=new)
         )
     proof = [] if old == new else log.consistency_proof(session, old, new)
     return proof, first, second
@@ -155,13 +156,11 @@ def register_witness(session: Session, actor: Actor, vkey: str) -> Witness:
     try:
         verifier = Verifier.parse(vkey)
     except VerificationError as exc:
-        raise InvalidInput(problem=f"见证公钥无效 / invalid witness key: {exc}") from exc
+        raise InvalidInput(problem=_("invalid witness key: {exc}", exc=exc)) from exc
     if verifier.kind != COSIGNATURE:
-        raise InvalidInput(
-            problem="见证公钥须为 0x04 类型（tlog-cosignature） / a witness key has type 0x04"
-        )
+        raise InvalidInput(problem=_("a witness key has type 0x04"))
     if session.scalar(select(Witness.id).where(Witness.name == verifier.name)):
-        raise Conflict(what="见证名称 / witness name", value=verifier.name)
+        raise Conflict(what=_("Witness name"), value=verifier.name)
     witness = Witness(
         id=new_id("wit"), org_id=actor.org_id or "", name=verifier.name, vkey=str(verifier)
     )
@@ -194,24 +193,18 @@ def cosign(session: Session, actor: Actor, size: int, line: str) -> Checkpoint:
         select(Witness).where(Witness.name == name, Witness.org_id == actor.org_id)
     )
     if witness is None:
-        raise NotFound(kind="见证 / witness", id=name)
+        raise NotFound(kind=_("Witness"), id=name)
     try:
         stamp = Verifier.parse(witness.vkey).check(note.body, line)
     except VerificationError as exc:
-        raise InvalidInput(
-            problem=f"联署签名无效 / the cosignature does not verify: {exc}"
-        ) from exc
+        raise InvalidInput(problem=_("the cosignature does not verify: {exc}", exc=exc)) from exc
     if stamp is None:
-        raise InvalidInput(
-            problem="联署签名与登记的见证公钥不符 / not signed by the registered witness key"
-        )
+        raise InvalidInput(problem=_("not signed by the registered witness key"))
     last = session.scalar(
         select(func.max(Cosignature.checkpoint_size)).where(Cosignature.witness_id == witness.id)
     )
     if last is not None and last > size:
-        raise InvalidInput(
-            problem=f"见证已联署更大的检查点 {last} / the witness already cosigned {last}"
-        )
+        raise InvalidInput(problem=_("the witness already cosigned {last}", last=last))
     if last is not None and last < size:
         earlier = get_checkpoint(session, last)
         proof = log.consistency_proof(session, last, size)
@@ -255,7 +248,7 @@ def export_lines(session: Session, origin: str) -> Iterator[bytes]:
         yield json.dumps({"checkpoint": checkpoint.note}, ensure_ascii=False).encode() + b"\n"
     chunk: list[str] = []
     start = 0
-    for _, leaf in log.iter_leaves(session):
+    for _skip, leaf in log.iter_leaves(session):
         chunk.append(leaf.hex())
         if len(chunk) == 10000:
             yield json.dumps({"leaves": chunk, "start": start}).encode() + b"\n"
@@ -288,7 +281,7 @@ def check(session: Session, settings: Settings) -> CheckResult:
     deleted, reordered or inserted behind the application's back."""
     size = log.size(session)
     notes = [c.note for c in session.scalars(select(Checkpoint).order_by(Checkpoint.size))]
-    tree = [leaf for _, leaf in log.iter_leaves(session)]
+    tree = [leaf for _skip, leaf in log.iter_leaves(session)]
     rows = [(e.leaf_index, leaf_hash(log.canonical(e))) for e in log.iter_entries(session)]
     try:
         report = verify_log(notes, tree, rows, log_signer(settings).verifier())
@@ -300,8 +293,8 @@ def check(session: Session, settings: Settings) -> CheckResult:
                 kind="deleted",
             )
         bad = first_bad_entry(rows, tree)
-        if bad is None and any(i >= size for i, _ in rows):
-            bad = (min(i for i, _ in rows if i >= size), "inserted")
+        if bad is None and any(i >= size for i, _skip in rows):
+            bad = (min(i for i, _skip in rows if i >= size), "inserted")
         if bad is not None:
             raise VerificationError(f"entry {bad[0]} was {bad[1]}", index=bad[0], kind=bad[1])
     except VerificationError as exc:

@@ -15,6 +15,7 @@ from yaosu.authorization.schemas import ContractPublic
 from yaosu.authorization.states import APPROVALS, RequestState
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import _, say
 
 requests_app = typer.Typer(help="授权申请 / access requests", no_args_is_help=True)
 contracts_app = typer.Typer(help="授权协议 / contracts", no_args_is_help=True)
@@ -26,7 +27,7 @@ def purposes() -> None:
     ctx = open_context()
     with ctx.db.transaction() as session:
         rows = [(p.code, p.name_zh, p.name_en, p.pricing) for p in service.list_purposes(session)]
-    table = Table("代码 / code", "用途", "purpose", "收费 / pricing")
+    table = Table(say(_("code")), "用途", "purpose", say(_("pricing")))
     for row in rows:
         table.add_row(*row)
     console.print(table)
@@ -55,11 +56,11 @@ def list_requests(
             )
     table = Table(
         "ID",
-        "申请方 / requester",
-        "用途 / purpose",
-        "状态 / status",
-        "已批准 / approved",
-        "截止 / due",
+        say(_("requester")),
+        say(_("purpose")),
+        say(_("status")),
+        say(_("approved")),
+        say(_("due")),
     )
     for row in rows:
         table.add_row(*row)
@@ -84,7 +85,7 @@ def list_contracts() -> None:
             )
             for c in service.list_contracts(session, system_actor())
         ]
-    table = Table("ID", "使用方 / consumer", "状态 / status", "次数 / uses", "ε", "到期 / ends")
+    table = Table("ID", say(_("consumer")), say(_("status")), say(_("uses")), "ε", say(_("ends")))
     for row in rows:
         table.add_row(*row)
     console.print(table)

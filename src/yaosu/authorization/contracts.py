@@ -173,7 +173,7 @@ def status_of(contract: Contract, now: datetime | None = None) -> ContractState:
 def get_contract(session: Session, actor: Actor, contract_id: str) -> Contract:
     contract = session.get(Contract, contract_id)
     if contract is None:
-        raise NotFound(kind="授权协议 / contract", id=contract_id)
+        raise NotFound(kind=_("Contract"), id=contract_id)
     enforce(actor, "contract.view", contract_resource(contract))
     return contract
 
@@ -199,7 +199,7 @@ def change_status(
         CONTRACT_MOVES, current, STATUS_ACTIONS[action], what=_("Contract"), id=contract.id
     )
     if action == "resume" and utcnow() >= contract.ends_at:
-        raise Conflict(what="协议已到期 / the contract has expired", value=contract.id)
+        raise Conflict(what=_("The contract has expired"), value=contract.id)
     contract.status = target
     contract.status_reason = reason.strip()
     record(
@@ -234,7 +234,7 @@ def use(
     stmt = locked(select(Contract).where(Contract.id == contract_id))
     contract = session.scalars(stmt.execution_options(populate_existing=True)).first()
     if contract is None:
-        raise NotFound(kind="授权协议 / contract", id=contract_id)
+        raise NotFound(kind=_("Contract"), id=contract_id)
     enforce(actor, "contract.view", contract_resource(contract))
     context = {
         "operation": operation,

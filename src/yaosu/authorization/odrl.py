@@ -26,6 +26,7 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.i18n import Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 
@@ -141,7 +142,11 @@ _GLOBAL = {
 
 def _strip(value: Any, prefix: str, what: str) -> str:
     if not isinstance(value, str) or not value.startswith(prefix):
-        raise InvalidInput(problem=f"{what} 须为 {prefix}… / {what} must be {prefix}…: {value!r}")
+        raise InvalidInput(
+            problem=_(
+                "{what} must be {prefix}…: {value}", what=what, prefix=prefix, value=repr(value)
+            )
+        )
     return value[len(prefix) :]
 
 
@@ -158,23 +163,23 @@ def _datetime(right: Any) -> datetime:
     try:
         moment = datetime.fromisoformat(str(_value(right)).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InvalidInput(problem=f"dateTime 无法解析 / cannot read dateTime: {right!r}") from exc
+        raise InvalidInput(problem=_("cannot read dateTime: {right}", right=repr(right))) from exc
     if moment.tzinfo is None:
-        raise InvalidInput(problem=f"dateTime 须带时区 / dateTime needs a time zone: {right!r}")
+        raise InvalidInput(problem=_("dateTime needs a time zone: {right}", right=repr(right)))
     return moment
 
 
 def parse(doc: dict[str, Any]) -> dict[str, Any]:
     """An Agreement's terms as Contract fields, or InvalidInput naming what is wrong."""
     if doc.get("@type") != "Agreement":
-        raise InvalidInput(problem="只能导入 ODRL Agreement / only an ODRL Agreement is imported")
+        raise InvalidInput(problem=_("only an ODRL Agreement is imported"))
     assigners = doc.get("assigner")
     assigners = assigners if isinstance(assigners, list) else [assigners]
     providers = sorted({_party(a, "assigner") for a in assigners if a})
     consumer = _party(doc.get("assignee"), "assignee")
     permissions = doc.get("permission") or []
     if not isinstance(permissions, list) or not permissions:
-        raise InvalidInput(problem="至少需要一项 permission / at least one permission is needed")
+        raise InvalidInput(problem=_("at least one permission is needed"))
     reverse = {v: k for k, v in ACTIONS.items()}
     datasets: dict[str, list[str]] = {}
     masks: dict[str, dict[str, str]] = {}
@@ -186,7 +191,7 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
         action = action.get("@id") if isinstance(action, dict) else action
         if action not in reverse:
             raise InvalidInput(
-                problem=f"permission[{i}]: 不支持的动作 / unsupported action {action!r}"
+                problem=_("permission[{i}]: unsupported action {action}", i=i, action=repr(action))
             )
         target = _strip(perm.get("target"), "urn:yaosu:dataset:", f"permission[{i}].target")
         terms: dict[str, Any] = {}
@@ -224,21 +229,26 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
                 terms["algorithm"] = str(_value(right))
             else:
                 raise InvalidInput(
-                    problem=f"permission[{i}]: 无法执行的约束 / a constraint Yaosu cannot enforce: "
-                    f"{left} {op} {right!r}"
+                    problem=_(
+                        "permission[{i}]: a constraint Yaosu cannot enforce: {left} {op} {right}",
+                        i=i,
+                        left=left,
+                        op=op,
+                        right=repr(right),
+                    )
                 )
         if fields is None or not fields:
-            raise InvalidInput(
-                problem=f"permission[{i}]: 须以 yaosu:field 列出允许的字段 / list the fields with yaosu:field"
-            )
+            raise InvalidInput(problem=_("permission[{i}]: list the fields with yaosu:field", i=i))
         if common is None:
             common = terms
         elif terms != common:
             raise InvalidInput(
-                problem="各 permission 的期限、用途、次数、预算等约束须相同 / every permission must carry the same window, purpose, count and budget"
+                problem=_("every permission must carry the same window, purpose, count and budget")
             )
         if target in datasets and datasets[target] != fields:
-            raise InvalidInput(problem=f"{target}: 字段不一致 / fields differ between permissions")
+            raise InvalidInput(
+                problem=_("{target}: fields differ between permissions", target=target)
+            )
         datasets[target] = fields
         if reverse[action] not in operations:
             operations.append(reverse[action])
@@ -246,14 +256,17 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
     for required in ("purpose", "starts_at", "ends_at"):
         if required not in common:
             raise InvalidInput(
-                problem=f"缺少必需的约束 / a required constraint is missing: {required} (see docs/odrl.md)"
+                problem=_(
+                    "a required constraint is missing: {required} (see docs/odrl.md)",
+                    required=required,
+                )
             )
     prohibitions_back = {v: k for k, v in PROHIBITIONS.items()}
     prohibitions = []
     for p in doc.get("prohibition") or []:
         action = p.get("action")
         if action not in prohibitions_back:
-            raise InvalidInput(problem=f"不支持的禁止项 / unsupported prohibition {action!r}")
+            raise InvalidInput(problem=_("unsupported prohibition {action}", action=repr(action)))
         if prohibitions_back[action] not in prohibitions:
             prohibitions.append(prohibitions_back[action])
     duties_back = {v: k for k, v in DUTIES.items()}
@@ -261,7 +274,7 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
     for d in permissions[0].get("duty") or []:
         action = d.get("action")
         if action not in duties_back:
-            raise InvalidInput(problem=f"不支持的义务 / unsupported duty {action!r}")
+            raise InvalidInput(problem=_("unsupported duty {action}", action=repr(action)))
         duty: dict[str, Any] = {"action": duties_back[action]}
         for c in d.get("constraint") or []:
             if c.get("leftOperand") == "yaosu:pricing":
@@ -270,11 +283,13 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
     for target, predicate in row_filters.items():
         problems = row_filter_problems(predicate, datasets[target])
         if problems:
-            raise InvalidInput(problem=f"{target}: " + "; ".join(problems))
+            raise InvalidInput(
+                problem=_("{target}: {problems}", target=target, problems=Sentences(problems))
+            )
     for target, columns in masks.items():
         if any(c not in datasets[target] for c in columns):
             raise InvalidInput(
-                problem=f"{target}: yaosu:mask 只能针对允许的字段 / masks only allowed fields"
+                problem=_("{target}: yaosu:mask masks only allowed fields", target=target)
             )
     return {
         "provider_org_ids": providers,
@@ -299,25 +314,32 @@ def import_agreement(
     terms = parse(doc)
     for org_id in [*terms["provider_org_ids"], terms["consumer_org_id"]]:
         if accounts.find_org(session, org_id) is None:
-            raise InvalidInput(problem=f"未知机构 / unknown organisation {org_id}")
+            raise InvalidInput(problem=_("unknown organisation {org_id}", org_id=org_id))
     for dataset_id, fields in terms["datasets"].items():
         ds = catalog.find_dataset(session, dataset_id)
         if ds is None:
-            raise InvalidInput(problem=f"未知数据集 / unknown dataset {dataset_id}")
+            raise InvalidInput(problem=_("unknown dataset {dataset_id}", dataset_id=dataset_id))
         if ds.owner_org_id not in terms["provider_org_ids"]:
             raise InvalidInput(
-                problem=f"{dataset_id} 不属于任何 assigner / {dataset_id} belongs to no assigner"
+                problem=_("{dataset_id} belongs to no assigner", dataset_id=dataset_id)
             )
         version = catalog.get_version(session, actor, ds.id, None)
         known = {c["name"] for c in version.columns}
         unknown = [f for f in fields if f not in known]
         if unknown:
-            raise InvalidInput(problem=f"{dataset_id}: 未知字段 / unknown fields {unknown}")
+            raise InvalidInput(
+                problem=_(
+                    "{dataset_id}: unknown fields {unknown}", dataset_id=dataset_id, unknown=unknown
+                )
+            )
     if terms["ends_at"] <= terms["starts_at"]:
-        raise InvalidInput(problem="结束时间须晚于开始时间 / the end must come after the start")
+        raise InvalidInput(problem=_("the end must come after the start"))
     if terms["ends_at"] - terms["starts_at"] > timedelta(days=settings.max_contract_days):
         raise InvalidInput(
-            problem=f"期限超过 {settings.max_contract_days} 天 / the term exceeds {settings.max_contract_days} days"
+            problem=_(
+                "the term exceeds {max_contract_days} days",
+                max_contract_days=settings.max_contract_days,
+            )
         )
     pricing = next((d.get("pricing") for d in terms["duties"] if d.get("pricing")), "free")
     contract = Contract(

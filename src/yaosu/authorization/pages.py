@@ -20,6 +20,7 @@ from yaosu.catalog import service as catalog
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, YaosuError, translate
+from yaosu.kernel.i18n import _
 from yaosu.privacy.service import confirmed_screen
 from yaosu.web.deps import PageActor, SessionDep, StateDep, locale
 from yaosu.web.errors import audit_refusal
@@ -231,7 +232,7 @@ def review(
             except ValidationError as exc:
                 raise translate(exc) from exc
         if decision not in ("approve", "conditional", "reject"):
-            raise InvalidInput(problem="请选择审核结论 / choose a decision")
+            raise InvalidInput(problem=_("choose a decision"))
         with session.begin_nested():
             done = service.review(
                 session,
@@ -322,9 +323,9 @@ def change_status(
     target = f"/contracts/{contract_id}"
     try:
         if action not in ("suspend", "resume", "revoke"):
-            raise InvalidInput(problem="未知操作 / unknown action")
+            raise InvalidInput(problem=_("unknown action"))
         if len(reason.strip()) < 2:
-            raise InvalidInput(problem="须说明理由 / a reason is needed")
+            raise InvalidInput(problem=_("a reason is needed"))
         with session.begin_nested():
             service.change_status(session, actor, contract_id, action, reason)
     except YaosuError as exc:

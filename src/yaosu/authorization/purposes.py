@@ -12,6 +12,7 @@ from yaosu.authorization.policy import Resource, enforce
 from yaosu.authorization.schemas import PurposeSet
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.i18n import _
 
 # The default taxonomy, seeded by migration 0006 from its own frozen copy (a test keeps the
 # two equal; change both, the migration's by a new migration). The platform may add or
@@ -62,7 +63,5 @@ def active_purpose(session: Session, code: str) -> Purpose:
     purpose = session.get(Purpose, code)
     if purpose is None or not purpose.active:
         codes = ", ".join(p.code for p in list_purposes(session))
-        raise InvalidInput(
-            problem=f"未知用途 {code}（可选：{codes}）/ unknown purpose {code} ({codes})"
-        )
+        raise InvalidInput(problem=_("unknown purpose {code} ({codes})", code=code, codes=codes))
     return purpose

@@ -34,7 +34,7 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import locked, utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
-from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import Message, Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.states import transition
@@ -80,13 +80,13 @@ def submit_request(
 ) -> AccessRequest:
     purpose = active_purpose(session, data.purpose)
     if Operation.compute in data.operations and not (data.algorithm or "").strip():
-        raise InvalidInput(
-            problem="申请计算（compute）须写明算法名称 / compute-to-data needs the algorithm named"
-        )
+        raise InvalidInput(problem=_("compute-to-data needs the algorithm named"))
     if data.days > settings.max_contract_days:
         raise InvalidInput(
-            problem=f"使用期限不得超过 {settings.max_contract_days} 天（公共数据授权运营协议最长 5 年）"
-            f" / the term may not exceed {settings.max_contract_days} days"
+            problem=_(
+                "the term may not exceed {max_contract_days} days",
+                max_contract_days=settings.max_contract_days,
+            )
         )
     routes: dict[str, list[str]] = {}  # reviewer org id -> the rules that require it
 
@@ -108,8 +108,11 @@ def submit_request(
         unknown = [f for f in fields if f not in known]
         if not fields or unknown:
             raise InvalidInput(
-                problem=f"数据集 {ds.id} 的字段须从其字段中选择，未知：{'、'.join(unknown) or '（未选）'}"
-                f" / choose fields of dataset {ds.id}; unknown: {', '.join(unknown) or '(none chosen)'}"
+                problem=_(
+                    "choose fields of dataset {id}; unknown: {unknown}",
+                    id=ds.id,
+                    unknown=unknown or _("(none chosen)"),
+                )
             )
         route(ds.owner_org_id, "provider")
         if personal:
@@ -181,17 +184,17 @@ def _with_grade(resource: Resource, grade: str) -> Resource:
     )
 
 
-def _no_regulator(department: str) -> str:
-    return (
-        f"平台上没有登记{department}监管部门，无法按规则分派审核 / no {department} regulator is "
-        "registered on the platform, so the request cannot be routed for review"
+def _no_regulator(department: str) -> Message:
+    return _(
+        "no {department} regulator is registered on the platform, so the request cannot be routed for review",
+        department=department,
     )
 
 
 def get_request(session: Session, actor: Actor, request_id: str) -> AccessRequest:
     req = session.get(AccessRequest, request_id)
     if req is None:
-        raise NotFound(kind="授权申请 / request", id=request_id)
+        raise NotFound(kind=_("Access request"), id=request_id)
     enforce(actor, "request.view", request_resource(session, req))
     _expire_if_due(session, req)
     return req
@@ -305,24 +308,20 @@ def review(
     req = get_request(session, actor, request_id)
     enforce(actor, "request.review", request_resource(session, req))
     if req.status != RequestState.submitted:
-        raise Conflict(
-            what=f"申请已结束（{req.status}）/ request already ended ({req.status})", value=req.id
-        )
+        raise Conflict(what=_("Request already ended ({status})", status=req.status), value=req.id)
     # two reviewers at once: one at a time
     session.execute(locked(select(AccessRequest.id).where(AccessRequest.id == req.id)))
     mine = next((r for r in reviews_of(session, req.id) if r.reviewer_org_id == actor.org_id), None)
     if mine is None:
-        raise Conflict(what="本机构的审核意见 / your organisation's review", value=req.id)
+        raise Conflict(what=_("Your organisation's review"), value=req.id)
     decided = transition(
         REVIEW_MOVES, mine.status, DECISIONS[decision], what=_("Review"), id=mine.id
     )
     if not reason.strip():
-        raise InvalidInput(problem="审核须说明理由 / a review needs a reason")
+        raise InvalidInput(problem=_("a review needs a reason"))
     narrowed = _check_conditions(req, conditions) if decision == "conditional" else {}
     if decision == "conditional" and not narrowed:
-        raise InvalidInput(
-            problem="附条件批准须至少给出一项条件 / approving with conditions needs a condition"
-        )
+        raise InvalidInput(problem=_("approving with conditions needs a condition"))
     mine.status = decided
     mine.conditions = narrowed
     mine.reason = reason.strip()
@@ -360,25 +359,23 @@ def _check_conditions(req: AccessRequest, conditions: Conditions | None) -> dict
         for dataset_id, fields in conditions.fields.items():
             asked = req.datasets.get(dataset_id)
             if asked is None:
-                problems.append(f"申请不含数据集 / the request has no dataset {dataset_id}")
+                problems.append(_("the request has no dataset {dataset_id}", dataset_id=dataset_id))
             elif not fields or any(f not in asked for f in fields):
                 problems.append(
-                    f"{dataset_id}: 字段只能从申请的字段中收窄 / fields may only narrow those asked"
+                    _("{dataset_id}: fields may only narrow those asked", dataset_id=dataset_id)
                 )
         out["fields"] = conditions.fields
     if conditions.days is not None:
         if conditions.days > req.days:
-            problems.append(
-                f"期限不能长于申请的 {req.days} 天 / the term may not exceed {req.days} days"
-            )
+            problems.append(_("the term may not exceed {days} days", days=req.days))
         out["days"] = conditions.days
     if conditions.max_uses is not None:
         if req.max_uses is not None and conditions.max_uses > req.max_uses:
-            problems.append("使用次数不能多于申请 / uses may not exceed those asked")
+            problems.append(_("uses may not exceed those asked"))
         out["max_uses"] = conditions.max_uses
     if conditions.epsilon is not None:
         if req.epsilon is not None and conditions.epsilon > req.epsilon:
-            problems.append("隐私预算不能高于申请 / the budget may not exceed that asked")
+            problems.append(_("the budget may not exceed that asked"))
         out["epsilon"] = conditions.epsilon
     if conditions.min_group_size is not None:
         out["min_group_size"] = conditions.min_group_size
@@ -388,22 +385,26 @@ def _check_conditions(req: AccessRequest, conditions: Conditions | None) -> dict
             outside = [c for c in columns if c not in asked]
             if dataset_id not in req.datasets or outside:
                 problems.append(
-                    f"{dataset_id}: 只能遮蔽申请的字段 / only requested fields can be masked: {outside}"
+                    _(
+                        "{dataset_id}: only requested fields can be masked: {outside}",
+                        dataset_id=dataset_id,
+                        outside=outside,
+                    )
                 )
         out["masks"] = conditions.masks
     if conditions.row_filters is not None:
         for dataset_id, predicate in conditions.row_filters.items():
             if dataset_id not in req.datasets:
-                problems.append(f"申请不含数据集 / the request has no dataset {dataset_id}")
+                problems.append(_("the request has no dataset {dataset_id}", dataset_id=dataset_id))
                 continue
             problems += row_filter_problems(predicate, req.datasets[dataset_id])
         out["row_filters"] = conditions.row_filters
     if problems:
-        raise InvalidInput(problem="；".join(problems))
+        raise InvalidInput(problem=Sentences(problems))
     return out
 
 
-def row_filter_problems(predicate: str, columns: list[str]) -> list[str]:
+def row_filter_problems(predicate: str, columns: list[str]) -> list[Message]:
     """A row filter must be one boolean SQL expression over the dataset's allowed columns,
     with no subquery and no function call (it is parsed, never pasted into SQL)."""
     import sqlglot
@@ -413,13 +414,13 @@ def row_filter_problems(predicate: str, columns: list[str]) -> list[str]:
     try:
         tree = sqlglot.parse_one(predicate, read="duckdb", error_level=sqlglot.ErrorLevel.RAISE)
     except ParseError as exc:
-        return [f"行过滤条件无法解析 / the row filter does not parse: {exc}"]
+        return [_("the row filter does not parse: {exc}", exc=exc)]
     problems = []
     if not isinstance(tree, exp.Condition) or isinstance(tree, exp.Column | exp.Literal):
-        problems.append("行过滤条件须为真假判断 / the row filter must be a condition")
+        problems.append(_("the row filter must be a condition"))
     if any(tree.find_all(exp.Select, exp.Subquery, exp.Func)):
-        problems.append("行过滤条件不能含子查询或函数 / no subqueries or functions in a row filter")
+        problems.append(_("no subqueries or functions in a row filter"))
     unknown = sorted({c.name for c in tree.find_all(exp.Column)} - set(columns))
     if unknown:
-        problems.append(f"行过滤条件只能使用申请的字段 / unknown or unrequested fields: {unknown}")
+        problems.append(_("unknown or unrequested fields: {unknown}", unknown=unknown))
     return problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from yaosu.authorization.schemas import (
     UseCreate,
 )
 from yaosu.authorization.states import RequestState
-from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep, locale
 from yaosu.web.params import JSONLDResponse
 
 router = APIRouter(prefix="/api/v1", tags=["authorization"])
@@ -131,7 +131,7 @@ def change_status(
 
 @router.post("/contracts/{contract_id}/decisions", response_model=DecisionPublic)
 def decide_use(
-    contract_id: str, body: UseCreate, actor: CurrentActor, session: SessionDep
+    contract_id: str, body: UseCreate, request: Request, actor: CurrentActor, session: SessionDep
 ) -> DecisionPublic:
     """The policy decision point: may the consumer do this now under this contract? Unless
     ``dry_run``, an allowed use is debited (one use, and ``epsilon``) in the same
@@ -150,7 +150,7 @@ def decide_use(
     )
     return DecisionPublic(
         allowed=True,
-        reason=decision.reason,
+        reason=decision.reason.render(locale(request)),
         terms=dict(decision.terms),
         contract=contract_public(done),
     )

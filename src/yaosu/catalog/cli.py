@@ -20,6 +20,7 @@ from yaosu.catalog import service
 from yaosu.catalog.models import OPENNESS_ZH, Openness
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import _, say
 
 datasets_app = typer.Typer(help="数据目录 / catalog", no_args_is_help=True)
 console = Console()
@@ -34,7 +35,7 @@ def list_datasets(
     ctx = open_context()
     with ctx.db.transaction() as session:
         found = service.list_datasets(session, system_actor(), q=q, limit=limit)
-        table = Table("标题 / title", "开放 / openness", "版本 / ver", "提供方 / provider")
+        table = Table(say(_("title")), say(_("openness")), say(_("ver")), say(_("provider")))
         table.columns.insert(0, Column("ID", no_wrap=True))
         for ds in found.items:
             pub = service.public(session, ds)
@@ -46,7 +47,7 @@ def list_datasets(
                 pub.publisher,
             )
     console.print(table)
-    console.print(f"共 {found.total} 个 / {found.total} in all")
+    console.print(say(_("{total} in all", total=found.total)))
 
 
 def ingest(
@@ -65,7 +66,7 @@ def ingest(
         TimeRemainingColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task(f"导入 / ingest {file.name}", total=size)
+        task = bar.add_task(say(_("ingest {name}", name=file.name)), total=size)
         version = service.ingest_version(
             ctx.db,
             ctx.store,
@@ -79,7 +80,17 @@ def ingest(
         )
         bar.update(task, completed=size)
     console.print(
-        f"[green]版本 / version {version.number}[/]: {version.row_count:,} 行 / rows, "
-        f"{len(version.columns)} 列 / columns, {version.source_encoding or version.source_format}, "
-        f"sha256 {version.sha256[:16]}…, {version.ingest_seconds:.1f}s"
+        "[green]"
+        + say(_("version {number}", number=version.number))
+        + "[/]: "
+        + say(
+            _(
+                "{rows} rows, {columns} columns, {source}, sha256 {sha}…, {seconds}s",
+                rows=format(version.row_count, ","),
+                columns=len(version.columns),
+                source=version.source_encoding or version.source_format,
+                sha=version.sha256[:16],
+                seconds=format(version.ingest_seconds, ".1f"),
+            )
+        )
     )

@@ -26,6 +26,7 @@ from yaosu.catalog.schemas import (
 )
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import FileTooLarge, InvalidInput
+from yaosu.kernel.i18n import _
 from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
 from yaosu.web.params import JSONLDResponse, PathNumber, QueryOffset
 
@@ -36,9 +37,7 @@ router = APIRouter(prefix="/api/v1", tags=["catalog"])
 def list_datasets(
     actor: OptionalActor,
     session: SessionDep,
-    q: Annotated[
-        str | None, Query(max_length=200, description="全文检索 / full-text search")
-    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
     theme: str | None = None,
     openness: Openness | None = None,
     provider: str | None = None,
@@ -148,16 +147,12 @@ async def upload_version(
             async with request.form(max_files=1) as form:
                 upload = form.get("file")
                 if not isinstance(upload, UploadFile):
-                    raise InvalidInput(
-                        problem="表单缺少文件字段 file / the form has no 'file' field"
-                    )
+                    raise InvalidInput(problem=_("the form has no 'file' field"))
                 name = filename or upload.filename or ""
                 await run_in_threadpool(_copy, upload, temp, limit)
         else:
             if not filename:
-                raise InvalidInput(
-                    problem="请用 ?filename= 指明文件名 / name the file with ?filename="
-                )
+                raise InvalidInput(problem=_("name the file with ?filename="))
             name = filename
             written = 0
             with temp.open("wb") as fh:

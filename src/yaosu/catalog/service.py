@@ -31,6 +31,7 @@ from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, V
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database, locked, utcnow
 from yaosu.kernel.errors import NotFound
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
@@ -56,7 +57,7 @@ def mark_screened(session: Session, dataset_id: str, version: int, *, clean: boo
     """Called by the privacy domain when a reviewer confirms a screen of ``version``."""
     ds = session.get(Dataset, dataset_id)
     if ds is None:
-        raise NotFound(kind="数据集", id=dataset_id)
+        raise NotFound(kind=_("Dataset"), id=dataset_id)
     if clean:
         ds.clean_version = max(version, ds.clean_version or 0)
     elif ds.clean_version == version:
@@ -103,7 +104,7 @@ def create_dataset(session: Session, actor: Actor, data: DatasetCreate) -> Datas
 def get_dataset(session: Session, actor: Actor, dataset_id: str) -> Dataset:
     ds = session.get(Dataset, dataset_id)
     if ds is None:
-        raise NotFound(kind="数据集", id=dataset_id)
+        raise NotFound(kind=_("Dataset"), id=dataset_id)
     enforce(actor, "dataset.view", resource(ds))
     return ds
 
@@ -343,7 +344,7 @@ def get_version(
         )
     )
     if version is None:
-        raise NotFound(kind="数据集版本", id=f"{dataset_id}@{number}")
+        raise NotFound(kind=_("Dataset version"), id=f"{dataset_id}@{number}")
     return version
 
 

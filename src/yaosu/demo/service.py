@@ -26,6 +26,7 @@ from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
 from yaosu.demo import world
 from yaosu.kernel.actor import Actor, system_actor
+from yaosu.kernel.i18n import _, say
 from yaosu.privacy import service as privacy
 from yaosu.privacy import unit as privacy_unit
 from yaosu.rights import service as rights
@@ -199,7 +200,7 @@ def authorise(ctx: Context) -> None:
             cac,
             req.id,
             decision="conditional",
-            reason="个人信息用于统计，预算减半 / statistics only; budget halved",
+            reason="个人信息用于统计，预算减半",
             conditions=Conditions(epsilon=2.0),
         )
         done = authorization.review(
@@ -208,7 +209,7 @@ def authorise(ctx: Context) -> None:
             reviewer,
             req.id,
             decision="approve",
-            reason="用途正当、字段必要 / a legitimate purpose, needed fields",
+            reason="用途正当、字段必要",
         )
         assert done.contract_id is not None
         for epsilon in (0.5, 0.25):
@@ -256,9 +257,9 @@ def register_rights(ctx: Context) -> None:
             statement="市农业农村部门统计报表汇集形成，由本局依法归集持有。",
             purposes=[],
         )
-        rights.accept(session, ctx.settings, platform, holding.id, note="材料齐全 / complete")
+        rights.accept(session, ctx.settings, platform, holding.id, note="材料齐全")
         rights.formal_review(
-            session, ctx.settings, platform, holding.id, passed=True, note="形式审查通过 / passed"
+            session, ctx.settings, platform, holding.id, passed=True, note="形式审查通过"
         )
         # The demo does not wait ten days: its notice window is moved into the past.
         earlier = timedelta(days=ctx.settings.notice_days + 1)
@@ -278,9 +279,9 @@ def register_rights(ctx: Context) -> None:
             years=2,
             statement="许可智谷科技加工使用，训练农产品需求预测模型。",
         )
-        rights.accept(session, ctx.settings, platform, licence.id, note="材料齐全 / complete")
+        rights.accept(session, ctx.settings, platform, licence.id, note="材料齐全")
         rights.formal_review(
-            session, ctx.settings, platform, licence.id, passed=True, note="形式审查通过 / passed"
+            session, ctx.settings, platform, licence.id, passed=True, note="形式审查通过"
         )
 
 
@@ -299,7 +300,7 @@ def screen_and_review(ctx: Context) -> None:
             ):
                 continue
             screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds.id)
-            privacy.review(session, reviewer, screen.id, note="演示：已人工复核 / demo: reviewed")
+            privacy.review(session, reviewer, screen.id, note="演示：已人工复核")
             # The reviewer declares what one person is in each personal dataset (the screen's
             # proposal), so differential privacy is answered per person, not per row.
             proposal = privacy_unit.propose(screen.findings) if screen.personal else None
@@ -309,7 +310,7 @@ def screen_and_review(ctx: Context) -> None:
                     reviewer,
                     ds.id,
                     columns=proposal.columns,
-                    note=f"演示：采用筛查建议 / demo: the screen's proposal ({proposal.why_en})",
+                    note=f"演示：采用筛查建议（{proposal.why_zh}）",
                 )
 
 
@@ -370,25 +371,29 @@ def print_logins(
     """The demo's logins and datasets, and ``url``: where the console will be served."""
     console = console or Console()
     logins = Table(
-        "用户名 / username",
-        "机构 / organisation",
-        "角色 / role",
-        "姓名 / name",
-        title=f"演示账号（密码均为 {DEMO_PASSWORD}） / demo logins, password {DEMO_PASSWORD}",
+        say(_("username")),
+        say(_("organisation")),
+        say(_("role")),
+        say(_("name")),
+        title=say(_("demo logins, password {password}", password=DEMO_PASSWORD)),
     )
     for user in demo.users:
         logins.add_row(*user)
     console.print(logins)
-    datasets = Table(title="演示数据集 / demo datasets")
+    datasets = Table(title=say(_("demo datasets")))
     datasets.add_column("ID", no_wrap=True)
-    datasets.add_column("数据集 / dataset")
-    datasets.add_column("开放 / openness", no_wrap=True)
+    datasets.add_column(say(_("dataset")))
+    datasets.add_column(say(_("openness")), no_wrap=True)
     for dataset in demo.datasets:
         datasets.add_row(*dataset)
     console.print(datasets)
     console.print(
-        "审计日志已签发检查点并由网信、数据局见证联署；导出并离线验证 / the audit log is checkpointed and "
-        "co-signed by both regulators; verify it offline with:\n"
+        say(
+            _(
+                "the audit log is checkpointed and co-signed by both regulators; verify it offline with:"
+            )
+        )
+        + "\n"
         '  yaosu audit export audit.ndjson && yaosu audit verify audit.ndjson --key "$(yaosu audit key)"'
     )
-    console.print(f"控制台 / console: {url}   API 文档 / API docs: {url}/docs")
+    console.print(say(_("console: {url}   API docs: {url}/docs", url=url)))

@@ -110,7 +110,7 @@ class CsrfFailed(YaosuError):
 class Forbidden(YaosuError):
     code = "FORBIDDEN"
     status = 403
-    en = "Not allowed: {reason_en}"
+    en = "Not allowed: {reason}"
 
 
 class ScopeMissing(YaosuError):
@@ -239,7 +239,7 @@ class NotText(IngestError):
 class JsonNotRecords(IngestError):
     code = "JSON_NOT_RECORDS"
     en = (
-        "The JSON file's top level is a single {kind_en}, not a table: provide an array of "
+        "The JSON file's top level is a single {kind}, not a table: provide an array of "
         "objects (one record each), or one object per line (NDJSON)."
     )
 
@@ -300,13 +300,13 @@ class JobFinished(YaosuError):
 class QueryRefused(YaosuError):
     code = "QUERY_REFUSED"
     status = 403
-    en = "The query was refused: {reason_en}"
+    en = "The query was refused: {reason}"
 
 
 class QueryFailed(YaosuError):
     code = "QUERY_FAILED"
     status = 422
-    en = "The query failed while running ({what_en}); nothing was charged."
+    en = "The query failed while running ({what}); nothing was charged."
 
 
 class QueryInvalid(QueryRefused):
@@ -315,7 +315,7 @@ class QueryInvalid(QueryRefused):
 
     code = "QUERY_INVALID"
     status = 422
-    en = "The query cannot run: {reason_en}"
+    en = "The query cannot run: {reason}"
 
 
 class QueryFailedCharged(QueryFailed):
@@ -324,7 +324,7 @@ class QueryFailedCharged(QueryFailed):
 
     code = "QUERY_FAILED_CHARGED"
     en = (
-        "The query failed while reading the data ({what_en}). Whether it fails can depend on "
+        "The query failed while reading the data ({what}). Whether it fails can depend on "
         "the data, so to keep failures from revealing it, this use and its ε were charged and "
         "are not refunded."
     )
@@ -341,7 +341,7 @@ class StillPersonal(YaosuError):
     status = 422
     en = (
         "Version {version} is de-identified, which is still personal information (PIPL Art. 73): "
-        "{reasons_en}. Only a version that meets the anonymisation standard ({standard_en}, "
+        "{reasons}. Only a version that meets the anonymisation standard ({standard}, "
         "k>={k}, l>={l}) counts as free of personal information; improve the recipe and derive "
         "a new version."
     )
@@ -379,7 +379,7 @@ _TABLE: list[tuple[str | type[BaseException], Factory]] = [
     # SQLAlchemy: a lock, a serialization failure, a dropped connection or a full pool is the
     # database being busy (503, try again); a broken constraint is a conflict; a value that
     # does not fit its column is the input's fault. Every other SQLAlchemy error is a bug.
-    ("sqlalchemy.exc.IntegrityError", lambda exc: Conflict(what="记录 / record", value="?")),
+    ("sqlalchemy.exc.IntegrityError", lambda exc: Conflict(what=_("Record"), value="?")),
     ("sqlalchemy.exc.OperationalError", BUSY),
     ("sqlalchemy.exc.DataError", _value_does_not_fit),
     ("sqlalchemy.exc.InterfaceError", BUSY),

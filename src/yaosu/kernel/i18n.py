@@ -12,12 +12,14 @@ with named parameters, resolved in the reader's language at the edge.
   each domain registers its own with ``register_labels`` (and states get theirs from their
   ``StrEnum``), so two domains can both have a "pending" that reads differently.
 
-Locale negotiation (query, cookie, Accept-Language) is here too.
+Locale negotiation is here too: ``negotiate`` for a request (query, cookie, Accept-Language),
+``cli_locale`` for a terminal (YAOSU_LANG, then LC_ALL / LANG).
 """
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -97,11 +99,25 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+class Sentences(tuple[Any, ...]):
+    """Several messages said one after another ("；" in Chinese, "; " in English), such as
+    every problem found in a form."""
+
+    __slots__ = ()
+
+
 def localise(value: Any, locale: str) -> str:
-    """Text of any value a message may carry: messages translated, lists joined the way the
-    language joins them, everything else as ``str``."""
+    """Text of any value a message may carry: messages translated, texts stored in both
+    languages (``{"zh": …, "en": …}``) read in one, lists joined the way the language joins
+    them, everything else as ``str``."""
     if isinstance(value, Message):
         return value.render(locale)
+    if isinstance(value, Mapping) and value.keys() == {"zh", "en"}:
+        # a text stored in both languages (a screen's findings), read back in one
+        return str(value["en" if locale.startswith("en") else "zh"])
+    if isinstance(value, Sentences):
+        sep = "；" if locale.startswith("zh") else "; "
+        return sep.join(localise(v, locale) for v in value)
     if isinstance(value, (list, tuple, set, frozenset)):
         sep = "、" if locale.startswith("zh") else ", "
         return sep.join(localise(v, locale) for v in value)
@@ -161,3 +177,19 @@ def negotiate(
             if lang.startswith("en"):
                 return "en"
     return default
+
+
+def cli_locale(environ: Mapping[str, str] | None = None) -> str:
+    """The language of a terminal user: ``YAOSU_LANG`` if set, else English when ``LC_ALL``
+    (or, unset, ``LANG``) starts with "en", else Chinese."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("YAOSU_LANG")
+    if chosen:
+        return "en" if chosen.lower().startswith("en") else "zh-CN"
+    system = env.get("LC_ALL") or env.get("LANG") or ""
+    return "en" if system.lower().startswith("en") else "zh-CN"
+
+
+def say(message: Message) -> str:
+    """A message as text for the terminal, in the user's language (``cli_locale``)."""
+    return message.render(cli_locale())

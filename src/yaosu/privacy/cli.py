@@ -18,6 +18,7 @@ from yaosu.catalog import service as catalog
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.i18n import _, cli_locale, localise, say
 from yaosu.privacy import service
 from yaosu.privacy.grading import GRADE_ZH
 
@@ -83,7 +84,11 @@ def scan(
         return
     sid, number, personal, sensitive, grade, rule, flags, rows, mode = summary
     table = Table(
-        "字段 / column", "类型 / entity", "占比 / share", "置信度 / confidence", "样例 / evidence"
+        say(_("column")),
+        say(_("entity")),
+        say(_("share")),
+        say(_("confidence")),
+        say(_("evidence")),
     )
     for column in findings["columns"]:
         for e in column["entities"]:
@@ -96,13 +101,34 @@ def scan(
             )
     console.print(table)
     console.print(
-        f"筛查 / screen {sid} · 版本 / version {number} · {mode} · {rows:,} 行 / rows\n"
-        f"个人信息 / personal information: {'是 / yes' if personal else '否 / no'}"
-        f"{' · 敏感 / sensitive: ' + ', '.join(sensitive) if sensitive else ''}\n"
+        say(
+            _(
+                "screen {sid} · version {number} · {mode} · {rows} rows",
+                sid=sid,
+                number=number,
+                mode=mode,
+                rows=format(rows, ","),
+            )
+        )
+        + "\n"
+        + say(
+            _("personal information: {answer}", answer=_("yes") if personal else _("no"))
+            if not sensitive
+            else _(
+                "personal information: {answer} · sensitive: {sensitive}",
+                answer=_("yes") if personal else _("no"),
+                sensitive=list(sensitive),
+            )
+        )
+        + "\n"
         + _verdict(findings)
-        + f"分级 / grade: {GRADE_ZH[grade]} ({grade}) — {rule}\n"
-        + (f"[yellow]需人工复核 / flagged for review[/]: {'; '.join(flags)}\n" if flags else "")
-        + "结果为建议，须由提供方审核员确认 / a proposal until the provider's reviewer confirms it"
+        + say(_("grade: {grade} — {rule}", name=GRADE_ZH[grade], grade=grade, rule=rule))
+        + (
+            "[yellow]" + say(_("flagged for review: {value}", value="; ".join(flags))) + "[/]"
+            if flags
+            else ""
+        )
+        + say(_("a proposal until the provider's reviewer confirms it"))
     )
 
 
@@ -133,21 +159,36 @@ def deidentify(
     try:
         doc = json.loads(recipe.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            problem=f"方案不是有效的 JSON / the recipe is not valid JSON: {exc}"
-        ) from exc
+        raise InvalidInput(problem=_("the recipe is not valid JSON: {exc}", exc=exc)) from exc
     if not isinstance(doc, dict):
-        raise InvalidInput(problem="方案须为 JSON 对象 / the recipe must be a JSON object")
+        raise InvalidInput(problem=_("the recipe must be a JSON object"))
     with _progress() as progress:
         derivation, screen = service.deidentify(
             ctx.db, ctx.store, ctx.settings, actor, dataset, number, doc, progress=progress
         )
     console.print(
-        f"[green]版本 / version {derivation.result_version}[/] ← {derivation.source_version}: "
-        f"{derivation.rows_in - derivation.suppressed:,} 行 / rows, 抑制 / suppressed {derivation.suppressed:,}"
+        "[green]"
+        + say(_("version {number}", number=derivation.result_version))
+        + "[/]"
+        + say(
+            _(
+                " ← {source}: {rows} rows, {suppressed} suppressed",
+                source=derivation.source_version,
+                rows=format(derivation.rows_in - derivation.suppressed, ","),
+                suppressed=format(derivation.suppressed, ","),
+            )
+        )
         + (f", k = {derivation.k_reached}" if derivation.k_reached else "")
         + (f", l = {derivation.l_reached}" if derivation.l_reached else "")
-        + f"\n复扫 / re-screen {screen.id}: 个人信息 / personal {'是 / yes' if screen.personal else '否 / no'}\n"
+        + "\n"
+        + say(
+            _(
+                "re-screen {id}: personal information: {answer}",
+                id=screen.id,
+                answer=_("yes") if screen.personal else _("no"),
+            )
+        )
+        + "\n"
         + _verdict(screen.findings)
     )
 
@@ -157,5 +198,7 @@ def _verdict(findings: dict[str, Any]) -> str:
     verdict = findings.get("deidentification")
     if not verdict:
         return ""
-    why = "".join(f"  - {r['zh']} / {r['en']}\n" for r in verdict.get("reasons", []))
-    return escape(f"判定 / verdict: {verdict['label_zh']} / {verdict['label_en']}\n{why}")
+    # The verdict is stored with its texts in both languages; the terminal shows one.
+    why = "".join(f"  - {localise(r, cli_locale())}\n" for r in verdict.get("reasons", []))
+    label = {"zh": verdict["label_zh"], "en": verdict["label_en"]}
+    return escape(say(_("verdict: {label}", label=label)) + "\n" + why)

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.i18n import Message, Sentences, _
 
 OPS = ("drop", "mask", "pseudonymise", "generalise", "round", "top_code")
 GENERALISE = ("year", "month", "region_birth_year", "county", "age_band")
@@ -42,39 +43,35 @@ class Recipe:
 
     @classmethod
     def parse(cls, doc: dict[str, Any], table_columns: list[str]) -> Recipe:
-        problems: list[str] = []
+        problems: list[Message] = []
         columns = doc.get("columns") or {}
         if not isinstance(columns, dict):
-            raise InvalidInput(problem="columns 须为对象 / 'columns' must be an object")
+            raise InvalidInput(problem=_("'columns' must be an object"))
         for name, step in columns.items():
             if name not in table_columns:
-                problems.append(f"没有字段 / no column {name!r}")
+                problems.append(_("no column {name}", name=repr(name)))
             elif not isinstance(step, dict) or step.get("op") not in OPS:
-                problems.append(f"{name}: op 须为 {OPS} 之一 / op must be one of {OPS}")
+                problems.append(_("{name}: op must be one of {OPS}", name=name, OPS=OPS))
             elif step["op"] == "generalise" and step.get("to") not in GENERALISE:
                 problems.append(
-                    f"{name}: to 须为 {GENERALISE} 之一 / 'to' must be one of {GENERALISE}"
+                    _("{name}: 'to' must be one of {GENERALISE}", name=name, GENERALISE=GENERALISE)
                 )
             elif step["op"] in ("round", "top_code") and not isinstance(
                 step.get("to"), int | float
             ):
-                problems.append(f"{name}: {step['op']} 需要数值 to / needs a number 'to'")
+                problems.append(_("{name}: {op} needs a number 'to'", name=name, op=step["op"]))
         anon = doc.get("k_anonymity") or {}
         quasi = list(anon.get("quasi_identifiers") or [])
         kept = [c for c in table_columns if columns.get(c, {}).get("op") != "drop"]
-        problems += [f"准标识符不存在 / no quasi-identifier {q!r}" for q in quasi if q not in kept]
+        problems += [_("no quasi-identifier {q}", q=repr(q)) for q in quasi if q not in kept]
         k = anon.get("k")
         if k is not None and (not isinstance(k, int) or k < 2 or not quasi):
-            problems.append(
-                "k 须为不小于 2 的整数，并给出准标识符 / k must be an integer >= 2 with quasi-identifiers"
-            )
+            problems.append(_("k must be an integer >= 2 with quasi-identifiers"))
         sensitive, ell = anon.get("sensitive"), anon.get("l")
         if ell is not None and (not isinstance(ell, int) or ell < 2 or sensitive not in kept):
-            problems.append(
-                "l 须为不小于 2 的整数，并给出敏感字段 / l needs an integer >= 2 and a sensitive column"
-            )
+            problems.append(_("l needs an integer >= 2 and a sensitive column"))
         if problems:
-            raise InvalidInput(problem="; ".join(problems))
+            raise InvalidInput(problem=Sentences(problems))
         return cls(dict(columns), quasi, k, sensitive, ell)
 
 

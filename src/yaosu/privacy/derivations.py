@@ -25,6 +25,7 @@ from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database
 from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.keys import read_or_create
 from yaosu.kernel.settings import Settings
@@ -113,7 +114,7 @@ def deidentify(
     progress(0.15, "去标识化 / applying the recipe")
     result = deid.apply(table, recipe, key=pseudonym_key(settings, dataset_id))
     if result.table.num_rows == 0:
-        raise InvalidInput(problem="按此方案会删除全部记录 / the recipe suppresses every row")
+        raise InvalidInput(problem=_("the recipe suppresses every row"))
     assessed = _assess(
         result.table,
         total=result.table.num_rows,
@@ -206,7 +207,7 @@ def request_deidentify(
     """De-identifies at once, or queues a background task when the source is large. The
     right and the recipe are checked first either way, so a bad recipe is refused now."""
     with db.transaction() as session:
-        ds, source, _ = _source(session, store, actor, dataset_id, number, recipe_doc)
+        ds, source, _skip = _source(session, store, actor, dataset_id, number, recipe_doc)
         if runs_in_background(settings, source.row_count):
             return tasks.enqueue(
                 session,
@@ -338,7 +339,7 @@ def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dic
     and after, and what the recipe did to it."""
     derivation = session.get(Derivation, derivation_id)
     if derivation is None:
-        raise NotFound(kind="去标识化结果 / derivation", id=derivation_id)
+        raise NotFound(kind=_("Derivation"), id=derivation_id)
     ds = catalog.get_dataset(session, actor, derivation.dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
     source = catalog.get_version(session, actor, ds.id, derivation.source_version)
@@ -397,7 +398,7 @@ def suggested_recipe(
     ).first()
     if screen is None:
         raise NotFound(
-            kind="筛查结果（请先筛查该版本）/ screen (screen the version first)",
+            kind=_("Screen (screen the version first)"),
             id=f"{dataset_id}@{number}",
         )
     return deid.suggest(screen.findings)

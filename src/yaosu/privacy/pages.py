@@ -13,6 +13,7 @@ from yaosu.authorization.policy import decide
 from yaosu.catalog import service as catalog
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
+from yaosu.kernel.i18n import _
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy import service
 from yaosu.privacy.grading import GRADES
@@ -120,7 +121,7 @@ def deidentify_now(
     except YaosuError as exc:
         return back_with_error(request, f"/datasets/{dataset_id}/privacy", exc, session=None)
     if isinstance(made, tuple):
-        derivation, _ = made
+        derivation, _skip = made
         return RedirectResponse(
             f"/datasets/{dataset_id}/privacy/derivations/{derivation.id}", status_code=303
         )
@@ -131,11 +132,9 @@ def _recipe(text: str) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        raise InvalidInput(
-            problem=f"方案不是有效的 JSON / the recipe is not valid JSON: {exc}"
-        ) from exc
+        raise InvalidInput(problem=_("the recipe is not valid JSON: {exc}", exc=exc)) from exc
     if not isinstance(doc, dict):
-        raise InvalidInput(problem="方案须为 JSON 对象 / the recipe must be a JSON object")
+        raise InvalidInput(problem=_("the recipe must be a JSON object"))
     return doc
 
 
@@ -178,7 +177,7 @@ def derivation_page(
     """A de-identified version beside its source: profiles and findings before and after."""
     report = service.derivation_report(session, actor, derivation_id)
     if report["derivation"].dataset_id != dataset_id:
-        raise NotFound(kind="去标识化结果 / derivation", id=derivation_id)
+        raise NotFound(kind=_("Derivation"), id=derivation_id)
     ds = catalog.get_dataset(session, actor, dataset_id)
     return render(
         request,

@@ -19,6 +19,7 @@ from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput, NotFound, StillPersonal
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
@@ -188,7 +189,7 @@ def _save(
 
 def _check_mode(mode: str) -> None:
     if mode not in ("fast", "full"):
-        raise InvalidInput(problem=f"筛查模式须为 fast 或 full / mode must be fast or full: {mode}")
+        raise InvalidInput(problem=_("mode must be fast or full: {mode}", mode=mode))
 
 
 def screen_version(
@@ -313,7 +314,7 @@ def _newest_screen(session: Session, dataset_id: str, number: int) -> Screen | N
 def get_screen(session: Session, actor: Actor, screen_id: str) -> Screen:
     screen = session.get(Screen, screen_id)
     if screen is None:
-        raise NotFound(kind="筛查结果 / screen", id=screen_id)
+        raise NotFound(kind=_("Screen"), id=screen_id)
     ds = catalog.get_dataset(session, actor, screen.dataset_id)
     enforce(actor, "screen.view", screen_resource(session, ds))
     return screen
@@ -372,10 +373,15 @@ def review(
         reasons = verdict.get("reasons", [])
         raise StillPersonal(
             version=screen.version,
-            reasons_zh="；".join(r["zh"] for r in reasons),
-            reasons_en="; ".join(r["en"] for r in reasons),
-            standard_zh=verdict.get("standard", anonymity.STANDARD_ZH),
-            standard_en=verdict.get("standard_en", anonymity.STANDARD_EN),
+            # The verdict is stored with its texts in both languages, as the screen found it.
+            reasons={
+                "zh": "；".join(r["zh"] for r in reasons),
+                "en": "; ".join(r["en"] for r in reasons),
+            },
+            standard={
+                "zh": verdict.get("standard", anonymity.STANDARD_ZH),
+                "en": verdict.get("standard_en", anonymity.STANDARD_EN),
+            },
             k=verdict.get("k_required"),
             l=verdict.get("l_required"),
         )
@@ -384,13 +390,11 @@ def review(
         screen.personal = personal
     if grade is not None and grade != screen.grade:
         if grade not in grading.GRADES:
-            raise InvalidInput(
-                problem=f"分级须为 {grading.GRADES} 之一 / grade must be one of {grading.GRADES}"
-            )
+            raise InvalidInput(problem=_("grade must be one of {GRADES}", GRADES=grading.GRADES))
         corrected["grade"] = [screen.grade, grade]
         screen.grade = grade
     if corrected and not note.strip():
-        raise InvalidInput(problem="更正筛查结果须说明理由 / a correction needs a reason")
+        raise InvalidInput(problem=_("a correction needs a reason"))
     screen.status = "confirmed"
     screen.reviewed_by = actor.id
     screen.reviewed_at = utcnow()

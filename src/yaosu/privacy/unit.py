@@ -24,6 +24,7 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Base, UTCDateTime, utcnow
 from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.i18n import _
 from yaosu.privacy.service import confirmed_screen, list_screens
 
 MAX_COLUMNS = 4  # a unit of more columns than this is not a person's identity
@@ -136,28 +137,29 @@ def declare(
     enforce(actor, "dataset.review", catalog.resource(ds))
     columns = [c.strip() for c in columns if c.strip()]
     if each_row_is_a_person and columns:
-        raise InvalidInput(
-            problem="「每行是不同的人」与指定字段只能选一种 / declare either columns or "
-            "each_row_is_a_person, not both"
-        )
+        raise InvalidInput(problem=_("declare either columns or each_row_is_a_person, not both"))
     if not each_row_is_a_person and not columns:
         raise InvalidInput(
-            problem="请指定代表一个人的字段，或声明每行是不同的人 / name the column(s) that "
-            "identify one person, or declare that each row is a distinct person"
+            problem=_(
+                "name the column(s) that identify one person, or declare that each row is a distinct person"
+            )
         )
     if len(columns) > MAX_COLUMNS or len(set(columns)) != len(columns):
         raise InvalidInput(
-            problem=f"最多 {MAX_COLUMNS} 个不重复的字段 / at most {MAX_COLUMNS} distinct columns"
+            problem=_("at most {MAX_COLUMNS} distinct columns", MAX_COLUMNS=MAX_COLUMNS)
         )
     if not ds.latest_version:
-        raise InvalidInput(problem="数据集还没有版本 / the dataset has no version yet")
+        raise InvalidInput(problem=_("the dataset has no version yet"))
     version = catalog.get_version(session, actor, ds.id, None)
     known = [c["name"] for c in version.columns]
     missing = [c for c in columns if c not in known]
     if missing:
         raise InvalidInput(
-            problem=f"最新版本没有字段 {'、'.join(missing)}（现有：{'、'.join(known)}） / the "
-            f"latest version has no column {', '.join(missing)} (it has: {', '.join(known)})"
+            problem=_(
+                "the latest version has no column {missing} (it has: {known})",
+                missing=missing,
+                known=list(known),
+            )
         )
     unit = declared(session, ds.id)
     before = None if unit is None else list(unit.columns)

@@ -7,6 +7,7 @@ from rich.console import Console
 
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import _, say
 from yaosu.privacy import unit
 
 console = Console()
@@ -36,13 +37,19 @@ def privacy_unit(
             )
         shown = unit.view(session, system_actor(), dataset)
     if not shown["declared"]:
-        console.print("隐私单位：尚未声明 / privacy unit: not declared")
+        console.print(say(_("privacy unit: not declared")))
     elif shown["each_row_is_a_person"]:
-        console.print("隐私单位：每行是不同的人 / privacy unit: each row is a distinct person")
+        console.print(say(_("privacy unit: each row is a distinct person")))
     else:
-        console.print(f"隐私单位 / privacy unit: {' + '.join(shown['columns'])}")
+        console.print(say(_("privacy unit: {value}", value=" + ".join(shown["columns"]))))
     if shown["proposal"]:
         proposal = shown["proposal"]
         console.print(
-            f"筛查建议 / proposed: {' + '.join(proposal['columns'])} ({proposal['why_zh']})"
+            say(
+                _(
+                    "proposed: {columns} ({why})",
+                    columns=" + ".join(proposal["columns"]),
+                    why={"zh": proposal["why_zh"], "en": proposal["why_en"]},
+                )
+            )
         )

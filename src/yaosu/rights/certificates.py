@@ -17,6 +17,7 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, NotFound
+from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.rights import certify
@@ -44,18 +45,21 @@ def issue(session: Session, settings: Settings, actor: Actor, registration_id: s
     signed certificate; the right becomes active (a transfer ends the transferor's)."""
     reg = session.get(Registration, registration_id)
     if reg is None:
-        raise NotFound(kind="登记 / registration", id=registration_id)
+        raise NotFound(kind=_("Registration"), id=registration_id)
     enforce(actor, "registration.decide", registration_resource(session, reg))
     registered = move_registration(reg, RegistrationState.registered)
     if reg.notice_ends_at is None or utcnow() < reg.notice_ends_at:
         raise Conflict(
-            what=f"公示期至 {reg.notice_ends_at:%Y-%m-%d %H:%M} 结束 / the notice window runs until {reg.notice_ends_at:%Y-%m-%d %H:%M}",
+            what=_(
+                "The notice window runs until {notice_ends_at}",
+                notice_ends_at=format(reg.notice_ends_at, "%Y-%m-%d %H:%M"),
+            ),
             value=reg.id,
         )
     open_ones = [o.id for o in objections_of(session, reg.id) if o.status == ObjectionState.open]
     if open_ones:
         raise Conflict(
-            what=f"未处理的异议 / unresolved objections {', '.join(open_ones)}", value=reg.id
+            what=_("Unresolved objections {value}", value=", ".join(open_ones)), value=reg.id
         )
     grant = _grant(session, reg)
     now = utcnow()

@@ -12,6 +12,7 @@ from rich.table import Table
 from yaosu.audit.verify import VerificationError
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import _, say
 from yaosu.kernel.settings import get_settings
 from yaosu.rights import certify, service
 from yaosu.rights.models import KIND_ZH, SOURCE_ZH
@@ -37,19 +38,32 @@ def verify(
     try:
         doc = json.loads(certificate.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        err.print(f"[red]不是有效的 JSON / not valid JSON[/]: {exc}")
+        err.print("[red]" + say(_("not valid JSON: {exc}", exc=exc)) + "[/]")
         raise typer.Exit(2) from exc
     if key is None:
         key = certificate_signer(get_settings()).verifier_key()
     try:
         document = certify.check(doc, key)
     except VerificationError as exc:
-        err.print(f"[red]无效 / INVALID[/]: {exc}")
+        err.print("[red]" + say(_("INVALID: {exc}", exc=exc)) + "[/]")
         raise typer.Exit(1) from exc
     console.print(
-        f"[green]有效 / VALID[/] {document['code']} · {document['right_zh']} ({document['right']}) · "
-        f"{document['holder']['name']} · {document['object']['title']} v{document['object']['version']} "
-        f"sha256 {document['object']['sha256'][:16]}… · {document['valid_from'][:10]} – {document['valid_until'][:10]}"
+        "[green]"
+        + say(
+            _(
+                "VALID {code} · {right} · {name} · {title} v{version} sha256 {value}… · {value2} – {value3}",
+                code=document["code"],
+                right_zh=document["right_zh"],
+                right=document["right"],
+                name=document["holder"]["name"],
+                title=document["object"]["title"],
+                version=document["object"]["version"],
+                value=document["object"]["sha256"][:16],
+                value2=document["valid_from"][:10],
+                value3=document["valid_until"][:10],
+            )
+        )
+        + "[/]"
     )
 
 
@@ -77,12 +91,12 @@ def list_(
         ]
     table = Table(
         "ID",
-        "权利 / right",
-        "对象 / object",
-        "持有 / holder",
-        "来源 / source",
-        "状态 / status",
-        "至 / until",
+        say(_("right")),
+        say(_("object")),
+        say(_("holder")),
+        say(_("source")),
+        say(_("status")),
+        say(_("until")),
     )
     for row in rows:
         table.add_row(*row)

@@ -16,6 +16,7 @@ from yaosu.authorization.policy import decide
 from yaosu.catalog import service as catalog
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
+from yaosu.kernel.i18n import _
 from yaosu.rights import certify, service
 from yaosu.rights.models import Grant, Objection, Registration
 from yaosu.web.deps import OptionalActor, PageActor, SessionDep, StateDep
@@ -75,10 +76,10 @@ def apply(
         if parent:
             grant = session.get(Grant, parent)
             if grant is None:
-                raise NotFound(kind="权利 / right", id=parent)
+                raise NotFound(kind=_("Right"), id=parent)
             dataset = grant.object_id
         if not dataset:
-            raise InvalidInput(problem="请选择数据集 / choose a dataset")
+            raise InvalidInput(problem=_("choose a dataset"))
         with session.begin_nested():
             reg = service.apply(
                 session,
@@ -152,7 +153,7 @@ def step(
             elif action == "issue":
                 service.issue(session, st.settings, actor, registration_id)
             else:
-                raise InvalidInput(problem="未知操作 / unknown action")
+                raise InvalidInput(problem=_("unknown action"))
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
     return RedirectResponse(target, status_code=303)
@@ -260,6 +261,6 @@ def certificate_page(
 ) -> Response:
     cert = service.find_certificate(session, code)
     if cert is None:
-        raise NotFound(kind="证书 / certificate", id=code)
+        raise NotFound(kind=_("Certificate"), id=code)
     text = json.dumps(service.certificate_file(cert), ensure_ascii=False, indent=2)
     return render(request, actor, "certificate.html", cert=cert, doc=cert.document, text=text)

@@ -15,7 +15,7 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
-from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.states import transition
@@ -34,6 +34,14 @@ MAY_GRANT = {
     "holding": {"holding", "processing", "operation"},
     "processing": {"processing"},
     "operation": {"operation"},
+}
+
+
+# The kinds of right in words, for messages (their codes are KIND_ZH's keys).
+_KIND_NAMES = {
+    "holding": _("data-resource holding right"),
+    "processing": _("data processing-use right"),
+    "operation": _("data-product operation right"),
 }
 
 
@@ -83,13 +91,9 @@ def apply(
     """Applies to register a right: an original right of the dataset's owner, or (with
     ``parent_id``) a licence or transfer of a right the applicant holds."""
     if kind not in KIND_ZH:
-        raise InvalidInput(
-            problem=f"权利类型须为 {list(KIND_ZH)} 之一 / kind must be one of {list(KIND_ZH)}"
-        )
+        raise InvalidInput(problem=_("kind must be one of {kinds}", kinds=list(KIND_ZH)))
     if not statement.strip():
-        raise InvalidInput(
-            problem="须说明权利来源与范围 / state how the right arose and what it covers"
-        )
+        raise InvalidInput(problem=_("state how the right arose and what it covers"))
     ds = catalog.get_dataset(session, actor, dataset_id)
     version = catalog.get_version(session, actor, ds.id, None)
     starts = starts_at or utcnow()
@@ -99,13 +103,11 @@ def apply(
         enforce(actor, "right.apply", Resource("right", ds.id, ds.owner_org_id, {"original": True}))
         holder, grantor, source = ds.owner_org_id, None, "original"
         if kind == "holding" and _active_original_holding(session, ds.id):
-            raise Conflict(
-                what="该数据集的数据资源持有权登记 / the holding right of this dataset", value=ds.id
-            )
+            raise Conflict(what=_("The holding right of this dataset"), value=ds.id)
     else:
         parent = session.get(Grant, parent_id)
         if parent is None or parent.object_id != ds.id:
-            raise NotFound(kind="权利 / right", id=parent_id)
+            raise NotFound(kind=_("Right"), id=parent_id)
         enforce(
             actor,
             "right.apply",
@@ -113,23 +115,27 @@ def apply(
         )
         if parent.status != GrantState.active:
             raise Conflict(
-                what=f"所依据的权利状态为 {parent.status} / the parent right is {parent.status}",
+                what=_("The parent right is {status}", status=parent.status),
                 value=parent.id,
             )
         if kind not in MAY_GRANT[parent.kind]:
             raise InvalidInput(
-                problem=f"{KIND_ZH[parent.kind]}不能授予{KIND_ZH[kind]} / a {parent.kind} right cannot grant a {kind} right"
+                problem=_(
+                    "a {parent} cannot grant a {kind}",
+                    parent=_KIND_NAMES[parent.kind],
+                    kind=_KIND_NAMES[kind],
+                )
             )
         if transfer and kind != parent.kind:
-            raise InvalidInput(
-                problem="转让只能转让同一种权利 / a transfer passes on the same kind of right"
-            )
+            raise InvalidInput(problem=_("a transfer passes on the same kind of right"))
         if not holder_org_id or accounts.find_org(session, holder_org_id) is None:
             raise InvalidInput(
-                problem=f"须指明受让或被许可机构 / name the receiving organisation ({holder_org_id})"
+                problem=_(
+                    "name the receiving organisation ({holder_org_id})", holder_org_id=holder_org_id
+                )
             )
         if holder_org_id == parent.holder_org_id:
-            raise InvalidInput(problem="不能授予自己 / a right is not granted to its own holder")
+            raise InvalidInput(problem=_("a right is not granted to its own holder"))
         holder, grantor, source = (
             holder_org_id,
             parent.holder_org_id,
@@ -198,22 +204,21 @@ def _within(
     """A licence or transfer stays inside the right it comes from."""
     problems = []
     if parent.purposes and (not purposes or any(p not in parent.purposes for p in purposes)):
-        problems.append(
-            f"用途须在 {parent.purposes} 之内 / purposes must stay within {parent.purposes}"
-        )
+        problems.append(_("purposes must stay within {purposes}", purposes=parent.purposes))
     if parent.territory != territory and not (
         parent.territory == "CN" and territory.startswith("CN-")
     ):
-        problems.append(
-            f"地域须在 {parent.territory} 之内 / territory must stay within {parent.territory}"
-        )
+        problems.append(_("territory must stay within {territory}", territory=parent.territory))
     if starts < parent.starts_at or ends > parent.ends_at:
         problems.append(
-            f"期限须在 {parent.starts_at:%Y-%m-%d} 至 {parent.ends_at:%Y-%m-%d} 之内 / "
-            "the term must stay within the parent right's"
+            _(
+                "the term must stay within the parent right's ({starts_at} to {ends_at})",
+                starts_at=format(parent.starts_at, "%Y-%m-%d"),
+                ends_at=format(parent.ends_at, "%Y-%m-%d"),
+            )
         )
     if problems:
-        raise InvalidInput(problem="；".join(problems))
+        raise InvalidInput(problem=Sentences(problems))
 
 
 # --- the registration authority's steps ----------------------------------------------------
@@ -222,7 +227,7 @@ def _within(
 def get_registration(session: Session, actor: Actor, registration_id: str) -> Registration:
     reg = session.get(Registration, registration_id)
     if reg is None:
-        raise NotFound(kind="登记 / registration", id=registration_id)
+        raise NotFound(kind=_("Registration"), id=registration_id)
     enforce(actor, "registration.view", registration_resource(session, reg))
     return reg
 
@@ -253,7 +258,7 @@ def formal_review(
 ) -> Registration:
     """形式审查: passed opens the public notice window; failed rejects the application."""
     if not note.strip():
-        raise InvalidInput(problem="审查须说明意见 / a review needs a note")
+        raise InvalidInput(problem=_("a review needs a note"))
     after = RegistrationState.in_notice if passed else RegistrationState.rejected
     reg = _step(
         session, actor, registration_id, RegistrationState.accepted, after, "right.review", note
@@ -277,7 +282,7 @@ def _step(
 ) -> Registration:
     reg = session.get(Registration, registration_id)
     if reg is None:
-        raise NotFound(kind="登记 / registration", id=registration_id)
+        raise NotFound(kind=_("Registration"), id=registration_id)
     enforce(actor, "registration.decide", registration_resource(session, reg))
     moved = move_registration(reg, after, only_from=before)
     reg.status, reg.decided_by, reg.decision_note = moved, actor.id, note.strip() or None
@@ -326,7 +331,7 @@ def object_to(session: Session, actor: Actor, registration_id: str, reason: str)
     """异议: any organisation may object while the notice window is open."""
     reg = session.get(Registration, registration_id)
     if reg is None:
-        raise NotFound(kind="登记 / registration", id=registration_id)
+        raise NotFound(kind=_("Registration"), id=registration_id)
     enforce(actor, "registration.object", registration_resource(session, reg))
     now = utcnow()
     if (
@@ -334,11 +339,9 @@ def object_to(session: Session, actor: Actor, registration_id: str, reason: str)
         or reg.notice_ends_at is None
         or now >= reg.notice_ends_at
     ):
-        raise Conflict(
-            what="公示期（已结束或未开始）/ the notice window (closed or not open)", value=reg.id
-        )
+        raise Conflict(what=_("The notice window (closed or not open)"), value=reg.id)
     if len(reason.strip()) < 5:
-        raise InvalidInput(problem="异议须写明理由 / an objection needs its grounds")
+        raise InvalidInput(problem=_("an objection needs its grounds"))
     objection = Objection(
         id=new_id("obj"),
         registration_id=reg.id,
@@ -368,7 +371,7 @@ def resolve(
     """The registration authority decides an objection: upheld rejects the registration."""
     objection = session.get(Objection, objection_id)
     if objection is None:
-        raise NotFound(kind="异议 / objection", id=objection_id)
+        raise NotFound(kind=_("Objection"), id=objection_id)
     reg = session.get(Registration, objection.registration_id)
     assert reg is not None
     enforce(actor, "registration.decide", registration_resource(session, reg))
@@ -380,7 +383,7 @@ def resolve(
         id=objection.id,
     )
     if not resolution.strip():
-        raise InvalidInput(problem="须说明处理理由 / a resolution needs its reasons")
+        raise InvalidInput(problem=_("a resolution needs its reasons"))
     objection.status = resolved
     objection.resolution, objection.resolved_by, objection.resolved_at = (
         resolution.strip(),

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.audit.verify import VerificationError
 from yaosu.kernel.errors import NotFound
+from yaosu.kernel.i18n import _
 from yaosu.rights import certify, service
 from yaosu.rights.models import Grant, Registration
 from yaosu.rights.schemas import (
@@ -153,7 +154,7 @@ def certificate_key(st: StateDep) -> dict[str, str]:
 def certificate(code: str, actor: OptionalActor, session: SessionDep) -> CertificateFile:
     cert = service.find_certificate(session, code)
     if cert is None:
-        raise NotFound(kind="证书 / certificate", id=code)
+        raise NotFound(kind=_("Certificate"), id=code)
     return CertificateFile(**service.certificate_file(cert))
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from yaosu.authorization.policy import Resource, Rows, enforce, visible
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import NotFound
+from yaosu.kernel.i18n import _
 from yaosu.rights.certificates import certificate_file, certificate_signer, find_certificate, issue
 from yaosu.rights.models import Grant, Registration
 from yaosu.rights.registration import ROWS as REGISTRATION_ROWS
@@ -101,7 +102,7 @@ def get_grant(session: Session, actor: Actor, grant_id: str) -> Grant:
     whose registration is still under way is its parties' (and oversight's) only."""
     grant = session.get(Grant, grant_id)
     if grant is None:
-        raise NotFound(kind="权利 / right", id=grant_id)
+        raise NotFound(kind=_("Right"), id=grant_id)
     enforce(actor, "right.view", grant_resource(session, grant))
     return grant
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import _, cli_locale, say
 from yaosu.kernel.tasks.models import Task
 from yaosu.kernel.tasks.states import FINAL, TaskState
 from yaosu.tasks import service
@@ -46,12 +47,12 @@ def list_(
         ]
     table = Table(
         "ID",
-        "类型 / kind",
-        "对象 / object",
-        "状态 / status",
-        "进度",
-        "阶段 / stage",
-        "提交 / created",
+        say(_("kind")),
+        say(_("object")),
+        say(_("status")),
+        say(_("progress")),
+        say(_("stage")),
+        say(_("created")),
     )
     for row in rows:
         table.add_row(*[str(v) for v in row])
@@ -100,7 +101,8 @@ def show(
     if state["result"]:
         typer.echo(json.dumps(state["result"], ensure_ascii=False, indent=2))
     if state["error_zh"]:
-        console.print(f"[red]{state['error_zh']}[/]\n[red]{state['error_en']}[/]")
+        error = state["error_en"] if cli_locale() == "en" else state["error_zh"]
+        console.print(f"[red]{error}[/]")
     if state["status"] in (TaskState.FAILED, TaskState.CANCELLED):
         raise typer.Exit(1)
 
@@ -135,4 +137,4 @@ def work(
             break
         time.sleep(1)
         service.recover(ctx.db, stale_seconds=ctx.settings.task_stale_seconds, me=name)
-    console.print(f"处理了 {done} 个任务 / ran {done} tasks")
+    console.print(say(_("ran {done} tasks", done=done)))

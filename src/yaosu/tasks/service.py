@@ -21,6 +21,7 @@ from yaosu.context import Context
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import Database
 from yaosu.kernel.errors import AuthRequired, NotFound, YaosuError
+from yaosu.kernel.i18n import _
 from yaosu.kernel.tasks import queue, worker
 from yaosu.kernel.tasks.models import Task
 from yaosu.kernel.tasks.queue import MAX_ATTEMPTS, Run, claim, handler
@@ -87,7 +88,7 @@ def enqueue(
 def get_task(session: Session, actor: Actor, task_id: str) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(kind="后台任务 / job", id=task_id)
+        raise NotFound(kind=_("Background job"), id=task_id)
     enforce(actor, "job.view", resource(task))
     return task
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yaosu.kernel import errors
 from yaosu.kernel.errors import Internal, InvalidInput, YaosuError, invalid_fields, translate
+from yaosu.kernel.i18n import Message, _, localise
 from yaosu.web.deps import ANONYMOUS, LoginRequired, locale, state
 
 log = logging.getLogger("yaosu")
@@ -28,7 +29,7 @@ def error_response(error: YaosuError, lang: str) -> JSONResponse:
         "error": {
             "code": error.code,
             "message": error.message(lang),
-            "detail": _plain(error.detail),
+            "detail": _plain(error.detail, lang),
         },
     }
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
@@ -88,11 +89,16 @@ def declare_errors(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, lang: str) -> Any:
+    """A detail as JSON, its messages in the answer's language."""
+    if isinstance(value, Message):
+        return value.render(lang)
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        if value.keys() == {"zh", "en"}:
+            return localise(value, lang)
+        return {str(k): _plain(v, lang) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_plain(v, lang) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
@@ -174,9 +180,7 @@ def _log(exc: BaseException, error: YaosuError) -> None:
     )
 
 
-UNPARSABLE_BODY = (
-    "请求体无法解析（须为 UTF-8 编码的 JSON）/ the body could not be parsed (UTF-8 JSON)"
-)
+UNPARSABLE_BODY = _("the body could not be parsed (UTF-8 JSON)")
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -208,7 +212,6 @@ def _allowed_methods(request: Request) -> list[str]:
 class _HttpError(YaosuError):
     """Starlette's own 404 (no such route) and 405, in our shape."""
 
-    zh = "请求无效（HTTP {status}）：{text}"
     en = "Bad request (HTTP {status}): {text}"
 
     def __init__(self, *, status: int, text: str) -> None:

@@ -37,12 +37,10 @@ def _iso_datetime(value: Any) -> datetime:
         try:
             parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
         except ValueError as exc:
-            raise ValueError(f"时间无效 / not a valid time: {value!r}") from exc
+            # pydantic reports its own checks in English; these read the same way
+            raise ValueError(f"not a valid ISO 8601 time: {value!r}") from exc
     else:
-        raise ValueError(
-            "时间须为 ISO 8601 格式，如 2026-01-13T08:00:00+08:00 / "
-            "a time must be ISO 8601, e.g. 2026-01-13T08:00:00+08:00"
-        )
+        raise ValueError("a time must be ISO 8601, e.g. 2026-01-13T08:00:00+08:00")
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     try:
         parsed = parsed.astimezone(UTC)

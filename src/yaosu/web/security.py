@@ -10,6 +10,7 @@ from fastapi import Request
 
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import CsrfFailed, InvalidInput
+from yaosu.kernel.i18n import _
 
 
 def csrf_refusal(actor: Actor, console_id: str) -> CsrfFailed:
@@ -22,7 +23,7 @@ def csrf_refusal(actor: Actor, console_id: str) -> CsrfFailed:
         actor,
         "session.csrf",
         Resource("session", console_id, actor.org_id),
-        deny("CSRF 校验失败", "the CSRF check failed"),
+        deny(_("the CSRF check failed")),
     )
     return error
 
@@ -31,10 +32,7 @@ def csrf_refusal(actor: Actor, console_id: str) -> CsrfFailed:
 # database can encode half a surrogate pair ("\ud800" is valid JSON): refused at the door, 422,
 # for every route, rather than as a 500 from the driver halfway through a request.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_TEXT = (
-    "文本不能包含 NUL 字符或不成对的 UTF-16 代理码位 / "
-    "text must not contain NUL characters or unpaired UTF-16 surrogates"
-)
+UNSTORABLE_TEXT = _("text must not contain NUL characters or unpaired UTF-16 surrogates")
 
 
 def _unstorable(value: Any, where: str) -> str | None:
@@ -72,7 +70,10 @@ async def storable_text(request: Request) -> None:
     for where, value in places:
         found = _unstorable(value, where)
         if found:
-            raise InvalidInput(problem=f"{found}: {UNSTORABLE_TEXT}", fields=[found])
+            raise InvalidInput(
+                problem=_("{where}: {problem}", where=found, problem=UNSTORABLE_TEXT),
+                fields=[found],
+            )
 
 
 CSP = (

@@ -11,13 +11,12 @@ from yaosu.access.governance.allowed import AGGREGATES_DP, WHERE_AGGREGATE
 from yaosu.access.governance.model import Aggregate, Grant
 from yaosu.access.governance.refusals import refuse
 from yaosu.access.governance.words import describe
+from yaosu.kernel.i18n import Message, _
 
 
-def _why(dp: bool) -> tuple[str, str]:
-    """Who asks for the shape, in words (Chinese, English)."""
-    why = "仅限统计查询的授权" if not dp else "差分隐私查询"
-    why_en = "an aggregate-only contract" if not dp else "a differentially private query"
-    return why, why_en
+def _why(dp: bool) -> Message:
+    """Who asks for the shape, in words."""
+    return _("an aggregate-only contract") if not dp else _("a differentially private query")
 
 
 def group_keys(tree: exp.Expr) -> list[exp.Expr]:
@@ -39,34 +38,32 @@ def check_aggregate_shape(expression: exp.Expr, *, tables: list[str], dp: bool) 
     yaosu.kernel.errors.QueryRefused: ...
     """
     tree = expression
-    why, why_en = _why(dp)
+    why = _why(dp)
     if not isinstance(tree, exp.Select):
-        raise refuse(f"{why}不允许集合运算", f"{why_en} allows no set operations")
+        raise refuse(_("{why} allows no set operations", why=why))
     if any(tree.find_all(exp.CTE)) or any(tree.find_all(exp.Subquery)):
-        raise refuse(f"{why}不允许子查询或公用表表达式", f"{why_en} allows no subqueries or CTEs")
+        raise refuse(_("{why} allows no subqueries or CTEs", why=why))
     if list(tree.find_all(exp.Join)) or len(tables) != 1:
-        raise refuse(
-            f"{why}只能查询一个数据集，不允许连接", f"{why_en} reads one dataset, without joins"
-        )
+        raise refuse(_("{why} reads one dataset, without joins", why=why))
     where = tree.args.get("where")
     if where is not None:
         for node in where.walk():
             if not isinstance(node, WHERE_AGGREGATE):
-                zh, en = describe(node)
                 raise refuse(
-                    f"{why}的筛选条件只能比较字段与常量（=、<>、<、>、BETWEEN、IN、LIKE、"
-                    f"IS NULL，用 AND/OR/NOT 组合），不能含{zh}",
-                    f"{why_en} filters by comparing fields with constants only (=, <>, <, >, "
-                    f"BETWEEN, IN, LIKE, IS NULL, joined by AND, OR, NOT), not with {en}",
+                    _(
+                        "{why} filters by comparing fields with constants only (=, <>, <, >, "
+                        "BETWEEN, IN, LIKE, IS NULL, joined by AND, OR, NOT), not with {what}",
+                        why=why,
+                        what=describe(node),
+                    ),
                 )
     if tree.args.get("having") or tree.args.get("distinct"):
         raise refuse(
-            f"{why}不允许 HAVING 或 DISTINCT（分组筛选由平台完成）",
-            f"{why_en} allows no HAVING or DISTINCT (groups are filtered by the platform)",
+            _("{why} allows no HAVING or DISTINCT (groups are filtered by the platform)", why=why),
         )
     for key in group_keys(tree):
         if not isinstance(key, exp.Column):
-            raise refuse("只能按字段分组", "group by plain fields only")
+            raise refuse(_("group by plain fields only"))
     return expression
 
 
@@ -91,36 +88,38 @@ def aggregate_outputs(
         if isinstance(inner, exp.Column):
             if inner.name not in key_names:
                 raise refuse(
-                    f"输出必须是统计值或分组字段：{inner.name} 不是",
-                    f"the output must be aggregates or grouping fields: {inner.name} is neither",
+                    _(
+                        "the output must be aggregates or grouping fields: {name} is neither",
+                        name=inner.name,
+                    ),
                     column=inner.name,
                 )
             outputs.append(Aggregate(name, "key", inner.name))
             continue
         if not isinstance(inner, AGGREGATES_DP):
             raise refuse(
-                f"输出必须是 COUNT、SUM、AVG 或分组字段：{projection.sql('duckdb')}",
-                f"the output must be COUNT, SUM, AVG or grouping fields: {projection.sql('duckdb')}",
+                _(
+                    "the output must be COUNT, SUM, AVG or grouping fields: {value}",
+                    value=projection.sql("duckdb"),
+                ),
             )
         arg = inner.this
         if isinstance(arg, exp.Distinct):
-            raise refuse("不允许 COUNT(DISTINCT …)", "COUNT(DISTINCT …) is not allowed")
+            raise refuse(_("COUNT(DISTINCT …) is not allowed"))
         if isinstance(inner, exp.Count):
             outputs.append(
                 Aggregate(name, "count", arg.name if isinstance(arg, exp.Column) else None)
             )
             continue
         if not isinstance(arg, exp.Column):
-            raise refuse("SUM、AVG 只能作用于字段", "SUM and AVG take a plain field")
+            raise refuse(_("SUM and AVG take a plain field"))
         if arg.name in grant.masks:
             raise refuse(
-                f"遮蔽字段 {arg.name} 不能求和或平均",
-                f"the masked field {arg.name} cannot be summed or averaged",
+                _("the masked field {name} cannot be summed or averaged", name=arg.name),
             )
         if dp and arg.name not in bounds:
             raise refuse(
-                f"差分隐私求和须声明字段 {arg.name} 的取值范围（bounds）",
-                f"a private sum or average needs bounds for {arg.name}",
+                _("a private sum or average needs bounds for {name}", name=arg.name),
                 column=arg.name,
             )
         outputs.append(Aggregate(name, "sum" if isinstance(inner, exp.Sum) else "avg", arg.name))

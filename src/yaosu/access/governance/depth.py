@@ -9,6 +9,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
 from yaosu.access.governance.refusals import invalid, invalid_at
+from yaosu.kernel.i18n import _
 
 # Brackets nested deeper than this are refused before parsing: no real query needs more,
 # and sqlglot's parser recurses a few frames per level (about 90 levels exhaust the stack).
@@ -37,8 +38,10 @@ def check_nesting(tokens: list[Token], sql: str) -> None:
             level += 1
             if level > MAX_NESTING:
                 raise invalid_at(
-                    f"括号嵌套过深（最多 {MAX_NESTING} 层）",
-                    f"brackets are nested too deeply ({MAX_NESTING} levels at most)",
+                    _(
+                        "brackets are nested too deeply ({MAX_NESTING} levels at most)",
+                        MAX_NESTING=MAX_NESTING,
+                    ),
                     sql,
                     token.start,
                 )
@@ -65,6 +68,8 @@ def depth(tree: exp.Expr) -> int:
 def check_depth(tree: exp.Expr) -> None:
     if depth(tree) > MAX_DEPTH:
         raise invalid(
-            f"表达式嵌套过深（最多 {MAX_DEPTH} 层），请拆成较简单的条件",
-            f"the expression is nested too deeply ({MAX_DEPTH} levels at most); write simpler conditions",
+            _(
+                "the expression is nested too deeply ({MAX_DEPTH} levels at most); write simpler conditions",
+                MAX_DEPTH=MAX_DEPTH,
+            ),
         )

@@ -7,6 +7,7 @@ from sqlglot import exp
 
 from yaosu.access.governance.model import Grant
 from yaosu.access.governance.refusals import refuse
+from yaosu.kernel.i18n import _
 
 
 def _aliases(tree: exp.Expr, grants: dict[str, Grant]) -> dict[str, Grant]:
@@ -40,8 +41,7 @@ def check_masks(expression: exp.Expr, *, grants: dict[str, Grant]) -> exp.Expr:
         grant = aliases.get(column.table) if isinstance(column, exp.Column) else None
         if grant is not None and column.name in grant.masks:
             raise refuse(
-                f"遮蔽字段 {column.name} 不能求和或平均",
-                f"the masked field {column.name} cannot be summed or averaged",
+                _("the masked field {name} cannot be summed or averaged", name=column.name),
                 column=column.name,
             )
     for clause in clauses:
@@ -49,8 +49,10 @@ def check_masks(expression: exp.Expr, *, grants: dict[str, Grant]) -> exp.Expr:
             grant = aliases.get(column.table)
             if grant is not None and column.name in grant.masks:
                 raise refuse(
-                    f"遮蔽字段 {column.name} 不能用于筛选、连接、分组或排序",
-                    f"the masked field {column.name} cannot be used to filter, join, group or order",
+                    _(
+                        "the masked field {name} cannot be used to filter, join, group or order",
+                        name=column.name,
+                    ),
                     column=column.name,
                 )
     return expression

@@ -9,6 +9,7 @@ from sqlglot import exp
 from yaosu.access.governance.allowed import ALLOWED_FUNCTIONS, SCALARS, STRUCTURE
 from yaosu.access.governance.refusals import refuse
 from yaosu.access.governance.words import describe
+from yaosu.kernel.i18n import _
 
 
 def check_nodes(expression: exp.Expr, *, aggregates: tuple[type, ...], query: str = "") -> exp.Expr:
@@ -28,16 +29,16 @@ def check_nodes(expression: exp.Expr, *, aggregates: tuple[type, ...], query: st
     for node in expression.walk():
         if isinstance(node, exp.Window):
             raise refuse(
-                "不允许窗口函数（可逐行返回个人数据）",
-                "window functions are not allowed (they return one row per person)",
+                _("window functions are not allowed (they return one row per person)"),
             )
         if not isinstance(node, allowed):
-            zh, en = describe(node, query)
-            aggregates_en = ", ".join(a.__name__.upper() for a in aggregates)
             raise refuse(
-                f"查询中不允许使用{zh}。允许的统计函数：{aggregates_en}；"
-                f"允许的其他函数：{ALLOWED_FUNCTIONS}",
-                f"{en}: not allowed in a query. Allowed aggregates: {aggregates_en}; other "
-                f"functions allowed: {ALLOWED_FUNCTIONS}",
+                _(
+                    "{what}: not allowed in a query. Allowed aggregates: {aggregates}; other "
+                    "functions allowed: {functions}",
+                    what=describe(node, query),
+                    aggregates=", ".join(a.__name__.upper() for a in aggregates),
+                    functions=ALLOWED_FUNCTIONS,
+                ),
             )
     return expression

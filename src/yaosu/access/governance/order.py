@@ -11,6 +11,7 @@ from sqlglot import exp
 from yaosu.access.governance.model import Aggregate, Governed
 from yaosu.access.governance.refusals import invalid
 from yaosu.access.governance.words import snippet
+from yaosu.kernel.i18n import _
 
 
 def whole_number(node: exp.Expr | None, clause: str) -> int | None:
@@ -20,8 +21,7 @@ def whole_number(node: exp.Expr | None, clause: str) -> int | None:
     if isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit():
         return int(value.this)
     raise invalid(
-        f"{clause} 后只能写一个非负整数，例如 {clause} 10",
-        f"{clause} takes a whole number, for example {clause} 10",
+        _("{clause} takes a whole number, for example {clause} 10", clause=clause),
     )
 
 
@@ -57,10 +57,12 @@ def released_order(
             index = keys[0] if keys else None
         if index is None:
             raise invalid(
-                f"统计查询的 ORDER BY 只能按输出的列排序（{'、'.join(names)}）："
-                f"{snippet(target)} 不是输出列",
-                f"ORDER BY in an aggregate query sorts by output columns ({', '.join(names)}): "
-                f"{snippet(target)} is not one",
+                _(
+                    "ORDER BY in an aggregate query sorts by output columns ({names}): "
+                    "{target} is not one",
+                    names=list(names),
+                    target=snippet(target),
+                ),
             )
         desc = bool(ordered.args.get("desc"))
         nulls_first = bool(ordered.args.get("nulls_first"))

@@ -35,6 +35,7 @@ from yaosu.access.governance.refusals import invalid
 from yaosu.access.governance.rows import rewrite_rows
 from yaosu.access.governance.tables import check_reads_dataset, check_tables, tables_read
 from yaosu.access.governance.typecheck import check_types
+from yaosu.kernel.i18n import _
 
 # The checks every query passes, in order (each refusal is the first that applies).
 RULES: tuple[Callable[..., exp.Expr], ...] = (
@@ -96,9 +97,10 @@ def govern(
             )
         except RecursionError as exc:  # a backstop: the depth checks should come first
             raise invalid(
-                f"表达式嵌套过深（最多 {MAX_DEPTH} 层），请拆成较简单的条件",
-                f"the expression is nested too deeply ({MAX_DEPTH} levels at most); "
-                "write simpler conditions",
+                _(
+                    "the expression is nested too deeply ({MAX_DEPTH} levels at most); write simpler conditions",
+                    MAX_DEPTH=MAX_DEPTH,
+                ),
             ) from exc
         cache.remember(key, found)
     return cache.fresh(found)

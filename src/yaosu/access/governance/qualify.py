@@ -11,6 +11,7 @@ from sqlglot.optimizer.qualify import qualify
 
 from yaosu.access.governance.model import Grant
 from yaosu.access.governance.refusals import refuse
+from yaosu.kernel.i18n import _
 
 
 def _schema(grants: dict[str, Grant]) -> dict[str, object]:
@@ -46,30 +47,42 @@ def qualify_granted(expression: exp.Expr, *, grants: dict[str, Grant]) -> exp.Ex
             for column in g.all_columns - set(g.columns):
                 if column in message:
                     raise refuse(
-                        f"授权协议不允许使用字段 {column}（允许：{'、'.join(g.columns)}）",
-                        f"the contract does not grant the field {column} (it grants: {', '.join(g.columns)})",
+                        _(
+                            "the contract does not grant the field {column} (it grants: {granted})",
+                            column=column,
+                            granted=list(g.columns),
+                        ),
                         column=column,
                     ) from exc
-        fields = "、".join(sorted({c for g in grants.values() for c in g.columns}))
-        fields_en = ", ".join(sorted({c for g in grants.values() for c in g.columns}))
+        fields = sorted({c for g in grants.values() for c in g.columns})
         found = re.match(r"Column '(.+?)' could not be resolved(?: for table: '(.+?)')?", message)
         where = re.search(r"Line: (\d+), Col: (\d+)", message)
-        at_zh = f"（第 {where[1]} 行第 {where[2]} 列）" if where else ""
-        at_en = f" (line {where[1]}, column {where[2]})" if where else ""
+        at = _(" (line {line}, column {column})", line=where[1], column=where[2]) if where else ""
         if found and found[2]:
             raise refuse(
-                f"查询中没有名为 {found[2]} 的表或别名，无法找到字段 {found[1]}{at_zh}",
-                f"there is no table or alias {found[2]} to take the field {found[1]} from{at_en}",
+                _(
+                    "there is no table or alias {table} to take the field {field} from{at}",
+                    table=found[2],
+                    field=found[1],
+                    at=at,
+                ),
             ) from exc
         if found:
             raise refuse(
-                f"没有字段 {found[1]}，或它在多张表中都有、须写明表名{at_zh}。可用字段：{fields}",
-                f"there is no field {found[1]}, or more than one table has it and the table "
-                f"must be named{at_en}. The fields are: {fields_en}",
+                _(
+                    "there is no field {field}, or more than one table has it and the table "
+                    "must be named{at}. The fields are: {fields}",
+                    field=found[1],
+                    at=at,
+                    fields=fields,
+                ),
                 column=found[1],
             ) from exc
         raise refuse(
-            f"查询引用了不存在的字段、表或输出列{at_zh}。可用字段：{fields}",
-            f"the query refers to a field, table or output column that does not exist{at_en}. "
-            f"The fields are: {fields_en}",
+            _(
+                "the query refers to a field, table or output column that does not exist{at}. "
+                "The fields are: {fields}",
+                at=at,
+                fields=fields,
+            ),
         ) from exc

@@ -1,19 +1,20 @@
 """The two ways a governed query is turned away: refused (the contract does not allow it)
-or invalid (it cannot run as written), each said in Chinese and English."""
+or invalid (it cannot run as written), each with its reason as a ``Message``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from yaosu.kernel.errors import QueryInvalid, QueryRefused
+from yaosu.kernel.i18n import Message, _
 
 
-def refuse(zh: str, en: str, **detail: Any) -> QueryRefused:
-    return QueryRefused(reason_zh=zh, reason_en=en, **detail)
+def refuse(reason: Message, **detail: Any) -> QueryRefused:
+    return QueryRefused(reason=reason, **detail)
 
 
-def invalid(zh: str, en: str, **detail: Any) -> QueryInvalid:
-    return QueryInvalid(reason_zh=zh, reason_en=en, **detail)
+def invalid(reason: Message, **detail: Any) -> QueryInvalid:
+    return QueryInvalid(reason=reason, **detail)
 
 
 def position(sql: str, offset: int) -> tuple[int, int]:
@@ -26,8 +27,8 @@ def position(sql: str, offset: int) -> tuple[int, int]:
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
-def invalid_at(zh: str, en: str, sql: str, offset: int) -> QueryInvalid:
+def invalid_at(reason: Message, sql: str, offset: int) -> QueryInvalid:
     """Invalid, with the line and column where the trouble starts."""
     line, col = position(sql, offset)
-    zh, en = f"{zh}（第 {line} 行第 {col} 列）", f"{en} (line {line}, column {col})"
-    return QueryInvalid(reason_zh=zh, reason_en=en, line=line, column=col)
+    where = _("{reason} (line {line}, column {column})", reason=reason, line=line, column=col)
+    return QueryInvalid(reason=where, line=line, column=col)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from yaosu.access.governance.refusals import invalid_at
+from yaosu.kernel.i18n import _
 
 
 def scan(sql: str) -> None:
@@ -21,9 +22,7 @@ def scan(sql: str) -> None:
         if sql.startswith("$$", i):
             end = sql.find("$$", i + 2)
             if end == -1:
-                raise invalid_at(
-                    "$$ 之间的文本没有结束，请补上 $$", "a text value in $$ is not closed", sql, i
-                )
+                raise invalid_at(_("a text value in $$ is not closed"), sql, i)
             i = end + 2
             continue
         if ch in ("'", '"'):
@@ -39,14 +38,12 @@ def scan(sql: str) -> None:
                 if end == -1:
                     if ch == "'":
                         raise invalid_at(
-                            "单引号中的文本没有结束，请补上右引号 '",
-                            "a text value in single quotes is not closed",
+                            _("a text value in single quotes is not closed"),
                             sql,
                             i,
                         )
                     raise invalid_at(
-                        '双引号中的名称没有结束，请补上右引号 "',
-                        "a name in double quotes is not closed",
+                        _("a name in double quotes is not closed"),
                         sql,
                         i,
                     )
@@ -63,9 +60,7 @@ def scan(sql: str) -> None:
         if sql.startswith("/*", i):
             end = sql.find("*/", i + 2)
             if end == -1:
-                raise invalid_at(
-                    "注释 /* 没有结束，请补上 */", "a comment /* is not closed with */", sql, i
-                )
+                raise invalid_at(_("a comment /* is not closed with */"), sql, i)
             i = end + 2
             continue
         i += 1

@@ -7,6 +7,7 @@ from sqlglot import exp
 
 from yaosu.access.governance.model import Grant
 from yaosu.access.governance.refusals import invalid, refuse
+from yaosu.kernel.i18n import _
 
 
 def check_tables(expression: exp.Expr, *, grants: dict[str, Grant]) -> exp.Expr:
@@ -23,23 +24,19 @@ def check_tables(expression: exp.Expr, *, grants: dict[str, Grant]) -> exp.Expr:
     for name in ctes:
         if name in {g.lower() for g in grants} or name.startswith("ds_"):
             raise refuse(
-                f"公用表表达式不能使用数据集名称 {name}",
-                f"a CTE may not take the name of a dataset ({name})",
+                _("a CTE may not take the name of a dataset ({name})", name=name),
             )
     for table in expression.find_all(exp.Table):
         if table.args.get("db") or table.args.get("catalog"):
-            raise refuse(
-                f"不允许访问 {table.sql('duckdb')}", f"{table.sql('duckdb')} is not accessible"
-            )
+            raise refuse(_("{value} is not accessible", value=table.sql("duckdb")))
         if not isinstance(table.this, exp.Identifier):
-            raise refuse("不允许表函数", "table functions are not allowed")
+            raise refuse(_("table functions are not allowed"))
         name = table.name
         if name.lower() in ctes:
             continue
         if name not in grants:
             raise refuse(
-                f"授权协议不涵盖数据集 {name}",
-                f"the contract does not cover the dataset {name}",
+                _("the contract does not cover the dataset {name}", name=name),
                 table=name,
             )
     return expression
@@ -58,10 +55,11 @@ def check_reads_dataset(expression: exp.Expr, *, grants: dict[str, Grant]) -> ex
     """
     if not tables_read(expression, grants):
         raise invalid(
-            "查询没有读取任何授权的数据集：请在 FROM 中写出协议涵盖的数据集"
-            f"（{'、'.join(sorted(grants))}）",
-            "the query reads no dataset: name a dataset the contract covers in FROM "
-            f"({', '.join(sorted(grants))})",
+            _(
+                "the query reads no dataset: name a dataset the contract covers in FROM "
+                "({datasets})",
+                datasets=sorted(grants),
+            ),
         )
     return expression
 

@@ -13,15 +13,17 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from yaosu.access.governance.model import Grant
 from yaosu.access.governance.refusals import invalid
 from yaosu.access.governance.words import snippet
+from yaosu.kernel.i18n import _
 
 TEXT, NUMBER, TEMPORAL, BOOLEAN, OTHER = "text", "number", "temporal", "boolean", "other"
-_KIND_ZH = {TEXT: "文本", NUMBER: "数字", TEMPORAL: "日期时间", BOOLEAN: "真假值", OTHER: "其他"}
-_KIND_EN = {TEXT: "text", NUMBER: "a number", TEMPORAL: "a date or time", BOOLEAN: "a boolean"}
-_LIKE_WITH_LIKE = (
-    "请让比较的两边类型一致：数字与数字比较（数字不加引号），文本与加引号的文本比较，"
-    "日期与 'YYYY-MM-DD' 比较；需要转换时用 TRY_CAST(字段 AS 类型)（无法转换时得 NULL）"
-)
-_LIKE_WITH_LIKE_EN = (
+_KINDS = {
+    TEXT: _("text"),
+    NUMBER: _("a number"),
+    TEMPORAL: _("a date or time"),
+    BOOLEAN: _("a boolean"),
+    OTHER: _("other"),
+}
+_LIKE_WITH_LIKE = _(
     "compare like with like: a number with a number (no quotes), text with quoted text, a "
     "date with 'YYYY-MM-DD'; to convert, use TRY_CAST(field AS type), which gives NULL "
     "instead of failing"
@@ -91,7 +93,7 @@ def _operands(node: exp.Expr) -> list[exp.Expr | None] | None:
 
 def _mixed(node: exp.Expr, operands: list[exp.Expr | None]) -> None:
     present = [(o, kind_of(o)) for o in operands if o is not None]
-    kinds = {k for _, k in present if k is not None}
+    kinds = {k for _o, k in present if k is not None}
     if len(kinds) <= 1 or OTHER in kinds:
         return
     if kinds == {TEXT, TEMPORAL}:
@@ -104,10 +106,14 @@ def _mixed(node: exp.Expr, operands: list[exp.Expr | None]) -> None:
             return
     a, b = sorted(kinds)[:2]
     raise invalid(
-        f"{snippet(node)} 把{_KIND_ZH[a]}和{_KIND_ZH[b]}放在一起比较或运算，"
-        f"引擎会逐个值隐式转换，可能因某个取值而失败。{_LIKE_WITH_LIKE}",
-        f"{snippet(node)} mixes {_KIND_EN.get(a, a)} with {_KIND_EN.get(b, b)}: the engine "
-        f"would convert value by value, which can fail on some values. {_LIKE_WITH_LIKE_EN}",
+        _(
+            "{node} mixes {a} with {b}: the engine would convert value by value, which can "
+            "fail on some values. {advice}",
+            node=snippet(node),
+            a=_KINDS[a],
+            b=_KINDS[b],
+            advice=_LIKE_WITH_LIKE,
+        ),
     )
 
 
@@ -128,15 +134,21 @@ def typecheck(tree: exp.Expr, schema: dict[str, object]) -> exp.Expr:
             kinds = {kind_of(node.this), kind_of(node.expression)}
             if TEXT in kinds or BOOLEAN in kinds:
                 raise invalid(
-                    f"{snippet(node)} 对文本或真假值做计算，可能因某个取值而失败。{_LIKE_WITH_LIKE}",
-                    f"{snippet(node)} computes with text or a boolean, which can fail on some "
-                    f"values. {_LIKE_WITH_LIKE_EN}",
+                    _(
+                        "{node} computes with text or a boolean, which can fail on some values. "
+                        "{advice}",
+                        node=snippet(node),
+                        advice=_LIKE_WITH_LIKE,
+                    ),
                 )
         if isinstance(node, _NUMERIC_ARGS) and kind_of(node.this) in (TEXT, TEMPORAL, BOOLEAN):
             name = "SUM/AVG" if isinstance(node, exp.Sum | exp.Avg) else snippet(node)
             raise invalid(
-                f"{name} 只能作用于数字字段，{snippet(node.this)} 不是数字",
-                f"{name} takes a number, and {snippet(node.this)} is not one",
+                _(
+                    "{name} takes a number, and {this} is not one",
+                    name=name,
+                    this=snippet(node.this),
+                ),
             )
     return tree
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-_WORDS: list[tuple[type | tuple[type, ...], str, str]] = [
-    (exp.Placeholder, "参数占位符（? 或 $1）", "parameter placeholders (? or $1)"),
+from yaosu.kernel.i18n import N_, Message, _
+
+_WORDS: list[tuple[type | tuple[type, ...], str]] = [
+    (exp.Placeholder, N_("parameter placeholders (? or $1)")),
     (
         (exp.ByteString, exp.RawString, exp.National),
-        "这种文本写法（E'…'、$$…$$、N'…'；请写成单引号文本，内部的单引号写两次：'it''s'）",
-        "this way of writing text (E'…', $$…$$, N'…'; write text in single quotes, doubling a "
-        "quote inside: 'it''s')",
+        N_(
+            "this way of writing text (E'…', $$…$$, N'…'; write text in single quotes, doubling a quote inside: 'it''s')"
+        ),
     ),
     (
         (
@@ -21,46 +23,25 @@ _WORDS: list[tuple[type | tuple[type, ...], str, str]] = [
             exp.BitwiseLeftShift,
             exp.BitwiseRightShift,
         ),
-        "按位运算（& | ^ ~ << >>）",
-        "bitwise operators (& | ^ ~ << >>)",
+        N_("bitwise operators (& | ^ ~ << >>)"),
     ),
-    (
-        (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv),
-        "计算（+ - * / %）",
-        "arithmetic (+ - * / %)",
-    ),
-    (exp.DPipe, "文本拼接（||）", "text concatenation (||)"),
-    (
-        exp.Cast,
-        "CAST 类型转换（会因取值失败；请用 TRY_CAST）",
-        "CAST (it fails on some values; use TRY_CAST)",
-    ),
-    (exp.TryCast, "TRY_CAST 类型转换", "TRY_CAST"),
-    ((exp.Case, exp.If, exp.When), "CASE/IF 条件表达式", "CASE or IF expressions"),
-    (exp.Lambda, "lambda 表达式（x -> …）", "lambda expressions (x -> …)"),
-    (
-        (exp.Array, exp.Struct, exp.Map, exp.Tuple),
-        "列表、结构或映射值",
-        "list, struct or map values",
-    ),
-    (
-        (exp.Dot, exp.Bracket),
-        "下标或成员访问（x[1]、x.y）",
-        "subscripts or member access (x[1], x.y)",
-    ),
-    ((exp.Subquery, exp.Select), "子查询", "subqueries"),
-    (
-        (exp.Union, exp.Intersect, exp.Except),
-        "集合运算（UNION/INTERSECT/EXCEPT）",
-        "set operations (UNION, INTERSECT, EXCEPT)",
-    ),
-    (exp.Window, "窗口函数（OVER …）", "window functions (OVER …)"),
-    ((exp.Order, exp.Ordered), "ORDER BY", "ORDER BY"),
-    ((exp.Limit, exp.Offset), "LIMIT/OFFSET", "LIMIT or OFFSET"),
-    (exp.Interval, "时间间隔（INTERVAL）", "intervals (INTERVAL)"),
-    (exp.Distinct, "DISTINCT", "DISTINCT"),
-    ((exp.Like, exp.ILike), "LIKE 匹配", "LIKE"),
-    (exp.Column, "字段", "fields"),
+    ((exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv), N_("arithmetic (+ - * / %)")),
+    (exp.DPipe, N_("text concatenation (||)")),
+    (exp.Cast, N_("CAST (it fails on some values; use TRY_CAST)")),
+    (exp.TryCast, N_("TRY_CAST")),
+    ((exp.Case, exp.If, exp.When), N_("CASE or IF expressions")),
+    (exp.Lambda, N_("lambda expressions (x -> …)")),
+    ((exp.Array, exp.Struct, exp.Map, exp.Tuple), N_("list, struct or map values")),
+    ((exp.Dot, exp.Bracket), N_("subscripts or member access (x[1], x.y)")),
+    ((exp.Subquery, exp.Select), N_("subqueries")),
+    ((exp.Union, exp.Intersect, exp.Except), N_("set operations (UNION, INTERSECT, EXCEPT)")),
+    (exp.Window, N_("window functions (OVER …)")),
+    ((exp.Order, exp.Ordered), N_("ORDER BY")),
+    ((exp.Limit, exp.Offset), N_("LIMIT or OFFSET")),
+    (exp.Interval, N_("intervals (INTERVAL)")),
+    (exp.Distinct, N_("DISTINCT")),
+    ((exp.Like, exp.ILike), N_("LIKE")),
+    (exp.Column, N_("fields")),
 ]
 
 
@@ -69,19 +50,19 @@ def snippet(node: exp.Expr, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def describe(node: exp.Expr, query: str = "") -> tuple[str, str]:
-    """What a node is, in words a user knows (Chinese, English).
+def describe(node: exp.Expr, query: str = "") -> Message:
+    """What a node is, in words a user knows.
 
     >>> import sqlglot
-    >>> describe(sqlglot.parse_one("SELECT 1 & 2").expressions[0])
-    ('按位运算（& | ^ ~ << >>）', 'bitwise operators (& | ^ ~ << >>)')
+    >>> describe(sqlglot.parse_one("SELECT 1 & 2").expressions[0]).render("zh-CN")
+    '按位运算（& | ^ ~ << >>）'
     """
-    for kinds, zh, en in _WORDS:
+    for kinds, msgid in _WORDS:
         if isinstance(node, kinds):
-            return zh, en
+            return _(msgid)
     if isinstance(node, exp.Func):
         name = node.name if isinstance(node, exp.Anonymous) else snippet(node).split("(")[0]
         if name and name.lower() in query.lower():
-            return f"函数 {name.lower()}", f"the function {name.lower()}"
-        return f"函数调用 {snippet(node)}", f"the function call {snippet(node)}"
-    return f"写法 {snippet(node)}", f"the expression {snippet(node)}"
+            return _("the function {name}", name=name.lower())
+        return _("the function call {call}", call=snippet(node))
+    return _("the expression {expression}", expression=snippet(node))

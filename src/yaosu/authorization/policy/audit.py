@@ -17,23 +17,24 @@ from yaosu.authorization.policy.decision import (
     oversees,
 )
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import _
 
 
 def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
     if action == "audit.checkpoint":
         if actor.is_platform_admin:
-            return allow("平台管理员签发检查点", "the platform signs checkpoints")
-        return deny("只有平台管理员可以签发检查点", "only the platform signs checkpoints")
+            return allow(_("the platform signs checkpoints"))
+        return deny(_("only the platform signs checkpoints"))
     if action != "audit.view":
-        return deny(f"审计日志不支持操作 {action}", f"the audit log does not support {action}")
+        return deny(_("the audit log does not support {action}", action=action))
     if oversees(actor):
-        return allow("监管与平台可查看全部审计记录", "oversight sees the whole log")
+        return allow(_("oversight sees the whole log"))
     about = {resource.attrs.get("actor_org_id"), resource.attrs.get("object_org_id")}
     if resource.id != "log" and actor.org_id not in about:
-        return deny("只能查看与本机构相关的审计记录", "only entries about your organisation")
+        return deny(_("only entries about your organisation"))
     if actor.org_id:
-        return allow("可查看与本机构相关的审计记录", "entries about your organisation")
-    return deny("需要登录机构账号", "needs an organisation account")
+        return allow(_("entries about your organisation"))
+    return deny(_("needs an organisation account"))
 
 
 def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:

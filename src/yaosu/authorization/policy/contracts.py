@@ -19,6 +19,7 @@ from yaosu.authorization.policy.decision import (
     oversees,
 )
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import _
 
 
 def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
@@ -29,23 +30,24 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
     party = is_member(actor, resource) or actor.org_id in providers
     if action == "contract.view":
         if party or oversees(actor):
-            return allow("协议当事方或监管/平台", "a party to the contract, or oversight")
-        return deny("只有协议当事方可以查看", "only the contract's parties see it")
+            return allow(_("a party to the contract, or oversight"))
+        return deny(_("only the contract's parties see it"))
     if action == "contract.manage":
         if actor.is_platform_admin or (actor.has_kind("regulator") and actor.role != "member"):
-            return allow("平台或监管部门处置协议", "the platform or a regulator acts on it")
+            return allow(_("the platform or a regulator acts on it"))
         if actor.org_id in providers and actor.role == "admin":
-            return allow("提供方管理员处置协议", "the provider's admin acts on it")
+            return allow(_("the provider's admin acts on it"))
         return deny(
-            "只有提供方管理员、监管部门或平台可以暂停、恢复或终止协议",
-            "only the provider's admin, a regulator or the platform suspends, resumes or revokes",
+            _(
+                "only the provider's admin, a regulator or the platform suspends, resumes or revokes"
+            ),
         )
     if action == "contract.import":
         if actor.is_platform_admin:
-            return allow("平台管理员导入协议", "the platform imports a contract")
-        return deny("只有平台管理员可以导入协议", "only the platform imports contracts")
+            return allow(_("the platform imports a contract"))
+        return deny(_("only the platform imports contracts"))
     if action != "contract.use":
-        return deny(f"授权协议不支持操作 {action}", f"contracts do not support {action}")
+        return deny(_("contracts do not support {action}", action=action))
     return _use(actor, resource, ctx)
 
 
@@ -56,74 +58,88 @@ def _use(actor: Actor, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
     a = resource.attrs
     cid = resource.id
     if not is_member(actor, resource):
-        return deny(
-            f"只有协议 {cid} 的使用方可以使用", f"only contract {cid}'s consumer may use it"
-        )
+        return deny(_("only contract {cid}'s consumer may use it", cid=cid))
     if a["status"] == "revoked":
-        return deny(f"协议 {cid} 已终止", f"contract {cid} has been revoked")
+        return deny(_("contract {cid} has been revoked", cid=cid))
     if a["status"] == "suspended":
-        return deny(f"协议 {cid} 已暂停", f"contract {cid} is suspended")
+        return deny(_("contract {cid} is suspended", cid=cid))
     now = ctx.get("now") or datetime.now(UTC)
     if now < a["starts_at"]:
-        return deny(f"协议 {cid} 尚未生效", f"contract {cid} is not in force yet")
+        return deny(_("contract {cid} is not in force yet", cid=cid))
     if now >= a["ends_at"]:
         return deny(
-            f"协议 {cid} 已于 {a['ends_at']:%Y-%m-%d %H:%M:%S} 到期",
-            f"contract {cid} expired at {a['ends_at']:%Y-%m-%d %H:%M:%S}",
+            _(
+                "contract {cid} expired at {ends_at}",
+                cid=cid,
+                ends_at=format(a["ends_at"], "%Y-%m-%d %H:%M:%S"),
+            ),
         )
     operation = ctx.get("operation")
     if operation not in a["operations"]:
-        allowed = "、".join(a["operations"])
         return deny(
-            f"协议 {cid} 不允许操作 {operation}（允许：{allowed}）",
-            f"contract {cid} does not permit {operation} (it permits: {', '.join(a['operations'])})",
+            _(
+                "contract {cid} does not permit {operation} (it permits: {allowed})",
+                cid=cid,
+                operation=operation,
+                allowed=list(a["operations"]),
+            ),
         )
     if ctx.get("purpose") and ctx["purpose"] != a["purpose"]:
         return deny(
-            f"协议 {cid} 限定用途为 {a['purpose']}",
-            f"contract {cid} is limited to the purpose {a['purpose']}",
+            _("contract {cid} is limited to the purpose {purpose}", cid=cid, purpose=a["purpose"]),
         )
     if ctx.get("territory") and ctx["territory"] != a["territory"]:
         return deny(
-            f"协议 {cid} 限定使用地域为 {a['territory']}",
-            f"contract {cid} is limited to the territory {a['territory']}",
+            _(
+                "contract {cid} is limited to the territory {territory}",
+                cid=cid,
+                territory=a["territory"],
+            ),
         )
     dataset = ctx.get("dataset_id")
     if dataset not in a["datasets"]:
-        return deny(
-            f"协议 {cid} 不涵盖数据集 {dataset}", f"contract {cid} does not cover dataset {dataset}"
-        )
+        return deny(_("contract {cid} does not cover dataset {dataset}", cid=cid, dataset=dataset))
     fields = list(a["datasets"][dataset])
     asked = ctx.get("fields")
     if asked is not None:
         outside = [f for f in asked if f not in fields]
         if outside:
             return deny(
-                f"协议 {cid} 不允许使用字段 {'、'.join(outside)}（允许：{'、'.join(fields)}）",
-                f"contract {cid} does not permit the fields {', '.join(outside)} (it permits: {', '.join(fields)})",
+                _(
+                    "contract {cid} does not permit the fields {outside} (it permits: {fields})",
+                    cid=cid,
+                    outside=outside,
+                    fields=fields,
+                ),
             )
     uses = int(ctx.get("uses", 1))
     if a["max_uses"] is not None and a["uses"] + uses > a["max_uses"]:
         return deny(
-            f"协议 {cid} 的使用次数已用完（{a['uses']}/{a['max_uses']}）",
-            f"contract {cid} has no uses left ({a['uses']} of {a['max_uses']} used)",
+            _(
+                "contract {cid} has no uses left ({uses} of {max_uses} used)",
+                cid=cid,
+                uses=a["uses"],
+                max_uses=a["max_uses"],
+            ),
         )
     epsilon = float(ctx.get("epsilon") or 0.0)
     budget = a["epsilon_budget"]
     if epsilon and budget is None:
         return deny(
-            f"协议 {cid} 没有差分隐私预算",
-            f"contract {cid} carries no differential-privacy budget",
+            _("contract {cid} carries no differential-privacy budget", cid=cid),
         )
     if budget is not None and a["epsilon_spent"] + epsilon > budget + 1e-12:
         left = max(0.0, budget - a["epsilon_spent"])
         return deny(
-            f"协议 {cid} 的隐私预算不足：本次需 ε={epsilon:g}，剩余 ε={left:g}",
-            f"contract {cid} lacks privacy budget: this needs ε={epsilon:g}, ε={left:g} is left",
+            _(
+                "contract {cid} lacks privacy budget: this needs ε={epsilon}, ε={left} is left",
+                cid=cid,
+                epsilon=format(epsilon, "g"),
+                left=format(left, "g"),
+            ),
         )
     return allow(
-        f"协议 {cid} 允许此次使用",
-        f"contract {cid} permits this use",
+        _("contract {cid} permits this use", cid=cid),
         "audit-access",
         terms={
             "contract": cid,

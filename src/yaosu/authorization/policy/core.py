@@ -1,8 +1,8 @@
 """The one decision function, and its SQL form for listings (``visible``). Routes and
 services never check ownership inline, and listings never filter by a rule of their own.
 
-``decide(actor, action, resource, context)`` returns a ``Decision`` with a reason
-in both languages and any obligations the caller must honour (for example
+``decide(actor, action, resource, context)`` returns a ``Decision`` with its reason
+(a ``Message``, rendered in the reader's language) and any obligations the caller must honour (for example
 ``audit-access``). ``enforce`` raises ``Forbidden`` on a denial, carrying the
 denial; ``record_denial`` writes it to the audit log exactly once, whichever door
 the request came through: the API's error handler (in its own transaction, after
@@ -35,6 +35,7 @@ from yaosu.authorization.policy import (
 from yaosu.authorization.policy.decision import Decision, Resource, Rows, allow, deny
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import Forbidden, NotFound, ScopeMissing, YaosuError
+from yaosu.kernel.i18n import _
 
 # The API-token scope each action needs. An action missing here is refused: new actions
 # must be placed deliberately.
@@ -96,14 +97,14 @@ def decide(
 ) -> Decision:
     scope = SCOPE_OF.get(action)
     if scope is None:
-        return deny(f"未知操作 {action}", f"unknown action {action}")
+        return deny(_("unknown action {action}", action=action))
     if actor.scopes is not None and scope not in actor.scopes:
-        return deny(f"令牌缺少权限范围 {scope}", f"token lacks scope {scope}")
+        return deny(_("token lacks scope {scope}", scope=scope))
     if actor.is_system:
-        return allow("本机运维操作", "local operator on the server")
+        return allow(_("local operator on the server"))
     rule = _RULES.get(resource.type)
     if rule is None:
-        return deny(f"未知资源类型 {resource.type}", f"unknown resource type {resource.type}")
+        return deny(_("unknown resource type {type}", type=resource.type))
     return rule(actor, action, resource, context or {})
 
 
@@ -132,11 +133,10 @@ def enforce(
     if actor.scopes is not None and SCOPE_OF.get(action) not in actor.scopes:
         error = ScopeMissing(scope=SCOPE_OF.get(action), action=action, resource_id=resource.id)
     elif action in HIDE_ON_DENY:
-        error = NotFound(kind=_KIND_ZH.get(resource.type, resource.type), id=resource.id)
+        error = NotFound(kind=_KINDS.get(resource.type, resource.type), id=resource.id)
     else:
         error = Forbidden(
-            reason_zh=decision.reason_zh,
-            reason_en=decision.reason_en,
+            reason=decision.reason,
             action=action,
             resource_type=resource.type,
             resource_id=resource.id,
@@ -177,15 +177,15 @@ def record_denial(
     return True
 
 
-_KIND_ZH = {
-    "dataset": "数据集",
-    "organisation": "机构",
-    "job": "后台任务",
-    "request": "授权申请",
-    "contract": "授权协议",
-    "registration": "登记",
-    "extract": "数据提取",
-    "right": "权利",
+_KINDS: dict[str, Any] = {
+    "dataset": _("Dataset"),
+    "organisation": _("Organisation account"),
+    "job": _("Background job"),
+    "request": _("Access request"),
+    "contract": _("Contract"),
+    "registration": _("Registration"),
+    "extract": _("Extract"),
+    "right": _("Right"),
 }
 
 

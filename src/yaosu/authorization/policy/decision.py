@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false
 
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import Message
 
 
 @dataclass(frozen=True)
@@ -40,27 +41,23 @@ class Rows:
 
 @dataclass(frozen=True)
 class Decision:
-    """The answer, its reason in both languages, and what the caller must honour: flags such
-    as ``audit-access``, and for a contract's use the ``terms`` (columns allowed, minimum
-    group size, what to charge: uses and epsilon)."""
+    """The answer, its reason (a message id with its parameters, rendered in the reader's
+    language), and what the caller must honour: flags such as ``audit-access``, and for a
+    contract's use the ``terms`` (columns allowed, minimum group size, what to charge: uses
+    and epsilon)."""
 
     allowed: bool
-    reason_zh: str
-    reason_en: str
+    reason: Message
     obligations: tuple[str, ...] = ()
     terms: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def reason(self) -> str:
-        return f"{self.reason_en} / {self.reason_zh}"
+
+def allow(reason: Message, *obligations: str, terms: Mapping[str, Any] | None = None) -> Decision:
+    return Decision(True, reason, tuple(obligations), dict(terms or {}))
 
 
-def allow(zh: str, en: str, *obligations: str, terms: Mapping[str, Any] | None = None) -> Decision:
-    return Decision(True, zh, en, tuple(obligations), dict(terms or {}))
-
-
-def deny(zh: str, en: str) -> Decision:
-    return Decision(False, zh, en)
+def deny(reason: Message) -> Decision:
+    return Decision(False, reason)
 
 
 def is_member(actor: Actor, resource: Resource) -> bool:

@@ -19,25 +19,24 @@ from yaosu.authorization.policy.decision import (
     oversees,
 )
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import _
 
 
 def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
     mine = resource.attrs.get("created_by") == actor.id
     if action == "job.view":
         if mine or is_member(actor, resource) or oversees(actor):
-            return allow(
-                "本人、本机构或监管/平台的后台任务", "own, own organisation's, or oversight"
-            )
-        return deny("只能查看本人或本机构的后台任务", "only your own or your organisation's jobs")
+            return allow(_("own, own organisation's, or oversight"))
+        return deny(_("only your own or your organisation's jobs"))
     if action == "job.cancel":
         if (
             mine
             or actor.is_platform_admin
             or (is_member(actor, resource) and actor.role == "admin")
         ):
-            return allow("提交人或管理员取消任务", "the submitter or an administrator cancels")
-        return deny("只有提交人或本机构管理员可以取消", "only the submitter or an admin cancels")
-    return deny(f"后台任务不支持操作 {action}", f"jobs do not support {action}")
+            return allow(_("the submitter or an administrator cancels"))
+        return deny(_("only the submitter or an admin cancels"))
+    return deny(_("jobs do not support {action}", action=action))
 
 
 def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:

@@ -7,9 +7,10 @@ from typing import Any
 
 from yaosu.authorization.policy.decision import Decision, Resource, allow, deny
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import _
 
 
 def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
     if action == "purpose.manage" and actor.is_platform_admin:
-        return allow("平台管理员维护用途目录", "the platform maintains the purpose taxonomy")
-    return deny("只有平台管理员可以维护用途目录", "only the platform maintains the purposes")
+        return allow(_("the platform maintains the purpose taxonomy"))
+    return deny(_("only the platform maintains the purposes"))

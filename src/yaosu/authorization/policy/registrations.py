@@ -19,6 +19,7 @@ from yaosu.authorization.policy.decision import (
     oversees,
 )
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import _
 
 # The states in which a registration is published (公示), to anyone.
 PUBLIC = ("in_notice", "registered", "rejected")
@@ -29,28 +30,21 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
     concerned = is_member(actor, resource) or actor.org_id == resource.attrs.get("holder")
     if action == "registration.view":
         if concerned or oversees(actor) or public:
-            return allow(
-                "公示的登记或本机构的申请", "a published registration, or your own application"
-            )
-        return deny(
-            "未公示的登记只对申请方可见", "an unpublished application is visible to its applicant"
-        )
+            return allow(_("a published registration, or your own application"))
+        return deny(_("an unpublished application is visible to its applicant"))
     if action == "registration.decide":
         if actor.is_platform_admin:
-            return allow("登记机构受理、审查与发证", "the registration authority decides")
+            return allow(_("the registration authority decides"))
         return deny(
-            "只有平台（登记机构）可以受理、审查与发证",
-            "only the platform, as registration authority, decides",
+            _("only the platform, as registration authority, decides"),
         )
     if action == "registration.object":
         if actor.org_id is None:
-            return deny("需要以机构身份提出异议", "objections are filed by organisations")
+            return deny(_("objections are filed by organisations"))
         if concerned:
-            return deny("申请方不能对自己的登记提出异议", "an applicant does not object to itself")
-        return allow(
-            "任何机构可在公示期内提出异议", "any organisation may object during the notice"
-        )
-    return deny(f"登记不支持操作 {action}", f"registrations do not support {action}")
+            return deny(_("an applicant does not object to itself"))
+        return allow(_("any organisation may object during the notice"))
+    return deny(_("registrations do not support {action}", action=action))
 
 
 def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:

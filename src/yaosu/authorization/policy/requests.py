@@ -19,6 +19,7 @@ from yaosu.authorization.policy.decision import (
     oversees,
 )
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import _
 
 
 def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
@@ -27,21 +28,19 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
     reviewers = resource.attrs.get("reviewers", ())
     if action == "request.view":
         if is_member(actor, resource) or actor.org_id in reviewers or oversees(actor):
-            return allow("申请方、审核方或监管/平台", "requester, a reviewer, or oversight")
-        return deny("只有申请方与审核方可以查看申请", "only the requester and its reviewers see it")
+            return allow(_("requester, a reviewer, or oversight"))
+        return deny(_("only the requester and its reviewers see it"))
     if action == "request.withdraw":
         if is_member(actor, resource) and actor.role != "reviewer":
-            return allow("申请方撤回申请", "the requester withdraws")
-        return deny("只有申请方可以撤回申请", "only the requester withdraws")
+            return allow(_("the requester withdraws"))
+        return deny(_("only the requester withdraws"))
     if action == "request.review":
         if actor.org_id not in reviewers:
-            return deny(
-                "本机构不是该申请的审核方", "your organisation does not review this request"
-            )
+            return deny(_("your organisation does not review this request"))
         if actor.role not in ("reviewer", "admin"):
-            return deny("需要审核员或管理员角色", "needs the reviewer or admin role")
-        return allow("本机构审核该申请", "your organisation reviews this request")
-    return deny(f"授权申请不支持操作 {action}", f"requests do not support {action}")
+            return deny(_("needs the reviewer or admin role"))
+        return allow(_("your organisation reviews this request"))
+    return deny(_("requests do not support {action}", action=action))
 
 
 def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:

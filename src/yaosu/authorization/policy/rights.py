@@ -18,6 +18,7 @@ from yaosu.authorization.policy.decision import (
     oversees,
 )
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import _
 
 
 def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
@@ -26,28 +27,24 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
     if action == "right.view":
         a = resource.attrs
         if a.get("status") != "pending" or a.get("registration") == "in_notice":
-            return allow("已登记或正在公示的权利", "a registered right, or one in public notice")
+            return allow(_("a registered right, or one in public notice"))
         concerned = (resource.owner_org_id, a.get("grantor"), a.get("applicant"))
         if (actor.org_id is not None and actor.org_id in concerned) or oversees(actor):
-            return allow("本机构申请中的权利，或监管/平台", "your own pending right, or oversight")
+            return allow(_("your own pending right, or oversight"))
         return deny(
-            "登记中尚未公示的权利只对当事方可见",
-            "a right whose registration is not yet public is visible to its parties",
+            _("a right whose registration is not yet public is visible to its parties"),
         )
     if action != "right.apply":
-        return deny(f"权利不支持操作 {action}", f"rights do not support {action}")
+        return deny(_("rights do not support {action}", action=action))
     if not is_member(actor, resource):
         if resource.attrs.get("original"):
             return deny(
-                "只有数据集的所有机构可以登记原始权利",
-                "only the dataset's owner registers its original rights",
+                _("only the dataset's owner registers its original rights"),
             )
-        return deny(
-            "只有权利持有机构可以许可或转让", "only the right's holder licenses or transfers it"
-        )
+        return deny(_("only the right's holder licenses or transfers it"))
     if actor.role == "reviewer":
-        return deny("审核员不能申请登记", "reviewers do not apply for registration")
-    return allow("权利持有机构申请登记", "the holder applies for registration")
+        return deny(_("reviewers do not apply for registration"))
+    return allow(_("the holder applies for registration"))
 
 
 def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:

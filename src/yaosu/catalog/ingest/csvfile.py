@@ -33,6 +33,7 @@ from yaosu.kernel.errors import (
     RaggedRows,
     TooManyColumns,
 )
+from yaosu.kernel.i18n import _
 
 _RAGGED = re.compile(r"Expected (\d+) columns?, got (\d+)")
 _ROW = re.compile(r"Row #(\d+)")
@@ -186,7 +187,7 @@ def to_parquet(
             if types[column] == pa.string():
                 raise _translate(exc, names) from exc
             types[column] = widen(types[column], match.group(3))  # and start again
-    raise MalformedFile(format="CSV", problem="类型推断失败 / type inference failed")
+    raise MalformedFile(format="CSV", problem=_("type inference failed"))
 
 
 def _stream(
@@ -292,7 +293,7 @@ def _locate(path: Path, sniffed: Sniffed, names: list[str], exc: pa.ArrowInvalid
     if sniffed.encoding and sniffed.encoding != "utf-8":
         read_opts.encoding = sniffed.encoding
     try:
-        for _ in pacsv.open_csv(path, read_opts, parse_opts, convert_opts):
+        for _skip in pacsv.open_csv(path, read_opts, parse_opts, convert_opts):
             pass
     except pa.ArrowInvalid as again:
         return _translate(again, names)

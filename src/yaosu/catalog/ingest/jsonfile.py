@@ -14,6 +14,7 @@ from yaosu.catalog.ingest.common import check_column_names
 from yaosu.catalog.ingest.identifiers import is_identifier
 from yaosu.catalog.ingest.sniff import SAMPLE_BYTES, Sniffed
 from yaosu.kernel.errors import MalformedFile, NoDataRows, TooManyColumns
+from yaosu.kernel.i18n import _
 
 SAMPLE_ROWS = 10_000  # rows whose values decide which number columns are codes
 
@@ -37,9 +38,7 @@ def to_parquet(
             raise TooManyColumns(columns=len(rel.columns), limit=max_columns)
         names = check_column_names(rel.columns)
         if len({n.lower() for n in names}) != len(names):
-            raise MalformedFile(
-                format="JSON", problem="键名仅大小写不同 / keys differ only in case"
-            )
+            raise MalformedFile(format="JSON", problem=_("keys differ only in case"))
         rel = _identifiers_as_text(rel)
         rel.write_parquet(str(out), compression="snappy")
         rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(out)]).fetchall()[0]
@@ -69,7 +68,7 @@ def _check_first_record(path: Path, sniffed: Sniffed, max_columns: int) -> None:
     if text.startswith("["):
         text = text[1:].lstrip(" \t\r\n")
     try:
-        record, _ = json.JSONDecoder().raw_decode(text)
+        record, _skip = json.JSONDecoder().raw_decode(text)
     except ValueError:
         return
     if isinstance(record, dict) and len(record) > max_columns:

@@ -18,6 +18,7 @@ from yaosu.kernel.errors import (
     UndetectableEncoding,
     UnsupportedFormat,
 )
+from yaosu.kernel.i18n import _
 
 SAMPLE_BYTES = 1024 * 1024
 
@@ -148,20 +149,20 @@ def _refuse_json_scalar(head: bytes) -> None:
     """A file named .json that holds one number, string, boolean or null: JSON, not a table."""
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     try:
-        value, _ = json.JSONDecoder().raw_decode(text)
+        value, _end = json.JSONDecoder().raw_decode(text)
     except ValueError:
         return  # not JSON at all: the caller reports what the content is
     if isinstance(value, bool):
-        kinds = ("布尔值", "boolean")
+        kind = _("boolean")
     elif isinstance(value, int | float):
-        kinds = ("数字", "number")
+        kind = _("number")
     elif isinstance(value, str):
-        kinds = ("字符串", "string")
+        kind = _("string")
     elif value is None:
-        kinds = ("空值 null", "null")
+        kind = _("null")
     else:  # pragma: no cover - objects and arrays are the json family
         return
-    raise JsonNotRecords(kind=kinds[0], kind_en=kinds[1])
+    raise JsonNotRecords(kind=kind)
 
 
 def _text_family(text: str) -> str:
