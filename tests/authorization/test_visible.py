@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from yaosu.jobs import service as jobs
-from yaosu.jobs.models import Job
 
 from tests.conftest import actor, dataset_id
 from yaosu.accounts.models import User
@@ -27,9 +25,11 @@ from yaosu.catalog.models import Dataset
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.ids import new_id
+from yaosu.kernel.tasks.models import Task
 from yaosu.rights import registration
 from yaosu.rights import service as rights
 from yaosu.rights.models import Grant, Registration
+from yaosu.tasks import service as tasks
 from yaosu.web.deps import ANONYMOUS
 
 
@@ -49,7 +49,7 @@ def _entry(session: Session, e: AuditEntry) -> Resource:
 
 LISTED = [
     Listed("dataset.view", Dataset, Dataset.id, catalog.ROWS, lambda s, d: catalog.resource(d)),
-    Listed("job.view", Job, Job.id, jobs.ROWS, lambda s, j: jobs.resource(j)),
+    Listed("job.view", Task, Task.id, tasks.ROWS, lambda s, t: tasks.resource(t)),
     Listed("audit.view", AuditEntry, AuditEntry.leaf_index, audit.ROWS, _entry),
     Listed(
         "registration.view",
@@ -93,8 +93,8 @@ def _jobs(ctx: Context) -> None:
         for who in people:
             for owner in {p.org_id for p in people} | {None}:
                 session.add(
-                    Job(
-                        id=new_id("job"),
+                    Task(
+                        id=new_id("task"),
                         kind="privacy.screen",
                         params={},
                         actor={"id": who.id},
@@ -144,7 +144,7 @@ def _applications(ctx: Context) -> None:
 
 @pytest.mark.parametrize("listed", LISTED, ids=lambda t: t.action)
 def test_visible_keeps_exactly_what_decide_allows(ctx: Context, listed: Listed) -> None:
-    if listed.model is Job:
+    if listed.model is Task:
         _jobs(ctx)
     if listed.model in (Registration, Grant):
         _applications(ctx)
