@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import actor, dataset_id
 from yaosu.accounts.models import User
-from yaosu.audit import service as audit
+from yaosu.audit import entries as audit_entries
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization import contracts, requests
 from yaosu.authorization.models import AccessRequest, Contract
@@ -50,7 +50,7 @@ def _entry(session: Session, e: AuditEntry) -> Resource:
 LISTED = [
     Listed("dataset.view", Dataset, Dataset.id, catalog.ROWS, lambda s, d: catalog.resource(d)),
     Listed("job.view", Task, Task.id, tasks.ROWS, lambda s, t: tasks.resource(t)),
-    Listed("audit.view", AuditEntry, AuditEntry.leaf_index, audit.ROWS, _entry),
+    Listed("audit.view", AuditEntry, AuditEntry.leaf_index, audit_entries.ROWS, _entry),
     Listed(
         "registration.view",
         Registration,
@@ -184,7 +184,7 @@ def test_no_login_and_write_only_tokens_list_no_audit_entries(ctx: Context) -> N
     with ctx.db.transaction() as session:
         assert session.scalar(select(AuditEntry).where(AuditEntry.actor_org_id.is_(None)))
         for who in (ANONYMOUS, writer):
-            assert audit.list_entries(session, who, limit=500) == ([], 0), who.username
+            assert audit_entries.list_entries(session, who, limit=500) == ([], 0), who.username
 
 
 def test_registrations_list_what_registration_view_allows(ctx: Context) -> None:

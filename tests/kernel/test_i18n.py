@@ -81,3 +81,15 @@ def test_problems_are_said_one_after_another() -> None:
     problems = i18n.Sentences([_("Dataset"), "x"])
     assert i18n.localise(problems, "zh-CN") == "数据集；x"
     assert i18n.localise(problems, "en") == "Dataset; x"
+
+
+def test_every_catalog_ships_with_the_package() -> None:
+    """Each package's catalog is package data: a wheel without it shows English."""
+    import tomllib
+
+    pyproject = i18n.PACKAGE.parents[1] / "pyproject.toml"
+    patterns = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"
+    ]["yaosu"]
+    shipped = {path for pattern in patterns for path in i18n.PACKAGE.glob(pattern)}
+    assert [p for p in catalog_paths() if p not in shipped] == []

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from yaosu.audit import log, service
+from yaosu.audit import entries, log
 from yaosu.authorization.policy import Resource, enforce
 from yaosu.console.render import render
 from yaosu.web.deps import PageActor, SessionDep
@@ -37,7 +37,7 @@ def audit_page(
         t.replace(tzinfo=BEIJING) if t is not None and t.tzinfo is None else t
         for t in (since, until)
     )
-    items, total = service.list_entries(
+    items, total = entries.list_entries(
         session,
         actor,
         limit=PAGE,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from yaosu.audit import log, service, transparency
+from yaosu.audit import entries, log, transparency
 from yaosu.audit.models import Checkpoint, Cosignature, Witness
 from yaosu.audit.schemas import (
     AuditEntriesPublic,
@@ -43,7 +43,7 @@ def list_entries(
     offset: QueryOffset = 0,
 ) -> AuditEntriesPublic:
     enforce(actor, "audit.view", Resource("audit", "log", None))
-    items, total = service.list_entries(
+    items, total = entries.list_entries(
         session,
         actor,
         limit=limit,

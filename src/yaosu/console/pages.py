@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from yaosu.accounts import service as accounts
 from yaosu.audit import log
-from yaosu.audit.service import latest_entries
+from yaosu.audit.entries import latest_entries
 from yaosu.authorization import service as authorization
 from yaosu.authorization.policy import Resource, decide
 from yaosu.catalog import service as catalog
