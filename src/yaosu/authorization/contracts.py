@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
+from yaosu.authorization.labels import PRICING
 from yaosu.authorization.models import AccessRequest, Contract, Review
 from yaosu.authorization.policy import Decision, Resource, decide, enforce
-from yaosu.authorization.purposes import PRICING_ZH
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, NotFound
+from yaosu.kernel.i18n import label
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 
@@ -109,7 +110,7 @@ def duties_for(pricing: str) -> list[dict[str, Any]]:
             {
                 "action": "compensate",
                 "pricing": pricing,
-                "zh": f"支付费用（{PRICING_ZH[pricing]}）",
+                "zh": f"支付费用（{label(PRICING, pricing).render('zh-CN')}）",
                 "en": f"pay the fee ({pricing})",
             }
         )

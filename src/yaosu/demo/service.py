@@ -22,11 +22,13 @@ from yaosu.audit.keys import load_or_create
 from yaosu.audit.models import Witness
 from yaosu.audit.verify import COSIGNATURE
 from yaosu.catalog import service as catalog
-from yaosu.catalog.models import OPENNESS_ZH, Dataset, Openness
+from yaosu.catalog.labels import OPENNESS
+from yaosu.catalog.models import Dataset
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
 from yaosu.demo import world
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import label
 from yaosu.privacy import service as privacy
 from yaosu.privacy import unit as privacy_unit
 from yaosu.privacy.models import Screen
@@ -362,7 +364,9 @@ def describe(ctx: Context, created: bool) -> DemoWorld:
             if user.username in wanted:
                 out.users.append((user.username, orgs[user.org_id], user.role, user.display_name))
         listing = catalog.list_datasets(session, system_actor(), limit=100)
-        out.datasets = [(d.id, d.title, OPENNESS_ZH[Openness(d.openness)]) for d in listing.items]
+        out.datasets = [
+            (d.id, d.title, label(OPENNESS, d.openness).render("zh-CN")) for d in listing.items
+        ]
     return out
 
 

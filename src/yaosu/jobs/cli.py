@@ -12,22 +12,18 @@ from rich.table import Table
 
 from yaosu.context import open_context
 from yaosu.jobs import service
-from yaosu.jobs.models import FINAL, Job
+from yaosu.jobs.labels import JOB_STATE
+from yaosu.jobs.models import FINAL
 from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import label
 
 app = typer.Typer(help="后台任务 / background jobs", no_args_is_help=True)
 console = Console()
-STATUS_ZH = {
-    "queued": "排队中",
-    "running": "运行中",
-    "done": "已完成",
-    "failed": "失败",
-    "cancelled": "已取消",
-}
 
 
-def _status(job: Job) -> str:
-    return f"{STATUS_ZH[job.status]} / {job.status}"
+def _status(status: str, lang: str) -> str:
+    """The state's label, in the deployment's language, and its code (what scripts match)."""
+    return f"{label(JOB_STATE, status).render(lang)} / {status}"
 
 
 @app.command("list")
@@ -40,7 +36,15 @@ def list_(
     with ctx.db.transaction() as session:
         found = service.list_jobs(session, system_actor(), object_id=on, active_only=active)
         rows = [
-            (j.id, j.kind, j.object_id, _status(j), f"{j.progress:.0%}", j.stage, j.created_at)
+            (
+                j.id,
+                j.kind,
+                j.object_id,
+                _status(j.status, ctx.settings.default_locale),
+                f"{j.progress:.0%}",
+                j.stage,
+                j.created_at,
+            )
             for j in found
         ]
     table = Table(
@@ -95,7 +99,7 @@ def show(
                 time.sleep(0.5)
                 state = load()
             bar.update(task, completed=float(state["progress"]))  # type: ignore[arg-type]
-    console.print(f"{job_id}: {STATUS_ZH[str(state['status'])]} / {state['status']}")
+    console.print(f"{job_id}: {_status(str(state['status']), ctx.settings.default_locale)}")
     if state["result"]:
         typer.echo(json.dumps(state["result"], ensure_ascii=False, indent=2))
     if state["error_zh"]:
@@ -111,7 +115,7 @@ def cancel(job_id: str = typer.Argument(..., help="任务 ID / job id")) -> None
     with ctx.db.transaction() as session:
         job = service.cancel(session, system_actor(), job_id)
         status = job.status
-    console.print(f"{job_id}: {STATUS_ZH[status]} / {status}")
+    console.print(f"{job_id}: {_status(status, ctx.settings.default_locale)}")
 
 
 @app.command("work")

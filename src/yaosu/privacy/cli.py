@@ -17,8 +17,9 @@ from rich.table import Table
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.i18n import label
 from yaosu.privacy import service
-from yaosu.privacy.grading import GRADE_ZH
+from yaosu.privacy.labels import GRADE
 
 console = Console()
 
@@ -99,7 +100,7 @@ def scan(
         f"个人信息 / personal information: {'是 / yes' if personal else '否 / no'}"
         f"{' · 敏感 / sensitive: ' + ', '.join(sensitive) if sensitive else ''}\n"
         + _verdict(findings)
-        + f"分级 / grade: {GRADE_ZH[grade]} ({grade}) — {rule}\n"
+        + f"分级 / grade: {label(GRADE, grade).render('zh-CN')} ({grade}) — {rule}\n"
         + (f"[yellow]需人工复核 / flagged for review[/]: {'; '.join(flags)}\n" if flags else "")
         + "结果为建议，须由提供方审核员确认 / a proposal until the provider's reviewer confirms it"
     )

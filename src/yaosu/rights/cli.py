@@ -60,19 +60,21 @@ def list_(
     """列出权利 / List rights."""
     from yaosu.context import open_context
     from yaosu.kernel.actor import system_actor
+    from yaosu.kernel.i18n import label
     from yaosu.rights import service
-    from yaosu.rights.models import KIND_ZH
+    from yaosu.rights.labels import GRANT_SOURCE, GRANT_STATE, RIGHT_KIND
 
     ctx = open_context()
+    lang = ctx.settings.default_locale
     with ctx.db.transaction() as session:
         rows = [
             (
                 g.id,
-                KIND_ZH[g.kind],
+                label(RIGHT_KIND, g.kind).render(lang),
                 g.object_id,
                 g.holder_org_id,
-                g.source,
-                g.status,
+                label(GRANT_SOURCE, g.source).render(lang),
+                label(GRANT_STATE, g.status).render(lang),
                 f"{g.ends_at:%Y-%m-%d}",
             )
             for g in service.list_grants(
@@ -98,14 +100,19 @@ def chain(grant: str = typer.Argument(..., help="权利 ID / right id")) -> None
     """权利链条（从原始取得到此权利）/ The chain of title of a right."""
     from yaosu.context import open_context
     from yaosu.kernel.actor import system_actor
+    from yaosu.kernel.i18n import label
     from yaosu.rights import service
-    from yaosu.rights.models import KIND_ZH, SOURCE_ZH
+    from yaosu.rights.labels import GRANT_SOURCE, GRANT_STATE, RIGHT_KIND
 
     ctx = open_context()
+    lang = ctx.settings.default_locale
     with ctx.db.transaction() as session:
         links = service.chain(session, service.get_grant(session, system_actor(), grant))
         lines = [
-            f"{i}. {g.id} {KIND_ZH[g.kind]} · {SOURCE_ZH[g.source]} · {g.grantor_org_id or '—'} → {g.holder_org_id} · {g.status}"
+            f"{i}. {g.id} {label(RIGHT_KIND, g.kind).render(lang)}"
+            f" · {label(GRANT_SOURCE, g.source).render(lang)}"
+            f" · {g.grantor_org_id or '—'} → {g.holder_org_id}"
+            f" · {label(GRANT_STATE, g.status).render(lang)}"
             for i, g in enumerate(links, 1)
         ]
     console.print("\n".join(lines))

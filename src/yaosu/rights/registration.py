@@ -15,9 +15,11 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
+from yaosu.kernel.i18n import label
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
-from yaosu.rights.models import KIND_ZH, Grant, Objection, Registration
+from yaosu.rights.labels import RIGHT_KIND
+from yaosu.rights.models import KINDS, Grant, Objection, Registration
 
 # What a right may grant onwards: kind held -> kinds it may license or transfer.
 MAY_GRANT = {
@@ -59,9 +61,9 @@ def apply(
 ) -> Registration:
     """Applies to register a right: an original right of the dataset's owner, or (with
     ``parent_id``) a licence or transfer of a right the applicant holds."""
-    if kind not in KIND_ZH:
+    if kind not in KINDS:
         raise InvalidInput(
-            problem=f"权利类型须为 {list(KIND_ZH)} 之一 / kind must be one of {list(KIND_ZH)}"
+            problem=f"权利类型须为 {list(KINDS)} 之一 / kind must be one of {list(KINDS)}"
         )
     if not statement.strip():
         raise InvalidInput(
@@ -95,7 +97,7 @@ def apply(
             )
         if kind not in MAY_GRANT[parent.kind]:
             raise InvalidInput(
-                problem=f"{KIND_ZH[parent.kind]}不能授予{KIND_ZH[kind]} / a {parent.kind} right cannot grant a {kind} right"
+                problem=f"{label(RIGHT_KIND, parent.kind).render('zh-CN')}不能授予{label(RIGHT_KIND, kind).render('zh-CN')} / a {parent.kind} right cannot grant a {kind} right"
             )
         if transfer and kind != parent.kind:
             raise InvalidInput(

@@ -13,10 +13,10 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from yaosu.access.governance.model import Grant
 from yaosu.access.governance.refusals import invalid
 from yaosu.access.governance.words import snippet
+from yaosu.access.labels import VALUE_KIND
+from yaosu.kernel.i18n import label
 
 TEXT, NUMBER, TEMPORAL, BOOLEAN, OTHER = "text", "number", "temporal", "boolean", "other"
-_KIND_ZH = {TEXT: "文本", NUMBER: "数字", TEMPORAL: "日期时间", BOOLEAN: "真假值", OTHER: "其他"}
-_KIND_EN = {TEXT: "text", NUMBER: "a number", TEMPORAL: "a date or time", BOOLEAN: "a boolean"}
 _LIKE_WITH_LIKE = (
     "请让比较的两边类型一致：数字与数字比较（数字不加引号），文本与加引号的文本比较，"
     "日期与 'YYYY-MM-DD' 比较；需要转换时用 TRY_CAST(字段 AS 类型)（无法转换时得 NULL）"
@@ -102,11 +102,11 @@ def _mixed(node: exp.Expr, operands: list[exp.Expr | None]) -> None:
             for literal, text in zip(texts, canonical, strict=True):
                 literal.replace(exp.Literal.string(str(text)))
             return
-    a, b = sorted(kinds)[:2]
+    a, b = (label(VALUE_KIND, kind) for kind in sorted(kinds)[:2])
     raise invalid(
-        f"{snippet(node)} 把{_KIND_ZH[a]}和{_KIND_ZH[b]}放在一起比较或运算，"
+        f"{snippet(node)} 把{a.render('zh-CN')}和{b.render('zh-CN')}放在一起比较或运算，"
         f"引擎会逐个值隐式转换，可能因某个取值而失败。{_LIKE_WITH_LIKE}",
-        f"{snippet(node)} mixes {_KIND_EN.get(a, a)} with {_KIND_EN.get(b, b)}: the engine "
+        f"{snippet(node)} mixes {a} with {b}: the engine "
         f"would convert value by value, which can fail on some values. {_LIKE_WITH_LIKE_EN}",
     )
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from yaosu.authorization.labels import RESOURCE_TYPE
 from yaosu.authorization.policy import (
     audit,
     contracts,
@@ -30,6 +31,7 @@ from yaosu.authorization.policy import (
 from yaosu.authorization.policy.decision import Decision, Resource, allow, deny
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import Forbidden, NotFound, ScopeMissing, YaosuError
+from yaosu.kernel.i18n import label
 
 # The API-token scope each action needs. An action missing here is refused: new actions
 # must be placed deliberately.
@@ -104,7 +106,7 @@ def enforce(
     if actor.scopes is not None and SCOPE_OF.get(action) not in actor.scopes:
         error = ScopeMissing(scope=SCOPE_OF.get(action), action=action, resource_id=resource.id)
     elif action in HIDE_ON_DENY:
-        error = NotFound(kind=_KIND_ZH.get(resource.type, resource.type), id=resource.id)
+        error = NotFound(kind=label(RESOURCE_TYPE, resource.type), id=resource.id)
     else:
         error = Forbidden(
             reason_zh=decision.reason_zh,
@@ -149,18 +151,6 @@ def record_denial(
     )
     error.denial_recorded = True  # type: ignore[attr-defined]
     return True
-
-
-_KIND_ZH = {
-    "dataset": "数据集",
-    "organisation": "机构",
-    "job": "后台任务",
-    "request": "授权申请",
-    "contract": "授权协议",
-    "registration": "登记",
-    "extract": "数据提取",
-    "right": "权利",
-}
 
 
 _RULES = {
