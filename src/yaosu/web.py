@@ -7,7 +7,7 @@ import logging
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +31,7 @@ from yaosu.kernel.errors import (
     InvalidInput,
     YaosuError,
 )
-from yaosu.kernel.i18n import LOCALE_COOKIE, negotiate
+from yaosu.kernel.i18n import LOCALE_COOKIE, N_, Message, negotiate
 
 log = logging.getLogger("yaosu")
 SESSION_COOKIE = "yaosu_session"
@@ -461,13 +461,19 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 class _HttpError(YaosuError):
-    """Starlette's own 404 (no such route) and 405, in our shape."""
+    """Starlette's own 404 (no such route) and 405, in our shape and the reader's language
+    (Starlette's reason phrase, "Not Found", is English whatever the page's language)."""
 
-    zh = "请求无效（HTTP {status}）：{text}"
-    en = "Bad request (HTTP {status}): {text}"
+    en = "{text} (HTTP {status})"
+    TEXTS: ClassVar[dict[int, str]] = {
+        404: N_("There is nothing at this address."),
+        405: N_("This address does not take this kind of request."),
+    }
 
     def __init__(self, *, status: int, text: str) -> None:
-        super().__init__(status=status, text=text)
+        super().__init__(
+            status=status, text=Message(self.TEXTS[status]) if status in self.TEXTS else text
+        )
         self.status = status  # type: ignore[misc]
         self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, f"HTTP_{status}")  # type: ignore[misc]
 
