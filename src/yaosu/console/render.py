@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.console import i18n
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.i18n import label, translations
+from yaosu.kernel.i18n import label, localise, translations
 from yaosu.web import ANONYMOUS, audit_refusal, locale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +88,7 @@ def render(
             gettext=tr.gettext,
             ngettext=tr.ngettext,
             label=lambda kind, code: label(kind, code).render(lang),
+            label_list=lambda kind, codes: localise([label(kind, c) for c in codes], lang),
             csrf_token=getattr(request.state, "csrf_token", ""),
             nav=nav(actor),
             path=request.url.path,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from yaosu.accounts.models import Organisation
 from yaosu.audit.verify import VerificationError
 from yaosu.authorization.policy import decide
+from yaosu.authorization.purposes import list_purposes
 from yaosu.catalog import service as catalog
 from yaosu.catalog.models import Dataset
 from yaosu.console.render import back_with_error, render
@@ -122,6 +123,7 @@ def registration_page(
         certificate=certificate,
         names=_names(session),
         titles=_titles(session),
+        purposes={p.code: p for p in list_purposes(session, include_retired=True)},
         can_decide=decide(actor, "registration.decide", resource).allowed,
         can_object=reg.status == "in_notice"
         and decide(actor, "registration.object", resource).allowed,
