@@ -59,3 +59,15 @@ def test_every_catalog_is_complete_clean_and_consistent() -> None:
                     f"in {where}: keep one, or give them a context"
                 )
             seen[key] = (where, str(message.string))
+
+
+def test_every_catalog_ships_with_the_package() -> None:
+    """Each package's catalog is package data: a wheel without it shows English."""
+    import tomllib
+
+    pyproject = i18n.PACKAGE.parents[1] / "pyproject.toml"
+    patterns = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"
+    ]["yaosu"]
+    shipped = {path for pattern in patterns for path in i18n.PACKAGE.glob(pattern)}
+    assert [p for p in catalog_paths() if p not in shipped] == []
