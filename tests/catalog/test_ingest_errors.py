@@ -277,3 +277,19 @@ def test_encoding_that_changes_midway(ctx: Context, tmp_path: Path) -> None:
     with pytest.raises(errors.EncodingError):
         ingest(ctx, path)
     assert snapshot(ctx)[:2] == before[:2]
+
+
+def test_a_format_error_names_the_detected_format_in_the_readers_language(
+    tmp_path: Path,
+) -> None:
+    """The detected format is a label: the English message used to embed the Chinese name
+    ("its content is ZIP 压缩包")."""
+    from yaosu.catalog.ingest.sniff import sniff
+
+    path = tmp_path / "z.csv"
+    zip_file(path)
+    with pytest.raises(errors.FormatMismatch) as caught:
+        sniff(path, "z.csv")
+    assert "ZIP 压缩包" in caught.value.message("zh-CN")
+    english = caught.value.message("en")
+    assert "ZIP archive" in english and not any("\u4e00" <= c <= "\u9fff" for c in english)

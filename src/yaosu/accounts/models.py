@@ -20,15 +20,6 @@ class OrgKind(StrEnum):
     assessor = "assessor"  # 第三方评估机构
 
 
-ORG_KIND_ZH = {
-    OrgKind.provider: "数据提供方",
-    OrgKind.operator: "授权运营方",
-    OrgKind.consumer: "数据使用方",
-    OrgKind.regulator: "监管部门",
-    OrgKind.platform: "平台运营方",
-    OrgKind.assessor: "第三方评估机构",
-}
-
 # Regulator departments; an industry authority is named freely ("行业主管部门:农业农村").
 DEPARTMENTS = ("网信", "数据局", "公安", "市场监管")
 

@@ -11,3 +11,5 @@ def _log_corrupt(exc: VerificationError) -> errors.YaosuError:
 
 
 errors.register(VerificationError, _log_corrupt)
+
+from yaosu.audit import labels as _labels  # noqa: F401, E402  (registers the labels on import)

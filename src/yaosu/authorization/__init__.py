@@ -1,0 +1,3 @@
+"""Authorization domain."""
+
+from yaosu.authorization import labels as _labels  # noqa: F401  (registers the labels on import)

@@ -15,15 +15,15 @@ from sqlalchemy import ColumnElement, Text, cast, select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
+from yaosu.authorization.labels import PRICING
 from yaosu.authorization.models import AccessRequest, Contract, Review
 from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Decision, Resource, Rows, enforce, visible
-from yaosu.authorization.purposes import PRICING_ZH
 from yaosu.authorization.states import CONTRACT_MOVES, ContractState
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import locked, utcnow
 from yaosu.kernel.errors import Conflict, NotFound
-from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import _, label
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.states import transition
@@ -121,7 +121,7 @@ def duties_for(pricing: str) -> list[dict[str, Any]]:
             {
                 "action": "compensate",
                 "pricing": pricing,
-                "zh": f"支付费用（{PRICING_ZH[pricing]}）",
+                "zh": f"支付费用（{label(PRICING, pricing).render('zh-CN')}）",
                 "en": f"pay the fee ({pricing})",
             }
         )

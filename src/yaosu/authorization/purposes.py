@@ -25,7 +25,6 @@ DEFAULT_PURPOSES = [
     ("industry_development", "产业发展", "Industry development", "capped"),
     ("commercial_marketing", "商业营销", "Commercial marketing", "market"),
 ]
-PRICING_ZH = {"free": "免费", "capped": "成本补偿、限价收费", "market": "市场定价"}
 
 
 def list_purposes(session: Session, *, include_retired: bool = False) -> list[Purpose]:

@@ -17,10 +17,10 @@ from rich.progress import (
 from rich.table import Column, Table
 
 from yaosu.catalog import service
-from yaosu.catalog.models import OPENNESS_ZH, Openness
+from yaosu.catalog.labels import OPENNESS
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
-from yaosu.kernel.i18n import _, say
+from yaosu.kernel.i18n import _, label, say
 
 datasets_app = typer.Typer(help="数据目录 / catalog", no_args_is_help=True)
 console = Console()
@@ -42,7 +42,7 @@ def list_datasets(
             table.add_row(
                 ds.id,
                 ds.title,
-                OPENNESS_ZH[Openness(ds.openness)],
+                label(OPENNESS, ds.openness).render(ctx.settings.default_locale),
                 str(ds.latest_version),
                 pub.publisher,
             )

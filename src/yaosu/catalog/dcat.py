@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import visible
 from yaosu.catalog import service
-from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness
+from yaosu.catalog.labels import OPENNESS
+from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.i18n import label
 
 CONTEXT = {
     "dcat": "http://www.w3.org/ns/dcat#",
@@ -72,7 +74,10 @@ def export(session: Session, actor: Actor, base_url: str) -> dict[str, Any]:
             "dct:accrualPeriodicity": {"@id": FREQUENCY + FREQUENCY_CODES[ds.update_frequency]},
             "dct:accessRights": {
                 "@id": ACCESS_RIGHTS + ACCESS_CODES[ds.openness],
-                "dct:title": {"@value": OPENNESS_ZH[Openness(ds.openness)], "@language": "zh"},
+                "dct:title": [
+                    {"@value": label(OPENNESS, ds.openness).render(lang), "@language": tag}
+                    for lang, tag in (("zh-CN", "zh"), ("en", "en"))
+                ],
             },
             "dct:issued": _date(ds.created_at),
             "dct:modified": _date(ds.updated_at),

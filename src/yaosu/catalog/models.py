@@ -18,13 +18,6 @@ class Openness(StrEnum):
     closed = "closed"  # 不予开放
 
 
-OPENNESS_ZH = {
-    Openness.open: "无条件开放",
-    Openness.conditional: "有条件开放",
-    Openness.closed: "不予开放",
-}
-
-
 class Frequency(StrEnum):
     continuous = "continuous"
     daily = "daily"
@@ -33,17 +26,6 @@ class Frequency(StrEnum):
     quarterly = "quarterly"
     annual = "annual"
     irregular = "irregular"
-
-
-FREQUENCY_ZH = {
-    Frequency.continuous: "实时",
-    Frequency.daily: "每日",
-    Frequency.weekly: "每周",
-    Frequency.monthly: "每月",
-    Frequency.quarterly: "每季度",
-    Frequency.annual: "每年",
-    Frequency.irregular: "不定期",
-}
 
 
 class Dataset(Base):

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import decide, enforce
 from yaosu.catalog import service
-from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
+from yaosu.catalog.models import Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.console.render import render
 from yaosu.kernel.errors import YaosuError, translate
@@ -52,7 +52,6 @@ def browse(
         total=found.total,
         facets=found.facets,
         names=names,
-        openness_labels=OPENNESS_ZH,
         q=q,
         theme=theme,
         openness=openness,
@@ -119,8 +118,8 @@ def _create(values: dict[str, str]) -> DatasetCreate:
 
 def _vocabulary() -> dict[str, Any]:
     return {
-        "openness_choices": [(o.value, OPENNESS_ZH[o]) for o in Openness],
-        "frequency_choices": [(f.value, FREQUENCY_ZH[f]) for f in Frequency],
+        "openness_choices": [o.value for o in Openness],
+        "frequency_choices": [f.value for f in Frequency],
     }
 
 
@@ -159,7 +158,6 @@ def dataset_page(
         read=read,
         preview=preview,
         charts=charts,
-        frequency_labels=FREQUENCY_ZH,
     )
 
 

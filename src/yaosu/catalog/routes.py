@@ -13,8 +13,10 @@ from starlette.datastructures import UploadFile
 
 from yaosu.accounts import service as accounts
 from yaosu.catalog import dcat, service
-from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
+from yaosu.catalog.models import Openness
 from yaosu.catalog.schemas import (
+    CHINESE_FREQUENCY,
+    CHINESE_OPENNESS,
     DatasetCreate,
     DatasetPublic,
     DatasetsPublic,
@@ -57,7 +59,7 @@ def list_datasets(
     org_names = accounts.org_names(session)
     labels = {
         "theme": lambda v: v,
-        "openness": lambda v: OPENNESS_ZH[Openness(v)],
+        "openness": lambda v: CHINESE_OPENNESS.get(v, v),
         "provider": lambda v: org_names.get(v, v),
     }
     return DatasetsPublic(
@@ -81,8 +83,8 @@ def create_dataset(body: DatasetCreate, actor: CurrentActor, session: SessionDep
 def vocabulary() -> dict[str, dict[str, str]]:
     """Codes and Chinese labels for openness and update frequency."""
     return {
-        "openness": {o.value: OPENNESS_ZH[o] for o in Openness},
-        "update_frequency": {f.value: FREQUENCY_ZH[f] for f in Frequency},
+        "openness": CHINESE_OPENNESS,
+        "update_frequency": CHINESE_FREQUENCY,
     }
 
 

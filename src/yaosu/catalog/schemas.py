@@ -7,10 +7,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
-from yaosu.catalog.models import FREQUENCY_ZH, OPENNESS_ZH, Frequency, Openness
+from yaosu.catalog.labels import FREQUENCY, OPENNESS
+from yaosu.catalog.models import Frequency, Openness
+from yaosu.kernel.i18n import labels_in
 
-_OPENNESS_BY_LABEL = {v: k for k, v in OPENNESS_ZH.items()}
-_FREQUENCY_BY_LABEL = {v: k for k, v in FREQUENCY_ZH.items()}
+# The Chinese labels a client may send instead of the codes, from the registered labels.
+CHINESE_OPENNESS = labels_in(OPENNESS, "zh-CN")
+CHINESE_FREQUENCY = labels_in(FREQUENCY, "zh-CN")
+_OPENNESS_BY_LABEL = {v: k for k, v in CHINESE_OPENNESS.items()}
+_FREQUENCY_BY_LABEL = {v: k for k, v in CHINESE_FREQUENCY.items()}
 
 
 def _label(labels: dict[str, Any]) -> Any:
@@ -26,12 +31,12 @@ def _code_or_label(codes: dict[Any, str], title: str) -> dict[str, Any]:
 OpennessIn = Annotated[
     Openness,
     BeforeValidator(_label(_OPENNESS_BY_LABEL)),
-    WithJsonSchema(_code_or_label(OPENNESS_ZH, "Openness")),
+    WithJsonSchema(_code_or_label(CHINESE_OPENNESS, "Openness")),
 ]
 FrequencyIn = Annotated[
     Frequency,
     BeforeValidator(_label(_FREQUENCY_BY_LABEL)),
-    WithJsonSchema(_code_or_label(FREQUENCY_ZH, "Frequency")),
+    WithJsonSchema(_code_or_label(CHINESE_FREQUENCY, "Frequency")),
 ]
 
 

@@ -25,13 +25,14 @@ from yaosu.authorization.policy import (
 from yaosu.catalog import search
 from yaosu.catalog.ingest import convert
 from yaosu.catalog.ingest.common import clean_filename
-from yaosu.catalog.models import OPENNESS_ZH, Dataset, DatasetVersion, Openness, SearchTerm
+from yaosu.catalog.labels import OPENNESS
+from yaosu.catalog.models import Dataset, DatasetVersion, SearchTerm
 from yaosu.catalog.queries import count_datasets, dataset_titles, find_dataset  # noqa: F401
 from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, VersionPublic
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Database, locked, utcnow
 from yaosu.kernel.errors import NotFound
-from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import _, label
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
@@ -69,7 +70,9 @@ def public(session: Session, ds: Dataset) -> DatasetPublic:
         {
             **{c: getattr(ds, c) for c in DatasetPublic.model_fields if hasattr(ds, c)},
             "publisher": accounts.org_names(session, [ds.owner_org_id]).get(ds.owner_org_id, ""),
-            "openness_label": OPENNESS_ZH[Openness(ds.openness)],
+            "openness_label": label(OPENNESS, ds.openness).render(
+                "zh-CN"
+            ),  # the API's Chinese label
         }
     )
 

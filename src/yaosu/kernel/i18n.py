@@ -148,6 +148,11 @@ def labels(kind: str) -> dict[str, str]:
     return {code: msgid for (k, code), msgid in _LABELS.items() if k == kind}
 
 
+def labels_in(kind: str, locale: str) -> dict[str, str]:
+    """Every code of a kind with its label in one language (a vocabulary, a parser's table)."""
+    return {code: label(kind, code).render(locale) for code in labels(kind)}
+
+
 def label_kinds() -> Iterable[str]:
     return sorted({k for k, _code in _LABELS})
 

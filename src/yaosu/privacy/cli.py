@@ -18,9 +18,9 @@ from yaosu.catalog import service as catalog
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 from yaosu.kernel.errors import InvalidInput
-from yaosu.kernel.i18n import _, cli_locale, localise, say
+from yaosu.kernel.i18n import _, cli_locale, label, localise, say
 from yaosu.privacy import service
-from yaosu.privacy.grading import GRADE_ZH
+from yaosu.privacy.labels import GRADE
 
 console = Console()
 
@@ -122,7 +122,7 @@ def scan(
         )
         + "\n"
         + _verdict(findings)
-        + say(_("grade: {grade} — {rule}", name=GRADE_ZH[grade], grade=grade, rule=rule))
+        + say(_("grade: {grade} — {rule}", grade=label(GRADE, grade), rule=rule))
         + (
             "[yellow]" + say(_("flagged for review: {value}", value="; ".join(flags))) + "[/]"
             if flags

@@ -18,7 +18,6 @@ PERSONAL_AT_SCALE = 1_000_000
 SENSITIVE_AT_SCALE = 100_000
 LOCATION_AT_SCALE = 10_000
 GRADES = ("general", "important", "core")
-GRADE_ZH = {"general": "一般数据", "important": "重要数据", "core": "核心数据"}
 
 
 @dataclass

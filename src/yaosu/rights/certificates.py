@@ -17,11 +17,12 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, NotFound
-from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import _, label
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.rights import certify
-from yaosu.rights.models import KIND_ZH, SOURCE_ZH, Certificate, Grant, Registration
+from yaosu.rights.labels import GRANT_SOURCE, RIGHT_KIND
+from yaosu.rights.models import Certificate, Grant, Registration
 from yaosu.rights.registration import (
     _code,
     _grant,
@@ -100,9 +101,9 @@ def _certificate(
         "type": "yaosu-right-certificate/v1",
         "code": reg.code,
         "right": grant.kind,
-        "right_zh": KIND_ZH[grant.kind],
+        "right_zh": label(RIGHT_KIND, grant.kind).render("zh-CN"),
         "source": grant.source,
-        "source_zh": SOURCE_ZH[grant.source],
+        "source_zh": label(GRANT_SOURCE, grant.source).render("zh-CN"),
         "object": {
             "type": grant.object_type,
             "id": grant.object_id,

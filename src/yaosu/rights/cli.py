@@ -12,10 +12,10 @@ from rich.table import Table
 from yaosu.audit.verify import VerificationError
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
-from yaosu.kernel.i18n import _, say
+from yaosu.kernel.i18n import _, label, say
 from yaosu.kernel.settings import get_settings
 from yaosu.rights import certify, service
-from yaosu.rights.models import KIND_ZH, SOURCE_ZH
+from yaosu.rights.labels import GRANT_SOURCE, GRANT_STATE, RIGHT_KIND
 from yaosu.rights.service import certificate_signer
 
 app = typer.Typer(help="数据产权登记 / data property rights", no_args_is_help=True)
@@ -74,15 +74,16 @@ def list_(
 ) -> None:
     """列出权利 / List rights."""
     ctx = open_context()
+    lang = ctx.settings.default_locale
     with ctx.db.transaction() as session:
         rows = [
             (
                 g.id,
-                KIND_ZH[g.kind],
+                label(RIGHT_KIND, g.kind).render(lang),
                 g.object_id,
                 g.holder_org_id,
-                g.source,
-                g.status,
+                label(GRANT_SOURCE, g.source).render(lang),
+                label(GRANT_STATE, g.status).render(lang),
                 f"{g.ends_at:%Y-%m-%d}",
             )
             for g in service.list_grants(
@@ -107,10 +108,14 @@ def list_(
 def chain(grant: str = typer.Argument(..., help="权利 ID / right id")) -> None:
     """权利链条（从原始取得到此权利）/ The chain of title of a right."""
     ctx = open_context()
+    lang = ctx.settings.default_locale
     with ctx.db.transaction() as session:
         links = service.chain(session, service.get_grant(session, system_actor(), grant))
         lines = [
-            f"{i}. {g.id} {KIND_ZH[g.kind]} · {SOURCE_ZH[g.source]} · {g.grantor_org_id or '—'} → {g.holder_org_id} · {g.status}"
+            f"{i}. {g.id} {label(RIGHT_KIND, g.kind).render(lang)}"
+            f" · {label(GRANT_SOURCE, g.source).render(lang)}"
+            f" · {g.grantor_org_id or '—'} → {g.holder_org_id}"
+            f" · {label(GRANT_STATE, g.status).render(lang)}"
             for i, g in enumerate(links, 1)
         ]
     console.print("\n".join(lines))

@@ -14,13 +14,7 @@ from yaosu.rights.states import GrantState, ObjectionState, RegistrationState
 
 # 数据资源持有权 · 数据加工使用权 · 数据产品经营权
 KINDS = ("holding", "processing", "operation")
-KIND_ZH = {
-    "holding": "数据资源持有权",
-    "processing": "数据加工使用权",
-    "operation": "数据产品经营权",
-}
 SOURCES = ("original", "licence", "transfer", "derivation")
-SOURCE_ZH = {"original": "原始取得", "licence": "许可", "transfer": "转让", "derivation": "衍生"}
 
 
 class Grant(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from yaosu.accounts import service as accounts
 from yaosu.audit.verify import VerificationError
 from yaosu.authorization.policy import decide
+from yaosu.authorization.service import list_purposes
 from yaosu.catalog import service as catalog
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
@@ -122,6 +123,7 @@ def registration_page(
         certificate=certificate,
         names=_names(session),
         titles=_titles(session),
+        purposes={p.code: p for p in list_purposes(session, include_retired=True)},
         can={
             "registration.decide": decide(actor, "registration.decide", resource).allowed,
             "registration.object": reg.status == "in_notice"

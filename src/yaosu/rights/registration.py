@@ -19,7 +19,7 @@ from yaosu.kernel.i18n import Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.states import transition
-from yaosu.rights.models import KIND_ZH, Grant, Objection, Registration
+from yaosu.rights.models import KINDS, Grant, Objection, Registration
 from yaosu.rights.states import (
     GRANT_MOVES,
     OBJECTION_MOVES,
@@ -37,7 +37,7 @@ MAY_GRANT = {
 }
 
 
-# The kinds of right in words, for messages (their codes are KIND_ZH's keys).
+# The kinds of right in words, for messages (their codes are models.KINDS).
 _KIND_NAMES = {
     "holding": _("data-resource holding right"),
     "processing": _("data processing-use right"),
@@ -90,8 +90,8 @@ def apply(
 ) -> Registration:
     """Applies to register a right: an original right of the dataset's owner, or (with
     ``parent_id``) a licence or transfer of a right the applicant holds."""
-    if kind not in KIND_ZH:
-        raise InvalidInput(problem=_("kind must be one of {kinds}", kinds=list(KIND_ZH)))
+    if kind not in KINDS:
+        raise InvalidInput(problem=_("kind must be one of {kinds}", kinds=list(KINDS)))
     if not statement.strip():
         raise InvalidInput(problem=_("state how the right arose and what it covers"))
     ds = catalog.get_dataset(session, actor, dataset_id)

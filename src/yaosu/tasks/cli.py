@@ -12,24 +12,18 @@ from rich.table import Table
 
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
-from yaosu.kernel.i18n import _, cli_locale, say
-from yaosu.kernel.tasks.models import Task
+from yaosu.kernel.i18n import _, cli_locale, label, say
 from yaosu.kernel.tasks.states import FINAL, TaskState
 from yaosu.tasks import service
+from yaosu.tasks.labels import TASK_STATE
 
 app = typer.Typer(help="后台任务 / background tasks", no_args_is_help=True)
 console = Console()
-STATUS_ZH = {
-    "queued": "排队中",
-    "running": "运行中",
-    "done": "已完成",
-    "failed": "失败",
-    "cancelled": "已取消",
-}
 
 
-def _status(task: Task) -> str:
-    return f"{STATUS_ZH[task.status]} / {task.status}"
+def _status(status: str, lang: str) -> str:
+    """The state's label, in the deployment's language, and its code (what scripts match)."""
+    return f"{label(TASK_STATE, status).render(lang)} / {status}"
 
 
 @app.command("list")
@@ -42,7 +36,15 @@ def list_(
     with ctx.db.transaction() as session:
         found = service.list_tasks(session, system_actor(), object_id=on, active_only=active)
         rows = [
-            (t.id, t.kind, t.object_id, _status(t), f"{t.progress:.0%}", t.stage, t.created_at)
+            (
+                t.id,
+                t.kind,
+                t.object_id,
+                _status(t.status, cli_locale()),
+                f"{t.progress:.0%}",
+                t.stage,
+                t.created_at,
+            )
             for t in found
         ]
     table = Table(
@@ -97,7 +99,7 @@ def show(
                 time.sleep(0.5)
                 state = load()
             bar.update(line, completed=float(state["progress"]))  # type: ignore[arg-type]
-    console.print(f"{task_id}: {STATUS_ZH[str(state['status'])]} / {state['status']}")
+    console.print(f"{task_id}: {_status(str(state['status']), cli_locale())}")
     if state["result"]:
         typer.echo(json.dumps(state["result"], ensure_ascii=False, indent=2))
     if state["error_zh"]:
@@ -114,7 +116,7 @@ def cancel(task_id: str = typer.Argument(..., help="任务 ID / task id")) -> No
     with ctx.db.transaction() as session:
         task = service.cancel(session, system_actor(), task_id)
         status = task.status
-    console.print(f"{task_id}: {STATUS_ZH[status]} / {status}")
+    console.print(f"{task_id}: {_status(status, cli_locale())}")
 
 
 @app.command("work")

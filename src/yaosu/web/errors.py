@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yaosu.kernel import errors
 from yaosu.kernel.errors import Internal, InvalidInput, YaosuError, invalid_fields, translate
-from yaosu.kernel.i18n import Message, _, localise
+from yaosu.kernel.i18n import N_, Message, _, localise
 from yaosu.web.deps import ANONYMOUS, LoginRequired, locale, state
 
 log = logging.getLogger("yaosu")
@@ -210,12 +210,19 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 class _HttpError(YaosuError):
-    """Starlette's own 404 (no such route) and 405, in our shape."""
+    """Starlette's own 404 (no such route) and 405, in our shape and the reader's language
+    (Starlette's reason phrase, "Not Found", is English whatever the page's language)."""
 
-    en = "Bad request (HTTP {status}): {text}"
+    en = "{text} (HTTP {status})"
+    TEXTS: ClassVar[dict[int, str]] = {
+        404: N_("There is nothing at this address."),
+        405: N_("This address does not take this kind of request."),
+    }
 
     def __init__(self, *, status: int, text: str) -> None:
-        super().__init__(status=status, text=text)
+        super().__init__(
+            status=status, text=Message(self.TEXTS[status]) if status in self.TEXTS else text
+        )
         self.status = status  # type: ignore[misc]
         self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, f"HTTP_{status}")  # type: ignore[misc]
 

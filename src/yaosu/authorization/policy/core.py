@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, true
 
 from yaosu.audit.service import record
+from yaosu.authorization.labels import RESOURCE_TYPE
 from yaosu.authorization.policy import (
     audit,
     console,
@@ -35,7 +36,7 @@ from yaosu.authorization.policy import (
 from yaosu.authorization.policy.decision import Decision, Resource, Rows, allow, deny
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import Forbidden, NotFound, ScopeMissing, YaosuError
-from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import _, label
 
 # The API-token scope each action needs. An action missing here is refused: new actions
 # must be placed deliberately.
@@ -133,7 +134,7 @@ def enforce(
     if actor.scopes is not None and SCOPE_OF.get(action) not in actor.scopes:
         error = ScopeMissing(scope=SCOPE_OF.get(action), action=action, resource_id=resource.id)
     elif action in HIDE_ON_DENY:
-        error = NotFound(kind=_KINDS.get(resource.type, resource.type), id=resource.id)
+        error = NotFound(kind=label(RESOURCE_TYPE, resource.type), id=resource.id)
     else:
         error = Forbidden(
             reason=decision.reason,
@@ -175,18 +176,6 @@ def record_denial(
     )
     error.denial_recorded = True  # type: ignore[attr-defined]
     return True
-
-
-_KINDS: dict[str, Any] = {
-    "dataset": _("Dataset"),
-    "organisation": _("Organisation account"),
-    "job": _("Background job"),
-    "request": _("Access request"),
-    "contract": _("Contract"),
-    "registration": _("Registration"),
-    "extract": _("Extract"),
-    "right": _("Right"),
-}
 
 
 _RULES = {

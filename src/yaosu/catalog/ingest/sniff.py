@@ -10,6 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from yaosu.catalog.labels import FILE_FORMAT
 from yaosu.kernel.errors import (
     EmptyFile,
     FormatMismatch,
@@ -19,6 +20,7 @@ from yaosu.kernel.errors import (
     UnsupportedFormat,
 )
 from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import label as label_of
 
 SAMPLE_BYTES = 1024 * 1024
 
@@ -35,16 +37,6 @@ EXTENSIONS = {
     ".jsonl": "json",
     ".parquet": "parquet",
     ".pq": "parquet",
-}
-
-FAMILY_ZH = {
-    "csv": "CSV/TSV 文本",
-    "xlsx": "Excel XLSX 工作簿",
-    "json": "JSON",
-    "parquet": "Parquet",
-    "xls": "旧版 Excel XLS（请另存为 XLSX）",
-    "zip": "ZIP 压缩包",
-    "binary": "二进制数据",
 }
 
 
@@ -69,15 +61,15 @@ def sniff(path: Path, filename: str) -> Sniffed:
     ext = Path(filename).suffix.lower()
     claimed = EXTENSIONS.get(ext)
     if ext and claimed is None:
-        raise UnsupportedFormat(extension=ext, detected=FAMILY_ZH.get(family, family))
+        raise UnsupportedFormat(extension=ext, detected=label_of(FILE_FORMAT, family))
     if family == "binary":  # NUL bytes: not text in any encoding we read
         raise NotText(extension=ext or filename, offset=head.find(b"\x00"))
     if claimed == "json" and family == "csv":
         _refuse_json_scalar(head)
     if claimed and claimed != family:
-        raise FormatMismatch(extension=ext, detected=FAMILY_ZH[family])
+        raise FormatMismatch(extension=ext, detected=label_of(FILE_FORMAT, family))
     if family not in ("csv", "json", "xlsx", "parquet"):
-        raise UnsupportedFormat(extension=ext or family, detected=FAMILY_ZH.get(family, family))
+        raise UnsupportedFormat(extension=ext or family, detected=label_of(FILE_FORMAT, family))
 
     if family in ("xlsx", "parquet"):
         return Sniffed(family)
