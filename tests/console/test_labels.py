@@ -12,7 +12,7 @@ from yaosu.kernel.i18n import label
 
 def _sign_in(client: TestClient, ctx: Context, username: str) -> None:
     from yaosu.accounts import service as accounts
-    from yaosu.web import SESSION_COOKIE
+    from yaosu.web.deps import SESSION_COOKIE
 
     with ctx.db.transaction() as session:
         _console, secret, _ = accounts.login(session, username, DEMO_PASSWORD)

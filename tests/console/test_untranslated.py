@@ -162,7 +162,7 @@ def _errors(app: FastAPI) -> list[tuple[str, str, str]]:
 
 def test_every_console_page_reads_in_chinese(app_client: TestClient, ctx: Context) -> None:
     from yaosu.accounts import service as accounts
-    from yaosu.web import SESSION_COOKIE
+    from yaosu.web.deps import SESSION_COOKIE
 
     w = world(ctx) | {"token": "tok_unused"}  # (tokens are listed, and named, on /tokens)
     sessions = {}
