@@ -31,7 +31,7 @@ ALLOWED = {
     ("accounts/service.py", "role=user.role,"): "builds the Actor from its user row",
     (
         "accounts/templates/org.html",
-        "<td>{{ label(m.role) }}</td>",
+        '<td>{{ label("role", m.role) }}</td>',
     ): "shows each member's role on the organisation page",
     ("demo/service.py", "user.role, user.display_name"): "the demo's summary lists its users",
 }

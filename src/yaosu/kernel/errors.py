@@ -367,12 +367,12 @@ def _value_does_not_fit(exc: Any) -> YaosuError:
 
 def _query_invalid(exc: Any) -> YaosuError:
     reason = _("the query could not be parsed or analysed")
-    return QueryInvalid(reason_zh=reason, reason_en=reason)
+    return QueryInvalid(reason=reason)
 
 
 def _release_failed(exc: Any) -> YaosuError:
     what = _("adding noise to the answer failed")
-    return QueryFailed(kind="release", seconds=0, what_zh=what, what_en=what)
+    return QueryFailed(kind="release", seconds=0, what=what)
 
 
 _TABLE: list[tuple[str | type[BaseException], Factory]] = [
