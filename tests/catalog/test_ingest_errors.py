@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.catalog.helpers import ingest, snapshot
+from yaosu.catalog.ingest import errors
 from yaosu.context import Context
-from yaosu.kernel import errors
+from yaosu.kernel.errors import YaosuError
 from yaosu.kernel.i18n import _
 
 
@@ -70,7 +71,7 @@ def truncated_parquet(path: Path) -> None:
     path.write_bytes(sink.getvalue()[: len(sink.getvalue()) // 2])
 
 
-CASES: list[tuple[str, str, Callable[[Path], None], type[errors.YaosuError], dict[str, object]]] = [
+CASES: list[tuple[str, str, Callable[[Path], None], type[YaosuError], dict[str, object]]] = [
     ("empty", "e.csv", write(b""), errors.EmptyFile, {}),
     ("whitespace", "e.csv", write(b"\n\n  \n"), errors.EmptyFile, {}),
     ("header only", "h.csv", write("乡镇,产品\n"), errors.NoDataRows, {}),
@@ -231,7 +232,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(
     case: str,
     filename: str,
     make: Callable[[Path], None],
-    error: type[errors.YaosuError],
+    error: type[YaosuError],
     detail: dict[str, object],
 ) -> None:
     path = tmp_path / filename

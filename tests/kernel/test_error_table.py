@@ -20,11 +20,11 @@ import sqlglot.errors
 
 import yaosu.api  # noqa: F401  (loads every domain, and with them their registrations)
 from yaosu.audit.verify import VerificationError
+from yaosu.catalog.ingest.errors import CorruptFile
 from yaosu.kernel import errors
 from yaosu.kernel.errors import (
     Busy,
     Conflict,
-    CorruptFile,
     Internal,
     InvalidInput,
     LogCorrupt,

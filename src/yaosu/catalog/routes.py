@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 
 from yaosu.accounts import service as accounts
 from yaosu.catalog import dcat, service
+from yaosu.catalog.ingest.errors import FileTooLarge
 from yaosu.catalog.models import Openness
 from yaosu.catalog.schemas import (
     CHINESE_FREQUENCY,
@@ -27,7 +28,7 @@ from yaosu.catalog.schemas import (
     VersionsPublic,
 )
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.errors import FileTooLarge, InvalidInput
+from yaosu.kernel.errors import InvalidInput
 from yaosu.kernel.i18n import _
 from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
 from yaosu.web.params import JSONLDResponse, PathNumber, QueryOffset

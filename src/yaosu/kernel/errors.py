@@ -128,127 +128,6 @@ class LogCorrupt(YaosuError):
     en = "The audit log failed its integrity check; checkpoints are stopped. Alert the platform and regulators: {problem}"
 
 
-# --- ingest --------------------------------------------------------------------------------
-
-
-class IngestError(YaosuError):
-    """Base of every reason a file cannot become a dataset version."""
-
-    status = 422
-
-
-class FileTooLarge(IngestError):
-    code = "FILE_TOO_LARGE"
-    status = 413
-    en = "The file is larger than the limit ({limit_mb} MB)."
-
-
-class EmptyFile(IngestError):
-    code = "EMPTY_FILE"
-    en = "The file is empty."
-
-
-class NoDataRows(IngestError):
-    code = "NO_DATA_ROWS"
-    en = "The file has a header but no data rows."
-
-
-class UnsupportedFormat(IngestError):
-    code = "UNSUPPORTED_FORMAT"
-    status = 415
-    en = "Unsupported file format '{extension}'. Supported: CSV, TSV, XLSX, JSON, NDJSON, Parquet."
-
-
-class FormatMismatch(IngestError):
-    code = "FORMAT_MISMATCH"
-    status = 415
-    en = "The file is named '{extension}' but its content is {detected}. Fix the name and retry."
-
-
-class UndetectableEncoding(IngestError):
-    code = "UNDETECTABLE_ENCODING"
-    en = "Cannot detect the file's encoding (UTF-8, GBK, GB18030 supported): undecodable near byte {offset}."
-
-
-class EncodingError(IngestError):
-    code = "ENCODING_ERROR"
-    en = "The file reads as {encoding} but later bytes do not decode; it may mix encodings."
-
-
-class RaggedRows(IngestError):
-    code = "RAGGED_ROWS"
-    en = "Row {line} has {got} columns but the header has {expected}."
-
-
-class MalformedFile(IngestError):
-    code = "MALFORMED_FILE"
-    en = "The {format} file is malformed: {problem}"
-
-
-class DuplicateColumns(IngestError):
-    code = "DUPLICATE_COLUMNS"
-    en = "Duplicate column names: {names}. Every column needs a unique name."
-
-
-class EmptyColumnName(IngestError):
-    code = "EMPTY_COLUMN_NAME"
-    en = "Column {position} has no name."
-
-
-class ZipBomb(IngestError):
-    code = "ZIP_BOMB"
-    status = 413
-    en = "The XLSX file inflates too much (compression ratio or size over the limit); refused."
-
-
-class CorruptFile(IngestError):
-    code = "CORRUPT_FILE"
-    en = "The {format} file is corrupt or truncated and cannot be read."
-
-
-class SheetNotFound(IngestError):
-    code = "SHEET_NOT_FOUND"
-    en = "The workbook has no sheet named '{sheet}'. Sheets: {sheets}."
-
-
-class TooManyColumns(IngestError):
-    code = "TOO_MANY_COLUMNS"
-    en = (
-        "The file has at least {columns} columns, more than the limit of {limit} "
-        "(YAOSU_MAX_COLUMNS). Split the file or keep only the columns you need, then retry."
-    )
-
-
-class LineTooLong(IngestError):
-    code = "LINE_TOO_LONG"
-    en = (
-        "Line {line} is longer than the {limit_mb} MB limit for one row: the file may lack "
-        "line breaks, or not be line-by-line table text."
-    )
-
-
-class NotText(IngestError):
-    code = "NOT_TEXT"
-    status = 415
-    en = (
-        "The file is named '{extension}' but its content is not text (byte {offset} is a NUL "
-        "or other binary byte). If it is UTF-16 text, save it as UTF-8 and retry."
-    )
-
-
-class JsonNotRecords(IngestError):
-    code = "JSON_NOT_RECORDS"
-    en = (
-        "The JSON file's top level is a single {kind}, not a table: provide an array of "
-        "objects (one record each), or one object per line (NDJSON)."
-    )
-
-
-class InvalidFilename(IngestError):
-    code = "INVALID_FILENAME"
-    en = "The file name is invalid: nothing is left once control characters and folders are removed. Retry with a plain name such as data.csv."
-
-
 class BodyReadTimeout(YaosuError):
     code = "BODY_READ_TIMEOUT"
     status = 408
@@ -397,10 +276,9 @@ _TABLE: list[tuple[str | type[BaseException], Factory]] = [
     ("sqlglot.errors.SqlglotError", _query_invalid),  # a query it cannot parse or analyse
     # OpenDP: releasing an answer with noise
     ("opendp.mod.OpenDPException", _release_failed),
-    # pyarrow and openpyxl, where ingest lets them out: memory, or a workbook it cannot open
+    # pyarrow, where ingest lets it out: memory (catalog.ingest registers openpyxl's errors)
     ("pyarrow.lib.ArrowMemoryError", BUSY),
     ("pyarrow.lib.ArrowCancelled", BUSY),
-    ("openpyxl.utils.exceptions.InvalidFileException", lambda exc: CorruptFile(format="XLSX")),
     # Spark: an engine that cannot be reached or started outside a query
     ("py4j.protocol.Py4JError", BUSY),
     ("pyspark.errors.exceptions.base.PySparkException", BUSY),

@@ -20,9 +20,10 @@ import pyarrow as pa
 
 from yaosu.catalog.ingest import csvfile, jsonfile, parquetfile, xlsxfile
 from yaosu.catalog.ingest.common import Progress
+from yaosu.catalog.ingest.errors import FileTooLarge, MalformedFile
 from yaosu.catalog.ingest.sniff import Sniffed, sniff
 from yaosu.catalog.profile import profile
-from yaosu.kernel.errors import FileTooLarge, MalformedFile, YaosuError
+from yaosu.kernel.errors import YaosuError
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore, sha256_file
 

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from yaosu.kernel.errors import DuplicateColumns, EmptyColumnName, InvalidFilename
+from yaosu.catalog.ingest.errors import DuplicateColumns, EmptyColumnName, InvalidFilename
 
 Progress = Callable[[int], None]  # called with bytes read so far
 

@@ -21,10 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from yaosu.catalog.ingest.common import HashingReader, Progress, check_column_names
-from yaosu.catalog.ingest.identifiers import is_identifier
-from yaosu.catalog.ingest.sniff import SAMPLE_BYTES, Sniffed
-from yaosu.catalog.ingest.transcode import Transcoder
-from yaosu.kernel.errors import (
+from yaosu.catalog.ingest.errors import (
     EmptyFile,
     EncodingError,
     LineTooLong,
@@ -33,6 +30,9 @@ from yaosu.kernel.errors import (
     RaggedRows,
     TooManyColumns,
 )
+from yaosu.catalog.ingest.identifiers import is_identifier
+from yaosu.catalog.ingest.sniff import SAMPLE_BYTES, Sniffed
+from yaosu.catalog.ingest.transcode import Transcoder
 from yaosu.kernel.i18n import _
 
 _RAGGED = re.compile(r"Expected (\d+) columns?, got (\d+)")

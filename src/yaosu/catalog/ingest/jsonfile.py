@@ -11,9 +11,9 @@ import pyarrow as pa
 from duckdb import ColumnExpression, sqltypes
 
 from yaosu.catalog.ingest.common import check_column_names
+from yaosu.catalog.ingest.errors import MalformedFile, NoDataRows, TooManyColumns
 from yaosu.catalog.ingest.identifiers import is_identifier
 from yaosu.catalog.ingest.sniff import SAMPLE_BYTES, Sniffed
-from yaosu.kernel.errors import MalformedFile, NoDataRows, TooManyColumns
 from yaosu.kernel.i18n import _
 
 SAMPLE_ROWS = 10_000  # rows whose values decide which number columns are codes

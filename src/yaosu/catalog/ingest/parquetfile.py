@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from yaosu.catalog.ingest.common import check_column_names
-from yaosu.kernel.errors import CorruptFile, NoDataRows, TooManyColumns
+from yaosu.catalog.ingest.errors import CorruptFile, NoDataRows, TooManyColumns
 
 
 def to_parquet(path: Path, out: Path, *, max_columns: int) -> int:

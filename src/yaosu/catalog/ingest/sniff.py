@@ -10,8 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from yaosu.catalog.labels import FILE_FORMAT
-from yaosu.kernel.errors import (
+from yaosu.catalog.ingest.errors import (
     EmptyFile,
     FormatMismatch,
     JsonNotRecords,
@@ -19,6 +18,7 @@ from yaosu.kernel.errors import (
     UndetectableEncoding,
     UnsupportedFormat,
 )
+from yaosu.catalog.labels import FILE_FORMAT
 from yaosu.kernel.i18n import _
 from yaosu.kernel.i18n import label as label_of
 

@@ -12,8 +12,14 @@ import pyarrow.parquet as pq
 from python_calamine import CalamineError, CalamineWorkbook
 
 from yaosu.catalog.ingest.common import check_column_names
+from yaosu.catalog.ingest.errors import (
+    CorruptFile,
+    NoDataRows,
+    SheetNotFound,
+    TooManyColumns,
+    ZipBomb,
+)
 from yaosu.catalog.ingest.identifiers import is_identifier
-from yaosu.kernel.errors import CorruptFile, NoDataRows, SheetNotFound, TooManyColumns, ZipBomb
 
 
 def check_zip(path: Path, *, max_bytes: int, max_ratio: int) -> None:
