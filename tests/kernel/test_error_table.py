@@ -259,10 +259,10 @@ def test_yaosu_errors_pass_through_and_the_unknown_is_internal() -> None:
 
 def test_register_keeps_the_most_specific_first(monkeypatch: pytest.MonkeyPatch) -> None:
     class Outer(Exception):
-        pass
+        """A library's error."""
 
     class Inner(Outer):
-        pass
+        """A more specific one, registered after it."""
 
     monkeypatch.setattr(errors, "_TABLE", list(errors._TABLE))
     errors.register(Outer, lambda exc: Busy())
