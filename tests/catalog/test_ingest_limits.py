@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 from tests.catalog.helpers import ingest, new_dataset, snapshot
 from tests.conftest import auth
 from yaosu.catalog import profile as profiling
-from yaosu.catalog.ingest import ingest_connection
+from yaosu.catalog.ingest import errors, ingest_connection
 from yaosu.context import Context
-from yaosu.kernel import errors
 
 
 def wide_csv(path: Path, columns: int, rows: int = 3) -> Path:

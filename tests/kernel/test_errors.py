@@ -50,8 +50,13 @@ def test_every_error_class_has_both_languages_and_a_unique_code() -> None:
         return [c for s in cls.__subclasses__() for c in (s, *subclasses(s))]
 
     seen = {}
-    classes = {c for c in subclasses(errors.YaosuError) if not c.__name__.startswith("_")}
-    assert len(classes) > 50
+    classes = {
+        c
+        for c in subclasses(errors.YaosuError)
+        if c.__module__.startswith("yaosu.") and not c.__name__.startswith("_")
+    }  # other tests define classes of their own; which of them are loaded depends on the worker
+    assert {c.__module__ for c in classes} >= {"yaosu.kernel.errors", "yaosu.catalog.ingest.errors"}
+    assert len(classes) >= 45
     for cls in sorted(classes, key=lambda c: c.__name__):
         if cls is IngestError:
             continue  # a base, never raised
