@@ -15,14 +15,14 @@ from yaosu.catalog import service as catalog
 from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, YaosuError
 from yaosu.kernel.i18n import _
-from yaosu.web.deps import PageActor, StateDep, locale
+from yaosu.web.deps import ContextDep, PageActor, locale
 from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
 
 
-def _context(st: StateDep, actor: PageActor, contract_id: str) -> dict[str, Any]:
-    with st.db.transaction() as session:
+def _context(ctx: ContextDep, actor: PageActor, contract_id: str) -> dict[str, Any]:
+    with ctx.db.transaction() as session:
         contract = authorization.get_contract(session, actor, contract_id)
         known = catalog.dataset_titles(session, contract.datasets)
         titles = {d: known.get(d, d) for d in contract.datasets}
@@ -45,15 +45,18 @@ def _example(contract: object) -> str:
 
 @router.get("/query")
 def query_page(
-    request: Request, actor: PageActor, st: StateDep, contract: Annotated[str, Query(max_length=40)]
+    request: Request,
+    actor: PageActor,
+    ctx: ContextDep,
+    contract: Annotated[str, Query(max_length=40)],
 ) -> Response:
-    ctx = _context(st, actor, contract)
+    page = _context(ctx, actor, contract)
     return render(
         request,
         actor,
         "query.html",
-        **ctx,
-        sql=ctx["example"],
+        **page,
+        sql=page["example"],
         epsilon="0.1",
         bounds="",
         answer=None,
@@ -65,7 +68,7 @@ def query_page(
 async def run(
     request: Request,
     actor: PageActor,
-    st: StateDep,
+    ctx: ContextDep,
     contract: Annotated[str, Form(max_length=40)],
     sql: Annotated[str, Form(max_length=20_000)] = "",
     epsilon: Annotated[str, Form(max_length=10)] = "0",
@@ -90,14 +93,14 @@ async def run(
         except ValueError as exc:
             raise InvalidInput(problem=_("ε must be a number: {epsilon}", epsilon=epsilon)) from exc
         answer = await run_in_threadpool(
-            service.run_query, st, actor, contract, sql, epsilon=eps, bounds=parsed
+            service.run_query, ctx, actor, contract, sql, epsilon=eps, bounds=parsed
         )
     except YaosuError as exc:
         if exc.status == 404:  # the contract itself is hidden: the error page says so, once
             raise
         await run_in_threadpool(audit_refusal, request, exc)  # a write: off the event loop
         error = exc.message(locale(request))
-    ctx = await run_in_threadpool(_context, st, actor, contract)
+    page = await run_in_threadpool(_context, ctx, actor, contract)
     chart: dict[str, Any] | None = None
     if answer is not None and answer.rows and len(answer.columns) >= 2:
         numeric = [
@@ -117,7 +120,7 @@ async def run(
         actor,
         "query.html",
         status=200 if error is None else 422,
-        **ctx,
+        **page,
         sql=sql,
         epsilon=epsilon,
         bounds=bounds,

@@ -11,20 +11,20 @@ from starlette.concurrency import run_in_threadpool
 from yaosu.access import extract, service
 from yaosu.access.models import Extract
 from yaosu.access.schemas import ExtractCreate, ExtractPublic, QueryAnswer, QueryCreate
-from yaosu.web.deps import CurrentActor, StateDep
+from yaosu.web.deps import ContextDep, CurrentActor
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
 
 @router.post("/queries", response_model=QueryAnswer)
-async def query(body: QueryCreate, actor: CurrentActor, st: StateDep) -> QueryAnswer:
+async def query(body: QueryCreate, actor: CurrentActor, ctx: ContextDep) -> QueryAnswer:
     """Run SQL (DuckDB dialect) on the datasets a contract covers. The answer is aggregated
     (groups below the minimum size removed) or, under a privacy budget, differentially
     private, with the ε it cost and its accuracy. A refused query says which clause refused
     what, and costs nothing."""
     result = await run_in_threadpool(
         service.run_query,
-        st,
+        ctx,
         actor,
         body.contract_id,
         body.sql,
@@ -52,29 +52,29 @@ def _public(extract: Extract) -> ExtractPublic:
 
 @router.post("/contracts/{contract_id}/extracts", response_model=ExtractPublic, status_code=201)
 async def create_extract(
-    contract_id: str, body: ExtractCreate, actor: CurrentActor, st: StateDep
+    contract_id: str, body: ExtractCreate, actor: CurrentActor, ctx: ContextDep
 ) -> ExtractPublic:
     """A de-identified extract of a dataset the contract covers (the contract must permit
     extracts): the granted rows and fields, de-identified, watermarked for this contract,
     with a signed manifest of hashes and terms. Costs one use."""
     made = await run_in_threadpool(
-        extract.make_extract, st, actor, contract_id, body.dataset_id, fmt=body.format
+        extract.make_extract, ctx, actor, contract_id, body.dataset_id, fmt=body.format
     )
     return _public(made)
 
 
 @router.get("/extracts/{extract_id}", response_model=ExtractPublic)
-def get_extract(extract_id: str, actor: CurrentActor, st: StateDep) -> ExtractPublic:
-    return _public(extract.get_extract(st, actor, extract_id))
+def get_extract(extract_id: str, actor: CurrentActor, ctx: ContextDep) -> ExtractPublic:
+    return _public(extract.get_extract(ctx, actor, extract_id))
 
 
 @router.get("/extracts/{extract_id}/file")
-def download(extract_id: str, actor: CurrentActor, st: StateDep) -> FileResponse:
+def download(extract_id: str, actor: CurrentActor, ctx: ContextDep) -> FileResponse:
     """The extract's file, for the recipient only (audited)."""
-    made = extract.download(st, actor, extract_id)
+    made = extract.download(ctx, actor, extract_id)
     media = "text/csv; charset=utf-8" if made.format == "csv" else "application/vnd.apache.parquet"
     return FileResponse(
-        st.store.path(made.sha256),
+        ctx.store.path(made.sha256),
         media_type=media,
         filename=f"{made.dataset_id}-{made.id}.{made.format}",
     )

@@ -18,10 +18,10 @@ from yaosu.kernel.errors import CsrfFailed, YaosuError
 from yaosu.web.deps import (
     ANONYMOUS,
     SESSION_COOKIE,
+    ContextDep,
     OptionalActor,
     PageActor,
     SessionDep,
-    StateDep,
     client_address,
     locale,
 )
@@ -46,7 +46,7 @@ def login_page(request: Request, actor: OptionalActor, next: str | None = None) 
 @router.post("/login")
 def login_submit(
     request: Request,
-    st: StateDep,
+    ctx: ContextDep,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     login_csrf: Annotated[str, Form(max_length=64)] = "",
@@ -57,9 +57,9 @@ def login_submit(
     if not cookie or not hmac.compare_digest(cookie, login_csrf):
         error = CsrfFailed()
     else:
-        with st.db.transaction() as session:  # commits a failure's count and audit entry
+        with ctx.db.transaction() as session:  # commits a failure's count and audit entry
             outcome = service.attempt_login(
-                session, st.settings, username, password, client_address(request)
+                session, ctx.settings, username, password, client_address(request)
             )
         if isinstance(outcome, YaosuError):
             error = outcome
@@ -85,10 +85,10 @@ def login_submit(
     redirect.set_cookie(
         SESSION_COOKIE,
         secret,
-        max_age=st.settings.session_hours * 3600,
+        max_age=ctx.settings.session_hours * 3600,
         httponly=True,
         samesite="lax",
-        secure=st.settings.secure_cookies or request.url.scheme == "https",
+        secure=ctx.settings.secure_cookies or request.url.scheme == "https",
         path="/",
     )
     redirect.delete_cookie(LOGIN_CSRF)
@@ -186,7 +186,7 @@ def create_token(
     request: Request,
     actor: PageActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     name: Annotated[str, Form(max_length=100)] = "",
     scopes: Annotated[list[str] | None, Form()] = None,
     days: Annotated[int, Form(ge=1, le=366)] = 90,

@@ -22,18 +22,18 @@ from yaosu.accounts.schemas import (
     UsersPublic,
 )
 from yaosu.kernel.errors import YaosuError
-from yaosu.web.deps import SESSION_COOKIE, CurrentActor, SessionDep, StateDep, client_address
+from yaosu.web.deps import SESSION_COOKIE, ContextDep, CurrentActor, SessionDep, client_address
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/auth/login", response_model=Me)
-def login(body: LoginIn, request: Request, response: Response, st: StateDep) -> Me:
+def login(body: LoginIn, request: Request, response: Response, ctx: ContextDep) -> Me:
     # Its own transaction, committed before a refusal is raised: the failure count and the
     # deny entry must survive the refusal (see accounts.throttle).
-    with st.db.transaction() as session:
+    with ctx.db.transaction() as session:
         outcome = service.attempt_login(
-            session, st.settings, body.username, body.password, client_address(request)
+            session, ctx.settings, body.username, body.password, client_address(request)
         )
         if not isinstance(outcome, YaosuError):
             console, secret, actor = outcome
@@ -50,10 +50,10 @@ def login(body: LoginIn, request: Request, response: Response, st: StateDep) -> 
     response.set_cookie(
         SESSION_COOKIE,
         secret,
-        max_age=st.settings.session_hours * 3600,
+        max_age=ctx.settings.session_hours * 3600,
         httponly=True,
         samesite="lax",
-        secure=st.settings.secure_cookies or request.url.scheme == "https",
+        secure=ctx.settings.secure_cookies or request.url.scheme == "https",
         path="/",
     )
     return me
@@ -125,9 +125,9 @@ def tokens(actor: CurrentActor, session: SessionDep) -> TokensPublic:
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
 def create_token(
-    body: TokenCreate, actor: CurrentActor, session: SessionDep, st: StateDep
+    body: TokenCreate, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> TokenCreated:
-    days = body.days or st.settings.token_days_default
+    days = body.days or ctx.settings.token_days_default
     token, secret = service.create_token(
         session, actor, name=body.name, scopes=body.scopes, days=days
     )

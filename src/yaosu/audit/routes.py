@@ -24,7 +24,7 @@ from yaosu.audit.schemas import (
 from yaosu.authorization.policy import Resource, enforce
 from yaosu.kernel.errors import InvalidInput
 from yaosu.kernel.i18n import _
-from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web.deps import ContextDep, CurrentActor, OptionalActor, SessionDep
 from yaosu.web.params import MAX_INT, IsoDateTime, PathIndex, QueryOffset
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -71,10 +71,10 @@ def list_entries(
 
 
 @router.get("/key", response_model=LogKey)
-def key(st: StateDep) -> LogKey:
+def key(ctx: ContextDep) -> LogKey:
     """The log's verifier key: pin it, then check checkpoints and exports with it."""
     return LogKey(
-        origin=st.settings.audit_origin, vkey=transparency.log_signer(st.settings).verifier_key()
+        origin=ctx.settings.audit_origin, vkey=transparency.log_signer(ctx.settings).verifier_key()
     )
 
 
@@ -105,10 +105,10 @@ def checkpoints(
 
 
 @router.post("/checkpoints", response_model=CheckpointPublic, status_code=201)
-def make_checkpoint(actor: CurrentActor, session: SessionDep, st: StateDep) -> CheckpointPublic:
+def make_checkpoint(actor: CurrentActor, session: SessionDep, ctx: ContextDep) -> CheckpointPublic:
     """Sign a checkpoint now (the server also signs on a schedule)."""
     enforce(actor, "audit.checkpoint", Resource("audit", "log", None))
-    checkpoint = transparency.make_checkpoint(session, transparency.log_signer(st.settings))
+    checkpoint = transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
     if checkpoint is None:
         raise InvalidInput(problem=_("the log is empty"))
     return _public(session, checkpoint)

@@ -22,7 +22,7 @@ from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, YaosuError, translate
 from yaosu.kernel.i18n import _
 from yaosu.privacy.service import confirmed_screen
-from yaosu.web.deps import PageActor, SessionDep, StateDep, locale
+from yaosu.web.deps import ContextDep, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
@@ -64,7 +64,7 @@ def submit(
     request: Request,
     actor: PageActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     dataset: Annotated[str, Form(max_length=40)],
     purpose: Annotated[str, Form(max_length=40)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
@@ -102,7 +102,7 @@ def submit(
         except ValidationError as exc:
             raise translate(exc) from exc
         with session.begin_nested():
-            made = service.submit_request(session, st.settings, actor, body)
+            made = service.submit_request(session, ctx.settings, actor, body)
     except YaosuError as exc:
         audit_refusal(request, exc, session)
         ds = catalog.get_dataset(session, actor, dataset)
@@ -198,7 +198,7 @@ def review(
     request_id: str,
     actor: PageActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     decision: Annotated[str, Form(max_length=12)] = "",
     reason: Annotated[str, Form(max_length=5000)] = "",
     days: Annotated[str, Form(max_length=6)] = "",
@@ -236,7 +236,7 @@ def review(
         with session.begin_nested():
             done = service.review(
                 session,
-                st.settings,
+                ctx.settings,
                 actor,
                 request_id,
                 decision=decision,

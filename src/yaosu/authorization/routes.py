@@ -25,7 +25,7 @@ from yaosu.authorization.schemas import (
     UseCreate,
 )
 from yaosu.authorization.states import RequestState
-from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep, locale
+from yaosu.web.deps import ContextDep, CurrentActor, OptionalActor, SessionDep, locale
 from yaosu.web.params import JSONLDResponse
 
 router = APIRouter(prefix="/api/v1", tags=["authorization"])
@@ -62,10 +62,10 @@ def set_purpose(
 
 @router.post("/requests", response_model=RequestPublic, status_code=201)
 def submit(
-    body: RequestCreate, actor: CurrentActor, session: SessionDep, st: StateDep
+    body: RequestCreate, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> RequestPublic:
     """Ask for conditionally open data for a purpose; the reviews it needs are routed by rule."""
-    return request_public(session, service.submit_request(session, st.settings, actor, body))
+    return request_public(session, service.submit_request(session, ctx.settings, actor, body))
 
 
 @router.get("/requests", response_model=RequestsPublic)
@@ -87,13 +87,13 @@ def get_request(request_id: str, actor: CurrentActor, session: SessionDep) -> Re
 
 @router.post("/requests/{request_id}/reviews", response_model=RequestPublic)
 def review(
-    request_id: str, body: ReviewCreate, actor: CurrentActor, session: SessionDep, st: StateDep
+    request_id: str, body: ReviewCreate, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> RequestPublic:
     """Your organisation's review: approve, approve with conditions, or reject, with a reason.
     The last required approval makes the contract."""
     done = service.review(
         session,
-        st.settings,
+        ctx.settings,
         actor,
         request_id,
         decision=body.decision,
@@ -175,12 +175,12 @@ def import_odrl(
     doc: dict[str, Any],
     actor: CurrentActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     mode: Annotated[Literal["create", "check"], Query()] = "create",
 ) -> Any:
     """Import an ODRL 2.2 Agreement (platform admin): ``check`` only parses and validates it
     and returns the contract it would be; ``create`` records it as an active contract."""
-    made = odrl.import_agreement(session, st.settings, actor, doc, create=mode == "create")
+    made = odrl.import_agreement(session, ctx.settings, actor, doc, create=mode == "create")
     if mode == "check":
         return JSONResponse(contract_public(made).model_dump(mode="json"), status_code=200)
     return contract_public(made)

@@ -14,7 +14,7 @@ from yaosu.catalog.models import Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.console.render import render
 from yaosu.kernel.errors import YaosuError, translate
-from yaosu.web.deps import OptionalActor, PageActor, SessionDep, StateDep, locale
+from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
@@ -125,7 +125,7 @@ def _vocabulary() -> dict[str, Any]:
 
 @router.get("/datasets/{dataset_id}")
 def dataset_page(
-    request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep, st: StateDep
+    request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep, ctx: ContextDep
 ) -> Response:
     ds = service.get_dataset(session, actor, dataset_id)
     versions = service.list_versions(session, actor, dataset_id)
@@ -135,7 +135,7 @@ def dataset_page(
     preview = None
     # Rows are shown for open data and to the owner; every preview is an audited access.
     if versions and read.allowed and (ds.openness == "open" or can_edit):
-        columns, rows, total = service.preview(session, st.store, actor, ds.id, None, limit=20)
+        columns, rows, total = service.preview(session, ctx.store, actor, ds.id, None, limit=20)
         preview = {"columns": columns, "rows": rows, "total": total}
     latest = versions[0] if versions else None
     profile = service.shown_columns(session, actor, ds, latest) if latest else []

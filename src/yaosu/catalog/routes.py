@@ -30,7 +30,7 @@ from yaosu.catalog.schemas import (
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput
 from yaosu.kernel.i18n import _
-from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web.deps import ContextDep, CurrentActor, OptionalActor, SessionDep
 from yaosu.web.params import JSONLDResponse, PathNumber, QueryOffset
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
@@ -132,20 +132,20 @@ async def upload_version(
     dataset_id: str,
     request: Request,
     actor: CurrentActor,
-    st: StateDep,
+    ctx: ContextDep,
     filename: Annotated[str | None, Query(max_length=300)] = None,
     sheet: Annotated[str | None, Query(max_length=100)] = None,
 ) -> VersionPublic:
     """Upload a file as a new version: the raw body (``?filename=`` names it) or a
     multipart form with a ``file`` field. The body streams to disk with the size
     limit enforced as it arrives."""
-    limit = st.settings.max_upload_bytes
+    limit = ctx.settings.max_upload_bytes
     declared = int(request.headers.get("content-length") or 0)
     if declared > limit + 1024 * 1024:  # multipart framing adds a little
         raise FileTooLarge(size=declared, limit_mb=limit // 2**20)
     # Locked while this request lives: a sweep at another process's start-up leaves it alone,
     # and the next start-up removes it if this process is killed mid-upload.
-    with st.store.locked_temp(".upload") as temp:
+    with ctx.store.locked_temp(".upload") as temp:
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             async with request.form(max_files=1) as form:
                 upload = form.get("file")
@@ -166,9 +166,9 @@ async def upload_version(
                     fh.write(chunk)
         version = await run_in_threadpool(
             service.ingest_version,
-            st.db,
-            st.store,
-            st.settings,
+            ctx.db,
+            ctx.store,
+            ctx.settings,
             actor,
             dataset_id,
             temp,
@@ -177,11 +177,11 @@ async def upload_version(
         )
     # As the viewer may see it (the profile filtered by decide()); off the event loop, as all
     # database work is.
-    return await run_in_threadpool(_shown, st, actor, dataset_id, version)
+    return await run_in_threadpool(_shown, ctx, actor, dataset_id, version)
 
 
-def _shown(st: Any, actor: Actor, dataset_id: str, version: Any) -> VersionPublic:
-    with st.db.transaction() as session:
+def _shown(ctx: Any, actor: Actor, dataset_id: str, version: Any) -> VersionPublic:
+    with ctx.db.transaction() as session:
         ds = service.get_dataset(session, actor, dataset_id)
         return service.public_version(session, actor, ds, version)
 
@@ -211,11 +211,11 @@ def preview(
     number: PathNumber,
     actor: OptionalActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> Preview:
     columns, rows, total = service.preview(
-        session, st.store, actor, dataset_id, number, limit=limit
+        session, ctx.store, actor, dataset_id, number, limit=limit
     )
     return Preview(columns=columns, rows=rows, total_rows=total)
 
@@ -226,10 +226,10 @@ def preview(
     responses={200: {"content": {"application/vnd.apache.parquet": {}}}},
 )
 def download(
-    dataset_id: str, number: PathNumber, actor: OptionalActor, session: SessionDep, st: StateDep
+    dataset_id: str, number: PathNumber, actor: OptionalActor, session: SessionDep, ctx: ContextDep
 ) -> FileResponse:
     version, path = service.open_data(
-        session, st.store, actor, dataset_id, number, purpose="download"
+        session, ctx.store, actor, dataset_id, number, purpose="download"
     )
     return FileResponse(
         path,

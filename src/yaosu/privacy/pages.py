@@ -19,7 +19,7 @@ from yaosu.privacy import service
 from yaosu.privacy.grading import GRADES
 from yaosu.privacy.models import Derivation
 from yaosu.tasks import service as tasks
-from yaosu.web.deps import PageActor, SessionDep, StateDep, locale
+from yaosu.web.deps import ContextDep, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
@@ -69,11 +69,11 @@ def screen_now(
     dataset_id: str,
     actor: PageActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     mode: Annotated[str, Form(max_length=8)] = "fast",
 ) -> Response:
     """Screens at once, or queues a job for a large version (the page then shows its progress)."""
-    service.request_screen(session, st.store, st.settings, actor, dataset_id, None, mode=mode)
+    service.request_screen(session, ctx.store, ctx.settings, actor, dataset_id, None, mode=mode)
     return RedirectResponse(f"/datasets/{dataset_id}/privacy", status_code=303)
 
 
@@ -109,14 +109,14 @@ def deidentify_now(
     request: Request,
     dataset_id: str,
     actor: PageActor,
-    st: StateDep,
+    ctx: ContextDep,
     recipe: Annotated[str, Form(max_length=200_000)] = "",
 ) -> Response:
 
     try:
         doc = _recipe(recipe)
         made = service.request_deidentify(
-            st.db, st.store, st.settings, actor, dataset_id, None, doc
+            ctx.db, ctx.store, ctx.settings, actor, dataset_id, None, doc
         )
     except YaosuError as exc:
         return back_with_error(request, f"/datasets/{dataset_id}/privacy", exc, session=None)
@@ -144,14 +144,14 @@ def preview_fragment(
     dataset_id: str,
     actor: PageActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     recipe: Annotated[str, Form(max_length=200_000)] = "",
 ) -> Response:
     """The recipe editor's preview (an htmx fragment): errors show in place, nothing is kept."""
     try:
         with session.begin_nested():
             shown = service.preview(
-                session, st.store, st.settings, actor, dataset_id, None, _recipe(recipe)
+                session, ctx.store, ctx.settings, actor, dataset_id, None, _recipe(recipe)
             )
     except YaosuError as exc:
         audit_refusal(request, exc, session)

@@ -11,7 +11,7 @@ from yaosu.kernel.tasks.models import Task
 from yaosu.privacy import service
 from yaosu.privacy.schemas import DerivationPublic, ReviewCreate, ScreenPublic, ScreensPublic
 from yaosu.tasks.schemas import TaskPublic
-from yaosu.web.deps import CurrentActor, SessionDep, StateDep, locale
+from yaosu.web.deps import ContextDep, CurrentActor, SessionDep, locale
 from yaosu.web.params import PathNumber
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
@@ -40,13 +40,13 @@ def screen(
     number: PathNumber,
     actor: CurrentActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     mode: Annotated[Literal["fast", "full"], Query()] = "fast",
 ) -> Any:
     """Screen a version for personal information and grade it (fast: a random sample). A
     full scan of a version above ``background_rows`` rows answers 202 with a task."""
     made = service.request_screen(
-        session, st.store, st.settings, actor, dataset_id, number, mode=mode
+        session, ctx.store, ctx.settings, actor, dataset_id, number, mode=mode
     )
     if isinstance(made, Task):
         return _accepted(made, request)
@@ -97,13 +97,13 @@ def deidentify(
     number: PathNumber,
     recipe: dict[str, Any],
     actor: CurrentActor,
-    st: StateDep,
+    ctx: ContextDep,
 ) -> Any:
     """Apply a recipe: the result becomes the next version, linked to this one, and is
     screened at once; the response says which k (and l) it reached. A source above
     ``background_rows`` rows answers 202 with a task (the recipe is checked first)."""
     made = service.request_deidentify(
-        st.db, st.store, st.settings, actor, dataset_id, number, recipe
+        ctx.db, ctx.store, ctx.settings, actor, dataset_id, number, recipe
     )
     if isinstance(made, Task):
         return _accepted(made, request)
@@ -121,12 +121,12 @@ def preview(
     recipe: dict[str, Any],
     actor: CurrentActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
 ) -> dict[str, Any]:
     """Try a recipe on the version's first 1,000 rows: the first rows of the result, each
     column before and after, the k reached on the sample, and personal information left.
     Nothing is stored (the look is audited)."""
-    return service.preview(session, st.store, st.settings, actor, dataset_id, number, recipe)
+    return service.preview(session, ctx.store, ctx.settings, actor, dataset_id, number, recipe)
 
 
 @router.get("/derivations/{derivation_id}")

@@ -20,7 +20,7 @@ from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.kernel.i18n import _
 from yaosu.rights import certify, service
 from yaosu.rights.models import Grant, Objection, Registration
-from yaosu.web.deps import OptionalActor, PageActor, SessionDep, StateDep
+from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,7 +63,7 @@ def apply(
     request: Request,
     actor: PageActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     kind: Annotated[str, Form(max_length=12)] = "holding",
     dataset: Annotated[str, Form(max_length=40)] = "",
     parent: Annotated[str, Form(max_length=40)] = "",
@@ -84,7 +84,7 @@ def apply(
         with session.begin_nested():
             reg = service.apply(
                 session,
-                st.settings,
+                ctx.settings,
                 actor,
                 kind=kind,
                 dataset_id=dataset,
@@ -139,7 +139,7 @@ def step(
     registration_id: str,
     actor: PageActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     action: Annotated[str, Form(max_length=8)] = "",
     note: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
@@ -147,13 +147,18 @@ def step(
     try:
         with session.begin_nested():
             if action == "accept":
-                service.accept(session, st.settings, actor, registration_id, note=note)
+                service.accept(session, ctx.settings, actor, registration_id, note=note)
             elif action in ("pass", "fail"):
                 service.formal_review(
-                    session, st.settings, actor, registration_id, passed=action == "pass", note=note
+                    session,
+                    ctx.settings,
+                    actor,
+                    registration_id,
+                    passed=action == "pass",
+                    note=note,
                 )
             elif action == "issue":
-                service.issue(session, st.settings, actor, registration_id)
+                service.issue(session, ctx.settings, actor, registration_id)
             else:
                 raise InvalidInput(problem=_("unknown action"))
     except YaosuError as exc:
@@ -217,8 +222,8 @@ def notices(request: Request, actor: OptionalActor, session: SessionDep) -> Resp
 
 
 @router.get("/certificates/verify")
-def verify_page(request: Request, actor: OptionalActor, st: StateDep) -> Response:
-    key = service.certificate_signer(st.settings).verifier_key()
+def verify_page(request: Request, actor: OptionalActor, ctx: ContextDep) -> Response:
+    key = service.certificate_signer(ctx.settings).verifier_key()
     return render(request, actor, "verify.html", key=key, verdict=None, problem=None, text="")
 
 
@@ -227,11 +232,11 @@ def verify(
     request: Request,
     actor: OptionalActor,
     session: SessionDep,
-    st: StateDep,
+    ctx: ContextDep,
     certificate: Annotated[str, Form(max_length=200_000)] = "",
 ) -> Response:
     """Public: paste a certificate, get a verdict (signature, validity, the right's status now)."""
-    key = service.certificate_signer(st.settings).verifier_key()
+    key = service.certificate_signer(ctx.settings).verifier_key()
     verdict, problem, status = None, None, None
     try:
         doc = json.loads(certificate)
@@ -259,7 +264,7 @@ def verify(
 
 @router.get("/certificates/{code}")
 def certificate_page(
-    request: Request, code: str, actor: OptionalActor, session: SessionDep, st: StateDep
+    request: Request, code: str, actor: OptionalActor, session: SessionDep, ctx: ContextDep
 ) -> Response:
     cert = service.find_certificate(session, code)
     if cert is None:

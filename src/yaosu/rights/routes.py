@@ -21,7 +21,7 @@ from yaosu.rights.schemas import (
     Step,
     Verdict,
 )
-from yaosu.web.deps import CurrentActor, OptionalActor, SessionDep, StateDep
+from yaosu.web.deps import ContextDep, CurrentActor, OptionalActor, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["rights"])
 
@@ -38,11 +38,11 @@ def registration_public(session: Session, reg: Registration) -> RegistrationPubl
 
 @router.post("/registrations", response_model=RegistrationPublic, status_code=201)
 def apply(
-    body: ApplicationCreate, actor: CurrentActor, session: SessionDep, st: StateDep
+    body: ApplicationCreate, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> RegistrationPublic:
     """Apply to register a right: an original right of your dataset, or (``parent_id``) a
     licence or transfer of a right you hold, within its scope."""
-    reg = service.apply(session, st.settings, actor, **body.model_dump())
+    reg = service.apply(session, ctx.settings, actor, **body.model_dump())
     return registration_public(session, reg)
 
 
@@ -63,16 +63,16 @@ def registration(
 
 @router.post("/registrations/{registration_id}/steps", response_model=RegistrationPublic)
 def step(
-    registration_id: str, body: Step, actor: CurrentActor, session: SessionDep, st: StateDep
+    registration_id: str, body: Step, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> RegistrationPublic:
     """The registration authority: ``accept`` (受理), then the formal review ``pass`` (opens the
     public notice window) or ``fail`` (rejects), with a note."""
     if body.action == "accept":
-        reg = service.accept(session, st.settings, actor, registration_id, note=body.note)
+        reg = service.accept(session, ctx.settings, actor, registration_id, note=body.note)
     else:
         reg = service.formal_review(
             session,
-            st.settings,
+            ctx.settings,
             actor,
             registration_id,
             passed=body.action == "pass",
@@ -109,11 +109,11 @@ def resolve(
     "/registrations/{registration_id}/certificate", response_model=CertificateFile, status_code=201
 )
 def issue(
-    registration_id: str, actor: CurrentActor, session: SessionDep, st: StateDep
+    registration_id: str, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> CertificateFile:
     """After the notice window, with no open objection: the registration code and the signed
     certificate; the right becomes active."""
-    cert = service.issue(session, st.settings, actor, registration_id)
+    cert = service.issue(session, ctx.settings, actor, registration_id)
     return CertificateFile(**service.certificate_file(cert))
 
 
@@ -145,9 +145,9 @@ def chain(grant_id: str, actor: OptionalActor, session: SessionDep) -> list[Gran
 
 
 @router.get("/certificates/key")
-def certificate_key(st: StateDep) -> dict[str, str]:
+def certificate_key(ctx: ContextDep) -> dict[str, str]:
     """The verifier key that checks every certificate (pin it)."""
-    return {"key": service.certificate_signer(st.settings).verifier_key()}
+    return {"key": service.certificate_signer(ctx.settings).verifier_key()}
 
 
 @router.get("/certificates/{code}", response_model=CertificateFile)
@@ -159,10 +159,10 @@ def certificate(code: str, actor: OptionalActor, session: SessionDep) -> Certifi
 
 
 @router.post("/certificates/verify", response_model=Verdict)
-def verify(body: CertificateFile, session: SessionDep, st: StateDep) -> Verdict:
+def verify(body: CertificateFile, session: SessionDep, ctx: ContextDep) -> Verdict:
     """Check a certificate against the platform's key, and say what its registration's
     status is now."""
-    trusted = service.certificate_signer(st.settings).verifier_key()
+    trusted = service.certificate_signer(ctx.settings).verifier_key()
     try:
         document = certify.check(body.model_dump(), trusted)
     except VerificationError as exc:

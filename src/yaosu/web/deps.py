@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from yaosu.accounts import service as accounts
-from yaosu.context import Context as State
+from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import AuthRequired
 from yaosu.kernel.i18n import LOCALE_COOKIE, negotiate
@@ -20,11 +20,11 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 ANONYMOUS = Actor(id="anonymous", username="anonymous", org_id=None, scopes=frozenset({"read"}))
 
 
-def state(request: Request) -> State:
+def app_context(request: Request) -> Context:
     return request.app.state.yaosu
 
 
-StateDep = Annotated[State, Depends(state)]
+ContextDep = Annotated[Context, Depends(app_context)]
 
 
 def locale(request: Request) -> str:
@@ -32,12 +32,12 @@ def locale(request: Request) -> str:
         request.query_params.get("lang"),
         request.cookies.get(LOCALE_COOKIE),
         request.headers.get("accept-language"),
-        state(request).settings.default_locale,
+        app_context(request).settings.default_locale,
     )
 
 
-def get_session(st: StateDep) -> Any:
-    with st.db.transaction() as session:
+def get_session(ctx: ContextDep) -> Any:
+    with ctx.db.transaction() as session:
         yield session
 
 
@@ -48,7 +48,7 @@ def get_session(st: StateDep) -> Any:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def optional_actor(request: Request, st: StateDep) -> Actor:
+async def optional_actor(request: Request, ctx: ContextDep) -> Actor:
     """Bearer token, else console session cookie (CSRF-checked on unsafe methods), else anonymous.
 
     Resolved in its own short transaction, so long requests (uploads) hold no lock, and in
@@ -56,10 +56,10 @@ async def optional_actor(request: Request, st: StateDep) -> Actor:
     request in flight stalls behind it."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return await run_in_threadpool(_token_actor, st, header[7:].strip())
+        return await run_in_threadpool(_token_actor, ctx, header[7:].strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = await run_in_threadpool(_session_actor, st, cookie)
+        found = await run_in_threadpool(_session_actor, ctx, cookie)
         if found is not None:
             console, actor = found
             if request.method in UNSAFE:
@@ -86,13 +86,13 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _token_actor(st: State, secret: str) -> Actor:
-    with st.db.transaction() as session:
+def _token_actor(ctx: Context, secret: str) -> Actor:
+    with ctx.db.transaction() as session:
         return accounts.actor_from_token(session, secret)
 
 
-def _session_actor(st: State, cookie: str) -> Any:
-    with st.db.transaction() as session:
+def _session_actor(ctx: Context, cookie: str) -> Any:
+    with ctx.db.transaction() as session:
         return accounts.session_actor(session, cookie)
 
 

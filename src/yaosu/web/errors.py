@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from yaosu.kernel import errors
 from yaosu.kernel.errors import Internal, InvalidInput, YaosuError, invalid_fields, translate
 from yaosu.kernel.i18n import N_, Message, _, localise
-from yaosu.web.deps import ANONYMOUS, LoginRequired, locale, state
+from yaosu.web.deps import ANONYMOUS, LoginRequired, app_context, locale
 
 log = logging.getLogger("yaosu")
 
@@ -242,7 +242,7 @@ def audit_refusal(request: Request, exc: BaseException, session: Session | None 
             with session.begin_nested():
                 record_denial(session, exc, where)
         else:
-            with state(request).db.transaction() as own:
+            with app_context(request).db.transaction() as own:
                 record_denial(own, exc, where)
     except Exception:  # the user still gets their 403/404; the failure is logged loudly
         log.exception("could not write the audit entry for a denial")
