@@ -29,7 +29,7 @@ from yaosu.kernel.db import Database
 from yaosu.kernel.storage import ObjectStore
 from yaosu.kernel.actor import system_actor
 from yaosu.accounts import service as accounts
-from yaosu.catalog import service as catalog
+from yaosu.catalog import service as catalog, versions
 from yaosu.catalog.schemas import DatasetCreate
 settings = Settings(home={home!r})
 db = Database(settings); db.upgrade()
@@ -37,10 +37,10 @@ ctx = Context(settings, db, ObjectStore(settings.data_dir))
 with db.transaction() as s:
     org = accounts.create_org(s, system_actor(), name="bench", kinds=["provider"])
     user = accounts.create_user(s, system_actor(), org_id=org.id, username="bench", password="bench-password", role="admin")
-    actor = accounts.actor_for(s, user)
-    ds = catalog.create_dataset(s, actor, DatasetCreate(title="bench", theme="bench"))
+    actor = accounts.actor_for(s, user=user)
+    ds = catalog.create_dataset(s, actor, data=DatasetCreate(title="bench", theme="bench"))
 t = time.perf_counter()
-v = catalog.ingest_version(db, ctx.store, settings, actor, ds.id, Path({src!r}), filename="farm.csv")
+v = versions.run_ingest(ctx, actor, dataset_id=ds.id, source=Path({src!r}), filename="farm.csv")
 print(json.dumps({{"seconds": time.perf_counter() - t, "rows": v.row_count}}))
 """
 

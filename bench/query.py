@@ -142,7 +142,7 @@ def main() -> None:
     from yaosu.accounts.models import User
     from yaosu.accounts.service import actor_for
     from yaosu.authorization.models import Contract
-    from yaosu.catalog import service as catalog
+    from yaosu.catalog import versions
     from yaosu.catalog.models import Dataset
     from yaosu.context import open_context
     from yaosu.demo.service import seed
@@ -154,10 +154,10 @@ def main() -> None:
     with ctx.db.transaction() as session:
         residents = session.scalar(select(Dataset).where(Dataset.title.contains("参保人员")))
         coop = actor_for(
-            session, session.scalar(select(User).where(User.username == "coop-manager"))
+            session, user=session.scalar(select(User).where(User.username == "coop-manager"))
         )
         bureau = actor_for(
-            session, session.scalar(select(User).where(User.username == "bureau-admin"))
+            session, user=session.scalar(select(User).where(User.username == "bureau-admin"))
         )
         contract = session.scalar(select(Contract))
         contract.max_uses = 100_000  # the bench spends many uses and
@@ -168,7 +168,12 @@ def main() -> None:
     def yaosu(sql: str, bounds: dict[str, tuple[float, float]]) -> float:
         started = time.perf_counter()
         service.run_query(
-            ctx, coop, contract_id, sql.format(t=dataset), epsilon=0.01, bounds=bounds
+            ctx,
+            coop,
+            contract_id=contract_id,
+            query=sql.format(t=dataset),
+            epsilon=0.01,
+            bounds=bounds,
         )
         return time.perf_counter() - started
 
@@ -194,7 +199,7 @@ def main() -> None:
     print(f"median overhead: {statistics.median(overheads):.1f} ms (target <= 5 ms)")
 
     print(f"\n## {args.rows:,} rows")
-    catalog.ingest_version(ctx.db, ctx.store, ctx.settings, bureau, dataset, big, filename=big.name)
+    versions.run_ingest(ctx, bureau, dataset_id=dataset, source=big, filename=big.name)
     snsql = json.loads(
         subprocess.run(
             [
@@ -229,11 +234,11 @@ def main() -> None:
 
 
 def catalog_version_sha(ctx, dataset: str) -> str:
-    from yaosu.catalog import service as catalog
+    from yaosu.catalog import versions
     from yaosu.kernel.actor import system_actor
 
     with ctx.db.transaction() as session:
-        return catalog.get_version(session, system_actor(), dataset, None).sha256
+        return versions.get_version(session, system_actor(), dataset_id=dataset, number=None).sha256
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ def actor(ctx: Context, username: str) -> Actor:
     with ctx.db.transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
         assert user is not None, username
-        return accounts.actor_for(session, user)
+        return accounts.actor_for(session, user=user)
 
 
 def token_for(

@@ -146,10 +146,22 @@ def test_tasks_from_the_command_line(ctx: Context) -> None:
     analyst = actor(ctx, "bureau-analyst")
     with ctx.db.transaction() as session:
         first = privacy.request_screen(
-            session, ctx.store, big, analyst, residents, None, mode="full"
+            session,
+            analyst,
+            store=ctx.store,
+            settings=big,
+            dataset_id=residents,
+            number=None,
+            mode="full",
         )
         second = privacy.request_screen(
-            session, ctx.store, big, analyst, residents, None, mode="full"
+            session,
+            analyst,
+            store=ctx.store,
+            settings=big,
+            dataset_id=residents,
+            number=None,
+            mode="full",
         )
     assert isinstance(first, Task) and isinstance(second, Task)
     listed = run(ctx, "tasks", "list", "--active")

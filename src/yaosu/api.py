@@ -78,7 +78,7 @@ async def _checkpoints(ctx: Context, every: int) -> None:
 
     def once() -> None:
         with ctx.db.transaction() as session:
-            transparency.make_checkpoint(session, signer)
+            transparency.make_checkpoint(session, signer=signer)
 
     while True:
         await asyncio.sleep(every)

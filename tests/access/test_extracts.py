@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from tests.authorization.test_requests import ask
 from tests.conftest import auth, dataset_id
-from yaosu.access.extract import trace, write_csv
+from yaosu.access.extract import run_trace, write_csv
+from yaosu.catalog import versions
 from yaosu.context import Context
 from yaosu.rights import certify
 
@@ -102,7 +103,7 @@ def test_an_extract_is_deidentified_watermarked_signed_and_traceable(
     ).json()
     leaked = tmp_path / "leak.csv"
     leaked.write_bytes(raw.content)
-    scores = trace(ctx, leaked, residents)
+    scores = run_trace(ctx, path=leaked, dataset_id=residents)
     pseudonymised = [
         c
         for c, s in body["manifest"]["manifest"]["recipe"]["columns"].items()
@@ -155,7 +156,6 @@ def test_an_extract_filters_rows_in_the_locked_down_engine_through_the_policy_vi
     import pyarrow.parquet as pq
 
     from yaosu.access import service
-    from yaosu.catalog import service as catalog
 
     residents = dataset_id(ctx, "参保人员")
     made = app_client.post(
@@ -185,7 +185,7 @@ def test_an_extract_filters_rows_in_the_locked_down_engine_through_the_policy_vi
             ran.append(text)
             return self.inner.run(text, sources)
 
-    monkeypatch.setattr(service, "engine_for", lambda c, n=None: Recording(real(c, n)))
+    monkeypatch.setattr(service, "engine_for", lambda c, name=None: Recording(real(c, name=name)))
     try:
         answer = app_client.post(
             f"/api/v1/contracts/{contract}/extracts",
@@ -198,7 +198,7 @@ def test_an_extract_filters_rows_in_the_locked_down_engine_through_the_policy_vi
     assert len(ran) == 1 and "城关镇" in ran[0]
     admin = actor_of(ctx)
     with ctx.db.transaction() as session:
-        version = catalog.get_version(session, admin, residents, None)
+        version = versions.get_version(session, admin, dataset_id=residents, number=None)
         source = pq.read_table(ctx.store.path(version.sha256))
     expected = source.column("所属乡镇").to_pylist().count("城关镇")
     assert answer.json()["rows"] == expected

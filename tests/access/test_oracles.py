@@ -75,7 +75,9 @@ def test_a_query_that_fails_only_when_a_row_matches_is_refused_before_it_runs(
         for town in ("不存在的乡镇", "城关镇"):
             query = template.format(t=residents, town=town)
             with pytest.raises(QueryInvalid) as refused:
-                service.run_query(ctx, coop, contract, query, epsilon=0.1, engine=engine)
+                service.run_query(
+                    ctx, coop, contract_id=contract, query=query, epsilon=0.1, engine=engine
+                )
             assert refused.value.status == 422
             message = refused.value.message("en")
             assert "like with like" in message and "TRY_CAST" in message, message
@@ -253,8 +255,8 @@ def test_a_failure_while_reading_data_is_charged_and_says_so(
         service.run_query(
             ctx,
             actor(ctx, "coop-manager"),
-            contract,
-            f"SELECT COUNT(*) AS n FROM {residents}",
+            contract_id=contract,
+            query=f"SELECT COUNT(*) AS n FROM {residents}",
             epsilon=0.1,
         )
     message = failed.value.message("en")
@@ -279,8 +281,8 @@ def test_no_exact_count_of_withheld_groups_is_reported(
     result = service.run_query(
         ctx,
         actor(ctx, "coop-manager"),
-        contract,
-        f'SELECT "{FEE}", COUNT(*) AS n FROM {residents} GROUP BY "{FEE}"',
+        contract_id=contract,
+        query=f'SELECT "{FEE}", COUNT(*) AS n FROM {residents} GROUP BY "{FEE}"',
         epsilon=0.2,
     )
     assert not hasattr(result, "groups_suppressed")
@@ -353,8 +355,8 @@ def test_a_private_answer_is_sorted_and_cut_as_asked(demo: tuple[Context, str, s
     result = service.run_query(
         ctx,
         actor(ctx, "coop-manager"),
-        contract,
-        f"SELECT 所属乡镇, COUNT(*) AS n FROM {residents} GROUP BY 所属乡镇 ORDER BY n DESC LIMIT 2",
+        contract_id=contract,
+        query=f"SELECT 所属乡镇, COUNT(*) AS n FROM {residents} GROUP BY 所属乡镇 ORDER BY n DESC LIMIT 2",
         epsilon=0.5,
     )
     counts = [r[1] for r in result.rows]
@@ -388,8 +390,8 @@ def test_bad_epsilon_or_bounds_are_refused_before_anything_is_charged(
         service.run_query(
             ctx,
             actor(ctx, "coop-manager"),
-            contract,
-            f'SELECT 所属乡镇, AVG("{FEE}") AS a FROM {residents} GROUP BY 所属乡镇',
+            contract_id=contract,
+            query=f'SELECT 所属乡镇, AVG("{FEE}") AS a FROM {residents} GROUP BY 所属乡镇',
             epsilon=epsilon,
             bounds=bounds,
         )
@@ -485,7 +487,9 @@ def test_a_query_naming_no_dataset_is_refused_in_words(
     ctx, contract, _ = demo
     before = _spent(ctx, contract)
     with pytest.raises(QueryRefused) as refused:  # before the fix: IndexError
-        service.run_query(ctx, actor(ctx, "coop-manager"), contract, query, epsilon=0.1)
+        service.run_query(
+            ctx, actor(ctx, "coop-manager"), contract_id=contract, query=query, epsilon=0.1
+        )
     assert refused.value.status in (403, 422)
     assert _spent(ctx, contract) == before
     for grants, aggregate in ((GRANTS, False), (GRANTS, True)):

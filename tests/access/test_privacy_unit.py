@@ -22,6 +22,7 @@ from yaosu.access import service
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import Contract
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
 from yaosu.demo.world import mobile, person_name
@@ -47,17 +48,17 @@ def _sales(ctx: Context, folder: Path) -> str:
         ds = catalog.create_dataset(
             session,
             admin,
-            DatasetCreate(title="门店销售流水", theme="商贸", openness="conditional"),
+            data=DatasetCreate(title="门店销售流水", theme="商贸", openness="conditional"),
         )
         ds_id = ds.id
-    catalog.ingest_version(
-        ctx.db, ctx.store, ctx.settings, admin, ds_id, path, filename="sales.csv"
-    )
+    versions.run_ingest(ctx, admin, dataset_id=ds_id, source=path, filename="sales.csv")
     analyst, reviewer = actor(ctx, "bureau-analyst"), actor(ctx, "bureau-reviewer")
     with ctx.db.transaction() as session:
-        screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds_id)
+        screen = privacy.screen_version(
+            session, analyst, store=ctx.store, settings=ctx.settings, dataset_id=ds_id
+        )
         assert screen.personal  # names and mobiles
-        privacy.review(session, reviewer, screen.id, note="已复核")
+        privacy.review(session, reviewer, screen_id=screen.id, note="已复核")
     return ds_id
 
 
@@ -73,7 +74,11 @@ def sales(
 
 def _count(ctx: Context, contract: str, ds: str) -> int:
     result = service.run_query(
-        ctx, actor(ctx, "ai-analyst"), contract, f"SELECT COUNT(*) AS n FROM {ds}", epsilon=2.0
+        ctx,
+        actor(ctx, "ai-analyst"),
+        contract_id=contract,
+        query=f"SELECT COUNT(*) AS n FROM {ds}",
+        epsilon=2.0,
     )
     return int(result.rows[0][0])
 
@@ -171,7 +176,7 @@ def test_the_demo_declares_its_personal_datasets(ctx: Context) -> None:
     from tests.conftest import dataset_id
 
     with ctx.db.transaction() as session:
-        declared = unit.declared(session, dataset_id(ctx, "参保人员"))
+        declared = unit.declared(session, dataset_id=dataset_id(ctx, "参保人员"))
         assert declared is not None and declared.columns == ["身份证号"]
 
 
@@ -197,7 +202,7 @@ def test_the_console_form_declares_a_unit(
     )
     assert done.status_code == 200
     with ctx.db.transaction() as session:
-        declared = unit.declared(session, ds)
+        declared = unit.declared(session, dataset_id=ds)
         assert declared is not None and declared.columns == ["手机号"]
     assert abs(_count(ctx, contract, ds) - PEOPLE) < 25
 
@@ -220,5 +225,5 @@ def test_the_cli_shows_and_declares_a_unit(
     assert done.exit_code == 0, done.output
     assert "顾客姓名 + 手机号" in done.output
     with ctx.db.transaction() as session:
-        declared = unit.declared(session, ds)
+        declared = unit.declared(session, dataset_id=ds)
         assert declared is not None and declared.columns == ["顾客姓名", "手机号"]

@@ -40,8 +40,8 @@ def test_a_private_grouped_count_costs_its_epsilon_and_says_how_accurate_it_is(
     result = service.run_query(
         ctx,
         coop,
-        contract,
-        f"SELECT 所属乡镇, COUNT(*) AS n FROM {residents} GROUP BY 所属乡镇",
+        contract_id=contract,
+        query=f"SELECT 所属乡镇, COUNT(*) AS n FROM {residents} GROUP BY 所属乡镇",
         epsilon=0.5,
     )
     assert result.aggregate and result.columns == ["所属乡镇", "n"] and result.epsilon == 0.5
@@ -68,7 +68,9 @@ def test_refused_queries_cost_nothing_and_name_the_clause(demo: tuple[Context, s
         (f"SELECT 所属乡镇, COUNT(*) FROM {residents} GROUP BY 所属乡镇", None),
     ]:
         with pytest.raises(QueryRefused) as refused:
-            service.run_query(ctx, coop, contract, query, epsilon=0 if words is None else 0.1)
+            service.run_query(
+                ctx, coop, contract_id=contract, query=query, epsilon=0 if words is None else 0.1
+            )
         if words:
             assert words in refused.value.message("en")
         else:
@@ -87,7 +89,11 @@ def test_repeated_queries_draw_the_budget_down_until_refused(
     with pytest.raises(YaosuError) as stopped:
         while True:
             service.run_query(
-                ctx, coop, contract, f"SELECT COUNT(*) AS n FROM {residents}", epsilon=0.25
+                ctx,
+                coop,
+                contract_id=contract,
+                query=f"SELECT COUNT(*) AS n FROM {residents}",
+                epsilon=0.25,
             )
             runs += 1
             assert runs < 20

@@ -33,11 +33,14 @@ def test_passwords_are_argon2_hashes(ctx: Context) -> None:
         assert user is not None
         assert user.password_hash.startswith("$argon2id$")
         assert DEMO_PASSWORD not in user.password_hash
-        assert service.authenticate(session, "bureau-admin", DEMO_PASSWORD).id == user.id
+        assert (
+            service.authenticate(session, username="bureau-admin", password=DEMO_PASSWORD).id
+            == user.id
+        )
         with pytest.raises(InvalidCredentials):
-            service.authenticate(session, "bureau-admin", "wrong-password")
+            service.authenticate(session, username="bureau-admin", password="wrong-password")
         with pytest.raises(InvalidCredentials):
-            service.authenticate(session, "nobody", DEMO_PASSWORD)
+            service.authenticate(session, username="nobody", password=DEMO_PASSWORD)
 
 
 def test_org_and_user_validation(ctx: Context) -> None:
@@ -137,7 +140,7 @@ def test_wrong_expired_and_revoked_tokens_are_refused(app_client: TestClient, ct
     secret = token_for(ctx, "coop-manager")
     with ctx.db.transaction() as session:
         with pytest.raises(InvalidToken):
-            service.actor_from_token(session, "ys_" + "x" * 43)
+            service.actor_from_token(session, secret="ys_" + "x" * 43)
         for token in session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None))):
             token.expires_at = utcnow() - timedelta(seconds=1)
     expired = app_client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})

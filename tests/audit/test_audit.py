@@ -24,11 +24,11 @@ def test_entry_commits_and_rolls_back_with_the_change(ctx: Context) -> None:
     before = count(ctx.db)
     bureau = actor(ctx, "bureau-admin")
     with pytest.raises(RuntimeError), ctx.db.transaction() as session:
-        catalog.create_dataset(session, bureau, DatasetCreate(title="回滚", theme="测试"))
+        catalog.create_dataset(session, bureau, data=DatasetCreate(title="回滚", theme="测试"))
         raise RuntimeError("crash after the change")
     assert count(ctx.db) == before
     with ctx.db.transaction() as session:
-        ds = catalog.create_dataset(session, bureau, DatasetCreate(title="提交", theme="测试"))
+        ds = catalog.create_dataset(session, bureau, data=DatasetCreate(title="提交", theme="测试"))
     assert count(ctx.db) == before + 1
     with ctx.db.transaction() as session:
         entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
@@ -87,6 +87,11 @@ def test_audit_api_scopes_entries_to_the_organisation(app_client, ctx: Context) 
 def test_record_can_be_called_directly(ctx: Context) -> None:
     with ctx.db.transaction() as session:
         entry = record(
-            session, actor(ctx, "bureau-admin"), "test.event", "dataset", "ds_x", request={"k": 1}
+            session,
+            actor(ctx, "bureau-admin"),
+            action="test.event",
+            object_type="dataset",
+            object_id="ds_x",
+            request={"k": 1},
         )
         assert entry.leaf_index > 0 and entry.action == "test.event"

@@ -32,8 +32,20 @@ def test_sixteen_concurrent_writers_leave_no_gaps_or_duplicates(ctx: Context) ->
             for i in range(per_writer):
                 try:
                     with ctx.db.transaction() as session:
-                        record(session, bureau, "test.concurrent", "dataset", f"ds_{w}_{i}")
-                        record(session, bureau, "test.concurrent", "dataset", f"ds_{w}_{i}_b")
+                        record(
+                            session,
+                            bureau,
+                            action="test.concurrent",
+                            object_type="dataset",
+                            object_id=f"ds_{w}_{i}",
+                        )
+                        record(
+                            session,
+                            bureau,
+                            action="test.concurrent",
+                            object_type="dataset",
+                            object_id=f"ds_{w}_{i}_b",
+                        )
                         if i % 5 == 4:
                             raise _Rollback
                     committed.append((w, i))
@@ -66,8 +78,8 @@ def test_sixteen_concurrent_writers_leave_no_gaps_or_duplicates(ctx: Context) ->
     assert leaves == expected
     assert rolled_back == 0
     with ctx.db.transaction() as session:
-        transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
-        assert transparency.check(session, ctx.settings).ok
+        transparency.make_checkpoint(session, signer=transparency.log_signer(ctx.settings))
+        assert transparency.check(session, settings=ctx.settings).ok
 
 
 class _Rollback(Exception):
@@ -108,10 +120,12 @@ def test_kill_9_in_the_middle_of_a_batch_leaves_a_log_that_verifies(ctx: Context
     assert proc.returncode == -signal.SIGKILL
     with ctx.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == before
-        assert transparency.check(session, ctx.settings).ok
+        assert transparency.check(session, settings=ctx.settings).ok
     bureau = actor(ctx, "bureau-admin")
     with ctx.db.transaction() as session:  # and the log goes on
-        entry = record(session, bureau, "test.after", "dataset", "ds_after")
+        entry = record(
+            session, bureau, action="test.after", object_type="dataset", object_id="ds_after"
+        )
         assert entry.leaf_index == before
-        transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
-        assert transparency.check(session, ctx.settings).ok
+        transparency.make_checkpoint(session, signer=transparency.log_signer(ctx.settings))
+        assert transparency.check(session, settings=ctx.settings).ok

@@ -104,9 +104,9 @@ def test_edge_rules() -> None:
     with pytest.raises(VerificationError):
         verify_inclusion(0, 0, LEAVES[0], [], ROOTS[0])
     with pytest.raises(ValueError):
-        log.consistency_proof(None, 0, 3)  # type: ignore[arg-type]
+        log.consistency_proof(None, old=0, new=3)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        log.inclusion_proof(None, 3, 3)  # type: ignore[arg-type]
+        log.inclusion_proof(None, index=3, tree_size=3)  # type: ignore[arg-type]
 
 
 def flip(h: bytes, bit: int) -> bytes:

@@ -31,19 +31,26 @@ def grow(ctx: Context, n: int) -> None:
     bureau = actor(ctx, "bureau-admin")
     with ctx.db.transaction() as session:
         for i in range(n):
-            record(session, bureau, "test.event", "dataset", f"ds_{i}", object_org_id=bureau.org_id)
+            record(
+                session,
+                bureau,
+                action="test.event",
+                object_type="dataset",
+                object_id=f"ds_{i}",
+                object_org_id=bureau.org_id,
+            )
 
 
 def checkpoint(ctx: Context) -> int:
     with ctx.db.transaction() as session:
-        made = transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
+        made = transparency.make_checkpoint(session, signer=transparency.log_signer(ctx.settings))
         assert made is not None
         return made.size
 
 
 def exported(ctx: Context) -> bytes:
     with ctx.db.transaction() as session:
-        return b"".join(transparency.export_lines(session, ctx.settings.audit_origin))
+        return b"".join(transparency.export_lines(session, origin=ctx.settings.audit_origin))
 
 
 def log_key(ctx: Context) -> Verifier:
@@ -252,7 +259,7 @@ def test_the_log_refuses_to_sign_a_rewritten_tree(ctx: Context) -> None:
         ctx, "UPDATE audit_tree SET hash = :h WHERE level > 0 AND idx = 0", h="00" * 32
     )
     with pytest.raises(log.LogCorrupt), ctx.db.transaction() as session:
-        transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
+        transparency.make_checkpoint(session, signer=transparency.log_signer(ctx.settings))
 
 
 # --- tampering behind the application's back ---------------------------------------------------
@@ -290,10 +297,10 @@ def test_check_and_offline_verify_find_tampering(
 ) -> None:
     checkpoint(ctx)
     with ctx.db.transaction() as session:
-        assert transparency.check(session, ctx.settings).ok
+        assert transparency.check(session, settings=ctx.settings).ok
     _without_triggers(ctx, statement)
     with ctx.db.transaction() as session:
-        result = transparency.check(session, ctx.settings)
+        result = transparency.check(session, settings=ctx.settings)
     assert not result.ok
     assert (result.index, result.kind) == (index, kind), result.message
     with pytest.raises(VerificationError) as caught:
@@ -312,7 +319,7 @@ def test_inserted_row_is_found(ctx: Context) -> None:
         h="0" * 64,
     )
     with ctx.db.transaction() as session:
-        result = transparency.check(session, ctx.settings)
+        result = transparency.check(session, settings=ctx.settings)
     assert (result.ok, result.kind) == (False, "inserted")
 
 
@@ -322,7 +329,7 @@ def test_a_rewritten_tree_fails_against_the_signature(ctx: Context) -> None:
         ctx, "UPDATE audit_tree SET hash = :h WHERE level = 0 AND idx = 2", h="ab" * 32
     )
     with ctx.db.transaction() as session:
-        result = transparency.check(session, ctx.settings)
+        result = transparency.check(session, settings=ctx.settings)
     assert not result.ok and result.kind == "rewritten"
 
 
@@ -387,7 +394,9 @@ def test_empty_log_has_no_checkpoint(empty_ctx: Context) -> None:
     empty_ctx.db.upgrade()
     with empty_ctx.db.transaction() as session:
         assert (
-            transparency.make_checkpoint(session, transparency.log_signer(empty_ctx.settings))
+            transparency.make_checkpoint(
+                session, signer=transparency.log_signer(empty_ctx.settings)
+            )
             is None
         )
         with pytest.raises(NotFound):
@@ -431,12 +440,18 @@ def test_proof_cache_never_keeps_nodes_of_a_rolled_back_append(ctx: Context) -> 
     pad = (start // 128 + 1) * 128 + 64 - start
     with pytest.raises(RuntimeError), ctx.db.transaction() as session:
         for i in range(pad):
-            record(session, bureau, "test.rolled_back", "dataset", f"ds_{i}")
-        log.inclusion_proof(session, 0, start + pad)
+            record(
+                session,
+                bureau,
+                action="test.rolled_back",
+                object_type="dataset",
+                object_id=f"ds_{i}",
+            )
+        log.inclusion_proof(session, index=0, tree_size=start + pad)
         raise RuntimeError("roll back")
     grow(ctx, pad)
     size = checkpoint(ctx)
     with ctx.db.transaction() as session:
-        root = log.root(session, size)
+        root = log.root(session, tree_size=size)
         leaf = next(h for i, h in log.iter_leaves(session) if i == 0)
-        verify_inclusion(0, size, leaf, log.inclusion_proof(session, 0, size), root)
+        verify_inclusion(0, size, leaf, log.inclusion_proof(session, index=0, tree_size=size), root)

@@ -164,8 +164,8 @@ def test_a_right_under_registration_is_only_its_parties(
     with ctx.db.transaction() as session:
         reg = rights.apply(
             session,
-            ctx.settings,
             admin,
+            settings=ctx.settings,
             kind="holding",
             dataset_id=dataset_id(ctx, "参保人员"),
             statement="尚未受理的原始登记",
@@ -185,8 +185,15 @@ def test_a_right_under_registration_is_only_its_parties(
     # in public notice it is everyone's to see (and object to)
     platform = actor(ctx, "platform-admin")
     with ctx.db.transaction() as session:
-        rights.accept(session, ctx.settings, platform, reg.id, note="受理")
-        rights.formal_review(session, ctx.settings, platform, reg.id, passed=True, note="通过")
+        rights.accept(session, platform, settings=ctx.settings, registration_id=reg.id, note="受理")
+        rights.formal_review(
+            session,
+            platform,
+            settings=ctx.settings,
+            registration_id=reg.id,
+            passed=True,
+            note="通过",
+        )
     assert app_client.get(chain).status_code == 200
 
 
@@ -236,7 +243,7 @@ def test_opening_data_needs_the_providers_admin_and_reports_important_data(
         privacy.review(
             session,
             reviewer,
-            screen.id,
+            screen_id=screen.id,
             personal=False,
             grade="important",
             note="企业用电属重要数据",
@@ -281,15 +288,15 @@ def test_a_refused_background_job_writes_its_deny_entry(ctx: Context) -> None:
         task = tasks.enqueue(
             session,
             outsider,
-            "privacy.screen",
-            {"dataset_id": res, "version": 1, "mode": "fast"},
+            kind="privacy.screen",
+            params={"dataset_id": res, "version": 1, "mode": "fast"},
             object_type="dataset",
             object_id=res,
             object_org_id=None,
         )
         task_id = task.id
     start = _denials(ctx, "dataset.screen")
-    assert tasks.run_one(ctx, "test-worker") == task_id
+    assert tasks.run_one(ctx, name="test-worker") == task_id
     with ctx.db.transaction() as session:
         assert session.get(Task, task_id).status == "failed"  # type: ignore[union-attr]
     assert _denials(ctx, "dataset.screen") == start + 1

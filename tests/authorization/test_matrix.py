@@ -63,9 +63,9 @@ def world(ctx: Context) -> dict[str, Any]:
     with ctx.db.transaction() as session:
         req = authorization.submit_request(
             session,
-            ctx.settings,
             ai,
-            RequestCreate(
+            settings=ctx.settings,
+            data=RequestCreate(
                 purpose="public_welfare",
                 datasets={ids["res"]: ["所属乡镇", "参保类型"]},
                 operations=["extract"],
@@ -73,32 +73,45 @@ def world(ctx: Context) -> dict[str, Any]:
                 justification="矩阵测试：去标识化提取。",
             ),
         )
-        authorization.review(session, ctx.settings, cac, req.id, decision="approve", reason="同意")
+        authorization.review(
+            session,
+            cac,
+            settings=ctx.settings,
+            request_id=req.id,
+            decision="approve",
+            reason="同意",
+        )
         done = authorization.review(
-            session, ctx.settings, br, req.id, decision="approve", reason="同意"
+            session, br, settings=ctx.settings, request_id=req.id, decision="approve", reason="同意"
         )
         ids["extract_contract"] = done.contract_id
-    ids["extract"] = extracts.make_extract(ctx, ai, ids["extract_contract"], ids["res"]).id
+    ids["extract"] = extracts.run_extract(
+        ctx, ai, contract_id=ids["extract_contract"], dataset_id=ids["res"]
+    ).id
     analyst = actor(ctx, BN)
-    derivation, _ = privacy.deidentify(
-        ctx.db,
-        ctx.store,
-        ctx.settings,
+    derivation, _ = privacy.run_deidentify(
+        ctx,
         analyst,
-        ids["res"],
-        1,
-        {"columns": {"姓名": {"op": "drop"}}},
+        dataset_id=ids["res"],
+        number=1,
+        recipe_doc={"columns": {"姓名": {"op": "drop"}}},
     )
     ids["derivation"] = derivation.id
     background = ctx.settings.model_copy(update={"background_rows": 1})
     bureau_org, inspector = actor(ctx, BA).org_id, actor(ctx, DSJ)
     with ctx.db.transaction() as session:
         job = privacy.request_screen(
-            session, ctx.store, background, analyst, ids["res"], 1, mode="full"
+            session,
+            analyst,
+            store=ctx.store,
+            settings=background,
+            dataset_id=ids["res"],
+            number=1,
+            mode="full",
         )
         assert isinstance(job, Task)
         ids["task"] = job.id
-        ids["screen"] = privacy.list_screens(session, analyst, ids["res"])[0].id
+        ids["screen"] = privacy.list_screens(session, analyst, dataset_id=ids["res"])[0].id
         ids["contract"] = session.scalar(select(Contract.id))
         ids["request"] = session.scalar(
             select(AccessRequest.id).where(AccessRequest.status == "submitted")
@@ -119,7 +132,9 @@ def world(ctx: Context) -> dict[str, Any]:
         )
 
     with ctx.db.transaction() as session:
-        ids["objection"] = rights.object_to(session, inspector, ids["notice"], "矩阵测试的异议").id
+        ids["objection"] = rights.object_to(
+            session, inspector, registration_id=ids["notice"], reason="矩阵测试的异议"
+        ).id
     assert all(v is not None for v in ids.values()), ids
     return ids
 
@@ -834,7 +849,7 @@ def test_every_console_page_for_every_role(app_client: TestClient, ctx: Context)
     sessions = {}
     for role in USERS:
         with ctx.db.transaction() as session:
-            console, secret, _ = accounts.login(session, role, DEMO_PASSWORD)
+            console, secret, _ = accounts.login(session, username=role, password=DEMO_PASSWORD)
             sessions[role] = (secret, console.csrf_token)
     table = console_cases(w)
     covered = {(p.method, p.route) for p in table} | CONSOLE_EXEMPT

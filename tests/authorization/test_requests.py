@@ -234,10 +234,12 @@ def test_important_data_adds_the_data_bureau_and_the_industry_authority(
     residents = dataset_id(ctx, "参保人员")
     reviewer = actor(ctx, "bureau-reviewer")
     with ctx.db.transaction() as session:
-        screen = privacy.confirmed_screen(session, residents, 1)
+        screen = privacy.confirmed_screen(session, dataset_id=residents, version=1)
         assert screen is not None
         screen.status = "proposed"
-        privacy.review(session, reviewer, screen.id, grade="important", note="覆盖全市参保人口")
+        privacy.review(
+            session, reviewer, screen_id=screen.id, grade="important", note="覆盖全市参保人口"
+        )
     missing = app_client.post("/api/v1/requests", json=ask(ctx), headers=auth(ctx, "ai-analyst"))
     assert missing.status_code == 422 and "人社" in missing.json()["error"]["message"]
     from yaosu.accounts import service as accounts
@@ -254,10 +256,10 @@ def test_important_data_adds_the_data_bureau_and_the_industry_authority(
     rules = sorted(r["rule"] for r in req["reviews"])
     assert rules == ["important", "industry", "personal", "provider"]
     with ctx.db.transaction() as session:
-        screen = privacy.confirmed_screen(session, residents, 1)
+        screen = privacy.confirmed_screen(session, dataset_id=residents, version=1)
         assert screen is not None
         screen.status = "proposed"
-        privacy.review(session, reviewer, screen.id, grade="core", note="核心数据")
+        privacy.review(session, reviewer, screen_id=screen.id, grade="core", note="核心数据")
     core = app_client.post("/api/v1/requests", json=ask(ctx), headers=auth(ctx, "ai-analyst"))
     assert core.status_code == 403 and "核心数据" in core.json()["error"]["message"]
 

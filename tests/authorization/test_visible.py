@@ -123,16 +123,16 @@ def _applications(ctx: Context) -> None:
     with ctx.db.transaction() as session:
         rights.apply(
             session,
-            ctx.settings,
             bureau,
+            settings=ctx.settings,
             kind="holding",
             dataset_id=insured,
             statement="测试：原始持有权。",
         )
         rights.apply(
             session,
-            ctx.settings,
             grantor,
+            settings=ctx.settings,
             kind="processing",
             dataset_id=granted.object_id,
             statement="测试：许可加工使用权。",

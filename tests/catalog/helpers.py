@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.conftest import actor
-from yaosu.catalog import service
+from yaosu.catalog import service, versions
 from yaosu.catalog.models import DatasetVersion
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
@@ -16,20 +16,18 @@ def new_dataset(ctx: Context, title: str = "测试数据集", openness: str = "o
         ds = service.create_dataset(
             session,
             actor(ctx, "bureau-admin"),
-            DatasetCreate(title=title, theme="测试", openness=openness),
+            data=DatasetCreate(title=title, theme="测试", openness=openness),
         )
         return ds.id
 
 
 def ingest(ctx: Context, path: Path, filename: str | None = None, **kw: object) -> DatasetVersion:
     ds = new_dataset(ctx)
-    return service.ingest_version(
-        ctx.db,
-        ctx.store,
-        ctx.settings,
+    return versions.run_ingest(
+        ctx,
         actor(ctx, "bureau-admin"),
-        ds,
-        path,
+        dataset_id=ds,
+        source=path,
         filename=filename or path.name,
         **kw,  # type: ignore[arg-type]
     )

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from tests.conftest import actor, auth, dataset_id
 from tests.console.test_pages import login
-from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.context import Context
 from yaosu.privacy import service as privacy
@@ -47,7 +47,7 @@ def personal_values(ctx: Context, ds_id: str, number: int) -> set[str]:
     """Every value, read from the stored Parquet, of every column the version's confirmed
     screen marked personal."""
     with ctx.db.transaction() as session:
-        screen = privacy.confirmed_screen(session, ds_id, number)
+        screen = privacy.confirmed_screen(session, dataset_id=ds_id, version=number)
         version = session.scalar(
             select(DatasetVersion).where(
                 DatasetVersion.dataset_id == ds_id, DatasetVersion.number == number
@@ -209,14 +209,8 @@ def _new_version(ctx: Context, tmp_path: Path, ds_id: str) -> int:
     pq.write_table(
         pa.table({"乡镇": ["城关镇"] * 12, "销量(吨)": [float(i) for i in range(12)]}), path
     )
-    version = catalog.ingest_version(
-        ctx.db,
-        ctx.store,
-        ctx.settings,
-        actor(ctx, "bureau-admin"),
-        ds_id,
-        path,
-        filename="v.parquet",
+    version = versions.run_ingest(
+        ctx, actor(ctx, "bureau-admin"), dataset_id=ds_id, source=path, filename="v.parquet"
     )
     return version.number
 
@@ -236,13 +230,18 @@ def test_a_version_without_a_confirmed_screen_shows_no_values_to_outsiders(
     # Proposed is not confirmed; once the reviewer confirms, the clean columns show again.
     with ctx.db.transaction() as session:
         screen = privacy.screen_version(
-            session, ctx.store, ctx.settings, actor(ctx, "bureau-analyst"), ds_id, number
+            session,
+            actor(ctx, "bureau-analyst"),
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=ds_id,
+            number=number,
         )
         screen_id = screen.id
     body = app_client.get(f"/api/v1/datasets/{ds_id}/versions/{number}").json()
     assert all(c["withheld"] for c in body["columns"])
     with ctx.db.transaction() as session:
-        privacy.review(session, actor(ctx, "bureau-reviewer"), screen_id)
+        privacy.review(session, actor(ctx, "bureau-reviewer"), screen_id=screen_id)
     body = app_client.get(f"/api/v1/datasets/{ds_id}/versions/{number}").json()
     columns = {c["name"]: c for c in body["columns"]}
     assert columns["销量(吨)"]["range"] == {"min": 0.0, "max": 11.0}
@@ -280,7 +279,7 @@ def test_a_screen_shows_its_evidence_only_to_those_who_may_screen(
     and phone numbers stay with those who may screen the dataset."""
     ds_id = dataset_id(ctx, "社会保险")
     with ctx.db.transaction() as session:
-        screen_id = privacy.confirmed_screen(session, ds_id, 1).id  # type: ignore[union-attr]
+        screen_id = privacy.confirmed_screen(session, dataset_id=ds_id, version=1).id  # type: ignore[union-attr]
     for who in ("coop-manager", "ai-analyst"):
         got = app_client.get(f"/api/v1/screens/{screen_id}", headers=auth(ctx, who))
         assert got.status_code in (403, 404), (who, got.text)
@@ -310,19 +309,20 @@ def test_a_column_named_as_an_identifier_is_withheld_though_no_detector_knows_it
         ),
         path,
     )
-    number = catalog.ingest_version(
-        ctx.db,
-        ctx.store,
-        ctx.settings,
-        actor(ctx, "bureau-admin"),
-        ds_id,
-        path,
-        filename="i.parquet",
+    number = versions.run_ingest(
+        ctx, actor(ctx, "bureau-admin"), dataset_id=ds_id, source=path, filename="i.parquet"
     ).number
     analyst, reviewer = actor(ctx, "bureau-analyst"), actor(ctx, "bureau-reviewer")
     with ctx.db.transaction() as session:
-        screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds_id, number)
-        privacy.review(session, reviewer, screen.id)
+        screen = privacy.screen_version(
+            session,
+            analyst,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=ds_id,
+            number=number,
+        )
+        privacy.review(session, reviewer, screen_id=screen.id)
     body = app_client.get(f"/api/v1/datasets/{ds_id}/versions/{number}").json()
     columns = {c["name"]: c for c in body["columns"]}
     assert columns["客户编号"]["withheld"] and columns["客户编号"]["range"] is None
@@ -336,8 +336,12 @@ def test_a_screen_corrected_to_personal_without_saying_where_withholds_every_col
     ds_id = dataset_id(ctx, "用电量")
     analyst, reviewer = actor(ctx, "bureau-analyst"), actor(ctx, "bureau-reviewer")
     with ctx.db.transaction() as session:
-        screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds_id, 1)
-        privacy.review(session, reviewer, screen.id, personal=True, note="个体工商户即个人")
+        screen = privacy.screen_version(
+            session, analyst, store=ctx.store, settings=ctx.settings, dataset_id=ds_id, number=1
+        )
+        privacy.review(
+            session, reviewer, screen_id=screen.id, personal=True, note="个体工商户即个人"
+        )
     body = app_client.get(
         f"/api/v1/datasets/{ds_id}/versions/1", headers=auth(ctx, "cac-inspector")
     ).json()

@@ -21,6 +21,7 @@ from tests.console.test_pages import csrf, login
 from yaosu.authorization import service as authorization
 from yaosu.authorization.schemas import RequestCreate
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
 from yaosu.privacy import service as privacy
@@ -121,7 +122,7 @@ def _plant_table(ctx: Context, tmp_path: Path, *, openness: str) -> str:
     )
     with ctx.db.transaction() as session:
         ds = catalog.create_dataset(
-            session, bureau, DatasetCreate(title="注入测试", theme="测试", openness=openness)
+            session, bureau, data=DatasetCreate(title="注入测试", theme="测试", openness=openness)
         )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -130,10 +131,12 @@ def _plant_table(ctx: Context, tmp_path: Path, *, openness: str) -> str:
         writer.writerow([BREAKER if i % 2 else "普通", i])
     path = tmp_path / "payload.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    catalog.ingest_version(ctx.db, ctx.store, ctx.settings, bureau, ds.id, path, filename="p.csv")
+    versions.run_ingest(ctx, bureau, dataset_id=ds.id, source=path, filename="p.csv")
     with ctx.db.transaction() as session:
-        screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds.id)
-        privacy.review(session, reviewer, screen.id, note="测试")
+        screen = privacy.screen_version(
+            session, analyst, store=ctx.store, settings=ctx.settings, dataset_id=ds.id
+        )
+        privacy.review(session, reviewer, screen_id=screen.id, note="测试")
     return ds.id
 
 
@@ -167,9 +170,9 @@ def test_a_script_breaker_in_a_query_alias_or_group_stays_in_the_answer_data(
     with ctx.db.transaction() as session:
         req = authorization.submit_request(
             session,
-            ctx.settings,
             ai,
-            RequestCreate(
+            settings=ctx.settings,
+            data=RequestCreate(
                 purpose="public_welfare",
                 datasets={ds: [BREAKER, "数量"]},
                 operations=["aggregate"],
@@ -180,9 +183,9 @@ def test_a_script_breaker_in_a_query_alias_or_group_stays_in_the_answer_data(
         )
         done = authorization.review(
             session,
-            ctx.settings,
             reviewer,
-            req.id,
+            settings=ctx.settings,
+            request_id=req.id,
             decision="approve",
             reason="同意",
         )

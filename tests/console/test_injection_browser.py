@@ -39,6 +39,7 @@ from yaosu.api import create_app
 from yaosu.authorization import service as authorization
 from yaosu.authorization.schemas import RequestCreate
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
 from yaosu.kernel.db import Database
@@ -147,7 +148,7 @@ def _actor(ctx: Context, username: str) -> Any:
     with ctx.db.transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
         assert user is not None
-        return accounts.actor_for(session, user)
+        return accounts.actor_for(session, user=user)
 
 
 def plant(ctx: Context, folder: Path) -> dict[str, str]:
@@ -191,7 +192,7 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
             ds = catalog.create_dataset(
                 session,
                 bureau,
-                DatasetCreate(
+                data=DatasetCreate(
                     title=fit(f"title-{key}", 300),
                     description="".join(k(f"desc-{key}") for k in KINDS),
                     keywords=[k(f"kw-{key}") for k in KINDS],
@@ -201,48 +202,56 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
                 ),
             )
         ids[key] = ds.id
-        catalog.ingest_version(
-            ctx.db,
-            ctx.store,
-            ctx.settings,
+        versions.run_ingest(
+            ctx,
             bureau,
-            ds.id,
-            source,
+            dataset_id=ds.id,
+            source=source,
             filename=img(f"file-{key}").replace("/", "") + ".csv",
         )
         with ctx.db.transaction() as session:
-            screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds.id)
-            privacy.review(session, reviewer, screen.id, note=fit(f"screen-note-{key}", 2000))
+            screen = privacy.screen_version(
+                session, analyst, store=ctx.store, settings=ctx.settings, dataset_id=ds.id
+            )
+            privacy.review(
+                session, reviewer, screen_id=screen.id, note=fit(f"screen-note-{key}", 2000)
+            )
     with ctx.db.transaction() as session:  # the privacy-unit page shows columns and the note
         unit.declare(
             session,
             reviewer,
-            ids["work"],  # not "cond": its governed query must not be bounded per person
+            dataset_id=ids["work"],  # not "cond": its governed query must not be bounded per person
             columns=[column_name("breaker")],
             each_row_is_a_person=False,
             note=fit("unit-note", 2000),
         )
     cond, work = ids["cond"], ids["work"]
-    derivation, _ = privacy.deidentify(
-        ctx.db,
-        ctx.store,
-        ctx.settings,
+    derivation, _ = privacy.run_deidentify(
+        ctx,
         analyst,
-        work,
-        1,
-        {"columns": {column_name("link"): {"op": "drop"}}},
+        dataset_id=work,
+        number=1,
+        recipe_doc={"columns": {column_name("link"): {"op": "drop"}}},
     )
     ids["derivation"] = derivation.id
     background = ctx.settings.model_copy(update={"background_rows": 1})
     with ctx.db.transaction() as session:
-        privacy.request_screen(session, ctx.store, background, analyst, work, 1, mode="full")
+        privacy.request_screen(
+            session,
+            analyst,
+            store=ctx.store,
+            settings=background,
+            dataset_id=work,
+            number=1,
+            mode="full",
+        )
     fields = [*(column_name(k) for k in COLUMNS), "数量"]
     with ctx.db.transaction() as session:
         req = authorization.submit_request(
             session,
-            ctx.settings,
             ai,
-            RequestCreate(
+            settings=ctx.settings,
+            data=RequestCreate(
                 purpose="public_welfare",
                 datasets={cond: fields},
                 operations=["aggregate"],
@@ -256,25 +265,33 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         ids["request"] = req.id
         done = authorization.review(
             session,
-            ctx.settings,
             reviewer,
-            req.id,
+            settings=ctx.settings,
+            request_id=req.id,
             decision="approve",
             reason="".join(k("review-reason") for k in KINDS),
         )
         assert done.contract_id
         ids["contract"] = done.contract_id
         authorization.change_status(
-            session, bureau, done.contract_id, "suspend", fit("suspend", 2000)
+            session,
+            bureau,
+            contract_id=done.contract_id,
+            action="suspend",
+            reason=fit("suspend", 2000),
         )
         authorization.change_status(
-            session, bureau, done.contract_id, "resume", fit("resume", 2000)
+            session,
+            bureau,
+            contract_id=done.contract_id,
+            action="resume",
+            reason=fit("resume", 2000),
         )
         pending = authorization.submit_request(
             session,
-            ctx.settings,
             coop,
-            RequestCreate(
+            settings=ctx.settings,
+            data=RequestCreate(
                 purpose="public_welfare",
                 datasets={cond: fields[:2]},
                 operations=["aggregate"],
@@ -287,39 +304,64 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
     with ctx.db.transaction() as session:
         notice = rights.apply(
             session,
-            ctx.settings,
             bureau,
+            settings=ctx.settings,
             kind="holding",
             dataset_id=ids["open"],
             statement="".join(k("statement") for k in KINDS),
             purposes=["rural_revitalisation"],
             territory=fit("territory", 100),
         )
-        rights.accept(session, ctx.settings, platform, notice.id, note=fit("accept-note", 2000))
+        rights.accept(
+            session,
+            platform,
+            settings=ctx.settings,
+            registration_id=notice.id,
+            note=fit("accept-note", 2000),
+        )
         rights.formal_review(
-            session, ctx.settings, platform, notice.id, passed=True, note=fit("review-note", 2000)
+            session,
+            platform,
+            settings=ctx.settings,
+            registration_id=notice.id,
+            passed=True,
+            note=fit("review-note", 2000),
         )
         ids["notice"] = notice.id
     with ctx.db.transaction() as session:
-        rights.object_to(session, cac, ids["notice"], "".join(k("objection") for k in KINDS))
+        rights.object_to(
+            session,
+            cac,
+            registration_id=ids["notice"],
+            reason="".join(k("objection") for k in KINDS),
+        )
     with ctx.db.transaction() as session:
         held = rights.apply(
             session,
-            ctx.settings,
             bureau,
+            settings=ctx.settings,
             kind="holding",
             dataset_id=cond,
             statement="".join(k("cert-statement") for k in KINDS),
             purposes=["public_welfare"],
             territory=fit("cert-territory", 100),
         )
-        rights.accept(session, ctx.settings, platform, held.id)
-        rights.formal_review(session, ctx.settings, platform, held.id, passed=True, note="通过")
+        rights.accept(session, platform, settings=ctx.settings, registration_id=held.id)
+        rights.formal_review(
+            session,
+            platform,
+            settings=ctx.settings,
+            registration_id=held.id,
+            passed=True,
+            note="通过",
+        )
         earlier = timedelta(days=ctx.settings.notice_days + 1)
         assert held.notice_starts_at is not None and held.notice_ends_at is not None
         held.notice_starts_at -= earlier
         held.notice_ends_at -= earlier
-        certificate = rights.issue(session, ctx.settings, platform, held.id)
+        certificate = rights.issue(
+            session, platform, settings=ctx.settings, registration_id=held.id
+        )
         ids["registered"] = held.id
         ids["certificate"] = certificate.code
     return ids

@@ -15,7 +15,7 @@ def _sign_in(client: TestClient, ctx: Context, username: str) -> None:
     from yaosu.web.deps import SESSION_COOKIE
 
     with ctx.db.transaction() as session:
-        _console, secret, _ = accounts.login(session, username, DEMO_PASSWORD)
+        _console, secret, _ = accounts.login(session, username=username, password=DEMO_PASSWORD)
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, secret)
 

@@ -168,7 +168,7 @@ def test_every_console_page_reads_in_chinese(app_client: TestClient, ctx: Contex
     sessions = {}
     for role in USERS:
         with ctx.db.transaction() as session:
-            _console, secret, _ = accounts.login(session, role, DEMO_PASSWORD)
+            _console, secret, _ = accounts.login(session, username=role, password=DEMO_PASSWORD)
             sessions[role] = secret
     pages = [("GET", path, route) for route, path in _pages(app_client.app, w)]
     pages += _errors(app_client.app)  # type: ignore[arg-type]

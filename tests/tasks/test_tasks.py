@@ -59,20 +59,32 @@ def test_a_large_full_scan_is_a_task_that_records_its_screen(background: Context
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
         small = privacy.request_screen(
-            session, ctx.store, ctx.settings, analyst, residents, None, mode="fast"
+            session,
+            analyst,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=residents,
+            number=None,
+            mode="fast",
         )
         made = privacy.request_screen(
-            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+            session,
+            analyst,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=residents,
+            number=None,
+            mode="full",
         )
     assert isinstance(small, Screen)  # a fast screen reads a bounded sample: always at once
     assert isinstance(made, Task) and made.status == "queued" and made.kind == "privacy.screen"
-    assert tasks.run_one(ctx, tasks.worker_name()) == made.id
+    assert tasks.run_one(ctx, name=tasks.worker_name()) == made.id
     done = _task(ctx, made.id)
     assert done.status == "done" and done.progress == 1.0 and done.attempts == 1
     with ctx.db.transaction() as session:
         screen = session.get(Screen, done.result["screen"])
         assert screen is not None and screen.mode == "full" and screen.personal is True
-    assert tasks.run_one(ctx, tasks.worker_name()) is None  # the queue is empty
+    assert tasks.run_one(ctx, name=tasks.worker_name()) is None  # the queue is empty
     assert _actions(ctx, "job.create") == 1
 
 
@@ -155,26 +167,32 @@ def test_cancelling_a_running_task_keeps_nothing(background: Context) -> None:
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
         task = privacy.request_screen(
-            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+            session,
+            analyst,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=residents,
+            number=None,
+            mode="full",
         )
         before = session.scalar(select(func.count()).select_from(Screen))
     assert isinstance(task, Task)
     worker = tasks.worker_name()
     assert tasks.claim(ctx.db, worker) == task.id
     with ctx.db.transaction() as session:
-        tasks.cancel(session, analyst, task.id)
+        tasks.cancel(session, analyst, task_id=task.id)
     run = tasks.Run(ctx.db, task.id)
     with pytest.raises(JobCancelled):
         run.progress(0.5, "scanning")
     # The worker's own path: the handler stops at its first progress report.
     with ctx.db.transaction() as session:
         session.get(Task, task.id).status = "queued"  # type: ignore[union-attr]
-    assert tasks.run_one(ctx, worker) == task.id
+    assert tasks.run_one(ctx, name=worker) == task.id
     assert _task(ctx, task.id).status == "cancelled"
     with ctx.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Screen)) == before
         with pytest.raises(JobFinished):
-            tasks.cancel(session, analyst, task.id)
+            tasks.cancel(session, analyst, task_id=task.id)
 
 
 def test_a_failure_inside_the_final_transaction_leaves_no_version(
@@ -182,8 +200,8 @@ def test_a_failure_inside_the_final_transaction_leaves_no_version(
 ) -> None:
     ctx = background
     analyst = actor(ctx, "bureau-analyst")
-    made = privacy.request_deidentify(
-        ctx.db, ctx.store, ctx.settings, analyst, _residents(ctx), None, RECIPE
+    made = privacy.run_deidentify_request(
+        ctx, analyst, dataset_id=_residents(ctx), number=None, recipe_doc=RECIPE
     )
     assert isinstance(made, Task)
 
@@ -191,7 +209,7 @@ def test_a_failure_inside_the_final_transaction_leaves_no_version(
         raise RuntimeError("disk full, say")
 
     monkeypatch.setattr(derivations, "_save", broken)  # the derivation saves its re-screen
-    tasks.run_one(ctx, tasks.worker_name())
+    tasks.run_one(ctx, name=tasks.worker_name())
     failed = _task(ctx, made.id)
     assert failed.status == "failed" and failed.error_code == "INTERNAL_ERROR"
     with ctx.db.transaction() as session:
@@ -209,8 +227,8 @@ def test_a_database_error_in_a_task_is_stored_as_the_table_translates_it(
 
     ctx = background
     analyst = actor(ctx, "bureau-analyst")
-    made = privacy.request_deidentify(
-        ctx.db, ctx.store, ctx.settings, analyst, _residents(ctx), None, RECIPE
+    made = privacy.run_deidentify_request(
+        ctx, analyst, dataset_id=_residents(ctx), number=None, recipe_doc=RECIPE
     )
     assert isinstance(made, Task)
 
@@ -220,7 +238,7 @@ def test_a_database_error_in_a_task_is_stored_as_the_table_translates_it(
         )
 
     monkeypatch.setattr(derivations, "_save", locked)
-    tasks.run_one(ctx, tasks.worker_name())
+    tasks.run_one(ctx, name=tasks.worker_name())
     failed = _task(ctx, made.id)
     assert failed.status == "failed" and failed.error_code == "BUSY"  # was INTERNAL_ERROR
     assert failed.error_zh == "系统繁忙，请稍后重试。"
@@ -236,7 +254,13 @@ def test_a_task_whose_worker_was_killed_is_resumed_then_failed_cleanly(
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
         task = privacy.request_screen(
-            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+            session,
+            analyst,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=residents,
+            number=None,
+            mode="full",
         )
     assert isinstance(task, Task)
     claimer = (
@@ -260,7 +284,7 @@ def test_a_task_whose_worker_was_killed_is_resumed_then_failed_cleanly(
         proc.wait(timeout=30)
         proc.stdout.close()
         assert _task(ctx, task.id).status == "running"  # what a crash leaves behind
-        assert tasks.recover(ctx.db, stale_seconds=3600) == [task.id]
+        assert tasks.run_recover(ctx, stale_seconds=3600) == [task.id]
         after = _task(ctx, task.id)
         if attempt < tasks.MAX_ATTEMPTS:
             assert after.status == "queued" and after.attempts == attempt
@@ -277,13 +301,19 @@ def test_a_live_worker_elsewhere_is_trusted_until_its_heartbeat_stops(
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
         task = privacy.request_screen(
-            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+            session,
+            analyst,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=residents,
+            number=None,
+            mode="full",
         )
     assert isinstance(task, Task)
     assert tasks.claim(ctx.db, "another-host:4242:abcd") == task.id
-    assert tasks.recover(ctx.db, stale_seconds=3600) == []  # fresh heartbeat: alive
-    assert tasks.recover(ctx.db, stale_seconds=0) == [task.id]  # silent: taken as dead
-    assert tasks.run_one(ctx, tasks.worker_name()) == task.id
+    assert tasks.run_recover(ctx, stale_seconds=3600) == []  # fresh heartbeat: alive
+    assert tasks.run_recover(ctx, stale_seconds=0) == [task.id]  # silent: taken as dead
+    assert tasks.run_one(ctx, name=tasks.worker_name()) == task.id
     assert _task(ctx, task.id).status == "done"
 
 
@@ -294,20 +324,26 @@ def test_a_deactivated_submitter_cannot_run_their_task(background: Context) -> N
     analyst, residents = actor(ctx, "bureau-analyst"), _residents(ctx)
     with ctx.db.transaction() as session:
         task = privacy.request_screen(
-            session, ctx.store, ctx.settings, analyst, residents, None, mode="full"
+            session,
+            analyst,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=residents,
+            number=None,
+            mode="full",
         )
         user = session.get(User, analyst.id)
         assert user is not None
         user.is_active = False
     assert isinstance(task, Task)
-    tasks.run_one(ctx, tasks.worker_name())
+    tasks.run_one(ctx, name=tasks.worker_name())
     failed = _task(ctx, task.id)
     assert failed.status == "failed" and failed.error_code == "AUTH_REQUIRED"
 
 
 def test_unknown_tasks_are_not_found(background: Context) -> None:
     with background.db.transaction() as session, pytest.raises(NotFound):
-        tasks.get_task(session, actor(background, "bureau-analyst"), "task_nope")
+        tasks.get_task(session, actor(background, "bureau-analyst"), task_id="task_nope")
 
 
 def test_migration_0011_keeps_every_task(background: Context) -> None:
@@ -321,11 +357,11 @@ def test_migration_0011_keeps_every_task(background: Context) -> None:
     with ctx.db.transaction() as session:
         made = privacy.request_screen(
             session,
-            ctx.store,
-            ctx.settings,
             actor(ctx, "bureau-analyst"),
-            _residents(ctx),
-            None,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=_residents(ctx),
+            number=None,
             mode="full",
         )
     assert isinstance(made, Task)
@@ -356,17 +392,17 @@ def test_a_late_worker_does_not_fail_a_task_requeued_meanwhile(background: Conte
     with ctx.db.transaction() as session:
         made = privacy.request_screen(
             session,
-            ctx.store,
-            ctx.settings,
             actor(ctx, "bureau-analyst"),
-            _residents(ctx),
-            None,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=_residents(ctx),
+            number=None,
             mode="full",
         )
     assert isinstance(made, Task)
     assert tasks.claim(ctx.db, "another-host:4242:abcd") == made.id
-    assert tasks.recover(ctx.db, stale_seconds=0) == [made.id]
+    assert tasks.run_recover(ctx, stale_seconds=0) == [made.id]
     worker._settle(ctx.db, tasks.HOOKS, made.id, Internal(request_id=made.id))
     assert _task(ctx, made.id).status == "queued"
-    assert tasks.run_one(ctx, tasks.worker_name()) == made.id
+    assert tasks.run_one(ctx, name=tasks.worker_name()) == made.id
     assert _task(ctx, made.id).status == "done"

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from yaosu.access.extract import trace as find
+from yaosu.access import extract
 from yaosu.context import open_context
 from yaosu.kernel.i18n import _, say
 
@@ -103,7 +103,7 @@ def trace(
     if not path.is_file():
         err.print("[red]" + say(_("no such file: {leaked}", leaked=leaked)) + "[/]")
         raise typer.Exit(2)
-    scores = find(open_context(), path, dataset)
+    scores = extract.run_trace(open_context(), path=path, dataset_id=dataset)
     if not scores:
         err.print(say(_("no extract of this dataset carries pseudonyms to compare")))
         raise typer.Exit(1)

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from yaosu.access import governance, service
 from yaosu.access.models import Extract
@@ -30,6 +31,7 @@ from yaosu.authorization import service as authorization
 from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Resource, enforce
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, NotFound
@@ -121,13 +123,13 @@ def _authorised_rows(
     return service.engine_for(ctx).run(query.sql("duckdb"), {source: path})
 
 
-def make_extract(
-    ctx: Context, actor: Actor, contract_id: str, dataset_id: str, *, fmt: str = "parquet"
+def run_extract(
+    ctx: Context, actor: Actor, *, contract_id: str, dataset_id: str, fmt: str = "parquet"
 ) -> Extract:
     if fmt not in ("parquet", "csv"):
         raise InvalidInput(problem=_("format must be parquet or csv: {fmt}", fmt=fmt))
     with ctx.db.transaction() as session:
-        contract = authorization.get_contract(session, actor, contract_id)
+        contract = authorization.get_contract(session, actor, contract_id=contract_id)
         if dataset_id not in contract.datasets:
             raise InvalidInput(
                 problem=_(
@@ -136,9 +138,9 @@ def make_extract(
                     dataset_id=dataset_id,
                 )
             )
-        ds = catalog.get_dataset(session, actor, dataset_id)
-        version = catalog.get_version(session, actor, ds.id, None)
-        screen = confirmed_screen(session, ds.id, version.number)
+        ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+        version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
+        screen = confirmed_screen(session, dataset_id=ds.id, version=version.number)
         findings = screen.findings if screen is not None else {"columns": []}
         fields = list(contract.datasets[dataset_id])
         masks = dict((contract.masks or {}).get(dataset_id, {}))
@@ -150,7 +152,7 @@ def make_extract(
         authorization.use(
             session,
             actor,
-            contract_id,
+            contract_id=contract_id,
             operation=Operation.extract,
             dataset_id=dataset_id,
             fields=fields,
@@ -180,7 +182,7 @@ def make_extract(
         _decision, contract = authorization.use(
             session,
             actor,
-            contract_id,
+            contract_id=contract_id,
             operation=Operation.extract,
             dataset_id=dataset_id,
             fields=fields,
@@ -232,9 +234,9 @@ def make_extract(
         record(
             session,
             actor,
-            "extract.create",
-            "contract",
-            contract_id,
+            action="extract.create",
+            object_type="contract",
+            object_id=contract_id,
             object_org_id=contract.consumer_org_id,
             request={"dataset_id": dataset_id, "format": fmt},
             detail={
@@ -247,30 +249,28 @@ def make_extract(
     return extract
 
 
-def get_extract(ctx: Context, actor: Actor, extract_id: str) -> Extract:
-    with ctx.db.transaction() as session:
-        extract = session.get(Extract, extract_id)
-        if extract is None:
-            raise NotFound(kind=_("Extract"), id=extract_id)
-        authorization.get_contract(session, actor, extract.contract_id)  # a party, or oversight
-        session.expunge(extract)
-        return extract
+def get_extract(session: Session, actor: Actor, *, extract_id: str) -> Extract:
+    extract = session.get(Extract, extract_id)
+    if extract is None:
+        raise NotFound(kind=_("Extract"), id=extract_id)
+    authorization.get_contract(session, actor, contract_id=extract.contract_id)  # or oversight
+    return extract
 
 
-def download(ctx: Context, actor: Actor, extract_id: str) -> Extract:
+def run_download(ctx: Context, actor: Actor, *, extract_id: str) -> Extract:
     """Only the recipient downloads an extract; every download is audited."""
     with ctx.db.transaction() as session:
         extract = session.get(Extract, extract_id)
         if extract is None:
             raise NotFound(kind=_("Extract"), id=extract_id)
-        authorization.get_contract(session, actor, extract.contract_id)
+        authorization.get_contract(session, actor, contract_id=extract.contract_id)
         enforce(actor, "extract.download", Resource("extract", extract.id, extract.consumer_org_id))
         record(
             session,
             actor,
-            "extract.download",
-            "contract",
-            extract.contract_id,
+            action="extract.download",
+            object_type="contract",
+            object_id=extract.contract_id,
             object_org_id=extract.consumer_org_id,
             detail={"extract": extract.id, "sha256": extract.sha256},
         )
@@ -278,7 +278,7 @@ def download(ctx: Context, actor: Actor, extract_id: str) -> Extract:
         return extract
 
 
-def trace(ctx: Context, path: Path, dataset_id: str) -> list[dict[str, Any]]:
+def run_trace(ctx: Context, *, path: Path, dataset_id: str) -> list[dict[str, Any]]:
     """Which contract's copy is this file? For each extract of the dataset, the share of the
     file's pseudonyms that the contract's key reproduces from the source; the leak is the one
     near 1."""

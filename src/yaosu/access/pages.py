@@ -23,8 +23,8 @@ router = APIRouter(include_in_schema=False)
 
 def _context(ctx: ContextDep, actor: PageActor, contract_id: str) -> dict[str, Any]:
     with ctx.db.transaction() as session:
-        contract = authorization.get_contract(session, actor, contract_id)
-        known = catalog.dataset_titles(session, contract.datasets)
+        contract = authorization.get_contract(session, actor, contract_id=contract_id)
+        known = catalog.dataset_titles(session, ids=contract.datasets)
         titles = {d: known.get(d, d) for d in contract.datasets}
         return {
             "c": contract,
@@ -93,7 +93,13 @@ async def run(
         except ValueError as exc:
             raise InvalidInput(problem=_("ε must be a number: {epsilon}", epsilon=epsilon)) from exc
         answer = await run_in_threadpool(
-            service.run_query, ctx, actor, contract, sql, epsilon=eps, bounds=parsed
+            service.run_query,
+            ctx,
+            actor,
+            contract_id=contract,
+            query=sql,
+            epsilon=eps,
+            bounds=parsed,
         )
     except YaosuError as exc:
         if exc.status == 404:  # the contract itself is hidden: the error page says so, once

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from yaosu.access import extract, service
 from yaosu.access.models import Extract
 from yaosu.access.schemas import ExtractCreate, ExtractPublic, QueryAnswer, QueryCreate
-from yaosu.web.deps import ContextDep, CurrentActor
+from yaosu.web.deps import ContextDep, CurrentActor, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -26,8 +26,8 @@ async def query(body: QueryCreate, actor: CurrentActor, ctx: ContextDep) -> Quer
         service.run_query,
         ctx,
         actor,
-        body.contract_id,
-        body.sql,
+        contract_id=body.contract_id,
+        query=body.sql,
         epsilon=body.epsilon,
         bounds=body.bounds,
         engine=body.engine,
@@ -58,20 +58,25 @@ async def create_extract(
     extracts): the granted rows and fields, de-identified, watermarked for this contract,
     with a signed manifest of hashes and terms. Costs one use."""
     made = await run_in_threadpool(
-        extract.make_extract, ctx, actor, contract_id, body.dataset_id, fmt=body.format
+        extract.run_extract,
+        ctx,
+        actor,
+        contract_id=contract_id,
+        dataset_id=body.dataset_id,
+        fmt=body.format,
     )
     return _public(made)
 
 
 @router.get("/extracts/{extract_id}", response_model=ExtractPublic)
-def get_extract(extract_id: str, actor: CurrentActor, ctx: ContextDep) -> ExtractPublic:
-    return _public(extract.get_extract(ctx, actor, extract_id))
+def get_extract(extract_id: str, actor: CurrentActor, session: SessionDep) -> ExtractPublic:
+    return _public(extract.get_extract(session, actor, extract_id=extract_id))
 
 
 @router.get("/extracts/{extract_id}/file")
 def download(extract_id: str, actor: CurrentActor, ctx: ContextDep) -> FileResponse:
     """The extract's file, for the recipient only (audited)."""
-    made = extract.download(ctx, actor, extract_id)
+    made = extract.run_download(ctx, actor, extract_id=extract_id)
     media = "text/csv; charset=utf-8" if made.format == "csv" else "application/vnd.apache.parquet"
     return FileResponse(
         ctx.store.path(made.sha256),

@@ -29,6 +29,7 @@ from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
 from yaosu.authorization.operations import Operation
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import (
@@ -64,7 +65,7 @@ _SQL_TYPES = {
 }
 
 
-def engine_for(ctx: Context, name: str | None = None) -> Engine:
+def engine_for(ctx: Context, *, name: str | None = None) -> Engine:
     """One engine of each kind per context, started on first use."""
     key = (id(ctx), name or ctx.settings.query_engine)
     with _ENGINES_LOCK:
@@ -117,12 +118,12 @@ def _grants(
     sources: dict[str, Path] = {}
     undeclared: dict[str, _Undeclared] = {}
     for dataset_id, fields in contract.datasets.items():
-        ds = catalog.get_dataset(session, actor, dataset_id)
-        version = catalog.get_version(session, actor, ds.id, None)
+        ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+        version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
         types = {c["name"]: _SQL_TYPES.get(str(c.get("type")), "VARCHAR") for c in version.columns}
-        screen = confirmed_screen(session, ds.id, version.number)
+        screen = confirmed_screen(session, dataset_id=ds.id, version=version.number)
         # The unit is what the provider declared, never a guess from the screen.
-        declared = privacy_unit.declared(session, ds.id)
+        declared = privacy_unit.declared(session, dataset_id=ds.id)
         unit: tuple[str, ...] | None = None
         if declared is not None:
             missing = tuple(c for c in declared.columns if c not in types)
@@ -184,9 +185,9 @@ def _check_budget_inputs(epsilon: float, bounds: dict[str, tuple[float, float]])
 def run_query(
     ctx: Context,
     actor: Actor,
+    *,
     contract_id: str,
     query: str,
-    *,
     epsilon: float = 0.0,
     bounds: dict[str, tuple[float, float]] | None = None,
     engine: str | None = None,
@@ -198,7 +199,7 @@ def run_query(
         raise InvalidInput(problem=_("ε and bounds must be numbers")) from exc
     _check_budget_inputs(epsilon, bounds)
     with ctx.db.transaction() as session:
-        contract = authorization.get_contract(session, actor, contract_id)
+        contract = authorization.get_contract(session, actor, contract_id=contract_id)
         grants, sources, undeclared = _grants(session, ctx, actor, contract)
         aggregate_only = Operation.extract not in contract.operations
         private = contract.epsilon_budget is not None
@@ -240,7 +241,7 @@ def run_query(
         _decision, contract = authorization.use(
             session,
             actor,
-            contract_id,
+            contract_id=contract_id,
             operation=operation,
             dataset_id=governed.tables[0],
             fields=[f for f in fields if f in grants[governed.tables[0]].columns],
@@ -248,14 +249,19 @@ def run_query(
         )
         for other in governed.tables[1:]:  # every dataset must be covered; one use is charged
             authorization.use(
-                session, actor, contract_id, operation=operation, dataset_id=other, dry_run=True
+                session,
+                actor,
+                contract_id=contract_id,
+                operation=operation,
+                dataset_id=other,
+                dry_run=True,
             )
         record(
             session,
             actor,
-            "query.run",
-            "contract",
-            contract_id,
+            action="query.run",
+            object_type="contract",
+            object_id=contract_id,
             object_org_id=contract.consumer_org_id,
             request={"sql": query, "epsilon": epsilon, "bounds": bounds},
             detail={
@@ -272,7 +278,7 @@ def run_query(
             if contract.epsilon_budget is None
             else contract.epsilon_budget - contract.epsilon_spent
         )
-    runner = engine_for(ctx, engine)
+    runner = engine_for(ctx, name=engine)
     try:
         exact = runner.run(
             governed.rewritten, {s: sources[s] for s in sources if s in governed.rewritten}
@@ -324,9 +330,9 @@ def run_query(
         record(
             session,
             actor,
-            "query.result",
-            "contract",
-            contract_id,
+            action="query.result",
+            object_type="contract",
+            object_id=contract_id,
             object_org_id=contract.consumer_org_id,
             detail={
                 "query_sha256": result.query_sha256,
@@ -367,9 +373,9 @@ def _record_charged_failure(
         record(
             session,
             actor,
-            "query.failed",
-            "contract",
-            contract_id,
+            action="query.failed",
+            object_type="contract",
+            object_id=contract_id,
             object_org_id=org_id,
             detail={"kind": kind, "epsilon": epsilon, "charged": True},
         )
@@ -382,9 +388,9 @@ def _audit_refusal(
         record(
             session,
             actor,
-            "query.run",
-            "contract",
-            contract_id,
+            action="query.run",
+            object_type="contract",
+            object_id=contract_id,
             allowed=False,
             reason=exc.message("en"),
             request={"sql": query},
@@ -395,4 +401,4 @@ def _audit_refusal(
 def _refund(ctx: Context, actor: Actor, contract_id: str, epsilon: float) -> None:
     """A query that failed while running costs nothing: its use and ε are given back."""
     with ctx.db.transaction() as session:
-        authorization.refund(session, actor, contract_id, uses=1, epsilon=epsilon)
+        authorization.refund(session, actor, contract_id=contract_id, uses=1, epsilon=epsilon)

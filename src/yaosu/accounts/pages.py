@@ -59,7 +59,11 @@ def login_submit(
     else:
         with ctx.db.transaction() as session:  # commits a failure's count and audit entry
             outcome = service.attempt_login(
-                session, ctx.settings, username, password, client_address(request)
+                session,
+                settings=ctx.settings,
+                username=username,
+                password=password,
+                address=client_address(request),
             )
         if isinstance(outcome, YaosuError):
             error = outcome
@@ -101,7 +105,7 @@ def logout(request: Request, actor: OptionalActor, session: SessionDep) -> Respo
     if actor is not ANONYMOUS and console_id:
         console = session.get(ConsoleSession, console_id)
         if console is not None:
-            service.logout(session, actor, console)
+            service.logout(session, actor, console=console)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -111,8 +115,8 @@ def logout(request: Request, actor: OptionalActor, session: SessionDep) -> Respo
 def org_page(
     request: Request, actor: PageActor, session: SessionDep, created: str | None = None
 ) -> Response:
-    org = service.get_org(session, actor.org_id or "")
-    members = service.list_members(session, actor, org.id)
+    org = service.get_org(session, org_id=actor.org_id or "")
+    members = service.list_members(session, actor, org_id=org.id)
     return render(
         request,
         actor,
@@ -153,8 +157,8 @@ def add_member(
             )
     except YaosuError as exc:
         audit_refusal(request, exc, session)
-        org = service.get_org(session, actor.org_id or "")
-        members = service.list_members(session, actor, org.id)
+        org = service.get_org(session, org_id=actor.org_id or "")
+        members = service.list_members(session, actor, org_id=org.id)
         return render(
             request,
             actor,
@@ -222,5 +226,5 @@ def create_token(
 def revoke_token(
     token_id: str, request: Request, actor: PageActor, session: SessionDep
 ) -> Response:
-    service.revoke_token(session, actor, token_id)
+    service.revoke_token(session, actor, token_id=token_id)
     return RedirectResponse("/tokens", status_code=303)

@@ -33,7 +33,11 @@ def login(body: LoginIn, request: Request, response: Response, ctx: ContextDep) 
     # deny entry must survive the refusal (see accounts.throttle).
     with ctx.db.transaction() as session:
         outcome = service.attempt_login(
-            session, ctx.settings, body.username, body.password, client_address(request)
+            session,
+            settings=ctx.settings,
+            username=body.username,
+            password=body.password,
+            address=client_address(request),
         )
         if not isinstance(outcome, YaosuError):
             console, secret, actor = outcome
@@ -41,7 +45,7 @@ def login(body: LoginIn, request: Request, response: Response, ctx: ContextDep) 
             assert user is not None
             me = Me(
                 user=UserPublic.model_validate(user),
-                org=OrgPublic.model_validate(service.get_org(session, user.org_id)),
+                org=OrgPublic.model_validate(service.get_org(session, org_id=user.org_id)),
                 csrf_token=console.csrf_token,
                 via="session",
             )
@@ -65,7 +69,7 @@ def logout(request: Request, actor: CurrentActor, session: SessionDep) -> Respon
     if console_id:
         console = session.get(ConsoleSession, console_id)
         if console is not None:
-            service.logout(session, actor, console)
+            service.logout(session, actor, console=console)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -79,7 +83,7 @@ def me(request: Request, actor: CurrentActor, session: SessionDep) -> Me:
     console = session.get(ConsoleSession, console_id) if console_id else None
     return Me(
         user=UserPublic.model_validate(user),
-        org=OrgPublic.model_validate(service.get_org(session, user.org_id)),
+        org=OrgPublic.model_validate(service.get_org(session, org_id=user.org_id)),
         csrf_token=console.csrf_token if console else None,
         via=actor.via,
     )
@@ -100,12 +104,12 @@ def create_org(body: OrgCreate, actor: CurrentActor, session: SessionDep) -> Org
 
 @router.get("/orgs/{org_id}", response_model=OrgPublic)
 def get_org(org_id: str, actor: CurrentActor, session: SessionDep) -> OrgPublic:
-    return OrgPublic.model_validate(service.get_org(session, org_id))
+    return OrgPublic.model_validate(service.get_org(session, org_id=org_id))
 
 
 @router.get("/orgs/{org_id}/members", response_model=UsersPublic)
 def members(org_id: str, actor: CurrentActor, session: SessionDep) -> UsersPublic:
-    users = service.list_members(session, actor, org_id)
+    users = service.list_members(session, actor, org_id=org_id)
     return UsersPublic(items=[UserPublic.model_validate(u) for u in users], total=len(users))
 
 
@@ -136,4 +140,4 @@ def create_token(
 
 @router.delete("/tokens/{token_id}", response_model=TokenPublic)
 def revoke_token(token_id: str, actor: CurrentActor, session: SessionDep) -> TokenPublic:
-    return TokenPublic.model_validate(service.revoke_token(session, actor, token_id))
+    return TokenPublic.model_validate(service.revoke_token(session, actor, token_id=token_id))

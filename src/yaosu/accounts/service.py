@@ -95,16 +95,16 @@ def create_org(
     record(
         session,
         actor,
-        "org.create",
-        "organisation",
-        org.id,
+        action="org.create",
+        object_type="organisation",
+        object_id=org.id,
         object_org_id=org.id,
         request={"name": name, "kinds": kinds, "department": department},
     )
     return org
 
 
-def get_org(session: Session, org_id: str) -> Organisation:
+def get_org(session: Session, *, org_id: str) -> Organisation:
     org = session.get(Organisation, org_id)
     if org is None:
         raise NotFound(kind=_("Organisation account"), id=org_id)
@@ -121,7 +121,7 @@ def create_user(
     role: str = "member",
     display_name: str | None = None,
 ) -> User:
-    org = get_org(session, org_id)
+    org = get_org(session, org_id=org_id)
     enforce(actor, "org.manage", Resource("organisation", org.id, org.id))
     if not USERNAME.match(username):
         raise InvalidInput(problem=_("username must be 3-64 of A-Z a-z 0-9 _.-"))
@@ -146,23 +146,23 @@ def create_user(
     record(
         session,
         actor,
-        "user.create",
-        "user",
-        user.id,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
         object_org_id=org.id,
         request={"org_id": org.id, "username": username, "role": role},
     )
     return user
 
 
-def list_members(session: Session, actor: Actor, org_id: str) -> list[User]:
-    org = get_org(session, org_id)
+def list_members(session: Session, actor: Actor, *, org_id: str) -> list[User]:
+    org = get_org(session, org_id=org_id)
     enforce(actor, "org.view", Resource("organisation", org.id, org.id))
     return list(session.scalars(select(User).where(User.org_id == org.id).order_by(User.username)))
 
 
-def actor_for(session: Session, user: User, **kw: object) -> Actor:
-    org = get_org(session, user.org_id)
+def actor_for(session: Session, *, user: User, **kw: object) -> Actor:
+    org = get_org(session, org_id=user.org_id)
     return Actor(
         id=user.id,
         username=user.username,
@@ -174,18 +174,18 @@ def actor_for(session: Session, user: User, **kw: object) -> Actor:
     )
 
 
-def active_actor(session: Session, user_id: str, **kw: object) -> Actor | None:
+def active_actor(session: Session, *, user_id: str, **kw: object) -> Actor | None:
     """The user as they are now, as an actor; None when the user is gone or deactivated."""
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         return None
-    return actor_for(session, user, **kw)
+    return actor_for(session, user=user, **kw)
 
 
 # --- what other domains read: plain data, never rows -----------------------------------------
 
 
-def org_names(session: Session, ids: Iterable[str] | None = None) -> dict[str, str]:
+def org_names(session: Session, *, ids: Iterable[str] | None = None) -> dict[str, str]:
     """Organisation names by id, in name order: every organisation's, or those of ``ids``."""
     stmt = select(Organisation.id, Organisation.name).order_by(Organisation.name)
     if ids is not None:
@@ -193,7 +193,7 @@ def org_names(session: Session, ids: Iterable[str] | None = None) -> dict[str, s
     return {org_id: name for org_id, name in session.execute(stmt)}
 
 
-def find_org(session: Session, org_id: str | None) -> OrgPublic | None:
+def find_org(session: Session, *, org_id: str | None) -> OrgPublic | None:
     org = session.get(Organisation, org_id) if org_id else None
     return OrgPublic.model_validate(org) if org is not None else None
 
@@ -208,23 +208,23 @@ def count_orgs(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Organisation)) or 0
 
 
-def regulator_ids(session: Session, department: str) -> list[str]:
+def regulator_ids(session: Session, *, department: str) -> list[str]:
     """The regulators of one department (网信, 数据局, an industry authority…)."""
     orgs = session.scalars(select(Organisation).where(Organisation.department == department))
     return [o.id for o in orgs if "regulator" in o.kinds]
 
 
-def find_user(session: Session, user_id: str) -> UserPublic | None:
+def find_user(session: Session, *, user_id: str) -> UserPublic | None:
     user = session.get(User, user_id)
     return UserPublic.model_validate(user) if user is not None else None
 
 
-def user_named(session: Session, username: str) -> UserPublic | None:
+def user_named(session: Session, *, username: str) -> UserPublic | None:
     user = session.scalar(select(User).where(User.username == username))
     return UserPublic.model_validate(user) if user is not None else None
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def authenticate(session: Session, *, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active:
         _hasher.hash(password)  # same work either way, so timing does not reveal usernames
@@ -283,9 +283,9 @@ def create_token(
     record(
         session,
         actor,
-        "token.create",
-        "token",
-        token.id,
+        action="token.create",
+        object_type="token",
+        object_id=token.id,
         object_org_id=actor.org_id,
         request={"name": token.name, "scopes": scopes, "days": days},
     )
@@ -297,7 +297,7 @@ def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
     return list(session.scalars(stmt))
 
 
-def revoke_token(session: Session, actor: Actor, token_id: str) -> ApiToken:
+def revoke_token(session: Session, actor: Actor, *, token_id: str) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(kind=_("API token"), id=token_id)
@@ -307,11 +307,18 @@ def revoke_token(session: Session, actor: Actor, token_id: str) -> ApiToken:
         enforce(actor, "org.manage", Resource("organisation", org_id or "?", org_id))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        record(session, actor, "token.revoke", "token", token.id, object_org_id=actor.org_id)
+        record(
+            session,
+            actor,
+            action="token.revoke",
+            object_type="token",
+            object_id=token.id,
+            object_org_id=actor.org_id,
+        )
     return token
 
 
-def actor_from_token(session: Session, secret: str) -> Actor:
+def actor_from_token(session: Session, *, secret: str) -> Actor:
     if not secret.startswith(TOKEN_PREFIX):
         raise InvalidToken()
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
@@ -324,26 +331,30 @@ def actor_from_token(session: Session, secret: str) -> Actor:
     # Written at most once a minute: a busy client must not turn every call into a write.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
-    return actor_for(session, user, scopes=frozenset(token.scopes), via="token", token_id=token.id)
+    return actor_for(
+        session, user=user, scopes=frozenset(token.scopes), via="token", token_id=token.id
+    )
 
 
 # --- console sessions ----------------------------------------------------------------------
 
 
 def attempt_login(
-    session: Session, settings: Settings, username: str, password: str, address: str | None
+    session: Session, *, settings: Settings, username: str, password: str, address: str | None
 ) -> tuple[ConsoleSession, str, Actor] | YaosuError:
     """A login through any door, throttled per account and per address (see
     ``yaosu.accounts.throttle``). A refusal is returned, not raised, so the caller commits
     its failure count and its one deny audit entry before answering."""
     found = throttle.keys(username, address)
-    wait = throttle.retry_after(session, found)
+    wait = throttle.retry_after(session, found=found)
     if wait is not None:  # locked: the password is not even checked
         return _refuse_login(session, username, LoginThrottled(retry_after=wait), throttled=True)
     try:
-        return login(session, username, password, hours=settings.session_hours, keys=found)
+        return login(
+            session, username=username, password=password, hours=settings.session_hours, keys=found
+        )
     except InvalidCredentials as exc:
-        wait = throttle.fail(session, settings, found)
+        wait = throttle.fail(session, settings=settings, found=found)
         error: YaosuError = LoginThrottled(retry_after=wait) if wait is not None else exc
         return _refuse_login(session, username, error, throttled=False)
 
@@ -355,9 +366,9 @@ def _refuse_login(
     record(
         session,
         Actor(id="anonymous", username="anonymous", org_id=None),
-        "session.login",
-        "user",
-        user.id if user is not None else "unknown",
+        action="session.login",
+        object_type="user",
+        object_id=user.id if user is not None else "unknown",
         object_org_id=user.org_id if user is not None else None,
         allowed=False,
         reason=error.message("en"),
@@ -368,17 +379,17 @@ def _refuse_login(
 
 def login(
     session: Session,
+    *,
     username: str,
     password: str,
-    *,
     hours: int = 12,
     keys: throttle.Keys | None = None,
 ) -> tuple[ConsoleSession, str, Actor]:
     """Checks the password and opens a console session; returns it, its cookie secret, the
     actor. Not throttled by itself: requests from users go through ``attempt_login``."""
-    user = authenticate(session, username, password)
+    user = authenticate(session, username=username, password=password)
     if keys is not None:
-        throttle.succeed(session, keys)
+        throttle.succeed(session, found=keys)
     secret = secrets.token_urlsafe(32)
     console = ConsoleSession(
         id=new_id("ses"),
@@ -389,12 +400,19 @@ def login(
     )
     session.add(console)
     session.flush()
-    actor = actor_for(session, user)
-    record(session, actor, "session.login", "user", user.id, object_org_id=user.org_id)
+    actor = actor_for(session, user=user)
+    record(
+        session,
+        actor,
+        action="session.login",
+        object_type="user",
+        object_id=user.id,
+        object_org_id=user.org_id,
+    )
     return console, secret, actor
 
 
-def session_actor(session: Session, secret: str) -> tuple[ConsoleSession, Actor] | None:
+def session_actor(session: Session, *, secret: str) -> tuple[ConsoleSession, Actor] | None:
     console = session.scalar(
         select(ConsoleSession).where(ConsoleSession.session_hash == _digest(secret))
     )
@@ -403,16 +421,23 @@ def session_actor(session: Session, secret: str) -> tuple[ConsoleSession, Actor]
     user = session.get(User, console.user_id)
     if user is None or not user.is_active:
         return None
-    return console, actor_for(session, user)
+    return console, actor_for(session, user=user)
 
 
 def check_csrf(console: ConsoleSession, presented: str | None) -> bool:
     return presented is not None and hmac.compare_digest(console.csrf_token, presented)
 
 
-def logout(session: Session, actor: Actor, console: ConsoleSession) -> None:
+def logout(session: Session, actor: Actor, *, console: ConsoleSession) -> None:
     console.ended_at = utcnow()
-    record(session, actor, "session.logout", "user", actor.id, object_org_id=actor.org_id)
+    record(
+        session,
+        actor,
+        action="session.logout",
+        object_type="user",
+        object_id=actor.id,
+        object_org_id=actor.org_id,
+    )
 
 
 def bootstrap_admin(

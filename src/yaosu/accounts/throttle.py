@@ -69,7 +69,7 @@ def _rows(session: Session, found: Keys, *, lock: bool) -> list[LoginThrottle]:
     return list(session.scalars(stmt.execution_options(populate_existing=True)))
 
 
-def retry_after(session: Session, found: Keys, now: datetime | None = None) -> int | None:
+def retry_after(session: Session, *, found: Keys, now: datetime | None = None) -> int | None:
     """Seconds until this account and address may try again, or None when neither is locked."""
     now = now or utcnow()
     waits = [
@@ -81,7 +81,7 @@ def retry_after(session: Session, found: Keys, now: datetime | None = None) -> i
 
 
 def fail(
-    session: Session, settings: Settings, found: Keys, now: datetime | None = None
+    session: Session, *, settings: Settings, found: Keys, now: datetime | None = None
 ) -> int | None:
     """Counts a failed login against the account and the address; returns the lockout now in
     force (seconds), if this failure started or extended one."""
@@ -112,8 +112,8 @@ def fail(
         if row.failures >= limit:
             row.locked_until = now + _lockout(settings, row.failures, limit)
     session.flush()
-    return retry_after(session, found, now)
+    return retry_after(session, found=found, now=now)
 
 
-def succeed(session: Session, found: Keys) -> None:
+def succeed(session: Session, *, found: Keys) -> None:
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == found.account))

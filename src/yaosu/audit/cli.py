@@ -36,7 +36,7 @@ def checkpoint() -> None:
     """立即签发检查点 / Sign a checkpoint now."""
     ctx = open_context()
     with ctx.db.transaction() as session:
-        made = transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
+        made = transparency.make_checkpoint(session, signer=transparency.log_signer(ctx.settings))
         note = made.note if made else None
     if note is None:
         err.print(say(_("the log is empty")))
@@ -54,7 +54,7 @@ def prove(
     """输出某条记录的包含证明 / Print an inclusion proof, against a stated checkpoint."""
     ctx = open_context()
     with ctx.db.transaction() as session:
-        proof = transparency.prove_inclusion(session, system_actor(), index, size)
+        proof = transparency.prove_inclusion(session, system_actor(), index=index, size=size)
         out = {
             "index": proof.index,
             "size": proof.size,
@@ -72,7 +72,7 @@ def consistency(
     """输出两个检查点之间的一致性证明 / Print a consistency proof between two checkpoints."""
     ctx = open_context()
     with ctx.db.transaction() as session:
-        proof, old, new = transparency.prove_consistency(session, first, second)
+        proof, old, new = transparency.prove_consistency(session, old=first, new=second)
         out = {
             "first": first,
             "second": second,
@@ -89,7 +89,7 @@ def export(file: Path = typer.Argument(..., dir_okay=False, writable=True)) -> N
     ctx = open_context()
     lines = 0
     with ctx.db.transaction() as session, file.open("wb") as fh:
-        for line in transparency.export_lines(session, ctx.settings.audit_origin):
+        for line in transparency.export_lines(session, origin=ctx.settings.audit_origin):
             fh.write(line)
             lines += 1
     err.print("[green]" + say(_("exported {file} ({lines} lines)", file=file, lines=lines)) + "[/]")
@@ -120,7 +120,7 @@ def check() -> None:
     """检查数据库中的审计记录是否被篡改 / Check the live database for tampering."""
     ctx = open_context()
     with ctx.db.transaction() as session:
-        result = transparency.check(session, ctx.settings)
+        result = transparency.check(session, settings=ctx.settings)
     if not result.ok:
         err.print(f"[red]TAMPERED[/]: {result.message}")
         raise typer.Exit(1)

@@ -104,7 +104,7 @@ def lock_state(session: Session) -> LogState:
     return state
 
 
-def append(session: Session, entries: list[dict[str, Any]]) -> None:
+def append(session: Session, *, entries: list[dict[str, Any]]) -> None:
     """Gives each entry (column values) the next leaf index, in order, inserts it and adds
     its hashes to the tree. Core inserts, not the ORM: this is every write's hot path."""
     session.info["audit_appended"] = True
@@ -238,7 +238,7 @@ def _hashes(
     return [_range_hash(nodes, s, e) for s, e in ranges]
 
 
-def root(session: Session, tree_size: int) -> bytes:
+def root(session: Session, *, tree_size: int) -> bytes:
     if tree_size == 0:
         return EMPTY_ROOT
     return _hashes(session, [(0, tree_size)])[0]
@@ -269,7 +269,7 @@ def _subproof(m: int, start: int, n: int, whole: bool) -> list[tuple[int, int]]:
     return [*_subproof(m - k, start + k, n - k, False), (start, start + k)]
 
 
-def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
+def inclusion_proof(session: Session, *, index: int, tree_size: int) -> list[bytes]:
     """Proof for leaf ``index`` in the tree of ``tree_size``, which must be committed
     (callers pass a checkpoint's size)."""
     if not 0 <= index < tree_size:
@@ -277,7 +277,7 @@ def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]
     return _hashes(session, _path(index, 0, tree_size), committed=True)
 
 
-def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:
+def consistency_proof(session: Session, *, old: int, new: int) -> list[bytes]:
     """Proof that tree ``old`` is a prefix of tree ``new``; both sizes must be committed."""
     if not 0 < old <= new:
         raise ValueError(f"no consistency proof from size {old} to {new}")
@@ -297,14 +297,14 @@ def latest_checkpoint(session: Session) -> Checkpoint | None:
     return session.scalars(select(Checkpoint).order_by(Checkpoint.size.desc()).limit(1)).first()
 
 
-def checkpoint_at(session: Session, tree_size: int) -> Checkpoint | None:
+def checkpoint_at(session: Session, *, tree_size: int) -> Checkpoint | None:
     return session.get(Checkpoint, tree_size)
 
 
 # --- scans (tamper checks and export) ------------------------------------------------------
 
 
-def iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
+def iter_entries(session: Session, *, batch: int = 5000) -> Iterator[AuditEntry]:
     last = -1
     while True:
         rows = list(
@@ -322,7 +322,7 @@ def iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def iter_leaves(session: Session, batch: int = 50000) -> Iterator[tuple[int, bytes]]:
+def iter_leaves(session: Session, *, batch: int = 50000) -> Iterator[tuple[int, bytes]]:
     last = -1
     while True:
         rows = session.execute(

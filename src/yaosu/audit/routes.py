@@ -108,7 +108,7 @@ def checkpoints(
 def make_checkpoint(actor: CurrentActor, session: SessionDep, ctx: ContextDep) -> CheckpointPublic:
     """Sign a checkpoint now (the server also signs on a schedule)."""
     enforce(actor, "audit.checkpoint", Resource("audit", "log", None))
-    checkpoint = transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
+    checkpoint = transparency.make_checkpoint(session, signer=transparency.log_signer(ctx.settings))
     if checkpoint is None:
         raise InvalidInput(problem=_("the log is empty"))
     return _public(session, checkpoint)
@@ -121,7 +121,7 @@ def latest(session: SessionDep) -> CheckpointPublic:
 
 @router.get("/checkpoints/{size}", response_model=CheckpointPublic)
 def checkpoint(size: PathIndex, session: SessionDep) -> CheckpointPublic:
-    return _public(session, transparency.get_checkpoint(session, size))
+    return _public(session, transparency.get_checkpoint(session, size=size))
 
 
 @router.post("/checkpoints/{size}/cosignatures", response_model=CheckpointPublic, status_code=201)
@@ -129,7 +129,9 @@ def cosign(
     size: PathIndex, body: CosignatureCreate, actor: CurrentActor, session: SessionDep
 ) -> CheckpointPublic:
     """A regulator's witness adds its cosignature (c2sp.org/tlog-cosignature)."""
-    return _public(session, transparency.cosign(session, actor, size, body.signature.strip()))
+    return _public(
+        session, transparency.cosign(session, actor, size=size, line=body.signature.strip())
+    )
 
 
 @router.get("/entries/{index}/inclusion", response_model=InclusionProofPublic)
@@ -141,7 +143,7 @@ def inclusion(
         int | None, Query(ge=1, le=MAX_INT, description="a checkpoint's size; default the latest")
     ] = None,
 ) -> InclusionProofPublic:
-    proof = transparency.prove_inclusion(session, actor, index, size)
+    proof = transparency.prove_inclusion(session, actor, index=index, size=size)
     return InclusionProofPublic(
         index=proof.index,
         size=proof.size,
@@ -159,7 +161,7 @@ def consistency(
     first: Annotated[int, Query(ge=1, le=MAX_INT)],
     second: Annotated[int, Query(ge=1, le=MAX_INT)],
 ) -> ConsistencyProofPublic:
-    proof, old, new = transparency.prove_consistency(session, first, second)
+    proof, old, new = transparency.prove_consistency(session, old=first, new=second)
     return ConsistencyProofPublic(
         first=first,
         second=second,
@@ -178,4 +180,6 @@ def witnesses(session: SessionDep) -> list[WitnessPublic]:
 def register_witness(
     body: WitnessCreate, actor: CurrentActor, session: SessionDep
 ) -> WitnessPublic:
-    return WitnessPublic.model_validate(transparency.register_witness(session, actor, body.vkey))
+    return WitnessPublic.model_validate(
+        transparency.register_witness(session, actor, vkey=body.vkey)
+    )

@@ -36,10 +36,10 @@ def request_hash(request: Mapping[str, Any] | None) -> str:
 def record(
     session: Session,
     actor: Actor,
+    *,
     action: str,
     object_type: str,
     object_id: str,
-    *,
     object_org_id: str | None = None,
     allowed: bool = True,
     reason: str | Message = "",
@@ -49,11 +49,11 @@ def record(
     values = _entry(
         actor, action, object_type, object_id, object_org_id, allowed, reason, request, detail
     )
-    log.append(session, [values])
+    log.append(session, entries=[values])
     return AuditEntry(**values)
 
 
-def record_many(session: Session, actor: Actor, events: Iterable[Mapping[str, Any]]) -> int:
+def record_many(session: Session, actor: Actor, *, events: Iterable[Mapping[str, Any]]) -> int:
     """``record`` for a batch (each event holds record's arguments by name): one lock, one
     round of inserts. For work that touches many objects at once, such as a bulk import."""
     entries = [
@@ -70,7 +70,7 @@ def record_many(session: Session, actor: Actor, events: Iterable[Mapping[str, An
         )
         for e in events
     ]
-    log.append(session, entries)
+    log.append(session, entries=entries)
     return len(entries)
 
 

@@ -47,7 +47,7 @@ def log_signer(settings: Settings) -> Signer:
 # --- checkpoints ---------------------------------------------------------------------------
 
 
-def make_checkpoint(session: Session, signer: Signer) -> Checkpoint | None:
+def make_checkpoint(session: Session, *, signer: Signer) -> Checkpoint | None:
     """Signs the log at its current size (None while empty). Before signing, the stored
     tree must still match the last checkpoint: a log never signs a fork of itself."""
     state = log.lock_state(session)
@@ -60,11 +60,11 @@ def make_checkpoint(session: Session, signer: Signer) -> Checkpoint | None:
     root = edge[-1]
     for left in reversed(edge[:-1]):
         root = log.node_hash(left, root)
-    if log.root(session, state.size) != root:
+    if log.root(session, tree_size=state.size) != root:
         raise LogCorrupt(problem="the stored tree disagrees with its right edge")
     previous = log.latest_checkpoint(session)
     if previous is not None:
-        proof = log.consistency_proof(session, previous.size, state.size)
+        proof = log.consistency_proof(session, old=previous.size, new=state.size)
         try:
             verify_consistency(previous.size, state.size, proof, bytes.fromhex(previous.root), root)
         except VerificationError as exc:
@@ -78,8 +78,12 @@ def make_checkpoint(session: Session, signer: Signer) -> Checkpoint | None:
     return checkpoint
 
 
-def get_checkpoint(session: Session, size: int | None = None) -> Checkpoint:
-    found = log.latest_checkpoint(session) if size is None else log.checkpoint_at(session, size)
+def get_checkpoint(session: Session, *, size: int | None = None) -> Checkpoint:
+    found = (
+        log.latest_checkpoint(session)
+        if size is None
+        else log.checkpoint_at(session, tree_size=size)
+    )
     if found is None:
         raise NotFound(kind=_("Checkpoint"), id=str(size if size is not None else "latest"))
     return found
@@ -107,14 +111,16 @@ class InclusionProof:
     checkpoint: Checkpoint
 
 
-def prove_inclusion(session: Session, actor: Actor, index: int, size: int | None) -> InclusionProof:
+def prove_inclusion(
+    session: Session, actor: Actor, *, index: int, size: int | None
+) -> InclusionProof:
     """Proof that entry ``index`` is in the checkpoint of ``size`` (default: the latest).
     Always against a signed checkpoint's size, never against a moving "current" size."""
     entry = session.scalar(select(AuditEntry).where(AuditEntry.leaf_index == index))
     if entry is None:
         raise NotFound(kind=_("Audit entry"), id=str(index))
     enforce(actor, "audit.view", Resource("audit", str(index), None, _about(entry)))
-    checkpoint = get_checkpoint(session, size)
+    checkpoint = get_checkpoint(session, size=size)
     if index >= checkpoint.size:
         raise InvalidInput(
             problem=_("entry {index} is after checkpoint {size}", index=index, size=checkpoint.size)
@@ -124,20 +130,20 @@ def prove_inclusion(session: Session, actor: Actor, index: int, size: int | None
         index,
         checkpoint.size,
         leaf,
-        log.inclusion_proof(session, index, checkpoint.size),
+        log.inclusion_proof(session, index=index, tree_size=checkpoint.size),
         checkpoint,
     )
 
 
 def prove_consistency(
-    session: Session, old: int, new: int
+    session: Session, *, old: int, new: int
 ) -> tuple[list[bytes], Checkpoint, Checkpoint]:
-    first, second = get_checkpoint(session, old), get_checkpoint(session, new)
+    first, second = get_checkpoint(session, size=old), get_checkpoint(session, size=new)
     if old > new:
         raise InvalidInput(
             problem=_("{old} > {new}: the old size must not exceed the new", old=old, new=new)
         )
-    proof = [] if old == new else log.consistency_proof(session, old, new)
+    proof = [] if old == new else log.consistency_proof(session, old=old, new=new)
     return proof, first, second
 
 
@@ -151,7 +157,7 @@ def _about(entry: object) -> dict[str, str | None]:
 # --- witnesses -----------------------------------------------------------------------------
 
 
-def register_witness(session: Session, actor: Actor, vkey: str) -> Witness:
+def register_witness(session: Session, actor: Actor, *, vkey: str) -> Witness:
     enforce(actor, "audit.witness", Resource("organisation", actor.org_id or "?", actor.org_id))
     try:
         verifier = Verifier.parse(vkey)
@@ -169,9 +175,9 @@ def register_witness(session: Session, actor: Actor, vkey: str) -> Witness:
     record(
         session,
         actor,
-        "audit.witness.register",
-        "witness",
-        witness.id,
+        action="audit.witness.register",
+        object_type="witness",
+        object_id=witness.id,
         object_org_id=actor.org_id,
         request={"vkey": witness.vkey},
     )
@@ -182,11 +188,11 @@ def list_witnesses(session: Session) -> list[Witness]:
     return list(session.scalars(select(Witness).order_by(Witness.created_at)))
 
 
-def cosign(session: Session, actor: Actor, size: int, line: str) -> Checkpoint:
+def cosign(session: Session, actor: Actor, *, size: int, line: str) -> Checkpoint:
     """Adds a regulator's cosignature to checkpoint ``size``, after checking it and checking
     that the log is consistent with the last checkpoint this witness signed."""
     enforce(actor, "audit.witness", Resource("organisation", actor.org_id or "?", actor.org_id))
-    checkpoint = get_checkpoint(session, size)
+    checkpoint = get_checkpoint(session, size=size)
     note = Note.parse(checkpoint.note)
     name = line.removeprefix("— ").split(" ")[0]
     witness = session.scalar(
@@ -206,8 +212,8 @@ def cosign(session: Session, actor: Actor, size: int, line: str) -> Checkpoint:
     if last is not None and last > size:
         raise InvalidInput(problem=_("the witness already cosigned {last}", last=last))
     if last is not None and last < size:
-        earlier = get_checkpoint(session, last)
-        proof = log.consistency_proof(session, last, size)
+        earlier = get_checkpoint(session, size=last)
+        proof = log.consistency_proof(session, old=last, new=size)
         try:
             verify_consistency(
                 last, size, proof, bytes.fromhex(earlier.root), bytes.fromhex(checkpoint.root)
@@ -222,9 +228,9 @@ def cosign(session: Session, actor: Actor, size: int, line: str) -> Checkpoint:
         record(
             session,
             actor,
-            "audit.cosign",
-            "checkpoint",
-            str(size),
+            action="audit.cosign",
+            object_type="checkpoint",
+            object_id=str(size),
             object_org_id=actor.org_id,
             request={"size": size, "witness": witness.name},
         )
@@ -234,7 +240,7 @@ def cosign(session: Session, actor: Actor, size: int, line: str) -> Checkpoint:
 # --- export and in-place check -------------------------------------------------------------
 
 
-def export_lines(session: Session, origin: str) -> Iterator[bytes]:
+def export_lines(session: Session, *, origin: str) -> Iterator[bytes]:
     """The whole log as a self-contained file for the offline verifier."""
     size = log.size(session)
     header = {
@@ -276,7 +282,7 @@ class CheckResult:
     kind: str | None = None
 
 
-def check(session: Session, settings: Settings) -> CheckResult:
+def check(session: Session, *, settings: Settings) -> CheckResult:
     """The live database against the signed checkpoints and its own tree: finds rows edited,
     deleted, reordered or inserted behind the application's back."""
     size = log.size(session)

@@ -42,7 +42,7 @@ def list_requests(
     with ctx.db.transaction() as session:
         rows = []
         for r in service.list_requests(session, system_actor(), status=status):
-            reviews = service.reviews_of(session, r.id)
+            reviews = service.reviews_of(session, request_id=r.id)
             done = sum(v.status in APPROVALS for v in reviews)
             rows.append(
                 (
@@ -101,7 +101,7 @@ def show(
     """查看协议 / Show a contract (or its ODRL form)."""
     ctx = open_context()
     with ctx.db.transaction() as session:
-        c = service.get_contract(session, system_actor(), contract)
+        c = service.get_contract(session, system_actor(), contract_id=contract)
         doc = (
             odrl_format.to_odrl(c)
             if odrl
@@ -115,7 +115,9 @@ def show(
 def _change(contract: str, action: str, reason: str) -> None:
     ctx = open_context()
     with ctx.db.transaction() as session:
-        c = service.change_status(session, system_actor(), contract, action, reason)
+        c = service.change_status(
+            session, system_actor(), contract_id=contract, action=action, reason=reason
+        )
         status = c.status
     console.print(f"{contract}: {status}")
 

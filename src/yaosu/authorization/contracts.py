@@ -37,7 +37,7 @@ STATUS_ACTIONS = {
 
 
 def contract_from(
-    session: Session, settings: Settings, req: AccessRequest, reviews: list[Review]
+    session: Session, *, settings: Settings, req: AccessRequest, reviews: list[Review]
 ) -> Contract:
     """The request, narrowed by every reviewer's conditions (the strictest of each wins)."""
     datasets = {k: list(v) for k, v in req.datasets.items()}
@@ -96,9 +96,9 @@ def contract_from(
     record(
         session,
         system_actor(),
-        "contract.create",
-        "contract",
-        contract.id,
+        action="contract.create",
+        object_type="contract",
+        object_id=contract.id,
         object_org_id=contract.consumer_org_id,
         detail={
             "request": req.id,
@@ -170,7 +170,7 @@ def status_of(contract: Contract, now: datetime | None = None) -> ContractState:
     return ContractState(contract.status)
 
 
-def get_contract(session: Session, actor: Actor, contract_id: str) -> Contract:
+def get_contract(session: Session, actor: Actor, *, contract_id: str) -> Contract:
     contract = session.get(Contract, contract_id)
     if contract is None:
         raise NotFound(kind=_("Contract"), id=contract_id)
@@ -190,9 +190,9 @@ def list_contracts(session: Session, actor: Actor) -> list[Contract]:
 
 
 def change_status(
-    session: Session, actor: Actor, contract_id: str, action: str, reason: str
+    session: Session, actor: Actor, *, contract_id: str, action: str, reason: str
 ) -> Contract:
-    contract = get_contract(session, actor, contract_id)
+    contract = get_contract(session, actor, contract_id=contract_id)
     enforce(actor, "contract.manage", contract_resource(contract))
     current = status_of(contract)
     target = transition(
@@ -205,9 +205,9 @@ def change_status(
     record(
         session,
         actor,
-        f"contract.{action}",
-        "contract",
-        contract.id,
+        action=f"contract.{action}",
+        object_type="contract",
+        object_id=contract.id,
         object_org_id=contract.consumer_org_id,
         reason=reason.strip(),
         detail={"from": current, "to": contract.status},
@@ -218,8 +218,8 @@ def change_status(
 def use(
     session: Session,
     actor: Actor,
-    contract_id: str,
     *,
+    contract_id: str,
     operation: str,
     dataset_id: str,
     fields: list[str] | None = None,
@@ -252,9 +252,9 @@ def use(
     record(
         session,
         actor,
-        "contract.use",
-        "contract",
-        contract.id,
+        action="contract.use",
+        object_type="contract",
+        object_id=contract.id,
         object_org_id=contract.consumer_org_id,
         reason=decision.reason,
         request={k: v for k, v in context.items() if k != "now"} | {"dry_run": dry_run},
@@ -269,7 +269,7 @@ def use(
 
 
 def refund(
-    session: Session, actor: Actor, contract_id: str, *, uses: int = 1, epsilon: float = 0.0
+    session: Session, actor: Actor, *, contract_id: str, uses: int = 1, epsilon: float = 0.0
 ) -> Contract:
     """Gives back what a use was charged (a query that failed before reading any row costs
     nothing), in the caller's transaction, with the contract's row locked as ``use`` locks it."""
@@ -280,9 +280,9 @@ def refund(
     record(
         session,
         actor,
-        "query.refund",
-        "contract",
-        contract_id,
+        action="query.refund",
+        object_type="contract",
+        object_id=contract_id,
         object_org_id=contract.consumer_org_id,
         detail={"epsilon": epsilon, "uses": contract.uses},
     )

@@ -23,6 +23,7 @@ from yaosu.authorization.policy import Resource, enforce
 from yaosu.authorization.requests import row_filter_problems
 from yaosu.authorization.states import ContractState
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput
@@ -306,24 +307,24 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_agreement(
-    session: Session, settings: Settings, actor: Actor, doc: dict[str, Any], *, create: bool
+    session: Session, actor: Actor, *, settings: Settings, doc: dict[str, Any], create: bool
 ) -> Contract:
     """Checks an Agreement against the platform (parties, datasets, fields, term) and, when
     ``create``, records it as an active contract (platform admin; audited)."""
     enforce(actor, "contract.import", Resource("contract", "import", None, {"providers": []}))
     terms = parse(doc)
     for org_id in [*terms["provider_org_ids"], terms["consumer_org_id"]]:
-        if accounts.find_org(session, org_id) is None:
+        if accounts.find_org(session, org_id=org_id) is None:
             raise InvalidInput(problem=_("unknown organisation {org_id}", org_id=org_id))
     for dataset_id, fields in terms["datasets"].items():
-        ds = catalog.find_dataset(session, dataset_id)
+        ds = catalog.find_dataset(session, dataset_id=dataset_id)
         if ds is None:
             raise InvalidInput(problem=_("unknown dataset {dataset_id}", dataset_id=dataset_id))
         if ds.owner_org_id not in terms["provider_org_ids"]:
             raise InvalidInput(
                 problem=_("{dataset_id} belongs to no assigner", dataset_id=dataset_id)
             )
-        version = catalog.get_version(session, actor, ds.id, None)
+        version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
         known = {c["name"] for c in version.columns}
         unknown = [f for f in fields if f not in known]
         if unknown:
@@ -375,9 +376,9 @@ def import_agreement(
         record(
             session,
             actor,
-            "contract.import",
-            "contract",
-            contract.id,
+            action="contract.import",
+            object_type="contract",
+            object_id=contract.id,
             object_org_id=contract.consumer_org_id,
             request={"uid": doc.get("uid")},
             detail={"datasets": contract.datasets, "ends_at": contract.ends_at.isoformat()},

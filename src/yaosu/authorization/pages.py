@@ -17,6 +17,7 @@ from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import decide
 from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, YaosuError, translate
@@ -33,7 +34,7 @@ def _names(session: Session) -> dict[str, str]:
 
 
 def _titles(session: Session, ids: Any) -> dict[str, str]:
-    known = catalog.dataset_titles(session, ids)
+    known = catalog.dataset_titles(session, ids=ids)
     return {i: known.get(i, i) for i in ids}
 
 
@@ -44,8 +45,8 @@ def wizard(
     session: SessionDep,
     dataset: Annotated[str, Query(max_length=40)],
 ) -> Response:
-    ds = catalog.get_dataset(session, actor, dataset)
-    version = catalog.get_version(session, actor, ds.id, None)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset)
+    version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
     return render(
         request,
         actor,
@@ -102,11 +103,11 @@ def submit(
         except ValidationError as exc:
             raise translate(exc) from exc
         with session.begin_nested():
-            made = service.submit_request(session, ctx.settings, actor, body)
+            made = service.submit_request(session, actor, settings=ctx.settings, data=body)
     except YaosuError as exc:
         audit_refusal(request, exc, session)
-        ds = catalog.get_dataset(session, actor, dataset)
-        version = catalog.get_version(session, actor, ds.id, None)
+        ds = catalog.get_dataset(session, actor, dataset_id=dataset)
+        version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
         return render(
             request,
             actor,
@@ -157,9 +158,9 @@ def request_page(
     session: SessionDep,
     error: str | None = None,
 ) -> Response:
-    req = service.get_request(session, actor, request_id)
-    reviews = service.reviews_of(session, req.id)
-    resource = service.request_resource(session, req)
+    req = service.get_request(session, actor, request_id=request_id)
+    reviews = service.reviews_of(session, request_id=req.id)
+    resource = service.request_resource(session, req=req)
     mine = next((r for r in reviews if r.reviewer_org_id == actor.org_id), None)
     can_review = (
         req.status == "submitted"
@@ -170,9 +171,11 @@ def request_page(
     screens = {}
     if can_review:
         for dataset_id in req.datasets:
-            ds = catalog.find_dataset(session, dataset_id)
+            ds = catalog.find_dataset(session, dataset_id=dataset_id)
             if ds is not None:
-                screens[dataset_id] = confirmed_screen(session, ds.id, ds.latest_version)
+                screens[dataset_id] = confirmed_screen(
+                    session, dataset_id=ds.id, version=ds.latest_version
+                )
     return render(
         request,
         actor,
@@ -211,7 +214,7 @@ def review(
     try:
         conditions = None
         if decision == "conditional":
-            req = service.get_request(session, actor, request_id)
+            req = service.get_request(session, actor, request_id=request_id)
             fields: dict[str, list[str]] | None = None
             if keep is not None:
                 fields = {
@@ -236,9 +239,9 @@ def review(
         with session.begin_nested():
             done = service.review(
                 session,
-                ctx.settings,
                 actor,
-                request_id,
+                settings=ctx.settings,
+                request_id=request_id,
                 decision=decision,
                 reason=reason,
                 conditions=conditions,
@@ -252,7 +255,7 @@ def review(
 
 @router.post("/requests/{request_id}/withdraw")
 def withdraw(request: Request, request_id: str, actor: PageActor, session: SessionDep) -> Response:
-    service.withdraw(session, actor, request_id)
+    service.withdraw(session, actor, request_id=request_id)
     return RedirectResponse(f"/requests/{request_id}", status_code=303)
 
 
@@ -277,7 +280,7 @@ def contract_page(
     session: SessionDep,
     error: str | None = None,
 ) -> Response:
-    contract = service.get_contract(session, actor, contract_id)
+    contract = service.get_contract(session, actor, contract_id=contract_id)
     names = _names(session)
     titles = _titles(session, contract.datasets)
     purpose = session.get(Purpose, contract.purpose)
@@ -327,7 +330,9 @@ def change_status(
         if len(reason.strip()) < 2:
             raise InvalidInput(problem=_("a reason is needed"))
         with session.begin_nested():
-            service.change_status(session, actor, contract_id, action, reason)
+            service.change_status(
+                session, actor, contract_id=contract_id, action=action, reason=reason
+            )
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
     return RedirectResponse(target, status_code=303)

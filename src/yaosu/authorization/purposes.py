@@ -34,7 +34,7 @@ def list_purposes(session: Session, *, include_retired: bool = False) -> list[Pu
     return list(session.scalars(stmt))
 
 
-def set_purpose(session: Session, actor: Actor, code: str, data: PurposeSet) -> Purpose:
+def set_purpose(session: Session, actor: Actor, *, code: str, data: PurposeSet) -> Purpose:
     enforce(actor, "purpose.manage", Resource("purpose", code))
     purpose = session.get(Purpose, code)
     before = None
@@ -49,16 +49,16 @@ def set_purpose(session: Session, actor: Actor, code: str, data: PurposeSet) -> 
     record(
         session,
         actor,
-        "purpose.set",
-        "purpose",
-        code,
+        action="purpose.set",
+        object_type="purpose",
+        object_id=code,
         request=data.model_dump(),
         detail={"before": before},
     )
     return purpose
 
 
-def active_purpose(session: Session, code: str) -> Purpose:
+def active_purpose(session: Session, *, code: str) -> Purpose:
     purpose = session.get(Purpose, code)
     if purpose is None or not purpose.active:
         codes = ", ".join(p.code for p in list_purposes(session))

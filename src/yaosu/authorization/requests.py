@@ -31,6 +31,7 @@ from yaosu.authorization.states import (
     ReviewState,
 )
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import locked, utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
@@ -53,7 +54,7 @@ DATA_BUREAU = "数据局"
 INDUSTRY = {"社会保障": "人社", "能源": "发展改革", "交通": "交通运输", "医疗卫生": "卫生健康"}
 
 
-def request_resource(session: Session, req: AccessRequest) -> Resource:
+def request_resource(session: Session, *, req: AccessRequest) -> Resource:
     reviewers = list(
         session.scalars(select(Review.reviewer_org_id).where(Review.request_id == req.id))
     )
@@ -69,16 +70,20 @@ ROWS = Rows("request", AccessRequest.requester_org_id, {"reviewers": _reviewed_b
 
 def _screened(session: Session, ds: Any) -> tuple[bool, str | None]:
     """(personal information?, grade) from the confirmed screen of the latest version."""
-    screen = confirmed_screen(session, ds.id, ds.latest_version) if ds.latest_version else None
+    screen = (
+        confirmed_screen(session, dataset_id=ds.id, version=ds.latest_version)
+        if ds.latest_version
+        else None
+    )
     if screen is None:
         return False, None
     return screen.personal, screen.grade
 
 
 def submit_request(
-    session: Session, settings: Settings, actor: Actor, data: RequestCreate
+    session: Session, actor: Actor, *, settings: Settings, data: RequestCreate
 ) -> AccessRequest:
-    purpose = active_purpose(session, data.purpose)
+    purpose = active_purpose(session, code=data.purpose)
     if Operation.compute in data.operations and not (data.algorithm or "").strip():
         raise InvalidInput(problem=_("compute-to-data needs the algorithm named"))
     if data.days > settings.max_contract_days:
@@ -96,14 +101,14 @@ def submit_request(
             rules.append(rule)
 
     for dataset_id, fields in data.datasets.items():
-        ds = catalog.get_dataset(session, actor, dataset_id)
+        ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
         personal, grade = _screened(session, ds)
         enforce(
             actor,
             "dataset.request",
             catalog.resource(ds) if grade is None else _with_grade(catalog.resource(ds), grade),
         )
-        version = catalog.get_version(session, actor, ds.id, None)
+        version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
         known = {c["name"] for c in version.columns}
         unknown = [f for f in fields if f not in known]
         if not fields or unknown:
@@ -116,14 +121,14 @@ def submit_request(
             )
         route(ds.owner_org_id, "provider")
         if personal:
-            cac = accounts.regulator_ids(session, CAC)
+            cac = accounts.regulator_ids(session, department=CAC)
             if not cac:
                 raise InvalidInput(problem=_no_regulator(CAC))
             for org_id in cac:
                 route(org_id, "personal")
         if grade == "important":
-            bureau = accounts.regulator_ids(session, DATA_BUREAU)
-            industry = accounts.regulator_ids(session, INDUSTRY.get(ds.theme, ds.theme))
+            bureau = accounts.regulator_ids(session, department=DATA_BUREAU)
+            industry = accounts.regulator_ids(session, department=INDUSTRY.get(ds.theme, ds.theme))
             if not bureau:
                 raise InvalidInput(problem=_no_regulator(DATA_BUREAU))
             if not industry:
@@ -168,9 +173,9 @@ def submit_request(
     record(
         session,
         actor,
-        "request.submit",
-        "request",
-        req.id,
+        action="request.submit",
+        object_type="request",
+        object_id=req.id,
         object_org_id=actor.org_id,
         request=data.model_dump(),
         detail={"reviewers": routes, "pricing": purpose.pricing},
@@ -191,16 +196,16 @@ def _no_regulator(department: str) -> Message:
     )
 
 
-def get_request(session: Session, actor: Actor, request_id: str) -> AccessRequest:
+def get_request(session: Session, actor: Actor, *, request_id: str) -> AccessRequest:
     req = session.get(AccessRequest, request_id)
     if req is None:
         raise NotFound(kind=_("Access request"), id=request_id)
-    enforce(actor, "request.view", request_resource(session, req))
+    enforce(actor, "request.view", request_resource(session, req=req))
     _expire_if_due(session, req)
     return req
 
 
-def reviewing_orgs(session: Session, dataset_id: str) -> list[str]:
+def reviewing_orgs(session: Session, *, dataset_id: str) -> list[str]:
     """Organisations with a pending review of a submitted request that names the dataset:
     they may read what they must judge (its screen report)."""
     rows = session.execute(
@@ -211,7 +216,7 @@ def reviewing_orgs(session: Session, dataset_id: str) -> list[str]:
     return sorted({org for org, datasets in rows if dataset_id in (datasets or {})})
 
 
-def reviews_of(session: Session, request_id: str) -> list[Review]:
+def reviews_of(session: Session, *, request_id: str) -> list[Review]:
     return list(
         session.scalars(select(Review).where(Review.request_id == request_id).order_by(Review.id))
     )
@@ -262,9 +267,9 @@ def _expire_if_due(session: Session, req: AccessRequest) -> None:
     record(
         session,
         system_actor(),
-        "request.expire",
-        "request",
-        req.id,
+        action="request.expire",
+        object_type="request",
+        object_id=req.id,
         object_org_id=req.requester_org_id,
         detail={"due_at": req.due_at.isoformat()},
     )
@@ -276,42 +281,50 @@ def _move(req: AccessRequest, target: RequestState) -> RequestState:
 
 def _void_pending(session: Session, req: AccessRequest) -> None:
     """The request ended: the reviews still pending will never be made."""
-    for review in reviews_of(session, req.id):
+    for review in reviews_of(session, request_id=req.id):
         if review.status == ReviewState.pending:
             review.status = transition(
                 REVIEW_MOVES, review.status, ReviewState.void, what=_("Review"), id=review.id
             )
 
 
-def withdraw(session: Session, actor: Actor, request_id: str) -> AccessRequest:
-    req = get_request(session, actor, request_id)
-    enforce(actor, "request.withdraw", request_resource(session, req))
+def withdraw(session: Session, actor: Actor, *, request_id: str) -> AccessRequest:
+    req = get_request(session, actor, request_id=request_id)
+    enforce(actor, "request.withdraw", request_resource(session, req=req))
     req.status, req.decided_at = _move(req, RequestState.withdrawn), utcnow()
     _void_pending(session, req)
     record(
-        session, actor, "request.withdraw", "request", req.id, object_org_id=req.requester_org_id
+        session,
+        actor,
+        action="request.withdraw",
+        object_type="request",
+        object_id=req.id,
+        object_org_id=req.requester_org_id,
     )
     return req
 
 
 def review(
     session: Session,
-    settings: Settings,
     actor: Actor,
-    request_id: str,
     *,
+    settings: Settings,
+    request_id: str,
     decision: str,
     reason: str,
     conditions: Conditions | None = None,
 ) -> AccessRequest:
     """The actor's organisation approves, approves with conditions, or rejects."""
-    req = get_request(session, actor, request_id)
-    enforce(actor, "request.review", request_resource(session, req))
+    req = get_request(session, actor, request_id=request_id)
+    enforce(actor, "request.review", request_resource(session, req=req))
     if req.status != RequestState.submitted:
         raise Conflict(what=_("Request already ended ({status})", status=req.status), value=req.id)
     # two reviewers at once: one at a time
     session.execute(locked(select(AccessRequest.id).where(AccessRequest.id == req.id)))
-    mine = next((r for r in reviews_of(session, req.id) if r.reviewer_org_id == actor.org_id), None)
+    mine = next(
+        (r for r in reviews_of(session, request_id=req.id) if r.reviewer_org_id == actor.org_id),
+        None,
+    )
     if mine is None:
         raise Conflict(what=_("Your organisation's review"), value=req.id)
     decided = transition(
@@ -329,21 +342,21 @@ def review(
     record(
         session,
         actor,
-        "request.review",
-        "request",
-        req.id,
+        action="request.review",
+        object_type="request",
+        object_id=req.id,
         object_org_id=req.requester_org_id,
         reason=reason.strip(),
         request={"decision": decision, "conditions": narrowed},
         detail={"review": mine.id, "rule": mine.rule, "status": mine.status},
     )
-    reviews = reviews_of(session, req.id)
+    reviews = reviews_of(session, request_id=req.id)
     if mine.status == ReviewState.rejected:
         req.status, req.decided_at = _move(req, RequestState.rejected), utcnow()
         _void_pending(session, req)
     elif all(r.status in APPROVALS for r in reviews):
         approved = _move(req, RequestState.approved)
-        contract = contract_from(session, settings, req, reviews)
+        contract = contract_from(session, settings=settings, req=req, reviews=reviews)
         req.status, req.decided_at, req.contract_id = approved, utcnow(), contract.id
     session.flush()
     return req

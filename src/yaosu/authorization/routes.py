@@ -33,7 +33,9 @@ router = APIRouter(prefix="/api/v1", tags=["authorization"])
 
 def request_public(session: Session, req: AccessRequest) -> RequestPublic:
     out = RequestPublic.model_validate(req)
-    out.reviews = [ReviewPublic.model_validate(r) for r in service.reviews_of(session, req.id)]
+    out.reviews = [
+        ReviewPublic.model_validate(r) for r in service.reviews_of(session, request_id=req.id)
+    ]
     return out
 
 
@@ -57,7 +59,7 @@ def set_purpose(
     session: SessionDep,
 ) -> PurposePublic:
     """Add, rename, reprice or retire a purpose (platform admin)."""
-    return PurposePublic.model_validate(service.set_purpose(session, actor, code, body))
+    return PurposePublic.model_validate(service.set_purpose(session, actor, code=code, data=body))
 
 
 @router.post("/requests", response_model=RequestPublic, status_code=201)
@@ -65,7 +67,9 @@ def submit(
     body: RequestCreate, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> RequestPublic:
     """Ask for conditionally open data for a purpose; the reviews it needs are routed by rule."""
-    return request_public(session, service.submit_request(session, ctx.settings, actor, body))
+    return request_public(
+        session, service.submit_request(session, actor, settings=ctx.settings, data=body)
+    )
 
 
 @router.get("/requests", response_model=RequestsPublic)
@@ -82,7 +86,7 @@ def requests(
 
 @router.get("/requests/{request_id}", response_model=RequestPublic)
 def get_request(request_id: str, actor: CurrentActor, session: SessionDep) -> RequestPublic:
-    return request_public(session, service.get_request(session, actor, request_id))
+    return request_public(session, service.get_request(session, actor, request_id=request_id))
 
 
 @router.post("/requests/{request_id}/reviews", response_model=RequestPublic)
@@ -93,9 +97,9 @@ def review(
     The last required approval makes the contract."""
     done = service.review(
         session,
-        ctx.settings,
         actor,
-        request_id,
+        settings=ctx.settings,
+        request_id=request_id,
         decision=body.decision,
         reason=body.reason,
         conditions=body.conditions,
@@ -105,7 +109,7 @@ def review(
 
 @router.post("/requests/{request_id}/withdraw", response_model=RequestPublic)
 def withdraw(request_id: str, actor: CurrentActor, session: SessionDep) -> RequestPublic:
-    return request_public(session, service.withdraw(session, actor, request_id))
+    return request_public(session, service.withdraw(session, actor, request_id=request_id))
 
 
 @router.get("/contracts", response_model=ContractsPublic)
@@ -117,7 +121,7 @@ def contracts(actor: CurrentActor, session: SessionDep) -> ContractsPublic:
 
 @router.get("/contracts/{contract_id}", response_model=ContractPublic)
 def contract(contract_id: str, actor: CurrentActor, session: SessionDep) -> ContractPublic:
-    return contract_public(service.get_contract(session, actor, contract_id))
+    return contract_public(service.get_contract(session, actor, contract_id=contract_id))
 
 
 @router.post("/contracts/{contract_id}/status", response_model=ContractPublic)
@@ -125,7 +129,9 @@ def change_status(
     contract_id: str, body: StatusChange, actor: CurrentActor, session: SessionDep
 ) -> ContractPublic:
     """Suspend, resume or revoke, with a reason (provider admin, regulator, platform)."""
-    done = service.change_status(session, actor, contract_id, body.action, body.reason)
+    done = service.change_status(
+        session, actor, contract_id=contract_id, action=body.action, reason=body.reason
+    )
     return contract_public(done)
 
 
@@ -139,7 +145,7 @@ def decide_use(
     decision, done = service.use(
         session,
         actor,
-        contract_id,
+        contract_id=contract_id,
         operation=body.operation,
         dataset_id=body.dataset_id,
         fields=body.fields,
@@ -159,7 +165,7 @@ def decide_use(
 @router.get("/contracts/{contract_id}/odrl", response_class=JSONLDResponse)
 def export_odrl(contract_id: str, actor: CurrentActor, session: SessionDep) -> JSONLDResponse:
     """The contract as an ODRL 2.2 Agreement (JSON-LD) with Yaosu's profile."""
-    doc = odrl.to_odrl(service.get_contract(session, actor, contract_id))
+    doc = odrl.to_odrl(service.get_contract(session, actor, contract_id=contract_id))
     return JSONLDResponse(doc)
 
 
@@ -180,7 +186,9 @@ def import_odrl(
 ) -> Any:
     """Import an ODRL 2.2 Agreement (platform admin): ``check`` only parses and validates it
     and returns the contract it would be; ``create`` records it as an active contract."""
-    made = odrl.import_agreement(session, ctx.settings, actor, doc, create=mode == "create")
+    made = odrl.import_agreement(
+        session, actor, settings=ctx.settings, doc=doc, create=mode == "create"
+    )
     if mode == "check":
         return JSONResponse(contract_public(made).model_dump(mode="json"), status_code=200)
     return contract_public(made)

@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Column, Table
 
-from yaosu.catalog import service
+from yaosu.catalog import service, versions
 from yaosu.catalog.labels import OPENNESS
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
@@ -38,7 +38,7 @@ def list_datasets(
         table = Table(say(_("title")), say(_("openness")), say(_("ver")), say(_("provider")))
         table.columns.insert(0, Column("ID", no_wrap=True))
         for ds in found.items:
-            pub = service.public(session, ds)
+            pub = service.public(session, ds=ds)
             table.add_row(
                 ds.id,
                 ds.title,
@@ -67,13 +67,11 @@ def ingest(
         console=console,
     ) as bar:
         task = bar.add_task(say(_("ingest {name}", name=file.name)), total=size)
-        version = service.ingest_version(
-            ctx.db,
-            ctx.store,
-            ctx.settings,
+        version = versions.run_ingest(
+            ctx,
             system_actor(),
-            dataset,
-            file,
+            dataset_id=dataset,
+            source=file,
             filename=file.name,
             sheet=sheet,
             progress=lambda done: bar.update(task, completed=done),

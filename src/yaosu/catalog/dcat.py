@@ -45,7 +45,7 @@ def _date(value: Any) -> dict[str, str]:
     return {"@value": value.isoformat(), "@type": "xsd:dateTime"}
 
 
-def export(session: Session, actor: Actor, base_url: str) -> dict[str, Any]:
+def export(session: Session, actor: Actor, *, base_url: str) -> dict[str, Any]:
     base = base_url.rstrip("/")
     stmt = (
         select(Dataset)
@@ -53,7 +53,7 @@ def export(session: Session, actor: Actor, base_url: str) -> dict[str, Any]:
         .order_by(Dataset.created_at, Dataset.id)
     )
     datasets = list(session.scalars(stmt))
-    names = accounts.org_names(session, {d.owner_org_id for d in datasets})
+    names = accounts.org_names(session, ids={d.owner_org_id for d in datasets})
     latest = {
         (v.dataset_id, v.number): v
         for v in session.scalars(

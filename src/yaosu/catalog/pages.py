@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import decide, enforce
-from yaosu.catalog import service
+from yaosu.catalog import service, versions
 from yaosu.catalog.models import Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.console.render import render
@@ -48,7 +48,7 @@ def browse(
         request,
         actor,
         template,
-        items=[service.public(session, d) for d in found.items],
+        items=[service.public(session, ds=d) for d in found.items],
         total=found.total,
         facets=found.facets,
         names=names,
@@ -91,7 +91,7 @@ def new_dataset(
     try:
         data = _create(values)
         with session.begin_nested():
-            ds = service.create_dataset(session, actor, data)
+            ds = service.create_dataset(session, actor, data=data)
     except YaosuError as exc:
         audit_refusal(request, exc, session)
         return render(
@@ -127,18 +127,20 @@ def _vocabulary() -> dict[str, Any]:
 def dataset_page(
     request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep, ctx: ContextDep
 ) -> Response:
-    ds = service.get_dataset(session, actor, dataset_id)
-    versions = service.list_versions(session, actor, dataset_id)
+    ds = service.get_dataset(session, actor, dataset_id=dataset_id)
+    listed = versions.list_versions(session, actor, dataset_id=dataset_id)
     resource = service.resource(ds)
     can_edit = decide(actor, "dataset.edit", resource).allowed
     read = decide(actor, "dataset.read", resource)
     preview = None
     # Rows are shown for open data and to the owner; every preview is an audited access.
-    if versions and read.allowed and (ds.openness == "open" or can_edit):
-        columns, rows, total = service.preview(session, ctx.store, actor, ds.id, None, limit=20)
+    if listed and read.allowed and (ds.openness == "open" or can_edit):
+        columns, rows, total = versions.preview(
+            session, actor, store=ctx.store, dataset_id=ds.id, number=None, limit=20
+        )
         preview = {"columns": columns, "rows": rows, "total": total}
-    latest = versions[0] if versions else None
-    profile = service.shown_columns(session, actor, ds, latest) if latest else []
+    latest = listed[0] if listed else None
+    profile = versions.shown_columns(session, actor, ds=ds, version=latest) if latest else []
     # Data for the page's charts; the template serialises it with |tojson, which escapes
     # `<`, `>`, `&` and `'` (a column name or value cannot close the <script> block).
     charts = [
@@ -150,8 +152,8 @@ def dataset_page(
         request,
         actor,
         "dataset.html",
-        ds=service.public(session, ds),
-        versions=versions,
+        ds=service.public(session, ds=ds),
+        versions=listed,
         latest=latest,
         profile=profile,
         can={"dataset.edit": can_edit},
@@ -165,6 +167,6 @@ def dataset_page(
 def upload_page(
     request: Request, dataset_id: str, actor: PageActor, session: SessionDep
 ) -> Response:
-    ds = service.get_dataset(session, actor, dataset_id)
+    ds = service.get_dataset(session, actor, dataset_id=dataset_id)
     enforce(actor, "dataset.edit", service.resource(ds))
-    return render(request, actor, "upload.html", ds=service.public(session, ds))
+    return render(request, actor, "upload.html", ds=service.public(session, ds=ds))

@@ -27,7 +27,7 @@ class DatasetFacts:
     clean_version: int | None
 
 
-def find_dataset(session: Session, dataset_id: str) -> DatasetFacts | None:
+def find_dataset(session: Session, *, dataset_id: str) -> DatasetFacts | None:
     """No decision is made here: callers that show a dataset to an actor use ``get_dataset``."""
     ds = session.get(Dataset, dataset_id)
     if ds is None:
@@ -43,7 +43,7 @@ def find_dataset(session: Session, dataset_id: str) -> DatasetFacts | None:
     )
 
 
-def dataset_titles(session: Session, ids: Iterable[str] | None = None) -> dict[str, str]:
+def dataset_titles(session: Session, *, ids: Iterable[str] | None = None) -> dict[str, str]:
     """Dataset titles by id: every dataset's, or those of ``ids`` that exist."""
     stmt = select(Dataset.id, Dataset.title)
     if ids is not None:

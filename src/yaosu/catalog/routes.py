@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from yaosu.accounts import service as accounts
-from yaosu.catalog import dcat, service
+from yaosu.catalog import dcat, service, versions
 from yaosu.catalog.ingest.errors import FileTooLarge
 from yaosu.catalog.models import Openness
 from yaosu.catalog.schemas import (
@@ -64,7 +64,7 @@ def list_datasets(
         "provider": lambda v: org_names.get(v, v),
     }
     return DatasetsPublic(
-        items=[service.public(session, d) for d in found.items],
+        items=[service.public(session, ds=d) for d in found.items],
         total=found.total,
         limit=limit,
         offset=offset,
@@ -77,7 +77,7 @@ def list_datasets(
 
 @router.post("/datasets", response_model=DatasetPublic, status_code=201)
 def create_dataset(body: DatasetCreate, actor: CurrentActor, session: SessionDep) -> DatasetPublic:
-    return service.public(session, service.create_dataset(session, actor, body))
+    return service.public(session, ds=service.create_dataset(session, actor, data=body))
 
 
 @router.get("/datasets/vocabulary")
@@ -91,22 +91,25 @@ def vocabulary() -> dict[str, dict[str, str]]:
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetPublic)
 def get_dataset(dataset_id: str, actor: OptionalActor, session: SessionDep) -> DatasetPublic:
-    return service.public(session, service.get_dataset(session, actor, dataset_id))
+    return service.public(session, ds=service.get_dataset(session, actor, dataset_id=dataset_id))
 
 
 @router.patch("/datasets/{dataset_id}", response_model=DatasetPublic)
 def update_dataset(
     dataset_id: str, body: DatasetUpdate, actor: CurrentActor, session: SessionDep
 ) -> DatasetPublic:
-    return service.public(session, service.update_dataset(session, actor, dataset_id, body))
+    return service.public(
+        session, ds=service.update_dataset(session, actor, dataset_id=dataset_id, data=body)
+    )
 
 
 @router.get("/datasets/{dataset_id}/versions", response_model=VersionsPublic)
 def list_versions(dataset_id: str, actor: OptionalActor, session: SessionDep) -> VersionsPublic:
-    items = service.list_versions(session, actor, dataset_id)
-    ds = service.get_dataset(session, actor, dataset_id)
+    items = versions.list_versions(session, actor, dataset_id=dataset_id)
+    ds = service.get_dataset(session, actor, dataset_id=dataset_id)
     return VersionsPublic(
-        items=[service.public_version(session, actor, ds, v) for v in items], total=len(items)
+        items=[versions.public_version(session, actor, ds=ds, version=v) for v in items],
+        total=len(items),
     )
 
 
@@ -165,13 +168,11 @@ async def upload_version(
                         raise FileTooLarge(size=written, limit_mb=limit // 2**20)
                     fh.write(chunk)
         version = await run_in_threadpool(
-            service.ingest_version,
-            ctx.db,
-            ctx.store,
-            ctx.settings,
+            versions.run_ingest,
+            ctx,
             actor,
-            dataset_id,
-            temp,
+            dataset_id=dataset_id,
+            source=temp,
             filename=name,
             sheet=sheet,
         )
@@ -182,8 +183,8 @@ async def upload_version(
 
 def _shown(ctx: Any, actor: Actor, dataset_id: str, version: Any) -> VersionPublic:
     with ctx.db.transaction() as session:
-        ds = service.get_dataset(session, actor, dataset_id)
-        return service.public_version(session, actor, ds, version)
+        ds = service.get_dataset(session, actor, dataset_id=dataset_id)
+        return versions.public_version(session, actor, ds=ds, version=version)
 
 
 def _copy(upload: UploadFile, target: Path, limit: int) -> None:
@@ -200,9 +201,9 @@ def _copy(upload: UploadFile, target: Path, limit: int) -> None:
 def get_version(
     dataset_id: str, number: PathNumber, actor: OptionalActor, session: SessionDep
 ) -> VersionPublic:
-    version = service.get_version(session, actor, dataset_id, number)
-    ds = service.get_dataset(session, actor, dataset_id)
-    return service.public_version(session, actor, ds, version)
+    version = versions.get_version(session, actor, dataset_id=dataset_id, number=number)
+    ds = service.get_dataset(session, actor, dataset_id=dataset_id)
+    return versions.public_version(session, actor, ds=ds, version=version)
 
 
 @router.get("/datasets/{dataset_id}/versions/{number}/preview", response_model=Preview)
@@ -214,8 +215,8 @@ def preview(
     ctx: ContextDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> Preview:
-    columns, rows, total = service.preview(
-        session, ctx.store, actor, dataset_id, number, limit=limit
+    columns, rows, total = versions.preview(
+        session, actor, store=ctx.store, dataset_id=dataset_id, number=number, limit=limit
     )
     return Preview(columns=columns, rows=rows, total_rows=total)
 
@@ -228,8 +229,8 @@ def preview(
 def download(
     dataset_id: str, number: PathNumber, actor: OptionalActor, session: SessionDep, ctx: ContextDep
 ) -> FileResponse:
-    version, path = service.open_data(
-        session, ctx.store, actor, dataset_id, number, purpose="download"
+    version, path = versions.open_data(
+        session, actor, store=ctx.store, dataset_id=dataset_id, number=number, purpose="download"
     )
     return FileResponse(
         path,
@@ -242,5 +243,5 @@ def download(
 @router.get("/catalog", response_class=JSONLDResponse)
 def catalog(request: Request, actor: OptionalActor, session: SessionDep) -> JSONLDResponse:
     """The catalog as DCAT 3 JSON-LD."""
-    body = dcat.export(session, actor, str(request.base_url))
+    body = dcat.export(session, actor, base_url=str(request.base_url))
     return JSONLDResponse(body)

@@ -1,42 +1,33 @@
-"""Catalog: datasets, versions, ingest, search, preview and download."""
+"""Catalog: datasets: register, describe, find, and the decision function's view of one.
+
+A dataset's versions (ingest, profiles, preview, the read of rows) are in ``versions``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
 from yaosu.authorization.policy import (
-    PROFILE_NO_VALUES,
-    PROFILE_WITHHOLD_PERSONAL,
     Resource,
     Rows,
-    decide,
     enforce,
     visible,
 )
 from yaosu.catalog import search
-from yaosu.catalog.ingest import convert
-from yaosu.catalog.ingest.common import clean_filename
 from yaosu.catalog.labels import OPENNESS
-from yaosu.catalog.models import Dataset, DatasetVersion, SearchTerm
+from yaosu.catalog.models import Dataset, SearchTerm
 from yaosu.catalog.queries import count_datasets, dataset_titles, find_dataset  # noqa: F401
-from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, VersionPublic
+from yaosu.catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.db import Database, locked, utcnow
+from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import NotFound
 from yaosu.kernel.i18n import _, label
 from yaosu.kernel.ids import new_id
-from yaosu.kernel.settings import Settings
-from yaosu.kernel.storage import ObjectStore
-from yaosu.privacy.exposure import exposure
 
 # ``resource`` as SQL, for listings: the attributes the view rule reads.
 ROWS = Rows("dataset", Dataset.owner_org_id, {"openness": Dataset.openness})
@@ -54,7 +45,7 @@ def resource(ds: Dataset, version: int | None = None) -> Resource:
     return Resource("dataset", ds.id, ds.owner_org_id, attrs)
 
 
-def mark_screened(session: Session, dataset_id: str, version: int, *, clean: bool) -> None:
+def mark_screened(session: Session, *, dataset_id: str, version: int, clean: bool) -> None:
     """Called by the privacy domain when a reviewer confirms a screen of ``version``."""
     ds = session.get(Dataset, dataset_id)
     if ds is None:
@@ -65,11 +56,13 @@ def mark_screened(session: Session, dataset_id: str, version: int, *, clean: boo
         ds.clean_version = None
 
 
-def public(session: Session, ds: Dataset) -> DatasetPublic:
+def public(session: Session, *, ds: Dataset) -> DatasetPublic:
     return DatasetPublic.model_validate(
         {
             **{c: getattr(ds, c) for c in DatasetPublic.model_fields if hasattr(ds, c)},
-            "publisher": accounts.org_names(session, [ds.owner_org_id]).get(ds.owner_org_id, ""),
+            "publisher": accounts.org_names(session, ids=[ds.owner_org_id]).get(
+                ds.owner_org_id, ""
+            ),
             "openness_label": label(OPENNESS, ds.openness).render(
                 "zh-CN"
             ),  # the API's Chinese label
@@ -80,7 +73,7 @@ def public(session: Session, ds: Dataset) -> DatasetPublic:
 # --- datasets ------------------------------------------------------------------------------
 
 
-def create_dataset(session: Session, actor: Actor, data: DatasetCreate) -> Dataset:
+def create_dataset(session: Session, actor: Actor, *, data: DatasetCreate) -> Dataset:
     org_id = actor.org_id or ""
     enforce(actor, "dataset.create", Resource("dataset", "new", org_id))
     ds = Dataset(
@@ -95,16 +88,16 @@ def create_dataset(session: Session, actor: Actor, data: DatasetCreate) -> Datas
     record(
         session,
         actor,
-        "dataset.create",
-        "dataset",
-        ds.id,
+        action="dataset.create",
+        object_type="dataset",
+        object_id=ds.id,
         object_org_id=ds.owner_org_id,
         request=data.model_dump(mode="json"),
     )
     return ds
 
 
-def get_dataset(session: Session, actor: Actor, dataset_id: str) -> Dataset:
+def get_dataset(session: Session, actor: Actor, *, dataset_id: str) -> Dataset:
     ds = session.get(Dataset, dataset_id)
     if ds is None:
         raise NotFound(kind=_("Dataset"), id=dataset_id)
@@ -112,8 +105,10 @@ def get_dataset(session: Session, actor: Actor, dataset_id: str) -> Dataset:
     return ds
 
 
-def update_dataset(session: Session, actor: Actor, dataset_id: str, data: DatasetUpdate) -> Dataset:
-    ds = get_dataset(session, actor, dataset_id)
+def update_dataset(
+    session: Session, actor: Actor, *, dataset_id: str, data: DatasetUpdate
+) -> Dataset:
+    ds = get_dataset(session, actor, dataset_id=dataset_id)
     changes = data.model_dump(exclude_unset=True, mode="json")
     before, after = ds.openness, changes.get("openness") or ds.openness
     opening = after == "open" and before != "open"
@@ -135,9 +130,9 @@ def update_dataset(session: Session, actor: Actor, dataset_id: str, data: Datase
     record(
         session,
         actor,
-        "dataset.open" if widening else "dataset.update",
-        "dataset",
-        ds.id,
+        action="dataset.open" if widening else "dataset.update",
+        object_type="dataset",
+        object_id=ds.id,
         object_org_id=ds.owner_org_id,
         request=changes,
         detail=detail,
@@ -152,12 +147,16 @@ OPENING_NOTIFIES = "数据局"  # the department told when important data is ope
 def _confirmed_grade(session: Session, ds: Dataset) -> str | None:
     from yaosu.privacy.service import confirmed_screen
 
-    screen = confirmed_screen(session, ds.id, ds.latest_version) if ds.latest_version else None
+    screen = (
+        confirmed_screen(session, dataset_id=ds.id, version=ds.latest_version)
+        if ds.latest_version
+        else None
+    )
     return screen.grade if screen is not None else None
 
 
 def _reindex(session: Session, ds: Dataset) -> None:
-    publisher = accounts.org_names(session, [ds.owner_org_id]).get(ds.owner_org_id, "")
+    publisher = accounts.org_names(session, ids=[ds.owner_org_id]).get(ds.owner_org_id, "")
     weights = search.index_terms(
         [
             ("title", ds.title),
@@ -240,215 +239,3 @@ def list_datasets(
         ).all()
         facets[name] = [(str(v), int(c)) for v, c in rows]
     return Listing(items, int(total), facets)
-
-
-# --- versions ------------------------------------------------------------------------------
-
-
-def ingest_version(
-    db: Database,
-    store: ObjectStore,
-    settings: Settings,
-    actor: Actor,
-    dataset_id: str,
-    source: Path,
-    *,
-    filename: str,
-    sheet: str | None = None,
-    progress: Callable[[int], None] | None = None,
-    attach: Callable[[Session, DatasetVersion], None] | None = None,
-) -> DatasetVersion:
-    """Checks the right, converts outside any transaction (ingest can take minutes and
-    must not hold the write lock), then stores the object and records the version in
-    one transaction. A crash at any point leaves no visible version. ``attach`` adds what
-    belongs with the new version (a derivation, its screen) to that same transaction."""
-    filename = clean_filename(filename)  # no NUL, folders or control characters, kept short
-    with db.transaction() as session:
-        enforce(actor, "dataset.edit", resource(get_dataset(session, actor, dataset_id)))
-    # Locked while this process lives: a start-up sweep elsewhere leaves it alone, and removes
-    # it at once if this process is killed.
-    with store.locked_temp(".parquet") as out:
-        converted = convert(
-            source,
-            filename=filename,
-            store=store,
-            settings=settings,
-            sheet=sheet,
-            progress=progress,
-            out=out,
-        )
-        try:
-            store.put(converted.parquet, converted.sha256)
-            with db.transaction() as session:
-                ds = get_dataset(session, actor, dataset_id)
-                enforce(actor, "dataset.edit", resource(ds))  # the right may have changed meanwhile
-                session.execute(locked(select(Dataset.id).where(Dataset.id == ds.id)))
-                ds.latest_version += 1
-                ds.updated_at = utcnow()
-                version = DatasetVersion(
-                    id=new_id("ver"),
-                    dataset_id=ds.id,
-                    number=ds.latest_version,
-                    sha256=converted.sha256,
-                    size_bytes=converted.size_bytes,
-                    row_count=converted.row_count,
-                    source_filename=filename,
-                    source_sha256=converted.source_sha256,
-                    source_bytes=converted.source_bytes,
-                    source_format=converted.source_format,
-                    source_encoding=converted.source_encoding,
-                    source_delimiter=converted.source_delimiter,
-                    columns=converted.columns,
-                    ingest_seconds=converted.seconds,
-                    created_by=actor.id,
-                )
-                session.add(version)
-                session.flush()
-                record(
-                    session,
-                    actor,
-                    "dataset.version.create",
-                    "dataset",
-                    ds.id,
-                    object_org_id=ds.owner_org_id,
-                    request={"dataset_id": ds.id, "source_sha256": converted.source_sha256},
-                    detail={
-                        "version": version.number,
-                        "sha256": converted.sha256,
-                        "rows": converted.row_count,
-                        "source_sha256": converted.source_sha256,
-                    },
-                )
-                if attach is not None:
-                    attach(session, version)
-            return version
-        finally:
-            converted.parquet.unlink(missing_ok=True)
-
-
-def list_versions(session: Session, actor: Actor, dataset_id: str) -> list[DatasetVersion]:
-    get_dataset(session, actor, dataset_id)
-    stmt = (
-        select(DatasetVersion)
-        .where(DatasetVersion.dataset_id == dataset_id)
-        .order_by(DatasetVersion.number.desc())
-    )
-    return list(session.scalars(stmt))
-
-
-def get_version(
-    session: Session, actor: Actor, dataset_id: str, number: int | None
-) -> DatasetVersion:
-    ds = get_dataset(session, actor, dataset_id)
-    number = number or ds.latest_version
-    version = session.scalar(
-        select(DatasetVersion).where(
-            DatasetVersion.dataset_id == ds.id, DatasetVersion.number == number
-        )
-    )
-    if version is None:
-        raise NotFound(kind=_("Dataset version"), id=f"{dataset_id}@{number}")
-    return version
-
-
-# What a withheld column still shows: its shape, never a value.
-_SHAPE = ("name", "type", "kind", "nulls", "null_ratio")
-
-
-def shown_columns(
-    session: Session, actor: Actor, ds: Dataset, version: DatasetVersion
-) -> list[dict[str, Any]]:
-    """The version's column profile as ``actor`` may see it: the one place every exit (API,
-    console, derivation reports) reads a profile through. The provider sees it whole; anyone
-    else sees values only for columns the version's confirmed screen found to be neither
-    personal information nor an identifier, and none before a screen is confirmed. A withheld
-    column keeps its name, type, null ratio and (for text) length."""
-    names = [c["name"] for c in version.columns]
-    seen = exposure(session, ds.id, version.number, names)
-    base = resource(ds, version.number)
-    decision = decide(
-        actor,
-        "dataset.profile",
-        Resource(
-            base.type,
-            base.id,
-            base.owner_org_id,
-            {**base.attrs, "screen_confirmed": seen.confirmed},
-        ),
-    )
-    withheld: frozenset[str] | None
-    if not decision.allowed or PROFILE_NO_VALUES in decision.obligations:
-        withheld = None
-    elif PROFILE_WITHHOLD_PERSONAL in decision.obligations:
-        withheld = seen.withheld
-    else:
-        withheld = frozenset()
-    out = []
-    for column in version.columns:
-        if withheld is not None and column["name"] not in withheld:
-            out.append(dict(column))
-            continue
-        shape = {k: column[k] for k in _SHAPE if k in column}
-        if column.get("kind") == "string" and column.get("length"):
-            shape["length"] = dict(column["length"])
-        out.append(shape | {"distinct_estimate": None, "top": [], "withheld": True})
-    return out
-
-
-def public_version(
-    session: Session, actor: Actor, ds: Dataset, version: DatasetVersion
-) -> VersionPublic:
-    fields = {f: getattr(version, f) for f in VersionPublic.model_fields if f != "columns"}
-    return VersionPublic.model_validate(
-        {**fields, "columns": shown_columns(session, actor, ds, version)}
-    )
-
-
-def open_data(
-    session: Session,
-    store: ObjectStore,
-    actor: Actor,
-    dataset_id: str,
-    number: int | None,
-    *,
-    purpose: str,
-) -> tuple[DatasetVersion, Path]:
-    """The stored Parquet of a version, for whoever may read rows; the access is audited."""
-    ds = get_dataset(session, actor, dataset_id)
-    version = get_version(session, actor, dataset_id, number)
-    decision = enforce(actor, "dataset.read", resource(ds, version.number))
-    record(
-        session,
-        actor,
-        f"dataset.{purpose}",
-        "dataset",
-        ds.id,
-        object_org_id=ds.owner_org_id,
-        reason=decision.reason,
-        request={"dataset_id": ds.id, "version": version.number},
-        detail={"version": version.number, "sha256": version.sha256},
-    )
-    return version, store.path(version.sha256)
-
-
-def preview(
-    session: Session,
-    store: ObjectStore,
-    actor: Actor,
-    dataset_id: str,
-    number: int | None,
-    *,
-    limit: int = 20,
-) -> tuple[list[str], list[list[Any]], int]:
-    version, path = open_data(session, store, actor, dataset_id, number, purpose="preview")
-    pf = pq.ParquetFile(path)
-    batch = next(pf.iter_batches(batch_size=max(1, min(limit, 200))), None)
-    names = pf.schema_arrow.names
-    rows = [] if batch is None else [list(r.values()) for r in batch.to_pylist()]
-    return names, [[jsonable(v) for v in r] for r in rows], version.row_count
-
-
-def jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

@@ -46,17 +46,17 @@ HOME = (
 
 @router.get("/home")
 def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
-    user = accounts.find_user(session, actor.id)
-    org = accounts.find_org(session, actor.org_id)
+    user = accounts.find_user(session, user_id=actor.id)
+    org = accounts.find_org(session, org_id=actor.org_id)
     sections: dict[str, object] = {}
     here = Resource("console", "home", actor.org_id, {"departments": (catalog.OPENING_NOTIFIES,)})
     can = {action: decide(actor, action, here).allowed for action in HOME}
     if can["home.datasets"]:
         mine = catalog.list_datasets(session, actor, provider=actor.org_id, limit=50)
-        sections["provider"] = [catalog.public(session, d) for d in mine.items]
+        sections["provider"] = [catalog.public(session, ds=d) for d in mine.items]
     if can["home.usable"]:
         usable = catalog.list_datasets(session, actor, openness="open", limit=20)
-        sections["usable"] = [catalog.public(session, d) for d in usable.items]
+        sections["usable"] = [catalog.public(session, ds=d) for d in usable.items]
     if can["reviews.read"]:
         # Reminders: what awaits this organisation's review, soonest due first.
         waiting = sorted(
@@ -67,7 +67,7 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         # Notices: important or core data a provider opened, newest first.
         opened = latest_entries(session, actor, action="dataset.open", limit=200)
         notices = [e for e in opened if actor.department in (e.detail or {}).get("notify", ())]
-        titles = catalog.dataset_titles(session, {e.object_id for e in notices})
+        titles = catalog.dataset_titles(session, ids={e.object_id for e in notices})
         sections["openings"] = {"items": notices[:10], "titles": titles}
     if can["requests.read"]:
         sections["contracts"] = [
@@ -89,7 +89,7 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         latest = log.latest_checkpoint(session)
         # O(log n): the stored tree still adds up to the last signed root (`yaosu audit check`
         # is the full scan).
-        intact = latest is None or log.root(session, latest.size).hex() == latest.root
+        intact = latest is None or log.root(session, tree_size=latest.size).hex() == latest.root
         sections["health"] = {
             "database": session.get_bind().dialect.name,
             "size": log.size(session),

@@ -22,6 +22,7 @@ from yaosu.audit.verify import COSIGNATURE
 from yaosu.authorization import service as authorization
 from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.catalog.schemas import DatasetCreate
 from yaosu.context import Context
 from yaosu.demo import world
@@ -140,12 +141,10 @@ def seed(ctx: Context) -> DemoWorld:
         with ctx.db.transaction() as session:
             ds = _dataset(
                 session, meta.title, exact=True, owner=bureau.org_id
-            ) or catalog.create_dataset(session, bureau, meta)
+            ) or catalog.create_dataset(session, bureau, data=meta)
         if ds.latest_version == 0:
             path = make(folder / filename)
-            catalog.ingest_version(
-                ctx.db, ctx.store, ctx.settings, bureau, ds.id, path, filename=filename
-            )
+            versions.run_ingest(ctx, bureau, dataset_id=ds.id, source=path, filename=filename)
     screen_and_review(ctx)
     authorise(ctx)
     register_rights(ctx)
@@ -154,8 +153,8 @@ def seed(ctx: Context) -> DemoWorld:
 
 
 def _actor(session: Any, username: str) -> Actor:
-    user = accounts.user_named(session, username)
-    actor = accounts.active_actor(session, user.id) if user is not None else None
+    user = accounts.user_named(session, username=username)
+    actor = accounts.active_actor(session, user_id=user.id) if user is not None else None
     assert actor is not None, username
     return actor
 
@@ -182,9 +181,9 @@ def authorise(ctx: Context) -> None:
         fields = ["所属乡镇", "参保类型", "缴费档次(元)"]
         req = authorization.submit_request(
             session,
-            ctx.settings,
             coop,
-            RequestCreate(
+            settings=ctx.settings,
+            data=RequestCreate(
                 purpose="rural_revitalisation",
                 datasets={residents.id: fields},
                 operations=["aggregate"],
@@ -196,18 +195,18 @@ def authorise(ctx: Context) -> None:
         )
         authorization.review(
             session,
-            ctx.settings,
             cac,
-            req.id,
+            settings=ctx.settings,
+            request_id=req.id,
             decision="conditional",
             reason="个人信息用于统计，预算减半",
             conditions=Conditions(epsilon=2.0),
         )
         done = authorization.review(
             session,
-            ctx.settings,
             reviewer,
-            req.id,
+            settings=ctx.settings,
+            request_id=req.id,
             decision="approve",
             reason="用途正当、字段必要",
         )
@@ -216,7 +215,7 @@ def authorise(ctx: Context) -> None:
             authorization.use(
                 session,
                 coop,
-                done.contract_id,
+                contract_id=done.contract_id,
                 operation="aggregate",
                 dataset_id=residents.id,
                 fields=["所属乡镇"],
@@ -224,9 +223,9 @@ def authorise(ctx: Context) -> None:
             )
         authorization.submit_request(
             session,
-            ctx.settings,
             coop,
-            RequestCreate(
+            settings=ctx.settings,
+            data=RequestCreate(
                 purpose="public_welfare",
                 datasets={residents.id: ["所属乡镇", "参保状态"]},
                 operations=["aggregate"],
@@ -250,27 +249,34 @@ def register_rights(ctx: Context) -> None:
         assert farm is not None
         holding = rights.apply(
             session,
-            ctx.settings,
             bureau,
+            settings=ctx.settings,
             kind="holding",
             dataset_id=farm.id,
             statement="市农业农村部门统计报表汇集形成，由本局依法归集持有。",
             purposes=[],
         )
-        rights.accept(session, ctx.settings, platform, holding.id, note="材料齐全")
+        rights.accept(
+            session, platform, settings=ctx.settings, registration_id=holding.id, note="材料齐全"
+        )
         rights.formal_review(
-            session, ctx.settings, platform, holding.id, passed=True, note="形式审查通过"
+            session,
+            platform,
+            settings=ctx.settings,
+            registration_id=holding.id,
+            passed=True,
+            note="形式审查通过",
         )
         # The demo does not wait ten days: its notice window is moved into the past.
         earlier = timedelta(days=ctx.settings.notice_days + 1)
         assert holding.notice_starts_at is not None and holding.notice_ends_at is not None
         holding.notice_starts_at -= earlier
         holding.notice_ends_at -= earlier
-        rights.issue(session, ctx.settings, platform, holding.id)
+        rights.issue(session, platform, settings=ctx.settings, registration_id=holding.id)
         licence = rights.apply(
             session,
-            ctx.settings,
             bureau,
+            settings=ctx.settings,
             kind="processing",
             dataset_id=farm.id,
             parent_id=holding.grant_id,
@@ -279,9 +285,16 @@ def register_rights(ctx: Context) -> None:
             years=2,
             statement="许可智谷科技加工使用，训练农产品需求预测模型。",
         )
-        rights.accept(session, ctx.settings, platform, licence.id, note="材料齐全")
+        rights.accept(
+            session, platform, settings=ctx.settings, registration_id=licence.id, note="材料齐全"
+        )
         rights.formal_review(
-            session, ctx.settings, platform, licence.id, passed=True, note="形式审查通过"
+            session,
+            platform,
+            settings=ctx.settings,
+            registration_id=licence.id,
+            passed=True,
+            note="形式审查通过",
         )
 
 
@@ -296,11 +309,14 @@ def screen_and_review(ctx: Context) -> None:
         )
         for ds in listing.items:
             if ds.latest_version == 0 or any(
-                s.status == "confirmed" for s in privacy.list_screens(session, reviewer, ds.id)
+                s.status == "confirmed"
+                for s in privacy.list_screens(session, reviewer, dataset_id=ds.id)
             ):
                 continue
-            screen = privacy.screen_version(session, ctx.store, ctx.settings, analyst, ds.id)
-            privacy.review(session, reviewer, screen.id, note="演示：已人工复核")
+            screen = privacy.screen_version(
+                session, analyst, store=ctx.store, settings=ctx.settings, dataset_id=ds.id
+            )
+            privacy.review(session, reviewer, screen_id=screen.id, note="演示：已人工复核")
             # The reviewer declares what one person is in each personal dataset (the screen's
             # proposal), so differential privacy is answered per person, not per row.
             proposal = privacy_unit.propose(screen.findings) if screen.personal else None
@@ -308,7 +324,7 @@ def screen_and_review(ctx: Context) -> None:
                 privacy_unit.declare(
                     session,
                     reviewer,
-                    ds.id,
+                    dataset_id=ds.id,
                     columns=proposal.columns,
                     note=f"演示：采用筛查建议（{proposal.why_zh}）",
                 )
@@ -330,15 +346,17 @@ def witness_the_log(ctx: Context) -> None:
             regulator = _actor(session, username)
             signer = load_or_create(folder / f"{username}.key", name, COSIGNATURE)
             if not any(w.name == name for w in transparency.list_witnesses(session)):
-                transparency.register_witness(session, regulator, signer.verifier_key())
+                transparency.register_witness(session, regulator, vkey=signer.verifier_key())
             signers.append((regulator, signer))
     with ctx.db.transaction() as session:
-        checkpoint = transparency.make_checkpoint(session, transparency.log_signer(ctx.settings))
+        checkpoint = transparency.make_checkpoint(
+            session, signer=transparency.log_signer(ctx.settings)
+        )
         assert checkpoint is not None
         size, body = checkpoint.size, checkpoint.note.split("\n\n")[0] + "\n"
     for regulator, signer in signers:
         with ctx.db.transaction() as session:
-            transparency.cosign(session, regulator, size, signer.sign(body))
+            transparency.cosign(session, regulator, size=size, line=signer.sign(body))
 
 
 def describe(ctx: Context, created: bool) -> DemoWorld:
@@ -346,12 +364,12 @@ def describe(ctx: Context, created: bool) -> DemoWorld:
     with ctx.db.transaction() as session:
         orgs = accounts.org_names(session)
         for username in sorted(u[0] for u in USERS):
-            user = accounts.user_named(session, username)
+            user = accounts.user_named(session, username=username)
             if user is not None:
                 out.users.append((user.username, orgs[user.org_id], user.role, user.display_name))
         listing = catalog.list_datasets(session, system_actor(), limit=100)
         out.datasets = [
-            (d.id, d.title, catalog.public(session, d).openness_label) for d in listing.items
+            (d.id, d.title, catalog.public(session, ds=d).openness_label) for d in listing.items
         ]
     return out
 

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 from yaosu.kernel.errors import InvalidInput
@@ -57,11 +57,11 @@ def scan(
     with ctx.db.transaction() as session, _progress() as progress:
         screen = service.screen_version(
             session,
-            ctx.store,
-            ctx.settings,
             system_actor(),
-            dataset,
-            version,
+            store=ctx.store,
+            settings=ctx.settings,
+            dataset_id=dataset,
+            number=version,
             mode="full" if full else "fast",
             progress=progress,
         )
@@ -146,11 +146,11 @@ def deidentify(
     ctx = open_context()
     actor = system_actor()
     with ctx.db.transaction() as session:
-        number = catalog.get_version(session, actor, dataset, version).number
+        number = versions.get_version(session, actor, dataset_id=dataset, number=version).number
         if suggest or recipe is None:
             typer.echo(
                 json.dumps(
-                    service.suggested_recipe(session, actor, dataset, number),
+                    service.suggested_recipe(session, actor, dataset_id=dataset, number=number),
                     ensure_ascii=False,
                     indent=2,
                 )
@@ -163,8 +163,8 @@ def deidentify(
     if not isinstance(doc, dict):
         raise InvalidInput(problem=_("the recipe must be a JSON object"))
     with _progress() as progress:
-        derivation, screen = service.deidentify(
-            ctx.db, ctx.store, ctx.settings, actor, dataset, number, doc, progress=progress
+        derivation, screen = service.run_deidentify(
+            ctx, actor, dataset_id=dataset, number=number, recipe_doc=doc, progress=progress
         )
     console.print(
         "[green]"

@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session
 from yaosu.audit.service import record
 from yaosu.authorization.policy import enforce
 from yaosu.catalog import service as catalog
-from yaosu.catalog.service import jsonable
+from yaosu.catalog import versions
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.db import Database
 from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
@@ -75,28 +74,27 @@ def _source(
     recipe_doc: dict[str, Any],
 ) -> tuple[Any, Any, deid.Recipe]:
     """Checks the right and the recipe against the source version's columns."""
-    ds = catalog.get_dataset(session, actor, dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     enforce(actor, "dataset.edit", catalog.resource(ds))
-    source = catalog.get_version(session, actor, dataset_id, number)
+    source = versions.get_version(session, actor, dataset_id=dataset_id, number=number)
     names = pq.read_schema(store.path(source.sha256)).names
     return ds, source, deid.Recipe.parse(recipe_doc, names)
 
 
-def deidentify(
-    db: Database,
-    store: ObjectStore,
-    settings: Settings,
+def run_deidentify(
+    ctx: Context,
     actor: Actor,
+    *,
     dataset_id: str,
     number: int | None,
     recipe_doc: dict[str, Any],
-    *,
     progress: Progress = _quiet,
     finish: Callable[[Session, dict[str, Any]], None] | None = None,
 ) -> tuple[Derivation, Screen]:
     """Applies a recipe to a version; the result is the dataset's next version, linked to its
     source, and screened in full (a proposal for the reviewer, as always). The version, the
     link, the screen and (for a job) ``finish`` commit in one transaction, or none of them."""
+    db, store, settings = ctx.db, ctx.store, ctx.settings
     with db.transaction() as session:
         ds, source, recipe = _source(session, store, actor, dataset_id, number, recipe_doc)
         source_path, source_number, theme = store.path(source.sha256), source.number, ds.theme
@@ -128,7 +126,7 @@ def deidentify(
     made: list[Any] = []
 
     def attach(session: Session, version: Any) -> None:
-        ds = catalog.get_dataset(session, actor, dataset_id)
+        ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
         derivation = Derivation(
             id=new_id("did"),
             dataset_id=dataset_id,
@@ -146,9 +144,9 @@ def deidentify(
         record(
             session,
             actor,
-            "privacy.deidentify",
-            "dataset",
-            dataset_id,
+            action="privacy.deidentify",
+            object_type="dataset",
+            object_id=dataset_id,
             object_org_id=ds.owner_org_id,
             request={"dataset_id": dataset_id, "source": source_number, "recipe": recipe_doc},
             detail={
@@ -180,13 +178,11 @@ def deidentify(
     out = store.temp_path(".parquet")
     try:
         pq.write_table(result.table, out, compression="snappy")
-        catalog.ingest_version(
-            db,
-            store,
-            settings,
+        versions.run_ingest(
+            ctx,
             actor,
-            dataset_id,
-            out,
+            dataset_id=dataset_id,
+            source=out,
             filename=f"{dataset_id}-v{source_number}-deidentified.parquet",
             attach=attach,
         )
@@ -195,31 +191,31 @@ def deidentify(
     return made[0], made[1]
 
 
-def request_deidentify(
-    db: Database,
-    store: ObjectStore,
-    settings: Settings,
+def run_deidentify_request(
+    ctx: Context,
     actor: Actor,
+    *,
     dataset_id: str,
     number: int | None,
     recipe_doc: dict[str, Any],
 ) -> tuple[Derivation, Screen] | Task:
     """De-identifies at once, or queues a background task when the source is large. The
     right and the recipe are checked first either way, so a bad recipe is refused now."""
+    db, store, settings = ctx.db, ctx.store, ctx.settings
     with db.transaction() as session:
         ds, source, _skip = _source(session, store, actor, dataset_id, number, recipe_doc)
         if runs_in_background(settings, source.row_count):
             return tasks.enqueue(
                 session,
                 actor,
-                "privacy.deidentify",
-                {"dataset_id": ds.id, "version": source.number, "recipe": recipe_doc},
+                kind="privacy.deidentify",
+                params={"dataset_id": ds.id, "version": source.number, "recipe": recipe_doc},
                 object_type="dataset",
                 object_id=ds.id,
                 object_org_id=ds.owner_org_id,
             )
         number = source.number
-    return deidentify(db, store, settings, actor, dataset_id, number, recipe_doc)
+    return run_deidentify(ctx, actor, dataset_id=dataset_id, number=number, recipe_doc=recipe_doc)
 
 
 @handler("privacy.deidentify")
@@ -230,14 +226,12 @@ def _deidentify_job(ctx: Context, actor: Actor, params: dict[str, Any], run: Run
         result.update(done)
         run.complete(session, done)
 
-    deidentify(
-        ctx.db,
-        ctx.store,
-        ctx.settings,
+    run_deidentify(
+        ctx,
         actor,
-        params["dataset_id"],
-        params["version"],
-        params["recipe"],
+        dataset_id=params["dataset_id"],
+        number=params["version"],
+        recipe_doc=params["recipe"],
         progress=run.progress,
         finish=finish,
     )
@@ -250,9 +244,10 @@ PREVIEW_SHOWN = 10  # rows of the result it shows
 
 def preview(
     session: Session,
+    actor: Actor,
+    *,
     store: ObjectStore,
     settings: Settings,
-    actor: Actor,
     dataset_id: str,
     number: int | None,
     recipe_doc: dict[str, Any],
@@ -302,9 +297,9 @@ def preview(
     record(
         session,
         actor,
-        "privacy.preview",
-        "dataset",
-        ds.id,
+        action="privacy.preview",
+        object_type="dataset",
+        object_id=ds.id,
         object_org_id=ds.owner_org_id,
         request={"dataset_id": ds.id, "version": source.number, "recipe": recipe_doc},
         detail={"version": source.number, "rows": sample.num_rows, "k": result.k},
@@ -322,7 +317,7 @@ def preview(
         "deidentification": verdict,
         "columns": columns,
         "header": shown.column_names,
-        "rows": [[jsonable(v) for v in row.values()] for row in shown.to_pylist()],
+        "rows": [[versions.jsonable(v) for v in row.values()] for row in shown.to_pylist()],
     }
 
 
@@ -334,16 +329,20 @@ def _column_summary(column: pa.ChunkedArray) -> dict[str, Any]:
     }
 
 
-def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dict[str, Any]:
+def derivation_report(session: Session, actor: Actor, *, derivation_id: str) -> dict[str, Any]:
     """A de-identified version beside its source: each column's profile and findings before
     and after, and what the recipe did to it."""
     derivation = session.get(Derivation, derivation_id)
     if derivation is None:
         raise NotFound(kind=_("Derivation"), id=derivation_id)
-    ds = catalog.get_dataset(session, actor, derivation.dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=derivation.dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
-    source = catalog.get_version(session, actor, ds.id, derivation.source_version)
-    result = catalog.get_version(session, actor, ds.id, derivation.result_version)
+    source = versions.get_version(
+        session, actor, dataset_id=ds.id, number=derivation.source_version
+    )
+    result = versions.get_version(
+        session, actor, dataset_id=ds.id, number=derivation.result_version
+    )
 
     def findings(number: int) -> dict[str, list[str]]:
         screen = session.scalars(
@@ -361,7 +360,9 @@ def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dic
 
     before_found, after_found = findings(source.number), findings(result.number)
     # The platform may read this report too: profiles are shown as the catalog shows them.
-    after_columns = {c["name"]: c for c in catalog.shown_columns(session, actor, ds, result)}
+    after_columns = {
+        c["name"]: c for c in versions.shown_columns(session, actor, ds=ds, version=result)
+    }
     steps = derivation.recipe.get("columns", {})
     columns = [
         {
@@ -372,7 +373,7 @@ def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dic
             "found_before": before_found.get(c["name"], []),
             "found_after": after_found.get(c["name"], []),
         }
-        for c in catalog.shown_columns(session, actor, ds, source)
+        for c in versions.shown_columns(session, actor, ds=ds, version=source)
     ]
     return {
         "derivation": derivation,
@@ -386,9 +387,9 @@ def derivation_report(session: Session, actor: Actor, derivation_id: str) -> dic
 
 
 def suggested_recipe(
-    session: Session, actor: Actor, dataset_id: str, number: int
+    session: Session, actor: Actor, *, dataset_id: str, number: int
 ) -> dict[str, Any]:
-    ds = catalog.get_dataset(session, actor, dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
     screen = session.scalars(
         select(Screen)

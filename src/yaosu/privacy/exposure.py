@@ -19,7 +19,7 @@ from yaosu.privacy.detectors import REGISTRY
 from yaosu.privacy.models import Screen
 
 
-def confirmed_screen(session: Session, dataset_id: str, version: int) -> Screen | None:
+def confirmed_screen(session: Session, *, dataset_id: str, version: int) -> Screen | None:
     """The newest screen of ``version`` that the provider's reviewer confirmed, if any: what
     request routing, review and profile exposure read (personal information, grade)."""
     return session.scalars(
@@ -91,8 +91,8 @@ def withheld_columns(screen: Screen, columns: list[str]) -> frozenset[str] | Non
     return frozenset(found | {c for c in columns if identifying_header(c)})
 
 
-def exposure(session: Session, dataset_id: str, version: int, columns: list[str]) -> Exposure:
-    screen = confirmed_screen(session, dataset_id, version)
+def exposure(session: Session, *, dataset_id: str, version: int, columns: list[str]) -> Exposure:
+    screen = confirmed_screen(session, dataset_id=dataset_id, version=version)
     if screen is None:
         return Exposure(False, None)
     return Exposure(True, withheld_columns(screen, columns))

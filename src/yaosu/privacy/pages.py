@@ -33,8 +33,8 @@ def privacy_page(
     session: SessionDep,
     error: str | None = None,
 ) -> Response:
-    ds = catalog.get_dataset(session, actor, dataset_id)
-    screens = service.list_screens(session, actor, dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+    screens = service.list_screens(session, actor, dataset_id=dataset_id)
     latest = screens[0] if screens else None
     recipe = (
         json.dumps(deid.suggest(latest.findings), ensure_ascii=False, indent=2) if latest else ""
@@ -51,7 +51,7 @@ def privacy_page(
         request,
         actor,
         "privacy.html",
-        ds=catalog.public(session, ds),
+        ds=catalog.public(session, ds=ds),
         screens=screens,
         latest=latest,
         recipe=recipe,
@@ -73,7 +73,15 @@ def screen_now(
     mode: Annotated[str, Form(max_length=8)] = "fast",
 ) -> Response:
     """Screens at once, or queues a job for a large version (the page then shows its progress)."""
-    service.request_screen(session, ctx.store, ctx.settings, actor, dataset_id, None, mode=mode)
+    service.request_screen(
+        session,
+        actor,
+        store=ctx.store,
+        settings=ctx.settings,
+        dataset_id=dataset_id,
+        number=None,
+        mode=mode,
+    )
     return RedirectResponse(f"/datasets/{dataset_id}/privacy", status_code=303)
 
 
@@ -87,14 +95,14 @@ def review_screen(
     grade: Annotated[str, Form(max_length=12)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    screen = service.get_screen(session, actor, screen_id)
+    screen = service.get_screen(session, actor, screen_id=screen_id)
     target = f"/datasets/{screen.dataset_id}/privacy"
     try:
         with session.begin_nested():
             service.review(
                 session,
                 actor,
-                screen_id,
+                screen_id=screen_id,
                 personal={"yes": True, "no": False}.get(personal),
                 grade=grade or None,
                 note=note,
@@ -115,8 +123,8 @@ def deidentify_now(
 
     try:
         doc = _recipe(recipe)
-        made = service.request_deidentify(
-            ctx.db, ctx.store, ctx.settings, actor, dataset_id, None, doc
+        made = service.run_deidentify_request(
+            ctx, actor, dataset_id=dataset_id, number=None, recipe_doc=doc
         )
     except YaosuError as exc:
         return back_with_error(request, f"/datasets/{dataset_id}/privacy", exc, session=None)
@@ -151,7 +159,13 @@ def preview_fragment(
     try:
         with session.begin_nested():
             shown = service.preview(
-                session, ctx.store, ctx.settings, actor, dataset_id, None, _recipe(recipe)
+                session,
+                actor,
+                store=ctx.store,
+                settings=ctx.settings,
+                dataset_id=dataset_id,
+                number=None,
+                recipe_doc=_recipe(recipe),
             )
     except YaosuError as exc:
         audit_refusal(request, exc, session)
@@ -165,7 +179,7 @@ def tasks_fragment(
 ) -> Response:
     """The dataset's background tasks with their progress (an htmx fragment that polls itself
     while any task is unfinished)."""
-    ds = catalog.get_dataset(session, actor, dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     found = tasks.list_tasks(session, actor, object_id=ds.id, limit=5)
     return render(request, actor, "privacy_tasks.html", ds=ds, jobs=found)
 
@@ -175,10 +189,10 @@ def derivation_page(
     request: Request, dataset_id: str, derivation_id: str, actor: PageActor, session: SessionDep
 ) -> Response:
     """A de-identified version beside its source: profiles and findings before and after."""
-    report = service.derivation_report(session, actor, derivation_id)
+    report = service.derivation_report(session, actor, derivation_id=derivation_id)
     if report["derivation"].dataset_id != dataset_id:
         raise NotFound(kind=_("Derivation"), id=derivation_id)
-    ds = catalog.get_dataset(session, actor, dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     return render(
         request,
         actor,

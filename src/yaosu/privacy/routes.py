@@ -46,7 +46,13 @@ def screen(
     """Screen a version for personal information and grade it (fast: a random sample). A
     full scan of a version above ``background_rows`` rows answers 202 with a task."""
     made = service.request_screen(
-        session, ctx.store, ctx.settings, actor, dataset_id, number, mode=mode
+        session,
+        actor,
+        store=ctx.store,
+        settings=ctx.settings,
+        dataset_id=dataset_id,
+        number=number,
+        mode=mode,
     )
     if isinstance(made, Task):
         return _accepted(made, request)
@@ -55,15 +61,17 @@ def screen(
 
 @router.get("/datasets/{dataset_id}/screens", response_model=ScreensPublic)
 def screens(dataset_id: str, actor: CurrentActor, session: SessionDep) -> ScreensPublic:
-    items = service.list_screens(session, actor, dataset_id)
+    items = service.list_screens(session, actor, dataset_id=dataset_id)
     return ScreensPublic(items=[ScreenPublic.model_validate(s) for s in items], total=len(items))
 
 
 @router.get("/screens/{screen_id}", response_model=ScreenPublic)
 def get_screen(screen_id: str, actor: CurrentActor, session: SessionDep) -> ScreenPublic:
-    screen = service.get_screen(session, actor, screen_id)
+    screen = service.get_screen(session, actor, screen_id=screen_id)
     shown = ScreenPublic.model_validate(screen)
-    return shown.model_copy(update={"findings": service.shown_findings(session, actor, screen)})
+    return shown.model_copy(
+        update={"findings": service.shown_findings(session, actor, screen=screen)}
+    )
 
 
 @router.post("/screens/{screen_id}/review", response_model=ScreenPublic)
@@ -72,7 +80,12 @@ def review(
 ) -> ScreenPublic:
     """The provider's reviewer confirms the screen, or corrects it with a reason."""
     done = service.review(
-        session, actor, screen_id, personal=body.personal, grade=body.grade, note=body.note
+        session,
+        actor,
+        screen_id=screen_id,
+        personal=body.personal,
+        grade=body.grade,
+        note=body.note,
     )
     return ScreenPublic.model_validate(done)
 
@@ -82,7 +95,7 @@ def suggested_recipe(
     dataset_id: str, number: PathNumber, actor: CurrentActor, session: SessionDep
 ) -> dict[str, Any]:
     """A starting de-identification recipe from the version's newest screen."""
-    return service.suggested_recipe(session, actor, dataset_id, number)
+    return service.suggested_recipe(session, actor, dataset_id=dataset_id, number=number)
 
 
 @router.post(
@@ -102,8 +115,8 @@ def deidentify(
     """Apply a recipe: the result becomes the next version, linked to this one, and is
     screened at once; the response says which k (and l) it reached. A source above
     ``background_rows`` rows answers 202 with a task (the recipe is checked first)."""
-    made = service.request_deidentify(
-        ctx.db, ctx.store, ctx.settings, actor, dataset_id, number, recipe
+    made = service.run_deidentify_request(
+        ctx, actor, dataset_id=dataset_id, number=number, recipe_doc=recipe
     )
     if isinstance(made, Task):
         return _accepted(made, request)
@@ -126,14 +139,22 @@ def preview(
     """Try a recipe on the version's first 1,000 rows: the first rows of the result, each
     column before and after, the k reached on the sample, and personal information left.
     Nothing is stored (the look is audited)."""
-    return service.preview(session, ctx.store, ctx.settings, actor, dataset_id, number, recipe)
+    return service.preview(
+        session,
+        actor,
+        store=ctx.store,
+        settings=ctx.settings,
+        dataset_id=dataset_id,
+        number=number,
+        recipe_doc=recipe,
+    )
 
 
 @router.get("/derivations/{derivation_id}")
 def derivation(derivation_id: str, actor: CurrentActor, session: SessionDep) -> dict[str, Any]:
     """A de-identified version beside its source: each column's profile and the personal
     information found, before and after, and the operation applied."""
-    report = service.derivation_report(session, actor, derivation_id)
+    report = service.derivation_report(session, actor, derivation_id=derivation_id)
     d = report["derivation"]
     return {
         **{c: getattr(d, c) for c in DerivationPublic.model_fields if c != "screen"},

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from yaosu.audit.service import record
 from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
@@ -171,9 +172,9 @@ def _save(
     record(
         session,
         actor,
-        "privacy.screen",
-        "dataset",
-        ds.id,
+        action="privacy.screen",
+        object_type="dataset",
+        object_id=ds.id,
         object_org_id=ds.owner_org_id,
         request={"dataset_id": ds.id, "version": number, "mode": mode},
         detail={
@@ -194,12 +195,12 @@ def _check_mode(mode: str) -> None:
 
 def screen_version(
     session: Session,
+    actor: Actor,
+    *,
     store: ObjectStore,
     settings: Settings,
-    actor: Actor,
     dataset_id: str,
     number: int | None = None,
-    *,
     mode: str = "fast",
     progress: Progress = _quiet,
 ) -> Screen:
@@ -212,9 +213,9 @@ def _screenable(
     session: Session, actor: Actor, dataset_id: str, number: int | None, mode: str
 ) -> tuple[Any, Any]:
     _check_mode(mode)
-    ds = catalog.get_dataset(session, actor, dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
-    return ds, catalog.get_version(session, actor, dataset_id, number)
+    return ds, versions.get_version(session, actor, dataset_id=dataset_id, number=number)
 
 
 def _screen_now(
@@ -241,12 +242,12 @@ def _screen_now(
 
 def request_screen(
     session: Session,
+    actor: Actor,
+    *,
     store: ObjectStore,
     settings: Settings,
-    actor: Actor,
     dataset_id: str,
     number: int | None = None,
-    *,
     mode: str = "fast",
 ) -> Screen | Task:
     """Screens a version at once, or queues a background task when it is large."""
@@ -255,8 +256,8 @@ def request_screen(
         return tasks.enqueue(
             session,
             actor,
-            "privacy.screen",
-            {"dataset_id": ds.id, "version": version.number, "mode": mode},
+            kind="privacy.screen",
+            params={"dataset_id": ds.id, "version": version.number, "mode": mode},
             object_type="dataset",
             object_id=ds.id,
             object_org_id=ds.owner_org_id,
@@ -284,7 +285,7 @@ def _screen_job(ctx: Context, actor: Actor, params: dict[str, Any], run: Run) ->
         verdict=verdict,
     )
     with ctx.db.transaction() as session:
-        ds = catalog.get_dataset(session, actor, dataset_id)
+        ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
         enforce(actor, "dataset.screen", catalog.resource(ds))  # the right may have changed
         screen = _save(session, actor, ds, number, mode, assessed)
         result = {
@@ -301,7 +302,7 @@ def _screen_job(ctx: Context, actor: Actor, params: dict[str, Any], run: Run) ->
 def _newest_screen(session: Session, dataset_id: str, number: int) -> Screen | None:
     """The version's confirmed screen, or else its newest proposal."""
     return (
-        confirmed_screen(session, dataset_id, number)
+        confirmed_screen(session, dataset_id=dataset_id, version=number)
         or session.scalars(
             select(Screen)
             .where(Screen.dataset_id == dataset_id, Screen.version == number)
@@ -311,20 +312,20 @@ def _newest_screen(session: Session, dataset_id: str, number: int) -> Screen | N
     )
 
 
-def get_screen(session: Session, actor: Actor, screen_id: str) -> Screen:
+def get_screen(session: Session, actor: Actor, *, screen_id: str) -> Screen:
     screen = session.get(Screen, screen_id)
     if screen is None:
         raise NotFound(kind=_("Screen"), id=screen_id)
-    ds = catalog.get_dataset(session, actor, screen.dataset_id)
-    enforce(actor, "screen.view", screen_resource(session, ds))
+    ds = catalog.get_dataset(session, actor, dataset_id=screen.dataset_id)
+    enforce(actor, "screen.view", screen_resource(session, ds=ds))
     return screen
 
 
-def shown_findings(session: Session, actor: Actor, screen: Screen) -> dict[str, Any]:
+def shown_findings(session: Session, actor: Actor, *, screen: Screen) -> dict[str, Any]:
     """A screen's findings as ``actor`` may see them. Anyone who may see the dataset may read
     its screens (whether it is personal information, its grade); the evidence (masked
     samples, where in the text) stays with those who may screen it."""
-    ds = catalog.get_dataset(session, actor, screen.dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=screen.dataset_id)
     if decide(actor, "dataset.screen", catalog.resource(ds, screen.version)).allowed:
         return screen.findings
     columns = [
@@ -337,19 +338,19 @@ def shown_findings(session: Session, actor: Actor, screen: Screen) -> dict[str, 
     return {**screen.findings, "columns": columns}
 
 
-def screen_resource(session: Session, ds: Any) -> Resource:
+def screen_resource(session: Session, *, ds: Any) -> Resource:
     """The dataset as ``screen.view`` sees it: with the organisations routed a pending review
     of a request for it, who must read its screen to judge."""
     from yaosu.authorization.service import reviewing_orgs
 
     base = catalog.resource(ds)
-    attrs = {**base.attrs, "reviewing_orgs": reviewing_orgs(session, ds.id)}
+    attrs = {**base.attrs, "reviewing_orgs": reviewing_orgs(session, dataset_id=ds.id)}
     return Resource(base.type, base.id, base.owner_org_id, attrs)
 
 
-def list_screens(session: Session, actor: Actor, dataset_id: str) -> list[Screen]:
-    ds = catalog.get_dataset(session, actor, dataset_id)
-    enforce(actor, "screen.view", screen_resource(session, ds))
+def list_screens(session: Session, actor: Actor, *, dataset_id: str) -> list[Screen]:
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+    enforce(actor, "screen.view", screen_resource(session, ds=ds))
     stmt = select(Screen).where(Screen.dataset_id == ds.id).order_by(Screen.created_at.desc())
     return list(session.scalars(stmt))
 
@@ -357,15 +358,15 @@ def list_screens(session: Session, actor: Actor, dataset_id: str) -> list[Screen
 def review(
     session: Session,
     actor: Actor,
-    screen_id: str,
     *,
+    screen_id: str,
     personal: bool | None = None,
     grade: str | None = None,
     note: str = "",
 ) -> Screen:
     """A reviewer of the provider confirms the proposal, or corrects it and says why."""
-    screen = get_screen(session, actor, screen_id)
-    ds = catalog.get_dataset(session, actor, screen.dataset_id)
+    screen = get_screen(session, actor, screen_id=screen_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=screen.dataset_id)
     enforce(actor, "dataset.review", catalog.resource(ds))
     corrected: dict[str, list[object]] = {}
     verdict = screen.findings.get("deidentification") or {}
@@ -400,13 +401,13 @@ def review(
     screen.reviewed_at = utcnow()
     screen.review_note = note.strip() or None
     clean = not screen.personal and not screen.security_flags
-    catalog.mark_screened(session, ds.id, screen.version, clean=clean)
+    catalog.mark_screened(session, dataset_id=ds.id, version=screen.version, clean=clean)
     record(
         session,
         actor,
-        "privacy.review",
-        "dataset",
-        ds.id,
+        action="privacy.review",
+        object_type="dataset",
+        object_id=ds.id,
         object_org_id=ds.owner_org_id,
         reason=note.strip(),
         request={"screen": screen.id, "personal": personal, "grade": grade},

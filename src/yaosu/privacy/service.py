@@ -8,11 +8,11 @@ tasks (``privacy.screen``, ``privacy.deidentify``).
 from __future__ import annotations
 
 from yaosu.privacy.derivations import (
-    deidentify,
     derivation_report,
     preview,
     pseudonym_key,
-    request_deidentify,
+    run_deidentify,
+    run_deidentify_request,
     suggested_recipe,
 )
 from yaosu.privacy.exposure import confirmed_screen
@@ -28,15 +28,15 @@ from yaosu.privacy.screening import (
 
 __all__ = [
     "confirmed_screen",
-    "deidentify",
     "derivation_report",
     "get_screen",
     "list_screens",
     "preview",
     "pseudonym_key",
-    "request_deidentify",
     "request_screen",
     "review",
+    "run_deidentify",
+    "run_deidentify_request",
     "screen_resource",
     "screen_version",
     "shown_findings",

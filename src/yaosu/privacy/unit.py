@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from yaosu.audit.service import record
 from yaosu.authorization.policy import enforce
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import Base, UTCDateTime, utcnow
 from yaosu.kernel.errors import InvalidInput
@@ -93,21 +94,25 @@ def propose(findings: dict[str, Any]) -> Proposal | None:
     return None
 
 
-def declared(session: Session, dataset_id: str) -> PrivacyUnit | None:
+def declared(session: Session, *, dataset_id: str) -> PrivacyUnit | None:
     """The dataset's declared unit (for the governed query; the caller has decided)."""
     return session.get(PrivacyUnit, dataset_id)
 
 
-def view(session: Session, actor: Actor, dataset_id: str) -> dict[str, Any]:
+def view(session: Session, actor: Actor, *, dataset_id: str) -> dict[str, Any]:
     """The declared unit and the screen's proposal, for the provider."""
-    ds = catalog.get_dataset(session, actor, dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
-    screen = confirmed_screen(session, ds.id, ds.latest_version) if ds.latest_version else None
+    screen = (
+        confirmed_screen(session, dataset_id=ds.id, version=ds.latest_version)
+        if ds.latest_version
+        else None
+    )
     if screen is None:
-        screens = list_screens(session, actor, ds.id)
+        screens = list_screens(session, actor, dataset_id=ds.id)
         screen = screens[0] if screens else None
     proposal = propose(screen.findings) if screen is not None else None
-    unit = declared(session, ds.id)
+    unit = declared(session, dataset_id=ds.id)
     return {
         "dataset_id": ds.id,
         "declared": unit is not None,
@@ -126,14 +131,14 @@ def view(session: Session, actor: Actor, dataset_id: str) -> dict[str, Any]:
 def declare(
     session: Session,
     actor: Actor,
-    dataset_id: str,
     *,
+    dataset_id: str,
     columns: list[str],
     each_row_is_a_person: bool = False,
     note: str = "",
 ) -> PrivacyUnit:
     """The provider's reviewer or admin declares the unit (audited, in this transaction)."""
-    ds = catalog.get_dataset(session, actor, dataset_id)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     enforce(actor, "dataset.review", catalog.resource(ds))
     columns = [c.strip() for c in columns if c.strip()]
     if each_row_is_a_person and columns:
@@ -150,7 +155,7 @@ def declare(
         )
     if not ds.latest_version:
         raise InvalidInput(problem=_("the dataset has no version yet"))
-    version = catalog.get_version(session, actor, ds.id, None)
+    version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
     known = [c["name"] for c in version.columns]
     missing = [c for c in columns if c not in known]
     if missing:
@@ -161,7 +166,7 @@ def declare(
                 known=list(known),
             )
         )
-    unit = declared(session, ds.id)
+    unit = declared(session, dataset_id=ds.id)
     before = None if unit is None else list(unit.columns)
     if unit is None:
         unit = PrivacyUnit(dataset_id=ds.id, columns=columns, declared_by=actor.id)
@@ -174,9 +179,9 @@ def declare(
     record(
         session,
         actor,
-        "privacy.unit.declare",
-        "dataset",
-        ds.id,
+        action="privacy.unit.declare",
+        object_type="dataset",
+        object_id=ds.id,
         object_org_id=ds.owner_org_id,
         reason=note.strip(),
         request={"columns": columns, "each_row_is_a_person": each_row_is_a_person},

@@ -30,12 +30,12 @@ def privacy_unit(
             unit.declare(
                 session,
                 system_actor(),
-                dataset,
+                dataset_id=dataset,
                 columns=list(column),
                 each_row_is_a_person=each_row,
                 note=note,
             )
-        shown = unit.view(session, system_actor(), dataset)
+        shown = unit.view(session, system_actor(), dataset_id=dataset)
     if not shown["declared"]:
         console.print(say(_("privacy unit: not declared")))
     elif shown["each_row_is_a_person"]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from yaosu.authorization.policy import decide
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.console.render import back_with_error, render
 from yaosu.kernel.errors import YaosuError
 from yaosu.privacy import unit
@@ -53,7 +54,7 @@ pages = APIRouter(include_in_schema=False)
 @router.get("/datasets/{dataset_id}/privacy-unit", response_model=PrivacyUnitPublic)
 def get_unit(dataset_id: str, actor: CurrentActor, session: SessionDep) -> PrivacyUnitPublic:
     """The dataset's declared privacy unit and the screen's proposal (the provider)."""
-    return PrivacyUnitPublic(**unit.view(session, actor, dataset_id))
+    return PrivacyUnitPublic(**unit.view(session, actor, dataset_id=dataset_id))
 
 
 @router.put("/datasets/{dataset_id}/privacy-unit", response_model=PrivacyUnitPublic)
@@ -64,12 +65,12 @@ def put_unit(
     unit.declare(
         session,
         actor,
-        dataset_id,
+        dataset_id=dataset_id,
         columns=body.columns,
         each_row_is_a_person=body.each_row_is_a_person,
         note=body.note,
     )
-    return PrivacyUnitPublic(**unit.view(session, actor, dataset_id))
+    return PrivacyUnitPublic(**unit.view(session, actor, dataset_id=dataset_id))
 
 
 @pages.get("/datasets/{dataset_id}/privacy-unit")
@@ -80,14 +81,18 @@ def unit_page(
     session: SessionDep,
     error: str | None = None,
 ) -> Response:
-    ds = catalog.get_dataset(session, actor, dataset_id)
-    shown = unit.view(session, actor, dataset_id)
-    version = catalog.get_version(session, actor, ds.id, None) if ds.latest_version else None
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+    shown = unit.view(session, actor, dataset_id=dataset_id)
+    version = (
+        versions.get_version(session, actor, dataset_id=ds.id, number=None)
+        if ds.latest_version
+        else None
+    )
     return render(
         request,
         actor,
         "privacy_unit.html",
-        ds=catalog.public(session, ds),
+        ds=catalog.public(session, ds=ds),
         unit=shown,
         columns=[c["name"] for c in version.columns] if version else [],
         can={"dataset.review": decide(actor, "dataset.review", catalog.resource(ds)).allowed},
@@ -111,7 +116,7 @@ def declare_page(
             unit.declare(
                 session,
                 actor,
-                dataset_id,
+                dataset_id=dataset_id,
                 columns=[] if kind == "each_row" else list(columns or [])[: unit.MAX_COLUMNS + 1],
                 each_row_is_a_person=kind == "each_row",
                 note=note,

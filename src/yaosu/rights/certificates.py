@@ -41,13 +41,15 @@ def certificate_signer(settings: Settings) -> Signer:
     return load_or_create(settings.certificate_key_path, name)
 
 
-def issue(session: Session, settings: Settings, actor: Actor, registration_id: str) -> Certificate:
+def issue(
+    session: Session, actor: Actor, *, settings: Settings, registration_id: str
+) -> Certificate:
     """登记: after the notice window with no open objection, the registration code and the
     signed certificate; the right becomes active (a transfer ends the transferor's)."""
     reg = session.get(Registration, registration_id)
     if reg is None:
         raise NotFound(kind=_("Registration"), id=registration_id)
-    enforce(actor, "registration.decide", registration_resource(session, reg))
+    enforce(actor, "registration.decide", registration_resource(session, reg=reg))
     registered = move_registration(reg, RegistrationState.registered)
     if reg.notice_ends_at is None or utcnow() < reg.notice_ends_at:
         raise Conflict(
@@ -57,7 +59,11 @@ def issue(session: Session, settings: Settings, actor: Actor, registration_id: s
             ),
             value=reg.id,
         )
-    open_ones = [o.id for o in objections_of(session, reg.id) if o.status == ObjectionState.open]
+    open_ones = [
+        o.id
+        for o in objections_of(session, registration_id=reg.id)
+        if o.status == ObjectionState.open
+    ]
     if open_ones:
         raise Conflict(
             what=_("Unresolved objections {value}", value=", ".join(open_ones)), value=reg.id
@@ -77,9 +83,9 @@ def issue(session: Session, settings: Settings, actor: Actor, registration_id: s
     record(
         session,
         actor,
-        "right.register",
-        "registration",
-        reg.id,
+        action="right.register",
+        object_type="registration",
+        object_id=reg.id,
         object_org_id=grant.holder_org_id,
         detail={"code": reg.code, "grant": grant.id, "certificate": certificate.id},
     )
@@ -89,11 +95,11 @@ def issue(session: Session, settings: Settings, actor: Actor, registration_id: s
 def _certificate(
     session: Session, settings: Settings, reg: Registration, grant: Grant, now: datetime
 ) -> Certificate:
-    ds = catalog.find_dataset(session, grant.object_id)
+    ds = catalog.find_dataset(session, dataset_id=grant.object_id)
     if ds is None:
         raise NotFound(kind="数据集", id=grant.object_id)
-    holder = accounts.find_org(session, grant.holder_org_id)
-    grantor = accounts.find_org(session, grant.grantor_org_id)
+    holder = accounts.find_org(session, org_id=grant.holder_org_id)
+    grantor = accounts.find_org(session, org_id=grant.grantor_org_id)
     assert holder is not None
     signer = certificate_signer(settings)
     valid_until = grant.ends_at
@@ -141,5 +147,5 @@ def certificate_file(cert: Certificate) -> dict[str, Any]:
     return {"document": cert.document, "signature": cert.signature, "key": cert.key}
 
 
-def find_certificate(session: Session, code: str) -> Certificate | None:
+def find_certificate(session: Session, *, code: str) -> Certificate | None:
     return session.scalar(select(Certificate).where(Certificate.code == code))

@@ -110,7 +110,9 @@ def chain(grant: str = typer.Argument(..., help="权利 ID / right id")) -> None
     ctx = open_context()
     lang = ctx.settings.default_locale
     with ctx.db.transaction() as session:
-        links = service.chain(session, service.get_grant(session, system_actor(), grant))
+        links = service.chain(
+            session, grant=service.get_grant(session, system_actor(), grant_id=grant)
+        )
         lines = [
             f"{i}. {g.id} {label(RIGHT_KIND, g.kind).render(lang)}"
             f" · {label(GRANT_SOURCE, g.source).render(lang)}"

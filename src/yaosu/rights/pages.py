@@ -84,8 +84,8 @@ def apply(
         with session.begin_nested():
             reg = service.apply(
                 session,
-                ctx.settings,
                 actor,
+                settings=ctx.settings,
                 kind=kind,
                 dataset_id=dataset,
                 statement=statement,
@@ -108,18 +108,18 @@ def registration_page(
     session: SessionDep,
     error: str | None = None,
 ) -> Response:
-    reg = service.get_registration(session, actor, registration_id)
+    reg = service.get_registration(session, actor, registration_id=registration_id)
     grant = session.get(Grant, reg.grant_id)
-    resource = service.registration_resource(session, reg)
-    certificate = service.find_certificate(session, reg.code) if reg.code else None
+    resource = service.registration_resource(session, reg=reg)
+    certificate = service.find_certificate(session, code=reg.code) if reg.code else None
     return render(
         request,
         actor,
         "registration.html",
         reg=reg,
         grant=grant,
-        links=service.chain(session, grant) if grant else [],
-        objections=service.objections_of(session, reg.id),
+        links=service.chain(session, grant=grant) if grant else [],
+        objections=service.objections_of(session, registration_id=reg.id),
         certificate=certificate,
         names=_names(session),
         titles=_titles(session),
@@ -147,18 +147,26 @@ def step(
     try:
         with session.begin_nested():
             if action == "accept":
-                service.accept(session, ctx.settings, actor, registration_id, note=note)
+                service.accept(
+                    session,
+                    actor,
+                    settings=ctx.settings,
+                    registration_id=registration_id,
+                    note=note,
+                )
             elif action in ("pass", "fail"):
                 service.formal_review(
                     session,
-                    ctx.settings,
                     actor,
-                    registration_id,
+                    settings=ctx.settings,
+                    registration_id=registration_id,
                     passed=action == "pass",
                     note=note,
                 )
             elif action == "issue":
-                service.issue(session, ctx.settings, actor, registration_id)
+                service.issue(
+                    session, actor, settings=ctx.settings, registration_id=registration_id
+                )
             else:
                 raise InvalidInput(problem=_("unknown action"))
     except YaosuError as exc:
@@ -177,7 +185,7 @@ def object_to(
     target = f"/registrations/{registration_id}"
     try:
         with session.begin_nested():
-            service.object_to(session, actor, registration_id, reason)
+            service.object_to(session, actor, registration_id=registration_id, reason=reason)
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
     return RedirectResponse(target, status_code=303)
@@ -197,7 +205,11 @@ def resolve(
     try:
         with session.begin_nested():
             service.resolve(
-                session, actor, objection_id, upheld=upheld == "yes", resolution=resolution
+                session,
+                actor,
+                objection_id=objection_id,
+                upheld=upheld == "yes",
+                resolution=resolution,
             )
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
@@ -241,7 +253,7 @@ def verify(
     try:
         doc = json.loads(certificate)
         verdict = certify.check(doc, key)
-        found = service.find_certificate(session, str(verdict.get("code")))
+        found = service.find_certificate(session, code=str(verdict.get("code")))
         if found is not None:
             reg = session.get(Registration, found.registration_id)
             grant = session.get(Grant, reg.grant_id) if reg else None
@@ -266,7 +278,7 @@ def verify(
 def certificate_page(
     request: Request, code: str, actor: OptionalActor, session: SessionDep, ctx: ContextDep
 ) -> Response:
-    cert = service.find_certificate(session, code)
+    cert = service.find_certificate(session, code=code)
     if cert is None:
         raise NotFound(kind=_("Certificate"), id=code)
     text = json.dumps(service.certificate_file(cert), ensure_ascii=False, indent=2)

@@ -12,6 +12,7 @@ from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
 from yaosu.authorization.policy import Resource, Rows, enforce
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
@@ -45,7 +46,7 @@ _KIND_NAMES = {
 }
 
 
-def registration_resource(session: Session, reg: Registration) -> Resource:
+def registration_resource(session: Session, *, reg: Registration) -> Resource:
     grant = session.get(Grant, reg.grant_id)
     assert grant is not None
     return Resource(
@@ -74,9 +75,9 @@ ROWS = Rows(
 
 def apply(
     session: Session,
-    settings: Settings,
     actor: Actor,
     *,
+    settings: Settings,
     kind: str,
     dataset_id: str,
     statement: str,
@@ -94,8 +95,8 @@ def apply(
         raise InvalidInput(problem=_("kind must be one of {kinds}", kinds=list(KINDS)))
     if not statement.strip():
         raise InvalidInput(problem=_("state how the right arose and what it covers"))
-    ds = catalog.get_dataset(session, actor, dataset_id)
-    version = catalog.get_version(session, actor, ds.id, None)
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+    version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
     starts = starts_at or utcnow()
     ends = starts + timedelta(days=round(365.25 * years))
     parent = None
@@ -128,7 +129,7 @@ def apply(
             )
         if transfer and kind != parent.kind:
             raise InvalidInput(problem=_("a transfer passes on the same kind of right"))
-        if not holder_org_id or accounts.find_org(session, holder_org_id) is None:
+        if not holder_org_id or accounts.find_org(session, org_id=holder_org_id) is None:
             raise InvalidInput(
                 problem=_(
                     "name the receiving organisation ({holder_org_id})", holder_org_id=holder_org_id
@@ -174,9 +175,9 @@ def apply(
     record(
         session,
         actor,
-        "right.apply",
-        "registration",
-        reg.id,
+        action="right.apply",
+        object_type="registration",
+        object_id=reg.id,
         object_org_id=holder,
         request={"kind": kind, "dataset_id": ds.id, "parent_id": parent_id, "holder": holder},
         detail={"grant": grant.id, "source": source, "sha256": version.sha256},
@@ -224,16 +225,16 @@ def _within(
 # --- the registration authority's steps ----------------------------------------------------
 
 
-def get_registration(session: Session, actor: Actor, registration_id: str) -> Registration:
+def get_registration(session: Session, actor: Actor, *, registration_id: str) -> Registration:
     reg = session.get(Registration, registration_id)
     if reg is None:
         raise NotFound(kind=_("Registration"), id=registration_id)
-    enforce(actor, "registration.view", registration_resource(session, reg))
+    enforce(actor, "registration.view", registration_resource(session, reg=reg))
     return reg
 
 
 def accept(
-    session: Session, settings: Settings, actor: Actor, registration_id: str, *, note: str = ""
+    session: Session, actor: Actor, *, settings: Settings, registration_id: str, note: str = ""
 ) -> Registration:
     """受理: the application is complete and admissible."""
     return _step(
@@ -249,10 +250,10 @@ def accept(
 
 def formal_review(
     session: Session,
-    settings: Settings,
     actor: Actor,
-    registration_id: str,
     *,
+    settings: Settings,
+    registration_id: str,
     passed: bool,
     note: str,
 ) -> Registration:
@@ -283,15 +284,15 @@ def _step(
     reg = session.get(Registration, registration_id)
     if reg is None:
         raise NotFound(kind=_("Registration"), id=registration_id)
-    enforce(actor, "registration.decide", registration_resource(session, reg))
+    enforce(actor, "registration.decide", registration_resource(session, reg=reg))
     moved = move_registration(reg, after, only_from=before)
     reg.status, reg.decided_by, reg.decision_note = moved, actor.id, note.strip() or None
     record(
         session,
         actor,
-        action,
-        "registration",
-        reg.id,
+        action=action,
+        object_type="registration",
+        object_id=reg.id,
         object_org_id=reg.applicant_org_id,
         reason=note.strip(),
         detail={"from": before, "to": after},
@@ -327,12 +328,12 @@ def _reject_grant(session: Session, reg: Registration) -> None:
     grant.status = move_grant(grant, GrantState.rejected)
 
 
-def object_to(session: Session, actor: Actor, registration_id: str, reason: str) -> Objection:
+def object_to(session: Session, actor: Actor, *, registration_id: str, reason: str) -> Objection:
     """异议: any organisation may object while the notice window is open."""
     reg = session.get(Registration, registration_id)
     if reg is None:
         raise NotFound(kind=_("Registration"), id=registration_id)
-    enforce(actor, "registration.object", registration_resource(session, reg))
+    enforce(actor, "registration.object", registration_resource(session, reg=reg))
     now = utcnow()
     if (
         reg.status != RegistrationState.in_notice
@@ -355,9 +356,9 @@ def object_to(session: Session, actor: Actor, registration_id: str, reason: str)
     record(
         session,
         actor,
-        "right.object",
-        "registration",
-        reg.id,
+        action="right.object",
+        object_type="registration",
+        object_id=reg.id,
         object_org_id=reg.applicant_org_id,
         reason=reason.strip(),
         detail={"objection": objection.id},
@@ -366,7 +367,7 @@ def object_to(session: Session, actor: Actor, registration_id: str, reason: str)
 
 
 def resolve(
-    session: Session, actor: Actor, objection_id: str, *, upheld: bool, resolution: str
+    session: Session, actor: Actor, *, objection_id: str, upheld: bool, resolution: str
 ) -> Objection:
     """The registration authority decides an objection: upheld rejects the registration."""
     objection = session.get(Objection, objection_id)
@@ -374,7 +375,7 @@ def resolve(
         raise NotFound(kind=_("Objection"), id=objection_id)
     reg = session.get(Registration, objection.registration_id)
     assert reg is not None
-    enforce(actor, "registration.decide", registration_resource(session, reg))
+    enforce(actor, "registration.decide", registration_resource(session, reg=reg))
     resolved = transition(
         OBJECTION_MOVES,
         objection.status,
@@ -396,9 +397,9 @@ def resolve(
     record(
         session,
         actor,
-        "right.resolve",
-        "registration",
-        reg.id,
+        action="right.resolve",
+        object_type="registration",
+        object_id=reg.id,
         object_org_id=reg.applicant_org_id,
         reason=resolution.strip(),
         detail={"objection": objection.id, "upheld": upheld, "registration": reg.status},
@@ -406,7 +407,7 @@ def resolve(
     return objection
 
 
-def objections_of(session: Session, registration_id: str) -> list[Objection]:
+def objections_of(session: Session, *, registration_id: str) -> list[Objection]:
     return list(
         session.scalars(
             select(Objection)

@@ -31,7 +31,8 @@ def registration_public(session: Session, reg: Registration) -> RegistrationPubl
     grant = session.get(Grant, reg.grant_id)
     out.grant = GrantPublic.model_validate(grant) if grant else None
     out.objections = [
-        ObjectionPublic.model_validate(o) for o in service.objections_of(session, reg.id)
+        ObjectionPublic.model_validate(o)
+        for o in service.objections_of(session, registration_id=reg.id)
     ]
     return out
 
@@ -42,7 +43,7 @@ def apply(
 ) -> RegistrationPublic:
     """Apply to register a right: an original right of your dataset, or (``parent_id``) a
     licence or transfer of a right you hold, within its scope."""
-    reg = service.apply(session, ctx.settings, actor, **body.model_dump())
+    reg = service.apply(session, actor, settings=ctx.settings, **body.model_dump())
     return registration_public(session, reg)
 
 
@@ -58,7 +59,9 @@ def registrations(actor: CurrentActor, session: SessionDep) -> list[Registration
 def registration(
     registration_id: str, actor: OptionalActor, session: SessionDep
 ) -> RegistrationPublic:
-    return registration_public(session, service.get_registration(session, actor, registration_id))
+    return registration_public(
+        session, service.get_registration(session, actor, registration_id=registration_id)
+    )
 
 
 @router.post("/registrations/{registration_id}/steps", response_model=RegistrationPublic)
@@ -68,13 +71,15 @@ def step(
     """The registration authority: ``accept`` (受理), then the formal review ``pass`` (opens the
     public notice window) or ``fail`` (rejects), with a note."""
     if body.action == "accept":
-        reg = service.accept(session, ctx.settings, actor, registration_id, note=body.note)
+        reg = service.accept(
+            session, actor, settings=ctx.settings, registration_id=registration_id, note=body.note
+        )
     else:
         reg = service.formal_review(
             session,
-            ctx.settings,
             actor,
-            registration_id,
+            settings=ctx.settings,
+            registration_id=registration_id,
             passed=body.action == "pass",
             note=body.note,
         )
@@ -90,7 +95,7 @@ def object_to(
     """Object during the notice window (any organisation but the applicant); it blocks
     registration until the authority resolves it."""
     return ObjectionPublic.model_validate(
-        service.object_to(session, actor, registration_id, body.reason)
+        service.object_to(session, actor, registration_id=registration_id, reason=body.reason)
     )
 
 
@@ -100,7 +105,7 @@ def resolve(
 ) -> ObjectionPublic:
     """The authority upholds (the registration is rejected) or dismisses an objection."""
     done = service.resolve(
-        session, actor, objection_id, upheld=body.upheld, resolution=body.resolution
+        session, actor, objection_id=objection_id, upheld=body.upheld, resolution=body.resolution
     )
     return ObjectionPublic.model_validate(done)
 
@@ -113,7 +118,7 @@ def issue(
 ) -> CertificateFile:
     """After the notice window, with no open objection: the registration code and the signed
     certificate; the right becomes active."""
-    cert = service.issue(session, ctx.settings, actor, registration_id)
+    cert = service.issue(session, actor, settings=ctx.settings, registration_id=registration_id)
     return CertificateFile(**service.certificate_file(cert))
 
 
@@ -140,8 +145,8 @@ def rights(
 @router.get("/rights/{grant_id}/chain", response_model=list[GrantPublic])
 def chain(grant_id: str, actor: OptionalActor, session: SessionDep) -> list[GrantPublic]:
     """The chain of title, from the original right down to this one."""
-    grant = service.get_grant(session, actor, grant_id)
-    return [GrantPublic.model_validate(g) for g in service.chain(session, grant)]
+    grant = service.get_grant(session, actor, grant_id=grant_id)
+    return [GrantPublic.model_validate(g) for g in service.chain(session, grant=grant)]
 
 
 @router.get("/certificates/key")
@@ -152,7 +157,7 @@ def certificate_key(ctx: ContextDep) -> dict[str, str]:
 
 @router.get("/certificates/{code}", response_model=CertificateFile)
 def certificate(code: str, actor: OptionalActor, session: SessionDep) -> CertificateFile:
-    cert = service.find_certificate(session, code)
+    cert = service.find_certificate(session, code=code)
     if cert is None:
         raise NotFound(kind=_("Certificate"), id=code)
     return CertificateFile(**service.certificate_file(cert))
@@ -167,7 +172,7 @@ def verify(body: CertificateFile, session: SessionDep, ctx: ContextDep) -> Verdi
         document = certify.check(body.model_dump(), trusted)
     except VerificationError as exc:
         return Verdict(valid=False, problem=str(exc), document=None, status=None)
-    cert = service.find_certificate(session, str(document.get("code")))
+    cert = service.find_certificate(session, code=str(document.get("code")))
     status = None
     if cert is not None:
         reg = session.get(Registration, cert.registration_id)

@@ -65,7 +65,7 @@ __all__ = [
 # --- reading -------------------------------------------------------------------------------
 
 
-def grant_resource(session: Session, grant: Grant) -> Resource:
+def grant_resource(session: Session, *, grant: Grant) -> Resource:
     reg = session.scalar(select(Registration).where(Registration.grant_id == grant.id))
     return Resource(
         "right",
@@ -97,17 +97,17 @@ ROWS = Rows(
 )
 
 
-def get_grant(session: Session, actor: Actor, grant_id: str) -> Grant:
+def get_grant(session: Session, actor: Actor, *, grant_id: str) -> Grant:
     """Registered rights are public (公示), and so are those in their notice window; a right
     whose registration is still under way is its parties' (and oversight's) only."""
     grant = session.get(Grant, grant_id)
     if grant is None:
         raise NotFound(kind=_("Right"), id=grant_id)
-    enforce(actor, "right.view", grant_resource(session, grant))
+    enforce(actor, "right.view", grant_resource(session, grant=grant))
     return grant
 
 
-def chain(session: Session, grant: Grant) -> list[Grant]:
+def chain(session: Session, *, grant: Grant) -> list[Grant]:
     """The chain of title: from the original right down to this one."""
     out = [grant]
     seen = {grant.id}

@@ -74,7 +74,7 @@ def show(
 
     def load() -> dict[str, object]:
         with ctx.db.transaction() as session:
-            task = service.get_task(session, actor, task_id)
+            task = service.get_task(session, actor, task_id=task_id)
             return {
                 c: getattr(task, c)
                 for c in ("status", "progress", "stage", "result", "error_zh", "error_en", "kind")
@@ -114,7 +114,7 @@ def cancel(task_id: str = typer.Argument(..., help="任务 ID / task id")) -> No
     """取消任务 / Cancel a task (a running one stops at its next progress report)."""
     ctx = open_context()
     with ctx.db.transaction() as session:
-        task = service.cancel(session, system_actor(), task_id)
+        task = service.cancel(session, system_actor(), task_id=task_id)
         status = task.status
     console.print(f"{task_id}: {_status(status, cli_locale())}")
 
@@ -128,15 +128,15 @@ def work(
     """在前台运行任务处理进程 / Run a task worker in the foreground (when the web process runs none)."""
     ctx = open_context()
     name = service.worker_name()
-    service.recover(ctx.db, stale_seconds=ctx.settings.task_stale_seconds, me=name)
+    service.run_recover(ctx, stale_seconds=ctx.settings.task_stale_seconds, me=name)
     done = 0
     while True:
-        ran = service.run_one(ctx, name)
+        ran = service.run_one(ctx, name=name)
         if ran is not None:
             done += 1
             continue
         if once:
             break
         time.sleep(1)
-        service.recover(ctx.db, stale_seconds=ctx.settings.task_stale_seconds, me=name)
+        service.run_recover(ctx, stale_seconds=ctx.settings.task_stale_seconds, me=name)
     console.print(say(_("ran {done} tasks", done=done)))

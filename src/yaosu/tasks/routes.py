@@ -31,10 +31,10 @@ def tasks(
 @router.get("/tasks/{task_id}", response_model=TaskPublic)
 def task(task_id: str, request: Request, actor: CurrentActor, session: SessionDep) -> TaskPublic:
     """One task: its status, progress, and its result or error once it has ended."""
-    return TaskPublic.of(service.get_task(session, actor, task_id), locale(request))
+    return TaskPublic.of(service.get_task(session, actor, task_id=task_id), locale(request))
 
 
 @router.post("/tasks/{task_id}/cancel", response_model=TaskPublic)
 def cancel(task_id: str, request: Request, actor: CurrentActor, session: SessionDep) -> TaskPublic:
     """Cancel a task: at once if queued, at its next progress report if running."""
-    return TaskPublic.of(service.cancel(session, actor, task_id), locale(request))
+    return TaskPublic.of(service.cancel(session, actor, task_id=task_id), locale(request))

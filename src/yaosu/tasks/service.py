@@ -19,7 +19,6 @@ from yaosu.audit.service import record
 from yaosu.authorization.policy import Resource, Rows, enforce, record_denial, visible
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor, system_actor
-from yaosu.kernel.db import Database
 from yaosu.kernel.errors import AuthRequired, NotFound, YaosuError
 from yaosu.kernel.i18n import _
 from yaosu.kernel.tasks import queue, worker
@@ -38,8 +37,8 @@ __all__ = [
     "get_task",
     "handler",
     "list_tasks",
-    "recover",
     "run_one",
+    "run_recover",
     "start_worker",
     "worker_name",
 ]
@@ -55,9 +54,9 @@ ROWS = Rows("job", Task.object_org_id, {"created_by": Task.created_by})  # ``res
 def enqueue(
     session: Session,
     actor: Actor,
+    *,
     kind: str,
     params: dict[str, Any],
-    *,
     object_type: str,
     object_id: str,
     object_org_id: str | None,
@@ -75,9 +74,9 @@ def enqueue(
     record(
         session,
         actor,
-        "job.create",
-        object_type,
-        object_id,
+        action="job.create",
+        object_type=object_type,
+        object_id=object_id,
         object_org_id=object_org_id,
         request={"kind": kind, "params": params},
         detail={"job": task.id, "kind": kind},
@@ -85,7 +84,7 @@ def enqueue(
     return task
 
 
-def get_task(session: Session, actor: Actor, task_id: str) -> Task:
+def get_task(session: Session, actor: Actor, *, task_id: str) -> Task:
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(kind=_("Background job"), id=task_id)
@@ -112,17 +111,17 @@ def list_tasks(
     return list(session.scalars(stmt.where(visible(actor, "job.view", ROWS))))
 
 
-def cancel(session: Session, actor: Actor, task_id: str) -> Task:
+def cancel(session: Session, actor: Actor, *, task_id: str) -> Task:
     """A queued task is cancelled at once; a running one stops at its next progress report."""
-    task = get_task(session, actor, task_id)
+    task = get_task(session, actor, task_id=task_id)
     enforce(actor, "job.cancel", resource(task))
     queue.cancel(task)
     record(
         session,
         actor,
-        "job.cancel",
-        task.object_type,
-        task.object_id,
+        action="job.cancel",
+        object_type=task.object_type,
+        object_id=task.object_id,
         object_org_id=task.object_org_id,
         request={"job": task.id},
         detail={"job": task.id, "status": task.status},
@@ -139,7 +138,7 @@ def _actor(session: Session, doc: dict[str, Any]) -> Actor:
         return Actor(id=doc["id"], username=doc["username"], org_id=None, via="cli")
     scopes = frozenset(doc["scopes"]) if doc.get("scopes") is not None else None
     actor = active_actor(
-        session, doc["id"], scopes=scopes, via=doc["via"], token_id=doc.get("token_id")
+        session, user_id=doc["id"], scopes=scopes, via=doc["via"], token_id=doc.get("token_id")
     )
     if actor is None:
         raise AuthRequired()
@@ -152,9 +151,9 @@ def _settled(session: Session, task: Task, error: YaosuError) -> None:
     record(
         session,
         system_actor(),
-        f"job.{task.status}",
-        task.object_type,
-        task.object_id,
+        action=f"job.{task.status}",
+        object_type=task.object_type,
+        object_id=task.object_id,
         object_org_id=task.object_org_id,
         detail={"job": task.id, "kind": task.kind, "error": error.code},
     )
@@ -164,9 +163,9 @@ def _recovered(session: Session, task: Task, outcome: str) -> None:
     record(
         session,
         system_actor(),
-        "job.recover",
-        task.object_type,
-        task.object_id,
+        action="job.recover",
+        object_type=task.object_type,
+        object_id=task.object_id,
         object_org_id=task.object_org_id,
         detail={"job": task.id, "kind": task.kind, "outcome": outcome},
     )
@@ -175,14 +174,14 @@ def _recovered(session: Session, task: Task, outcome: str) -> None:
 HOOKS = worker.Hooks(actor=_actor, settled=_settled, recovered=_recovered)
 
 
-def run_one(ctx: Context, name: str) -> str | None:
+def run_one(ctx: Context, *, name: str) -> str | None:
     """Claims and runs one task; its id, or None when the queue is empty."""
     return worker.run_one(ctx, name, HOOKS)
 
 
-def recover(db: Database, *, stale_seconds: int, me: str | None = None) -> list[str]:
+def run_recover(ctx: Context, *, stale_seconds: int, me: str | None = None) -> list[str]:
     """Requeues (or fails) the tasks of dead workers, audited."""
-    return queue.recover(db, stale_seconds=stale_seconds, recovered=_recovered, me=me)
+    return queue.recover(ctx.db, stale_seconds=stale_seconds, recovered=_recovered, me=me)
 
 
 def start_worker(ctx: Context, *, poll_seconds: float = 1.0) -> worker.Worker:

@@ -88,12 +88,12 @@ def client_address(request: Request) -> str | None:
 
 def _token_actor(ctx: Context, secret: str) -> Actor:
     with ctx.db.transaction() as session:
-        return accounts.actor_from_token(session, secret)
+        return accounts.actor_from_token(session, secret=secret)
 
 
 def _session_actor(ctx: Context, cookie: str) -> Any:
     with ctx.db.transaction() as session:
-        return accounts.session_actor(session, cookie)
+        return accounts.session_actor(session, secret=cookie)
 
 
 async def current_actor(actor: Annotated[Actor, Depends(optional_actor)]) -> Actor:

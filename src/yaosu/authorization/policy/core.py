@@ -166,9 +166,9 @@ def record_denial(
     record(
         session,
         denial.actor,
-        denial.action,
-        denial.resource.type,
-        denial.resource.id,
+        action=denial.action,
+        object_type=denial.resource.type,
+        object_id=denial.resource.id,
         object_org_id=denial.resource.owner_org_id,
         allowed=False,
         reason=denial.decision.reason,
