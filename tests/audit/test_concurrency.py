@@ -94,7 +94,7 @@ from yaosu.kernel.actor import system_actor
 ctx = open_context()
 with ctx.db.transaction() as session:
     for i in range(200000):
-        record(session, system_actor(), "test.batch", "dataset", f"ds_{i}")
+        record(session, system_actor(), action="test.batch", object_type="dataset", object_id=f"ds_{i}")
         if i == 2000:
             print("started", flush=True)
 """

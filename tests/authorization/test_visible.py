@@ -56,15 +56,17 @@ LISTED = [
         Registration,
         Registration.id,
         registration.ROWS,
-        registration.registration_resource,
+        lambda s, r: registration.registration_resource(s, reg=r),
     ),
-    Listed("right.view", Grant, Grant.id, rights.ROWS, rights.grant_resource),
+    Listed(
+        "right.view", Grant, Grant.id, rights.ROWS, lambda s, g: rights.grant_resource(s, grant=g)
+    ),
     Listed(
         "request.view",
         AccessRequest,
         AccessRequest.id,
         requests.ROWS,
-        requests.request_resource,
+        lambda s, r: requests.request_resource(s, req=r),
     ),
     Listed(
         "contract.view",
