@@ -20,6 +20,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from yaosu.accounts import credentials
 from yaosu.accounts import service as accounts
 from yaosu.accounts.models import User
 from yaosu.api import create_app
@@ -185,7 +186,9 @@ def token_for(
     ctx: Context, username: str, scopes: tuple[str, ...] = ("read", "write", "admin")
 ) -> str:
     with ctx.db.transaction() as session:
-        _, secret = accounts.create_token(session, actor(ctx, username), name="test", scopes=scopes)
+        _, secret = credentials.create_token(
+            session, actor(ctx, username), name="test", scopes=scopes
+        )
     return secret
 
 

@@ -40,6 +40,7 @@ from yaosu.rights.routes import router as rights_router
 from yaosu.tasks import service as tasks
 from yaosu.tasks.routes import router as tasks_router
 from yaosu.web.errors import declare_errors, error_response, install_error_handlers
+from yaosu.web.params import BlankFormFields
 from yaosu.web.security import security_headers, storable_text
 
 STATIC = Path(__file__).resolve().parent / "console" / "static"
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyTimeoutMiddleware, settings=settings, answer=error_response)
+    app.add_middleware(BlankFormFields)
     app.middleware("http")(security_headers)
 
     @app.get("/healthz", tags=["meta"])

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import DEMO_PASSWORD, actor, auth, token_for
-from yaosu.accounts import service
+from yaosu.accounts import credentials, service
 from yaosu.accounts.models import ApiToken, Organisation, User
 from yaosu.audit.models import AuditEntry
 from yaosu.context import Context
@@ -140,7 +140,7 @@ def test_wrong_expired_and_revoked_tokens_are_refused(app_client: TestClient, ct
     secret = token_for(ctx, "coop-manager")
     with ctx.db.transaction() as session:
         with pytest.raises(InvalidToken):
-            service.actor_from_token(session, secret="ys_" + "x" * 43)
+            credentials.actor_from_token(session, secret="ys_" + "x" * 43)
         for token in session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None))):
             token.expires_at = utcnow() - timedelta(seconds=1)
     expired = app_client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -195,6 +196,25 @@ def test_a_right_under_registration_is_only_its_parties(
             note="通过",
         )
     assert app_client.get(chain).status_code == 200
+
+
+def test_the_reviewers_who_read_a_screen_are_told_by_authorization(
+    app_client: TestClient, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Privacy sits below authorization, so authorization registers who reviews a request for
+    a dataset (issue 12 cut the import the other way). Without that registration the routed
+    reviewer is refused, not let through: the rule fails closed."""
+    from yaosu.authorization.service import reviewing_orgs
+    from yaosu.privacy import screening
+
+    assert reviewing_orgs in screening._REVIEWERS
+    res = dataset_id(ctx, "参保人员")
+    with ctx.db.transaction() as session:
+        screen = session.scalar(select(Screen.id).where(Screen.dataset_id == res))
+    cac = auth(ctx, "cac-inspector")
+    assert app_client.get(f"/api/v1/screens/{screen}", headers=cac).status_code == 200
+    monkeypatch.setattr(screening, "_REVIEWERS", [])
+    assert app_client.get(f"/api/v1/screens/{screen}", headers=cac).status_code == 403
 
 
 def test_a_routed_reviewer_reads_the_screen_of_what_it_judges(

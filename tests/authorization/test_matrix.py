@@ -593,10 +593,10 @@ def refusal_entries(status: int) -> int:
 
 
 def _token_id(ctx: Context, username: str) -> str:
-    from yaosu.accounts import service as accounts
+    from yaosu.accounts import credentials
 
     with ctx.db.transaction() as session:
-        token, _ = accounts.create_token(
+        token, _ = credentials.create_token(
             session, actor(ctx, username), name="to-revoke", scopes=("read",)
         )
         return token.id
@@ -841,7 +841,7 @@ def test_every_console_page_for_every_role(app_client: TestClient, ctx: Context)
     """The console answers like the API: every page and form, for every role, is allowed or
     refused as stated, and every refusal writes exactly one deny entry to the audit log
     (a page that shows the refusal itself must not swallow it)."""
-    from yaosu.accounts import service as accounts
+    from yaosu.accounts import credentials
     from yaosu.web.deps import SESSION_COOKIE
 
     w = world(ctx)
@@ -849,7 +849,7 @@ def test_every_console_page_for_every_role(app_client: TestClient, ctx: Context)
     sessions = {}
     for role in USERS:
         with ctx.db.transaction() as session:
-            console, secret, _ = accounts.login(session, username=role, password=DEMO_PASSWORD)
+            console, secret, _ = credentials.login(session, username=role, password=DEMO_PASSWORD)
             sessions[role] = (secret, console.csrf_token)
     table = console_cases(w)
     covered = {(p.method, p.route) for p in table} | CONSOLE_EXEMPT

@@ -6,7 +6,7 @@ import io
 
 import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.catalog.helpers import snapshot
 from tests.conftest import auth, dataset_id
@@ -256,3 +256,40 @@ def test_bad_openness_is_a_clear_validation_error(app_client: TestClient, ctx: C
     )
     assert r.status_code == 422
     assert r.json()["error"]["detail"]["fields"][0]["field"] == "openness"
+
+
+def test_the_same_data_as_the_latest_version_makes_no_new_version(
+    app_client: TestClient, ctx: Context
+) -> None:
+    """A re-upload of the newest version's data (even under another name or format) is
+    refused with the version it already is, and changes nothing: no version, no object, no
+    audit entry. Only the newest version counts: going back to older data is a new version."""
+    headers = auth(ctx, "bureau-analyst")
+    ds = create(app_client, headers)
+    url = f"/api/v1/datasets/{ds['id']}/versions"
+    first = app_client.post(
+        f"{url}?filename=a.csv", content="乡镇,人口\n城关镇,1200\n".encode(), headers=headers
+    )
+    assert first.status_code == 201 and first.json()["number"] == 1
+    before = snapshot(ctx)
+    with ctx.db.transaction() as session:
+        entries = session.scalar(select(func.count()).select_from(AuditEntry))
+    again = app_client.post(
+        f"{url}?filename=copy.csv",
+        content="乡镇,人口\n城关镇,1200\n".encode(),
+        headers={**headers, "Accept-Language": "zh-CN"},
+    )
+    assert again.status_code == 409, again.text
+    assert again.json()["error"]["code"] == "IDENTICAL_TO_LATEST"
+    assert "第 1 版" in again.json()["error"]["message"]
+    assert snapshot(ctx)[:2] == before[:2]
+    with ctx.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+    other = app_client.post(
+        f"{url}?filename=b.csv", content="乡镇,人口\n城关镇,1300\n".encode(), headers=headers
+    )
+    assert other.status_code == 201 and other.json()["number"] == 2
+    back = app_client.post(
+        f"{url}?filename=a.csv", content="乡镇,人口\n城关镇,1200\n".encode(), headers=headers
+    )
+    assert back.status_code == 201 and back.json()["number"] == 3

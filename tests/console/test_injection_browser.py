@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from tests.conftest import _settings, serving
 from tests.console.test_browser import log_in
+from yaosu.accounts import credentials
 from yaosu.accounts import service as accounts
 from yaosu.accounts.models import Organisation, User
 from yaosu.api import create_app
@@ -172,7 +173,7 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
     )
     with ctx.db.transaction() as session:
         for username, who in users.items():
-            accounts.create_token(
+            credentials.create_token(
                 session, who, name=fit(f"token-{username}", 100), scopes=("read",)
             )
         accounts.create_user(

@@ -11,11 +11,11 @@ from yaosu.kernel.i18n import label
 
 
 def _sign_in(client: TestClient, ctx: Context, username: str) -> None:
-    from yaosu.accounts import service as accounts
+    from yaosu.accounts import credentials
     from yaosu.web.deps import SESSION_COOKIE
 
     with ctx.db.transaction() as session:
-        _console, secret, _ = accounts.login(session, username=username, password=DEMO_PASSWORD)
+        _console, secret, _ = credentials.login(session, username=username, password=DEMO_PASSWORD)
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, secret)
 

@@ -161,14 +161,14 @@ def _errors(app: FastAPI) -> list[tuple[str, str, str]]:
 
 
 def test_every_console_page_reads_in_chinese(app_client: TestClient, ctx: Context) -> None:
-    from yaosu.accounts import service as accounts
+    from yaosu.accounts import credentials
     from yaosu.web.deps import SESSION_COOKIE
 
     w = world(ctx) | {"token": "tok_unused"}  # (tokens are listed, and named, on /tokens)
     sessions = {}
     for role in USERS:
         with ctx.db.transaction() as session:
-            _console, secret, _ = accounts.login(session, username=role, password=DEMO_PASSWORD)
+            _console, secret, _ = credentials.login(session, username=role, password=DEMO_PASSWORD)
             sessions[role] = secret
     pages = [("GET", path, route) for route, path in _pages(app_client.app, w)]
     pages += _errors(app_client.app)  # type: ignore[arg-type]

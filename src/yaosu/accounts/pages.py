@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from yaosu.accounts import service
+from yaosu.accounts import credentials, service
 from yaosu.accounts.models import ConsoleSession
 from yaosu.authorization.policy import Resource, decide
 from yaosu.console.render import render, safe_next
@@ -58,7 +58,7 @@ def login_submit(
         error = CsrfFailed()
     else:
         with ctx.db.transaction() as session:  # commits a failure's count and audit entry
-            outcome = service.attempt_login(
+            outcome = credentials.attempt_login(
                 session,
                 settings=ctx.settings,
                 username=username,
@@ -105,7 +105,7 @@ def logout(request: Request, actor: OptionalActor, session: SessionDep) -> Respo
     if actor is not ANONYMOUS and console_id:
         console = session.get(ConsoleSession, console_id)
         if console is not None:
-            service.logout(session, actor, console=console)
+            credentials.logout(session, actor, console=console)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -179,7 +179,7 @@ def tokens_page(request: Request, actor: PageActor, session: SessionDep) -> Resp
         request,
         actor,
         "tokens.html",
-        tokens=service.list_tokens(session, actor),
+        tokens=credentials.list_tokens(session, actor),
         secret=None,
         error=None,
     )
@@ -197,7 +197,7 @@ def create_token(
 ) -> Response:
     try:
         with session.begin_nested():
-            _, secret = service.create_token(
+            _, secret = credentials.create_token(
                 session, actor, name=name, scopes=scopes or ["read"], days=days
             )
     except YaosuError as exc:
@@ -207,7 +207,7 @@ def create_token(
             actor,
             "tokens.html",
             status=exc.status,
-            tokens=service.list_tokens(session, actor),
+            tokens=credentials.list_tokens(session, actor),
             secret=None,
             error=exc.message(locale(request)),
         )
@@ -216,7 +216,7 @@ def create_token(
         request,
         actor,
         "tokens.html",
-        tokens=service.list_tokens(session, actor),
+        tokens=credentials.list_tokens(session, actor),
         secret=secret,
         error=None,
     )
@@ -226,5 +226,5 @@ def create_token(
 def revoke_token(
     token_id: str, request: Request, actor: PageActor, session: SessionDep
 ) -> Response:
-    service.revoke_token(session, actor, token_id=token_id)
+    credentials.revoke_token(session, actor, token_id=token_id)
     return RedirectResponse("/tokens", status_code=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from yaosu.accounts import service
+from yaosu.accounts import credentials, service
 from yaosu.accounts.models import ConsoleSession, Organisation, User
 from yaosu.accounts.schemas import (
     LoginIn,
@@ -32,7 +32,7 @@ def login(body: LoginIn, request: Request, response: Response, ctx: ContextDep) 
     # Its own transaction, committed before a refusal is raised: the failure count and the
     # deny entry must survive the refusal (see accounts.throttle).
     with ctx.db.transaction() as session:
-        outcome = service.attempt_login(
+        outcome = credentials.attempt_login(
             session,
             settings=ctx.settings,
             username=body.username,
@@ -69,7 +69,7 @@ def logout(request: Request, actor: CurrentActor, session: SessionDep) -> Respon
     if console_id:
         console = session.get(ConsoleSession, console_id)
         if console is not None:
-            service.logout(session, actor, console=console)
+            credentials.logout(session, actor, console=console)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -123,7 +123,7 @@ def add_member(
 
 @router.get("/tokens", response_model=TokensPublic)
 def tokens(actor: CurrentActor, session: SessionDep) -> TokensPublic:
-    items = service.list_tokens(session, actor)
+    items = credentials.list_tokens(session, actor)
     return TokensPublic(items=[TokenPublic.model_validate(t) for t in items], total=len(items))
 
 
@@ -132,7 +132,7 @@ def create_token(
     body: TokenCreate, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> TokenCreated:
     days = body.days or ctx.settings.token_days_default
-    token, secret = service.create_token(
+    token, secret = credentials.create_token(
         session, actor, name=body.name, scopes=body.scopes, days=days
     )
     return TokenCreated(**TokenPublic.model_validate(token).model_dump(), secret=secret)
@@ -140,4 +140,4 @@ def create_token(
 
 @router.delete("/tokens/{token_id}", response_model=TokenPublic)
 def revoke_token(token_id: str, actor: CurrentActor, session: SessionDep) -> TokenPublic:
-    return TokenPublic.model_validate(service.revoke_token(session, actor, token_id=token_id))
+    return TokenPublic.model_validate(credentials.revoke_token(session, actor, token_id=token_id))

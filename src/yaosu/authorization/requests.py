@@ -39,7 +39,7 @@ from yaosu.kernel.i18n import Message, Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.states import transition
-from yaosu.privacy.service import confirmed_screen
+from yaosu.privacy.service import confirmed_screen, reviewers_from
 
 # A review's decision -> the state it leaves the review in.
 DECISIONS = {
@@ -205,6 +205,7 @@ def get_request(session: Session, actor: Actor, *, request_id: str) -> AccessReq
     return req
 
 
+@reviewers_from  # privacy shows them the dataset's screens (privacy sits below, so it is told)
 def reviewing_orgs(session: Session, *, dataset_id: str) -> list[str]:
     """Organisations with a pending review of a submitted request that names the dataset:
     they may read what they must judge (its screen report)."""

@@ -28,6 +28,7 @@ from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import NotFound
 from yaosu.kernel.i18n import _, label
 from yaosu.kernel.ids import new_id
+from yaosu.privacy.exposure import confirmed_grade
 
 # ``resource`` as SQL, for listings: the attributes the view rule reads.
 ROWS = Rows("dataset", Dataset.owner_org_id, {"openness": Dataset.openness})
@@ -145,14 +146,9 @@ OPENING_NOTIFIES = "数据局"  # the department told when important data is ope
 
 
 def _confirmed_grade(session: Session, ds: Dataset) -> str | None:
-    from yaosu.privacy.service import confirmed_screen
-
-    screen = (
-        confirmed_screen(session, dataset_id=ds.id, version=ds.latest_version)
-        if ds.latest_version
-        else None
-    )
-    return screen.grade if screen is not None else None
+    if not ds.latest_version:
+        return None
+    return confirmed_grade(session, dataset_id=ds.id, version=ds.latest_version)
 
 
 def _reindex(session: Session, ds: Dataset) -> None:

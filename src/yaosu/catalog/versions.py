@@ -21,6 +21,7 @@ from yaosu.authorization.policy import (
 )
 from yaosu.catalog.ingest import convert
 from yaosu.catalog.ingest.common import clean_filename
+from yaosu.catalog.ingest.errors import IdenticalToLatest
 from yaosu.catalog.models import Dataset, DatasetVersion
 from yaosu.catalog.schemas import VersionPublic
 from yaosu.catalog.service import get_dataset, resource
@@ -71,6 +72,8 @@ def run_ingest(
                 ds = get_dataset(session, actor, dataset_id=dataset_id)
                 enforce(actor, "dataset.edit", resource(ds))  # the right may have changed meanwhile
                 session.execute(locked(select(Dataset.id).where(Dataset.id == ds.id)))
+                if attach is None:  # an upload; a derivation is new data by its recipe
+                    _refuse_identical(session, ds, converted.sha256)
                 ds.latest_version += 1
                 ds.updated_at = utcnow()
                 version = DatasetVersion(
@@ -112,6 +115,18 @@ def run_ingest(
             return version
         finally:
             converted.parquet.unlink(missing_ok=True)
+
+
+def _refuse_identical(session: Session, ds: Dataset, sha256: str) -> None:
+    """The same data as the newest version (whatever the file's name or format) makes no new
+    version: the uploader is told which version it already is."""
+    latest = session.scalar(
+        select(DatasetVersion.sha256).where(
+            DatasetVersion.dataset_id == ds.id, DatasetVersion.number == ds.latest_version
+        )
+    )
+    if latest == sha256:
+        raise IdenticalToLatest(version=ds.latest_version)
 
 
 def list_versions(session: Session, actor: Actor, *, dataset_id: str) -> list[DatasetVersion]:

@@ -34,6 +34,13 @@ def confirmed_screen(session: Session, *, dataset_id: str, version: int) -> Scre
     ).first()
 
 
+def confirmed_grade(session: Session, *, dataset_id: str, version: int) -> str | None:
+    """The grade (一般/重要/核心 as ``general``/``important``/``core``) a reviewer confirmed for
+    ``version``; None before a screen of it is confirmed."""
+    screen = confirmed_screen(session, dataset_id=dataset_id, version=version)
+    return screen.grade if screen is not None else None
+
+
 @dataclass(frozen=True)
 class Exposure:
     """``confirmed``: a reviewer confirmed a screen of the version. ``withheld``: the columns

@@ -338,14 +338,27 @@ def shown_findings(session: Session, actor: Actor, *, screen: Screen) -> dict[st
     return {**screen.findings, "columns": columns}
 
 
+# Who besides the provider and oversight must read a dataset's screens: the organisations
+# reviewing a request for it. The authorization domain knows them and sits above this one, so
+# it tells this module at import (``reviewers_from``) rather than being asked by it; until it
+# has, there are none, and the rule refuses them (it fails closed).
+_REVIEWERS: list[Callable[..., list[str]]] = []
+
+
+def reviewers_from(source: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    """Registers ``source(session, *, dataset_id)``: organisations that may read the dataset's
+    screens to judge a request for it."""
+    if source not in _REVIEWERS:
+        _REVIEWERS.append(source)
+    return source
+
+
 def screen_resource(session: Session, *, ds: Any) -> Resource:
     """The dataset as ``screen.view`` sees it: with the organisations routed a pending review
     of a request for it, who must read its screen to judge."""
-    from yaosu.authorization.service import reviewing_orgs
-
     base = catalog.resource(ds)
-    attrs = {**base.attrs, "reviewing_orgs": reviewing_orgs(session, dataset_id=ds.id)}
-    return Resource(base.type, base.id, base.owner_org_id, attrs)
+    orgs = sorted({org for source in _REVIEWERS for org in source(session, dataset_id=ds.id)})
+    return Resource(base.type, base.id, base.owner_org_id, {**base.attrs, "reviewing_orgs": orgs})
 
 
 def list_screens(session: Session, actor: Actor, *, dataset_id: str) -> list[Screen]:

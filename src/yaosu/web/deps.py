@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from yaosu.accounts import service as accounts
+from yaosu.accounts import credentials
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import AuthRequired
@@ -71,7 +71,7 @@ async def optional_actor(request: Request, ctx: ContextDep) -> Actor:
                     form = await request.form()
                     value = form.get("csrf_token")
                     presented = value if isinstance(value, str) else None
-                if not accounts.check_csrf(console, presented):
+                if not credentials.check_csrf(console, presented):
                     raise csrf_refusal(actor, console.id)
             request.state.console_session_id = console.id
             request.state.csrf_token = console.csrf_token
@@ -88,12 +88,12 @@ def client_address(request: Request) -> str | None:
 
 def _token_actor(ctx: Context, secret: str) -> Actor:
     with ctx.db.transaction() as session:
-        return accounts.actor_from_token(session, secret=secret)
+        return credentials.actor_from_token(session, secret=secret)
 
 
 def _session_actor(ctx: Context, cookie: str) -> Any:
     with ctx.db.transaction() as session:
-        return accounts.session_actor(session, secret=cookie)
+        return credentials.session_actor(session, secret=cookie)
 
 
 async def current_actor(actor: Annotated[Actor, Depends(optional_actor)]) -> Actor:

@@ -21,6 +21,12 @@ class FileTooLarge(IngestError):
     en = "The file is larger than the limit ({limit_mb} MB)."
 
 
+class IdenticalToLatest(IngestError):
+    code = "IDENTICAL_TO_LATEST"
+    status = 409
+    en = "The data is identical to version {version} (the same SHA-256); no version was created."
+
+
 class EmptyFile(IngestError):
     code = "EMPTY_FILE"
     en = "The file is empty."

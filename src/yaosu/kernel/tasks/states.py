@@ -9,8 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
-from yaosu.kernel.errors import IllegalTransition
 from yaosu.kernel.i18n import _
+from yaosu.kernel.states import transition
 
 
 class TaskState(StrEnum):
@@ -40,7 +40,8 @@ class _Stateful(Protocol):
 
 
 def advance(task: _Stateful, target: TaskState) -> None:
-    """Moves ``task`` to ``target``, or raises ``IllegalTransition`` if the table forbids it.
+    """Moves ``task`` to ``target`` through ``kernel.states.transition``, the one check of a
+    move, so a forbidden one is the same ``IllegalTransition`` as every domain's.
 
     >>> class T:
     ...     id, status = "task_1", "done"
@@ -49,6 +50,4 @@ def advance(task: _Stateful, target: TaskState) -> None:
     ...
     yaosu.kernel.errors.IllegalTransition: Task task_1 is done; it cannot become cancelled.
     """
-    if target not in TRANSITIONS[TaskState(task.status)]:
-        raise IllegalTransition(what=_("Task"), id=task.id, state=task.status, target=target.value)
-    task.status = target
+    task.status = transition(TRANSITIONS, task.status, target, what=_("Task"), id=task.id)
