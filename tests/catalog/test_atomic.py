@@ -76,9 +76,13 @@ def test_kill_9_during_ingest_leaves_nothing_half_done(ctx: Context, tmp_path: P
         interrupted += proc.returncode == -signal.SIGKILL and before == 0
     assert interrupted >= 1, "no kill landed before the commit; the test proved nothing"
 
+    # One more row: a kill that came too late left the same data as version 1, and the same
+    # data again is refused (IDENTICAL_TO_LATEST), not made a second version.
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("1500000,城关镇0,水稻,0.5,2024-01-01\n")
     assert start_ingest(ctx, path, dataset).wait(timeout=300) == 0
     versions = check_consistent(ctx, dataset)
-    assert versions[-1].row_count == 1_500_000
+    assert versions[-1].row_count == 1_500_001
 
 
 def test_orphaned_temp_files_are_swept_only_when_old(ctx: Context) -> None:
