@@ -11,6 +11,7 @@ from pathlib import Path
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -137,6 +138,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     app.add_middleware(BodyTimeoutMiddleware, settings=settings, answer=error_response)
     app.add_middleware(BlankFormFields)
     app.middleware("http")(security_headers)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        """Browsers ask for it on every site, before reading the page's icon link."""
+        return RedirectResponse("/static/favicon.svg", status_code=301)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

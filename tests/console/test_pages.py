@@ -222,3 +222,12 @@ def test_the_audit_pager_keeps_the_time_window(
     pager = re.findall(r'href="(/audit\?[^"]*page=2)"', page.text)
     assert pager
     assert all("since=2000-01-01T00%3A00" in link for link in pager)
+
+
+def test_the_console_has_an_icon(app_client: TestClient) -> None:
+    """Every page names its icon, and a browser's own /favicon.ico request finds it too."""
+    page = app_client.get("/catalog")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
+    icon = app_client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.content.startswith(b"<svg")

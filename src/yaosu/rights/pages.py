@@ -203,6 +203,8 @@ def resolve(
     objection = session.get(Objection, objection_id)
     target = f"/registrations/{objection.registration_id}" if objection else "/notices"
     try:
+        if upheld not in ("yes", "no"):  # no default: dismissing is a decision too
+            raise InvalidInput(problem=_("choose whether to uphold or dismiss the objection"))
         with session.begin_nested():
             service.resolve(
                 session,
