@@ -812,7 +812,8 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
 
 def console_routes(app: Any) -> set[tuple[str, str]]:
     """Every console route the app serves, whichever module declares it: everything that is
-    not the API, its docs, static files or the health check."""
+    not the API, its docs, static files (and /favicon.ico, a redirect to one) or the health
+    check."""
     from fastapi.routing import APIRoute
 
     found: set[tuple[str, str]] = set()
@@ -825,7 +826,7 @@ def console_routes(app: Any) -> set[tuple[str, str]]:
             elif (
                 isinstance(route, APIRoute)
                 and not route.path.startswith(("/api/", "/docs", "/redoc", "/static"))
-                and route.path not in ("/openapi.json", "/healthz")
+                and route.path not in ("/openapi.json", "/healthz", "/favicon.ico")
             ):
                 found.update((m, route.path) for m in route.methods)
 
