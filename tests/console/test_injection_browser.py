@@ -392,6 +392,7 @@ def world(template: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) 
 NOT_PAGES = {
     "/": "redirects to /catalog or /home",
     "/lang/{code}": "sets the language cookie and redirects",
+    "/favicon.ico": "redirects to the static icon",
 }
 
 
