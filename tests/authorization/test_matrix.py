@@ -668,6 +668,11 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/certificates/verify", "/certificates/verify", public),
         Page("GET", "/certificates/{code}", f"/certificates/{w['code']}", public),
         Page("GET", "/audit", "/audit", SIGNED_IN),
+        Page("GET", "/audit/entries/{index}", f"/audit/entries/{w['entry']}", BUREAU | OVERSIGHT),
+        Page("GET", "/audit/checkpoints", "/audit/checkpoints", SIGNED_IN),
+        Page("GET", "/audit/verify", "/audit/verify", SIGNED_IN),
+        Page("POST", "/audit/verify", "/audit/verify", SIGNED_IN, form={"key": "x"}),
+        Page("POST", "/audit/export", "/audit/export", OVERSIGHT),
         # forms
         Page(
             "POST",

@@ -37,6 +37,8 @@ from yaosu.accounts import credentials
 from yaosu.accounts import service as accounts
 from yaosu.accounts.models import Organisation, User
 from yaosu.api import create_app
+from yaosu.audit import transparency
+from yaosu.audit.models import AuditEntry
 from yaosu.authorization import service as authorization
 from yaosu.authorization.schemas import RequestCreate
 from yaosu.catalog import service as catalog
@@ -365,6 +367,12 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         )
         ids["registered"] = held.id
         ids["certificate"] = certificate.code
+    with ctx.db.transaction() as session:  # an entry naming a planted title, under a checkpoint
+        entry = select(AuditEntry.leaf_index).where(
+            AuditEntry.object_id == ids["open"], AuditEntry.action == "dataset.create"
+        )
+        ids["entry"] = str(session.scalar(entry))
+        transparency.make_checkpoint(session, signer=transparency.log_signer(ctx.settings))
     return ids
 
 
@@ -438,7 +446,10 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         "/notices": ["/notices"],
         "/certificates/verify": ["/certificates/verify"],
         "/certificates/{code}": [f"/certificates/{ids['certificate']}"],
-        "/audit": ["/audit", f"/audit?action={r}&object_id={r[:64]}"],
+        "/audit": ["/audit", f"/audit?action={r}&object_id={r[:64]}&object_type={r[:40]}"],
+        "/audit/entries/{index}": [f"/audit/entries/{ids['entry']}"],
+        "/audit/checkpoints": ["/audit/checkpoints"],
+        "/audit/verify": ["/audit/verify"],
     }
 
 

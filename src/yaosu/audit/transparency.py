@@ -8,7 +8,7 @@ the platform: only their verifier keys are registered here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -186,6 +186,17 @@ def register_witness(session: Session, actor: Actor, *, vkey: str) -> Witness:
 
 def list_witnesses(session: Session) -> list[Witness]:
     return list(session.scalars(select(Witness).order_by(Witness.created_at)))
+
+
+def cosigners(session: Session, *, sizes: Iterable[int]) -> dict[int, set[str]]:
+    """The witnesses (ids) that cosigned each of these checkpoints."""
+    out: dict[int, set[str]] = {size: set() for size in sizes}
+    rows = select(Cosignature.checkpoint_size, Cosignature.witness_id).where(
+        Cosignature.checkpoint_size.in_(sorted(out))
+    )
+    for size, witness_id in session.execute(rows):
+        out[size].add(witness_id)
+    return out
 
 
 def cosign(session: Session, actor: Actor, *, size: int, line: str) -> Checkpoint:
