@@ -59,9 +59,12 @@ def recorded_actions() -> set[str]:
                         found.add(value.value)
                 # registration steps name theirs positionally: _step(..., "right.review", note)
                 for arg in node.args:
-                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                        if re.fullmatch(r"right\.[a-z_]+", arg.value):
-                            found.add(arg.value)
+                    if (
+                        isinstance(arg, ast.Constant)
+                        and isinstance(arg.value, str)
+                        and re.fullmatch(r"right\.[a-z_]+", arg.value)
+                    ):
+                        found.add(arg.value)
     return found
 
 
@@ -91,7 +94,7 @@ def test_search_in_words_by_organisation_object_action_and_time(
     cac = actor(ctx, "cac-inspector")
     with ctx.db.transaction() as session:
         expected = entries.list_entries(session, cac, org_id=bureau)[1]
-    assert f"<p class=\"muted\">记录数: {expected:,}</p>" in by_org.text
+    assert f'<p class="muted">记录数: {expected:,}</p>' in by_org.text
     by_name = app_client.get("/audit?object_type=dataset&object_id=农产品").text
     assert rows(by_name) and all("2024年各乡镇农产品销售数据" in r for r in rows(by_name))
     by_id = app_client.get(f"/audit?object_type=dataset&object_id={farm}").text
@@ -142,7 +145,11 @@ def test_an_entry_page_carries_what_the_browser_checks(
     assert data["index"] == index and data["size"] == latest
     note = Checkpoint.parse(data["note"])
     verify_inclusion(
-        index, note.size, leaf_hash(data["leaf"].encode()), [bytes.fromhex(h) for h in data["proof"]], note.root
+        index,
+        note.size,
+        leaf_hash(data["leaf"].encode()),
+        [bytes.fromhex(h) for h in data["proof"]],
+        note.root,
     )
     log_key = Verifier.parse(data["log_key"])
     witnesses = [Verifier.parse(w["key"]) for w in data["witnesses"]]
@@ -234,7 +241,9 @@ def test_the_export_download_is_the_cli_file_and_an_audited_access(
 def upload(client: TestClient, content: bytes, **fields: str):  # type: ignore[no-untyped-def]
     data = {"csrf_token": csrf(client, "/audit/verify"), **fields}
     return client.post(
-        "/audit/verify", data=data, files={"file": ("audit.ndjson", content, "application/x-ndjson")}
+        "/audit/verify",
+        data=data,
+        files={"file": ("audit.ndjson", content, "application/x-ndjson")},
     )
 
 

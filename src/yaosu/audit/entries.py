@@ -93,4 +93,3 @@ def find_entry(session: Session, actor: Actor, *, index: int) -> AuditEntry:
 def entry_resource(entry: AuditEntry) -> Resource:
     about = {"actor_org_id": entry.actor_org_id, "object_org_id": entry.object_org_id}
     return Resource("audit", str(entry.leaf_index), None, about)
-

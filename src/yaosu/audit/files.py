@@ -114,4 +114,3 @@ def _cosigned(notes: list[str], log_key: verify.Verifier, witness: verify.Verifi
             continue
         sizes.append(checkpoint.size)
     return sorted(sizes)
-

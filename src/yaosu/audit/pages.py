@@ -81,14 +81,16 @@ def audit_page(
         actor,
         "audit.html",
         items=items,
-        names=words.names_for(session, actor, items),
+        names=words.names_for(session, actor, entries=items),
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE)),
         signed=latest.size if latest else 0,
         checkpoint=latest,
         orgs=words.org_names(session),
-        types=sorted({e.object_type for e in items} | set(words.NAMED_TYPES) | {object_type} - {""}),
+        types=sorted(
+            {e.object_type for e in items} | set(words.NAMED_TYPES) | {object_type} - {""}
+        ),
         actions=sorted(labels(ACTION), key=lambda code: label(ACTION, code).render(lang)),
         query={
             "org": org,
@@ -117,7 +119,7 @@ def entry_page(
     proof = None
     if size is not None or covering:
         proof = transparency.prove_inclusion(session, actor, index=index, size=size)
-    names = words.names_for(session, actor, [entry])
+    names = words.names_for(session, actor, entries=[entry])
     witnesses = transparency.list_witnesses(session)
     data: dict[str, Any] | None = None
     if proof is not None:
@@ -205,7 +207,9 @@ def export(actor: PageActor, session: SessionDep, ctx: ContextDep) -> Response:
 
 
 @router.get("/audit/verify")
-def verify_page(request: Request, actor: PageActor, session: SessionDep, ctx: ContextDep) -> Response:
+def verify_page(
+    request: Request, actor: PageActor, session: SessionDep, ctx: ContextDep
+) -> Response:
     enforce(actor, "audit.view", LOG)
     return _verify_form(request, actor, _known(session, ctx))
 

@@ -40,7 +40,7 @@ def org_names(session: Session) -> dict[str, str]:
     return accounts.org_names(session)
 
 
-def names_for(session: Session, actor: Actor, entries: Iterable[AuditEntry]) -> Names:
+def names_for(session: Session, actor: Actor, *, entries: Iterable[AuditEntry]) -> Names:
     entries = list(entries)
     names = Names(orgs=org_names(session))
     people = {e.actor_id for e in entries} | {
@@ -59,13 +59,13 @@ def names_for(session: Session, actor: Actor, entries: Iterable[AuditEntry]) -> 
         elif e.object_type == "user" and e.object_id in names.users:
             names.objects[key] = names.users[e.object_id]
         elif e.object_type == "dataset":
-            title = dataset_title(session, actor, e.object_id)
+            title = dataset_title(session, actor, dataset_id=e.object_id)
             if title is not None:
                 names.objects[key] = title
     return names
 
 
-def dataset_title(session: Session, actor: Actor, dataset_id: str) -> str | None:
+def dataset_title(session: Session, actor: Actor, *, dataset_id: str) -> str | None:
     """The title, if the actor may view the dataset: an entry about a dataset it may not see
     (a refused attempt, say) must not name it."""
     try:

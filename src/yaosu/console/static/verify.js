@@ -9,6 +9,7 @@
   const ED25519 = 0x01;
   const COSIGNATURE = 0x04;
   const PINNED = "yaosu.audit.pinned-log-key";
+  const ZONE = "Asia/Shanghai"; // the console shows every time in Beijing time
   const utf8 = new TextEncoder();
   const BASE_POINT = Uint8Array.of(0x58, ...new Array(31).fill(0x66));
 
@@ -184,7 +185,9 @@
         if (await keyValid(wkey, COSIGNATURE) && wkey.name === witness.name) result = await signedBy(wkey, note);
       } catch (_) { result = { state: "bad" }; }
       if (result.state === "ok") {
-        const time = new Date(Number(result.time) * 1000).toLocaleString(document.documentElement.lang);
+        const time = new Date(Number(result.time) * 1000).toLocaleString(document.documentElement.lang, {
+          timeZone: ZONE, dateStyle: "long", timeStyle: "medium",
+        });
         add("pass", say("cosigOk", { ...words, time }));
       } else {
         add(result.state === "none" ? "info" : "fail", say(result.state === "none" ? "cosigNone" : "cosigBad", words));

@@ -1,0 +1,125 @@
+"""A regulator verifies the log in Chromium: an entry's inclusion proof is checked by the
+browser itself (WebCrypto SHA-256 and Ed25519, static/verify.js), a tampered proof fails there,
+and the export downloaded from the console verifies on the verify-a-file page, while a
+tampered copy is reported with its first bad entry. Set YAOSU_SCREENSHOTS=1 to refresh
+docs/screenshots/audit-entry.png and audit-verify-file.png."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from tests.conftest import dataset_id, serving
+from tests.console.test_browser import log_in, shot
+from yaosu.audit.models import AuditEntry
+from yaosu.context import Context
+
+
+@pytest.fixture
+def quiet_server(ctx: Context) -> Iterator[str]:
+    """No scheduled checkpoint lands mid-test: the entry is checked against the demo's
+    checkpoint, the one both regulators cosigned."""
+    ctx.settings = ctx.settings.model_copy(update={"audit_checkpoint_seconds": 0})
+    with serving(ctx) as url:
+        yield url
+
+
+@pytest.fixture
+def tab(browser: Browser, quiet_server: str) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=quiet_server,
+        viewport={"width": 1280, "height": 800},
+        locale="zh-CN",
+        accept_downloads=True,
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_a_regulator_verifies_an_entry_and_an_export(
+    tab: Page, ctx: Context, tmp_path: Path
+) -> None:
+    farm = dataset_id(ctx, "农产品")
+    with ctx.db.transaction() as session:
+        index = session.scalar(
+            select(AuditEntry.leaf_index).where(
+                AuditEntry.object_id == farm, AuditEntry.action == "dataset.create"
+            )
+        )
+    log_in(tab, "cac-inspector")
+    tab.goto("/audit")
+    tab.get_by_label("对象类型").select_option("dataset")
+    tab.get_by_label("对象（编号或名称）").fill("农产品")
+    tab.get_by_label("操作").select_option(label="登记数据集")
+    tab.get_by_role("button", name="搜索").click()
+    tab.get_by_role("link", name=str(index), exact=True).click()
+    expect(tab.get_by_role("heading", name=f"审计记录 #{index}")).to_be_visible()
+
+    summary = tab.locator("#verify-summary")
+    expect(summary).to_have_text("全部核验通过。")
+    checks = tab.locator("#verify-checks li")
+    expect(checks.filter(has_text="由日志公钥签名，签名有效")).to_have_class("pass")
+    expect(checks.filter(has_text=f"第 {index} 号叶子")).to_have_class("pass")
+    for org in ("江州市委网信办", "江州省数据局"):
+        expect(checks.filter(has_text=f"（{org}）已于")).to_have_class("pass")
+    assert tab.locator("#verify-checks li.fail").count() == 0
+    shot(tab, "audit-entry")
+
+    # The browser computes: a changed proof hash, then "verify again", fails the inclusion check.
+    tab.evaluate(
+        """() => {
+          const box = document.getElementById("proof-data");
+          const data = JSON.parse(box.textContent);
+          const h = data.proof[0];
+          data.proof[0] = (h[0] === "0" ? "1" : "0") + h.slice(1);
+          box.textContent = JSON.stringify(data);
+        }"""
+    )
+    tab.get_by_role("button", name="重新核验").click()
+    expect(summary).to_have_text("部分核验未通过。")
+    expect(checks.filter(has_text="包含证明算得的根与检查点不符")).to_have_class("fail")
+    expect(checks.filter(has_text="由日志公钥签名，签名有效")).to_have_class("pass")
+    # ... and so does an edited entry, or a witness line that was forged
+    tab.reload()
+    expect(summary).to_have_text("全部核验通过。")  # the page's own data, and the pinned key
+    tab.evaluate(
+        """() => {
+          const box = document.getElementById("proof-data");
+          const data = JSON.parse(box.textContent);
+          data.leaf = data.leaf.replace('"decision":"allow"', '"decision":"deny"');
+          data.note = data.note.replace(/(— cac\\S+ .{40})(\\S)/, (m, p, c) => p + (c === "A" ? "B" : "A"));
+          box.textContent = JSON.stringify(data);
+        }"""
+    )
+    tab.get_by_role("button", name="重新核验").click()
+    expect(summary).to_have_text("部分核验未通过。")
+    expect(checks.filter(has_text="包含证明算得的根与检查点不符")).to_have_class("fail")
+    expect(checks.filter(has_text="的联署签名无效")).to_have_class("fail")
+
+    # The export, downloaded from the console, verifies on the verify-a-file page.
+    tab.goto("/audit")
+    with tab.expect_download() as download:
+        tab.get_by_role("button", name="下载导出文件").click()
+    export = tmp_path / "audit.ndjson"
+    download.value.save_as(export)
+    tab.goto("/audit/verify")
+    tab.get_by_label("导出文件").set_input_files(str(export))
+    tab.get_by_role("button", name="验证文件").click()
+    expect(tab.get_by_role("heading", name="✓ 文件验证通过")).to_be_visible()
+    expect(tab.get_by_text("cac.jiangzhou.example/witness: 联署了其中 1 个检查点")).to_be_visible()
+
+    lines = export.read_bytes().split(b"\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith(b'{"entry":'))
+    lines[first + 5] = lines[first + 5].replace(b'"reason":"', b'"reason":"tampered ')
+    tampered = tmp_path / "tampered.ndjson"
+    tampered.write_bytes(b"\n".join(lines))
+    tab.get_by_label("导出文件").set_input_files(str(tampered))
+    tab.get_by_role("button", name="验证文件").click()
+    expect(tab.get_by_role("heading", name="✗ 文件验证未通过")).to_be_visible()
+    expect(tab.get_by_text("第一条有问题的记录是第 5 号：它被篡改。")).to_be_visible()
+    shot(tab, "audit-verify-file")
