@@ -152,9 +152,9 @@ def test_an_entry_page_carries_what_the_browser_checks(
         note.root,
     )
     log_key = Verifier.parse(data["log_key"])
-    witnesses = [Verifier.parse(w["key"]) for w in data["witnesses"]]
+    witnesses = [Verifier.parse(w["key"]) for w in data["witness_keys"]]
     assert note.verify(log_key, witnesses)  # the demo's regulators cosigned it
-    assert {w["org"] for w in data["witnesses"]} == {"江州市委网信办", "江州省数据局"}
+    assert {w["org"] for w in data["witness_keys"]} == {"江州市委网信办", "江州省数据局"}
     # the strings the script shows come from the page, in the reader's language
     assert 'data-all-ok="全部核验通过。"' in page
     assert app_client.get("/static/verify.js").status_code == 200

@@ -123,3 +123,9 @@ def test_a_regulator_verifies_an_entry_and_an_export(
     expect(tab.get_by_role("heading", name="✗ 文件验证未通过")).to_be_visible()
     expect(tab.get_by_text("第一条有问题的记录是第 5 号：它被篡改。")).to_be_visible()
     shot(tab, "audit-verify-file")
+
+    # Every line in the reader's language: the same checks in English, the key still pinned.
+    tab.goto(f"/audit/entries/{index}")
+    tab.get_by_role("link", name="English").click()
+    expect(summary).to_have_text("Every check passed.")
+    expect(checks.filter(has_text="is the one this browser pinned")).to_have_class("pass")

@@ -130,7 +130,7 @@ def entry_page(
             "proof": [h.hex() for h in proof.proof],
             "note": proof.checkpoint.note,
             "log_key": transparency.log_signer(ctx.settings).verifier_key(),
-            "witnesses": [
+            "witness_keys": [
                 {"name": w.name, "key": w.vkey, "org": names.orgs.get(w.org_id, w.org_id)}
                 for w in witnesses
             ],
@@ -235,7 +235,7 @@ async def verify_upload(request: Request, actor: PageActor, ctx: ContextDep) -> 
                 upload.file,
                 log_key=files.parse_key(key),
                 required=[files.parse_key(v, witness=True) for v in required],
-                known=[files.parse_key(w.vkey, witness=True) for w in known["witnesses"]],
+                known=[files.parse_key(w.vkey, witness=True) for w in known["registered"]],
             )
         except YaosuError as exc:
             return _verify_form(request, actor, known, error=exc, status=exc.status, key=key)
@@ -252,7 +252,7 @@ def _with_session(ctx: Context, fn: Any, *args: Any) -> Any:
 def _known(session: Session, ctx: Context) -> dict[str, Any]:
     return {
         "log_key": transparency.log_signer(ctx.settings).verifier_key(),
-        "witnesses": transparency.list_witnesses(session),
+        "registered": transparency.list_witnesses(session),
         "orgs": words.org_names(session),
     }
 
@@ -277,7 +277,7 @@ def _verify_form(
         error=error.message(locale(request)) if error else None,
         key=key or known["log_key"],
         server_key=known["log_key"],
-        witnesses=known["witnesses"],
+        witnesses=known["registered"],
         orgs=known["orgs"],
         filename=filename,
     )

@@ -177,7 +177,7 @@
       say(included ? "inclOk" : "inclBad", { index: data.index, size: data.size, count: data.proof.length }),
     );
 
-    for (const witness of data.witnesses) {
+    for (const witness of data.witness_keys) {
       const words = { name: witness.name, org: witness.org };
       let result = { state: "bad" };
       try {
