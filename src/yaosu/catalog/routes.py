@@ -12,16 +12,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from yaosu.accounts import service as accounts
-from yaosu.catalog import dcat, service, versions
+from yaosu.catalog import dcat, dictionary, service, versions
 from yaosu.catalog.ingest.errors import FileTooLarge
 from yaosu.catalog.models import Openness
 from yaosu.catalog.schemas import (
     CHINESE_FREQUENCY,
     CHINESE_OPENNESS,
+    ColumnEntryPublic,
     DatasetCreate,
     DatasetPublic,
     DatasetsPublic,
     DatasetUpdate,
+    DictionaryIn,
     Facet,
     Preview,
     VersionPublic,
@@ -101,6 +103,26 @@ def update_dataset(
     return service.public(
         session, ds=service.update_dataset(session, actor, dataset_id=dataset_id, data=body)
     )
+
+
+@router.get("/datasets/{dataset_id}/dictionary", response_model=list[ColumnEntryPublic])
+def get_dictionary(
+    dataset_id: str, actor: OptionalActor, session: SessionDep
+) -> list[ColumnEntryPublic]:
+    """The data dictionary of the latest version's columns: description, unit, and what the
+    provider declares public (a column's list of values, a numeric column's bounds)."""
+    return dictionary.entries(session, actor, dataset_id=dataset_id)
+
+
+@router.patch("/datasets/{dataset_id}/dictionary", response_model=list[ColumnEntryPublic])
+def write_dictionary(
+    dataset_id: str, body: DictionaryIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+) -> list[ColumnEntryPublic]:
+    """The provider writes dictionary entries (one audited change; a refused entry refuses
+    them all). A public domain is declared only for a column the confirmed screen found
+    neither personal nor an identifier; differentially private GROUP BY on declared columns
+    releases every declared group, with noise and no threshold."""
+    return dictionary.write(session, actor, store=ctx.store, dataset_id=dataset_id, data=body)
 
 
 @router.get("/datasets/{dataset_id}/versions", response_model=VersionsPublic)
