@@ -49,8 +49,10 @@ class Release:
     accuracy: dict[str, dict[str, float]] = field(default_factory=dict)  # per output: scale, ci95
     threshold: int | None = None
     partitions: int | None = None  # public partitions: the number of declared groups released
-    # Per released row, the 95% bound of each output (an average's depends on its group).
+    # Per released row, the 95% bound of each output (an average's depends on its group), and
+    # whether that bound leaves the value meaningless (noise).
     cells: list[list[float | None]] = field(default_factory=list)
+    noise: list[list[bool]] = field(default_factory=list)
     # No count of withheld groups: rows shown + groups withheld would be the exact number of
     # groups, which the noisy threshold exists to hide.
 
@@ -222,6 +224,19 @@ def release(
         threshold=threshold,
         partitions=None if declared is None else len(declared),
         cells=cells,
+        noise=[
+            [
+                ci is not None
+                and accuracy.is_noise(
+                    out.kind,
+                    row[out.name],
+                    ci,
+                    bounds.get(str(out.column)) if out.kind == "avg" else None,
+                )
+                for out, ci in zip(governed.outputs, cis, strict=True)
+            ]
+            for row, cis in zip(out_rows, cells, strict=True)
+        ],
     )
 
 

@@ -72,7 +72,7 @@ def recipe_for(
     return doc
 
 
-def _safe_text(value: Any) -> Any:
+def safe_text(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -87,13 +87,10 @@ def write_csv(table: pa.Table, out: Path) -> None:
     }
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(table.column_names)
+        writer.writerow([safe_text(n) for n in table.column_names])
         for batch in table.to_batches(max_chunksize=50_000):
             columns = [
-                [
-                    (_safe_text(v) if name in text_columns else v)
-                    for v in batch.column(i).to_pylist()
-                ]
+                [(safe_text(v) if name in text_columns else v) for v in batch.column(i).to_pylist()]
                 for i, name in enumerate(batch.schema.names)
             ]
             writer.writerows(zip(*columns, strict=True))

@@ -102,6 +102,8 @@ class QueryResult:
     partitions: int | None = None  # public partitions: every declared group was released
     # per row, the 95% bound of each column (None for group keys and exact values)
     cells: list[list[float | None]] = field(default_factory=list)
+    noise: list[list[bool]] = field(default_factory=list)  # per cell: its ± leaves it meaningless
+    units: dict[str, str] = field(default_factory=dict)  # per output column, when declared
     run_id: str | None = None  # the query history entry
 
 
@@ -126,6 +128,7 @@ class _Public:
     domains: dict[str, dict[str, tuple[Any, ...]]] = field(default_factory=dict)
     bounds: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _grants(
@@ -173,6 +176,7 @@ def _grants(
             if c in granted
         }
         public.rows[dataset_id] = int(version.row_count)
+        public.units[dataset_id] = dictionary.units(session, dataset_id=ds.id)
     return grants, sources, undeclared, public
 
 
@@ -234,6 +238,7 @@ class _Plan:
     group: int
     declared: list[tuple[Any, ...]] | None
     forecast: Forecast
+    units: dict[str, str]  # output column -> the unit of the column it sums or averages
 
 
 def _numbers(
@@ -331,6 +336,11 @@ def _plan(
         group=group,
         declared=declared,
         forecast=forecast,
+        units={
+            o.name: unit
+            for o in governed.outputs
+            if o.kind in ("sum", "avg") and (unit := public.units.get(table, {}).get(str(o.column)))
+        },
     )
 
 
@@ -367,6 +377,7 @@ class Estimate:
 
     forecast: Forecast
     epsilon_left: float | None
+    units: dict[str, str] = field(default_factory=dict)
     suggested_epsilon: float | None = None  # the smallest ε meeting the target
     target_column: str | None = None
     target: float | None = None
@@ -402,7 +413,7 @@ def run_estimate(
             if contract.epsilon_budget is None
             else contract.epsilon_budget - contract.epsilon_spent
         )
-    out = Estimate(forecast=plan.forecast, epsilon_left=left)
+    out = Estimate(forecast=plan.forecast, epsilon_left=left, units=plan.units)
     if target is not None and plan.private and plan.governed.aggregate:
         column = target_column or next(
             (n for n, o in plan.forecast.outputs.items() if o["kind"] != "key"), None
@@ -520,8 +531,10 @@ def run_query(
         uses=uses,
         max_uses=max_uses,
         epsilon_left=left,
+        units=plan.units,
     )
     cells: list[list[float | None]] = []
+    noise: list[list[bool]] = []
     try:
         if governed.aggregate and plan.private:
             released = dp.release(
@@ -536,7 +549,7 @@ def run_query(
             table = released.table
             result.delta, result.accuracy = released.delta, released.accuracy
             result.threshold, result.partitions = released.threshold, released.partitions
-            cells = released.cells
+            cells, noise = released.cells, released.noise
         elif governed.aggregate:
             table = dp.suppress_small(exact, governed)
         else:
@@ -549,11 +562,17 @@ def run_query(
         # ORDER BY, OFFSET and LIMIT on what was released, never on the exact rows; each
         # row's bounds travel with it.
         width = len(result.columns)
-        joined = [r + (cells[i] if i < len(cells) else []) for i, r in enumerate(rows)]
-        ordered = governance.apply_order(joined, governed)
+        extra: list[list[Any]] = [
+            [*(cells[i] if i < len(cells) else []), *(noise[i] if i < len(noise) else [])]
+            for i in range(len(rows))
+        ]
+        ordered = governance.apply_order(
+            [r + x for r, x in zip(rows, extra, strict=True)], governed
+        )
         rows = [r[:width] for r in ordered]
-        cells = [r[width:] for r in ordered] if cells else []
-    result.rows, result.cells = rows, cells
+        cells = [r[width : 2 * width] for r in ordered] if cells else []
+        noise = [r[2 * width :] for r in ordered] if noise else []
+    result.rows, result.cells, result.noise = rows, cells, noise
     with ctx.db.transaction() as session:
         run = QueryRun(
             id=new_id("qry"),
@@ -568,7 +587,7 @@ def run_query(
             row_count=len(result.rows),
             columns=result.columns,
             rows=[[versions.jsonable(v) for v in r] for r in rows] if result.aggregate else None,
-            accuracy={"columns": result.accuracy, "cells": cells},
+            accuracy={"columns": result.accuracy, "cells": cells, "noise": noise},
             created_by=actor.id,
         )
         session.add(run)

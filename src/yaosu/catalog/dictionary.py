@@ -269,3 +269,8 @@ def public_bounds(session: Session, *, dataset_id: str) -> dict[str, tuple[float
         for name, e in _stored(session, dataset_id).items()
         if e.lower is not None and e.upper is not None
     }
+
+
+def units(session: Session, *, dataset_id: str) -> dict[str, str]:
+    """The declared unit of each column that has one (the caller has decided)."""
+    return {n: e.unit for n, e in _stored(session, dataset_id).items() if e.unit}
