@@ -8,22 +8,19 @@ count: rows leave only as extracts.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yaosu.access.extract import safe_text
 from yaosu.access.models import QueryRun
 from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.i18n import _
+from yaosu.kernel.spreadsheets import csv_chunks, xlsx_bytes
 
 HISTORY_LIMIT = 200  # the newest runs a page lists
 FORMATS = {
@@ -98,7 +95,11 @@ def export(session: Session, actor: Actor, *, run_id: str, fmt: str) -> Export:
             )
         )
     header, rows = table_of(run)
-    content = _csv(header, rows) if fmt == "csv" else _xlsx(header, rows)
+    content = (
+        b"".join(csv_chunks(header, rows))
+        if fmt == "csv"
+        else xlsx_bytes(header, rows, sheet="answer")
+    )
     record(
         session,
         actor,
@@ -110,22 +111,3 @@ def export(session: Session, actor: Actor, *, run_id: str, fmt: str) -> Export:
         detail={"run": run.id, "rows": len(rows), "query_sha256": run.query_sha256},
     )
     return Export(content, FORMATS[fmt], f"{run.contract_id}-{run.id}.{fmt}")
-
-
-def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_text(h) for h in header])
-    writer.writerows([[safe_text(v) for v in row] for row in rows])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _xlsx(header: list[str], rows: list[list[Any]]) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("answer")
-    sheet.append([safe_text(h) for h in header])
-    for row in rows:
-        sheet.append([safe_text(v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
