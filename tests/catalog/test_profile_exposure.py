@@ -346,3 +346,24 @@ def test_a_screen_corrected_to_personal_without_saying_where_withholds_every_col
         f"/api/v1/datasets/{ds_id}/versions/1", headers=auth(ctx, "cac-inspector")
     ).json()
     assert all(c["withheld"] and c["range"] is None and c["top"] == [] for c in body["columns"])
+
+
+def test_closed_data_shows_oversight_no_value_as_its_preview_says(ctx: Context) -> None:
+    """不予开放: the preview tells the platform and the regulators that the data cannot be
+    used; the profile says the same, with no value (no frequent value, no range)."""
+    ds_id = dataset_id(ctx, "用电量")
+    for who in ("platform-admin", "cac-inspector", "dsj-inspector"):
+        viewer = actor(ctx, who)
+        with ctx.db.transaction() as session:
+            ds = session.get(Dataset, ds_id)
+            assert ds is not None and ds.openness == "closed"
+            version = versions.get_version(session, viewer, dataset_id=ds_id, number=None)
+            shown = versions.shown_columns(session, viewer, ds=ds, version=version)
+        assert shown and all(c.get("withheld") and not c.get("top") for c in shown), who
+        assert not any("range" in c for c in shown), who
+    owner = actor(ctx, "bureau-analyst")
+    with ctx.db.transaction() as session:
+        ds = session.get(Dataset, ds_id)
+        version = versions.get_version(session, owner, dataset_id=ds_id, number=None)
+        full = versions.shown_columns(session, owner, ds=ds, version=version)
+    assert any(c.get("top") or c.get("range") for c in full)  # the provider sees it whole

@@ -201,8 +201,8 @@ def test_the_query_page_answers_with_its_cost_and_refuses_in_place(
     )
     assert answered.status_code == 200 and 'id="answer"' in answered.text
     assert (
-        "ε 0.2" in answered.text
-        and "(95%)" in answered.text
+        "已花费 ε 0.2" in answered.text
+        and "95% 的回答落在此范围内" in answered.text
         and 'id="answer-data"' in answered.text
     )
     refused = app_client.post(

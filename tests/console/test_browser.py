@@ -184,10 +184,17 @@ def test_the_contract_page_draws_its_gauges_and_the_notice_board_is_public(
     shot(page, "notices")
 
 
-def test_a_governed_query_is_answered_with_a_chart(page: Page, ctx: Context) -> None:
+def test_a_governed_query_forecasts_then_answers_every_declared_group(
+    page: Page, ctx: Context
+) -> None:
+    """The consumer's journey: the default query on the demo contract is forecast before it
+    runs (cost, every declared group, the ± of each column), the forecast proposes an ε for
+    an accuracy typed in, and the answer releases every declared town with the ± forecast,
+    in readable numbers, charted, kept in the history and downloadable."""
     from sqlalchemy import select
 
     from yaosu.authorization.models import Contract
+    from yaosu.demo.world import TOWNS
 
     with ctx.db.transaction() as session:
         contract = session.scalar(select(Contract.id))
@@ -195,7 +202,45 @@ def test_a_governed_query_is_answered_with_a_chart(page: Page, ctx: Context) -> 
     page.goto(f"/contracts/{contract}")
     page.get_by_role("link", name="执行受控查询").click()
     expect(page.get_by_role("heading", name="受控查询")).to_be_visible()
-    page.get_by_role("button", name="执行").click()  # the example query, ε 0.1
+    forecast = page.locator("#estimate")
+    expect(forecast.get_by_text("所有已声明的分组都会发布（共 10 个）")).to_be_visible()
+    count_line = forecast.locator("li", has_text="n：误差在")
+    expect(count_line).to_be_visible()
+    predicted = re.search(r"±[\d,.]+", count_line.inner_text())
+    assert predicted is not None
+    page.get_by_label("期望精度（±，可选）").fill("10")
+    expect(forecast.get_by_role("button", name=re.compile(r"使用 ε = "))).to_be_visible()
+    page.get_by_role("button", name="执行").click()  # the example query, at ε 0.1
+    answer = page.locator("#answer")
     expect(page.get_by_role("heading", name="结果")).to_be_visible(timeout=30000)
+    expect(answer.locator("tbody tr")).to_have_count(len(TOWNS))
+    expect(answer.get_by_text("所有已声明的分组均已发布（10 个）")).to_be_visible()
+    expect(answer.get_by_text(f"n：{predicted.group(0)}")).to_be_visible()  # as forecast
+    assert "e+" not in answer.locator("tbody").inner_text()  # readable numbers
+    expect(answer.locator("td.num .ci").first).to_be_visible()
     expect(page.locator("#answer-chart svg")).to_be_visible()
     shot(page, "query")
+    history = page.locator("#history")
+    expect(history.get_by_role("link", name="再次运行").first).to_be_visible()
+    with page.expect_download() as download:
+        answer.get_by_role("link", name="下载 CSV").click()
+    assert download.value.suggested_filename.endswith(".csv")
+
+
+def test_the_query_page_fits_a_phone(browser: Browser, server: str, ctx: Context) -> None:
+    from sqlalchemy import select
+
+    from yaosu.authorization.models import Contract
+
+    with ctx.db.transaction() as session:
+        contract = session.scalar(select(Contract.id))
+    context = browser.new_context(
+        base_url=server, viewport={"width": 390, "height": 844}, locale="zh-CN"
+    )
+    tab = context.new_page()
+    log_in(tab, "coop-manager")
+    for path in (f"/query?contract={contract}", f"/datasets/{dataset_id(ctx, '农产品')}"):
+        tab.goto(path)
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"{path} scrolls sideways on a phone ({width}px)"
+    context.close()

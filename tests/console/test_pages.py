@@ -231,3 +231,12 @@ def test_the_console_has_an_icon(app_client: TestClient) -> None:
     icon = app_client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert icon.content.startswith(b"<svg")
+
+
+def test_an_active_catalog_filter_can_be_removed(app_client: TestClient) -> None:
+    page = app_client.get("/catalog?q=&openness=open&theme=农业农村").text
+    assert "清除全部条件" in page and 'aria-label="已选条件"' in page
+    chips = re.findall(r'<li><a href="([^"]+)" title="去掉这个条件">', page)
+    assert len(chips) == 2  # one per filter in use, each keeping the other
+    assert any("openness=open" in c and "theme" not in c for c in chips)
+    assert not re.search(r'aria-label="已选条件"', app_client.get("/catalog").text)

@@ -8,33 +8,37 @@ bounds contributions), so one person changes one group by one in every count and
 max(|lower|, |upper|) in every sum.
 
 The budget ε of a query is split evenly over its noisy measures (the count and each sum or
-column count). Counts of a grouped query are released with OpenDP's Laplace threshold
-mechanism: a group shows only when its noisy count passes a threshold chosen for δ, so that
-the very existence of a rare group does not reveal anyone. AVG is noisy sum / noisy count.
+column count). Which groups a grouped query shows:
+
+- when every GROUP BY column has a **public domain** in the data dictionary, every declared
+  group (the cross product of the declared values) is released, with a noisy count (zero
+  when no row has it) and no threshold, and δ is 0; groups of values outside the declared
+  lists are not released (public partitions);
+- otherwise OpenDP's Laplace threshold mechanism: a group shows only when its noisy count
+  passes a threshold chosen for δ, so that the very existence of a rare group does not reveal
+  anyone.
+
+AVG is noisy sum / noisy count, clamped to the bounds; its accuracy is stated per group.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
 
+from yaosu.access import accuracy
+from yaosu.access.accuracy import _dp, threshold_for
 from yaosu.access.governance import Governed
+from yaosu.kernel.errors import QueryRefused
+from yaosu.kernel.i18n import _
 
-_OPENDP: Any = None
-
-
-def _dp() -> Any:
-    global _OPENDP
-    if _OPENDP is None:
-        import opendp.prelude as dp
-
-        dp.enable_features("contrib")
-        _OPENDP = dp
-    return _OPENDP
+MAX_PARTITIONS = 10_000  # the most declared groups one answer releases
 
 
 @dataclass
@@ -44,31 +48,52 @@ class Release:
     delta: float
     accuracy: dict[str, dict[str, float]] = field(default_factory=dict)  # per output: scale, ci95
     threshold: int | None = None
+    partitions: int | None = None  # public partitions: the number of declared groups released
+    # Per released row, the 95% bound of each output (an average's depends on its group), and
+    # whether that bound leaves the value meaningless (noise).
+    cells: list[list[float | None]] = field(default_factory=list)
+    noise: list[list[bool]] = field(default_factory=list)
     # No count of withheld groups: rows shown + groups withheld would be the exact number of
     # groups, which the noisy threshold exists to hide.
 
 
-@lru_cache(maxsize=256)
-def _threshold(scale: float, delta: float, floor: int) -> int:
-    """The smallest integer threshold whose δ for one person's change is at most ``delta``."""
-    dp = _dp()
-    space = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=int))
-    metric = dp.l01inf_distance(dp.absolute_distance(T=int))
+def hi_lo(bounds: dict[str, tuple[float, float]], out: Any) -> float:
+    lo, hi = bounds[str(out.column)]
+    return hi - lo
 
-    def delta_of(threshold: int) -> float:
-        m = dp.m.make_laplace_threshold(space, metric, scale=scale, threshold=threshold)
-        return float(m.map((1, 1, 1))[1])
 
-    lo, hi = max(floor, 1), max(floor, 1)
-    while delta_of(hi) > delta:
-        hi *= 2
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if delta_of(mid) <= delta:
-            hi = mid
-        else:
-            lo = mid + 1
-    return hi
+def _key(values: list[Any]) -> str:
+    return json.dumps(values, ensure_ascii=False, default=str)
+
+
+def partitions(
+    governed: Governed, domains: dict[str, tuple[Any, ...]]
+) -> list[tuple[Any, ...]] | None:
+    """The declared groups of a grouped query whose every key has a public domain (their
+    cross product, in the declared order); None when a key has none. Refused when there are
+    more than ``MAX_PARTITIONS``: an answer that large is noise spread thin.
+
+    >>> from yaosu.access.governance.model import Aggregate
+    >>> g = Governed("", "", ["d"], True, [Aggregate("t", "key", "t")], ["t", "k"], "__n")
+    >>> partitions(g, {"t": ("a", "b"), "k": (1, 2)})
+    [('a', 1), ('a', 2), ('b', 1), ('b', 2)]
+    >>> partitions(g, {"t": ("a", "b")}) is None
+    True
+    """
+    keys = governed.group_keys
+    if not keys or any(k not in domains for k in keys):
+        return None
+    size = math.prod(len(domains[k]) for k in keys)
+    if size > MAX_PARTITIONS:
+        raise QueryRefused(
+            reason=_(
+                "grouping by {keys} would release {size} declared groups (at most {limit}): group by fewer columns",
+                keys=list(keys),
+                size=size,
+                limit=MAX_PARTITIONS,
+            )
+        )
+    return list(itertools.product(*(domains[k] for k in keys)))
 
 
 # OpenDP measurements are built once per scale and reused: each call samples fresh noise.
@@ -102,75 +127,116 @@ def release(
     delta: float,
     bounds: dict[str, tuple[float, float]],
     min_group_size: int,
+    declared: list[tuple[Any, ...]] | None = None,
 ) -> Release:
-    dp = _dp()
-    measures = 1 + sum(
-        1 for o in governed.outputs if o.kind in ("sum", "avg") or (o.kind == "count" and o.column)
-    )
-    share = epsilon / measures
-    count_scale = 1.0 / share  # a count changes by one
+    """The noisy answer. ``declared``: the public partitions (see ``partitions``)."""
+    count_scale = accuracy.count_scale(epsilon, governed)
+    count_ci = accuracy.count_ci(count_scale)
     rows = exact.to_pylist()
     keys = [f"k{i}" for i in range(len(governed.group_keys))]
-    grouped = bool(keys)
-    out_rows: list[dict[str, Any]] = []
-    accuracy: dict[str, dict[str, float]] = {}
     threshold = None
-    if grouped:
-        threshold = _threshold(count_scale, delta, min_group_size)
+    used_delta = 0.0
+    if declared is not None:
+        by_key = {_key([r[k] for k in keys]): r for r in rows}
+        count = _laplace_int(count_scale)
+        kept = []
+        for values in declared:
+            row = by_key.get(_key(list(values))) or {
+                **{k: v for k, v in zip(keys, values, strict=True)},
+                "__n": 0,
+            }
+            kept.append((row, count(int(row["__n"]))))
+    elif keys:
+        threshold = threshold_for(count_scale, delta, min_group_size)
         mechanism = _laplace_threshold(count_scale, threshold)
-        by_key = {
-            json.dumps([r[k] for k in keys], ensure_ascii=False, default=str): r for r in rows
-        }
+        by_key = {_key([r[k] for k in keys]): r for r in rows}
         noisy_counts = mechanism({k: int(r["__n"]) for k, r in by_key.items()})
         kept = [(by_key[k], n) for k, n in noisy_counts.items()]
         used_delta = delta
     else:
-        count = _laplace_int(count_scale)
         exact_n = int(rows[0]["__n"]) if rows else 0
-        kept = [(rows[0] if rows else {"__n": 0}, count(exact_n))]
-        used_delta = 0.0
-    ci_count = dp.discrete_laplacian_scale_to_accuracy(count_scale, 0.05)
+        kept = [(rows[0] if rows else {"__n": 0}, _laplace_int(count_scale)(exact_n))]
+    stated: dict[str, dict[str, float]] = {}
     for out in governed.outputs:
         if out.kind == "count":
-            accuracy[out.name] = {"scale": count_scale, "ci95": ci_count}
-        elif out.kind in ("sum", "avg"):
-            lo, hi = bounds[str(out.column)]
-            sensitivity = max(abs(lo), abs(hi))
-            scale = sensitivity / share
-            accuracy[out.name] = {
-                "scale": scale,
-                "ci95": dp.laplacian_scale_to_accuracy(scale, 0.05),
-            }
+            stated[out.name] = {"scale": count_scale, "ci95": count_ci}
+        elif out.kind == "sum":
+            scale = accuracy.sum_scale(epsilon, governed, bounds[str(out.column)])
+            stated[out.name] = {"scale": scale, "ci95": accuracy.sum_ci(scale)}
+        elif out.kind == "avg":
+            scale = accuracy.centred_scale(epsilon, governed, bounds[str(out.column)])
+            stated[out.name] = {"scale": scale, "centred_ci95": accuracy.sum_ci(scale)}
+    out_rows: list[dict[str, Any]] = []
+    cells: list[list[float | None]] = []
     for row, noisy_n in kept:
         released: dict[str, Any] = {}
+        cis: list[float | None] = []
+        n_released = max(0, int(noisy_n))
         for i, out in enumerate(governed.outputs):
             if out.kind == "key":
                 released[out.name] = row[f"k{governed.group_keys.index(str(out.column))}"]
+                cis.append(None)
             elif out.kind == "count" and not out.column:
-                released[out.name] = max(0, int(noisy_n))
+                released[out.name] = n_released
+                cis.append(count_ci)
             elif out.kind == "count":
-                released[out.name] = max(0, int(_laplace_int(count_scale)(int(row[f"c{i}"]))))
-            else:
+                exact_c = int(row.get(f"c{i}") or 0)
+                released[out.name] = max(0, int(_laplace_int(count_scale)(exact_c)))
+                cis.append(count_ci)
+            elif out.kind == "sum":
+                scale = stated[out.name]["scale"]
+                exact_s = float(row.get(f"s{i}") or 0.0)
+                released[out.name] = float(_laplace_float(scale)(exact_s))
+                cis.append(stated[out.name]["ci95"])
+            else:  # avg: the middle plus the noisy centred sum over the noisy count
                 lo, hi = bounds[str(out.column)]
-                scale = max(abs(lo), abs(hi)) / share
-                total = float(_laplace_float(scale)(float(row.get(f"s{i}") or 0.0)))
-                if out.kind == "sum":
-                    released[out.name] = total
-                else:
-                    released[out.name] = min(hi, max(lo, total / max(1, int(noisy_n))))
+                middle = (lo + hi) / 2
+                centred = float(row.get(f"s{i}") or 0.0) - middle * int(row["__n"])
+                noisy = float(_laplace_float(stated[out.name]["scale"])(centred))
+                average = min(hi, max(lo, middle + noisy / max(1, n_released)))
+                released[out.name] = average
+                cis.append(
+                    accuracy.average_ci(
+                        average,
+                        n_released,
+                        centred_ci=stated[out.name]["centred_ci95"],
+                        count_ci=count_ci,
+                        bounds=(lo, hi),
+                    )
+                )
         out_rows.append(released)
+        cells.append(cis)
     names = [o.name for o in governed.outputs]
     table = (
         pa.Table.from_pylist(out_rows)
         if out_rows
         else pa.table({n: pa.array([], pa.null()) for n in names})
     )
+    for i, out in enumerate(governed.outputs):
+        if out.kind == "avg":  # an average's bound depends on its group: the widest is stated
+            widest = [float(v) for c in cells if (v := c[i]) is not None]
+            stated[out.name]["ci95"] = max(widest) if widest else float(hi_lo(bounds, out))
     return Release(
         table=table.select(names) if out_rows else table,
         epsilon=epsilon,
         delta=used_delta,
-        accuracy={k: {kk: round(vv, 6) for kk, vv in v.items()} for k, v in accuracy.items()},
+        accuracy={k: {kk: round(vv, 6) for kk, vv in v.items()} for k, v in stated.items()},
         threshold=threshold,
+        partitions=None if declared is None else len(declared),
+        cells=cells,
+        noise=[
+            [
+                ci is not None
+                and accuracy.is_noise(
+                    out.kind,
+                    row[out.name],
+                    ci,
+                    bounds.get(str(out.column)) if out.kind == "avg" else None,
+                )
+                for out, ci in zip(governed.outputs, cis, strict=True)
+            ]
+            for row, cis in zip(out_rows, cells, strict=True)
+        ],
     )
 
 

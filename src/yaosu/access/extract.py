@@ -37,12 +37,12 @@ from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
+from yaosu.kernel.spreadsheets import write_csv
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy.service import confirmed_screen, pseudonym_key
 from yaosu.rights import certify
 from yaosu.rights.service import certificate_signer
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 5_000_000
 
 
@@ -70,33 +70,6 @@ def recipe_for(
     if quasi and suggested.get("k_anonymity", {}).get("k"):
         doc["k_anonymity"] = {"quasi_identifiers": quasi, "k": suggested["k_anonymity"]["k"]}
     return doc
-
-
-def _safe_text(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def write_csv(table: pa.Table, out: Path) -> None:
-    """UTF-8 with BOM, formula-safe text cells."""
-    text_columns = {
-        f.name
-        for f in table.schema
-        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-    }
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(table.column_names)
-        for batch in table.to_batches(max_chunksize=50_000):
-            columns = [
-                [
-                    (_safe_text(v) if name in text_columns else v)
-                    for v in batch.column(i).to_pylist()
-                ]
-                for i, name in enumerate(batch.schema.names)
-            ]
-            writer.writerows(zip(*columns, strict=True))
 
 
 def _authorised_rows(

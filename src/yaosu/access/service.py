@@ -23,13 +23,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from yaosu.access import dp, governance
+from yaosu.access import accuracy, dp, governance
+from yaosu.access.accuracy import MAX_EPSILON, MIN_EPSILON, Forecast
 from yaosu.access.engines import DATA_INDEPENDENT, Engine, failure, make_engine
+from yaosu.access.models import QueryRun
 from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
 from yaosu.authorization.operations import Operation
+from yaosu.catalog import dictionary, versions
 from yaosu.catalog import service as catalog
-from yaosu.catalog import versions
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import (
@@ -40,6 +42,7 @@ from yaosu.kernel.errors import (
     YaosuError,
 )
 from yaosu.kernel.i18n import _
+from yaosu.kernel.ids import new_id
 from yaosu.privacy import unit as privacy_unit
 from yaosu.privacy.service import confirmed_screen, pseudonym_key
 
@@ -96,6 +99,12 @@ class QueryResult:
     uses: int = 0
     max_uses: int | None = None
     epsilon_left: float | None = None
+    partitions: int | None = None  # public partitions: every declared group was released
+    # per row, the 95% bound of each column (None for group keys and exact values)
+    cells: list[list[float | None]] = field(default_factory=list)
+    noise: list[list[bool]] = field(default_factory=list)  # per cell: its ± leaves it meaningless
+    units: dict[str, str] = field(default_factory=dict)  # per output column, when declared
+    run_id: str | None = None  # the query history entry
 
 
 def _sha(text: str) -> str:
@@ -111,12 +120,24 @@ class _Undeclared:
     missing: tuple[str, ...] = ()  # declared columns the latest version lacks
 
 
+@dataclass
+class _Public:
+    """What the data dictionaries declare public, per dataset: the domains of granted
+    columns, the bounds of numeric ones, and the version's row count (shown in the catalog)."""
+
+    domains: dict[str, dict[str, tuple[Any, ...]]] = field(default_factory=dict)
+    bounds: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
 def _grants(
     session: Session, ctx: Context, actor: Actor, contract: Any
-) -> tuple[dict[str, governance.Grant], dict[str, Path], dict[str, _Undeclared]]:
+) -> tuple[dict[str, governance.Grant], dict[str, Path], dict[str, _Undeclared], _Public]:
     grants: dict[str, governance.Grant] = {}
     sources: dict[str, Path] = {}
     undeclared: dict[str, _Undeclared] = {}
+    public = _Public()
     for dataset_id, fields in contract.datasets.items():
         ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
         version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
@@ -144,19 +165,38 @@ def _grants(
             mask_key=pseudonym_key(ctx.settings, dataset_id).hex(),
         )
         sources[source] = ctx.store.path(version.sha256)
-    return grants, sources, undeclared
+        granted = [f for f in fields if f in types]
+        domains = dictionary.public_domains(
+            session, dataset_id=ds.id, version=version.number, columns=list(types)
+        )
+        public.domains[dataset_id] = {c: d for c, d in domains.items() if c in granted}
+        public.bounds[dataset_id] = {
+            c: b
+            for c, b in dictionary.public_bounds(session, dataset_id=ds.id).items()
+            if c in granted
+        }
+        public.rows[dataset_id] = int(version.row_count)
+        public.units[dataset_id] = dictionary.units(session, dataset_id=ds.id)
+    return grants, sources, undeclared, public
 
 
-# The smallest ε one query may spend, and the largest bound of a SUM or AVG. Below or above
-# them, OpenDP's noise scale (sensitivity / ε) leaves the range its samplers accept, and the
-# answer would be noise alone; both are checked before anything is charged.
-MIN_EPSILON = 1e-3
+# The largest bound of a SUM or AVG (and ε's range, in ``accuracy``): beyond them, OpenDP's
+# noise scale (sensitivity / ε) leaves the range its samplers accept, and the answer would be
+# noise alone; both are checked before anything is charged.
 MAX_BOUND = 1e12
 
 
 def _check_budget_inputs(epsilon: float, bounds: dict[str, tuple[float, float]]) -> None:
     if not math.isfinite(epsilon) or epsilon < 0:
         raise InvalidInput(problem=_("ε must be a finite number ≥ 0: {epsilon}", epsilon=epsilon))
+    if epsilon > MAX_EPSILON:
+        raise InvalidInput(
+            problem=_(
+                "ε may be at most {MAX_EPSILON} for one query: {epsilon}",
+                MAX_EPSILON=MAX_EPSILON,
+                epsilon=epsilon,
+            )
+        )
     if 0 < epsilon < MIN_EPSILON:
         raise InvalidInput(
             problem=_(
@@ -182,31 +222,59 @@ def _check_budget_inputs(epsilon: float, bounds: dict[str, tuple[float, float]])
             )
 
 
-def run_query(
+@dataclass
+class _Plan:
+    """A governed query ready to be charged and run: everything is checked, nothing spent."""
+
+    contract_id: str
+    consumer_org_id: str
+    governed: governance.Governed
+    grants: dict[str, governance.Grant]
+    sources: dict[str, Path]
+    epsilon: float
+    delta: float
+    bounds: dict[str, tuple[float, float]]
+    private: bool
+    group: int
+    declared: list[tuple[Any, ...]] | None
+    forecast: Forecast
+    units: dict[str, str]  # output column -> the unit of the column it sums or averages
+
+
+def _numbers(
+    epsilon: Any, bounds: dict[str, Any] | None
+) -> tuple[float, dict[str, tuple[float, float]]]:
+    try:
+        parsed = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
+        eps = float(epsilon)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise InvalidInput(problem=_("ε and bounds must be numbers")) from exc
+    _check_budget_inputs(eps, parsed)
+    return eps, parsed
+
+
+def _plan(
     ctx: Context,
     actor: Actor,
     *,
     contract_id: str,
     query: str,
-    epsilon: float = 0.0,
-    bounds: dict[str, tuple[float, float]] | None = None,
-    engine: str | None = None,
-) -> QueryResult:
-    try:
-        bounds = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
-        epsilon = float(epsilon)
-    except (TypeError, ValueError, IndexError) as exc:
-        raise InvalidInput(problem=_("ε and bounds must be numbers")) from exc
-    _check_budget_inputs(epsilon, bounds)
+    epsilon: float,
+    bounds: dict[str, tuple[float, float]],
+    audit: bool,
+) -> _Plan:
+    """Governs the query under the contract and forecasts its accuracy; a refusal is audited
+    when ``audit`` (a run), not for a forecast (which reads no data and spends nothing)."""
     with ctx.db.transaction() as session:
         contract = authorization.get_contract(session, actor, contract_id=contract_id)
-        grants, sources, undeclared = _grants(session, ctx, actor, contract)
+        grants, sources, undeclared, public = _grants(session, ctx, actor, contract)
         aggregate_only = Operation.extract not in contract.operations
         private = contract.epsilon_budget is not None
         group = contract.min_group_size or ctx.settings.min_group_size
         delta = contract.delta or ctx.settings.dp_delta
         operations = list(contract.operations)
-    try:  # every refusal, these two included, writes its one deny entry
+        consumer = contract.consumer_org_id
+    try:  # every refusal, these included, writes its one deny entry
         if Operation.aggregate not in operations and aggregate_only:
             raise QueryRefused(
                 reason=_("contract {contract_id} does not permit queries", contract_id=contract_id),
@@ -218,6 +286,10 @@ def run_query(
                     contract_id=contract_id,
                 ),
             )
+        # A differentially private query reads one dataset: its declared public bounds are
+        # the defaults, and what the analyst gives wins.
+        first = next(iter(grants), "")
+        bounds = {**public.bounds.get(first, {}), **bounds}
         governed = governance.govern(
             query,
             grants,
@@ -226,15 +298,167 @@ def run_query(
             bounds=bounds,
             min_group_size=group,
         )
+        table = governed.tables[0] if governed.tables else first
+        if private:
+            for name in governed.tables:
+                if name in undeclared:
+                    raise _unit_refusal(undeclared[name])
+        declared = (
+            dp.partitions(governed, public.domains.get(table, {}))
+            if private and governed.aggregate
+            else None
+        )
+        forecast = accuracy.forecast(
+            governed,
+            epsilon=epsilon if private and governed.aggregate else 0.0,
+            delta=delta,
+            bounds=bounds,
+            min_group_size=group,
+            partitions=None if declared is None else len(declared),
+            rows=public.rows.get(table),
+        )
+        if forecast.hopeless:
+            raise _hopeless(governed, forecast, delta=delta, group=group)
     except QueryRefused as exc:
-        _audit_refusal(ctx, actor, contract_id, query, exc)
+        if audit:
+            _audit_refusal(ctx, actor, contract_id, query, exc)
         raise
-    if private:
-        for name in governed.tables:
-            if name in undeclared:
-                refusal = _unit_refusal(undeclared[name])
-                _audit_refusal(ctx, actor, contract_id, query, refusal)
-                raise refusal
+    return _Plan(
+        contract_id=contract_id,
+        consumer_org_id=consumer,
+        governed=governed,
+        grants=grants,
+        sources=sources,
+        epsilon=epsilon,
+        delta=delta,
+        bounds=bounds,
+        private=private,
+        group=group,
+        declared=declared,
+        forecast=forecast,
+        units={
+            o.name: unit
+            for o in governed.outputs
+            if o.kind in ("sum", "avg") and (unit := public.units.get(table, {}).get(str(o.column)))
+        },
+    )
+
+
+def _hopeless(
+    governed: governance.Governed, forecast: Forecast, *, delta: float, group: int
+) -> QueryRefused:
+    """Every group would be hidden: say why, and what would answer."""
+    needed = accuracy.epsilon_for_threshold(
+        governed, delta=delta, min_group_size=group, rows=int(forecast.rows or 0)
+    )
+    return QueryRefused(
+        reason=_(
+            "at ε = {epsilon} a group is shown only when about {threshold} or more people are in it, and the dataset has {rows} rows: every group would be hidden, so the query was not run and nothing was spent. {remedy}",
+            epsilon=forecast.epsilon,
+            threshold=forecast.threshold,
+            rows=forecast.rows,
+            remedy=_(
+                "Use ε ≥ {needed}, group by fewer columns, or ask the provider to declare the public values of {keys} in the data dictionary.",
+                needed=needed,
+                keys=list(governed.group_keys),
+            )
+            if needed is not None
+            else _(
+                "Group by fewer columns, or ask the provider to declare the public values of {keys} in the data dictionary.",
+                keys=list(governed.group_keys),
+            ),
+        ),
+    )
+
+
+@dataclass
+class Estimate:
+    """A query's cost and accuracy before it runs, and the ε an accuracy needs."""
+
+    forecast: Forecast
+    epsilon_left: float | None
+    units: dict[str, str] = field(default_factory=dict)
+    suggested_epsilon: float | None = None  # the smallest ε meeting the target
+    target_column: str | None = None
+    target: float | None = None
+
+
+def run_estimate(
+    ctx: Context,
+    actor: Actor,
+    *,
+    contract_id: str,
+    query: str,
+    epsilon: float = 0.0,
+    bounds: dict[str, tuple[float, float]] | None = None,
+    target_column: str | None = None,
+    target: float | None = None,
+) -> Estimate:
+    """What the query would cost and how accurate its answer would be, and, given a target
+    ± for one output column, the smallest ε that meets it. Nothing is charged or run."""
+    eps, parsed = _numbers(epsilon, bounds)
+    plan = _plan(
+        ctx,
+        actor,
+        contract_id=contract_id,
+        query=query,
+        epsilon=eps,
+        bounds=parsed,
+        audit=False,
+    )
+    with ctx.db.transaction() as session:
+        contract = authorization.get_contract(session, actor, contract_id=contract_id)
+        left = (
+            None
+            if contract.epsilon_budget is None
+            else contract.epsilon_budget - contract.epsilon_spent
+        )
+    out = Estimate(forecast=plan.forecast, epsilon_left=left, units=plan.units)
+    if target is not None and plan.private and plan.governed.aggregate:
+        column = target_column or next(
+            (n for n, o in plan.forecast.outputs.items() if o["kind"] != "key"), None
+        )
+        if column is None or column not in plan.forecast.outputs:
+            raise InvalidInput(
+                problem=_(
+                    "{column} is not a noisy output of this query", column=target_column or ""
+                )
+            )
+        out.target_column, out.target = column, target
+        out.suggested_epsilon = accuracy.smallest_epsilon(
+            plan.governed,
+            column=column,
+            target=target,
+            delta=plan.delta,
+            bounds=plan.bounds,
+            min_group_size=plan.group,
+            partitions=plan.forecast.partitions,
+            rows=plan.forecast.rows,
+        )
+    return out
+
+
+def run_query(
+    ctx: Context,
+    actor: Actor,
+    *,
+    contract_id: str,
+    query: str,
+    epsilon: float = 0.0,
+    bounds: dict[str, tuple[float, float]] | None = None,
+    engine: str | None = None,
+) -> QueryResult:
+    eps, parsed = _numbers(epsilon, bounds)
+    plan = _plan(
+        ctx,
+        actor,
+        contract_id=contract_id,
+        query=query,
+        epsilon=eps,
+        bounds=parsed,
+        audit=True,
+    )
+    governed, grants, epsilon = plan.governed, plan.grants, plan.epsilon
     operation = Operation.aggregate if governed.aggregate else Operation.extract
     fields = sorted({c for g in governed.tables for c in grants[g].columns})
     with ctx.db.transaction() as session:
@@ -263,13 +487,14 @@ def run_query(
             object_type="contract",
             object_id=contract_id,
             object_org_id=contract.consumer_org_id,
-            request={"sql": query, "epsilon": epsilon, "bounds": bounds},
+            request={"sql": query, "epsilon": epsilon, "bounds": plan.bounds},
             detail={
                 "query_sha256": _sha(governed.sql),
                 "rewritten_sha256": _sha(governed.rewritten),
                 "epsilon": epsilon,
                 "datasets": governed.tables,
                 "engine": engine or ctx.settings.query_engine,
+                "public_partitions": plan.forecast.partitions,
             },
         )
         uses, max_uses = contract.uses, contract.max_uses
@@ -281,14 +506,14 @@ def run_query(
     runner = engine_for(ctx, name=engine)
     try:
         exact = runner.run(
-            governed.rewritten, {s: sources[s] for s in sources if s in governed.rewritten}
+            governed.rewritten, {s: p for s, p in plan.sources.items() if s in governed.rewritten}
         )
     except QueryFailed as exc:
         kind = str(exc.detail.get("kind"))
         if kind in DATA_INDEPENDENT:
             _refund(ctx, actor, contract_id, epsilon)
             raise
-        _record_charged_failure(ctx, actor, contract_id, contract.consumer_org_id, kind, epsilon)
+        _record_charged_failure(ctx, actor, contract_id, plan.consumer_org_id, kind, epsilon)
         raise QueryFailedCharged(**exc.detail) from None
     except YaosuError:
         _refund(ctx, actor, contract_id, epsilon)
@@ -299,22 +524,32 @@ def run_query(
         aggregate=governed.aggregate,
         epsilon=epsilon,
         delta=0.0,
-        min_group_size=group if governed.aggregate else None,
+        min_group_size=plan.group if governed.aggregate else None,
         query_sha256=_sha(governed.sql),
         rewritten_sha256=_sha(governed.rewritten),
         engine=runner.name,
         uses=uses,
         max_uses=max_uses,
         epsilon_left=left,
+        units=plan.units,
     )
+    cells: list[list[float | None]] = []
+    noise: list[list[bool]] = []
     try:
-        if governed.aggregate and private:
+        if governed.aggregate and plan.private:
             released = dp.release(
-                exact, governed, epsilon=epsilon, delta=delta, bounds=bounds, min_group_size=group
+                exact,
+                governed,
+                epsilon=epsilon,
+                delta=plan.delta,
+                bounds=plan.bounds,
+                min_group_size=plan.group,
+                declared=plan.declared,
             )
             table = released.table
             result.delta, result.accuracy = released.delta, released.accuracy
-            result.threshold = released.threshold
+            result.threshold, result.partitions = released.threshold, released.partitions
+            cells, noise = released.cells, released.noise
         elif governed.aggregate:
             table = dp.suppress_small(exact, governed)
         else:
@@ -322,24 +557,56 @@ def run_query(
     except Exception as exc:  # inputs are checked before the debit; this is a fault of ours
         _refund(ctx, actor, contract_id, epsilon)
         raise failure("release", 0) from exc
-    result.rows = [list(r.values()) for r in table.to_pylist()]
+    rows = [list(r.values()) for r in table.to_pylist()]
     if governed.aggregate:
-        # ORDER BY, OFFSET and LIMIT on what was released, never on the exact rows.
-        result.rows = governance.apply_order(result.rows, governed)
+        # ORDER BY, OFFSET and LIMIT on what was released, never on the exact rows; each
+        # row's bounds travel with it.
+        width = len(result.columns)
+        extra: list[list[Any]] = [
+            [*(cells[i] if i < len(cells) else []), *(noise[i] if i < len(noise) else [])]
+            for i in range(len(rows))
+        ]
+        ordered = governance.apply_order(
+            [r + x for r, x in zip(rows, extra, strict=True)], governed
+        )
+        rows = [r[:width] for r in ordered]
+        cells = [r[width : 2 * width] for r in ordered] if cells else []
+        noise = [r[2 * width :] for r in ordered] if noise else []
+    result.rows, result.cells, result.noise = rows, cells, noise
     with ctx.db.transaction() as session:
+        run = QueryRun(
+            id=new_id("qry"),
+            contract_id=contract_id,
+            consumer_org_id=plan.consumer_org_id,
+            sql=query,
+            query_sha256=result.query_sha256,
+            epsilon=epsilon,
+            delta=result.delta,
+            engine=result.engine,
+            aggregate=result.aggregate,
+            row_count=len(result.rows),
+            columns=result.columns,
+            rows=[[versions.jsonable(v) for v in r] for r in rows] if result.aggregate else None,
+            accuracy={"columns": result.accuracy, "cells": cells, "noise": noise},
+            created_by=actor.id,
+        )
+        session.add(run)
+        session.flush()
         record(
             session,
             actor,
             action="query.result",
             object_type="contract",
             object_id=contract_id,
-            object_org_id=contract.consumer_org_id,
+            object_org_id=plan.consumer_org_id,
             detail={
                 "query_sha256": result.query_sha256,
                 "rows": len(result.rows),
                 "epsilon": epsilon,
+                "run": run.id,
             },
         )
+        result.run_id = run.id
     return result
 
 

@@ -83,3 +83,28 @@ class SearchTerm(Base):
     )
     term: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     weight: Mapped[float] = mapped_column(Float)
+
+
+class ColumnEntry(Base):
+    """The data dictionary: what a column means, in the provider's words, and what about it
+    is public knowledge (its list of values, its range). Keyed by name, so an entry outlives
+    the versions that carry the column."""
+
+    __tablename__ = "column_dictionary"
+
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    column: Mapped[str] = mapped_column(String(300), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    unit: Mapped[str] = mapped_column(String(50), default="")
+    # The public domain: every value the column can take, as the provider publishes it (the
+    # list of towns, of insurance kinds). Differentially private answers release every one of
+    # these groups, with noise and no threshold. None: not declared (the values are private).
+    domain: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Public bounds of a numeric column (a fee schedule's range): the query page proposes
+    # them as the clamping bounds of SUM and AVG.
+    lower: Mapped[float | None] = mapped_column(Float)
+    upper: Mapped[float | None] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,9 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import decide, enforce
-from yaosu.catalog import service, versions
+from yaosu.catalog import dictionary, service, versions
 from yaosu.catalog.models import Frequency, Openness
-from yaosu.catalog.schemas import DatasetCreate
+from yaosu.catalog.routes import XLSX_ROWS
+from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
 from yaosu.console.render import render
 from yaosu.kernel.errors import YaosuError, translate
 from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale
@@ -140,6 +141,7 @@ def dataset_page(
         )
         preview = {"columns": columns, "rows": rows, "total": total}
     latest = listed[0] if listed else None
+    entries = dictionary.entries(session, actor, dataset_id=ds.id)
     profile = versions.shown_columns(session, actor, ds=ds, version=latest) if latest else []
     # Data for the page's charts; the template serialises it with |tojson, which escapes
     # `<`, `>`, `&` and `'` (a column name or value cannot close the <script> block).
@@ -160,7 +162,109 @@ def dataset_page(
         read=read,
         preview=preview,
         charts=charts,
+        entries=entries,
+        xlsx_rows=XLSX_ROWS,
     )
+
+
+MAX_FORM_COLUMNS = 2000  # the most columns one dictionary form carries
+
+
+@router.get("/datasets/{dataset_id}/dictionary")
+def dictionary_page(
+    request: Request, dataset_id: str, actor: PageActor, session: SessionDep
+) -> Response:
+    ds = service.get_dataset(session, actor, dataset_id=dataset_id)
+    enforce(actor, "dataset.edit", service.resource(ds))
+    entries = dictionary.entries(session, actor, dataset_id=ds.id)
+    return render(
+        request,
+        actor,
+        "dictionary.html",
+        ds=service.public(session, ds=ds),
+        entries=entries,
+        typed={},
+        error=None,
+    )
+
+
+def _split_values(text: str) -> list[str]:
+    """One value per line (a pasted column), or separated by 、 , ，"""
+    for sep in ("、", "，", ","):
+        text = text.replace(sep, "\n")
+    return [v.strip() for v in text.splitlines() if v.strip()]
+
+
+def _entries_from(form: Any) -> DictionaryIn:
+    from pydantic import ValidationError
+
+    columns = []
+    for i in range(MAX_FORM_COLUMNS):
+        name = form.get(f"column_{i}")
+        if name is None:
+            break
+        lower, upper = (
+            str(form.get(f"lower_{i}", "")).strip(),
+            str(form.get(f"upper_{i}", "")).strip(),
+        )
+        entry: dict[str, Any] = {
+            "column": str(name),
+            "description": str(form.get(f"description_{i}", "")),
+            "unit": str(form.get(f"unit_{i}", "")),
+            "lower": lower or None,
+            "upper": upper or None,
+        }
+        if f"domain_{i}" in form:  # offered only where a public domain may be declared
+            if form.get(f"from_data_{i}"):
+                entry["domain_from_data"] = True
+            else:
+                entry["domain"] = _split_values(str(form.get(f"domain_{i}", ""))) or None
+        columns.append(entry)
+    try:
+        return DictionaryIn.model_validate({"columns": columns})
+    except ValidationError as exc:
+        raise translate(exc) from exc
+
+
+@router.post("/datasets/{dataset_id}/dictionary")
+async def write_dictionary(
+    request: Request, dataset_id: str, actor: PageActor, ctx: ContextDep
+) -> Response:
+    form = await request.form(max_fields=MAX_FORM_COLUMNS * 8 + 8)
+    error = None
+    typed = {  # what was typed, shown again when refused (nothing is lost)
+        str(form.get(f"column_{i}")): {
+            k: str(form.get(f"{k}_{i}", ""))
+            for k in ("description", "unit", "domain", "from_data", "lower", "upper")
+        }
+        for i in range(MAX_FORM_COLUMNS)
+        if form.get(f"column_{i}") is not None
+    }
+    with ctx.db.transaction() as session:
+        try:
+            data = _entries_from(form)
+            with session.begin_nested():
+                dictionary.write(session, actor, store=ctx.store, dataset_id=dataset_id, data=data)
+        except YaosuError as exc:
+            if exc.status == 404:
+                raise
+            audit_refusal(request, exc, session)
+            error = exc.message(locale(request))
+    if error is None:
+        return RedirectResponse(f"/datasets/{dataset_id}#dictionary", status_code=303)
+    with ctx.db.transaction() as session:
+        ds = service.get_dataset(session, actor, dataset_id=dataset_id)
+        entries = dictionary.entries(session, actor, dataset_id=ds.id)
+        return render(
+            request,
+            actor,
+            "dictionary.html",
+            status=422,
+            ds=service.public(session, ds=ds),
+            entries=entries,
+            typed=typed,
+            error=error,
+        )
 
 
 @router.get("/datasets/{dataset_id}/upload")

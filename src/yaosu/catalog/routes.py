@@ -4,29 +4,32 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from yaosu.accounts import service as accounts
-from yaosu.catalog import dcat, service, versions
+from yaosu.catalog import dcat, dictionary, service, versions
 from yaosu.catalog.ingest.errors import FileTooLarge
 from yaosu.catalog.models import Openness
 from yaosu.catalog.schemas import (
     CHINESE_FREQUENCY,
     CHINESE_OPENNESS,
+    ColumnEntryPublic,
     DatasetCreate,
     DatasetPublic,
     DatasetsPublic,
     DatasetUpdate,
+    DictionaryIn,
     Facet,
     Preview,
     VersionPublic,
     VersionsPublic,
 )
+from yaosu.kernel import spreadsheets
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput
 from yaosu.kernel.i18n import _
@@ -101,6 +104,26 @@ def update_dataset(
     return service.public(
         session, ds=service.update_dataset(session, actor, dataset_id=dataset_id, data=body)
     )
+
+
+@router.get("/datasets/{dataset_id}/dictionary", response_model=list[ColumnEntryPublic])
+def get_dictionary(
+    dataset_id: str, actor: OptionalActor, session: SessionDep
+) -> list[ColumnEntryPublic]:
+    """The data dictionary of the latest version's columns: description, unit, and what the
+    provider declares public (a column's list of values, a numeric column's bounds)."""
+    return dictionary.entries(session, actor, dataset_id=dataset_id)
+
+
+@router.patch("/datasets/{dataset_id}/dictionary", response_model=list[ColumnEntryPublic])
+def write_dictionary(
+    dataset_id: str, body: DictionaryIn, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+) -> list[ColumnEntryPublic]:
+    """The provider writes dictionary entries (one audited change; a refused entry refuses
+    them all). A public domain is declared only for a column the confirmed screen found
+    neither personal nor an identifier; differentially private GROUP BY on declared columns
+    releases every declared group, with noise and no threshold."""
+    return dictionary.write(session, actor, store=ctx.store, dataset_id=dataset_id, data=body)
 
 
 @router.get("/datasets/{dataset_id}/versions", response_model=VersionsPublic)
@@ -221,23 +244,56 @@ def preview(
     return Preview(columns=columns, rows=rows, total_rows=total)
 
 
+XLSX_ROWS = 200_000  # an Excel download is built in memory: larger versions go as CSV
+DOWNLOADS = {
+    "parquet": "application/vnd.apache.parquet",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 @router.get(
     "/datasets/{dataset_id}/versions/{number}/data",
     response_class=FileResponse,
-    responses={200: {"content": {"application/vnd.apache.parquet": {}}}},
+    responses={200: {"content": {m: {} for m in DOWNLOADS.values()}}},
 )
 def download(
-    dataset_id: str, number: PathNumber, actor: OptionalActor, session: SessionDep, ctx: ContextDep
-) -> FileResponse:
+    dataset_id: str,
+    number: PathNumber,
+    actor: OptionalActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    format: Annotated[Literal["parquet", "csv", "xlsx"], Query()] = "parquet",
+) -> Response:
+    """A version's rows, for whoever may read them (audited): Parquet as stored, CSV (UTF-8
+    with BOM, streamed) or Excel (up to 200,000 rows); text cells are formula-safe."""
+    if format == "xlsx":
+        ds = service.get_dataset(session, actor, dataset_id=dataset_id)
+        found = versions.get_version(session, actor, dataset_id=ds.id, number=number)
+        if found.row_count > XLSX_ROWS:
+            raise InvalidInput(
+                problem=_(
+                    "version {number} has {rows} rows, more than an Excel download holds ({limit}): download it as CSV or Parquet",
+                    number=found.number,
+                    rows=found.row_count,
+                    limit=XLSX_ROWS,
+                )
+            )
     version, path = versions.open_data(
         session, actor, store=ctx.store, dataset_id=dataset_id, number=number, purpose="download"
     )
-    return FileResponse(
-        path,
-        media_type="application/vnd.apache.parquet",
-        filename=f"{dataset_id}-v{version.number}.parquet",
-        headers={"X-Content-SHA256": version.sha256},
-    )
+    name = f"{dataset_id}-v{version.number}.{format}"
+    headers = {"X-Content-SHA256": version.sha256}
+    if format == "parquet":
+        return FileResponse(path, media_type=DOWNLOADS[format], filename=name, headers=headers)
+    header, rows = spreadsheets.parquet_rows(path)
+    headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    if format == "csv":
+        return StreamingResponse(
+            spreadsheets.csv_chunks(header, rows), media_type=DOWNLOADS[format], headers=headers
+        )
+    content = spreadsheets.xlsx_bytes(header, rows)
+    return Response(content, media_type=DOWNLOADS[format], headers=headers)
 
 
 @router.get("/catalog", response_class=JSONLDResponse)

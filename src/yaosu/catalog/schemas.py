@@ -150,3 +150,45 @@ class Preview(BaseModel):
     columns: list[str]
     rows: list[list[Any]]
     total_rows: int
+
+
+MAX_DOMAIN_VALUES = 1000  # a public domain is a list of categories, not a column's contents
+
+
+class ColumnEntryIn(BaseModel):
+    """One column's dictionary entry, as its provider writes it. A field left out stays as it
+    was; ``domain`` null clears the public domain; ``domain_from_data`` takes every value of
+    the latest version as the public domain (the provider says they are public knowledge)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    column: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=2000)
+    unit: str | None = Field(default=None, max_length=50)
+    domain: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=MAX_DOMAIN_VALUES
+    )
+    domain_from_data: bool = False
+    lower: float | None = Field(default=None, allow_inf_nan=False)
+    upper: float | None = Field(default=None, allow_inf_nan=False)
+
+
+class DictionaryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    columns: list[ColumnEntryIn] = Field(min_length=1, max_length=2000)
+
+
+class ColumnEntryPublic(BaseModel):
+    column: str
+    type: str
+    description: str
+    unit: str
+    domain: list[Any] | None
+    lower: float | None
+    upper: float | None
+    # Whether a public domain may be declared: the confirmed screen found neither personal
+    # information nor an identifier in the column.
+    may_be_public: bool
+    updated_by: str | None = None
+    updated_at: datetime | None = None

@@ -3,6 +3,7 @@ catalogs themselves are ``yaosu.kernel.i18n``)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -47,3 +48,45 @@ def format_bytes(size: int | None, locale: str) -> str:
         value /= step
         unit += 1
     return f"{format_decimal(round(value, 1), locale=BABEL_LOCALES.get(locale, 'zh_CN'))} {units[unit]}"
+
+
+def _step(spread: float) -> int:
+    """The decimal position to round to for a ± of ``spread``: its two leading digits."""
+    return math.floor(math.log10(spread)) - 1 if spread > 0 else 0
+
+
+def format_estimate(value: float | int | None, spread: float | None, locale: str) -> str:
+    """A noisy number as a reader can use it: rounded to the digits its ± leaves meaningful,
+    with grouping ("68,400"), never "6.839e+04". Without a ±, four significant digits.
+
+    >>> format_estimate(68390.123, 1797.2, "en"), format_estimate(0.123456, None, "en")
+    ('68,400', '0.1235')
+    >>> format_estimate(12.3456, 0.042, "zh-CN"), format_estimate(None, 3.0, "en")
+    ('12.346', '—')
+    """
+    if value is None:
+        return "—"
+    code = BABEL_LOCALES.get(locale, "zh_CN")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=code)
+    number = float(value)
+    if not math.isfinite(number):
+        return str(number)
+    if spread is None or not math.isfinite(spread) or spread <= 0:
+        digits = max(0, 3 - math.floor(math.log10(abs(number)))) if number else 0
+    else:
+        digits = -_step(spread)  # negative: round to tens, hundreds...
+    digits = min(digits, 6)
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(round(number, digits), format=pattern, locale=code)
+
+
+def format_spread(spread: float | None, locale: str) -> str:
+    """A ± with its two leading digits and grouping: "±1,800", "±0.042"."""
+    if spread is None or not math.isfinite(spread):
+        return "—"
+    digits = min(-_step(spread), 6) if spread > 0 else 0
+    rounded = round(spread, digits)
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    code = BABEL_LOCALES.get(locale, "zh_CN")
+    return "±" + format_decimal(rounded, format=pattern, locale=code)

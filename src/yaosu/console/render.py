@@ -92,6 +92,12 @@ def nav(actor: Actor, can: Mapping[str, bool]) -> list[tuple[str, str]]:
     return items
 
 
+def _fill(text: str, params: Mapping[str, Any]) -> str:
+    """A translated template text with its named parameters (``%(name)s``, as Jinja's i18n
+    extension writes them); without parameters the text is left as it is."""
+    return text % params if params else text
+
+
 def render(
     request: Request, actor: Actor, template: str, *, status: int = 200, **context: Any
 ) -> HTMLResponse:
@@ -106,9 +112,11 @@ def render(
             actor=actor,
             signed_in=actor is not ANONYMOUS,
             lang=lang,
-            _=tr.gettext,
+            _=lambda text, **params: _fill(tr.gettext(text), params),
             gettext=tr.gettext,
-            ngettext=tr.ngettext,
+            ngettext=lambda one, many, n, **params: _fill(
+                tr.ngettext(one, many, n), {"num": n, **params}
+            ),
             label=lambda kind, code: label(kind, code).render(lang),
             label_list=lambda kind, codes: localise([label(kind, c) for c in codes], lang),
             csrf_token=getattr(request.state, "csrf_token", ""),
@@ -119,6 +127,8 @@ def render(
                 str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
             ),
             number=lambda v: i18n.format_number(v, lang),
+            estimate=lambda v, spread=None: i18n.format_estimate(v, spread, lang),
+            spread=lambda v: i18n.format_spread(v, lang),
             money=lambda v: i18n.format_money(v, lang),
             when=lambda v: i18n.format_datetime(v, lang),
             size=lambda v: i18n.format_bytes(v, lang),

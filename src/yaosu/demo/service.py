@@ -21,9 +21,9 @@ from yaosu.audit.keys import load_or_create
 from yaosu.audit.verify import COSIGNATURE
 from yaosu.authorization import service as authorization
 from yaosu.authorization.schemas import Conditions, RequestCreate
+from yaosu.catalog import dictionary, versions
 from yaosu.catalog import service as catalog
-from yaosu.catalog import versions
-from yaosu.catalog.schemas import DatasetCreate
+from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
 from yaosu.context import Context
 from yaosu.demo import world
 from yaosu.kernel.actor import Actor, system_actor
@@ -146,6 +146,7 @@ def seed(ctx: Context) -> DemoWorld:
             path = make(folder / filename)
             versions.run_ingest(ctx, bureau, dataset_id=ds.id, source=path, filename=filename)
     screen_and_review(ctx)
+    write_dictionaries(ctx)
     authorise(ctx)
     register_rights(ctx)
     witness_the_log(ctx)
@@ -328,6 +329,27 @@ def screen_and_review(ctx: Context) -> None:
                     columns=proposal.columns,
                     note=f"演示：采用筛查建议（{proposal.why_zh}）",
                 )
+
+
+def write_dictionaries(ctx: Context) -> None:
+    """The bureau's analyst describes every column and declares what is public knowledge:
+    the towns, the kinds of insurance, the fee schedule's range (once; an edited dictionary
+    is left as it is)."""
+    with ctx.db.transaction() as session:
+        analyst = _actor(session, "bureau-admin")
+        for title, columns in world.DICTIONARIES.items():
+            ds = _dataset(session, title)
+            if ds is None or any(
+                e.description for e in dictionary.entries(session, analyst, dataset_id=ds.id)
+            ):
+                continue
+            dictionary.write(
+                session,
+                analyst,
+                store=ctx.store,
+                dataset_id=ds.id,
+                data=DictionaryIn.model_validate({"columns": columns}),
+            )
 
 
 WITNESSES = [

@@ -9,6 +9,7 @@ import json
 import random
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from stdnum.cn import ric, uscc
 
@@ -197,3 +198,53 @@ def enterprise_power(path: Path, *, companies: int = 120, seed: int = 32100) -> 
             )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# The data dictionaries the bureau writes: what each column means, its unit, and what is
+# public knowledge (the county's towns, the kinds of insurance, the fee schedule's range).
+DICTIONARIES: dict[str, list[dict[str, Any]]] = {
+    "参保人员": [
+        {"column": "姓名", "description": "参保人姓名"},
+        {"column": "性别", "description": "参保人性别", "domain": ["男", "女"]},
+        {"column": "身份证号", "description": "居民身份证号码（18 位）"},
+        {"column": "手机号", "description": "参保登记时留存的手机号码"},
+        {"column": "出生日期", "description": "参保人出生日期"},
+        {
+            "column": "参保类型",
+            "description": "参加的城乡居民社会保险险种",
+            "domain": ["城乡居民基本养老保险", "城乡居民基本医疗保险"],
+        },
+        {
+            "column": "参保状态",
+            "description": "截至统计日的参保状态",
+            "domain": ["正常参保", "暂停缴费", "终止参保"],
+        },
+        {"column": "所属乡镇", "description": "户籍所在乡镇", "domain": TOWNS},
+        {
+            "column": "缴费档次(元)",
+            "description": "个人年缴费档次（按县政府公布的档次表）",
+            "unit": "元/年",
+            "lower": 200,
+            "upper": 2000,
+        },
+        {"column": "备注", "description": "经办人填写的说明，可能含个人信息"},
+    ],
+    "农产品销售": [
+        {"column": "乡镇", "description": "销售发生的乡镇", "domain": TOWNS},
+        {"column": "村", "description": "销售发生的行政村", "domain": VILLAGES},
+        {"column": "产品", "description": "农产品品类", "domain": [p for p, _ in PRODUCTS]},
+        {
+            "column": "月份",
+            "description": "统计月份",
+            "domain": [f"2024-{m:02d}" for m in range(1, 13)],
+        },
+        {"column": "销量(吨)", "description": "当月销量", "unit": "吨"},
+        {"column": "销售额(万元)", "description": "当月销售额", "unit": "万元"},
+        {"column": "收购均价(元/公斤)", "description": "当月收购均价", "unit": "元/公斤"},
+        {
+            "column": "销售渠道",
+            "description": "主要销售渠道",
+            "domain": ["合作社收购", "电商平台", "批发市场", "商超直供"],
+        },
+    ],
+}

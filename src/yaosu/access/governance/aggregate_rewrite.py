@@ -48,6 +48,13 @@ def rewrite_aggregate(
                 # converted once.
                 low = exp.Literal.number(int(lo) if float(lo).is_integer() else lo)
                 high = exp.Literal.number(int(hi) if float(hi).is_integer() else hi)
+                if dp and out.kind == "avg":
+                    # A private average is the middle plus a noisy centred sum over the noisy
+                    # count of rows: a missing value counts as the middle, so that every row
+                    # moves the centred sum by at most half the bounds' width.
+                    middle = (lo + hi) / 2
+                    mid = exp.Literal.number(int(middle) if middle.is_integer() else middle)
+                    value = exp.func("coalesce", value, mid)
                 value = exp.func("least", exp.func("greatest", value, low), high)
             selects.append(exp.cast(exp.Sum(this=value), "DOUBLE").as_(f"s{i}", quoted=True))
         if out.kind == "count" and out.column:

@@ -115,6 +115,12 @@ def _profile(actor: Actor, resource: Resource) -> Decision:
     nor an identifier. Regulators and the platform are outsiders here too."""
     if is_member(actor, resource):
         return allow(_("own organisation's dataset: the full profile"))
+    if resource.attrs.get("openness") == "closed":
+        # Closed data cannot be used by anyone outside its provider, oversight included: its
+        # profile says so the same way its preview does, with no value from it.
+        return allow(
+            _("closed data: the profile shows each column's shape, no values"), PROFILE_NO_VALUES
+        )
     if not resource.attrs.get("screen_confirmed"):
         return allow(
             _("this version's privacy screen is not confirmed: the profile shows no values"),

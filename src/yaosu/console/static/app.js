@@ -95,10 +95,11 @@ function gauge(box) {
       pointer: { show: false },
       splitLine: { show: false },
       axisTick: { show: false },
-      axisLabel: { distance: 20, fontSize: 10 },
-      title: { offsetCenter: [0, "70%"], fontSize: 13 },
-      detail: { valueAnimation: false, offsetCenter: [0, "10%"], fontSize: 22,
-                formatter: (v) => `${Number(v.toPrecision(3))}` },
+      // No tick labels: at a gauge's size they collide with the value; the value says "of max".
+      axisLabel: { show: false },
+      title: { offsetCenter: [0, "72%"], fontSize: 13 },
+      detail: { valueAnimation: false, offsetCenter: [0, "12%"], fontSize: 20,
+                formatter: (v) => `${Number(v.toPrecision(3))} / ${Number(max.toPrecision(3))}` },
       data: [{ value, name: box.dataset.label }],
     }],
   });
@@ -120,6 +121,16 @@ function answerChart(box) {
   });
   window.addEventListener("resize", () => chart.resize());
 }
+
+// "Use ε = …" in the query forecast: puts the proposed ε in the form, which asks again.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-set-epsilon]");
+  if (!button) return;
+  const input = document.getElementById("epsilon");
+  if (!input) return;
+  input.value = button.dataset.setEpsilon;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+});
 
 document.addEventListener("DOMContentLoaded", () => {
   const answer = document.getElementById("answer-chart");
