@@ -36,6 +36,7 @@ register_labels(
         "dataset.profile": N_("viewed a column profile"),
         "dataset.download": N_("downloaded a dataset"),
         "dataset.preview": N_("previewed a dataset"),
+        "dataset.dictionary": N_("edited a data dictionary"),
         "dataset.request": N_("asked to use a dataset"),
         # privacy
         "dataset.screen": N_("asked for a privacy screen"),
@@ -69,6 +70,7 @@ register_labels(
         "query.result": N_("received a query's answer"),
         "query.refund": N_("was refunded for a query"),
         "query.failed": N_("a governed query failed"),
+        "query.export": N_("downloaded a query's answer"),
         "extract.create": N_("made a de-identified extract"),
         "extract.download": N_("downloaded an extract"),
         # rights
