@@ -459,20 +459,18 @@ def review(
     screen = get_screen(session, actor, screen_id=screen_id)
     ds = catalog.get_dataset(session, actor, dataset_id=screen.dataset_id)
     enforce(actor, "dataset.review", catalog.resource(ds))
+    # Everything is checked before anything changes: a refused review leaves the screen as
+    # it was, whoever catches the error.
     corrected: dict[str, list[object]] = {}
     verdict = screen.findings.get("deidentification") or {}
-    column_corrections: list[dict[str, Any]] = []
+    still = verdict.get("status") == "deidentified"
     asked = {"screen": screen.id, "personal": personal, "grade": grade, "columns": columns}
+    findings, column_corrections = screen.findings, []
     if columns:
         findings, column_corrections = _correct_columns(screen.findings, columns)
-        if column_corrections:
-            screen.findings = findings  # a new object: the JSON column sees the change
-            still = verdict.get("status") == "deidentified"
-            carried = list(verdict.get("sensitive_categories", [])) if still else []
-            screen.sensitive = sorted(set(findings["sensitive_categories"]) | set(carried))
-            if personal is None:  # the columns decide, unless the reviewer said otherwise
-                personal = bool(findings["personal_information"]) or still
-    if personal is False and verdict.get("status") == "deidentified":
+    if column_corrections and personal is None:  # the columns decide, unless the reviewer did
+        personal = bool(findings["personal_information"]) or still
+    if personal is False and still:
         reasons = verdict.get("reasons", [])
         raise StillPersonal(
             version=screen.version,
@@ -490,16 +488,22 @@ def review(
         )
     if personal is not None and personal != screen.personal:
         corrected["personal"] = [screen.personal, personal]
-        screen.personal = personal
     if grade is not None and grade != screen.grade:
         if grade not in grading.GRADES:
             raise InvalidInput(problem=_("grade must be one of {GRADES}", GRADES=grading.GRADES))
         corrected["grade"] = [screen.grade, grade]
-        screen.grade = grade
     if column_corrections:
         corrected["columns"] = [c["column"] for c in column_corrections]
     if corrected and not note.strip():
         raise InvalidInput(problem=_("a correction needs a reason"))
+    if column_corrections:
+        screen.findings = findings  # a new object: the JSON column sees the change
+        carried = list(verdict.get("sensitive_categories", [])) if still else []
+        screen.sensitive = sorted(set(findings["sensitive_categories"]) | set(carried))
+    if "personal" in corrected:
+        screen.personal = bool(personal)
+    if "grade" in corrected:
+        screen.grade = str(grade)
     screen.status = "confirmed"
     screen.reviewed_by = actor.id
     screen.reviewed_at = utcnow()
