@@ -45,9 +45,7 @@ def test_the_provider_reviews_edits_the_recipe_in_the_form_and_confirms(
     # Change one column's action in the form: the JSON follows and the preview updates.
     with page.expect_response(lambda r: r.url.endswith("/privacy/preview")):
         editor.get_by_label("手机号的处理方式").select_option("drop")
-    assert json.loads(page.locator("#recipe").input_value())["columns"]["手机号"] == {
-        "op": "drop"
-    }
+    assert json.loads(page.locator("#recipe").input_value())["columns"]["手机号"] == {"op": "drop"}
     preview = page.locator("#preview")
     expect(preview.get_by_text("已在前 1,000 行上试算")).to_be_visible()
     expect(page.locator("#after-3")).to_contain_text("已删除")
@@ -77,7 +75,9 @@ def test_the_provider_reviews_edits_the_recipe_in_the_form_and_confirms(
     expect(page.get_by_text(re.compile(r"^版本 2 · "))).to_be_visible()
 
 
-def test_the_preview_scrolls_sideways_on_a_phone(browser: Browser, server: str, ctx: Context) -> None:
+def test_the_preview_scrolls_sideways_on_a_phone(
+    browser: Browser, server: str, ctx: Context
+) -> None:
     context = browser.new_context(
         base_url=server, viewport={"width": 390, "height": 844}, locale="zh-CN"
     )
@@ -88,7 +88,9 @@ def test_the_preview_scrolls_sideways_on_a_phone(browser: Browser, server: str, 
     table = tab.locator("#preview table.preview")
     expect(table).to_be_visible()
     # A cell's text stays on one line, and the table scrolls inside its box, not the page.
-    heights = table.locator("tbody tr").first.evaluate("(row) => row.getBoundingClientRect().height")
+    heights = table.locator("tbody tr").first.evaluate(
+        "(row) => row.getBoundingClientRect().height"
+    )
     assert heights < 60, f"a preview row is {heights}px high: its cells wrap"
     box = table.evaluate(
         "(t) => { const s = t.closest('.scroll'); return [s.scrollWidth, s.clientWidth]; }"

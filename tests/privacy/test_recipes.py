@@ -95,7 +95,14 @@ def test_mask_spans_reaches_python_once_per_distinct_candidate_not_per_row(
 
     monkeypatch.setattr(detectors.Detector, "find", counted)
     out = run({"columns": {"备注": SPANS}}, table).table.column("备注").to_pylist()
-    assert out[:6] == ["低保户代缴", "已迁出", None, "联系人**", "联系人**", "低保户，电话***********"]
+    assert out[:6] == [
+        "低保户代缴",
+        "已迁出",
+        None,
+        "联系人**",
+        "联系人**",
+        "低保户，电话***********",
+    ]
     # two detectors, each at most once per distinct candidate (five texts are not null)
     assert 0 < len(calls) <= 2 * 5 and max(Counter(calls).values()) <= 2, calls
 
@@ -204,9 +211,7 @@ def test_a_reviewer_corrects_columns_one_by_one_in_one_audited_decision(ctx: Con
         with pytest.raises(InvalidInput):  # a correction needs its reason
             privacy.review(session, reviewer, screen_id=screen_id, columns={"备注": "no"})
         with pytest.raises(InvalidInput) as unknown:
-            privacy.review(
-                session, reviewer, screen_id=screen_id, columns={"性别": "no"}, note="x"
-            )
+            privacy.review(session, reviewer, screen_id=screen_id, columns={"性别": "no"}, note="x")
         assert "性别" in unknown.value.message("zh-CN")
         with pytest.raises(InvalidInput):
             privacy.review(

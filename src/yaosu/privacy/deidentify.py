@@ -198,9 +198,7 @@ def mask_spans(
     if len(text) == 0:
         return text
     hit = pc.fill_null(
-        functools.reduce(
-            pc.or_, [pc.match_substring_regex(text, d.prefilter) for d in detectors]
-        ),
+        functools.reduce(pc.or_, [pc.match_substring_regex(text, d.prefilter) for d in detectors]),
         False,
     )
     candidates = pc.unique(pc.filter(text, hit)).to_pylist()

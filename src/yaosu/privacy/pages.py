@@ -88,9 +88,9 @@ def _editor(
         "columns": columns,
         "recipe": json.dumps(doc, ensure_ascii=False, indent=2),
         "doc": doc,
-        "quasi_found": [q for q in quasi if q in doc.get("k_anonymity", {}).get(
-            "quasi_identifiers", []
-        )],
+        "quasi_found": [
+            q for q in quasi if q in doc.get("k_anonymity", {}).get("quasi_identifiers", [])
+        ],
         "k_default": settings.anon_k,
         "l_default": settings.anon_l,
         "entities": PERSONAL_ENTITIES,

@@ -392,19 +392,19 @@ def _correct_columns(
     the corrections made: [{column, from, to}], confirmations left out."""
     problems = []
     screened = {c["column"]: c for c in findings.get("columns", [])}
-    for name, choice in choices.items():
+    for name, wanted in choices.items():
         if name not in screened:
             problems.append(_("the screen found nothing in a column {name}", name=repr(name)))
-        elif choice not in COLUMN_CHOICES:
+        elif wanted not in COLUMN_CHOICES:
             problems.append(
                 _("{name}: the choice must be one of {choices}", name=name, choices=COLUMN_CHOICES)
             )
     if problems:
         raise InvalidInput(problem=Sentences(problems))
-    corrections = []
-    columns = []
+    corrections: list[dict[str, Any]] = []
+    columns: list[dict[str, Any]] = []
     for column in findings.get("columns", []):
-        choice = choices.get(column["column"])
+        choice: str | None = choices.get(column["column"])
         if choice is None:
             columns.append(column)
             continue
@@ -465,7 +465,8 @@ def review(
     verdict = screen.findings.get("deidentification") or {}
     still = verdict.get("status") == "deidentified"
     asked = {"screen": screen.id, "personal": personal, "grade": grade, "columns": columns}
-    findings, column_corrections = screen.findings, []
+    findings: dict[str, Any] = screen.findings
+    column_corrections: list[dict[str, Any]] = []
     if columns:
         findings, column_corrections = _correct_columns(screen.findings, columns)
     if column_corrections and personal is None:  # the columns decide, unless the reviewer did
