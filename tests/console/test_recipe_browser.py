@@ -55,6 +55,20 @@ def test_the_provider_reviews_edits_the_recipe_in_the_form_and_confirms(
     expect(preview.locator("table.preview")).not_to_contain_text("手机号")
     shot(page, "recipe-editor")
 
+    # The advanced JSON view edits the same recipe: the form follows it.
+    page.get_by_text("高级：以 JSON 编辑方案").click()
+    edited = json.loads(page.locator("#recipe").input_value())
+    edited["columns"]["缴费档次(元)"] = {"op": "round", "to": 500}
+    page.locator("#recipe").fill(json.dumps(edited, ensure_ascii=False))
+    expect(editor.get_by_label("缴费档次(元)的处理方式")).to_have_value("round")
+    fee = page.locator('tr.recipe-column[data-column="缴费档次(元)"]')
+    expect(fee.locator('[data-for="round"] input')).to_have_value("500")
+    expect(fee.locator('[data-for="round"]')).to_be_visible()
+    page.locator("#recipe").fill("{not json")
+    expect(page.locator("#recipe-json-error")).to_be_visible()
+    page.locator("#recipe").fill(json.dumps(edited, ensure_ascii=False))
+    expect(page.locator("#recipe-json-error")).to_be_hidden()
+
     # Confirm: what it creates, from which version, with which recipe; nothing ran yet.
     page.get_by_role("button", name="检查并确认…").click()
     confirm = page.locator("#confirm")
@@ -62,6 +76,7 @@ def test_the_provider_reviews_edits_the_recipe_in_the_form_and_confirms(
     expect(confirm).to_contain_text("本数据集的第 2 版")
     expect(confirm).to_contain_text("立即执行")
     expect(confirm.get_by_role("cell", name="手机号", exact=True)).to_be_visible()
+    expect(confirm.locator("tr", has_text="缴费档次(元)")).to_contain_text("取整到 500")
     page.keyboard.press("Enter")  # on the heading: Enter runs nothing
     expect(confirm.get_by_role("button", name="生成第 2 版")).to_be_visible()
     assert re.search(r"/privacy$", page.url)
