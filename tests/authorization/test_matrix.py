@@ -716,6 +716,13 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         ),
         Page(
             "POST",
+            "/datasets/{dataset_id}/privacy/deidentify/confirm",
+            f"/datasets/{res}/privacy/deidentify/confirm",
+            frozenset({BA, BN}),
+            form={"recipe": '{"columns": {"姓名": {"op": "drop"}}}'},
+        ),
+        Page(
+            "POST",
             "/datasets/{dataset_id}/privacy/screen",
             f"/datasets/{res}/privacy/screen",
             BUREAU | {P},
@@ -809,7 +816,11 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             "/datasets/{dataset_id}/privacy/deidentify",
             f"/datasets/{res}/privacy/deidentify",
             frozenset({BA, BN}),
-            form={"recipe": '{"columns": {"姓名": {"op": "drop"}}}'},
+            form={
+                "recipe": '{"columns": {"姓名": {"op": "drop"}}}',
+                "version": "1",
+                "confirmed": "yes",
+            },
         ),
         Page("POST", "/logout", "/logout", public),  # ends the sessions: the very last
     ]

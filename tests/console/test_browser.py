@@ -156,7 +156,8 @@ def test_a_recipe_is_previewed_then_applied_and_compared(page: Page, ctx: Contex
     expect(preview.get_by_text("已在前 1,000 行上试算")).to_be_visible()
     expect(preview.locator("table.preview tbody tr")).to_have_count(10)
     shot(page, "privacy-preview")
-    page.get_by_role("button", name="生成去标识化版本").click()  # was "执行" (Apply)
+    page.get_by_role("button", name="检查并确认…").click()  # nothing runs unconfirmed
+    page.locator("#confirm").get_by_role("button", name="生成第 2 版").click()
     expect(page.get_by_role("heading", name="处理前后")).to_be_visible(timeout=30000)
     expect(page.get_by_role("cell", name="身份证号", exact=True)).to_be_visible()
     shot(page, "privacy-before-after")

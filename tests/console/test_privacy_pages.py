@@ -35,9 +35,15 @@ def test_report_review_and_deidentify_in_the_console(app_client: TestClient, ctx
 
     doc = json.loads(html.unescape(recipe.group(1)))
     doc["columns"]["备注"] = {"op": "drop"}
+    doc["columns"]["身份证号"] = {"op": "generalise", "to": "region_birth_year"}
     made = app_client.post(
         f"/datasets/{residents}/privacy/deidentify",
-        data={"recipe": json.dumps(doc, ensure_ascii=False), "csrf_token": token},
+        data={
+            "recipe": json.dumps(doc, ensure_ascii=False),
+            "csrf_token": token,
+            "version": "1",
+            "confirmed": "yes",
+        },
         follow_redirects=True,
     )
     # the result page: each column before and after
@@ -45,11 +51,11 @@ def test_report_review_and_deidentify_in_the_console(app_client: TestClient, ctx
     row = re.search(r"<td>备注</td><td>删除</td>.*?</tr>", made.text, re.S)
     assert row and "已删除" in row.group(0)
     ids = re.search(r"<td>身份证号</td><td>(.*?)</td>(.*?)</tr>", made.text, re.S)
-    # the suggested recipe generalises IDs to region and birth year: found before, not after
+    # IDs generalised to region and birth year: found before, not after
     assert ids and ids.group(1) == "泛化" and ids.group(2).count("CN_RESIDENT_ID") == 1
     bad = app_client.post(
         f"/datasets/{residents}/privacy/deidentify",
-        data={"recipe": "{not json", "csrf_token": token},
+        data={"recipe": "{not json", "csrf_token": token, "version": "1", "confirmed": "yes"},
         follow_redirects=True,
     )
     assert "JSON" in bad.text and 'class="error-message"' in bad.text

@@ -150,7 +150,9 @@ def deidentify(
         if suggest or recipe is None:
             typer.echo(
                 json.dumps(
-                    service.suggested_recipe(session, actor, dataset_id=dataset, number=number),
+                    service.suggested_recipe(
+                        session, actor, dataset_id=dataset, number=number, k=ctx.settings.anon_k
+                    ),
                     ensure_ascii=False,
                     indent=2,
                 )

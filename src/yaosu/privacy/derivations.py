@@ -279,6 +279,7 @@ def preview(
         else None
     )
     columns = []
+    transformed = result.transformed if result.transformed is not None else result.table
     for name in sample.column_names:
         before = sample.column(name)
         step = recipe.columns.get(name)
@@ -288,10 +289,13 @@ def preview(
             "before": _column_summary(before),
             "after": None,
             "still_personal": [],
+            "changed": 0,
+            "examples": [],
         }
         if name in result.table.column_names:
             entry["after"] = _column_summary(result.table.column(name))
             entry["still_personal"] = found.get(name, [])
+            entry["changed"], entry["examples"] = _changes(before, transformed.column(name))
         columns.append(entry)
     shown = result.table.slice(0, PREVIEW_SHOWN)
     record(
@@ -318,6 +322,56 @@ def preview(
         "columns": columns,
         "header": shown.column_names,
         "rows": [[versions.jsonable(v) for v in row.values()] for row in shown.to_pylist()],
+    }
+
+
+def _changes(before: pa.ChunkedArray, after: pa.ChunkedArray) -> tuple[int, list[str]]:
+    """How many rows an operation changed, and up to three of the values it made (never the
+    values it replaced: those are the personal information)."""
+    old, new = pc.cast(before, pa.string()), pc.cast(after, pa.string())
+    both_null = pc.and_(pc.is_null(old), pc.is_null(new))
+    changed = pc.and_(pc.invert(both_null), pc.fill_null(pc.not_equal(old, new), True))
+    made = pc.unique(pc.filter(new, changed).drop_null()).slice(0, 3)
+    return int(pc.sum(changed).as_py() or 0), [str(v) for v in made.to_pylist()]
+
+
+# Cells a de-identification and its full re-screen get through per second, rounded down from
+# bench/scan.py (docs/benchmarks.md: 81,571 rows/s over 8 columns on two cores) to leave room
+# for writing the new version.
+CELLS_PER_SECOND = 400_000
+
+
+def plan(
+    session: Session,
+    actor: Actor,
+    *,
+    store: ObjectStore,
+    settings: Settings,
+    dataset_id: str,
+    number: int | None,
+    recipe_doc: dict[str, Any],
+) -> dict[str, Any]:
+    """What running a recipe would do, for the confirmation before it runs: the source
+    version, the version it would create, each column's operation, the k-anonymity asked for,
+    and whether it runs at once or as a background task, with an estimate of how long. The
+    recipe is checked exactly as the run checks it; nothing is read from the data."""
+    ds, source, recipe = _source(session, store, actor, dataset_id, number, recipe_doc)
+    cells = source.row_count * max(1, len(source.columns))
+    return {
+        "dataset": ds,
+        "source": source,
+        "next_version": ds.latest_version + 1,
+        "steps": [
+            {"name": c["name"], **recipe.columns.get(c["name"], {"op": "keep"})}
+            for c in source.columns
+        ],
+        "quasi_identifiers": recipe.quasi_identifiers,
+        "k": recipe.k,
+        "sensitive": recipe.sensitive,
+        "l": recipe.l,
+        "background": runs_in_background(settings, source.row_count),
+        "estimate_seconds": max(1, round(cells / CELLS_PER_SECOND)),
+        "recipe": recipe_doc,
     }
 
 
@@ -387,8 +441,10 @@ def derivation_report(session: Session, actor: Actor, *, derivation_id: str) -> 
 
 
 def suggested_recipe(
-    session: Session, actor: Actor, *, dataset_id: str, number: int
+    session: Session, actor: Actor, *, dataset_id: str, number: int, k: int | None = None
 ) -> dict[str, Any]:
+    """The recipe the version's newest screen suggests; with ``k`` (the anonymisation level,
+    ``YAOSU_ANON_K``) it proposes k-anonymity when the screen found quasi-identifiers."""
     ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     enforce(actor, "dataset.screen", catalog.resource(ds))
     screen = session.scalars(
@@ -402,4 +458,4 @@ def suggested_recipe(
             kind=_("Screen (screen the version first)"),
             id=f"{dataset_id}@{number}",
         )
-    return deid.suggest(screen.findings)
+    return deid.suggest(screen.findings, k=k)

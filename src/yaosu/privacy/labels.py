@@ -10,6 +10,7 @@ GRADE_RULE = "grade_rule"
 SCREEN_STATE = "screen_state"
 SCREEN_MODE = "screen_mode"
 OPERATION = "recipe_op"
+LEVEL = "recipe_level"
 SENSITIVE = "sensitive_category"
 JOB_KIND = "job_kind"
 
@@ -41,6 +42,18 @@ register_labels(
         "generalise": N_("generalise"),
         "round": N_("round"),
         "top_code": N_("top-code"),
+        "mask_spans": N_("mask what was found in the text"),
+    },
+)
+register_labels(
+    LEVEL,
+    {
+        "year": N_("year"),
+        "month": N_("year and month"),
+        "year_band": N_("band of years"),
+        "region_birth_year": N_("region and birth year"),
+        "county": N_("down to the county"),
+        "age_band": N_("band of numbers"),
     },
 )
 # GB/T 35273 Annex B categories (detectors.py), and what only personal data is.
@@ -51,6 +64,11 @@ register_labels(
         "financial_account": N_("financial account"),
         "precise_location": N_("precise location"),
         "contact": N_("contact details"),
+        "health": N_("medical and health"),
+        "specific_identity": N_("specific identity"),
+        "biometric": N_("biometric"),
+        "religion": N_("religious belief"),
+        "minor": N_("information of a minor under 14"),
     },
 )
 register_labels(

@@ -11,18 +11,90 @@ from sqlalchemy import select
 
 from yaosu.authorization.policy import decide
 from yaosu.catalog import service as catalog
+from yaosu.catalog import versions
 from yaosu.console.render import back_with_error, render
+from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.kernel.i18n import _
+from yaosu.kernel.settings import Settings
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy import service
+from yaosu.privacy.detectors import REGISTRY, SENSITIVE_CATEGORIES
 from yaosu.privacy.grading import GRADES
-from yaosu.privacy.models import Derivation
+from yaosu.privacy.models import Derivation, Screen
 from yaosu.tasks import service as tasks
 from yaosu.web.deps import ContextDep, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
+
+
+# What the recipe editor offers a column of each kind (the catalog profile's ``kind``); a
+# recipe from the JSON view may name anything Recipe.parse accepts, and the form shows it.
+_TEXT_OPS = ("keep", "mask_spans", "mask", "pseudonymise", "generalise", "drop")
+_NUMBER_OPS = ("keep", "round", "top_code", "generalise", "pseudonymise", "mask", "drop")
+OPS_FOR = {
+    "string": _TEXT_OPS,
+    "integer": _NUMBER_OPS,
+    "number": _NUMBER_OPS,
+    "date": ("keep", "generalise", "pseudonymise", "drop"),
+    "timestamp": ("keep", "generalise", "pseudonymise", "drop"),
+}
+LEVELS_FOR = {
+    "string": ("county", "region_birth_year", "year", "month", "year_band"),
+    "integer": ("age_band",),
+    "number": ("age_band",),
+    "date": ("year_band", "year", "month"),
+    "timestamp": ("year_band", "year", "month"),
+}
+PERSONAL_ENTITIES = tuple(e for e, d in REGISTRY.items() if d.personal)
+
+
+def _editor(
+    session: Any, actor: Actor, *, ds: Any, screens: list[Screen], settings: Settings
+) -> dict[str, Any]:
+    """The recipe editor of the latest version: each column with what its screen found, and
+    the recipe that screen suggests (k-anonymity on the quasi-identifiers it found)."""
+    version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
+    screen = next((s for s in screens if s.version == version.number), None)
+    findings = screen.findings if screen is not None else {}
+    doc = deid.suggest(findings, k=settings.anon_k)
+    found = {c["column"]: c for c in findings.get("columns", [])}
+    quasi = list(findings.get("quasi_identifiers") or [])
+    columns = []
+    for index, column in enumerate(version.columns):
+        name, kind = column["name"], column.get("kind", "string")
+        step = doc["columns"].get(name, {"op": "keep"})
+        ops = list(OPS_FOR.get(kind, ("keep", "pseudonymise", "drop")))
+        if step["op"] not in ops:
+            ops.append(step["op"])
+        screened = found.get(name, {})
+        columns.append(
+            {
+                "index": index,
+                "name": name,
+                "kind": kind,
+                "entities": screened.get("entities", []),
+                "in_text": deid.spans_in_text(screened) if screened else False,
+                "quasi": name in quasi,
+                "step": step,
+                "ops": ops,
+                "levels": LEVELS_FOR.get(kind, ()),
+            }
+        )
+    return {
+        "version": version,
+        "screen": screen,
+        "columns": columns,
+        "recipe": json.dumps(doc, ensure_ascii=False, indent=2),
+        "doc": doc,
+        "quasi_found": [
+            q for q in quasi if q in doc.get("k_anonymity", {}).get("quasi_identifiers", [])
+        ],
+        "k_default": settings.anon_k,
+        "l_default": settings.anon_l,
+        "entities": PERSONAL_ENTITIES,
+    }
 
 
 @router.get("/datasets/{dataset_id}/privacy")
@@ -31,14 +103,12 @@ def privacy_page(
     dataset_id: str,
     actor: PageActor,
     session: SessionDep,
+    ctx: ContextDep,
     error: str | None = None,
 ) -> Response:
     ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     screens = service.list_screens(session, actor, dataset_id=dataset_id)
     latest = screens[0] if screens else None
-    recipe = (
-        json.dumps(deid.suggest(latest.findings), ensure_ascii=False, indent=2) if latest else ""
-    )
     derivations = list(
         session.scalars(
             select(Derivation)
@@ -47,6 +117,12 @@ def privacy_page(
         )
     )
     resource = catalog.resource(ds)
+    can = {a: decide(actor, a, resource).allowed for a in ("dataset.review", "dataset.edit")}
+    editor = (
+        _editor(session, actor, ds=ds, screens=screens, settings=ctx.settings)
+        if can["dataset.edit"] and ds.latest_version
+        else None
+    )
     return render(
         request,
         actor,
@@ -54,12 +130,13 @@ def privacy_page(
         ds=catalog.public(session, ds=ds),
         screens=screens,
         latest=latest,
-        recipe=recipe,
+        editor=editor,
         derivations=derivations,
         grades=GRADES,
+        categories=SENSITIVE_CATEGORIES,
         error=error,
         jobs=tasks.list_tasks(session, actor, object_id=ds.id, limit=5),
-        can={a: decide(actor, a, resource).allowed for a in ("dataset.review", "dataset.edit")},
+        can=can,
     )
 
 
@@ -94,10 +171,17 @@ def review_screen(
     personal: Annotated[str, Form(max_length=8)] = "",
     grade: Annotated[str, Form(max_length=12)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
+    column: Annotated[list[str] | None, Form()] = None,
+    category: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
+    """One review of the whole screen: the reviewer's word on each screened column (left
+    "as found", it is confirmed) and on the screen, one audit entry listing the corrections."""
     screen = service.get_screen(session, actor, screen_id=screen_id)
     target = f"/datasets/{screen.dataset_id}/privacy"
     try:
+        names, choices = column or [], category or []
+        if len(names) != len(choices):
+            raise InvalidInput(problem=_("each column needs exactly one choice"))
         with session.begin_nested():
             service.review(
                 session,
@@ -106,6 +190,7 @@ def review_screen(
                 personal={"yes": True, "no": False}.get(personal),
                 grade=grade or None,
                 note=note,
+                columns={n: c for n, c in zip(names, choices, strict=True) if c},
             )
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
@@ -119,12 +204,19 @@ def deidentify_now(
     actor: PageActor,
     ctx: ContextDep,
     recipe: Annotated[str, Form(max_length=200_000)] = "",
+    version: Annotated[int | None, Form(ge=1)] = None,
+    confirmed: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-
+    """Runs a recipe the provider confirmed (``privacy_confirm.html``), on the version it was
+    confirmed for: nothing runs straight from the editor, or on Enter."""
     try:
+        if confirmed != "yes" or version is None:
+            raise InvalidInput(
+                problem=_("check the recipe and confirm it before the de-identification runs")
+            )
         doc = _recipe(recipe)
         made = service.run_deidentify_request(
-            ctx, actor, dataset_id=dataset_id, number=None, recipe_doc=doc
+            ctx, actor, dataset_id=dataset_id, number=version, recipe_doc=doc
         )
     except YaosuError as exc:
         return back_with_error(request, f"/datasets/{dataset_id}/privacy", exc, session=None)
@@ -171,6 +263,43 @@ def preview_fragment(
         audit_refusal(request, exc, session)
         return render(request, actor, "privacy_preview.html", error=exc.message(locale(request)))
     return render(request, actor, "privacy_preview.html", error=None, p=shown)
+
+
+@router.post("/datasets/{dataset_id}/privacy/deidentify/confirm")
+def confirm_fragment(
+    request: Request,
+    dataset_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    recipe: Annotated[str, Form(max_length=200_000)] = "",
+) -> Response:
+    """The confirmation before a de-identification runs (an htmx fragment): what it creates,
+    from which version, with which recipe, and how long it takes. The recipe is checked as
+    the run checks it; a bad one shows its error here, and nothing runs."""
+    try:
+        with session.begin_nested():
+            planned = service.plan(
+                session,
+                actor,
+                store=ctx.store,
+                settings=ctx.settings,
+                dataset_id=dataset_id,
+                number=None,
+                recipe_doc=_recipe(recipe),
+            )
+    except YaosuError as exc:
+        audit_refusal(request, exc, session)
+        return render(request, actor, "privacy_confirm.html", error=exc.message(locale(request)))
+    return render(
+        request,
+        actor,
+        "privacy_confirm.html",
+        error=None,
+        plan=planned,
+        recipe=json.dumps(planned["recipe"], ensure_ascii=False),
+        shown=json.dumps(planned["recipe"], ensure_ascii=False, indent=2),
+    )
 
 
 @router.get("/datasets/{dataset_id}/privacy/tasks")

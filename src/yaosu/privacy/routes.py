@@ -86,16 +86,21 @@ def review(
         personal=body.personal,
         grade=body.grade,
         note=body.note,
+        columns=body.columns,
     )
     return ScreenPublic.model_validate(done)
 
 
 @router.get("/datasets/{dataset_id}/versions/{number}/suggested-recipe")
 def suggested_recipe(
-    dataset_id: str, number: PathNumber, actor: CurrentActor, session: SessionDep
+    dataset_id: str, number: PathNumber, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    """A starting de-identification recipe from the version's newest screen."""
-    return service.suggested_recipe(session, actor, dataset_id=dataset_id, number=number)
+    """A starting de-identification recipe from the version's newest screen: free text with
+    names or numbers inside gets those spans masked, and k-anonymity (k = ``YAOSU_ANON_K``)
+    is proposed on the quasi-identifiers the screen found."""
+    return service.suggested_recipe(
+        session, actor, dataset_id=dataset_id, number=number, k=ctx.settings.anon_k
+    )
 
 
 @router.post(

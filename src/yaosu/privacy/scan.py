@@ -46,6 +46,9 @@ class EntityFinding:
     sensitive: str | None
     samples: list[str]
     positions: list[tuple[int, int, int]] = field(default_factory=list)  # (row, start, end)
+    # Rows where the entity sits inside a longer text (联系人张伟, a phone number in a remark)
+    # rather than filling the cell: such a column is cleaned by masking the spans found.
+    in_text: int = 0
 
 
 @dataclass
@@ -143,7 +146,7 @@ def _scan_column(name: str, column: pa.ChunkedArray, detectors: list[Detector]) 
         candidates = pc.filter(open_text, hit)
         if len(candidates) == 0:
             continue
-        matched_rows, confidence_sum = 0, 0.0
+        matched_rows, confidence_sum, in_text = 0, 0.0, 0
         samples: list[str] = []
         if detector.vector is not None and detector.whole is not None and not free_text:
             whole = pc.fill_null(pc.match_substring_regex(candidates, detector.whole), False)
@@ -181,6 +184,8 @@ def _scan_column(name: str, column: pa.ChunkedArray, detectors: list[Detector]) 
             claimed.setdefault(value, []).extend((m.start, m.end) for m in found)
             matched_values[value] = found
             matched_rows += count
+            if any(m.start > 0 or m.end < len(value) for m in found):
+                in_text += count
             confidence_sum += count * max(m.confidence for m in found)
             if len(samples) < 3:
                 samples.append(mask(found[0].text))
@@ -190,7 +195,7 @@ def _scan_column(name: str, column: pa.ChunkedArray, detectors: list[Detector]) 
         if in_context:
             confidence = min(0.99, confidence + 0.1)
         positions: list[tuple[int, int, int]] = []
-        if free_text:
+        if free_text or in_text:
             positions = _positions(text, matched_values)
         entities.append(
             EntityFinding(
@@ -202,6 +207,7 @@ def _scan_column(name: str, column: pa.ChunkedArray, detectors: list[Detector]) 
                 detector.sensitive,
                 samples,
                 positions,
+                in_text,
             )
         )
     return ColumnFinding(name, free_text, entities)

@@ -37,13 +37,18 @@ class ScreensPublic(BaseModel):
 
 
 class ReviewCreate(BaseModel):
-    """Confirm the proposal as it is, or correct ``personal`` / ``grade`` with a ``note``."""
+    """Confirm the proposal as it is, or correct ``personal`` / ``grade`` with a ``note``;
+    ``columns`` corrects columns one by one: a screened column's name, and ``no`` (not
+    personal), ``personal`` (personal, not sensitive) or its sensitive category
+    (``identity_document``, ``financial_account``, ``precise_location``, ``health``,
+    ``specific_identity``, ``biometric``, ``religion``, ``minor``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     personal: bool | None = None
     grade: Literal["general", "important", "core"] | None = None
     note: str = Field(default="", max_length=2000)
+    columns: dict[str, str] | None = Field(default=None, max_length=2000)
 
 
 class DerivationPublic(BaseModel):

@@ -20,7 +20,7 @@ from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput, NotFound, StillPersonal
-from yaosu.kernel.i18n import _
+from yaosu.kernel.i18n import Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
@@ -28,6 +28,7 @@ from yaosu.kernel.tasks.models import Task
 from yaosu.kernel.tasks.queue import Run, handler
 from yaosu.privacy import anonymity, grading, security
 from yaosu.privacy import deidentify as deid
+from yaosu.privacy.detectors import SENSITIVE_CATEGORIES
 from yaosu.privacy.exposure import confirmed_screen
 from yaosu.privacy.models import Derivation, Screen
 from yaosu.privacy.scan import Screen as Scan
@@ -102,6 +103,9 @@ def _assess(
         deidentified=carried if still_personal else None,
     )
     findings = scan.as_dict()
+    # Attributes that single people out in combination (GB/T 37964): a recipe for personal
+    # information is proposed k-anonymity on them.
+    findings["quasi_identifiers"] = [c for c in table.column_names if anonymity.quasi_header(c)]
     if verdict is not None:
         findings["deidentification"] = verdict
         findings["personal_information"] = scan.personal or still_personal
@@ -368,6 +372,75 @@ def list_screens(session: Session, actor: Actor, *, dataset_id: str) -> list[Scr
     return list(session.scalars(stmt))
 
 
+# A reviewer's word on one column: "no" (not personal), "personal" (personal, not
+# sensitive), or the sensitive category it falls in.
+COLUMN_CHOICES = ("no", "personal", *SENSITIVE_CATEGORIES)
+
+
+def _column_state(column: dict[str, Any]) -> dict[str, Any]:
+    """What a screened column says now: personal or not, and its sensitive category."""
+    found = [e for e in column["entities"] if e["personal"]]
+    sensitive = sorted({e["sensitive"] for e in found if e.get("sensitive")})
+    return {"personal": bool(found), "sensitive": sensitive[0] if sensitive else None}
+
+
+def _correct_columns(
+    findings: dict[str, Any], choices: dict[str, str]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The findings with the reviewer's per-column choices applied (each entity of a corrected
+    column takes the column's new flag and category, and keeps what the scan proposed), and
+    the corrections made: [{column, from, to}], confirmations left out."""
+    problems = []
+    screened = {c["column"]: c for c in findings.get("columns", [])}
+    for name, wanted in choices.items():
+        if name not in screened:
+            problems.append(_("the screen found nothing in a column {name}", name=repr(name)))
+        elif wanted not in COLUMN_CHOICES:
+            problems.append(
+                _("{name}: the choice must be one of {choices}", name=name, choices=COLUMN_CHOICES)
+            )
+    if problems:
+        raise InvalidInput(problem=Sentences(problems))
+    corrections: list[dict[str, Any]] = []
+    columns: list[dict[str, Any]] = []
+    for column in findings.get("columns", []):
+        choice: str | None = choices.get(column["column"])
+        if choice is None:
+            columns.append(column)
+            continue
+        was = _column_state(column)
+        now = {
+            "personal": choice != "no",
+            "sensitive": choice if choice in SENSITIVE_CATEGORIES else None,
+        }
+        if now == was:
+            columns.append(column)
+            continue
+        corrections.append({"column": column["column"], "from": was, "to": now})
+        entities = [
+            {
+                **e,
+                "personal": now["personal"],
+                "sensitive": now["sensitive"],
+                "proposed": e.get("proposed")
+                or {"personal": e["personal"], "sensitive": e.get("sensitive")},
+            }
+            for e in column["entities"]
+        ]
+        columns.append({**column, "entities": entities, "reviewed": now})
+    personal = any(e["personal"] for c in columns for e in c["entities"])
+    sensitive = sorted(
+        {e["sensitive"] for c in columns for e in c["entities"] if e["personal"] and e["sensitive"]}
+    )
+    updated = {
+        **findings,
+        "columns": columns,
+        "personal_information": personal,
+        "sensitive_categories": sensitive,
+    }
+    return updated, corrections
+
+
 def review(
     session: Session,
     actor: Actor,
@@ -376,14 +449,29 @@ def review(
     personal: bool | None = None,
     grade: str | None = None,
     note: str = "",
+    columns: dict[str, str] | None = None,
 ) -> Screen:
-    """A reviewer of the provider confirms the proposal, or corrects it and says why."""
+    """A reviewer of the provider confirms the proposal, or corrects it and says why: the
+    whole screen (``personal``, ``grade``) and, column by column, whether a column the scan
+    found something in is personal and which sensitive category it falls in (``columns``:
+    name -> one of ``COLUMN_CHOICES``). One decision, one audit entry listing every
+    correction."""
     screen = get_screen(session, actor, screen_id=screen_id)
     ds = catalog.get_dataset(session, actor, dataset_id=screen.dataset_id)
     enforce(actor, "dataset.review", catalog.resource(ds))
+    # Everything is checked before anything changes: a refused review leaves the screen as
+    # it was, whoever catches the error.
     corrected: dict[str, list[object]] = {}
     verdict = screen.findings.get("deidentification") or {}
-    if personal is False and verdict.get("status") == "deidentified":
+    still = verdict.get("status") == "deidentified"
+    asked = {"screen": screen.id, "personal": personal, "grade": grade, "columns": columns}
+    findings: dict[str, Any] = screen.findings
+    column_corrections: list[dict[str, Any]] = []
+    if columns:
+        findings, column_corrections = _correct_columns(screen.findings, columns)
+    if column_corrections and personal is None:  # the columns decide, unless the reviewer did
+        personal = bool(findings["personal_information"]) or still
+    if personal is False and still:
         reasons = verdict.get("reasons", [])
         raise StillPersonal(
             version=screen.version,
@@ -401,14 +489,22 @@ def review(
         )
     if personal is not None and personal != screen.personal:
         corrected["personal"] = [screen.personal, personal]
-        screen.personal = personal
     if grade is not None and grade != screen.grade:
         if grade not in grading.GRADES:
             raise InvalidInput(problem=_("grade must be one of {GRADES}", GRADES=grading.GRADES))
         corrected["grade"] = [screen.grade, grade]
-        screen.grade = grade
+    if column_corrections:
+        corrected["columns"] = [c["column"] for c in column_corrections]
     if corrected and not note.strip():
         raise InvalidInput(problem=_("a correction needs a reason"))
+    if column_corrections:
+        screen.findings = findings  # a new object: the JSON column sees the change
+        carried = list(verdict.get("sensitive_categories", [])) if still else []
+        screen.sensitive = sorted(set(findings["sensitive_categories"]) | set(carried))
+    if "personal" in corrected:
+        screen.personal = bool(personal)
+    if "grade" in corrected:
+        screen.grade = str(grade)
     screen.status = "confirmed"
     screen.reviewed_by = actor.id
     screen.reviewed_at = utcnow()
@@ -423,13 +519,15 @@ def review(
         object_id=ds.id,
         object_org_id=ds.owner_org_id,
         reason=note.strip(),
-        request={"screen": screen.id, "personal": personal, "grade": grade},
+        request=asked,
         detail={
             "screen": screen.id,
             "version": screen.version,
             "corrected": sorted(corrected),
+            "columns": column_corrections,
             "personal": screen.personal,
             "grade": screen.grade,
+            "sensitive": screen.sensitive,
             "clean": clean,
         },
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from yaosu.privacy.derivations import (
     derivation_report,
+    plan,
     preview,
     pseudonym_key,
     run_deidentify,
@@ -32,6 +33,7 @@ __all__ = [
     "derivation_report",
     "get_screen",
     "list_screens",
+    "plan",
     "preview",
     "pseudonym_key",
     "request_screen",
