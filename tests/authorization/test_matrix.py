@@ -88,6 +88,17 @@ def world(ctx: Context) -> dict[str, Any]:
     ids["extract"] = extracts.run_extract(
         ctx, ai, contract_id=ids["extract_contract"], dataset_id=ids["res"]
     ).id
+    from yaosu.access import service as access
+
+    with ctx.db.transaction() as session:
+        demo_contract = session.scalar(select(Contract.id))
+    ids["run"] = access.run_query(
+        ctx,
+        actor(ctx, CO),
+        contract_id=str(demo_contract),
+        query=f"SELECT 所属乡镇, COUNT(*) AS n FROM {ids['res']} GROUP BY 1",
+        epsilon=0.1,
+    ).run_id
     analyst = actor(ctx, BN)
     derivation, _ = privacy.run_deidentify(
         ctx,
@@ -235,6 +246,19 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             BUREAU,
             anon=403,
         ),
+        Case(
+            "GET",
+            "/api/v1/datasets/{dataset_id}/dictionary",
+            f"/api/v1/datasets/{res}/dictionary",
+            EVERYONE,
+        ),
+        Case(
+            "PATCH",
+            "/api/v1/datasets/{dataset_id}/dictionary",
+            f"/api/v1/datasets/{res}/dictionary",
+            frozenset({BA, BN}),
+            body={"columns": [{"column": "备注", "description": "矩阵测试"}]},
+        ),
         Case("GET", "/api/v1/catalog", "/api/v1/catalog", EVERYONE),
         # --- privacy ---
         Case(
@@ -348,6 +372,39 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
                 "sql": f"SELECT COUNT(*) AS n FROM {res}",
                 "epsilon": 0.1,
             },
+        ),
+        Case(
+            "POST",
+            "/api/v1/queries/estimate",
+            "/api/v1/queries/estimate",
+            BUREAU | OVERSIGHT | {CO},
+            body={
+                "contract_id": w["contract"],
+                "sql": f"SELECT 所属乡镇, COUNT(*) AS n FROM {res} GROUP BY 1",
+                "epsilon": 0.1,
+                "target": 10,
+            },
+        ),
+        Case(
+            "GET",
+            "/api/v1/contracts/{contract_id}/queries",
+            f"{c}/queries",
+            BUREAU | OVERSIGHT | {CO},
+            deny=404,
+        ),
+        Case(
+            "GET",
+            "/api/v1/queries/{run_id}",
+            f"/api/v1/queries/{w['run']}",
+            BUREAU | OVERSIGHT | {CO},
+            deny=404,
+        ),
+        Case(
+            "GET",
+            "/api/v1/queries/{run_id}/answer",
+            f"/api/v1/queries/{w['run']}/answer?format=csv",
+            BUREAU | OVERSIGHT | {CO},
+            deny=404,
         ),
         Case(
             "POST",
@@ -521,6 +578,7 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
 # the object (the job of another organisation, a request or contract it is no party to).
 HIDDEN = (
     {("/api/v1/queries", r) for r in (AI, AS)}
+    | {("/api/v1/queries/estimate", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/extracts", r) for r in (CO, AS)}
     | {("/api/v1/extracts/{extract_id}/file", r) for r in (CO, AS)}
     | {("/api/v1/tasks/{task_id}/cancel", r) for r in (AI, CO, AS)}
@@ -656,6 +714,12 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             BUREAU | {P},
         ),
         Page("GET", "/query", f"/query?contract={c}", party),
+        Page(
+            "GET",
+            "/datasets/{dataset_id}/dictionary",
+            f"/datasets/{res}/dictionary",
+            frozenset({BA, BN}),
+        ),
         Page("GET", "/requests/new", f"/requests/new?dataset={res}", SIGNED_IN),
         Page("GET", "/requests", "/requests", SIGNED_IN),
         Page("GET", "/reviews", "/reviews", SIGNED_IN),
@@ -687,6 +751,20 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             "/query",
             frozenset({CO}),
             form={"contract": c, "sql": f"SELECT COUNT(*) AS n FROM {res}", "epsilon": "0.1"},
+        ),
+        Page(
+            "POST",
+            "/query/estimate",
+            "/query/estimate",
+            party,
+            form={"contract": c, "sql": f"SELECT COUNT(*) AS n FROM {res}", "epsilon": "0.1"},
+        ),
+        Page(
+            "POST",
+            "/datasets/{dataset_id}/dictionary",
+            f"/datasets/{res}/dictionary",
+            frozenset({BA, BN}),
+            form={"column_0": "备注", "description_0": "矩阵测试"},
         ),
         Page("POST", "/tokens", "/tokens", SIGNED_IN, form={"name": "matrix", "scopes": "read"}),
         Page(

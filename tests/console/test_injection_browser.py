@@ -228,6 +228,30 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
             each_row_is_a_person=False,
             note=fit("unit-note", 2000),
         )
+    from yaosu.catalog import dictionary
+    from yaosu.catalog.schemas import DictionaryIn
+
+    for key in ("open", "cond"):  # the data dictionary: meanings, units, public values
+        with ctx.db.transaction() as session:
+            names = [e.column for e in dictionary.entries(session, bureau, dataset_id=ids[key])]
+            dictionary.write(
+                session,
+                bureau,
+                store=ctx.store,
+                dataset_id=ids[key],
+                data=DictionaryIn.model_validate(
+                    {
+                        "columns": [
+                            {
+                                "column": n,
+                                "description": fit(f"dict-{key}-{i}", 2000),
+                                "unit": fit(f"unit-{key}-{i}", 50),
+                            }
+                            for i, n in enumerate(names)
+                        ]
+                    }
+                ),
+            )
     cond, work = ids["cond"], ids["work"]
     derivation, _ = privacy.run_deidentify(
         ctx,
@@ -425,6 +449,10 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         "/datasets/new": ["/datasets/new"],
         "/datasets/{dataset_id}": [f"/datasets/{o}", f"/datasets/{c}", f"/datasets/{w}"],
         "/datasets/{dataset_id}/upload": [f"/datasets/{o}/upload"],
+        "/datasets/{dataset_id}/dictionary": [
+            f"/datasets/{o}/dictionary",
+            f"/datasets/{c}/dictionary",
+        ],
         "/datasets/{dataset_id}/privacy": [f"/datasets/{o}/privacy", f"/datasets/{w}/privacy"],
         "/datasets/{dataset_id}/privacy/tasks": [f"/datasets/{w}/privacy/tasks"],
         "/datasets/{dataset_id}/privacy-unit": [f"/datasets/{w}/privacy-unit"],
