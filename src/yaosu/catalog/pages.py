@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import decide, enforce
 from yaosu.catalog import service, versions
 from yaosu.catalog.models import Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate
-from yaosu.console.render import render
+from yaosu.console.render import done, render
 from yaosu.kernel.errors import YaosuError, translate
 from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
@@ -103,7 +103,7 @@ def new_dataset(
             values=values,
             **_vocabulary(),
         )
-    return RedirectResponse(f"/datasets/{ds.id}/upload", status_code=303)
+    return done(f"/datasets/{ds.id}/upload", "dataset.created")
 
 
 def _create(values: dict[str, str]) -> DatasetCreate:
