@@ -1,7 +1,7 @@
 """What waits for whom in screening, for the inbox: the latest version of each of an
 organisation's datasets that nobody has screened yet (for those who may screen it), or whose
-screen a reviewer has still to confirm (for those who may confirm it); and the screens its
-reviewers confirmed (their history).
+newest screen is a proposal a reviewer has still to confirm (for those who may confirm it);
+and the screens its reviewers confirmed (their history).
 
 Two queries however many datasets: the organisation's datasets, then their latest versions'
 screens. Each item is one ``decide`` allows (``dataset.screen``, ``dataset.review``).
@@ -67,10 +67,9 @@ def screens_to_do(session: Session, actor: Actor) -> list[ScreenWork]:
                 work.append(
                     ScreenWork(ds.id, ds.title, ds.latest_version, SCREEN, None, ds.updated_at)
                 )
-        elif (
-            not any(s.status == "confirmed" for s in found)
-            and decide(actor, "dataset.review", resource).allowed
-        ):
+        elif found[0].status != "confirmed" and decide(actor, "dataset.review", resource).allowed:
+            # The newest screen is a proposal: a first one, or a new screen after a confirmed
+            # one (a full scan after a fast one may find more).
             newest = found[0]
             work.append(
                 ScreenWork(
