@@ -7,7 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.authorization.test_matrix import BA, BN, BR, CAC, CO, P, USERS
+from tests.authorization.test_matrix import BA, BN, BR, CAC, CO, USERS, P
 from tests.conftest import dataset_id
 from tests.console.test_pages import csrf, login
 from tests.console.test_untranslated import VisibleText

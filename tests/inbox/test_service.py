@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from tests.authorization.test_matrix import AI, AS, BA, BN, BR, CAC, CO, DSJ, P, USERS
+from tests.authorization.test_matrix import AI, AS, BA, BN, BR, CAC, CO, DSJ, USERS, P
 from tests.conftest import actor, dataset_id
 from yaosu.authorization import service as authorization
 from yaosu.authorization.schemas import RequestCreate
@@ -185,7 +185,12 @@ def test_registrations_and_objections_wait_for_the_platform(ctx: Context) -> Non
     assert "形式审查" in texts(ctx, P, "waiting")[0]
     with ctx.db.transaction() as session:
         rights.formal_review(
-            session, platform, settings=ctx.settings, registration_id=reg.id, passed=True, note="通过"
+            session,
+            platform,
+            settings=ctx.settings,
+            registration_id=reg.id,
+            passed=True,
+            note="通过",
         )
     assert counts(ctx) == DEMO_COUNTS  # in its notice window: nothing to do yet
     with ctx.db.transaction() as session:
