@@ -299,3 +299,26 @@ def test_the_navigations_count_costs_a_few_queries(ctx: Context) -> None:
         assert all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
     assert max(per_role.values()) <= 4, per_role
     assert per_role[CO] <= 2 and per_role[DSJ] <= 2, per_role
+
+
+def test_a_review_due_soon_comes_first_and_an_overdue_one_stops_counting(ctx: Context) -> None:
+    from datetime import timedelta
+
+    from yaosu.authorization.models import AccessRequest
+    from yaosu.kernel.db import utcnow
+
+    later = _submit(ctx, AI, ["所属乡镇"])
+    with ctx.db.transaction() as session:
+        req = session.get(AccessRequest, later)
+        assert req is not None
+        req.due_at = utcnow() + timedelta(days=1)  # its reviews are due tomorrow
+    first, second = items(ctx, BR)["waiting"]
+    assert first.ref == later and first.urgent and not second.urgent
+    with ctx.db.transaction() as session:
+        req = session.get(AccessRequest, later)
+        assert req is not None
+        req.due_at = utcnow() - timedelta(minutes=1)
+    assert counts(ctx) == DEMO_COUNTS  # overdue: nothing more to do, and counting wrote nothing
+    with ctx.db.transaction() as session:
+        req = session.get(AccessRequest, later)
+        assert req is not None and req.status == "submitted"
