@@ -17,7 +17,17 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "yaosu"
-DOMAINS = ("access", "accounts", "audit", "authorization", "catalog", "privacy", "rights", "tasks")
+DOMAINS = (
+    "access",
+    "accounts",
+    "audit",
+    "authorization",
+    "catalog",
+    "inbox",
+    "privacy",
+    "rights",
+    "tasks",
+)
 EDGES = {"routes.py", "pages.py", "cli.py", "unit_routes.py", "unit_cli.py"}
 FIRST = ("session", "ctx")
 

@@ -30,6 +30,7 @@ from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
 from yaosu.console.pages import router as console_pages
 from yaosu.context import Context, open_context
+from yaosu.inbox.pages import router as inbox_pages
 from yaosu.kernel.bodytimeout import BodyTimeoutMiddleware
 from yaosu.kernel.settings import Settings
 from yaosu.privacy.pages import router as privacy_pages
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         authorization_pages,
         rights_pages,
         audit_pages,
+        inbox_pages,
     )
     for pages in all_pages:
         app.include_router(pages)

@@ -689,6 +689,7 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/", "/", public),
         Page("GET", "/lang/{code}", "/lang/en?next=/catalog", public),
         Page("GET", "/home", "/home", SIGNED_IN),
+        Page("GET", "/inbox", "/inbox", SIGNED_IN),
         Page("GET", "/login", "/login", public),
         Page("GET", "/org", "/org", SIGNED_IN),
         Page("GET", "/tokens", "/tokens", SIGNED_IN),

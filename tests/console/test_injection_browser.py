@@ -438,6 +438,7 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
     r = quote(reflected, safe="")
     return {
         "/home": ["/home"],
+        "/inbox": ["/inbox", f"/inbox?done={r}"],
         "/login": ["/login", f"/login?next={r}"],
         "/org": ["/org", f"/org?error={r}"],
         "/tokens": ["/tokens"],
@@ -462,7 +463,10 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         "/requests/new": [f"/requests/new?dataset={c}"],
         "/requests": ["/requests"],
         "/reviews": ["/reviews"],
-        "/requests/{request_id}": [f"/requests/{ids['request']}", f"/requests/{ids['pending']}"],
+        "/requests/{request_id}": [
+            f"/requests/{ids['request']}",
+            f"/requests/{ids['pending']}?done=review.recorded",
+        ],
         "/contracts": ["/contracts"],
         "/contracts/{contract_id}": [f"/contracts/{ids['contract']}"],
         "/query": [f"/query?contract={ids['contract']}"],

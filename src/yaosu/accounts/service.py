@@ -181,6 +181,16 @@ def org_names(session: Session, *, ids: Iterable[str] | None = None) -> dict[str
     return {org_id: name for org_id, name in session.execute(stmt)}
 
 
+def user_names(session: Session, *, ids: Iterable[str]) -> dict[str, str]:
+    """Users' display names (their usernames when they have none) by id, for those of ``ids``
+    that exist: what a page shows instead of a user id."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    stmt = select(User.id, User.display_name, User.username).where(User.id.in_(wanted))
+    return {user_id: shown or username for user_id, shown, username in session.execute(stmt)}
+
+
 def find_org(session: Session, *, org_id: str | None) -> OrgPublic | None:
     org = session.get(Organisation, org_id) if org_id else None
     return OrgPublic.model_validate(org) if org is not None else None

@@ -29,6 +29,7 @@ register_labels(
         # catalog
         "dataset.create": N_("registered a dataset"),
         "dataset.edit": N_("edited a dataset"),
+        "dataset.update": N_("changed a dataset's description"),
         "dataset.version.create": N_("uploaded a version"),
         "dataset.open": N_("changed a dataset's openness"),
         "dataset.view": N_("viewed a dataset"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from yaosu.authorization.policy import decide
 from yaosu.authorization.schemas import Conditions, RequestCreate
 from yaosu.catalog import service as catalog
 from yaosu.catalog import versions
-from yaosu.console.render import back_with_error, render
+from yaosu.console.render import back_with_error, done, render
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, YaosuError, translate
 from yaosu.kernel.i18n import _
@@ -120,7 +120,7 @@ def submit(
             values=values,
             error=exc.message(locale(request)),
         )
-    return RedirectResponse(f"/requests/{made.id}", status_code=303)
+    return done(f"/requests/{made.id}", "request.submitted")
 
 
 @router.get("/requests")
@@ -237,7 +237,7 @@ def review(
         if decision not in ("approve", "conditional", "reject"):
             raise InvalidInput(problem=_("choose a decision"))
         with session.begin_nested():
-            done = service.review(
+            reviewed = service.review(
                 session,
                 actor,
                 settings=ctx.settings,
@@ -248,15 +248,15 @@ def review(
             )
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
-    if done.contract_id:
-        return RedirectResponse(f"/contracts/{done.contract_id}", status_code=303)
-    return RedirectResponse(target, status_code=303)
+    if reviewed.contract_id:
+        return done(f"/contracts/{reviewed.contract_id}", "contract.made")
+    return done(target, "review.rejected" if reviewed.status == "rejected" else "review.recorded")
 
 
 @router.post("/requests/{request_id}/withdraw")
 def withdraw(request: Request, request_id: str, actor: PageActor, session: SessionDep) -> Response:
     service.withdraw(session, actor, request_id=request_id)
-    return RedirectResponse(f"/requests/{request_id}", status_code=303)
+    return done(f"/requests/{request_id}", "request.withdrawn")
 
 
 @router.get("/contracts")
@@ -335,7 +335,7 @@ def change_status(
             )
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
-    return RedirectResponse(target, status_code=303)
+    return done(target, f"contract.{action}")
 
 
 def plain_terms(

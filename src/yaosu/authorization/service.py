@@ -25,11 +25,22 @@ from yaosu.authorization.requests import (
     submit_request,
     withdraw,
 )
+from yaosu.authorization.waiting import (
+    contracts_to_watch,
+    count_contracts_to_watch,
+    count_reviews_waiting,
+    requests_ended,
+    reviews_decided,
+    reviews_waiting,
+)
 
 __all__ = [
     "change_status",
     "contract_resource",
+    "contracts_to_watch",
+    "count_contracts_to_watch",
     "count_requests",
+    "count_reviews_waiting",
     "duties_for",
     "get_contract",
     "get_request",
@@ -38,9 +49,12 @@ __all__ = [
     "list_requests",
     "refund",
     "request_resource",
+    "requests_ended",
     "review",
     "reviewing_orgs",
+    "reviews_decided",
     "reviews_of",
+    "reviews_waiting",
     "row_filter_problems",
     "set_purpose",
     "status_of",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import decide, enforce
@@ -13,7 +13,7 @@ from yaosu.catalog import dictionary, service, versions
 from yaosu.catalog.models import Frequency, Openness
 from yaosu.catalog.routes import XLSX_ROWS
 from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
-from yaosu.console.render import render
+from yaosu.console.render import done, render
 from yaosu.kernel.errors import YaosuError, translate
 from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
@@ -104,7 +104,7 @@ def new_dataset(
             values=values,
             **_vocabulary(),
         )
-    return RedirectResponse(f"/datasets/{ds.id}/upload", status_code=303)
+    return done(f"/datasets/{ds.id}/upload", "dataset.created")
 
 
 def _create(values: dict[str, str]) -> DatasetCreate:

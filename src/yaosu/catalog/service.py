@@ -235,3 +235,21 @@ def list_datasets(
         ).all()
         facets[name] = [(str(v), int(c)) for v, c in rows]
     return Listing(items, int(total), facets)
+
+
+def own_datasets(session: Session, actor: Actor, *, limit: int = 200) -> list[Dataset]:
+    """The datasets of the actor's own organisation that hold a version, newest change
+    first (one query, no facets: what the inbox asks on every page)."""
+    if actor.org_id is None:
+        return []
+    stmt = (
+        select(Dataset)
+        .where(
+            visible(actor, "dataset.view", ROWS),
+            Dataset.owner_org_id == actor.org_id,
+            Dataset.latest_version > 0,
+        )
+        .order_by(Dataset.updated_at.desc(), Dataset.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
 from yaosu.audit import log
@@ -12,9 +15,9 @@ from yaosu.authorization import service as authorization
 from yaosu.authorization.policy import Resource, decide
 from yaosu.catalog import service as catalog
 from yaosu.console.render import render, safe_next
-from yaosu.kernel.db import utcnow
-from yaosu.kernel.i18n import LOCALE_COOKIE
-from yaosu.web.deps import ANONYMOUS, OptionalActor, PageActor, SessionDep
+from yaosu.inbox import service as inbox
+from yaosu.kernel.i18n import LOCALE_COOKIE, Message, _, label, localise
+from yaosu.web.deps import ANONYMOUS, OptionalActor, PageActor, SessionDep, locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,12 +60,15 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
     if can["home.usable"]:
         usable = catalog.list_datasets(session, actor, openness="open", limit=20)
         sections["usable"] = [catalog.public(session, ds=d) for d in usable.items]
+    lang = locale(request)
     if can["reviews.read"]:
-        # Reminders: what awaits this organisation's review, soonest due first.
-        waiting = sorted(
-            authorization.list_requests(session, actor, inbox=True), key=lambda r: r.due_at
-        )
-        sections["reviews"] = {"waiting": waiting[:5], "total": len(waiting), "now": utcnow()}
+        # Reminders: what awaits this organisation's review, urgent and soonest due first, in
+        # the inbox's sentences.
+        waiting = inbox.items_of(session, actor, kind="review_request")
+        sections["reviews"] = {
+            "waiting": [inbox.shown(item, lang) for item in waiting[:5]],
+            "total": len(waiting),
+        }
     if can["home.openings"]:
         # Notices: important or core data a provider opened, newest first.
         opened = latest_entries(session, actor, action="dataset.open", limit=200)
@@ -70,20 +76,31 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         titles = catalog.dataset_titles(session, ids={e.object_id for e in notices})
         sections["openings"] = {"items": notices[:10], "titles": titles}
     if can["requests.read"]:
-        sections["contracts"] = [
-            (c, authorization.status_of(c))
+        held = [
+            c
             for c in authorization.list_contracts(session, actor)
             if c.consumer_org_id == actor.org_id
         ][:5]
+        titles = catalog.dataset_titles(session, ids={d for c in held for d in c.datasets})
+        names = accounts.org_names(session, ids={p for c in held for p in c.provider_org_ids})
+        sections["contracts"] = [
+            {
+                "c": c,
+                "state": authorization.status_of(c),
+                "datasets": localise([titles.get(d, "") for d in c.datasets], lang),
+                "providers": localise([names.get(p, "") for p in c.provider_org_ids], lang),
+            }
+            for c in held
+        ]
     if can["home.oversight"]:
         latest = log.latest_checkpoint(session)
-        recent = latest_entries(session, actor, limit=8)
+        recent = list(latest_entries(session, actor, limit=8))
         sections["oversight"] = {
             "orgs": accounts.count_orgs(session),
             "datasets": catalog.count_datasets(session),
             "entries": log.size(session),
             "signed": latest.size if latest else 0,
-            "recent": list(recent),
+            "recent": _activity(session, recent, lang),
         }
     if can["home.health"]:
         latest = log.latest_checkpoint(session)
@@ -107,3 +124,36 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
         sections=sections,
         can=can,
     )
+
+
+def _activity(session: Session, entries: list[Any], lang: str) -> list[dict[str, Any]]:
+    """Audit entries as sentences: who (a person or organisation by name), did what (in
+    words), to what (a dataset or organisation by name, else the kind of object); the codes
+    and ids stay in the title attributes."""
+    users = accounts.user_names(session, ids={e.actor_id for e in entries})
+    orgs = accounts.org_names(session)
+    titles = catalog.dataset_titles(
+        session, ids={e.object_id for e in entries if e.object_type == "dataset"}
+    )
+    out = []
+    for e in entries:
+        who: Message | str = users.get(e.actor_id) or (
+            _("the platform's operator") if e.actor_id.startswith("system:") else _("someone")
+        )
+        what: Message | str = (
+            titles.get(e.object_id)
+            or (orgs.get(e.object_id) if e.object_type == "organisation" else None)
+            or label("resource_type", e.object_type)
+        )
+        org = orgs.get(e.actor_org_id or "")
+        if org:
+            who = _("{person} ({org})", person=who, org=org)
+        out.append(
+            {
+                "entry": e,
+                "who": localise(who, lang),
+                "action": label("audit_action", e.action).render(lang),
+                "what": localise(what, lang),
+            }
+        )
+    return out

@@ -4,7 +4,7 @@ the navigation it implies."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from sqlalchemy.orm import Session
 
 from yaosu.authorization.policy import Resource, decide
-from yaosu.console import i18n
+from yaosu.console import i18n, steps
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.i18n import label, localise, translations
 from yaosu.web.deps import ANONYMOUS, locale
@@ -39,6 +39,7 @@ DOMAINS = (
     "access",
     "rights",
     "audit",
+    "inbox",
 )
 
 
@@ -77,7 +78,7 @@ def nav(actor: Actor, can: Mapping[str, bool]) -> list[tuple[str, str]]:
     """(path, label msgid) pairs for the top navigation."""
     if actor is ANONYMOUS:
         return [("/catalog", N_("Catalog")), ("/notices", N_("Public notices"))]
-    items = [("/home", N_("Home")), ("/catalog", N_("Catalog"))]
+    items = [("/home", N_("Home")), ("/inbox", N_("Inbox")), ("/catalog", N_("Catalog"))]
     if can["dataset.create"]:
         items.append(("/datasets/new", N_("New dataset")))
     if can["requests.read"]:
@@ -96,6 +97,34 @@ def _fill(text: str, params: Mapping[str, Any]) -> str:
     """A translated template text with its named parameters (``%(name)s``, as Jinja's i18n
     extension writes them); without parameters the text is left as it is."""
     return text % params if params else text
+
+
+# Counts beside navigation items (path -> count(request, actor)), registered by the page's
+# own package (the inbox's "waiting for you"). Asked only when base.html draws the navigation,
+# so a fragment (an htmx swap, a polling progress bar) costs nothing.
+BADGES: dict[str, Callable[[Request, Actor], int]] = {}
+
+
+def _badges(request: Request, actor: Actor) -> Callable[[str], int]:
+    seen: dict[str, int] = {}
+
+    def badge(href: str) -> int:
+        count = BADGES.get(href)
+        if count is None or actor is ANONYMOUS:
+            return 0
+        if href not in seen:
+            seen[href] = count(request, actor)
+        return seen[href]
+
+    return badge
+
+
+def done(target: str, code: str) -> RedirectResponse:
+    """After a form that worked: to the page where the user goes on, which says what happened
+    and what comes next (the step registered as ``code`` in ``yaosu.console.steps``)."""
+    assert code in steps.STEPS, code
+    joiner = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{joiner}done={quote(code)}", status_code=303)
 
 
 def render(
@@ -121,6 +150,8 @@ def render(
             label_list=lambda kind, codes: localise([label(kind, c) for c in codes], lang),
             csrf_token=getattr(request.state, "csrf_token", ""),
             nav=nav(actor, can),
+            badge=_badges(request, actor),
+            next_step=steps.landing(request, can),
             can=can,
             path=request.url.path,
             here=quote(

@@ -6,13 +6,13 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 
 from yaosu.authorization.policy import decide
 from yaosu.catalog import service as catalog
 from yaosu.catalog import versions
-from yaosu.console.render import back_with_error, render
+from yaosu.console.render import back_with_error, done, render
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.kernel.i18n import _
@@ -150,7 +150,7 @@ def screen_now(
     mode: Annotated[str, Form(max_length=8)] = "fast",
 ) -> Response:
     """Screens at once, or queues a job for a large version (the page then shows its progress)."""
-    service.request_screen(
+    made = service.request_screen(
         session,
         actor,
         store=ctx.store,
@@ -159,7 +159,8 @@ def screen_now(
         number=None,
         mode=mode,
     )
-    return RedirectResponse(f"/datasets/{dataset_id}/privacy", status_code=303)
+    queued = not isinstance(made, Screen)
+    return done(f"/datasets/{dataset_id}/privacy", "screen.queued" if queued else "screen.done")
 
 
 @router.post("/screens/{screen_id}/review")
@@ -194,7 +195,7 @@ def review_screen(
             )
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
-    return RedirectResponse(target, status_code=303)
+    return done(target, "screen.confirmed")
 
 
 @router.post("/datasets/{dataset_id}/privacy/deidentify")
@@ -222,10 +223,8 @@ def deidentify_now(
         return back_with_error(request, f"/datasets/{dataset_id}/privacy", exc, session=None)
     if isinstance(made, tuple):
         derivation, _skip = made
-        return RedirectResponse(
-            f"/datasets/{dataset_id}/privacy/derivations/{derivation.id}", status_code=303
-        )
-    return RedirectResponse(f"/datasets/{dataset_id}/privacy", status_code=303)
+        return done(f"/datasets/{dataset_id}/privacy/derivations/{derivation.id}", "deidentified")
+    return done(f"/datasets/{dataset_id}/privacy", "deidentify.queued")
 
 
 def _recipe(text: str) -> dict[str, Any]:

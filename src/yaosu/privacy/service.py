@@ -27,8 +27,10 @@ from yaosu.privacy.screening import (
     screen_version,
     shown_findings,
 )
+from yaosu.privacy.waiting import ScreenWork, screens_confirmed, screens_to_do
 
 __all__ = [
+    "ScreenWork",
     "confirmed_screen",
     "derivation_report",
     "get_screen",
@@ -43,6 +45,8 @@ __all__ = [
     "run_deidentify_request",
     "screen_resource",
     "screen_version",
+    "screens_confirmed",
+    "screens_to_do",
     "shown_findings",
     "suggested_recipe",
 ]

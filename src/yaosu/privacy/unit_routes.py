@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from yaosu.authorization.policy import decide
 from yaosu.catalog import service as catalog
 from yaosu.catalog import versions
-from yaosu.console.render import back_with_error, render
+from yaosu.console.render import back_with_error, done, render
 from yaosu.kernel.errors import YaosuError
 from yaosu.privacy import unit
 from yaosu.web.deps import CurrentActor, PageActor, SessionDep
@@ -123,4 +123,4 @@ def declare_page(
             )
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
-    return RedirectResponse(target, status_code=303)
+    return done(target, "unit.declared")

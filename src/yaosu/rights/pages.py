@@ -7,7 +7,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
@@ -15,7 +15,7 @@ from yaosu.audit.verify import VerificationError
 from yaosu.authorization.policy import decide
 from yaosu.authorization.service import list_purposes
 from yaosu.catalog import service as catalog
-from yaosu.console.render import back_with_error, render
+from yaosu.console.render import back_with_error, done, render
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.kernel.i18n import _
 from yaosu.rights import certify, service
@@ -97,7 +97,7 @@ def apply(
             )
     except YaosuError as exc:
         return back_with_error(request, "/rights", exc, session=session)
-    return RedirectResponse(f"/registrations/{reg.id}", status_code=303)
+    return done(f"/registrations/{reg.id}", "rights.applied")
 
 
 @router.get("/registrations/{registration_id}")
@@ -147,7 +147,7 @@ def step(
     try:
         with session.begin_nested():
             if action == "accept":
-                service.accept(
+                reg = service.accept(
                     session,
                     actor,
                     settings=ctx.settings,
@@ -155,7 +155,7 @@ def step(
                     note=note,
                 )
             elif action in ("pass", "fail"):
-                service.formal_review(
+                reg = service.formal_review(
                     session,
                     actor,
                     settings=ctx.settings,
@@ -167,11 +167,12 @@ def step(
                 service.issue(
                     session, actor, settings=ctx.settings, registration_id=registration_id
                 )
+                reg = service.get_registration(session, actor, registration_id=registration_id)
             else:
                 raise InvalidInput(problem=_("unknown action"))
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
-    return RedirectResponse(target, status_code=303)
+    return done(target, f"registration.{reg.status}")
 
 
 @router.post("/registrations/{registration_id}/object")
@@ -188,7 +189,7 @@ def object_to(
             service.object_to(session, actor, registration_id=registration_id, reason=reason)
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
-    return RedirectResponse(target, status_code=303)
+    return done(target, "objection.filed")
 
 
 @router.post("/objections/{objection_id}/resolve")
@@ -215,7 +216,7 @@ def resolve(
             )
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
-    return RedirectResponse(target, status_code=303)
+    return done(target, "objection.resolved")
 
 
 @router.get("/notices")

@@ -39,13 +39,23 @@ from yaosu.rights.registration import (
     resolve,
 )
 from yaosu.rights.states import RegistrationState
+from yaosu.rights.waiting import (
+    RegistrationWork,
+    count_open_objections,
+    count_registration_steps,
+    open_objections,
+    registration_steps,
+)
 
 __all__ = [
+    "RegistrationWork",
     "accept",
     "apply",
     "certificate_file",
     "certificate_signer",
     "chain",
+    "count_open_objections",
+    "count_registration_steps",
     "find_certificate",
     "formal_review",
     "get_grant",
@@ -57,7 +67,9 @@ __all__ = [
     "notices",
     "object_to",
     "objections_of",
+    "open_objections",
     "registration_resource",
+    "registration_steps",
     "resolve",
 ]
 

@@ -9,6 +9,7 @@ register their handlers with ``yaosu.kernel.tasks.queue.handler`` and queue work
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from yaosu.kernel.i18n import _
 from yaosu.kernel.tasks import queue, worker
 from yaosu.kernel.tasks.models import Task
 from yaosu.kernel.tasks.queue import MAX_ATTEMPTS, Run, claim, handler
-from yaosu.kernel.tasks.states import ACTIVE
+from yaosu.kernel.tasks.states import ACTIVE, TaskState
 from yaosu.kernel.tasks.worker import worker_name
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "cancel",
     "claim",
     "enqueue",
+    "finished_tasks",
     "get_task",
     "handler",
     "list_tasks",
@@ -42,6 +44,9 @@ __all__ = [
     "start_worker",
     "worker_name",
 ]
+
+
+ENDED = (TaskState.DONE, TaskState.FAILED, TaskState.CANCELLED)
 
 
 def resource(task: Task) -> Resource:
@@ -109,6 +114,25 @@ def list_tasks(
     if active_only:
         stmt = stmt.where(Task.status.in_(ACTIVE))
     return list(session.scalars(stmt.where(visible(actor, "job.view", ROWS))))
+
+
+def finished_tasks(
+    session: Session, actor: Actor, *, since: datetime, limit: int = 50
+) -> list[Task]:
+    """The actor's own tasks that ended (done, failed or cancelled) since ``since``, newest
+    first: what the inbox tells their submitter."""
+    stmt = (
+        select(Task)
+        .where(
+            visible(actor, "job.view", ROWS),
+            Task.created_by == actor.id,
+            Task.status.in_(ENDED),
+            Task.finished_at >= since,
+        )
+        .order_by(Task.finished_at.desc(), Task.id.desc())
+        .limit(max(1, min(limit, 500)))
+    )
+    return list(session.scalars(stmt))
 
 
 def cancel(session: Session, actor: Actor, *, task_id: str) -> Task:

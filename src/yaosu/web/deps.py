@@ -36,9 +36,15 @@ def locale(request: Request) -> str:
     )
 
 
-def get_session(ctx: ContextDep) -> Any:
+def get_session(ctx: ContextDep, request: Request) -> Any:
+    # Kept on the request while it is open, so what a page's frame shows beside the page
+    # (the navigation's counts) reads in the page's own transaction.
     with ctx.db.transaction() as session:
-        yield session
+        request.state.db_session = session
+        try:
+            yield session
+        finally:
+            request.state.db_session = None
 
 
 # scope="function": the transaction commits before the response is sent. FastAPI's default

@@ -33,7 +33,8 @@ function uploadForm(form) {
     xhr.upload.addEventListener("load", () => { status.textContent = form.dataset.done; });
     xhr.addEventListener("load", () => {
       if (xhr.status === 201) {
-        window.location.assign(`/datasets/${encodeURIComponent(dataset)}`);
+        // The dataset's page says what happened and what comes next (yaosu.console.steps).
+        window.location.assign(`/datasets/${encodeURIComponent(dataset)}?done=version.uploaded`);
         return;
       }
       let message = xhr.statusText;
