@@ -251,7 +251,7 @@ async def write_dictionary(
             audit_refusal(request, exc, session)
             error = exc.message(locale(request))
     if error is None:
-        return RedirectResponse(f"/datasets/{dataset_id}#dictionary", status_code=303)
+        return done(f"/datasets/{dataset_id}", "dictionary.saved")
     with ctx.db.transaction() as session:
         ds = service.get_dataset(session, actor, dataset_id=dataset_id)
         entries = dictionary.entries(session, actor, dataset_id=ds.id)

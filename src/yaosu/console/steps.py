@@ -48,6 +48,14 @@ STEPS: dict[str, Step] = {
         N_("The dataset is registered."),
         Next(N_("Next: upload its first version, a file with its data.")),
     ),
+    "dictionary.saved": Step(
+        N_("The data dictionary is saved."),
+        Next(
+            N_(
+                "Private answers now release every group of the columns whose public values you listed; the dataset page shows the dictionary to everyone who may see the dataset."
+            )
+        ),
+    ),
     "version.uploaded": Step(
         N_("The file is stored as a new version."),
         Next(
