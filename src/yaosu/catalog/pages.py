@@ -11,7 +11,6 @@ from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import decide, enforce
 from yaosu.catalog import dictionary, service, versions
 from yaosu.catalog.models import Frequency, Openness
-from yaosu.catalog.routes import XLSX_ROWS
 from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
 from yaosu.console.render import done, render
 from yaosu.kernel.errors import YaosuError, translate
@@ -163,7 +162,7 @@ def dataset_page(
         preview=preview,
         charts=charts,
         entries=entries,
-        xlsx_rows=XLSX_ROWS,
+        xlsx_rows=versions.XLSX_ROWS,
     )
 
 

@@ -244,7 +244,6 @@ def preview(
     return Preview(columns=columns, rows=rows, total_rows=total)
 
 
-XLSX_ROWS = 200_000  # an Excel download is built in memory: larger versions go as CSV
 DOWNLOADS = {
     "parquet": "application/vnd.apache.parquet",
     "csv": "text/csv; charset=utf-8",
@@ -270,13 +269,13 @@ def download(
     if format == "xlsx":
         ds = service.get_dataset(session, actor, dataset_id=dataset_id)
         found = versions.get_version(session, actor, dataset_id=ds.id, number=number)
-        if found.row_count > XLSX_ROWS:
+        if found.row_count > versions.XLSX_ROWS:
             raise InvalidInput(
                 problem=_(
                     "version {number} has {rows} rows, more than an Excel download holds ({limit}): download it as CSV or Parquet",
                     number=found.number,
                     rows=found.row_count,
-                    limit=XLSX_ROWS,
+                    limit=versions.XLSX_ROWS,
                 )
             )
     version, path = versions.open_data(

@@ -154,6 +154,8 @@ def get_version(
     return version
 
 
+XLSX_ROWS = 200_000  # an Excel download is built in memory: larger versions go as CSV
+
 # What a withheld column still shows: its shape, never a value.
 _SHAPE = ("name", "type", "kind", "nulls", "null_ratio")
 
