@@ -31,6 +31,9 @@ from yaosu.context import Context
 # Units, standards, formats and names that read the same in a Chinese text.
 ALLOWED = {
     "API",
+    "AVG",  # SQL's aggregate functions, as the analyst writes them
+    "SUM",
+    "Excel",
     "CSV",
     "DCAT",
     "JSON",

@@ -50,8 +50,10 @@ def get_run(session: Session, actor: Actor, *, run_id: str) -> QueryRun:
         raise NotFound(kind=_("Query"), id=run_id)
     try:
         authorization.get_contract(session, actor, contract_id=run.contract_id)
-    except NotFound:
-        raise NotFound(kind=_("Query"), id=run_id) from None
+    except NotFound as hidden:  # said as the query not found; refused (and audited) as the contract
+        refused = NotFound(kind=_("Query"), id=run_id)
+        refused.denial = hidden.denial
+        raise refused from None
     return run
 
 

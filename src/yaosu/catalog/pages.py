@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import decide, enforce
@@ -227,49 +228,42 @@ def _entries_from(form: Any) -> DictionaryIn:
 
 @router.post("/datasets/{dataset_id}/dictionary")
 async def write_dictionary(
-    request: Request, dataset_id: str, actor: PageActor, ctx: ContextDep
+    request: Request, dataset_id: str, actor: PageActor, session: SessionDep, ctx: ContextDep
 ) -> Response:
     form = await request.form(max_fields=MAX_FORM_COLUMNS * 8 + 8)
-    error = None
-    typed = {  # what was typed, shown again when refused (nothing is lost)
-        str(form.get(f"column_{i}")): {
-            k: str(form.get(f"{k}_{i}", ""))
-            for k in ("description", "unit", "domain", "from_data", "lower", "upper")
+    return await run_in_threadpool(
+        _write_dictionary, request, actor, session, ctx, dataset_id, form
+    )
+
+
+def _write_dictionary(
+    request: Request, actor: Any, session: Any, ctx: Any, dataset_id: str, form: Any
+) -> Response:
+    try:
+        data = _entries_from(form)
+        with session.begin_nested():
+            dictionary.write(session, actor, store=ctx.store, dataset_id=dataset_id, data=data)
+    except YaosuError as exc:
+        if exc.status == 404:
+            raise
+        audit_refusal(request, exc, session)
+        typed = {  # what was typed, shown again (nothing is lost)
+            str(form.get(f"column_{i}")): {
+                k: str(form.get(f"{k}_{i}", ""))
+                for k in ("description", "unit", "domain", "from_data", "lower", "upper")
+            }
+            for i in range(MAX_FORM_COLUMNS)
+            if form.get(f"column_{i}") is not None
         }
-        for i in range(MAX_FORM_COLUMNS)
-        if form.get(f"column_{i}") is not None
-    }
-    with ctx.db.transaction() as session:
-        try:
-            data = _entries_from(form)
-            with session.begin_nested():
-                dictionary.write(session, actor, store=ctx.store, dataset_id=dataset_id, data=data)
-        except YaosuError as exc:
-            if exc.status == 404:
-                raise
-            audit_refusal(request, exc, session)
-            error = exc.message(locale(request))
-    if error is None:
-        return done(f"/datasets/{dataset_id}", "dictionary.saved")
-    with ctx.db.transaction() as session:
         ds = service.get_dataset(session, actor, dataset_id=dataset_id)
-        entries = dictionary.entries(session, actor, dataset_id=ds.id)
         return render(
             request,
             actor,
             "dictionary.html",
-            status=422,
+            status=exc.status,
             ds=service.public(session, ds=ds),
-            entries=entries,
+            entries=dictionary.entries(session, actor, dataset_id=ds.id),
             typed=typed,
-            error=error,
+            error=exc.message(locale(request)),
         )
-
-
-@router.get("/datasets/{dataset_id}/upload")
-def upload_page(
-    request: Request, dataset_id: str, actor: PageActor, session: SessionDep
-) -> Response:
-    ds = service.get_dataset(session, actor, dataset_id=dataset_id)
-    enforce(actor, "dataset.edit", service.resource(ds))
-    return render(request, actor, "upload.html", ds=service.public(session, ds=ds))
+    return done(f"/datasets/{dataset_id}", "dictionary.saved")
