@@ -267,3 +267,12 @@ def _write_dictionary(
             error=exc.message(locale(request)),
         )
     return done(f"/datasets/{dataset_id}", "dictionary.saved")
+
+
+@router.get("/datasets/{dataset_id}/upload")
+def upload_page(
+    request: Request, dataset_id: str, actor: PageActor, session: SessionDep
+) -> Response:
+    ds = service.get_dataset(session, actor, dataset_id=dataset_id)
+    enforce(actor, "dataset.edit", service.resource(ds))
+    return render(request, actor, "upload.html", ds=service.public(session, ds=ds))
