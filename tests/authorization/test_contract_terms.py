@@ -364,7 +364,7 @@ class _Api:
         self.http, self.ctx = http, ctx
 
     def approved_contract(self, **overrides: Any) -> str:
-        from tests.authorization.test_requests import ask
+        from tests.authorization.test_requests import accepted, ask
 
         made = self.http.post(
             "/api/v1/requests",
@@ -377,4 +377,4 @@ class _Api:
                 json={"decision": "approve", "reason": "同意"},
                 headers=auth(self.ctx, reviewer),
             ).json()
-        return str(done["contract_id"])
+        return str(accepted(self.http, self.ctx, done["contract_id"])["id"])

@@ -85,6 +85,7 @@ def world(ctx: Context) -> dict[str, Any]:
             session, br, settings=ctx.settings, request_id=req.id, decision="approve", reason="同意"
         )
         ids["extract_contract"] = done.contract_id
+        authorization.accept(session, ai, contract_id=done.contract_id)
     ids["extract"] = extracts.run_extract(
         ctx, ai, contract_id=ids["extract_contract"], dataset_id=ids["res"]
     ).id

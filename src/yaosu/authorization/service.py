@@ -3,8 +3,10 @@ and CLI, call. The work is done in ``purposes``, ``requests`` (requests, their r
 reviews) and ``contracts`` (contracts and their use); the decision function is ``policy``."""
 
 from yaosu.authorization.contracts import (
+    accept,
     change_status,
     contract_resource,
+    decline,
     duties_for,
     get_contract,
     list_contracts,
@@ -27,9 +29,11 @@ from yaosu.authorization.requests import (
 )
 
 __all__ = [
+    "accept",
     "change_status",
     "contract_resource",
     "count_requests",
+    "decline",
     "duties_for",
     "get_contract",
     "get_request",
