@@ -460,6 +460,13 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
         Case("POST", "/api/v1/requests/{request_id}/withdraw", f"{r}/withdraw", frozenset({CO})),
         Case(
             "POST",
+            "/api/v1/contracts/{contract_id}/acceptance",
+            f"{c}/acceptance",
+            frozenset({CO}),  # its data user's admin (the demo's is already accepted: a 409)
+            body={"decision": "accept"},
+        ),
+        Case(
+            "POST",
             "/api/v1/contracts/{contract_id}/status",
             f"{c}/status",
             frozenset({BA, P, CAC, DSJ}),
@@ -529,6 +536,7 @@ HIDDEN = (
     | {("/api/v1/requests/{request_id}/withdraw", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/status", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/decisions", r) for r in (AI, AS)}
+    | {("/api/v1/contracts/{contract_id}/acceptance", r) for r in (AI, AS)}
 )
 
 
@@ -779,6 +787,20 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             form={"decision": "approve", "reason": "矩阵测试"},
         ),
         Page("POST", "/requests/{request_id}/withdraw", f"/requests/{r}/withdraw", frozenset({CO})),
+        Page(
+            "POST",
+            "/contracts/{contract_id}/acceptance",
+            f"/contracts/{c}/acceptance",
+            frozenset({CO}),
+            form={"decision": "accept"},
+        ),
+        Page(
+            "POST",
+            "/contracts/{contract_id}/extracts",
+            f"/contracts/{w['extract_contract']}/extracts",
+            frozenset({AI}),
+            form={"dataset": res, "format": "csv"},
+        ),
         Page(
             "POST",
             "/contracts/{contract_id}/status",
