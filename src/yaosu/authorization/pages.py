@@ -225,6 +225,7 @@ def request_page(
         reviews=reviews,
         names=_names(session),
         titles=_titles(session, req.datasets),
+        named="".join(f"《{t}》" for t in _titles(session, req.datasets).values()),
         purpose=session.get(Purpose, req.purpose),
         can={
             "request.review": can_review,
