@@ -73,7 +73,9 @@ def test_a_request_becomes_a_contract_both_parties_accepted(page: Page, ctx: Con
     days.fill("60")
     page.get_by_label("使用次数（留空为不限）").fill("20")
     budget.fill("3")
-    page.get_by_label("为何此用途需要这些数据").fill("按乡镇测算参保结构，支撑乡村振兴互助资金配置。")
+    page.get_by_label("为何此用途需要这些数据").fill(
+        "按乡镇测算参保结构，支撑乡村振兴互助资金配置。"
+    )
     page.get_by_role("button", name="提交申请").click()
     expect(page.get_by_role("heading", name=re.compile("授权申请"))).to_be_visible()
     request_path = page.url.removeprefix(page.url.split("/requests/")[0])
@@ -124,6 +126,8 @@ def test_a_request_becomes_a_contract_both_parties_accepted(page: Page, ctx: Con
     # the lists say what each contract and request is, not their ids
     page.goto("/contracts")
     expect(page.locator("tbody").get_by_text(re.compile(r"ctr_"))).to_have_count(0)
-    expect(page.get_by_role("link", name="《江州市城乡居民社会保险参保人员信息》").first).to_be_visible()
+    expect(
+        page.get_by_role("link", name="《江州市城乡居民社会保险参保人员信息》").first
+    ).to_be_visible()
     page.goto("/requests")
     expect(page.locator("tbody").get_by_text(re.compile(r"req_"))).to_have_count(0)

@@ -27,9 +27,7 @@ def make_extract(
     fmt: Annotated[str, Form(alias="format", max_length=10)] = "csv",
 ) -> Response:
     try:
-        made = extract.run_extract(
-            ctx, actor, contract_id=contract_id, dataset_id=dataset, fmt=fmt
-        )
+        made = extract.run_extract(ctx, actor, contract_id=contract_id, dataset_id=dataset, fmt=fmt)
     except YaosuError as exc:
         if exc.status == 404:  # the contract itself is hidden: the error page says so, once
             raise

@@ -198,7 +198,10 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
     consumer = _party(doc.get("assignee"), "assignee")
     accepted = {
         _party(p, what): _datetime(p["yaosu:acceptedAt"])
-        for p, what in [*((a, "assigner") for a in assigners if a), (doc.get("assignee"), "assignee")]
+        for p, what in [
+            *((a, "assigner") for a in assigners if a),
+            (doc.get("assignee"), "assignee"),
+        ]
         if isinstance(p, dict) and p.get("yaosu:acceptedAt") is not None
     }
     permissions = doc.get("permission") or []

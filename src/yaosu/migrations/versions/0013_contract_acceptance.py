@@ -76,9 +76,7 @@ def _backfill() -> None:
             contracts.c.starts_at,
             contracts.c.created_at,
             requests.c.requested_by,
-        ).select_from(
-            contracts.outerjoin(requests, requests.c.id == contracts.c.request_id)
-        )
+        ).select_from(contracts.outerjoin(requests, requests.c.id == contracts.c.request_id))
     ).all()
     for cid, request_id, providers, starts_at, created_at, requested_by in rows:
         accepted: list[dict[str, Any]]
