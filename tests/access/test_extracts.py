@@ -173,7 +173,7 @@ def test_an_extract_filters_rows_in_the_locked_down_engine_through_the_policy_vi
             headers=auth(ctx, reviewer),
         )
         assert done.status_code == 200, done.text
-    contract = done.json()["contract_id"]
+    contract = accepted(app_client, ctx, done.json()["contract_id"])["id"]
     ran: list[str] = []
     real = service.engine_for
 
