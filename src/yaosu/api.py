@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from yaosu import __version__
+from yaosu.access.extract_pages import pages as access_extract_pages
 from yaosu.access.pages import router as access_pages
 from yaosu.access.routes import router as access_router
 from yaosu.access.service import close_engines
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
     all_pages = (
         console_pages,
         access_pages,
+        access_extract_pages,
         accounts_pages,
         catalog_pages,
         privacy_pages,

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 from fastapi.testclient import TestClient
 
-from tests.authorization.test_requests import ask
+from tests.authorization.test_requests import accepted, ask
 from tests.conftest import auth, dataset_id
 from yaosu.access.extract import run_trace, write_csv
 from yaosu.catalog import versions
@@ -45,7 +45,7 @@ def extract_contract(app_client: TestClient, ctx: Context, requester: str = "ai-
         json={"decision": "approve", "reason": "去标识化后提供"},
         headers=auth(ctx, "bureau-reviewer"),
     ).json()
-    return str(done["contract_id"])
+    return str(accepted(app_client, ctx, done["contract_id"], user=requester)["id"])
 
 
 def test_an_extract_is_deidentified_watermarked_signed_and_traceable(
@@ -173,7 +173,7 @@ def test_an_extract_filters_rows_in_the_locked_down_engine_through_the_policy_vi
             headers=auth(ctx, reviewer),
         )
         assert done.status_code == 200, done.text
-    contract = done.json()["contract_id"]
+    contract = accepted(app_client, ctx, done.json()["contract_id"])["id"]
     ran: list[str] = []
     real = service.engine_for
 

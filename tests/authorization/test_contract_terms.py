@@ -134,7 +134,7 @@ def test_only_the_consumer_uses_a_contract() -> None:
 def test_masks_and_row_filters_from_reviewers_reach_the_contract_and_odrl(
     app_client: TestClient, ctx: Context
 ) -> None:
-    from tests.authorization.test_requests import submitted
+    from tests.authorization.test_requests import accepted, submitted
 
     residents = dataset_id(ctx, "参保人员")
     req = submitted(app_client, ctx)
@@ -173,9 +173,7 @@ def test_masks_and_row_filters_from_reviewers_reach_the_contract_and_odrl(
         },
         headers=auth(ctx, "bureau-reviewer"),
     ).json()
-    contract = app_client.get(
-        f"/api/v1/contracts/{done['contract_id']}", headers=auth(ctx, "ai-analyst")
-    ).json()
+    contract = accepted(app_client, ctx, done["contract_id"])
     assert contract["masks"] == {residents: {"所属乡镇": "hash"}}
     assert contract["row_filters"] == {residents: "(参保类型 <> '暂停缴费')"}
     decision = app_client.post(
@@ -364,7 +362,7 @@ class _Api:
         self.http, self.ctx = http, ctx
 
     def approved_contract(self, **overrides: Any) -> str:
-        from tests.authorization.test_requests import ask
+        from tests.authorization.test_requests import accepted, ask
 
         made = self.http.post(
             "/api/v1/requests",
@@ -377,4 +375,4 @@ class _Api:
                 json={"decision": "approve", "reason": "同意"},
                 headers=auth(self.ctx, reviewer),
             ).json()
-        return str(done["contract_id"])
+        return str(accepted(self.http, self.ctx, done["contract_id"])["id"])

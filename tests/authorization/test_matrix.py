@@ -85,6 +85,7 @@ def world(ctx: Context) -> dict[str, Any]:
             session, br, settings=ctx.settings, request_id=req.id, decision="approve", reason="同意"
         )
         ids["extract_contract"] = done.contract_id
+        authorization.accept(session, ai, contract_id=done.contract_id)
     ids["extract"] = extracts.run_extract(
         ctx, ai, contract_id=ids["extract_contract"], dataset_id=ids["res"]
     ).id
@@ -516,6 +517,13 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
         Case("POST", "/api/v1/requests/{request_id}/withdraw", f"{r}/withdraw", frozenset({CO})),
         Case(
             "POST",
+            "/api/v1/contracts/{contract_id}/acceptance",
+            f"{c}/acceptance",
+            frozenset({CO}),  # its data user's admin (the demo's is already accepted: a 409)
+            body={"decision": "accept"},
+        ),
+        Case(
+            "POST",
             "/api/v1/contracts/{contract_id}/status",
             f"{c}/status",
             frozenset({BA, P, CAC, DSJ}),
@@ -586,6 +594,7 @@ HIDDEN = (
     | {("/api/v1/requests/{request_id}/withdraw", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/status", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/decisions", r) for r in (AI, AS)}
+    | {("/api/v1/contracts/{contract_id}/acceptance", r) for r in (AI, AS)}
 )
 
 
@@ -869,6 +878,20 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             form={"decision": "approve", "reason": "矩阵测试"},
         ),
         Page("POST", "/requests/{request_id}/withdraw", f"/requests/{r}/withdraw", frozenset({CO})),
+        Page(
+            "POST",
+            "/contracts/{contract_id}/acceptance",
+            f"/contracts/{c}/acceptance",
+            frozenset({CO}),
+            form={"decision": "accept"},
+        ),
+        Page(
+            "POST",
+            "/contracts/{contract_id}/extracts",
+            f"/contracts/{w['extract_contract']}/extracts",
+            frozenset({AI}),
+            form={"dataset": res, "format": "csv"},
+        ),
         Page(
             "POST",
             "/contracts/{contract_id}/status",

@@ -62,9 +62,20 @@ def approved(app_client: TestClient, ctx: Context, **overrides: Any) -> dict[str
         )
         assert done.status_code == 200, done.text
     assert done.json()["status"] == "approved"
-    return app_client.get(
-        f"/api/v1/contracts/{done.json()['contract_id']}", headers=auth(ctx, "ai-analyst")
-    ).json()
+    return accepted(app_client, ctx, done.json()["contract_id"])
+
+
+def accepted(
+    app_client: Any, ctx: Context, contract_id: str, user: str = "ai-analyst"
+) -> dict[str, Any]:
+    """The data user's admin accepts the contract the approvals made: it comes into force."""
+    done = app_client.post(
+        f"/api/v1/contracts/{contract_id}/acceptance",
+        json={"decision": "accept"},
+        headers=auth(ctx, user),
+    )
+    assert done.status_code == 200 and done.json()["status"] == "active", done.text
+    return dict(done.json())
 
 
 def test_personal_data_is_routed_to_the_provider_and_the_cac(
@@ -133,9 +144,11 @@ def test_reviews_in_any_order_make_a_contract_narrowed_by_conditions(
     )
     done = bureau.json()
     assert bureau.status_code == 200 and done["status"] == "approved" and done["contract_id"]
-    contract = app_client.get(
+    offered = app_client.get(
         f"/api/v1/contracts/{done['contract_id']}", headers=auth(ctx, "ai-analyst")
     ).json()
+    assert offered["status"] == "offered" and offered["accepted_at"] is None
+    contract = accepted(app_client, ctx, done["contract_id"])
     assert contract["datasets"] == {residents: ["参保类型", "所属乡镇"]}
     assert contract["epsilon_budget"] == 1.0 and contract["max_uses"] == 5
     assert contract["min_group_size"] == 20 and contract["status"] == "active"

@@ -75,6 +75,14 @@ LISTED = [
         contracts.ROWS,
         lambda s, c: contracts.contract_resource(c),
     ),
+    # the contracts one may accept for one's organisation (a list of those awaiting it)
+    Listed(
+        "contract.accept",
+        Contract,
+        Contract.id,
+        contracts.ROWS,
+        lambda s, c: contracts.contract_resource(c),
+    ),
 ]
 
 

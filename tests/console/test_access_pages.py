@@ -81,13 +81,33 @@ def test_from_request_to_contract_in_the_console(app_client: TestClient, ctx: Co
         data={"csrf_token": token, "decision": "approve", "reason": "同意"},
         follow_redirects=True,
     )
-    assert contract.status_code == 200 and "生效中" in contract.text
+    # the approvals make the contract, offered to the data user: not in force until accepted
+    assert contract.status_code == 200 and "待数据使用方接受" in contract.text
+    assert "生效中" not in contract.text and "执行受控查询" not in contract.text
     assert "差分隐私总预算 ε = 0.75" in contract.text and "data-gauge" in contract.text
     assert "统计结果中少于 10 人的分组不予显示" in contract.text
+    assert "自数据使用方接受本协议时起算" in contract.text
+    assert "接受协议条款</button>" not in contract.text  # the provider's reviewer cannot
+    contract_path = "/contracts/" + re.search(r"ctr_[0-9a-z]+", contract.text).group(0)  # type: ignore[union-attr]
+
+    # the data user's admin accepts on the contract page: in force, both acceptances shown
+    as_user(app_client, "ai-analyst")
+    offered = app_client.get(contract_path).text
+    assert "接受协议条款</button>" in offered and "尚未接受" in offered
+    token = csrf(app_client, contract_path)
+    accepted = app_client.post(
+        f"{contract_path}/acceptance",
+        data={"csrf_token": token, "decision": "accept"},
+        follow_redirects=True,
+    )
+    assert "生效中" in accepted.text and "执行受控查询" in accepted.text
+    assert "以批准申请的方式接受：市数据局审核员" in accepted.text
+    assert "接受协议条款：智谷算法工程师" in accepted.text
+    assert "接受协议条款</button>" not in accepted.text
+    assert "（UTC）" not in accepted.text  # local time, like the rest of the console
 
     # the provider's admin suspends it; the consumer sees it suspended, in English too
     as_user(app_client, "bureau-admin")
-    contract_path = "/contracts/" + re.search(r"ctr_[0-9a-z]+", contract.text).group(0)  # type: ignore[union-attr]
     token = csrf(app_client, contract_path)
     app_client.post(
         f"{contract_path}/status", data={"csrf_token": token, "action": "suspend", "reason": "核查"}

@@ -190,6 +190,7 @@ def test_a_script_breaker_in_a_query_alias_or_group_stays_in_the_answer_data(
             reason="同意",
         )
         assert done.contract_id
+        authorization.accept(session, ai, contract_id=done.contract_id)
     login(app_client, "ai-analyst")
     token = csrf(app_client, f"/query?contract={done.contract_id}")
     column = BREAKER.replace('"', '""')

@@ -300,6 +300,7 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         )
         assert done.contract_id
         ids["contract"] = done.contract_id
+        authorization.accept(session, ai, contract_id=done.contract_id)
         authorization.change_status(
             session,
             bureau,

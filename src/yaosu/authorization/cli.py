@@ -122,6 +122,29 @@ def _change(contract: str, action: str, reason: str) -> None:
     console.print(f"{contract}: {status}")
 
 
+@contracts_app.command("accept")
+def accept(contract: str = typer.Argument(..., help="协议 ID / contract id")) -> None:
+    """代数据使用方接受协议条款，协议自此生效 / Accept an offered contract's terms for its data
+    user: it comes into force now."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        status = service.accept(session, system_actor(), contract_id=contract).status
+    console.print(f"{contract}: {status}")
+
+
+@contracts_app.command("decline")
+def decline(
+    contract: str = typer.Argument(..., help="协议 ID / contract id"),
+    reason: str = typer.Option(..., "--reason", help="理由 / reason"),
+) -> None:
+    """代数据使用方拒绝协议条款 / Decline an offered contract's terms for its data user."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        c = service.decline(session, system_actor(), contract_id=contract, reason=reason)
+        status = c.status
+    console.print(f"{contract}: {status}")
+
+
 @contracts_app.command("suspend")
 def suspend(
     contract: str = typer.Argument(..., help="协议 ID / contract id"),

@@ -1,4 +1,10 @@
-"""Contracts: made from an approved request, viewed, suspended, resumed, revoked, and used.
+"""Contracts: made from an approved request, accepted (or declined) by the consumer, viewed,
+suspended, resumed, revoked, and used.
+
+Both parties accept a contract. The last approval of the request makes it ``offered``: each
+provider's acceptance is its approving review. The consumer's admin (whoever ``decide``
+allows ``contract.accept``) then accepts the terms, and only then is it in force, its term
+starting at the acceptance; or declines them, which ends it.
 
 A contract's use is decided by ``decide(actor, "contract.use", ...)`` and debited (uses and
 privacy budget) in the same transaction, with the contract's row locked, so concurrent uses
@@ -22,7 +28,7 @@ from yaosu.authorization.policy import Decision, Resource, Rows, enforce, visibl
 from yaosu.authorization.states import CONTRACT_MOVES, ContractState
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import locked, utcnow
-from yaosu.kernel.errors import Conflict, NotFound
+from yaosu.kernel.errors import Conflict, InvalidInput, NotFound
 from yaosu.kernel.i18n import _, label
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
@@ -60,8 +66,11 @@ def contract_from(
             masks.setdefault(dataset_id, {}).update(columns)
         for dataset_id, predicate in (c.get("row_filters") or {}).items():
             filters.setdefault(dataset_id, []).append(predicate)
-    starts = utcnow()
-    providers = sorted({r.reviewer_org_id for r in reviews if r.rule.startswith("provider")})
+    starts = utcnow()  # provisional: the term starts when the consumer accepts
+    by_provider = sorted(
+        (r for r in reviews if r.rule.startswith("provider")), key=lambda r: r.reviewer_org_id
+    )
+    providers = sorted({r.reviewer_org_id for r in by_provider})
     contract = Contract(
         id=new_id("ctr"),
         request_id=req.id,
@@ -89,7 +98,17 @@ def contract_from(
         duties=duties_for(req.pricing),
         prohibitions=["reidentify", "transfer", "export_raw"],
         pricing=req.pricing,
-        status=ContractState.active,
+        status=ContractState.offered,
+        provider_acceptances=[
+            {
+                "org": r.reviewer_org_id,
+                "by": r.decided_by,
+                "at": r.decided_at.isoformat() if r.decided_at else None,
+            }
+            for r in by_provider
+        ],
+        accepted_by=None,
+        accepted_at=None,
     )
     session.add(contract)
     session.flush()
@@ -106,8 +125,76 @@ def contract_from(
             "ends_at": contract.ends_at.isoformat(),
             "max_uses": max_uses,
             "epsilon": epsilon,
+            "status": contract.status,
+            "providers_accepted": contract.provider_acceptances,
         },
     )
+    return contract
+
+
+def accept(session: Session, actor: Actor, *, contract_id: str) -> Contract:
+    """The consumer accepts the terms: the contract comes into force now, and its term (as
+    long as the one offered) starts now."""
+    contract = _locked(session, actor, contract_id=contract_id)
+    enforce(actor, "contract.accept", contract_resource(contract))
+    current = status_of(contract)
+    target = transition(
+        CONTRACT_MOVES, current, ContractState.active, what=_("Contract"), id=contract.id
+    )
+    term = contract.ends_at - contract.starts_at
+    now = utcnow()
+    contract.status = target
+    contract.accepted_by, contract.accepted_at = actor.id, now
+    contract.starts_at, contract.ends_at = now, now + term
+    record(
+        session,
+        actor,
+        action="contract.accept",
+        object_type="contract",
+        object_id=contract.id,
+        object_org_id=contract.consumer_org_id,
+        detail={
+            "from": current,
+            "to": contract.status,
+            "starts_at": contract.starts_at.isoformat(),
+            "ends_at": contract.ends_at.isoformat(),
+        },
+    )
+    return contract
+
+
+def decline(session: Session, actor: Actor, *, contract_id: str, reason: str) -> Contract:
+    """The consumer declines the terms: the contract never comes into force."""
+    contract = _locked(session, actor, contract_id=contract_id)
+    enforce(actor, "contract.accept", contract_resource(contract))
+    current = status_of(contract)
+    target = transition(
+        CONTRACT_MOVES, current, ContractState.declined, what=_("Contract"), id=contract.id
+    )
+    if len(reason.strip()) < 2:
+        raise InvalidInput(problem=_("declining needs a reason"))
+    contract.status = target
+    contract.status_reason = reason.strip()
+    record(
+        session,
+        actor,
+        action="contract.decline",
+        object_type="contract",
+        object_id=contract.id,
+        object_org_id=contract.consumer_org_id,
+        reason=reason.strip(),
+        detail={"from": current, "to": contract.status},
+    )
+    return contract
+
+
+def _locked(session: Session, actor: Actor, *, contract_id: str) -> Contract:
+    """The contract, its row locked (two answers at once: one at a time), if the actor sees it."""
+    stmt = locked(select(Contract).where(Contract.id == contract_id))
+    contract = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    if contract is None:
+        raise NotFound(kind=_("Contract"), id=contract_id)
+    enforce(actor, "contract.view", contract_resource(contract))
     return contract
 
 
@@ -136,6 +223,7 @@ def contract_resource(contract: Contract) -> Resource:
         {
             "providers": list(contract.provider_org_ids),
             "status": contract.status,
+            "accepted_at": contract.accepted_at,
             "starts_at": contract.starts_at,
             "ends_at": contract.ends_at,
             "operations": list(contract.operations),
@@ -178,14 +266,18 @@ def get_contract(session: Session, actor: Actor, *, contract_id: str) -> Contrac
     return contract
 
 
-def list_contracts(session: Session, actor: Actor) -> list[Contract]:
-    """Contracts the actor may see (``contract.view``), newest first."""
+def list_contracts(session: Session, actor: Actor, *, awaiting: bool = False) -> list[Contract]:
+    """Contracts the actor may see (``contract.view``), newest first; or (``awaiting``) the
+    offered ones it may accept for its organisation (``contract.accept``)."""
+    action = "contract.accept" if awaiting else "contract.view"
     stmt = (
         select(Contract)
-        .where(visible(actor, "contract.view", ROWS))
+        .where(visible(actor, action, ROWS))
         .order_by(Contract.created_at.desc())
         .limit(500)
     )
+    if awaiting:
+        stmt = stmt.where(Contract.status == ContractState.offered)
     return list(session.scalars(stmt))
 
 

@@ -37,7 +37,9 @@ register_labels(
 register_labels(
     CONTRACT_STATE,
     {
+        "offered": N_("awaiting the data user's acceptance"),
         "active": N_("in force"),
+        "declined": N_("declined by the data user"),
         "suspended": N_("suspended"),
         "revoked": N_("revoked"),
         "expired": N_("expired"),

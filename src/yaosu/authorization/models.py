@@ -102,4 +102,10 @@ class Contract(Base):
     # a ContractState but "expired", which is read from ends_at (see contracts.status_of)
     status: Mapped[str] = mapped_column(String(12), default=ContractState.active, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # Both parties accept. Each provider's acceptance is its approving review:
+    # [{"org": org id, "by": user id, "at": ISO 8601}], copied when the contract is made.
+    provider_acceptances: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The consumer's: who accepted the terms for it, and when (the term starts then).
+    accepted_by: Mapped[str | None] = mapped_column(String(64))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

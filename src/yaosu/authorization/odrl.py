@@ -65,6 +65,17 @@ def _when(moment: datetime) -> dict[str, str]:
     return {"@value": moment.isoformat().replace("+00:00", "Z"), "@type": "xsd:dateTime"}
 
 
+def _party_out(org_id: str, by: str | None, at: datetime | str | None) -> dict[str, Any]:
+    """A party, with its acceptance of the terms (who accepted for it, when) when it has one."""
+    party: dict[str, Any] = {"@type": "Party", "uid": _urn("org", org_id)}
+    if at is not None:
+        moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+        party["yaosu:acceptedAt"] = _when(moment)
+        if by:
+            party["yaosu:acceptedBy"] = _urn("user", by)
+    return party
+
+
 def to_odrl(contract: Contract) -> dict[str, Any]:
     common = [
         _constraint("purpose", "eq", contract.purpose),
@@ -111,13 +122,20 @@ def to_odrl(contract: Contract) -> dict[str, Any]:
         for dataset_id, fields in sorted(contract.datasets.items())
         for operation in contract.operations
     ]
+    providers = {a["org"]: a for a in contract.provider_acceptances or []}
     return {
         "@context": CONTEXT,
-        "@type": "Agreement",
+        # An Agreement once both parties accepted; until the consumer accepts, an Offer.
+        "@type": "Offer" if contract.accepted_at is None else "Agreement",
         "uid": _urn("contract", contract.id),
         "profile": PROFILE,
-        "assigner": [{"@type": "Party", "uid": _urn("org", o)} for o in contract.provider_org_ids],
-        "assignee": {"@type": "Party", "uid": _urn("org", contract.consumer_org_id)},
+        "assigner": [
+            _party_out(o, providers.get(o, {}).get("by"), providers.get(o, {}).get("at"))
+            for o in contract.provider_org_ids
+        ],
+        "assignee": _party_out(
+            contract.consumer_org_id, contract.accepted_by, contract.accepted_at
+        ),
         "permission": permissions,
         "prohibition": [
             {"target": _urn("dataset", d), "action": PROHIBITIONS[p]}
@@ -178,6 +196,14 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
     assigners = assigners if isinstance(assigners, list) else [assigners]
     providers = sorted({_party(a, "assigner") for a in assigners if a})
     consumer = _party(doc.get("assignee"), "assignee")
+    accepted = {
+        _party(p, what): _datetime(p["yaosu:acceptedAt"])
+        for p, what in [
+            *((a, "assigner") for a in assigners if a),
+            (doc.get("assignee"), "assignee"),
+        ]
+        if isinstance(p, dict) and p.get("yaosu:acceptedAt") is not None
+    }
     permissions = doc.get("permission") or []
     if not isinstance(permissions, list) or not permissions:
         raise InvalidInput(problem=_("at least one permission is needed"))
@@ -302,6 +328,7 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
         "prohibitions": prohibitions,
         "duties": duties,
         "territory": "CN",
+        "accepted": accepted,
         **common,
     }
 
@@ -310,7 +337,9 @@ def import_agreement(
     session: Session, actor: Actor, *, settings: Settings, doc: dict[str, Any], create: bool
 ) -> Contract:
     """Checks an Agreement against the platform (parties, datasets, fields, term) and, when
-    ``create``, records it as an active contract (platform admin; audited)."""
+    ``create``, records it as an active contract (platform admin; audited). An Agreement is
+    both parties' acceptance: each party's ``yaosu:acceptedAt`` is kept (else the import's
+    time); who accepted is not, being a user of the platform it came from."""
     enforce(actor, "contract.import", Resource("contract", "import", None, {"providers": []}))
     terms = parse(doc)
     for org_id in [*terms["provider_org_ids"], terms["consumer_org_id"]]:
@@ -343,6 +372,8 @@ def import_agreement(
             )
         )
     pricing = next((d.get("pricing") for d in terms["duties"] if d.get("pricing")), "free")
+    now = utcnow()
+    accepted = terms["accepted"]
     contract = Contract(
         id=new_id("ctr"),
         request_id=None,
@@ -368,7 +399,13 @@ def import_agreement(
         prohibitions=terms["prohibitions"],
         pricing=pricing,
         status=ContractState.active,
-        created_at=utcnow(),
+        provider_acceptances=[
+            {"org": o, "by": None, "at": accepted.get(o, now).isoformat()}
+            for o in terms["provider_org_ids"]
+        ],
+        accepted_by=None,
+        accepted_at=accepted.get(terms["consumer_org_id"], now),
+        created_at=now,
     )
     if create:
         session.add(contract)

@@ -3,6 +3,7 @@ a request with its reviews, and the contract page (terms in plain words, uses, b
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -16,13 +17,15 @@ from yaosu.authorization.models import Contract, Purpose
 from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import decide
 from yaosu.authorization.schemas import Conditions, RequestCreate
+from yaosu.authorization.states import ContractState
 from yaosu.catalog import service as catalog
 from yaosu.catalog import versions
+from yaosu.console.i18n import format_datetime
 from yaosu.console.render import back_with_error, done, render
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, YaosuError, translate
 from yaosu.kernel.i18n import _
-from yaosu.privacy.service import confirmed_screen
+from yaosu.privacy.service import confirmed_screen, shown_findings
 from yaosu.web.deps import ContextDep, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
 
@@ -38,6 +41,60 @@ def _titles(session: Session, ids: Any) -> dict[str, str]:
     return {i: known.get(i, i) for i in ids}
 
 
+def personal_fields(session: Session, actor: Actor, *, ds: Any) -> dict[str, str]:
+    """The fields the latest version's confirmed screen found personal information in, each
+    with its marker: ``sensitive`` (sensitive personal information) or ``personal``. None
+    before a screen is confirmed (the form says so)."""
+    screen = (
+        confirmed_screen(session, dataset_id=ds.id, version=ds.latest_version)
+        if ds.latest_version
+        else None
+    )
+    if screen is None:
+        return {}
+    marks: dict[str, str] = {}
+    for column in shown_findings(session, actor, screen=screen).get("columns", []):
+        found = [e for e in column.get("entities", []) if e.get("personal")]
+        if found:
+            marks[column["column"]] = (
+                "sensitive" if any(e.get("sensitive") for e in found) else "personal"
+            )
+    return marks
+
+
+def _wizard(
+    request: Request,
+    actor: Actor,
+    session: Session,
+    *,
+    dataset: str,
+    values: dict[str, Any],
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset)
+    version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
+    screened = (
+        confirmed_screen(session, dataset_id=ds.id, version=ds.latest_version) is not None
+        if ds.latest_version
+        else False
+    )
+    return render(
+        request,
+        actor,
+        "request_new.html",
+        status=status,
+        ds=ds,
+        fields=[c["name"] for c in version.columns],
+        personal=personal_fields(session, actor, ds=ds),
+        screened=screened,
+        purposes=service.list_purposes(session),
+        operations=list(Operation),
+        values=values,
+        error=error,
+    )
+
+
 @router.get("/requests/new")
 def wizard(
     request: Request,
@@ -45,19 +102,7 @@ def wizard(
     session: SessionDep,
     dataset: Annotated[str, Query(max_length=40)],
 ) -> Response:
-    ds = catalog.get_dataset(session, actor, dataset_id=dataset)
-    version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
-    return render(
-        request,
-        actor,
-        "request_new.html",
-        ds=ds,
-        fields=[c["name"] for c in version.columns],
-        purposes=service.list_purposes(session),
-        operations=list(Operation),
-        values={},
-        error=None,
-    )
+    return _wizard(request, actor, session, dataset=dataset, values={})
 
 
 @router.post("/requests/new")
@@ -106,19 +151,14 @@ def submit(
             made = service.submit_request(session, actor, settings=ctx.settings, data=body)
     except YaosuError as exc:
         audit_refusal(request, exc, session)
-        ds = catalog.get_dataset(session, actor, dataset_id=dataset)
-        version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
-        return render(
+        return _wizard(
             request,
             actor,
-            "request_new.html",
-            status=422 if exc.status == 422 else exc.status,
-            ds=ds,
-            fields=[c["name"] for c in version.columns],
-            purposes=service.list_purposes(session),
-            operations=list(Operation),
+            session,
+            dataset=dataset,
             values=values,
             error=exc.message(locale(request)),
+            status=exc.status,
         )
     return done(f"/requests/{made.id}", "request.submitted")
 
@@ -145,6 +185,7 @@ def _listing(
         "requests.html",
         items=items,
         names=_names(session),
+        titles=_titles(session, {d for r in items for d in r.datasets}),
         purposes=purposes,
         inbox=inbox,
     )
@@ -184,6 +225,7 @@ def request_page(
         reviews=reviews,
         names=_names(session),
         titles=_titles(session, req.datasets),
+        named="".join(f"《{t}》" for t in _titles(session, req.datasets).values()),
         purpose=session.get(Purpose, req.purpose),
         can={
             "request.review": can_review,
@@ -269,6 +311,8 @@ def contracts_page(request: Request, actor: PageActor, session: SessionDep) -> R
         items=found,
         states={c.id: service.status_of(c) for c in found},
         names=_names(session),
+        titles=_titles(session, {d for c in found for d in c.datasets}),
+        purposes={p.code: p for p in service.list_purposes(session, include_retired=True)},
     )
 
 
@@ -284,34 +328,113 @@ def contract_page(
     names = _names(session)
     titles = _titles(session, contract.datasets)
     purpose = session.get(Purpose, contract.purpose)
+    state = service.status_of(contract)
     return render(
         request,
         actor,
         "contract.html",
         c=contract,
-        state=service.status_of(contract),
+        state=state,
         names=names,
         titles=titles,
+        purpose_name=_purpose_name(purpose, locale(request)) or contract.purpose,
         terms=plain_terms(contract, names, titles, purpose),
-        can=_can(actor, contract),
+        acceptances=_acceptances(session, contract),
+        extractable=_usable(actor, contract, Operation.extract),
+        can=_can(actor, contract, state),
         error=error,
     )
 
 
-def _can(actor: Actor, contract: Contract) -> dict[str, bool]:
-    """The contract page's buttons: managing it, and running a governed query under it
-    (a use for an aggregate over any dataset it covers, charging nothing, is allowed)."""
-    resource = service.contract_resource(contract)
-    query = any(
-        decide(
-            actor, "contract.use", resource, {"operation": "aggregate", "dataset_id": d, "uses": 0}
-        ).allowed
-        for d in contract.datasets
-    )
+def _purpose_name(purpose: Purpose | None, lang: str) -> str | None:
+    if purpose is None:
+        return None
+    return purpose.name_en if lang.startswith("en") else purpose.name_zh
+
+
+def _user_name(session: Session, user_id: str | None) -> str | None:
+    if not user_id:
+        return None
+    if user_id.startswith("system:"):  # the local operator, through the CLI
+        return user_id
+    user = accounts.find_user(session, user_id=user_id)
+    return user.display_name or user.username if user is not None else user_id
+
+
+def _acceptances(session: Session, contract: Contract) -> dict[str, Any]:
+    """Who accepted for each party, and when: each provider by its approving review, the
+    data user by its admin's acceptance of the terms."""
+    providers = []
+    for a in contract.provider_acceptances or []:
+        at = a.get("at")
+        providers.append(
+            {
+                "org": a["org"],
+                "by": _user_name(session, a.get("by")),
+                "at": datetime.fromisoformat(at) if at else None,
+            }
+        )
     return {
-        "contract.manage": decide(actor, "contract.manage", resource).allowed,
-        "contract.use": query,
+        "providers": providers,
+        "consumer": {
+            "org": contract.consumer_org_id,
+            "by": _user_name(session, contract.accepted_by),
+            "at": contract.accepted_at,
+        },
     }
+
+
+def _usable(actor: Actor, contract: Contract, operation: Operation) -> list[str]:
+    """The datasets the actor may use the contract for, for ``operation``, now (a use that
+    charges nothing: only the clauses are asked)."""
+    resource = service.contract_resource(contract)
+    return [
+        d
+        for d in contract.datasets
+        if decide(
+            actor, "contract.use", resource, {"operation": operation, "dataset_id": d, "uses": 0}
+        ).allowed
+    ]
+
+
+def _can(actor: Actor, contract: Contract, state: str) -> dict[str, bool]:
+    """The contract page's buttons: answering the offer, managing it, running a governed
+    query under it (aggregates, or the granted rows) and making an extract."""
+    resource = service.contract_resource(contract)
+    return {
+        "contract.accept": state == ContractState.offered
+        and decide(actor, "contract.accept", resource).allowed,
+        "contract.manage": decide(actor, "contract.manage", resource).allowed,
+        "contract.use": bool(
+            _usable(actor, contract, Operation.aggregate)
+            or _usable(actor, contract, Operation.extract)
+        ),
+        "extract": bool(_usable(actor, contract, Operation.extract)),
+    }
+
+
+@router.post("/contracts/{contract_id}/acceptance")
+def answer(
+    request: Request,
+    contract_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    decision: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The data user's admin accepts the terms (the contract comes into force) or declines."""
+    target = f"/contracts/{contract_id}"
+    try:
+        if decision not in ("accept", "decline"):
+            raise InvalidInput(problem=_("choose to accept or to decline"))
+        with session.begin_nested():
+            if decision == "accept":
+                service.accept(session, actor, contract_id=contract_id)
+            else:
+                service.decline(session, actor, contract_id=contract_id, reason=reason)
+    except YaosuError as exc:
+        return back_with_error(request, target, exc, session=session)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/contracts/{contract_id}/status")
@@ -387,12 +510,23 @@ def plain_terms(
                 f"Of “{title}” only rows where {predicate} may be used.",
             )
         )
-    out.append(
-        (
-            f"有效期自 {c.starts_at:%Y-%m-%d %H:%M} 至 {c.ends_at:%Y-%m-%d %H:%M}（UTC），到期自动失效。",
-            f"In force from {c.starts_at:%Y-%m-%d %H:%M} to {c.ends_at:%Y-%m-%d %H:%M} UTC; it lapses by itself.",
+    if c.accepted_at is None:  # offered (or declined): the term starts at the acceptance
+        days = round((c.ends_at - c.starts_at).total_seconds() / 86400)
+        out.append(
+            (
+                f"有效期 {days} 天，自数据使用方接受本协议时起算，到期自动失效。",
+                f"In force for {days} days from the data user's acceptance; it lapses by itself.",
+            )
         )
-    )
+    else:
+        out.append(
+            (
+                f"有效期自 {format_datetime(c.starts_at, 'zh-CN')} 至 "
+                f"{format_datetime(c.ends_at, 'zh-CN')}，到期自动失效。",
+                f"In force from {format_datetime(c.starts_at, 'en')} to "
+                f"{format_datetime(c.ends_at, 'en')}; it lapses by itself.",
+            )
+        )
     if c.max_uses is not None:
         out.append((f"最多使用 {c.max_uses} 次。", f"At most {c.max_uses} uses."))
     if c.min_group_size:

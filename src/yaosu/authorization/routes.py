@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from yaosu.authorization import odrl, service
 from yaosu.authorization.models import AccessRequest, Contract
 from yaosu.authorization.schemas import (
+    AcceptanceCreate,
     ContractPublic,
     ContractsPublic,
     DecisionPublic,
@@ -132,6 +133,20 @@ def change_status(
     done = service.change_status(
         session, actor, contract_id=contract_id, action=body.action, reason=body.reason
     )
+    return contract_public(done)
+
+
+@router.post("/contracts/{contract_id}/acceptance", response_model=ContractPublic)
+def answer(
+    contract_id: str, body: AcceptanceCreate, actor: CurrentActor, session: SessionDep
+) -> ContractPublic:
+    """The data user's answer to an offered contract (its admin): ``accept`` brings it into
+    force, its term starting now; ``decline`` (with a reason) ends it. The providers
+    accepted it by approving the request."""
+    if body.decision == "accept":
+        done = service.accept(session, actor, contract_id=contract_id)
+    else:
+        done = service.decline(session, actor, contract_id=contract_id, reason=body.reason or "")
     return contract_public(done)
 
 

@@ -105,6 +105,14 @@ class RequestsPublic(BaseModel):
     total: int
 
 
+class AcceptancePublic(BaseModel):
+    """One provider's acceptance of a contract: its approving review (who, when)."""
+
+    org: str
+    by: str | None
+    at: datetime | None
+
+
 class ContractPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -132,6 +140,10 @@ class ContractPublic(BaseModel):
     pricing: str
     status: ContractState
     status_reason: str | None
+    # Both parties' acceptances: each provider's approving review, and the consumer's
+    provider_acceptances: list[AcceptancePublic]
+    accepted_by: str | None
+    accepted_at: datetime | None
     created_at: datetime
 
 
@@ -143,6 +155,14 @@ class ContractsPublic(BaseModel):
 class StatusChange(BaseModel):
     action: Literal["suspend", "resume", "revoke"]
     reason: str = Field(min_length=2, max_length=2000)
+
+
+class AcceptanceCreate(BaseModel):
+    """The consumer's answer to an offered contract: accept its terms, or decline them (with
+    a reason)."""
+
+    decision: Literal["accept", "decline"]
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class UseCreate(BaseModel):

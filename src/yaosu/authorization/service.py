@@ -3,8 +3,10 @@ and CLI, call. The work is done in ``purposes``, ``requests`` (requests, their r
 reviews) and ``contracts`` (contracts and their use); the decision function is ``policy``."""
 
 from yaosu.authorization.contracts import (
+    accept,
     change_status,
     contract_resource,
+    decline,
     duties_for,
     get_contract,
     list_contracts,
@@ -35,12 +37,14 @@ from yaosu.authorization.waiting import (
 )
 
 __all__ = [
+    "accept",
     "change_status",
     "contract_resource",
     "contracts_to_watch",
     "count_contracts_to_watch",
     "count_requests",
     "count_reviews_waiting",
+    "decline",
     "duties_for",
     "get_contract",
     "get_request",

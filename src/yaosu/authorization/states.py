@@ -46,13 +46,20 @@ APPROVALS = (ReviewState.approved, ReviewState.conditional)
 
 
 class ContractState(StrEnum):
-    active = "active"
+    # made by the last approval (the provider's acceptance), awaiting the consumer's: not in
+    # force, and its term has not started
+    offered = "offered"
+    active = "active"  # both parties accepted: in force
+    declined = "declined"  # the consumer declined the terms: it never came into force
     suspended = "suspended"
     revoked = "revoked"  # for good
     expired = "expired"  # past its end: read from ``ends_at``, never stored
 
 
 CONTRACT_MOVES: Moves[ContractState] = {
+    ContractState.offered: frozenset(
+        {ContractState.active, ContractState.declined, ContractState.revoked}
+    ),
     ContractState.active: frozenset({ContractState.suspended, ContractState.revoked}),
     ContractState.suspended: frozenset({ContractState.active, ContractState.revoked}),
 }

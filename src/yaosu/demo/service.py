@@ -169,8 +169,9 @@ def _dataset(session: Any, title: str, *, exact: bool = False, owner: str | None
 
 def authorise(ctx: Context) -> None:
     """The cooperative asks for the residents' data for rural revitalisation; the 网信 office
-    narrows the budget, the bureau approves, and the contract has been used twice. A second
-    request waits in the reviewers' inboxes."""
+    narrows the budget, the bureau approves (its acceptance), the cooperative's admin accepts
+    the terms, and the contract has been used twice. A second request waits in the
+    reviewers' inboxes."""
     with ctx.db.transaction() as session:
         if authorization.count_requests(session):
             return
@@ -212,6 +213,7 @@ def authorise(ctx: Context) -> None:
             reason="用途正当、字段必要",
         )
         assert done.contract_id is not None
+        authorization.accept(session, coop, contract_id=done.contract_id)
         for epsilon in (0.5, 0.25):
             authorization.use(
                 session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, true
+from sqlalchemy import ColumnElement, false, or_, true
 
 from yaosu.authorization.policy.decision import (
     Decision,
@@ -42,6 +42,8 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
                 "only the provider's admin, a regulator or the platform suspends, resumes or revokes"
             ),
         )
+    if action == "contract.accept":
+        return _accept(actor, resource)
     if action == "contract.import":
         if actor.is_platform_admin:
             return allow(_("the platform imports a contract"))
@@ -49,6 +51,17 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
     if action != "contract.use":
         return deny(_("contracts do not support {action}", action=action))
     return _use(actor, resource, ctx)
+
+
+def _accept(actor: Actor, resource: Resource) -> Decision:
+    """Accepting (or declining) the terms binds the consumer organisation: its admin acts for
+    it. Whether the contract still awaits an answer is its state's to say (a 409), not a
+    refusal."""
+    if not is_member(actor, resource):
+        return deny(_("only the data user's organisation accepts or declines its contract"))
+    if actor.role != "admin":
+        return deny(_("only the data user's admin accepts or declines a contract for it"))
+    return allow(_("the data user's admin answers for it"))
 
 
 def _use(actor: Actor, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
@@ -59,6 +72,17 @@ def _use(actor: Actor, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
     cid = resource.id
     if not is_member(actor, resource):
         return deny(_("only contract {cid}'s consumer may use it", cid=cid))
+    if a["status"] == "offered":
+        return deny(
+            _(
+                "contract {cid} is not in force: the acceptance clause needs the data user to accept its terms first",
+                cid=cid,
+            )
+        )
+    if a["status"] == "declined":
+        return deny(
+            _("contract {cid} never came into force: the data user declined its terms", cid=cid)
+        )
     if a["status"] == "revoked":
         return deny(_("contract {cid} has been revoked", cid=cid))
     if a["status"] == "suspended":
@@ -154,7 +178,10 @@ def _use(actor: Actor, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
 
 
 def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
-    """``contract.view`` as SQL. ``rows.attrs``: ``providers`` (a set: see ``Rows``)."""
+    """``contract.view`` and ``contract.accept`` (the contracts one may accept, for a list
+    of those awaiting it) as SQL. ``rows.attrs``: ``providers`` (a set: see ``Rows``)."""
+    if action == "contract.accept":
+        return is_member_sql(actor, rows) if actor.role == "admin" else false()
     if action != "contract.view":
         raise no_sql_form(action)
     if oversees(actor):

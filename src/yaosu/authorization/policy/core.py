@@ -63,6 +63,7 @@ SCOPE_OF = {
     "request.review": "write",
     "contract.view": "read",
     "contract.use": "write",  # a use spends the contract's uses and budget, even a dry run
+    "contract.accept": "write",  # binds the consumer to the terms (or declines them)
     "contract.manage": "admin",
     "contract.import": "admin",
     "purpose.manage": "admin",
