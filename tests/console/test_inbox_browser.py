@@ -92,13 +92,15 @@ def test_the_inbox_counts_go_up_as_work_arrives_and_down_as_it_is_done(
     inbox_count(cac, 2)  # the bureau's decision is not the 网信 office's
 
     review(cac, "用于统计，同意")
-    expect(cac.locator(".next-step")).to_contain_text("各审核方均已批准：授权协议已生效。")
+    expect(cac.locator(".next-step")).to_contain_text("所有审核方均已批准：授权协议已提交给数据使用方。")
     inbox_count(cac, 1)
 
     # The requester hears of it in its inbox, and its contract says how to use it.
     requester.goto("/inbox")
     requester.locator("#inbox-news").get_by_role("link", name=re.compile("已获批准")).click()
-    expect(requester.locator(".next-step")).to_contain_text("现在即可使用")
+    expect(requester.locator(".next-step")).to_contain_text("已提交给数据使用方")
+    requester.get_by_role("button", name="接受协议条款").click()  # both parties accept
+    expect(requester.locator(".next-step")).to_contain_text("你已接受条款：授权协议已生效。")
     requester.locator(".next-step").get_by_role("link", name="执行受控查询").click()
     expect(requester).to_have_url(re.compile(r"/query\?contract=ctr_"))
     ai.close()

@@ -84,7 +84,7 @@ def test_a_review_in_the_console_moves_the_count_and_says_what_comes_next(
     where = last.headers["location"]
     assert re.fullmatch(r"/contracts/ctr_\w+\?done=contract\.made", where), where
     landed = app_client.get(where).text
-    assert "各审核方均已批准：授权协议已生效。" in landed and nav_count(landed) == 0
+    assert "所有审核方均已批准：授权协议已提交给数据使用方。" in landed and nav_count(landed) == 0
     # The requester finds it in its inbox, and the contract page tells it how to use it.
     sign_in(app_client, CO)
     inbox = app_client.get("/inbox").text

@@ -434,7 +434,7 @@ def answer(
                 service.decline(session, actor, contract_id=contract_id, reason=reason)
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
-    return RedirectResponse(target, status_code=303)
+    return done(target, "contract.accepted" if decision == "accept" else "contract.declined")
 
 
 @router.post("/contracts/{contract_id}/status")

@@ -148,24 +148,28 @@ STEPS: dict[str, Step] = {
         ),
     ),
     "contract.made": Step(
-        N_("Every reviewer approved: the contract is in force."),
+        N_("Every reviewer approved: the contract is offered to the data user."),
         Next(
             N_(
-                "The data user can now use it within these terms; every use is checked against them, debited and audited."
+                "It comes into force when the data user's admin accepts its terms; every use is then checked against them, debited and audited."
             ),
             "/inbox",
             N_("Back to your inbox"),
         ),
-        (
-            "contract.use",
-            Next(
-                N_(
-                    "You can use it now: run a governed query; each one is checked against these terms and debited."
-                ),
-                "/query?contract={contract_id}",
-                N_("Run a governed query"),
+    ),
+    "contract.accepted": Step(
+        N_("You accepted the terms: the contract is in force."),
+        Next(
+            N_(
+                "You can use it now: run a governed query; each one is checked against these terms and debited."
             ),
+            "/query?contract={contract_id}",
+            N_("Run a governed query"),
         ),
+    ),
+    "contract.declined": Step(
+        N_("You declined the contract: it will not come into force."),
+        Next(N_("Submit a new request if you still need the data.")),
     ),
     "request.withdrawn": Step(
         N_("The request is withdrawn."),

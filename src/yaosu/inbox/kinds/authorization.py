@@ -153,6 +153,28 @@ def _contracts(session: Session, actor: Actor, *, now: datetime, words: Words) -
     return items
 
 
+def _count_offers(session: Session, actor: Actor, *, now: datetime) -> int:
+    return len(authorization.list_contracts(session, actor, awaiting=True))
+
+
+def _offers(session: Session, actor: Actor, *, now: datetime, words: Words) -> list[Item]:
+    """Contracts every reviewer approved, waiting for this organisation to accept them."""
+    return [
+        Item(
+            "contract_offer",
+            _(
+                "The contract for {datasets} is approved by every reviewer: read its terms and accept them to bring it into force.",
+                datasets=words.datasets(c.datasets),
+            ),
+            f"/contracts/{c.id}",
+            at=c.created_at,
+            ref=c.id,
+        )
+        for c in authorization.list_contracts(session, actor, awaiting=True)
+    ]
+
+
+register(Kind("contract_offer", "waiting", _offers, _count_offers))
 register(Kind("review_request", "waiting", _reviews, _count_reviews))
 register(Kind("contract_watch", "watch", _contracts, _count_contracts))
 register(Kind("request_ended", "news", _outcomes))
