@@ -23,6 +23,7 @@ register_labels(
         "review_decided": N_("Access request"),
         "request_ended": N_("Your request"),
         "contract_watch": N_("Contract"),
+        "contract_offer": N_("Contract"),
         "screen_screen": N_("Privacy screening"),
         "screen_confirm": N_("Privacy screening"),
         "screen_confirmed": N_("Privacy screening"),
