@@ -92,7 +92,9 @@ def test_the_inbox_counts_go_up_as_work_arrives_and_down_as_it_is_done(
     inbox_count(cac, 2)  # the bureau's decision is not the 网信 office's
 
     review(cac, "用于统计，同意")
-    expect(cac.locator(".next-step")).to_contain_text("所有审核方均已批准：授权协议已提交给数据使用方。")
+    expect(cac.locator(".next-step")).to_contain_text(
+        "所有审核方均已批准：授权协议已提交给数据使用方。"
+    )
     inbox_count(cac, 1)
 
     # The requester hears of it in its inbox, and its contract says how to use it.

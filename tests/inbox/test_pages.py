@@ -89,8 +89,16 @@ def test_a_review_in_the_console_moves_the_count_and_says_what_comes_next(
     sign_in(app_client, CO)
     inbox = app_client.get("/inbox").text
     assert where in inbox.replace("&amp;", "&")
-    used = app_client.get(where).text
-    assert "现在即可使用：执行受控查询" in used
+    offered = app_client.get(where).text
+    assert "接受协议条款" in offered  # both parties accept: the requester's admin, here
+    accepted = app_client.post(
+        where.split("?")[0] + "/acceptance",
+        data={"decision": "accept", "csrf_token": csrf(app_client, "/home")},
+        follow_redirects=False,
+    )
+    assert accepted.headers["location"].endswith("?done=contract.accepted")
+    used = app_client.get(accepted.headers["location"]).text
+    assert "你已接受条款：授权协议已生效。" in used and "执行受控查询" in used
     assert re.search(r'href="/query\?contract=ctr_\w+">执行受控查询</a>', used)
 
 

@@ -129,9 +129,17 @@ def test_a_request_counts_for_its_reviewers_until_each_has_decided(ctx: Context)
     assert items(ctx, AI)["news"] == []  # not ended yet
     done = _review(ctx, CAC, request_id)
     assert done.contract_id is not None
-    assert counts(ctx) == DEMO_COUNTS
+    # The reviewers are done; the requester's admin now has the offer to accept.
+    assert counts(ctx) == DEMO_COUNTS | {AI: 1}
     [news] = items(ctx, AI)["news"]
     assert news.href == f"/contracts/{done.contract_id}?done=contract.made"
+    [offer] = items(ctx, AI)["waiting"]
+    assert offer.href == f"/contracts/{done.contract_id}" and "接受" in localise(
+        offer.text, "zh-CN"
+    )
+    with ctx.db.transaction() as session:
+        authorization.accept(session, actor(ctx, AI), contract_id=done.contract_id)
+    assert counts(ctx) == DEMO_COUNTS  # accepted: nothing waits any more
 
 
 def test_a_rejection_ends_the_work_of_every_reviewer(ctx: Context) -> None:

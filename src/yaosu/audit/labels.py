@@ -61,6 +61,8 @@ register_labels(
         "contract.create": N_("a contract came into force"),
         "contract.view": N_("viewed a contract"),
         "contract.use": N_("used a contract"),
+        "contract.accept": N_("accepted a contract's terms"),
+        "contract.decline": N_("declined a contract's terms"),
         "contract.manage": N_("managed a contract"),
         "contract.import": N_("imported a contract"),
         "contract.suspend": N_("suspended a contract"),

@@ -154,11 +154,15 @@ def _contracts(session: Session, actor: Actor, *, now: datetime, words: Words) -
 
 
 def _count_offers(session: Session, actor: Actor, *, now: datetime) -> int:
+    if not offers(actor, "requests.read"):  # only data users and operators are offered one
+        return 0
     return len(authorization.list_contracts(session, actor, awaiting=True))
 
 
 def _offers(session: Session, actor: Actor, *, now: datetime, words: Words) -> list[Item]:
     """Contracts every reviewer approved, waiting for this organisation to accept them."""
+    if not offers(actor, "requests.read"):
+        return []
     return [
         Item(
             "contract_offer",
