@@ -306,7 +306,8 @@ def test_the_navigations_count_costs_a_few_queries(ctx: Context) -> None:
         per_role[username] = len(statements)
         assert all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
     assert max(per_role.values()) <= 4, per_role
-    assert per_role[CO] <= 2 and per_role[DSJ] <= 2, per_role
+    # A data user's admin: its requests' news, its contracts to watch and those to accept.
+    assert per_role[CO] <= 3 and per_role[DSJ] <= 2, per_role
 
 
 def test_a_review_due_soon_comes_first_and_an_overdue_one_stops_counting(ctx: Context) -> None:
