@@ -92,7 +92,7 @@ def world(ctx: Context) -> dict[str, Any]:
     from yaosu.access import service as access
 
     with ctx.db.transaction() as session:
-        demo_contract = session.scalar(select(Contract.id))
+        demo_contract = session.scalar(select(Contract.id).order_by(Contract.created_at))
     ids["run"] = access.run_query(
         ctx,
         actor(ctx, CO),
@@ -124,7 +124,7 @@ def world(ctx: Context) -> dict[str, Any]:
         assert isinstance(job, Task)
         ids["task"] = job.id
         ids["screen"] = privacy.list_screens(session, analyst, dataset_id=ids["res"])[0].id
-        ids["contract"] = session.scalar(select(Contract.id))
+        ids["contract"] = session.scalar(select(Contract.id).order_by(Contract.created_at))
         ids["request"] = session.scalar(
             select(AccessRequest.id).where(AccessRequest.status == "submitted")
         )

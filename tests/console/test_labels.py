@@ -43,7 +43,8 @@ def test_privacy_and_dataset_pages_say_what_source_and_apply_mean(
     res = dataset_id(ctx, "参保人员")
     _sign_in(app_client, ctx, "bureau-admin")
     privacy = app_client.get(f"/datasets/{res}/privacy").text
-    assert "生成去标识化版本</button>" in privacy and ">执行<" not in privacy
+    # the button says what it does (was "执行"): it leads to the confirmation, which runs it
+    assert "检查并确认…</button>" in privacy and ">执行<" not in privacy
     assert "身份证件" in privacy and "identity_document" not in privacy
     dataset = app_client.get(f"/datasets/{res}").text
     assert "来源格式" in dataset

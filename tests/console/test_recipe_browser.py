@@ -79,7 +79,7 @@ def test_the_provider_reviews_edits_the_recipe_in_the_form_and_confirms(
     expect(confirm.locator("tr", has_text="缴费档次(元)")).to_contain_text("取整到 500")
     page.keyboard.press("Enter")  # on the heading: Enter runs nothing
     expect(confirm.get_by_role("button", name="生成第 2 版")).to_be_visible()
-    assert re.search(r"/privacy$", page.url)
+    assert re.search(r"/privacy(\?done=screen\.confirmed)?$", page.url), page.url
     confirm.get_by_role("button", name="生成第 2 版").click()
 
     expect(page.get_by_role("heading", name="处理前后")).to_be_visible()
