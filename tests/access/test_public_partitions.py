@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 
 import duckdb
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from tests.conftest import actor, dataset_id
+from tests.access.conftest import spent as _spent
+from tests.conftest import actor
 from yaosu.access import accuracy, history, service
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import Contract
@@ -26,21 +26,6 @@ from yaosu.demo.world import TOWNS
 from yaosu.kernel.errors import InvalidInput, NotFound, QueryRefused, YaosuError
 
 FEE = "缴费档次(元)"
-
-
-@pytest.fixture
-def demo(ctx: Context) -> Iterator[tuple[Context, str, str]]:
-    with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))
-    yield ctx, str(contract), dataset_id(ctx, "参保人员")
-    service.close_engines(ctx)
-
-
-def _spent(ctx: Context, contract: str) -> tuple[int, float]:
-    with ctx.db.transaction() as session:
-        row = session.get(Contract, contract)
-        assert row is not None
-        return row.uses, row.epsilon_spent
 
 
 def _write(ctx: Context, username: str, residents: str, columns: list[dict]) -> list:

@@ -3,32 +3,15 @@ budget drawn down and refused when spent, refusals that cost nothing, and the au
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import actor, dataset_id
+from tests.access.conftest import spent as _spent
+from tests.conftest import actor
 from yaosu.access import service
 from yaosu.audit.models import AuditEntry
-from yaosu.authorization.models import Contract
 from yaosu.context import Context
 from yaosu.kernel.errors import QueryRefused, YaosuError
-
-
-@pytest.fixture
-def demo(ctx: Context) -> Iterator[tuple[Context, str, str]]:
-    with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))
-    yield ctx, str(contract), dataset_id(ctx, "参保人员")
-    service.close_engines(ctx)
-
-
-def _spent(ctx: Context, contract: str) -> tuple[int, float]:
-    with ctx.db.transaction() as session:
-        row = session.get(Contract, contract)
-        assert row is not None
-        return row.uses, row.epsilon_spent
 
 
 def test_a_private_grouped_count_costs_its_epsilon_and_says_how_accurate_it_is(

@@ -57,11 +57,6 @@ class Release:
     # groups, which the noisy threshold exists to hide.
 
 
-def hi_lo(bounds: dict[str, tuple[float, float]], out: Any) -> float:
-    lo, hi = bounds[str(out.column)]
-    return hi - lo
-
-
 def _key(values: list[Any]) -> str:
     return json.dumps(values, ensure_ascii=False, default=str)
 
@@ -215,7 +210,8 @@ def release(
     for i, out in enumerate(governed.outputs):
         if out.kind == "avg":  # an average's bound depends on its group: the widest is stated
             widest = [float(v) for c in cells if (v := c[i]) is not None]
-            stated[out.name]["ci95"] = max(widest) if widest else float(hi_lo(bounds, out))
+            lo, hi = bounds[str(out.column)]
+            stated[out.name]["ci95"] = max(widest) if widest else hi - lo
     return Release(
         table=table.select(names) if out_rows else table,
         epsilon=epsilon,

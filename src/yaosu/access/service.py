@@ -239,6 +239,7 @@ class _Plan:
     declared: list[tuple[Any, ...]] | None
     forecast: Forecast
     units: dict[str, str]  # output column -> the unit of the column it sums or averages
+    epsilon_left: float | None  # the budget left when the plan was made (None: no budget)
 
 
 def _numbers(
@@ -274,6 +275,8 @@ def _plan(
         delta = contract.delta or ctx.settings.dp_delta
         operations = list(contract.operations)
         consumer = contract.consumer_org_id
+        budget = contract.epsilon_budget
+        left = None if budget is None else budget - contract.epsilon_spent
     try:  # every refusal, these included, writes its one deny entry
         if Operation.aggregate not in operations and aggregate_only:
             raise QueryRefused(
@@ -336,6 +339,7 @@ def _plan(
         group=group,
         declared=declared,
         forecast=forecast,
+        epsilon_left=left,
         units={
             o.name: unit
             for o in governed.outputs
@@ -406,14 +410,7 @@ def run_estimate(
         bounds=parsed,
         audit=False,
     )
-    with ctx.db.transaction() as session:
-        contract = authorization.get_contract(session, actor, contract_id=contract_id)
-        left = (
-            None
-            if contract.epsilon_budget is None
-            else contract.epsilon_budget - contract.epsilon_spent
-        )
-    out = Estimate(forecast=plan.forecast, epsilon_left=left, units=plan.units)
+    out = Estimate(forecast=plan.forecast, epsilon_left=plan.epsilon_left, units=plan.units)
     if target is not None and plan.private and plan.governed.aggregate:
         column = target_column or next(
             (n for n, o in plan.forecast.outputs.items() if o["kind"] != "key"), None
