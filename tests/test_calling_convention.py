@@ -24,6 +24,7 @@ DOMAINS = (
     "authorization",
     "catalog",
     "inbox",
+    "market",
     "privacy",
     "rights",
     "tasks",

@@ -34,6 +34,8 @@ from yaosu.context import Context, open_context
 from yaosu.inbox.pages import router as inbox_pages
 from yaosu.kernel.bodytimeout import BodyTimeoutMiddleware
 from yaosu.kernel.settings import Settings
+from yaosu.market.pages import router as market_pages
+from yaosu.market.routes import router as market_router
 from yaosu.privacy.pages import router as privacy_pages
 from yaosu.privacy.routes import router as privacy_router
 from yaosu.privacy.unit_routes import pages as privacy_unit_pages
@@ -118,6 +120,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         privacy_unit_router,
         authorization_router,
         rights_router,
+        market_router,
         audit_router,
         tasks_router,
     )
@@ -133,6 +136,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         privacy_unit_pages,
         authorization_pages,
         rights_pages,
+        market_pages,
         audit_pages,
         inbox_pages,
     )

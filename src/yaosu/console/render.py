@@ -40,6 +40,7 @@ DOMAINS = (
     "rights",
     "audit",
     "inbox",
+    "market",
 )
 
 
