@@ -1,6 +1,7 @@
 """The console's query page: write SQL under a contract, see beforehand what the answer will
 cost and how accurate it will be, run it, read the answer in plain numbers with their ±,
-chart it, and find earlier answers again (history, export)."""
+chart it, and find earlier answers again (history, export). And, for the request form, the
+accuracy a typical answer would have at the ε asked for."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from yaosu.catalog import service as catalog
 from yaosu.console.render import render
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.kernel.i18n import _
-from yaosu.web.deps import ContextDep, PageActor, locale
+from yaosu.web.deps import ContextDep, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
 
 router = APIRouter(include_in_schema=False)
@@ -39,10 +40,12 @@ def _context(ctx: ContextDep, actor: PageActor, contract_id: str) -> dict[str, A
             by_name = {e.column: e for e in entries}
             columns[dataset_id] = [by_name[f] for f in fields if f in by_name]
         runs = history.list_runs(session, actor, contract_id=contract_id, limit=HISTORY_SHOWN)
+        names = {d: a for a, d in (contract.aliases or {}).items()}
         return {
             "c": contract,
             "state": authorization.status_of(contract),
             "titles": titles,
+            "names": {d: names.get(d, d) for d in contract.datasets},
             "columns": columns,
             "example": _example(contract, columns),
             "runs": runs,
@@ -51,18 +54,21 @@ def _context(ctx: ContextDep, actor: PageActor, contract_id: str) -> dict[str, A
 
 def _example(contract: Any, columns: dict[str, list[Any]]) -> str:
     """A first query worth running: grouped by a column whose values are public (every group
-    is released), with the average of a numeric column that has public bounds."""
+    is released), with the average of a numeric column that has public bounds; the table is
+    named by the contract's alias for it (its id when it has none)."""
     datasets = getattr(contract, "datasets", {})
     if not datasets:
         return ""
     dataset_id, fields = next(iter(datasets.items()))
+    aliases = getattr(contract, "aliases", None) or {}
+    table = next((a for a, d in aliases.items() if d == dataset_id), dataset_id)
     entries = columns.get(dataset_id, [])
     key = next((e.column for e in entries if e.domain), fields[0] if fields else None)
     measure = next((e.column for e in entries if e.lower is not None and e.column != key), None)
     if key is None:
-        return f"SELECT COUNT(*) AS n FROM {dataset_id}"
+        return f"SELECT COUNT(*) AS n FROM {table}"
     average = f', AVG("{measure}") AS "平均{measure}"' if measure else ""
-    return f'SELECT "{key}", COUNT(*) AS n{average} FROM {dataset_id} GROUP BY "{key}"'
+    return f'SELECT "{key}", COUNT(*) AS n{average} FROM {table} GROUP BY "{key}"'
 
 
 def _parse_bounds(text: str) -> dict[str, tuple[float, float]]:
@@ -152,6 +158,44 @@ async def estimate_fragment(
             raise
         error = exc.message(locale(request))
     return render(request, actor, "query_estimate.html", found=found, error=error)
+
+
+@router.post("/requests/new/forecast")
+def request_forecast(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    dataset: Annotated[str, Form(max_length=40)],
+    epsilon: Annotated[str, Form(max_length=10)] = "",
+    fields: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Under the request form's ε (an htmx fragment): how accurate a typical COUNT and AVG of
+    the dataset would be if one query spent it. Nothing is run, spent or kept; a bad ε is
+    said in words."""
+    found, error = None, None
+    try:
+        if epsilon.strip():
+            found = service.typical_accuracy(
+                session,
+                actor,
+                settings=ctx.settings,
+                dataset_id=dataset,
+                epsilon=_number(epsilon, what="ε"),
+                fields=fields,
+            )
+    except YaosuError as exc:
+        if exc.status in (403, 404):  # a refusal: the error page says so, and it is audited
+            raise
+        error = exc.message(locale(request))
+    return render(
+        request,
+        actor,
+        "request_forecast.html",
+        found=found,
+        error=error,
+        group=ctx.settings.min_group_size,
+    )
 
 
 @router.post("/query")

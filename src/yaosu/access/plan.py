@@ -217,6 +217,7 @@ def _plan(
         delta = contract.delta or ctx.settings.dp_delta
         operations = list(contract.operations)
         consumer = contract.consumer_org_id
+        aliases = dict(contract.aliases or {})
         budget = contract.epsilon_budget
         left = None if budget is None else budget - contract.epsilon_spent
     try:  # every refusal, these included, writes its one deny entry
@@ -242,6 +243,7 @@ def _plan(
             dp=private,
             bounds=bounds,
             min_group_size=group,
+            aliases=aliases,
         )
         table = governed.tables[0] if governed.tables else first
         if private:

@@ -29,6 +29,7 @@ from yaosu.access.plan import (
     _sha,
     run_estimate,
 )
+from yaosu.access.typical import Typical, typical_accuracy
 from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
 from yaosu.authorization.operations import Operation
@@ -38,16 +39,19 @@ from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import QueryFailed, QueryFailedCharged, YaosuError
 from yaosu.kernel.ids import new_id
 
-# The planning (governing, checking, forecasting) lives in ``plan``; this module is the one
-# others call, so it re-exports what they use.
+# The planning (governing, checking, forecasting) lives in ``plan``, the typical accuracy at
+# an ε (for the request form) in ``typical``; this module is the one others call, so it
+# re-exports what they use.
 __all__ = [
     "MAX_BOUND",
     "Estimate",
     "QueryResult",
+    "Typical",
     "close_engines",
     "engine_for",
     "run_estimate",
     "run_query",
+    "typical_accuracy",
 ]
 
 _ENGINES: dict[tuple[int, str], Engine] = {}

@@ -79,6 +79,7 @@ def contract_from(
         purpose=req.purpose,
         operations=list(req.operations),
         datasets=datasets,
+        aliases={a: d for a, d in (req.aliases or {}).items() if d in datasets},
         masks={
             d: {col: m for col, m in cols.items() if col in datasets[d]}
             for d, cols in masks.items()
@@ -122,6 +123,7 @@ def contract_from(
         detail={
             "request": req.id,
             "datasets": datasets,
+            "aliases": contract.aliases,
             "ends_at": contract.ends_at.isoformat(),
             "max_uses": max_uses,
             "epsilon": epsilon,

@@ -36,6 +36,8 @@ class AccessRequest(Base):
     purpose: Mapped[str] = mapped_column(ForeignKey("purposes.code"))
     # {dataset_id: [fields]}: the datasets and, for each, the fields wanted
     datasets: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    # {alias: dataset_id}: the names its datasets take in governed SQL (authorization.aliases)
+    aliases: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     operations: Mapped[list[str]] = mapped_column(JSON)  # Operation values
     algorithm: Mapped[str | None] = mapped_column(String(200))  # for compute-to-data
     days: Mapped[int] = mapped_column(Integer)  # how long the use should last
@@ -82,6 +84,8 @@ class Contract(Base):
     purpose: Mapped[str] = mapped_column(String(40))
     operations: Mapped[list[str]] = mapped_column(JSON)  # Operation values
     datasets: Mapped[dict[str, list[str]]] = mapped_column(JSON)  # {dataset_id: [fields]}
+    # {alias: dataset_id}: copied from the request when the contract is made, never renamed
+    aliases: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # {dataset_id: {column: "hash" | "mask"}}: columns usable only masked
     masks: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     # {dataset_id: predicate}: the rows usable, a boolean SQL expression over allowed columns

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
+from yaosu.authorization.aliases import default_aliases
 from yaosu.authorization.contracts import duties_for
 from yaosu.authorization.models import Contract
 from yaosu.authorization.operations import Operation
@@ -345,10 +346,12 @@ def import_agreement(
     for org_id in [*terms["provider_org_ids"], terms["consumer_org_id"]]:
         if accounts.find_org(session, org_id=org_id) is None:
             raise InvalidInput(problem=_("unknown organisation {org_id}", org_id=org_id))
+    titles: dict[str, str] = {}
     for dataset_id, fields in terms["datasets"].items():
         ds = catalog.find_dataset(session, dataset_id=dataset_id)
         if ds is None:
             raise InvalidInput(problem=_("unknown dataset {dataset_id}", dataset_id=dataset_id))
+        titles[dataset_id] = ds.title
         if ds.owner_org_id not in terms["provider_org_ids"]:
             raise InvalidInput(
                 problem=_("{dataset_id} belongs to no assigner", dataset_id=dataset_id)
@@ -382,6 +385,7 @@ def import_agreement(
         provider_org_ids=terms["provider_org_ids"],
         operations=terms["operations"],
         datasets=terms["datasets"],
+        aliases=default_aliases(titles),  # an Agreement names no aliases: the defaults
         masks=terms["masks"],
         row_filters=terms["row_filters"],
         algorithm=terms.get("algorithm"),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
 from yaosu.authorization import service
+from yaosu.authorization.aliases import alias_of, identifier_from
 from yaosu.authorization.models import Contract, Purpose
 from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import decide
@@ -88,6 +89,7 @@ def _wizard(
         fields=[c["name"] for c in version.columns],
         personal=personal_fields(session, actor, ds=ds),
         screened=screened,
+        default_alias=identifier_from(ds.title),
         purposes=service.list_purposes(session),
         operations=list(Operation),
         values=values,
@@ -120,8 +122,10 @@ def submit(
     max_uses: Annotated[str, Form(max_length=10)] = "",
     epsilon: Annotated[str, Form(max_length=10)] = "",
     justification: Annotated[str, Form(max_length=5000)] = "",
+    alias: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     values = {
+        "alias": alias,
         "purpose": purpose,
         "fields": fields or [],
         "operations": operations or [],
@@ -137,6 +141,7 @@ def submit(
                 {
                     "purpose": purpose,
                     "datasets": {dataset: fields or []},
+                    "aliases": {alias.strip(): dataset} if alias.strip() else {},
                     "operations": operations or [],
                     "algorithm": algorithm or None,
                     "days": days or 0,
@@ -225,6 +230,7 @@ def request_page(
         reviews=reviews,
         names=_names(session),
         titles=_titles(session, req.datasets),
+        aliases={d: alias_of(req.aliases, d) for d in req.datasets},
         named="".join(f"《{t}》" for t in _titles(session, req.datasets).values()),
         purpose=session.get(Purpose, req.purpose),
         can={
@@ -337,6 +343,7 @@ def contract_page(
         state=state,
         names=names,
         titles=titles,
+        aliases={d: alias_of(contract.aliases, d) for d in contract.datasets},
         purpose_name=_purpose_name(purpose, locale(request)) or contract.purpose,
         terms=plain_terms(contract, names, titles, purpose),
         acceptances=_acceptances(session, contract),
@@ -490,6 +497,14 @@ def plain_terms(
                 f"Of “{title}” only these fields may be used: {', '.join(fields)}.",
             )
         )
+        alias = alias_of(c.aliases, dataset_id)
+        if alias:
+            out.append(
+                (
+                    f"受控查询中以 {alias} 指代《{title}》。",
+                    f"Governed queries name “{title}” {alias}.",
+                )
+            )
     for dataset_id, columns in (c.masks or {}).items():
         title = titles.get(dataset_id, dataset_id)
         listed = "、".join(

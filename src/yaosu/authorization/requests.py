@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
+from yaosu.authorization.aliases import choose_aliases
 from yaosu.authorization.contracts import contract_from
 from yaosu.authorization.models import AccessRequest, Review
 from yaosu.authorization.operations import Operation
@@ -100,8 +101,10 @@ def submit_request(
         if rule not in rules:
             rules.append(rule)
 
+    titles: dict[str, str] = {}
     for dataset_id, fields in data.datasets.items():
         ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+        titles[dataset_id] = ds.title
         personal, grade = _screened(session, ds)
         enforce(
             actor,
@@ -137,6 +140,7 @@ def submit_request(
                 route(org_id, "important")
             for org_id in industry:
                 route(org_id, "industry")
+    aliases = choose_aliases(titles, chosen=data.aliases)  # checked before anything is written
     due = utcnow() + timedelta(days=settings.review_days)
     req = AccessRequest(
         id=new_id("req"),
@@ -144,6 +148,7 @@ def submit_request(
         requested_by=actor.id,
         purpose=purpose.code,
         datasets={k: list(dict.fromkeys(v)) for k, v in data.datasets.items()},
+        aliases=aliases,
         operations=list(dict.fromkeys(data.operations)),
         algorithm=(data.algorithm or "").strip() or None,
         days=data.days,
@@ -178,7 +183,7 @@ def submit_request(
         object_id=req.id,
         object_org_id=actor.org_id,
         request=data.model_dump(),
-        detail={"reviewers": routes, "pricing": purpose.pricing},
+        detail={"reviewers": routes, "pricing": purpose.pricing, "aliases": aliases},
     )
     return req
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +33,11 @@ class PurposeSet(BaseModel):
 class RequestCreate(BaseModel):
     purpose: str = Field(min_length=1, max_length=40)
     datasets: dict[str, list[str]] = Field(min_length=1, max_length=20)
+    # {alias: dataset_id}: the names the datasets take in governed SQL; a dataset left out
+    # is named after its title (authorization.aliases)
+    aliases: dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=40)]] = (
+        Field(default_factory=dict, max_length=20)
+    )
     operations: list[Operation] = Field(min_length=1, max_length=len(Operation))
     algorithm: str | None = Field(default=None, max_length=200)
     days: int = Field(ge=1, le=1826)
@@ -84,6 +89,7 @@ class RequestPublic(BaseModel):
     requested_by: str
     purpose: str
     datasets: dict[str, list[str]]
+    aliases: dict[str, str]  # {alias: dataset_id}: the names in governed SQL
     operations: list[Operation]
     algorithm: str | None
     days: int
@@ -123,6 +129,7 @@ class ContractPublic(BaseModel):
     purpose: str
     operations: list[Operation]
     datasets: dict[str, list[str]]
+    aliases: dict[str, str]  # {alias: dataset_id}: the names in governed SQL
     masks: dict[str, dict[str, str]]
     row_filters: dict[str, str]
     algorithm: str | None

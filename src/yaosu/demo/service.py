@@ -188,6 +188,7 @@ def authorise(ctx: Context) -> None:
             data=RequestCreate(
                 purpose="rural_revitalisation",
                 datasets={residents.id: fields},
+                aliases={"参保人员": residents.id},  # the name its governed SQL uses
                 operations=["aggregate"],
                 days=180,
                 max_uses=200,

@@ -2,8 +2,8 @@
 consumer's dashboard repeats its queries).
 
 Key: the SQL text exactly as written, every grant in full (dataset, source, columns, types,
-masks, row filter, privacy unit, mask key), the mode (aggregate-only, DP), the bounds and
-the minimum group size; so a changed contract or dataset version is a new key, never a stale
+masks, row filter, privacy unit, mask key), the contract's aliases, the mode (aggregate-only,
+DP), the bounds and the minimum group size; so a changed contract or dataset version is a new key, never a stale
 hit. Lifetime: the process; the whole cache is dropped once it holds more than 1,024
 entries. The random salt of contribution bounding is not remembered: a remembered rewrite
 holds ``SALT`` in its place, and every run gets a fresh one (``fresh``).
@@ -45,6 +45,7 @@ def key(
     dp: bool,
     bounds: dict[str, tuple[float, float]] | None,
     min_group_size: int | None,
+    aliases: dict[str, str] | None = None,
 ) -> tuple[Any, ...]:
     """Everything governance depends on, hashable.
 
@@ -52,6 +53,8 @@ def key(
     >>> k = key("SELECT 1", {"d": g}, aggregate_only=True, dp=False, bounds=None, min_group_size=5)
     >>> k == key("SELECT 1", {"d": g}, aggregate_only=True, dp=False, bounds={}, min_group_size=5)
     True
+    >>> k == key("SELECT 1", {"d": g}, aggregate_only=True, dp=False, bounds={}, min_group_size=5, aliases={"t": "d"})
+    False
     """
     return (
         sql,
@@ -60,6 +63,7 @@ def key(
         dp,
         tuple(sorted((bounds or {}).items())),
         min_group_size,
+        tuple(sorted((aliases or {}).items())),
     )
 
 

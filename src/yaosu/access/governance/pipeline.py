@@ -2,8 +2,8 @@
 what its contract grants. Pure functions over sqlglot trees; nothing here runs a query.
 
 ``RULES`` run in order, like sqlglot's optimizer: each takes the tree and the keyword
-arguments it names (``grants``, ``aggregates``, ``query``), and returns the tree or raises
-the refusal. Then the tree is rewritten: row-level (``rows``) or aggregate
+arguments it names (``grants``, ``aliases``, ``aggregates``, ``query``), and returns the tree
+or raises the refusal. The first resolves the contract's aliases, so the rest see datasets. Then the tree is rewritten: row-level (``rows``) or aggregate
 (``aggregate_checks`` then ``aggregate_rewrite``); each dataset becomes its policy view
 (``view``), and the result is SQL text for the engine. Answers are remembered (``cache``).
 """
@@ -23,6 +23,7 @@ from yaosu.access.governance.aggregate_checks import (
     group_keys,
 )
 from yaosu.access.governance.aggregate_rewrite import rewrite_aggregate
+from yaosu.access.governance.aliases import resolve_aliases
 from yaosu.access.governance.allowed import AGGREGATES, AGGREGATES_DP
 from yaosu.access.governance.depth import MAX_DEPTH
 from yaosu.access.governance.masks import check_masks
@@ -39,6 +40,7 @@ from yaosu.kernel.i18n import _
 
 # The checks every query passes, in order (each refusal is the first that applies).
 RULES: tuple[Callable[..., exp.Expr], ...] = (
+    resolve_aliases,
     check_nodes,
     check_tables,
     qualify_granted,
@@ -53,8 +55,10 @@ def apply_rules(expression: exp.Expr, **context: Any) -> exp.Expr:
     same).
 
     >>> grants = {"d": Grant("d", "s", {"a": "INT"}, frozenset({"a"}))}
-    >>> apply_rules(parse("SELECT a FROM d"), grants=grants, aggregates=AGGREGATES, query="").sql("duckdb")
+    >>> apply_rules(parse("SELECT a FROM d"), grants=grants, aliases={}, aggregates=AGGREGATES, query="").sql("duckdb")
     'SELECT "d"."a" AS "a" FROM "d" AS "d"'
+    >>> apply_rules(parse("SELECT a FROM t"), grants=grants, aliases={"t": "d"}, aggregates=AGGREGATES, query="").sql("duckdb")
+    'SELECT "t"."a" AS "a" FROM "d" AS "t"'
     """
     for rule in RULES:
         params = inspect.signature(rule).parameters
@@ -70,8 +74,10 @@ def govern(
     dp: bool,
     bounds: dict[str, tuple[float, float]] | None = None,
     min_group_size: int | None = None,
+    aliases: dict[str, str] | None = None,
 ) -> Governed:
     """Checks and rewrites ``sql`` under the grants; raises QueryRefused saying why not.
+    ``aliases`` ({alias: dataset id}, the contract's) are names its datasets may be read by.
 
     The same query under the same grants is governed once and remembered (a consumer's
     dashboard repeats its queries); the random salt of contribution bounding is drawn afresh
@@ -83,6 +89,7 @@ def govern(
         dp=dp,
         bounds=bounds,
         min_group_size=min_group_size,
+        aliases=aliases,
     )
     found = cache.get(key)
     if found is None:
@@ -94,6 +101,7 @@ def govern(
                 dp=dp,
                 bounds=bounds,
                 min_group_size=min_group_size,
+                aliases=aliases or {},
             )
         except RecursionError as exc:  # a backstop: the depth checks should come first
             raise invalid(
@@ -114,10 +122,11 @@ def _govern(
     dp: bool,
     bounds: dict[str, tuple[float, float]] | None = None,
     min_group_size: int | None = None,
+    aliases: dict[str, str],
 ) -> Governed:
     tree = parse(sql)
     aggregates = AGGREGATES_DP if (aggregate_only or dp) else AGGREGATES
-    tree = apply_rules(tree, grants=grants, aggregates=aggregates, query=sql)
+    tree = apply_rules(tree, grants=grants, aliases=aliases, aggregates=aggregates, query=sql)
     tables = tables_read(tree, grants)
     normalised = tree.sql("duckdb")
     if aggregate_only or dp:
