@@ -27,15 +27,14 @@ TABLES = ("access_requests", "contracts")
 
 
 def upgrade() -> None:
+    # A plain ADD COLUMN on both databases: a batch copy of access_requests would trip the
+    # foreign keys of its reviews on SQLite. The server default '{}' stays (it is what the
+    # model's default writes anyway).
     for name in TABLES:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.add_column(
-                sa.Column("aliases", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-            )
+        op.add_column(
+            name, sa.Column("aliases", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+        )
     _backfill()
-    for name in TABLES:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.alter_column("aliases", server_default=None)
 
 
 def _backfill() -> None:
@@ -58,5 +57,4 @@ def _backfill() -> None:
 
 def downgrade() -> None:
     for name in TABLES:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.drop_column("aliases")
+        op.drop_column(name, "aliases")  # SQLite has DROP COLUMN since 3.35
