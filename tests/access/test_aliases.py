@@ -107,9 +107,15 @@ def test_the_aliases_are_part_of_the_cache_key() -> None:
 
 
 def test_default_aliases_are_identifiers_unique_short_and_never_keywords() -> None:
-    assert identifier_from("江州市城乡居民社会保险参保人员信息（2024）") == "江州市城乡居民社会保险参保人员信息2024"
+    assert (
+        identifier_from("江州市城乡居民社会保险参保人员信息（2024）")
+        == "江州市城乡居民社会保险参保人员信息2024"
+    )
     assert identifier_from("select") == "_select" and identifier_from("Order") == "_Order"
-    assert identifier_from("ds_sales") == "_ds_sales" and identifier_from("2024年销售") == "_2024年销售"
+    assert (
+        identifier_from("ds_sales") == "_ds_sales"
+        and identifier_from("2024年销售") == "_2024年销售"
+    )
     long = default_aliases({"ds_a": "长" * 60, "ds_b": "长" * 60, "ds_c": "长" * 60})
     assert list(long.values()) == ["ds_a", "ds_b", "ds_c"]
     names = list(long)
@@ -119,7 +125,7 @@ def test_default_aliases_are_identifiers_unique_short_and_never_keywords() -> No
         "People": "ds_a",
         "people_2": "ds_b",  # unique without case, as DuckDB compares names
     }
-    for alias in names + ["_select", "_Order", "_ds_sales"]:
+    for alias in [*names, "_select", "_Order", "_ds_sales"]:
         assert alias_problems(alias) == []
 
 
@@ -257,7 +263,10 @@ def test_the_console_shows_and_takes_the_alias(app_client: TestClient, ctx: Cont
     app_client.cookies.clear()
     login(app_client, "ai-analyst")
     wizard = app_client.get(f"/requests/new?dataset={residents}").text
-    assert "受控查询中的表名" in wizard and 'placeholder="江州市城乡居民社会保险参保人员信息"' in wizard
+    assert (
+        "受控查询中的表名" in wizard
+        and 'placeholder="江州市城乡居民社会保险参保人员信息"' in wizard
+    )
     token = csrf(app_client, f"/requests/new?dataset={residents}")
     form = {
         "csrf_token": token,
@@ -333,7 +342,9 @@ def test_typical_accuracy_is_the_forecast_of_the_typical_query(
     assert found.at == estimate.forecast.outputs["a"]["at"]
 
 
-def test_the_forecast_fragment_explains_and_never_fails(app_client: TestClient, ctx: Context) -> None:
+def test_the_forecast_fragment_explains_and_never_fails(
+    app_client: TestClient, ctx: Context
+) -> None:
     residents = dataset_id(ctx, "参保人员")
     login(app_client, "ai-analyst")
     wizard = app_client.get(f"/requests/new?dataset={residents}").text
@@ -343,7 +354,12 @@ def test_the_forecast_fragment_explains_and_never_fails(app_client: TestClient, 
     def forecast(epsilon: str) -> str:
         got = app_client.post(
             "/requests/new/forecast",
-            data={"csrf_token": token, "dataset": residents, "epsilon": epsilon, "fields": "所属乡镇"},
+            data={
+                "csrf_token": token,
+                "dataset": residents,
+                "epsilon": epsilon,
+                "fields": "所属乡镇",
+            },
             headers={"X-CSRF-Token": token},
         )
         assert got.status_code == 200, (epsilon, got.text)

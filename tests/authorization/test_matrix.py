@@ -771,6 +771,13 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         ),
         Page(
             "POST",
+            "/requests/new/forecast",
+            "/requests/new/forecast",
+            SIGNED_IN,  # as the request form it sits in
+            form={"dataset": res, "epsilon": "0.5"},
+        ),
+        Page(
+            "POST",
             "/datasets/{dataset_id}/dictionary",
             f"/datasets/{res}/dictionary",
             frozenset({BA, BN}),
