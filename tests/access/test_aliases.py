@@ -366,7 +366,7 @@ def test_the_forecast_fragment_explains_and_never_fails(
         return got.text
 
     shown = forecast("0.5")
-    assert "按所属乡镇分组的 COUNT" in shown and "±" in shown and "AVG" in shown
+    assert "按所属乡镇分组计数" in shown and "±" in shown and "元/年" in shown
     assert "一次查询最多花费 ε = 10" in forecast("50")
     assert "不加噪声" in forecast("")
     for bad in ("abc", "-1", "nan", "inf", "0", "1e-9"):

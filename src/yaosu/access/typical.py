@@ -68,8 +68,8 @@ def typical_accuracy(
     epsilon: float,
     fields: list[str] | None = None,
 ) -> Typical:
-    """The accuracy of a typical COUNT and AVG of the dataset (of ``fields``, when given) if
-    one query spent ``epsilon``: at most the ε one query may spend (``capped`` says so).
+    """The accuracy of a typical COUNT and AVG of the dataset (of ``fields`` where they
+    allow: they are tried first) if one query spent ``epsilon``: at most the ε one query may spend (``capped`` says so).
     Raises InvalidInput for an ε that is not a number a query could spend."""
     if not (math.isfinite(epsilon) and epsilon > MAX_EPSILON):
         _check_budget_inputs(epsilon, {})  # not a number, negative, or too small to answer
@@ -82,13 +82,16 @@ def typical_accuracy(
     ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
     version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
     names = [c["name"] for c in version.columns]
-    chosen = [n for n in names if n in (fields or [])] or names
+    # The fields asked for first, then the rest: the typical answer of this dataset.
+    ordered = [n for n in names if n in (fields or [])] + [
+        n for n in names if n not in (fields or [])
+    ]
     domains = dictionary.public_domains(
         session, dataset_id=ds.id, version=version.number, columns=names
     )
     bounds = dictionary.public_bounds(session, dataset_id=ds.id)
-    key = next((n for n in chosen if n in domains), None)
-    column = next((n for n in chosen if n in bounds and n != key), None)
+    key = next((n for n in ordered if n in domains), None)
+    column = next((n for n in ordered if n in bounds and n != key), None)
     shape = typical_shape(key=key, column=column)
     rows = int(version.row_count)
     found = accuracy.forecast(
