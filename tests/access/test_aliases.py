@@ -27,7 +27,7 @@ from yaosu.authorization.aliases import (
 )
 from yaosu.authorization.models import AccessRequest, Contract
 from yaosu.context import Context
-from yaosu.kernel.errors import InvalidInput, QueryRefused
+from yaosu.kernel.errors import InvalidInput, QueryInvalid, QueryRefused
 from yaosu.kernel.settings import Settings
 
 GRANT = governance.Grant(
@@ -69,6 +69,8 @@ def test_an_alias_is_the_dataset_for_every_later_rule() -> None:
     # the rules after it see the real dataset: an ungranted field is still refused
     with pytest.raises(QueryRefused, match="does not grant the field name"):
         govern("SELECT COUNT(name) AS n FROM 人员")
+    with pytest.raises(QueryInvalid, match="人员"):  # a query of no table names the alias
+        govern("SELECT 1 AS n")
 
 
 def test_ds_names_are_never_resolved_through_aliases() -> None:

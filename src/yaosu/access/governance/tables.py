@@ -42,9 +42,11 @@ def check_tables(expression: exp.Expr, *, grants: dict[str, Grant]) -> exp.Expr:
     return expression
 
 
-def check_reads_dataset(expression: exp.Expr, *, grants: dict[str, Grant]) -> exp.Expr:
+def check_reads_dataset(
+    expression: exp.Expr, *, grants: dict[str, Grant], aliases: dict[str, str] | None = None
+) -> exp.Expr:
     """Refuses a query that reads no granted dataset (``SELECT 1``): there is nothing to
-    govern it by.
+    govern it by. The refusal names the tables by the contract's aliases where it has them.
 
     >>> import sqlglot
     >>> grants = {"d": Grant("d", "s", {"a": "INT"}, frozenset({"a"}))}
@@ -58,7 +60,10 @@ def check_reads_dataset(expression: exp.Expr, *, grants: dict[str, Grant]) -> ex
             _(
                 "the query reads no dataset: name a dataset the contract covers in FROM "
                 "({datasets})",
-                datasets=sorted(grants),
+                datasets=sorted(
+                    {d: a for a, d in (aliases or {}).items() if d in grants}.get(g, g)
+                    for g in grants
+                ),
             ),
         )
     return expression
