@@ -104,6 +104,38 @@ def test_search_in_words_by_organisation_object_action_and_time(
     assert not rows(app_client.get("/audit?action=session.login&since=2999-01-01T00:00").text)
 
 
+def test_contract_and_request_entries_are_named_by_dataset_and_data_user(
+    app_client: TestClient, ctx: Context
+) -> None:
+    """A regulator reads 《dataset》 · data user, not ctr_… or req_… (the id on hover); and a
+    contract's making reads as an offer, not as coming into force (the data user accepts)."""
+    login(app_client, "dsj-inspector")
+    coop = actor(ctx, "coop-manager").org_id
+    listed = rows(app_client.get(f"/audit?org={coop}&object_type=contract").text)
+    assert listed
+    for row in listed:
+        assert "《江州市城乡居民社会保险参保人员信息》 · 青禾农民专业合作社" in row, row
+        assert re.search(r">\s*ctr_", row) is None, row  # the id only in title=
+    made = rows(app_client.get("/audit?object_type=contract&action=contract.create").text)
+    assert made and all("生成授权协议，待数据使用方接受" in r for r in made)
+    requests = rows(app_client.get(f"/audit?org={coop}&object_type=request").text)
+    assert requests and all("· 青禾农民专业合作社" in r for r in requests)
+
+
+def test_a_contract_is_named_only_to_who_may_see_it(ctx: Context) -> None:
+    from yaosu.audit import words
+
+    regulator, stranger = actor(ctx, "dsj-inspector"), actor(ctx, "ai-analyst")
+    with ctx.db.transaction() as session:
+        contract = session.scalar(
+            select(AuditEntry.object_id).where(AuditEntry.object_type == "contract")
+        )
+        assert contract is not None
+        for who, named in ((regulator, True), (stranger, False)):
+            found = words.agreement_name(session, who, kind="contract", object_id=contract)
+            assert (found is not None) is named, who.username
+
+
 def test_the_listing_stays_filtered_by_visible(app_client: TestClient, ctx: Context) -> None:
     login(app_client, "coop-manager")
     coop, bureau = actor(ctx, "coop-manager"), actor(ctx, "bureau-admin").org_id
