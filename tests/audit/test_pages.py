@@ -1,6 +1,7 @@
 """The audit pages a regulator uses: the search in words, an entry with the data its browser
 check needs, the checkpoints and their witnesses, the export download and the page that
-verifies an uploaded export. (The browser's own check: tests/console/test_audit_browser.py.)"""
+verifies an uploaded export. (The browser's own check: tests/console/test_journey.py and
+tests/console/test_audit_browser.py.)"""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ navigation rising as work arrives and falling as it is done; the data user accep
 runs the query the page proposes (every declared group back, with the accuracy forecast before
 it ran) and takes an extract; a regulator checks an entry's inclusion proof and an export in
 the console. SQLite only: the journeys' backend cases are the service tests' business.
-Set YAOSU_SCREENSHOTS=1 to refresh docs/screenshots/ (contract.png, inbox.png,
-audit-entry.png, audit-verify-file.png)."""
+Set YAOSU_SCREENSHOTS=1 to refresh docs/screenshots/ (request-form, inbox, contract,
+contract-phone, journey-query, audit-entry and audit-verify-file .png)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 TITLE = "石桥片区居民互助金缴纳名册"
 TOWNS = ["城关镇", "石桥镇", "河西乡", "龙泉镇", "清水乡"]
 FEE = "年缴费(元)"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def quiet_server(ctx: Context) -> Iterator[str]:
 def page(browser: Browser, quiet_server: str) -> Iterator[Page]:
     context = browser.new_context(
         base_url=quiet_server,
-        viewport={"width": 1280, "height": 800},
+        viewport=DESKTOP,
         locale="zh-CN",
         accept_downloads=True,
     )
@@ -82,6 +84,15 @@ def inbox_count(page: Page, expected: int) -> None:
         expect(badge).to_have_count(0)
 
 
+def fits(page: Page, name: str) -> None:
+    """Nothing on the page is wider than a phone's screen."""
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width}px wide at {PHONE['width']}px"
+    shot(page, name)
+    page.set_viewport_size(DESKTOP)
+
+
 def spread(text: str) -> str:
     """The ± in a line of the forecast or the answer (e.g. "±2,900")."""
     found = re.search(r"±[\d,.]+", text)
@@ -116,6 +127,8 @@ def test_every_journey_end_to_end(page: Page, tmp_path: Path) -> None:
     log_in(page, "bureau-reviewer")
     inbox_count(page, 2)  # the demo's waiting request, and this screen
     page.goto("/inbox")
+    expect(page.locator("#inbox-done")).to_contain_text("乡村振兴")  # its past decision
+    shot(page, "inbox")
     page.locator("#inbox-waiting").get_by_role("link", name=re.compile(TITLE)).click()
     page.get_by_role("button", name="提交审核结论").click()
     step = page.locator(".next-step")
@@ -154,16 +167,31 @@ def test_every_journey_end_to_end(page: Page, tmp_path: Path) -> None:
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
     expect(page.get_by_text("参保人所属乡镇")).to_be_visible()  # the dictionary, shown
     page.get_by_role("link", name="申请使用数据").click()
+    # a form that marks the personal fields, explains ε and lays section 3 out field by field
+    pick = page.locator(".field-choices label", has_text="身份证号")
+    expect(pick.locator(".pi-mark")).to_have_text("含敏感个人信息")
+    expect(
+        page.locator(".field-choices label", has_text="所属乡镇").locator(".pi-mark")
+    ).to_have_count(0)
+    expect(page.locator("#epsilon-help")).to_contain_text("差分隐私总预算")
+    days, budget = page.get_by_label("期限（天）"), page.get_by_label(re.compile("隐私预算"))
+    days_box, budget_box = days.bounding_box(), budget.bounding_box()
+    assert days_box and budget_box and days_box["width"] > 150 and budget_box["width"] > 150
+    label = page.locator("label[for=epsilon]").bounding_box()
+    assert label and label["height"] < 40  # the ε label stays on one line
+    why = page.get_by_label("为何此用途需要这些数据")
+    box = why.bounding_box()
+    assert box and box["height"] > 120 and box["width"] > 400  # room to explain
+    fits(page, "request-form")
     page.get_by_label("用途", exact=True).select_option("public_welfare")
     for field in ("所属乡镇", FEE):
         page.get_by_label(field, exact=True).check()
     page.get_by_label("统计查询").check()
     page.get_by_label("去标识化数据获取").check()
-    page.get_by_label("期限（天）").fill("30")
-    page.get_by_label(re.compile("隐私预算")).fill("2")
-    page.get_by_label("为何此用途需要这些数据").fill(
-        "按乡镇测算互助金缴纳水平，用于公益救助资源配置。"
-    )
+    days.fill("30")
+    page.get_by_label("使用次数（留空为不限）").fill("20")
+    budget.fill("2")
+    why.fill("按乡镇测算互助金缴纳水平，用于公益救助资源配置。")
     page.get_by_role("button", name="提交申请").click()
     expect(page.locator(".next-step")).to_contain_text("申请已提交。")
     request_path = urlsplit(page.url).path
@@ -190,8 +218,21 @@ def test_every_journey_end_to_end(page: Page, tmp_path: Path) -> None:
     log_in(page, "ai-analyst")
     page.goto("/inbox")
     page.locator("#inbox-news").get_by_role("link", name=re.compile("已获批准")).first.click()
+    # offered, not yet in force: no query until the data user accepts
+    expect(page.locator(".badge.offered")).to_have_text("待数据使用方接受")
+    expect(page.get_by_role("link", name="执行受控查询")).to_have_count(0)
+    acceptances = page.locator("#acceptances")
+    expect(acceptances).to_contain_text("以批准申请的方式接受：市数据局审核员")
+    expect(acceptances).to_contain_text("尚未接受")
     page.get_by_role("button", name="接受协议条款").click()
-    expect(page.locator(".next-step")).to_contain_text("授权协议已生效")
+    expect(page.locator(".next-step")).to_contain_text("你已接受条款：授权协议已生效。")
+    expect(page.locator(".badge.active").first).to_have_text("生效中")
+    expect(acceptances).to_contain_text("接受协议条款：智谷算法工程师")
+    expect(page.get_by_role("button", name="接受协议条款")).to_have_count(0)
+    expect(page.get_by_text("UTC")).to_have_count(0)  # local time, like the rest
+    expect(page.locator("[data-gauge] svg")).to_have_count(2)  # budget and uses left
+    shot(page, "contract")
+    fits(page, "contract-phone")
     contract_path = urlsplit(page.url).path
     page.locator(".next-step").get_by_role("link", name="执行受控查询").click()
     expect(page.get_by_role("heading", name="受控查询")).to_be_visible()
@@ -218,13 +259,16 @@ def test_every_journey_end_to_end(page: Page, tmp_path: Path) -> None:
 
     # --- the contract allows extracts: its page has the button, and it delivers ---
     page.goto(contract_path)
-    acceptances = page.locator("#acceptances")
-    expect(acceptances).to_contain_text("接受协议条款：智谷算法工程师")
-    expect(acceptances).to_contain_text("以批准申请的方式接受：市数据局审核员")
     with page.expect_download() as download:
         page.get_by_role("button", name="下载去标识化数据").click()
     header = download.value.path().read_text(encoding="utf-8-sig").splitlines()[0]
     assert "所属乡镇" in header and "身份证号" not in header and "姓名" not in header
+    # the lists say what each contract and request is, not their ids
+    page.goto("/contracts")
+    expect(page.locator("tbody").get_by_text(re.compile(r"ctr_"))).to_have_count(0)
+    expect(page.get_by_role("link", name=f"《{TITLE}》")).to_be_visible()
+    page.goto("/requests")
+    expect(page.locator("tbody").get_by_text(re.compile(r"req_"))).to_have_count(0)
     log_out(page)
 
     # --- a regulator finds the entries in words, and verifies one and an export in the console ---
@@ -258,4 +302,5 @@ def test_every_journey_end_to_end(page: Page, tmp_path: Path) -> None:
     page.get_by_label("导出文件").set_input_files(str(export))
     page.get_by_role("button", name="验证文件").click()
     expect(page.get_by_role("heading", name="✓ 文件验证通过")).to_be_visible()
+    expect(page.get_by_text("cac.jiangzhou.example/witness: 联署了其中 1 个检查点")).to_be_visible()
     shot(page, "audit-verify-file")
