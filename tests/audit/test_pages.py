@@ -108,8 +108,9 @@ def test_search_in_words_by_organisation_object_action_and_time(
 def test_contract_and_request_entries_are_named_by_dataset_and_data_user(
     app_client: TestClient, ctx: Context
 ) -> None:
-    """A regulator reads 《dataset》 · data user, not ctr_… or req_… (the id on hover); and a
-    contract's making reads as an offer, not as coming into force (the data user accepts)."""
+    """A regulator reads 《dataset》 · data user, not ctr_… or req_… (the id on hover); a
+    contract's making reads as an offer, not as coming into force (the data user accepts),
+    made by the system, not by a bare login name."""
     login(app_client, "dsj-inspector")
     coop = actor(ctx, "coop-manager").org_id
     listed = rows(app_client.get(f"/audit?org={coop}&object_type=contract").text)
@@ -119,6 +120,7 @@ def test_contract_and_request_entries_are_named_by_dataset_and_data_user(
         assert re.search(r">\s*ctr_", row) is None, row  # the id only in title=
     made = rows(app_client.get("/audit?object_type=contract&action=contract.create").text)
     assert made and all("生成授权协议，待数据使用方接受" in r for r in made)
+    assert all(re.search(r">系统（[^<）]+）</span>", r) for r in made)  # who acted, in words
     requests = rows(app_client.get(f"/audit?org={coop}&object_type=request").text)
     assert requests and all("· 青禾农民专业合作社" in r for r in requests)
 
