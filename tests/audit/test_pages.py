@@ -89,6 +89,7 @@ def test_search_in_words_by_organisation_object_action_and_time(
     farm = dataset_id(ctx, "农产品")
     page = app_client.get("/audit").text
     assert '<option value="' + bureau + '">江州市数据局</option>' in page  # names, not ids
+    assert '<label for="f-org">涉及机构</label>' in page  # any organisation, not "本机构"
     assert 'title="session.login">登录</span>' in page  # the action in words, the code on hover
     by_org = app_client.get(f"/audit?org={bureau}&object_type=&object_id=&action=&since=&until=")
     assert by_org.status_code == 200
@@ -123,6 +124,12 @@ def test_contract_and_request_entries_are_named_by_dataset_and_data_user(
     assert all(re.search(r">系统（[^<）]+）</span>", r) for r in made)  # who acted, in words
     requests = rows(app_client.get(f"/audit?org={coop}&object_type=request").text)
     assert requests and all("· 青禾农民专业合作社" in r for r in requests)
+    # ... and found by the dataset's name, as they are shown
+    by_name = rows(app_client.get("/audit?object_type=contract&object_id=参保人员").text)
+    assert len(by_name) == len(listed)
+    assert not rows(app_client.get("/audit?object_type=contract&object_id=农产品").text)
+    asked = rows(app_client.get("/audit?object_type=request&object_id=参保人员").text)
+    assert len(asked) == len(requests)
 
 
 def test_a_contract_is_named_only_to_who_may_see_it(ctx: Context) -> None:

@@ -274,15 +274,17 @@ def test_every_journey_end_to_end(page: Page, tmp_path: Path) -> None:
     # --- a regulator finds the entries in words, and verifies one and an export in the console ---
     log_in(page, "dsj-inspector")
     page.goto("/audit")
-    page.locator("#f-org").select_option(label="智谷人工智能科技有限公司")
+    page.get_by_label("涉及机构").select_option(label="智谷人工智能科技有限公司")
     page.get_by_label("对象类型").select_option("contract")
+    page.get_by_label("对象（编号或名称）").fill("互助金")  # a contract by its dataset's name
     page.get_by_role("button", name="搜索").click()
     fresh = page.locator("table.audit tbody tr")
     expect(fresh.first).to_contain_text(f"《{TITLE}》 · 智谷人工智能科技有限公司")
     expect(fresh.first).to_contain_text("等待下一检查点")  # this journey is not signed yet
     expect(page.locator("table.audit tbody").get_by_text(re.compile(r"ctr_"))).to_have_count(0)
     # the demo's contract is in the cosigned checkpoint: its entry's proof is checked here
-    page.locator("#f-org").select_option(label="青禾农民专业合作社")
+    page.get_by_label("涉及机构").select_option(label="青禾农民专业合作社")
+    page.get_by_label("对象（编号或名称）").fill("")
     page.get_by_role("button", name="搜索").click()
     page.locator("table.audit tbody").get_by_role("link", name=re.compile("✓")).first.click()
     expect(page.get_by_role("heading", name=re.compile(r"审计记录 #\d+"))).to_be_visible()

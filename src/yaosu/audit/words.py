@@ -17,8 +17,9 @@ from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import Forbidden, NotFound
 
-# Object types whose names a person can type in the search instead of an id.
-NAMED_TYPES = ("dataset", "organisation", "user")
+# Object types whose names a person can type in the search instead of an id (a contract or a
+# request by the title of a dataset it is for).
+NAMED_TYPES = ("dataset", "organisation", "user", "contract", "request")
 
 
 @dataclass
@@ -106,9 +107,23 @@ def object_ids(session: Session, actor: Actor, *, object_type: str, text: str) -
     found = {text}
     if object_type in ("", "organisation"):
         found |= {i for i, name in accounts.org_names(session).items() if text in name}
-    if object_type in ("", "dataset"):
+    if object_type in ("", "dataset", "contract", "request"):
         listing = catalog.list_datasets(session, actor, q=text, limit=100)
-        found |= {d.id for d in listing.items}
+        datasets = {d.id for d in listing.items}
+        if object_type == "contract":
+            found |= {
+                c.id
+                for c in authorization.list_contracts(session, actor)
+                if datasets.intersection(c.datasets)
+            }
+        elif object_type == "request":
+            found |= {
+                r.id
+                for r in authorization.list_requests(session, actor)
+                if datasets.intersection(r.datasets)
+            }
+        else:
+            found |= datasets
     if object_type in ("", "user"):
         user = accounts.user_named(session, username=text)
         if user is not None:
