@@ -1,6 +1,7 @@
 """The audit pages a regulator uses: the search in words, an entry with the data its browser
 check needs, the checkpoints and their witnesses, the export download and the page that
-verifies an uploaded export. (The browser's own check: tests/console/test_audit_browser.py.)"""
+verifies an uploaded export. (The browser's own check: tests/console/test_journey.py and
+tests/console/test_audit_browser.py.)"""
 
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ def test_search_in_words_by_organisation_object_action_and_time(
     farm = dataset_id(ctx, "农产品")
     page = app_client.get("/audit").text
     assert '<option value="' + bureau + '">江州市数据局</option>' in page  # names, not ids
+    assert '<label for="f-org">涉及机构</label>' in page  # any organisation, not "本机构"
     assert 'title="session.login">登录</span>' in page  # the action in words, the code on hover
     by_org = app_client.get(f"/audit?org={bureau}&object_type=&object_id=&action=&since=&until=")
     assert by_org.status_code == 200
@@ -102,6 +104,46 @@ def test_search_in_words_by_organisation_object_action_and_time(
     logins = app_client.get("/audit?action=session.login").text
     assert rows(logins) and all('title="session.login"' in r for r in rows(logins))
     assert not rows(app_client.get("/audit?action=session.login&since=2999-01-01T00:00").text)
+
+
+def test_contract_and_request_entries_are_named_by_dataset_and_data_user(
+    app_client: TestClient, ctx: Context
+) -> None:
+    """A regulator reads 《dataset》 · data user, not ctr_… or req_… (the id on hover); a
+    contract's making reads as an offer, not as coming into force (the data user accepts),
+    made by the system, not by a bare login name."""
+    login(app_client, "dsj-inspector")
+    coop = actor(ctx, "coop-manager").org_id
+    listed = rows(app_client.get(f"/audit?org={coop}&object_type=contract").text)
+    assert listed
+    for row in listed:
+        assert "《江州市城乡居民社会保险参保人员信息》 · 青禾农民专业合作社" in row, row
+        assert re.search(r">\s*ctr_", row) is None, row  # the id only in title=
+    made = rows(app_client.get("/audit?object_type=contract&action=contract.create").text)
+    assert made and all("生成授权协议，待数据使用方接受" in r for r in made)
+    assert all(re.search(r">系统（[^<）]+）</span>", r) for r in made)  # who acted, in words
+    requests = rows(app_client.get(f"/audit?org={coop}&object_type=request").text)
+    assert requests and all("· 青禾农民专业合作社" in r for r in requests)
+    # ... and found by the dataset's name, as they are shown
+    by_name = rows(app_client.get("/audit?object_type=contract&object_id=参保人员").text)
+    assert len(by_name) == len(listed)
+    assert not rows(app_client.get("/audit?object_type=contract&object_id=农产品").text)
+    asked = rows(app_client.get("/audit?object_type=request&object_id=参保人员").text)
+    assert len(asked) == len(requests)
+
+
+def test_a_contract_is_named_only_to_who_may_see_it(ctx: Context) -> None:
+    from yaosu.audit import words
+
+    regulator, stranger = actor(ctx, "dsj-inspector"), actor(ctx, "ai-analyst")
+    with ctx.db.transaction() as session:
+        contract = session.scalar(
+            select(AuditEntry.object_id).where(AuditEntry.object_type == "contract")
+        )
+        assert contract is not None
+        for who, named in ((regulator, True), (stranger, False)):
+            found = words.agreement_name(session, who, kind="contract", object_id=contract)
+            assert (found is not None) is named, who.username
 
 
 def test_the_listing_stays_filtered_by_visible(app_client: TestClient, ctx: Context) -> None:

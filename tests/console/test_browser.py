@@ -179,7 +179,7 @@ def test_the_contract_page_draws_its_gauges_and_the_notice_board_is_public(
     expect(page.get_by_role("heading", name="条款")).to_be_visible()
     expect(page.locator("[data-gauge] svg")).to_have_count(2)  # budget left and uses left
     expect(page.get_by_text("差分隐私总预算 ε = 2")).to_be_visible()
-    shot(page, "contract-demo")  # contract.png: the journey in test_contract_journey.py
+    shot(page, "contract-demo")  # contract.png: the journey in test_journey.py
     page.get_by_role("button", name="退出").click()
     page.goto("/notices")
     expect(page.get_by_role("heading", name="公示中（可提出异议）")).to_be_visible()

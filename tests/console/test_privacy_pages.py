@@ -132,3 +132,38 @@ def test_a_large_scan_shows_its_progress_on_the_page(app_client: TestClient, ctx
         time.sleep(0.2)
         fragment = app_client.get(f"/datasets/{residents}/privacy/tasks").text
     assert "hx-trigger" not in fragment  # finished: it stops polling
+
+
+def test_confirming_a_personal_screen_says_to_declare_its_privacy_unit(
+    app_client: TestClient, ctx: Context
+) -> None:
+    """Until its privacy unit is declared nothing about a personal dataset is answered, so the
+    step after confirming its screen says so and links to the declaration; once declared, the
+    step after declaring links on to the data dictionary."""
+    from yaosu.privacy import unit
+
+    residents = dataset_id(ctx, "参保人员")
+    with ctx.db.transaction() as session:  # as if the demo's reviewer had not declared it
+        declared = unit.declared(session, dataset_id=residents)
+        assert declared is not None
+        session.delete(declared)
+    login(app_client, "bureau-reviewer")
+    token = csrf(app_client, f"/datasets/{residents}/privacy")
+    app_client.post(
+        f"/datasets/{residents}/privacy/screen", data={"mode": "fast", "csrf_token": token}
+    )
+    page = app_client.get(f"/datasets/{residents}/privacy").text
+    screen = re.search(r'action="/screens/([^/"]+)/review"', page)
+    assert screen, page[-2000:]
+    reviewed = app_client.post(
+        f"/screens/{screen.group(1)}/review", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert "筛查结果已确认：该数据集含个人信息。" in reviewed.text
+    assert f'href="/datasets/{residents}/privacy-unit"' in reviewed.text
+    declared_page = app_client.post(
+        f"/datasets/{residents}/privacy-unit",
+        data={"kind": "columns", "columns": "身份证号", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "隐私单位已声明。" in declared_page.text
+    assert f'href="/datasets/{residents}/dictionary"' in declared_page.text

@@ -58,7 +58,7 @@ register_labels(
         "request.expire": N_("an access request expired"),
         "requests.read": N_("opened the requests"),
         "reviews.read": N_("opened the reviews"),
-        "contract.create": N_("a contract came into force"),
+        "contract.create": N_("a contract was offered to the data user"),
         "contract.view": N_("viewed a contract"),
         "contract.use": N_("used a contract"),
         "contract.accept": N_("accepted a contract's terms"),

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
 from yaosu.audit.models import AuditEntry
+from yaosu.authorization import service as authorization
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import Forbidden, NotFound
 
-# Object types whose names a person can type in the search instead of an id.
-NAMED_TYPES = ("dataset", "organisation", "user")
+# Object types whose names a person can type in the search instead of an id (a contract or a
+# request by the title of a dataset it is for).
+NAMED_TYPES = ("dataset", "organisation", "user", "contract", "request")
 
 
 @dataclass
@@ -62,7 +64,31 @@ def names_for(session: Session, actor: Actor, *, entries: Iterable[AuditEntry]) 
             title = dataset_title(session, actor, dataset_id=e.object_id)
             if title is not None:
                 names.objects[key] = title
+        elif e.object_type in ("contract", "request"):
+            named = agreement_name(session, actor, kind=e.object_type, object_id=e.object_id)
+            if named is not None:
+                names.objects[key] = named
     return names
+
+
+def agreement_name(session: Session, actor: Actor, *, kind: str, object_id: str) -> str | None:
+    """A contract or request as its lists name it: the datasets it is for, and the data user
+    (《江州市…》 · 青禾农民专业合作社); only to whoever may view it, each dataset only to
+    whoever may view that."""
+    try:
+        if kind == "contract":
+            found = authorization.get_contract(session, actor, contract_id=object_id)
+            datasets, org_id = list(found.datasets), found.consumer_org_id
+        else:
+            req = authorization.get_request(session, actor, request_id=object_id)
+            datasets, org_id = list(req.datasets), req.requester_org_id
+    except (NotFound, Forbidden):
+        return None
+    titles = [t for d in datasets if (t := dataset_title(session, actor, dataset_id=d))]
+    if not titles:
+        return None
+    org = accounts.org_names(session).get(org_id, org_id)
+    return "".join(f"《{t}》" for t in titles) + f" · {org}"
 
 
 def dataset_title(session: Session, actor: Actor, *, dataset_id: str) -> str | None:
@@ -81,9 +107,23 @@ def object_ids(session: Session, actor: Actor, *, object_type: str, text: str) -
     found = {text}
     if object_type in ("", "organisation"):
         found |= {i for i, name in accounts.org_names(session).items() if text in name}
-    if object_type in ("", "dataset"):
+    if object_type in ("", "dataset", "contract", "request"):
         listing = catalog.list_datasets(session, actor, q=text, limit=100)
-        found |= {d.id for d in listing.items}
+        datasets = {d.id for d in listing.items}
+        if object_type == "contract":
+            found |= {
+                c.id
+                for c in authorization.list_contracts(session, actor)
+                if datasets.intersection(c.datasets)
+            }
+        elif object_type == "request":
+            found |= {
+                r.id
+                for r in authorization.list_requests(session, actor)
+                if datasets.intersection(r.datasets)
+            }
+        else:
+            found |= datasets
     if object_type in ("", "user"):
         user = accounts.user_named(session, username=text)
         if user is not None:

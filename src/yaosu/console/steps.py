@@ -96,12 +96,24 @@ STEPS: dict[str, Step] = {
             N_("Rights"),
         ),
     ),
+    "screen.unit_needed": Step(
+        N_("The screen is confirmed: the dataset holds personal information."),
+        Next(
+            N_(
+                "Next: declare what one person is in it (its privacy unit). Until then no private answer about it is given, and a contract for it cannot be used."
+            ),
+            "/datasets/{dataset_id}/privacy-unit",
+            N_("Declare the privacy unit"),
+        ),
+    ),
     "unit.declared": Step(
         N_("The privacy unit is declared."),
         Next(
             N_(
                 "Differential privacy now counts one person as declared: every private answer about this dataset protects each person, not each row."
-            )
+            ),
+            "/datasets/{dataset_id}/dictionary",
+            N_("Describe its columns in the data dictionary"),
         ),
     ),
     "deidentified": Step(

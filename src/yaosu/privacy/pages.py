@@ -18,7 +18,7 @@ from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.kernel.i18n import _
 from yaosu.kernel.settings import Settings
 from yaosu.privacy import deidentify as deid
-from yaosu.privacy import service
+from yaosu.privacy import service, unit
 from yaosu.privacy.detectors import REGISTRY, SENSITIVE_CATEGORIES
 from yaosu.privacy.grading import GRADES
 from yaosu.privacy.models import Derivation, Screen
@@ -184,7 +184,7 @@ def review_screen(
         if len(names) != len(choices):
             raise InvalidInput(problem=_("each column needs exactly one choice"))
         with session.begin_nested():
-            service.review(
+            reviewed = service.review(
                 session,
                 actor,
                 screen_id=screen_id,
@@ -195,6 +195,9 @@ def review_screen(
             )
     except YaosuError as exc:
         return back_with_error(request, target, exc, session=session)
+    # Personal data is not answered privately before its unit is declared: say so now.
+    if reviewed.personal and unit.declared(session, dataset_id=screen.dataset_id) is None:
+        return done(target, "screen.unit_needed")
     return done(target, "screen.confirmed")
 
 
