@@ -79,8 +79,9 @@ def problems(descriptor: Any, *, hashes: set[str] | None) -> list[Message]:
         out.append(_("{where}: name at least one licence", where="licenses"))
     else:
         for i, lic in enumerate(licences):
+            where = f"licenses[{i}]"
             if not isinstance(lic, dict) or not (lic.get("name") or lic.get("path")):
-                out.append(_("{where}: give the licence's name or path", where=f"licenses[{i}]"))
+                out.append(_("{where}: give the licence's name or path", where=where))
     resources = descriptor.get("resources")
     if not isinstance(resources, list) or not resources:
         out.append(_("{where}: list at least one resource", where="resources"))
@@ -92,7 +93,7 @@ def problems(descriptor: Any, *, hashes: set[str] | None) -> list[Message]:
             continue
         schema = res.get("schema")
         if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
-            out.append(_("{where}.schema: a Table Schema with its fields", where=where))
+            out.append(_("{where}: a Table Schema with its fields", where=f"{where}.schema"))
         else:
             for j, fld in enumerate(schema["fields"]):
                 out += _frictionless(Schema, {"fields": [fld]}, f"{where}.schema.fields[{j}]")
@@ -102,13 +103,16 @@ def problems(descriptor: Any, *, hashes: set[str] | None) -> list[Message]:
         if not isinstance(digest, str) or not HASH.match(digest):
             out.append(
                 _(
-                    "{where}.hash: give the SHA-256 of the data, as sha256:<64 hex digits>",
-                    where=where,
+                    "{where}: give the SHA-256 of the data, as sha256:<64 hex digits>",
+                    where=f"{where}.hash",
                 )
             )
         elif hashes is not None and digest not in hashes:
             out.append(
-                _("{where}.hash: not the hash of any source version of this product", where=where)
+                _(
+                    "{where}: not the hash of any source version of this product",
+                    where=f"{where}.hash",
+                )
             )
     if not out:
         out += _frictionless(Package, descriptor, "manifest")

@@ -147,6 +147,7 @@ def respond(
     deal = session.scalar(locked(select(Negotiation).where(Negotiation.id == negotiation_id)))
     assert deal is not None
     resource = negotiation_resource(session, deal=deal)
+    enforce(actor, "negotiation.respond", resource)
     if answer not in ANSWERS:
         raise InvalidInput(problem=_("answer must be one of {answers}", answers=list(ANSWERS)))
     side = _turn(deal)
@@ -158,7 +159,6 @@ def respond(
     deal_state = transition(
         NEGOTIATION_MOVES, deal.status, target, what=_("Negotiation"), id=deal.id
     )
-    enforce(actor, "negotiation.respond", resource)
     now = utcnow()
     if answer == "counter":
         deal.amount_fen = _amount(amount_fen)

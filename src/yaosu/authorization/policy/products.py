@@ -131,12 +131,12 @@ def negotiation(actor: Actor, action: str, resource: Resource, ctx: Mapping[str,
             return deny(_("reviewers do not negotiate"))
         return allow(_("any organisation may make an offer"))
     if action == "negotiation.respond":
+        if actor.role == "reviewer" or not (buyer or seller):
+            return deny(_("only the buyer and the seller answer a negotiation"))
         turn = a.get("turn")
-        if actor.role == "reviewer" or not (
-            (turn == "seller" and seller) or (turn == "buyer" and buyer)
-        ):
+        if (turn == "seller" and not seller) or (turn == "buyer" and not buyer):
             return deny(_("the negotiation waits for the other party"))
-        return allow(_("the party whose turn it is answers"))
+        return allow(_("a party answers the negotiation"))
     return deny(_("negotiations do not support {action}", action=action))
 
 
