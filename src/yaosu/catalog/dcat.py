@@ -22,6 +22,7 @@ CONTEXT = {
     "dct": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "odrl": "http://www.w3.org/ns/odrl/2/",
+    "odrl": "http://www.w3.org/ns/odrl/2/",
     "spdx": "http://spdx.org/rdf/terms#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "yaosu": "https://yaosu.dev/ns#",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import visible
-from yaosu.catalog.dcat import entries_from
+from yaosu.catalog.service import dcat_entries_from
 from yaosu.kernel.actor import Actor
 from yaosu.market.models import Product, ProductSource
 from yaosu.market.products import ROWS
@@ -79,8 +79,8 @@ def offer(product: Product, *, base: str) -> dict[str, Any]:
     return out
 
 
-@entries_from
-def listed_products(session: Session, actor: Actor, base: str) -> list[dict[str, Any]]:
+@dcat_entries_from
+def listed_products(session: Session, actor: Actor, *, base: str) -> list[dict[str, Any]]:
     products = list(
         session.scalars(
             select(Product)
