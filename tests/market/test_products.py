@@ -14,7 +14,7 @@ from tests.conftest import auth, dataset_id
 from yaosu.audit.models import AuditEntry
 from yaosu.context import Context
 from yaosu.kernel.db import utcnow
-from yaosu.market.models import Product, RevenuePeriod
+from yaosu.market.models import Product
 
 AI, BA, DSJ, P = "ai-analyst", "bureau-admin", "dsj-inspector", "platform-admin"
 ZH = {"Accept-Language": "zh-CN"}

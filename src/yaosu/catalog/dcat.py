@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +20,6 @@ CONTEXT = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "dct": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
-    "odrl": "http://www.w3.org/ns/odrl/2/",
     "odrl": "http://www.w3.org/ns/odrl/2/",
     "spdx": "http://spdx.org/rdf/terms#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
@@ -42,18 +40,6 @@ FREQUENCY_CODES = {
 ACCESS_RIGHTS = "http://publications.europa.eu/resource/authority/access-right/"
 ACCESS_CODES = {"open": "PUBLIC", "conditional": "RESTRICTED", "closed": "NON_PUBLIC"}
 PARQUET = "https://www.iana.org/assignments/media-types/application/vnd.apache.parquet"
-
-
-# More entries of the catalog from domains above this one (the market's listed products, each
-# with its offer), each a function (session, actor, base url) -> JSON-LD nodes; registered by
-# the domain itself, since the catalog may not import it.
-Entries = Callable[[Session, Actor, str], list[dict[str, Any]]]
-ENTRIES: list[Entries] = []
-
-
-def entries_from(source: Entries) -> Entries:
-    ENTRIES.append(source)
-    return source
 
 
 def _date(value: Any) -> dict[str, str]:
@@ -125,8 +111,8 @@ def export(session: Session, actor: Actor, *, base_url: str) -> dict[str, Any]:
                 },
             }
         entries.append(node)
-    for more in ENTRIES:
-        entries.extend(more(session, actor, base))
+    for more in service.DCAT_ENTRIES:  # the market's listed products, with their offers
+        entries.extend(more(session, actor, base=base))
     return {
         "@context": CONTEXT,
         "@id": f"{base}/api/v1/catalog",
