@@ -55,7 +55,7 @@ def _frictionless(cls: Any, descriptor: Any, where: str) -> list[Message]:
         errors = list(cls.metadata_validate(descriptor))
     except frictionless.FrictionlessException as exc:
         errors = [exc.error]
-    except (AttributeError, TypeError, ValueError) as exc:  # a descriptor of the wrong shape
+    except Exception as exc:  # a descriptor of a shape frictionless trips over
         return [_("{where}: {note}", where=where, note=str(exc))]
     return [_say(where, e.note or e.message) for e in errors]
 

@@ -55,9 +55,10 @@ def _fen(text: str, what: Any) -> int:
     """Yuan as typed ("0.50", "1,234.56") to whole fen, exactly."""
     try:
         value = Decimal(text.replace(",", "").replace("¥", "").strip())
+        exact = value.is_finite() and value == value.quantize(Decimal("0.01"))
     except InvalidOperation:
-        raise InvalidInput(problem=_("{what}: a sum in yuan, such as 12.50", what=what)) from None
-    if value != value.quantize(Decimal("0.01")) or not 0 < value <= 10**11:
+        exact = False
+    if not exact or not 0 < value <= 10**11:
         raise InvalidInput(problem=_("{what}: a sum in yuan, such as 12.50", what=what))
     return int(value * 100)
 

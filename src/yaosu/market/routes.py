@@ -17,6 +17,7 @@ from typing import Annotated  # noqa: E402
 from fastapi import Query, Request  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from yaosu.market import dcat as _dcat  # noqa: E402, F401  (listed products join the DCAT catalog)
 from yaosu.market import listing as _listing  # noqa: E402
 from yaosu.market import negotiation as _negotiation  # noqa: E402
 from yaosu.market import periods as _periods  # noqa: E402

@@ -11,7 +11,7 @@ PRODUCT_SCHEMAS = "ProductCreate ProductPublic QuotePublic NegotiationPublic Per
 from datetime import datetime  # noqa: E402
 from typing import Any, Literal  # noqa: E402
 
-from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field  # noqa: E402
 
 ProductKind = Literal[
     "query_service", "extract_subscription", "compute_service", "release", "dataset_version"
@@ -180,8 +180,8 @@ class NegotiationPublic(BaseModel):
 
 class PeriodCreate(BaseModel):
     operator_org_id: str = Field(max_length=40)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     cost_fen: int = Field(ge=0, le=10**13)
     profit_fen: int = Field(ge=0, le=10**13)
     tax_fen: int = Field(ge=0, le=10**13)
