@@ -433,9 +433,11 @@ def test_listed_products_are_in_the_dcat_catalog_with_an_odrl_offer(
 ) -> None:
     catalog = app_client.get("/api/v1/catalog").json()
     assert "odrl" in catalog["@context"]
-    products = {e["dct:identifier"]: e for e in catalog["dcat:dataset"] if "odrl:hasPolicy" in e}
+    listed = catalog["dcat:dataset"] + catalog["dcat:service"]  # data services are services
+    products = {e["dct:identifier"]: e for e in listed if "odrl:hasPolicy" in e}
     capped = products[product_id(ctx, "统计查询服务")]
-    assert capped["@type"] == "dcat:DataService"
+    assert capped in catalog["dcat:service"] and capped["@type"] == "dcat:DataService"
+    assert products[product_id(ctx, "需求预测模型")]["@type"] == "dcat:Dataset"
     offer = capped["odrl:hasPolicy"]
     assert offer["@type"] == "odrl:Offer" and offer["yaosu:pricingClass"] == "capped"
     duty = offer["odrl:permission"][0]["odrl:duty"][0]

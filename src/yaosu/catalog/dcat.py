@@ -111,8 +111,10 @@ def export(session: Session, actor: Actor, *, base_url: str) -> dict[str, Any]:
                 },
             }
         entries.append(node)
+    services = []
     for more in service.DCAT_ENTRIES:  # the market's listed products, with their offers
-        entries.extend(more(session, actor, base=base))
+        for node in more(session, actor, base=base):
+            (services if node["@type"] == "dcat:DataService" else entries).append(node)
     return {
         "@context": CONTEXT,
         "@id": f"{base}/api/v1/catalog",
@@ -120,6 +122,7 @@ def export(session: Session, actor: Actor, *, base_url: str) -> dict[str, Any]:
         "dct:title": {"@value": "要素数据目录", "@language": "zh"},
         "dct:description": {"@value": "Yaosu trusted data exchange catalog", "@language": "en"},
         "dcat:dataset": entries,
+        **({"dcat:service": services} if services else {}),
     }
 
 

@@ -104,6 +104,7 @@ def market_page(
         actor,
         "product_market.html",
         listed=listed,
+        noticed=_products.list_products(session, actor, status="in_notice"),
         mine=mine,
         pricing_class=pricing_class[:12],
         error=error,
