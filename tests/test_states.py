@@ -34,6 +34,16 @@ from yaosu.context import Context
 from yaosu.kernel.errors import IllegalTransition
 from yaosu.kernel.i18n import label
 from yaosu.kernel.states import Moves, label_kind, transition
+from yaosu.market.states import (
+    LISTING_MOVES,
+    LISTING_REVIEW_MOVES,
+    NEGOTIATION_MOVES,
+    PERIOD_MOVES,
+    ListingReviewState,
+    ListingState,
+    NegotiationState,
+    PeriodState,
+)
 from yaosu.rights.states import (
     GRANT_MOVES,
     OBJECTION_MOVES,
@@ -50,6 +60,10 @@ MACHINES: list[tuple[type[StrEnum], Moves[Any]]] = [
     (RegistrationState, REGISTRATION_MOVES),
     (ObjectionState, OBJECTION_MOVES),
     (GrantState, GRANT_MOVES),
+    (ListingState, LISTING_MOVES),
+    (ListingReviewState, LISTING_REVIEW_MOVES),
+    (NegotiationState, NEGOTIATION_MOVES),
+    (PeriodState, PERIOD_MOVES),
 ]
 PAIRS = [
     (states, table, current, target)

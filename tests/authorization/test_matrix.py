@@ -143,6 +143,18 @@ def world(ctx: Context) -> dict[str, Any]:
             )
         )
 
+    from yaosu.market.models import Negotiation, Product, RevenuePeriod
+
+    with ctx.db.transaction() as session:
+        for key, title in (
+            ("waiting", "去标识化数据订阅"),  # in assessment
+            ("capped", "统计查询服务"),  # listed, reviewed by the bureau and the 数据局
+            ("model", "需求预测模型"),  # listed, priced by negotiation
+        ):
+            ids[key] = session.scalar(select(Product.id).where(Product.title.contains(title)))
+        ids["deal"] = session.scalar(select(Negotiation.id))
+        ids["period"] = session.scalar(select(RevenuePeriod.id))
+    ids["ai_org"] = ai.org_id
     with ctx.db.transaction() as session:
         ids["objection"] = rights.object_to(
             session, inspector, registration_id=ids["notice"], reason="矩阵测试的异议"
@@ -162,6 +174,7 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
         f"/api/v1/registrations/{w['notice']}",
     )
     recipe = {"columns": {"姓名": {"op": "drop"}}}
+    mp = "/api/v1/market/products"
     return [
         # --- accounts ---
         Case("GET", "/api/v1/me", "/api/v1/me", SIGNED_IN),
@@ -565,6 +578,128 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             frozenset({BA, BN}),
             body=b"a,b\n1,2\n",
         ),
+        # --- market: products and their listing (issue 14) ---
+        Case("GET", "/api/v1/market/products", "/api/v1/market/products", EVERYONE),
+        Case(
+            "POST",
+            "/api/v1/market/products",
+            "/api/v1/market/products",
+            frozenset({BA, BN, AI}),
+            body={
+                "kind": "query_service",
+                "title": "矩阵测试产品",
+                "sources": [{"dataset_id": w["farm"]}],
+                "public_data": True,
+                "pricing_class": "capped",
+                "price": {"model": "fixed", "unit": "calls", "unit_fen": 10},
+                "purposes": ["industry_development"],
+            },
+        ),
+        Case(
+            "GET",
+            "/api/v1/market/products/{product_id}",
+            f"{mp}/{w['waiting']}",
+            frozenset({AI, P, CAC, DSJ, AS}),
+            deny=404,
+            anon=404,
+        ),
+        Case(
+            "PUT",
+            "/api/v1/market/products/{product_id}/price",
+            f"{mp}/{w['waiting']}/price",
+            frozenset({AI}),  # in assessment: a 409
+            body={"price": {"model": "fixed", "unit": "megabytes", "unit_fen": 700}},
+        ),
+        Case(
+            "PUT",
+            "/api/v1/market/products/{product_id}/cap",
+            f"{mp}/{w['waiting']}/cap",
+            frozenset({DSJ, P}),
+            body={"cap_unit_fen": 1000},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/products/{product_id}/submit",
+            f"{mp}/{w['waiting']}/submit",
+            frozenset({AI}),  # already submitted: a 409
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/products/{product_id}/assessment",
+            f"{mp}/{w['waiting']}/assessment",
+            frozenset({P}),
+            body={"passed": False},  # a failure needs its reason: a 422, nothing changes
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/products/{product_id}/reports",
+            f"{mp}/{w['waiting']}/reports",
+            frozenset({AS}),
+            body={"kind": "quality", "summary": "矩阵测试", "score": 80},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/products/{product_id}/reviews",
+            f"{mp}/{w['capped']}/reviews",
+            frozenset({BA, BR, DSJ}),  # already listed: a 409
+            body={"approve": True},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/products/{product_id}/publish",
+            f"{mp}/{w['capped']}/publish",
+            frozenset({P}),
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/products/{product_id}/status",
+            f"{mp}/{w['capped']}/status",
+            frozenset({AI}),  # a listed product is not revised: a 409
+            body={"to": "draft"},
+        ),
+        Case(
+            "GET",
+            "/api/v1/market/products/{product_id}/quote",
+            f"{mp}/{w['capped']}/quote?purpose=industry_development&quantity=10",
+            EVERYONE,
+        ),
+        Case("GET", "/api/v1/market/tariffs", "/api/v1/market/tariffs", EVERYONE),
+        Case(
+            "POST",
+            "/api/v1/market/products/{product_id}/negotiations",
+            f"{mp}/{w['model']}/negotiations",
+            frozenset({BA, BN, CO, P, AS}),
+            body={"purpose": "industry_development", "quantity": 1, "amount_fen": 100_000},
+        ),
+        Case("GET", "/api/v1/market/negotiations", "/api/v1/market/negotiations", SIGNED_IN),
+        Case(
+            "POST",
+            "/api/v1/market/negotiations/{negotiation_id}/answer",
+            f"/api/v1/market/negotiations/{w['deal']}/answer",
+            frozenset({AI, CO}),  # already accepted: a 409
+            body={"answer": "decline"},
+        ),
+        Case("GET", "/api/v1/market/periods", "/api/v1/market/periods", SIGNED_IN),
+        Case(
+            "POST",
+            "/api/v1/market/periods",
+            "/api/v1/market/periods",
+            frozenset({DSJ, P}),  # the operator's period is open: a 409
+            body={
+                "operator_org_id": w["ai_org"],
+                "starts_at": "2030-01-01T00:00:00Z",
+                "ends_at": "2030-12-31T00:00:00Z",
+                "cost_fen": 1,
+                "profit_fen": 1,
+                "tax_fen": 1,
+            },
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/periods/{period_id}/close",
+            f"/api/v1/market/periods/{w['period']}/close",
+            frozenset({DSJ, P}),
+        ),
         # --- privacy unit (issue 11: declared, not guessed) ---
         Case(
             "GET",
@@ -595,6 +730,14 @@ HIDDEN = (
     | {("/api/v1/contracts/{contract_id}/status", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/decisions", r) for r in (AI, AS)}
     | {("/api/v1/contracts/{contract_id}/acceptance", r) for r in (AI, AS)}
+    # a product in assessment is its seller's, oversight's and the assessors'
+    | {
+        (f"/api/v1/market/products/{{product_id}}/{step}", r)
+        for step in ("price", "cap", "submit", "assessment", "reports")
+        for r in (BA, BN, BR, CO)
+    }
+    | {("/api/v1/market/negotiations/{negotiation_id}/answer", r) for r in (BA, BN, BR, AS)}
+    | {("/api/v1/market/periods/{period_id}/close", r) for r in (BA, BN, BR, CO, AS)}
 )
 
 
@@ -739,6 +882,23 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/rights", "/rights", SIGNED_IN),
         Page("GET", "/registrations/{registration_id}", f"/registrations/{n}", public),
         Page("GET", "/notices", "/notices", public),
+        Page("GET", "/market", "/market", public),
+        Page("GET", "/market/tariffs", "/market/tariffs", public),
+        Page("GET", "/market/new", "/market/new", SIGNED_IN),
+        Page("GET", "/market/desk", "/market/desk", SIGNED_IN),
+        Page("GET", "/market/products/{product_id}", f"/market/products/{w['capped']}", public),
+        Page(
+            "GET",
+            "/market/products/{product_id}/quote",
+            f"/market/products/{w['capped']}/quote?purpose=industry_development&quantity=10",
+            public,
+        ),
+        Page(
+            "GET",
+            "/market/products/{product_id}/steps",
+            f"/market/products/{w['waiting']}/steps",
+            frozenset({AI, P, CAC, DSJ, AS}),
+        ),
         Page("GET", "/certificates/verify", "/certificates/verify", public),
         Page("GET", "/certificates/{code}", f"/certificates/{w['code']}", public),
         Page("GET", "/audit", "/audit", SIGNED_IN),
@@ -875,6 +1035,51 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             "/tokens/{token_id}/revoke",
             f"/tokens/{w['token']}/revoke",
             frozenset({BA, P}),
+        ),
+        Page(
+            "POST",
+            "/market/new",
+            "/market/new",
+            frozenset({BA, BN, AI}),
+            form={
+                "kind": "query_service",
+                "title": "矩阵测试产品",
+                "dataset": w["farm"],
+                "public_data": "yes",
+                "pricing_class": "capped",
+                "model": "fixed",
+                "unit": "calls",
+                "unit_price": "0.10",
+                "purposes": "industry_development",
+            },
+        ),
+        Page(
+            "POST",
+            "/market/products/{product_id}/step",
+            f"/market/products/{w['waiting']}/step",
+            frozenset({AI}),  # already submitted: back with the error, nothing refused
+            form={"action": "submit"},
+        ),
+        Page(
+            "POST",
+            "/market/products/{product_id}/review",
+            f"/market/products/{w['capped']}/review",
+            frozenset({BA, BR, DSJ}),
+            form={"decision": "approve"},
+        ),
+        Page(
+            "POST",
+            "/market/products/{product_id}/report",
+            f"/market/products/{w['waiting']}/report",
+            frozenset({AS}),
+            form={"kind": "quality", "score": "80", "summary": "矩阵测试"},
+        ),
+        Page(
+            "POST",
+            "/market/products/{product_id}/cap",
+            f"/market/products/{w['waiting']}/cap",
+            frozenset({DSJ, P}),
+            form={"cap": "10.00"},
         ),
         # what changes state the others depend on, last
         Page(

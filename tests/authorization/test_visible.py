@@ -26,6 +26,8 @@ from yaosu.context import Context
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.tasks.models import Task
+from yaosu.market import negotiation, periods, products
+from yaosu.market.models import Negotiation, Product, RevenuePeriod
 from yaosu.rights import registration
 from yaosu.rights import service as rights
 from yaosu.rights.models import Grant, Registration
@@ -82,6 +84,27 @@ LISTED = [
         Contract.id,
         contracts.ROWS,
         lambda s, c: contracts.contract_resource(c),
+    ),
+    Listed(
+        "product.view",
+        Product,
+        Product.id,
+        products.ROWS,
+        lambda s, p: products.product_resource(s, product=p),
+    ),
+    Listed(
+        "negotiation.view",
+        Negotiation,
+        Negotiation.id,
+        negotiation.ROWS,
+        lambda s, n: negotiation.negotiation_resource(s, deal=n),
+    ),
+    Listed(
+        "period.view",
+        RevenuePeriod,
+        RevenuePeriod.id,
+        periods.ROWS,
+        lambda s, p: periods.period_resource(p),
     ),
 ]
 

@@ -19,7 +19,8 @@ def test_dcat_jsonld_parses_and_holds_the_catalog(app_client: TestClient, ctx: C
     graph = rdflib.Graph().parse(data=r.text, format="json-ld")
     catalogs = list(graph.subjects(RDF.type, DCAT.Catalog))
     assert len(catalogs) == 1
-    datasets = list(graph.objects(catalogs[0], DCAT.dataset))
+    # the registered datasets (the market's listed products stand beside them: tests/market)
+    datasets = [d for d in graph.objects(catalogs[0], DCAT.dataset) if "/datasets/" in str(d)]
     titles = {str(graph.value(d, DCTERMS.title)) for d in datasets}
     assert titles == {
         "2024年各乡镇农产品销售数据",
@@ -46,14 +47,10 @@ def test_dcat_jsonld_parses_and_holds_the_catalog(app_client: TestClient, ctx: C
 def test_the_owner_and_regulators_export_closed_entries_too(
     app_client: TestClient, ctx: Context
 ) -> None:
-    for user in ("bureau-admin", "cac-inspector"):
+    def datasets(user: str) -> list[dict[str, object]]:
         body = app_client.get("/api/v1/catalog", headers=auth(ctx, user)).json()
-        assert len(body["dcat:dataset"]) == 3
-    assert (
-        len(
-            app_client.get("/api/v1/catalog", headers=auth(ctx, "coop-manager")).json()[
-                "dcat:dataset"
-            ]
-        )
-        == 2
-    )
+        return [e for e in body["dcat:dataset"] if "/api/v1/datasets/" in str(e["@id"])]
+
+    for user in ("bureau-admin", "cac-inspector"):
+        assert len(datasets(user)) == 3
+    assert len(datasets("coop-manager")) == 2

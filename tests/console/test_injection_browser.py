@@ -392,6 +392,25 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         )
         ids["registered"] = held.id
         ids["certificate"] = certificate.code
+    from yaosu.market.models import AssessmentReport, Product
+
+    with ctx.db.transaction() as session:  # the market's products and an assessor's report
+        for product in session.scalars(select(Product)):
+            product.title = fit(f"product-{product.id}", 200)
+            product.description = "".join(k(f"product-text-{product.id}") for k in KINDS)
+            product.decision_note = fit(f"product-note-{product.id}", 300)
+        for report in session.scalars(select(AssessmentReport)):
+            report.summary = "".join(k(f"report-{report.id}") for k in KINDS)
+        ids["product"] = str(
+            session.scalar(
+                select(Product.id).where(
+                    Product.pricing_class == "capped", Product.status == "listed"
+                )
+            )
+        )
+        ids["assessing"] = str(
+            session.scalar(select(Product.id).where(Product.status == "assessing"))
+        )
     with ctx.db.transaction() as session:  # an entry naming a planted title, under a checkpoint
         entry = select(AuditEntry.leaf_index).where(
             AuditEntry.object_id == ids["open"], AuditEntry.action == "dataset.create"
@@ -479,6 +498,22 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         "/notices": ["/notices"],
         "/certificates/verify": ["/certificates/verify"],
         "/certificates/{code}": [f"/certificates/{ids['certificate']}"],
+        "/market": ["/market", f"/market?pricing_class={r[:12]}"],
+        "/market/tariffs": ["/market/tariffs"],
+        "/market/new": ["/market/new", f"/market/new?error={r}"],
+        "/market/desk": ["/market/desk"],
+        "/market/products/{product_id}": [
+            f"/market/products/{ids['product']}?purpose={r[:40]}&quantity=5",
+            f"/market/products/{ids['product']}?purpose=industry_development&quantity=12000",
+            f"/market/products/{ids['assessing']}",
+        ],
+        "/market/products/{product_id}/quote": [
+            f"/market/products/{ids['product']}/quote?purpose={r[:40]}&quantity={r[:12]}"
+        ],
+        "/market/products/{product_id}/steps": [
+            f"/market/products/{ids['assessing']}/steps",
+            f"/market/products/{ids['assessing']}/steps?error={r}",
+        ],
         "/audit": ["/audit", f"/audit?action={r}&object_id={r[:64]}&object_type={r[:40]}"],
         "/audit/entries/{index}": [f"/audit/entries/{ids['entry']}"],
         "/audit/checkpoints": ["/audit/checkpoints"],

@@ -188,6 +188,31 @@ def submit_request(
     return req
 
 
+def listing_reviewers(
+    session: Session, *, provider_org_ids: list[str], personal: bool, public_data: bool
+) -> dict[str, list[str]]:
+    """Who reviews a data product's listing, by the routing rules of access requests: each
+    source's provider; the 数据局 for public data; the 网信 office when a source holds
+    personal information. Reviewer org id -> the rules that require it."""
+    routes: dict[str, list[str]] = {}
+    for org_id in provider_org_ids:
+        routes.setdefault(org_id, ["provider"])
+    for needed, department, rule in (
+        (public_data, DATA_BUREAU, "public"),
+        (personal, CAC, "personal"),
+    ):
+        if not needed:
+            continue
+        regulators = accounts.regulator_ids(session, department=department)
+        if not regulators:
+            raise InvalidInput(problem=_no_regulator(department))
+        for org_id in regulators:
+            rules = routes.setdefault(org_id, [])
+            if rule not in rules:
+                rules.append(rule)
+    return routes
+
+
 def _with_grade(resource: Resource, grade: str) -> Resource:
     return Resource(
         resource.type, resource.id, resource.owner_org_id, {**resource.attrs, "grade": grade}

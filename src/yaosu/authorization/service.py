@@ -14,11 +14,12 @@ from yaosu.authorization.contracts import (
     status_of,
     use,
 )
-from yaosu.authorization.purposes import list_purposes, set_purpose
+from yaosu.authorization.purposes import active_purpose, list_purposes, set_purpose
 from yaosu.authorization.requests import (
     count_requests,
     get_request,
     list_requests,
+    listing_reviewers,
     request_resource,
     review,
     reviewing_orgs,
@@ -38,6 +39,7 @@ from yaosu.authorization.waiting import (
 
 __all__ = [
     "accept",
+    "active_purpose",
     "change_status",
     "contract_resource",
     "contracts_to_watch",
@@ -51,6 +53,7 @@ __all__ = [
     "list_contracts",
     "list_purposes",
     "list_requests",
+    "listing_reviewers",
     "refund",
     "request_resource",
     "requests_ended",

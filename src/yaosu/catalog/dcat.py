@@ -20,6 +20,7 @@ CONTEXT = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "dct": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
+    "odrl": "http://www.w3.org/ns/odrl/2/",
     "spdx": "http://spdx.org/rdf/terms#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "yaosu": "https://yaosu.dev/ns#",
@@ -110,6 +111,10 @@ def export(session: Session, actor: Actor, *, base_url: str) -> dict[str, Any]:
                 },
             }
         entries.append(node)
+    services = []
+    for more in service.DCAT_ENTRIES:  # the market's listed products, with their offers
+        for node in more(session, actor, base=base):
+            (services if node["@type"] == "dcat:DataService" else entries).append(node)
     return {
         "@context": CONTEXT,
         "@id": f"{base}/api/v1/catalog",
@@ -117,6 +122,7 @@ def export(session: Session, actor: Actor, *, base_url: str) -> dict[str, Any]:
         "dct:title": {"@value": "要素数据目录", "@language": "zh"},
         "dct:description": {"@value": "Yaosu trusted data exchange catalog", "@language": "en"},
         "dcat:dataset": entries,
+        **({"dcat:service": services} if services else {}),
     }
 
 

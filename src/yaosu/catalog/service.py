@@ -4,6 +4,7 @@ A dataset's versions (ingest, profiles, preview, the read of rows) are in ``vers
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,18 @@ from yaosu.kernel.errors import NotFound
 from yaosu.kernel.i18n import _, label
 from yaosu.kernel.ids import new_id
 from yaosu.privacy.exposure import confirmed_grade
+
+# More entries of the DCAT catalog (``dcat.export``) from domains above this one, such as the
+# market's listed products with their offers: each a function (session, actor, base=url) ->
+# JSON-LD nodes, registered by that domain (the catalog may not import it).
+DcatEntries = Callable[..., list[dict[str, Any]]]
+DCAT_ENTRIES: list[DcatEntries] = []
+
+
+def dcat_entries_from(source: DcatEntries) -> DcatEntries:
+    DCAT_ENTRIES.append(source)
+    return source
+
 
 # ``resource`` as SQL, for listings: the attributes the view rule reads.
 ROWS = Rows("dataset", Dataset.owner_org_id, {"openness": Dataset.openness})

@@ -78,8 +78,13 @@ def abilities(actor: Actor) -> dict[str, bool]:
 def nav(actor: Actor, can: Mapping[str, bool]) -> list[tuple[str, str]]:
     """(path, label msgid) pairs for the top navigation."""
     if actor is ANONYMOUS:
-        return [("/catalog", N_("Catalog")), ("/notices", N_("Public notices"))]
+        return [
+            ("/catalog", N_("Catalog")),
+            ("/market", N_("Market")),
+            ("/notices", N_("Public notices")),
+        ]
     items = [("/home", N_("Home")), ("/inbox", N_("Inbox")), ("/catalog", N_("Catalog"))]
+    items.append(("/market", N_("Market")))
     if can["dataset.create"]:
         items.append(("/datasets/new", N_("New dataset")))
     if can["requests.read"]:

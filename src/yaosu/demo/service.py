@@ -28,6 +28,8 @@ from yaosu.context import Context
 from yaosu.demo import world
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.i18n import _, say
+from yaosu.market import service as market
+from yaosu.market.schemas import ProductCreate
 from yaosu.privacy import service as privacy
 from yaosu.privacy import unit as privacy_unit
 from yaosu.rights import service as rights
@@ -149,6 +151,7 @@ def seed(ctx: Context) -> DemoWorld:
     write_dictionaries(ctx)
     authorise(ctx)
     register_rights(ctx)
+    trade(ctx)
     witness_the_log(ctx)
     return describe(ctx, created)
 
@@ -299,6 +302,219 @@ def register_rights(ctx: Context) -> None:
             registration_id=licence.id,
             passed=True,
             note="形式审查通过",
+        )
+
+
+def _registered(ctx: Context, session: Any, reg: Any) -> Any:
+    """A registration taken through acceptance, formal review, a notice window moved into
+    the past (the demo does not wait) and its certificate; returns its grant's id."""
+    platform = _actor(session, "platform-admin")
+    rights.accept(session, platform, settings=ctx.settings, registration_id=reg.id, note="材料齐全")
+    rights.formal_review(
+        session,
+        platform,
+        settings=ctx.settings,
+        registration_id=reg.id,
+        passed=True,
+        note="形式审查通过",
+    )
+    earlier = timedelta(days=ctx.settings.notice_days + 1)
+    reg.notice_starts_at -= earlier
+    reg.notice_ends_at -= earlier
+    rights.issue(session, platform, settings=ctx.settings, registration_id=reg.id)
+    return reg.grant_id
+
+
+def _listed(ctx: Context, session: Any, product: Any, *, reviewers: tuple[str, ...]) -> None:
+    """A submitted product assessed by the platform, approved by its reviewers, and listed
+    once its notice window (moved into the past) ends."""
+    platform = _actor(session, "platform-admin")
+    market.assess(
+        session, platform, product_id=product.id, passed=True, note="权属清晰、已完成分类分级"
+    )
+    for username in reviewers:
+        market.review(
+            session,
+            _actor(session, username),
+            settings=ctx.settings,
+            product_id=product.id,
+            approve=True,
+            note="同意挂牌",
+        )
+    product.notice_ends_at -= timedelta(days=ctx.settings.notice_days + 1)
+    market.publish(session, platform, product_id=product.id)
+
+
+def trade(ctx: Context) -> None:
+    """The market: the bureau registers its operation right over the farm data and licenses
+    one to the AI company; three products are listed, one of each pricing class (the
+    bureau's open data, free; the AI company's query service over public data, capped by
+    the provincial 数据局, with its revenue period; its demand-forecasting model at a
+    negotiated price, which the cooperative has agreed); a fourth waits in assessment, with
+    the assessor's quality report."""
+    with ctx.db.transaction() as session:
+        if market.list_products(session, system_actor(), limit=1):
+            return
+        bureau, ai, coop, dsj, assessor = (
+            _actor(session, u)
+            for u in ("bureau-admin", "ai-analyst", "coop-manager", "dsj-inspector", "assessor")
+        )
+        farm = _dataset(session, "农产品")
+        assert farm is not None
+        holding = next(
+            g
+            for g in rights.list_grants(
+                session, bureau, holder_org_id=bureau.org_id, dataset_id=farm.id
+            )
+            if g.kind == "holding" and g.status == "active"
+        )
+        _registered(
+            ctx,
+            session,
+            rights.apply(
+                session,
+                bureau,
+                settings=ctx.settings,
+                kind="operation",
+                dataset_id=farm.id,
+                statement="本局对所持农产品销售数据享有数据产品经营权，用于开放数据产品。",
+            ),
+        )
+        _registered(
+            ctx,
+            session,
+            rights.apply(
+                session,
+                bureau,
+                settings=ctx.settings,
+                kind="operation",
+                dataset_id=farm.id,
+                parent_id=holding.id,
+                holder_org_id=ai.org_id,
+                years=2,
+                statement="授权智谷科技运营农产品销售数据产品（公共数据授权运营）。",
+            ),
+        )
+        source = [{"dataset_id": farm.id}]
+        free = market.create_product(
+            session,
+            bureau,
+            data=ProductCreate(
+                kind="dataset_version",
+                title="各乡镇农产品销售数据（开放数据整版）",
+                description="全市各乡镇农产品月度销售数据整版下载，无条件开放、免费获取。",
+                sources=source,
+                public_data=True,
+                pricing_class="free",
+                price={"model": "free", "unit": "count"},
+                purposes=[
+                    "public_governance",
+                    "public_welfare",
+                    "rural_revitalisation",
+                    "industry_development",
+                ],
+            ),
+        )
+        market.submit(session, bureau, product_id=free.id)
+        _listed(ctx, session, free, reviewers=("bureau-reviewer", "dsj-inspector"))
+        capped = market.create_product(
+            session,
+            ai,
+            data=ProductCreate(
+                kind="query_service",
+                title="农产品销售统计查询服务",
+                description="按乡镇、品类统计销量与收购均价的受控查询服务（原始数据不出域），按调用次数阶梯计费。",
+                sources=source,
+                public_data=True,
+                pricing_class="capped",
+                price={
+                    "model": "tiered",
+                    "unit": "calls",
+                    "tiers": [
+                        {"up_to": 1000, "unit_fen": 50},
+                        {"up_to": 10000, "unit_fen": 30},
+                        {"up_to": None, "unit_fen": 20},
+                    ],
+                },
+                purposes=[
+                    "industry_development",
+                    "rural_revitalisation",
+                    "scientific_research",
+                    "public_welfare",
+                ],
+                platform_fee_bp=300,
+                operator_fee_bp=200,
+            ),
+        )
+        market.set_cap(
+            session, dsj, product_id=capped.id, cap_unit_fen=60, note="按成本核定上限收费标准"
+        )
+        market.submit(session, ai, product_id=capped.id)
+        _listed(ctx, session, capped, reviewers=("bureau-reviewer", "dsj-inspector"))
+        now = capped.first_listed_at
+        assert now is not None
+        market.open_period(
+            session,
+            dsj,
+            operator_org_id=str(ai.org_id),
+            starts_at=now - timedelta(days=30),
+            ends_at=now + timedelta(days=335),
+            cost_fen=8_000_000,
+            profit_fen=800_000,
+            tax_fen=480_000,
+        )
+        model = market.create_product(
+            session,
+            ai,
+            data=ProductCreate(
+                kind="release",
+                title="乡镇农产品需求预测模型",
+                description="以农产品销售数据训练的月度需求预测模型及其评估报告，价格面议。",
+                sources=source,
+                public_data=False,
+                pricing_class="market",
+                price={"model": "negotiated", "unit": "count"},
+                purposes=["industry_development", "commercial_marketing"],
+                platform_fee_bp=300,
+            ),
+        )
+        market.submit(session, ai, product_id=model.id)
+        _listed(ctx, session, model, reviewers=("bureau-reviewer",))
+        deal = market.open_negotiation(
+            session,
+            coop,
+            product_id=model.id,
+            purpose="industry_development",
+            quantity=1,
+            amount_fen=2_000_000,
+        )
+        market.respond(session, ai, negotiation_id=deal.id, answer="counter", amount_fen=2_600_000)
+        market.respond(session, coop, negotiation_id=deal.id, answer="accept")
+        waiting = market.create_product(
+            session,
+            ai,
+            data=ProductCreate(
+                kind="extract_subscription",
+                title="农产品销售月度去标识化数据订阅",
+                description="每月交付去标识化的乡镇农产品销售明细，按数据量计费。",
+                sources=source,
+                public_data=True,
+                pricing_class="capped",
+                price={"model": "fixed", "unit": "megabytes", "unit_fen": 800},
+                purposes=["industry_development", "scientific_research"],
+                platform_fee_bp=300,
+                operator_fee_bp=200,
+            ),
+        )
+        market.set_cap(session, dsj, product_id=waiting.id, cap_unit_fen=1000)
+        market.submit(session, ai, product_id=waiting.id)
+        market.report(
+            session,
+            assessor,
+            product_id=waiting.id,
+            kind="quality",
+            summary="字段完整率99.2%，月度更新及时，口径与统计报表一致。",
+            score=92,
         )
 
 

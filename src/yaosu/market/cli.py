@@ -11,5 +11,111 @@ app = typer.Typer(help="数据交易 / the market", no_args_is_help=True)
 # --- end ledger ---
 
 # --- products ---
+PRODUCT_COMMANDS = ("products", "list", "quote")
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from yaosu.context import open_context  # noqa: E402
+from yaosu.kernel.actor import system_actor  # noqa: E402
+from yaosu.kernel.i18n import _, label, say  # noqa: E402
+from yaosu.market import listing as _listing  # noqa: E402
+from yaosu.market import pricing as _pricing  # noqa: E402
+from yaosu.market import products as _products  # noqa: E402
+from yaosu.market.labels import (  # noqa: E402
+    CHARGE_UNIT,
+    LISTING_REVIEW_STATE,
+    LISTING_STATE,
+    PRICING_CLASS,
+    PRODUCT_KIND,
+)
+
+_console = Console()
+
+
+@app.command("products")
+def products(
+    status: str = typer.Option(None, "--status", help="挂牌状态 / listing state (listed, draft…)"),
+    pricing: str = typer.Option(None, "--pricing", help="定价类别 / free, capped, market"),
+) -> None:
+    """列出数据产品 / List data products."""
+    ctx = open_context()
+    lang = ctx.settings.default_locale
+    with ctx.db.transaction() as session:
+        rows = [
+            (
+                p.id,
+                p.title,
+                label(PRODUCT_KIND, p.kind).render(lang),
+                label(PRICING_CLASS, p.pricing_class).render(lang),
+                label(LISTING_STATE, p.status).render(lang),
+            )
+            for p in _products.list_products(
+                session, system_actor(), status=status, pricing_class=pricing
+            )
+        ]
+    table = Table(
+        "ID", say(_("product")), say(_("kind")), say(_("pricing class")), say(_("status"))
+    )
+    for row in rows:
+        table.add_row(*row)
+    _console.print(table)
+
+
+@app.command("list")
+def listing(product: str = typer.Argument(..., help="产品 ID / product id")) -> None:
+    """产品的挂牌进程：状态、来源与经营权、评估、审核 / A product's listing: status, sources
+    and their operation rights, assessment, reviews."""
+    ctx = open_context()
+    lang = ctx.settings.default_locale
+    actor = system_actor()
+    with ctx.db.transaction() as session:
+        p = _products.get_product(session, actor, product_id=product)
+        lines = [
+            f"{p.id} · {p.title} · {label(LISTING_STATE, p.status).render(lang)}",
+            say(_("pricing class")) + f": {label(PRICING_CLASS, p.pricing_class).render(lang)}",
+        ]
+        for s in _products.sources_of(session, product_id=p.id):
+            lines.append(f"  {s.dataset_id} v{s.version} sha256 {s.sha256[:16]}… · {s.right_id}")
+        for r in _listing.reviews_of(session, product_id=p.id):
+            state = label(LISTING_REVIEW_STATE, r.status).render(lang)
+            lines.append(f"  {r.reviewer_org_id} ({r.rule}) · {state}")
+    _console.print("\n".join(lines))
+
+
+@app.command("quote")
+def quote(
+    product: str = typer.Argument(..., help="产品 ID / product id"),
+    purpose: str = typer.Option(..., "--purpose", help="用途代码 / purpose code"),
+    quantity: int = typer.Option(1, "--quantity", "-n", help="数量 / units"),
+    negotiation: str = typer.Option(
+        None, "--negotiation", help="已接受的议价 / accepted negotiation"
+    ),
+) -> None:
+    """询价：金额与平台服务费、运营方费用 / Quote: the amount and its fees, in yuan."""
+    ctx = open_context()
+    lang = ctx.settings.default_locale
+    with ctx.db.transaction() as session:
+        q = _products.quote(
+            session,
+            system_actor(),
+            product_id=product,
+            purpose=purpose,
+            quantity=quantity,
+            negotiation_id=negotiation,
+        )
+    table = Table(say(_("item")), say(_("amount")))
+    unit = label(CHARGE_UNIT, q.unit).render(lang)
+    for line in q.lines:
+        table.add_row(
+            f"{line.units} × {_pricing.yuan(line.unit_fen)} {unit}", _pricing.yuan(line.fen)
+        )
+    table.add_row(say(_("total")), _pricing.yuan(q.amount_fen))
+    table.add_row(say(_("platform service fee")), _pricing.yuan(q.platform_fee_fen))
+    table.add_row(say(_("operator fee")), _pricing.yuan(q.operator_fee_fen))
+    table.add_row(say(_("to the seller")), _pricing.yuan(q.seller_fen))
+    _console.print(table)
+    if q.basis is not None:
+        _console.print(q.basis.render(lang) + (" · " + say(_("trial tariff")) if q.trial else ""))
+
 
 # --- end products ---

@@ -2,12 +2,128 @@
 
 from __future__ import annotations
 
-from yaosu.kernel.i18n import N_, register_labels  # noqa: F401
+from yaosu.kernel.i18n import N_, register_labels
 
 # --- ledger ---
 
 # --- end ledger ---
 
 # --- products ---
+PRODUCT_KIND = "product_kind"
+PRICING_CLASS = "pricing_class"
+CHARGE_UNIT = "charge_unit"
+PRICE_MODEL = "price_model"
+LISTING_STATE = "listing_state"
+LISTING_REVIEW_STATE = "listing_review_state"
+NEGOTIATION_STATE = "negotiation_state"
+PERIOD_STATE = "period_state"
+REPORT_KIND = "report_kind"
+LISTING_RULE = "listing_rule"
 
+register_labels(
+    PRODUCT_KIND,
+    {
+        "query_service": N_("governed-query service"),
+        "extract_subscription": N_("extract subscription"),
+        "compute_service": N_("compute service"),
+        "release": N_("released result or model"),
+        "dataset_version": N_("whole dataset version"),
+    },
+)
+register_labels(
+    PRICING_CLASS,
+    {"free": N_("free"), "capped": N_("capped public-data fee"), "market": N_("market price")},
+)
+register_labels(
+    CHARGE_UNIT,
+    {
+        "count": N_("per product"),
+        "calls": N_("per call"),
+        "hours": N_("per hour of service"),
+        "megabytes": N_("per MB"),
+    },
+)
+register_labels(
+    PRICE_MODEL,
+    {
+        "free": N_("free of charge"),
+        "fixed": N_("fixed price"),
+        "tiered": N_("progressive tiers"),
+        "negotiated": N_("negotiated"),
+    },
+)
+register_labels(
+    LISTING_STATE,
+    {
+        "draft": N_("draft"),
+        "assessing": N_("compliance assessment"),
+        "in_review": N_("under review"),
+        "in_notice": N_("in public notice"),
+        "listed": N_("listed"),
+        "suspended": N_("suspended"),
+        "delisted": N_("delisted"),
+        "rejected": N_("rejected"),
+    },
+)
+register_labels(
+    LISTING_REVIEW_STATE,
+    {"pending": N_("pending"), "approved": N_("approved"), "rejected": N_("rejected")},
+)
+register_labels(
+    NEGOTIATION_STATE,
+    {
+        "offered": N_("buyer's offer"),
+        "countered": N_("seller's counter-offer"),
+        "accepted": N_("accepted"),
+        "declined": N_("declined"),
+    },
+)
+register_labels(PERIOD_STATE, {"open": N_("open"), "closed": N_("closed")})
+register_labels(REPORT_KIND, {"quality": N_("quality report"), "valuation": N_("valuation report")})
+register_labels(
+    LISTING_RULE,
+    {
+        "provider": N_("the data's provider"),
+        "public": N_("public data: the data bureau"),
+        "personal": N_("personal information: the cyberspace office"),
+    },
+)
+register_labels(
+    "resource_type",
+    {
+        "product": N_("Data product"),
+        "negotiation": N_("Negotiation"),
+        "period": N_("Revenue period"),
+    },
+)
+register_labels(
+    "audit_action",
+    {
+        "product.view": N_("viewed a data product"),
+        "product.create": N_("drafted a data product"),
+        "product.edit": N_("edited a data product"),
+        "product.price": N_("set a data product's price"),
+        "product.cap": N_("set a data product's cap"),
+        "product.submit": N_("submitted a data product for assessment"),
+        "product.assess": N_("concluded a compliance assessment"),
+        "product.report": N_("attached an assessor's report"),
+        "product.review": N_("reviewed a listing"),
+        "product.publish": N_("listed a data product"),
+        "product.suspend": N_("suspended a listing"),
+        "product.resume": N_("resumed a listing"),
+        "product.delist": N_("delisted a data product"),
+        "product.revise": N_("sent a rejected product back to draft"),
+        "negotiation.view": N_("viewed a negotiation"),
+        "negotiation.open": N_("made an offer"),
+        "negotiation.respond": N_("answered a negotiation"),
+        "negotiation.counter": N_("made a counter-offer"),
+        "negotiation.accept": N_("accepted a negotiated price"),
+        "negotiation.decline": N_("declined a negotiation"),
+        "period.view": N_("viewed a revenue period"),
+        "period.manage": N_("managed a revenue period"),
+        "period.open": N_("opened a revenue period"),
+        "period.revenue": N_("counted revenue against the allowed revenue"),
+        "period.close": N_("closed a revenue period"),
+    },
+)
 # --- end products ---

@@ -11,5 +11,456 @@ router = APIRouter(include_in_schema=False)
 # --- end ledger ---
 
 # --- products ---
+# The market browse page, a product with its price calculator, the listing wizard, the
+# listing step page (seller, platform, assessor, reviewers, authorising body) and the desk
+# of steps waiting for the reader, and the posted fees of public data.
+PRODUCT_PAGES = ("/market", "/market/products/{product_id}", "/market/new", "/market/desk")
+from decimal import Decimal, InvalidOperation  # noqa: E402
+from typing import Annotated, Any  # noqa: E402
+
+from fastapi import Form, Request  # noqa: E402
+from fastapi.responses import RedirectResponse, Response  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from yaosu.accounts import service as _accounts  # noqa: E402
+from yaosu.authorization.policy import Resource, decide  # noqa: E402
+from yaosu.authorization.service import list_purposes  # noqa: E402
+from yaosu.catalog import service as _catalog  # noqa: E402
+from yaosu.console.render import back_with_error, render  # noqa: E402
+from yaosu.kernel.actor import Actor  # noqa: E402
+from yaosu.kernel.db import utcnow  # noqa: E402
+from yaosu.kernel.errors import InvalidInput, YaosuError  # noqa: E402
+from yaosu.kernel.i18n import N_, Sentences, _, localise  # noqa: E402
+from yaosu.market import listing as _listing  # noqa: E402
+from yaosu.market import pricing as _pricing  # noqa: E402
+from yaosu.market import products as _products  # noqa: E402
+from yaosu.market.schemas import ProductCreate  # noqa: E402
+from yaosu.rights import service as _rights  # noqa: E402
+from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale  # noqa: E402
+
+_STEP_ACTIONS = (
+    "product.submit",
+    "product.edit",
+    "product.assess",
+    "product.publish",
+    "product.suspend",
+    "product.delist",
+    "product.report",
+    "product.review",
+    "product.cap",
+)
+
+
+def _fen(text: str, what: Any) -> int:
+    """Yuan as typed ("0.50", "1,234.56") to whole fen, exactly."""
+    try:
+        value = Decimal(text.replace(",", "").replace("¥", "").strip())
+        exact = value.is_finite() and value == value.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        exact = False
+    if not exact or not 0 < value <= 10**11:
+        raise InvalidInput(problem=_("{what}: a sum in yuan, such as 12.50", what=what))
+    return int(value * 100)
+
+
+def _purpose_names(session: Session, lang: str) -> Any:
+    names = {
+        p.code: (p.name_en if lang.startswith("en") else p.name_zh)
+        for p in list_purposes(session, include_retired=True)
+    }
+    return lambda codes: localise([names.get(c, c) for c in codes], lang)
+
+
+def _common(session: Session, request: Request) -> dict[str, Any]:
+    return {
+        "names": _accounts.org_names(session),
+        "titles": _catalog.dataset_titles(session),
+        "yuan": _pricing.yuan,
+        "purpose_names": _purpose_names(session, locale(request)),
+    }
+
+
+def _can(actor: Actor, resource: Resource) -> dict[str, bool]:
+    return {a: decide(actor, a, resource).allowed for a in ("product.view", *_STEP_ACTIONS)}
+
+
+@router.get("/market")
+def market_page(
+    request: Request,
+    actor: OptionalActor,
+    session: SessionDep,
+    pricing_class: str = "",
+    error: str | None = None,
+) -> Response:
+    listed = _products.list_products(
+        session, actor, status="listed", pricing_class=pricing_class[:12] or None
+    )
+    mine = (
+        _products.list_products(session, actor, seller_org_id=actor.org_id) if actor.org_id else []
+    )
+    create = decide(actor, "product.create", Resource("product", "*", actor.org_id)).allowed
+    return render(
+        request,
+        actor,
+        "product_market.html",
+        listed=listed,
+        noticed=_products.list_products(session, actor, status="in_notice"),
+        mine=mine,
+        pricing_class=pricing_class[:12],
+        error=error,
+        can={"product.create": create},
+        **_common(session, request),
+    )
+
+
+@router.get("/market/tariffs")
+def tariffs_page(request: Request, actor: OptionalActor, session: SessionDep) -> Response:
+    found = _products.tariffs(session)
+    now = utcnow()
+    return render(
+        request,
+        actor,
+        "product_tariffs.html",
+        products=found,
+        trial={p.id: _pricing.in_trial(p.first_listed_at, now) for p in found},
+        **_common(session, request),
+    )
+
+
+def _quote(
+    session: Session, actor: Actor, request: Request, product: Any, purpose: str, quantity: str
+) -> dict[str, Any]:
+    if not purpose:
+        return {"quote": None, "quote_error": None}
+    try:
+        number = int(quantity)
+    except ValueError:
+        number = 0
+    try:
+        with session.begin_nested():
+            q = _products.quote(
+                session, actor, product_id=product.id, purpose=purpose, quantity=number
+            )
+    except YaosuError as exc:
+        return {"quote": None, "quote_error": exc.message(locale(request))}
+    return {"quote": q, "quote_error": None}
+
+
+@router.get("/market/products/{product_id}")
+def product_page(
+    request: Request,
+    product_id: str,
+    actor: OptionalActor,
+    session: SessionDep,
+    purpose: str = "",
+    quantity: str = "1",
+    error: str | None = None,
+) -> Response:
+    product = _products.get_product(session, actor, product_id=product_id)
+    resource = _products.product_resource(session, product=product)
+    can = _can(actor, resource)
+    negotiated = product.price.get("model") == "negotiated"
+    return render(
+        request,
+        actor,
+        "product.html",
+        product=product,
+        sources=_products.sources_of(session, product_id=product.id),
+        reports=_listing.reports_of(session, product_id=product.id),
+        reviews=_listing.reviews_of(session, product_id=product.id),
+        trial=_pricing.in_trial(product.first_listed_at, utcnow()),
+        quotable=not negotiated,
+        purpose=purpose[:40] or product.purposes[0],
+        quantity=quantity[:12],
+        steps=any(v for k, v in can.items() if k != "product.view"),
+        error=error,
+        can=can,
+        **_quote(session, actor, request, product, purpose[:40], quantity[:12]),
+        **_common(session, request),
+    )
+
+
+@router.get("/market/products/{product_id}/quote")
+def quote_fragment(
+    request: Request,
+    product_id: str,
+    actor: OptionalActor,
+    session: SessionDep,
+    purpose: str = "",
+    quantity: str = "1",
+) -> Response:
+    """The price calculator's answer, for htmx."""
+    product = _products.get_product(session, actor, product_id=product_id)
+    return render(
+        request,
+        actor,
+        "product_quote.html",
+        **_quote(session, actor, request, product, purpose[:40], quantity[:12]),
+        **_common(session, request),
+    )
+
+
+@router.get("/market/products/{product_id}/steps")
+def steps_page(
+    request: Request,
+    product_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    error: str | None = None,
+) -> Response:
+    product = _products.get_product(session, actor, product_id=product_id)
+    resource = _products.product_resource(session, product=product)
+    can = _can(actor, resource)
+    found = None
+    if product.status in ("assessing", "in_review") and (
+        can["product.assess"] or can["product.report"]
+    ):
+        found = _listing.findings(session, actor, product=product)
+    return render(
+        request,
+        actor,
+        "product_steps.html",
+        product=product,
+        findings=found,
+        blockers=localise(Sentences(found["blockers"]), locale(request)) if found else "",
+        error=error,
+        can=can,
+        **_common(session, request),
+    )
+
+
+def _back(product_id: str) -> str:
+    return f"/market/products/{product_id}/steps"
+
+
+@router.post("/market/products/{product_id}/step")
+def step(
+    request: Request,
+    product_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    action: Annotated[str, Form(max_length=12)] = "",
+    note: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    moves = {"suspend": "suspended", "resume": "listed", "delist": "delisted", "revise": "draft"}
+    try:
+        with session.begin_nested():
+            if action == "submit":
+                _listing.submit(session, actor, product_id=product_id)
+            elif action in ("pass", "fail"):
+                _listing.assess(
+                    session, actor, product_id=product_id, passed=action == "pass", note=note
+                )
+            elif action == "publish":
+                _listing.publish(session, actor, product_id=product_id)
+            elif action in moves:
+                _listing.change(session, actor, product_id=product_id, to=moves[action], note=note)
+            else:
+                raise InvalidInput(problem=_("unknown action"))
+    except YaosuError as exc:
+        return back_with_error(request, _back(product_id), exc, session=session)
+    return RedirectResponse(_back(product_id), status_code=303)
+
+
+@router.post("/market/products/{product_id}/review")
+def review_form(
+    request: Request,
+    product_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    decision: Annotated[str, Form(max_length=8)] = "",
+    note: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    try:
+        with session.begin_nested():
+            if decision not in ("approve", "reject"):
+                raise InvalidInput(problem=_("choose a decision"))
+            _listing.review(
+                session,
+                actor,
+                settings=ctx.settings,
+                product_id=product_id,
+                approve=decision == "approve",
+                note=note,
+            )
+    except YaosuError as exc:
+        return back_with_error(request, _back(product_id), exc, session=session)
+    return RedirectResponse(_back(product_id), status_code=303)
+
+
+@router.post("/market/products/{product_id}/report")
+def report_form(
+    request: Request,
+    product_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    kind: Annotated[str, Form(max_length=12)] = "",
+    summary: Annotated[str, Form(max_length=5000)] = "",
+    score: Annotated[str, Form(max_length=4)] = "",
+    value: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    try:
+        with session.begin_nested():
+            _listing.report(
+                session,
+                actor,
+                product_id=product_id,
+                kind=kind,
+                summary=summary,
+                score=int(score) if score.strip().isdigit() else None,
+                value_fen=_fen(value, _("value")) if value.strip() else None,
+            )
+    except YaosuError as exc:
+        return back_with_error(request, _back(product_id), exc, session=session)
+    return RedirectResponse(_back(product_id), status_code=303)
+
+
+@router.post("/market/products/{product_id}/cap")
+def cap_form(
+    request: Request,
+    product_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    cap: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    try:
+        with session.begin_nested():
+            _products.set_cap(
+                session, actor, product_id=product_id, cap_unit_fen=_fen(cap, _("cap"))
+            )
+    except YaosuError as exc:
+        return back_with_error(request, _back(product_id), exc, session=session)
+    return RedirectResponse(_back(product_id), status_code=303)
+
+
+def _operated(session: Session, actor: Actor) -> list[Any]:
+    """The datasets the actor's organisation holds an active operation right over."""
+    if actor.org_id is None:
+        return []
+    held = {
+        g.object_id
+        for g in _rights.list_grants(session, actor, holder_org_id=actor.org_id)
+        if g.kind == "operation" and g.status == "active"
+    }
+    titles = _catalog.dataset_titles(session)
+    return [{"id": d, "title": titles.get(d, d)} for d in sorted(held)]
+
+
+@router.get("/market/new")
+def new_page(
+    request: Request, actor: PageActor, session: SessionDep, error: str | None = None
+) -> Response:
+    """The listing wizard."""
+    allowed = decide(actor, "product.create", Resource("product", "*", actor.org_id))
+    return render(
+        request,
+        actor,
+        "product_new.html",
+        sources=_operated(session, actor) if allowed.allowed else [],
+        kinds=list(_products.KINDS),
+        purposes=list_purposes(session),
+        error=error or (None if allowed.allowed else allowed.reason.render(locale(request))),
+    )
+
+
+def _tiers(text: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for line in text.replace("，", ",").replace("：", ":").replace(",", "\n").splitlines():
+        if not line.strip():
+            continue
+        bound, _sep, price = line.partition(":")
+        if not bound.strip().isdigit() and bound.strip():
+            raise InvalidInput(problem=_("tiers: write each as units:price, such as 1000:0.50"))
+        out.append(
+            {
+                "up_to": int(bound) if bound.strip() else None,
+                "unit_fen": _fen(price, _("tier price")),
+            }
+        )
+    return out
+
+
+@router.post("/market/new")
+def create_form(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    kind: Annotated[str, Form(max_length=24)] = "",
+    title: Annotated[str, Form(max_length=200)] = "",
+    description: Annotated[str, Form(max_length=5000)] = "",
+    dataset: Annotated[str, Form(max_length=40)] = "",
+    licence: Annotated[str, Form(max_length=200)] = "CC-BY-4.0",
+    public_data: Annotated[str, Form(max_length=4)] = "yes",
+    pricing_class: Annotated[str, Form(max_length=12)] = "",
+    model: Annotated[str, Form(max_length=12)] = "",
+    unit: Annotated[str, Form(max_length=12)] = "count",
+    unit_price: Annotated[str, Form(max_length=20)] = "",
+    tiers: Annotated[str, Form(max_length=2000)] = "",
+    platform_fee_bp: Annotated[int, Form(ge=0, le=10_000)] = 0,
+    operator_fee_bp: Annotated[int, Form(ge=0, le=10_000)] = 0,
+    purposes: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    try:
+        price: dict[str, Any] = {"model": model, "unit": unit}
+        if model == "fixed":
+            price["unit_fen"] = _fen(unit_price, _("price"))
+        if model == "tiered":
+            price["tiers"] = _tiers(tiers)
+        try:
+            data = ProductCreate.model_validate(
+                {
+                    "kind": kind,
+                    "title": title,
+                    "description": description,
+                    "sources": [{"dataset_id": dataset}],
+                    "licence": licence or "CC-BY-4.0",
+                    "public_data": public_data == "yes",
+                    "pricing_class": pricing_class,
+                    "price": price,
+                    "purposes": [p[:40] for p in (purposes or [])][:20],
+                    "platform_fee_bp": platform_fee_bp,
+                    "operator_fee_bp": operator_fee_bp,
+                }
+            )
+        except ValueError:
+            raise InvalidInput(
+                problem=_("fill in the kind, a title, a source, the pricing class and a purpose")
+            ) from None
+        with session.begin_nested():
+            product = _products.create_product(session, actor, data=data)
+    except YaosuError as exc:
+        return back_with_error(request, "/market/new", exc, session=session)
+    return RedirectResponse(f"/market/products/{product.id}/steps", status_code=303)
+
+
+# Which listing step waits for whom (a msgid per step).
+_WAITING = {
+    "draft": ("product.submit", N_("submit it for assessment")),
+    "assessing": ("product.assess", N_("conclude the compliance assessment")),
+    "in_review": ("product.review", N_("review the listing")),
+    "in_notice": ("product.publish", N_("list it when the notice ends")),
+    "rejected": ("product.edit", N_("revise it")),
+}
+
+
+@router.get("/market/desk")
+def desk_page(request: Request, actor: PageActor, session: SessionDep) -> Response:
+    """What listing step waits for the reader: assessments, reports, reviews, publishing."""
+    waiting = []
+    for product in _products.list_products(session, actor):
+        resource = _products.product_resource(session, product=product)
+        step = _WAITING.get(product.status)
+        if step and decide(actor, step[0], resource).allowed:
+            if step[0] == "product.review" and not any(
+                r.reviewer_org_id == actor.org_id and r.status == "pending"
+                for r in _listing.reviews_of(session, product_id=product.id)
+            ):
+                continue
+            waiting.append((product, step[1]))
+        elif product.status == "assessing" and decide(actor, "product.report", resource).allowed:
+            waiting.append((product, N_("attach a quality or valuation report")))
+    return render(request, actor, "product_desk.html", waiting=waiting, **_common(session, request))
+
 
 # --- end products ---

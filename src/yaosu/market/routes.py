@@ -11,5 +11,270 @@ router = APIRouter(prefix="/api/v1", tags=["market"])
 # --- end ledger ---
 
 # --- products ---
+PRODUCT_ROUTES = "/market/products, /market/tariffs, /market/negotiations, /market/periods"
+from typing import Annotated  # noqa: E402
+
+from fastapi import Query, Request  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from yaosu.market import dcat as _dcat  # noqa: E402, F401  (listed products join the DCAT catalog)
+from yaosu.market import listing as _listing  # noqa: E402
+from yaosu.market import negotiation as _negotiation  # noqa: E402
+from yaosu.market import periods as _periods  # noqa: E402
+from yaosu.market import pricing as _pricing  # noqa: E402
+from yaosu.market import products as _products  # noqa: E402
+from yaosu.market.schemas import (  # noqa: E402
+    Assessment,
+    CapSet,
+    ListingDecision,
+    NegotiationAnswer,
+    NegotiationCreate,
+    NegotiationPublic,
+    PeriodCreate,
+    PeriodPublic,
+    PriceSet,
+    ProductCreate,
+    ProductPublic,
+    QuoteLine,
+    QuotePublic,
+    ReportCreate,
+    ReportPublic,
+    SourcePublic,
+    StatusChange,
+)
+from yaosu.web.deps import (  # noqa: E402
+    ContextDep,
+    CurrentActor,
+    OptionalActor,
+    SessionDep,
+    locale,
+)
+
+
+def product_public(session: Session, product: object) -> ProductPublic:
+    out = ProductPublic.model_validate(product)
+    out.sources = [
+        SourcePublic.model_validate(s) for s in _products.sources_of(session, product_id=out.id)
+    ]
+    return out
+
+
+def quote_public(q: _pricing.Quote, lang: str) -> QuotePublic:
+    return QuotePublic(
+        **{
+            k: getattr(q, k)
+            for k in QuotePublic.model_fields
+            if k not in ("lines", "amount", "basis")
+        },
+        lines=[
+            QuoteLine(tier=x.tier, units=x.units, unit_fen=x.unit_fen, fen=x.fen) for x in q.lines
+        ],
+        amount=_pricing.yuan(q.amount_fen),
+        basis=q.basis.render(lang) if q.basis else "",
+    )
+
+
+def period_public(period: object) -> PeriodPublic:
+    out = PeriodPublic.model_validate(period)
+    out.allowed_fen = _periods.allowed_fen(period)  # type: ignore[arg-type]
+    return out
+
+
+@router.get("/market/products", response_model=list[ProductPublic])
+def products(
+    actor: OptionalActor,
+    session: SessionDep,
+    status: Annotated[str | None, Query(max_length=12)] = None,
+    pricing_class: Annotated[str | None, Query(max_length=12)] = None,
+) -> list[ProductPublic]:
+    """Data products you may see: listed ones (and those in public notice) for everyone,
+    your own, those your organisation reviews, and for oversight all."""
+    found = _products.list_products(session, actor, status=status, pricing_class=pricing_class)
+    return [product_public(session, p) for p in found]
+
+
+@router.post("/market/products", response_model=ProductPublic, status_code=201)
+def create_product(body: ProductCreate, actor: CurrentActor, session: SessionDep) -> ProductPublic:
+    """A draft product over dataset versions you hold the product-operation right (经营权)
+    over; its manifest is a Frictionless Data Package descriptor (made from the sources when
+    left out)."""
+    return product_public(session, _products.create_product(session, actor, data=body))
+
+
+@router.get("/market/products/{product_id}", response_model=ProductPublic)
+def product(product_id: str, actor: OptionalActor, session: SessionDep) -> ProductPublic:
+    return product_public(session, _products.get_product(session, actor, product_id=product_id))
+
+
+@router.put("/market/products/{product_id}/price", response_model=ProductPublic)
+def set_price(
+    product_id: str, body: PriceSet, actor: CurrentActor, session: SessionDep
+) -> ProductPublic:
+    """The seller reprices a draft or rejected product (never above its cap)."""
+    done = _products.set_price(
+        session,
+        actor,
+        product_id=product_id,
+        price=body.price,
+        platform_fee_bp=body.platform_fee_bp,
+        operator_fee_bp=body.operator_fee_bp,
+    )
+    return product_public(session, done)
+
+
+@router.put("/market/products/{product_id}/cap", response_model=ProductPublic)
+def set_cap(
+    product_id: str, body: CapSet, actor: CurrentActor, session: SessionDep
+) -> ProductPublic:
+    """The authorising body (数据局) sets a public-data product's 上限收费标准 per unit."""
+    done = _products.set_cap(
+        session, actor, product_id=product_id, cap_unit_fen=body.cap_unit_fen, note=body.note
+    )
+    return product_public(session, done)
+
+
+@router.post("/market/products/{product_id}/submit", response_model=ProductPublic)
+def submit(product_id: str, actor: CurrentActor, session: SessionDep) -> ProductPublic:
+    """The seller submits its draft to the compliance assessment (合规评估)."""
+    return product_public(session, _listing.submit(session, actor, product_id=product_id))
+
+
+@router.post("/market/products/{product_id}/assessment", response_model=ProductPublic)
+def assess(
+    product_id: str, body: Assessment, actor: CurrentActor, session: SessionDep
+) -> ProductPublic:
+    """The platform concludes the assessment: passed (to review) or failed (rejected)."""
+    done = _listing.assess(
+        session, actor, product_id=product_id, passed=body.passed, note=body.note
+    )
+    return product_public(session, done)
+
+
+@router.post("/market/products/{product_id}/reports", response_model=ReportPublic, status_code=201)
+def report(
+    product_id: str, body: ReportCreate, actor: CurrentActor, session: SessionDep
+) -> ReportPublic:
+    """An assessor organisation attaches a quality or valuation report during assessment."""
+    done = _listing.report(session, actor, product_id=product_id, **body.model_dump())
+    return ReportPublic.model_validate(done)
+
+
+@router.post("/market/products/{product_id}/reviews", response_model=ProductPublic)
+def review(
+    product_id: str,
+    body: ListingDecision,
+    actor: CurrentActor,
+    session: SessionDep,
+    ctx: ContextDep,
+) -> ProductPublic:
+    """A reviewing organisation (provider, 数据局, 网信) approves or rejects the listing."""
+    done = _listing.review(
+        session,
+        actor,
+        settings=ctx.settings,
+        product_id=product_id,
+        approve=body.approve,
+        note=body.note,
+    )
+    return product_public(session, done)
+
+
+@router.post("/market/products/{product_id}/publish", response_model=ProductPublic)
+def publish(product_id: str, actor: CurrentActor, session: SessionDep) -> ProductPublic:
+    """After the public notice: listed (挂牌)."""
+    return product_public(session, _listing.publish(session, actor, product_id=product_id))
+
+
+@router.post("/market/products/{product_id}/status", response_model=ProductPublic)
+def change_status(
+    product_id: str, body: StatusChange, actor: CurrentActor, session: SessionDep
+) -> ProductPublic:
+    """Suspend, resume or delist a listed product; send a rejected one back to draft."""
+    done = _listing.change(session, actor, product_id=product_id, to=body.to, note=body.note)
+    return product_public(session, done)
+
+
+@router.get("/market/products/{product_id}/quote", response_model=QuotePublic)
+def quote(
+    product_id: str,
+    request: Request,
+    actor: OptionalActor,
+    session: SessionDep,
+    purpose: Annotated[str, Query(max_length=40)],
+    quantity: Annotated[int, Query(ge=1, le=_pricing.MAX_QUANTITY)],
+    negotiation: Annotated[str | None, Query(max_length=40)] = None,
+) -> QuotePublic:
+    """What ``quantity`` units for ``purpose`` cost, in fen, with the platform's and the
+    operator's fees broken out. Free purposes pay 0."""
+    q = _products.quote(
+        session,
+        actor,
+        product_id=product_id,
+        purpose=purpose,
+        quantity=quantity,
+        negotiation_id=negotiation,
+    )
+    return quote_public(q, locale(request))
+
+
+@router.get("/market/tariffs", response_model=list[ProductPublic])
+def tariffs(session: SessionDep) -> list[ProductPublic]:
+    """The publicly posted fees of public data (公开收费标准): every listed capped product
+    with its price rule, its cap and when its trial year began."""
+    return [product_public(session, p) for p in _products.tariffs(session)]
+
+
+@router.post(
+    "/market/products/{product_id}/negotiations",
+    response_model=NegotiationPublic,
+    status_code=201,
+)
+def open_negotiation(
+    product_id: str, body: NegotiationCreate, actor: CurrentActor, session: SessionDep
+) -> NegotiationPublic:
+    """A buyer's quote for a product priced by negotiation."""
+    deal = _negotiation.open_negotiation(session, actor, product_id=product_id, **body.model_dump())
+    return NegotiationPublic.model_validate(deal)
+
+
+@router.get("/market/negotiations", response_model=list[NegotiationPublic])
+def negotiations(actor: CurrentActor, session: SessionDep) -> list[NegotiationPublic]:
+    return [
+        NegotiationPublic.model_validate(n) for n in _negotiation.list_negotiations(session, actor)
+    ]
+
+
+@router.post("/market/negotiations/{negotiation_id}/answer", response_model=NegotiationPublic)
+def answer(
+    negotiation_id: str, body: NegotiationAnswer, actor: CurrentActor, session: SessionDep
+) -> NegotiationPublic:
+    """The party whose turn it is counters, accepts or declines."""
+    deal = _negotiation.respond(
+        session,
+        actor,
+        negotiation_id=negotiation_id,
+        answer=body.answer,
+        amount_fen=body.amount_fen,
+    )
+    return NegotiationPublic.model_validate(deal)
+
+
+@router.get("/market/periods", response_model=list[PeriodPublic])
+def periods(actor: CurrentActor, session: SessionDep) -> list[PeriodPublic]:
+    """Operators' revenue periods (最高准许收入): your own, and for oversight all."""
+    return [period_public(p) for p in _periods.list_periods(session, actor)]
+
+
+@router.post("/market/periods", response_model=PeriodPublic, status_code=201)
+def open_period(body: PeriodCreate, actor: CurrentActor, session: SessionDep) -> PeriodPublic:
+    """The authorising body opens an operator's period: cost + allowed profit + tax, less the
+    previous period's excess."""
+    return period_public(_periods.open_period(session, actor, **body.model_dump()))
+
+
+@router.post("/market/periods/{period_id}/close", response_model=PeriodPublic)
+def close_period(period_id: str, actor: CurrentActor, session: SessionDep) -> PeriodPublic:
+    return period_public(_periods.close_period(session, actor, period_id=period_id))
+
 
 # --- end products ---

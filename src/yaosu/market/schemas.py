@@ -7,5 +7,201 @@ from __future__ import annotations
 # --- end ledger ---
 
 # --- products ---
+PRODUCT_SCHEMAS = "ProductCreate ProductPublic QuotePublic NegotiationPublic PeriodPublic"
+from datetime import datetime  # noqa: E402
+from typing import Any, Literal  # noqa: E402
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field  # noqa: E402
+
+ProductKind = Literal[
+    "query_service", "extract_subscription", "compute_service", "release", "dataset_version"
+]
+
+
+class SourceIn(BaseModel):
+    dataset_id: str = Field(max_length=40)
+    version: int | None = Field(default=None, ge=1)  # None: the latest
+
+
+class ProductCreate(BaseModel):
+    """A draft product. ``manifest``: a Frictionless Data Package descriptor; left out, one
+    is made from the sources' schemas. ``price``: ``{"model": "fixed", "unit": "calls",
+    "unit_fen": 500}``, ``{"model": "tiered", "unit": …, "tiers": [{"up_to": 1000,
+    "unit_fen": 50}, {"up_to": null, "unit_fen": 30}]}``, ``{"model": "negotiated", "unit":
+    …}`` or ``{"model": "free"}``."""
+
+    kind: ProductKind
+    title: str = Field(min_length=2, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    sources: list[SourceIn] = Field(min_length=1, max_length=20)
+    manifest: dict[str, Any] | None = None
+    licence: str = Field(default="CC-BY-4.0", max_length=200)
+    public_data: bool = False
+    pricing_class: Literal["free", "capped", "market"]
+    price: dict[str, Any]
+    purposes: list[str] = Field(min_length=1, max_length=20)
+    platform_fee_bp: int = Field(default=0, ge=0, le=10_000)
+    operator_fee_bp: int = Field(default=0, ge=0, le=10_000)
+
+    def service_sources(self) -> list[dict[str, Any]]:
+        return [s.model_dump() for s in self.sources]
+
+
+class SourcePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    dataset_id: str
+    version: int
+    sha256: str
+    right_id: str
+
+
+class ProductPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    seller_org_id: str
+    kind: str
+    title: str
+    description: str
+    manifest: dict[str, Any]
+    public_data: bool
+    pricing_class: str
+    price: dict[str, Any]
+    cap_unit_fen: int | None
+    purposes: list[str]
+    platform_fee_bp: int
+    operator_fee_bp: int
+    status: str
+    assessment: dict[str, Any] | None
+    notice_ends_at: datetime | None
+    first_listed_at: datetime | None
+    decision_note: str | None
+    created_at: datetime
+    sources: list[SourcePublic] = []
+
+
+class PriceSet(BaseModel):
+    price: dict[str, Any]
+    platform_fee_bp: int | None = Field(default=None, ge=0, le=10_000)
+    operator_fee_bp: int | None = Field(default=None, ge=0, le=10_000)
+
+
+class CapSet(BaseModel):
+    cap_unit_fen: int = Field(ge=1, le=10**13)
+    note: str = Field(default="", max_length=2000)
+
+
+class Assessment(BaseModel):
+    passed: bool
+    note: str = Field(default="", max_length=5000)
+
+
+class ReportCreate(BaseModel):
+    kind: Literal["quality", "valuation"]
+    summary: str = Field(min_length=1, max_length=5000)
+    score: int | None = Field(default=None, ge=0, le=100)
+    value_fen: int | None = Field(default=None, ge=1, le=10**13)
+
+
+class ReportPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_id: str
+    assessor_org_id: str
+    kind: str
+    summary: str
+    score: int | None
+    value_fen: int | None
+    created_at: datetime
+
+
+class ListingDecision(BaseModel):
+    approve: bool
+    note: str = Field(default="", max_length=5000)
+
+
+class StatusChange(BaseModel):
+    to: Literal["suspended", "listed", "delisted", "draft"]
+    note: str = Field(default="", max_length=2000)
+
+
+class QuoteLine(BaseModel):
+    tier: int
+    units: int
+    unit_fen: int
+    fen: int
+
+
+class QuotePublic(BaseModel):
+    product_id: str
+    purpose: str
+    pricing_class: str
+    unit: str
+    quantity: int
+    amount_fen: int
+    platform_fee_fen: int
+    operator_fee_fen: int
+    seller_fen: int
+    platform_fee_bp: int
+    operator_fee_bp: int
+    trial: bool
+    lines: list[QuoteLine]
+    negotiation_id: str | None
+    amount: str  # ¥1,234.56
+    basis: str
+
+
+class NegotiationCreate(BaseModel):
+    purpose: str = Field(max_length=40)
+    quantity: int = Field(ge=1, le=1_000_000_000)
+    amount_fen: int = Field(ge=1, le=10**13)
+
+
+class NegotiationAnswer(BaseModel):
+    answer: Literal["counter", "accept", "decline"]
+    amount_fen: int | None = Field(default=None, ge=1, le=10**13)
+
+
+class NegotiationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_id: str
+    buyer_org_id: str
+    purpose: str
+    quantity: int
+    amount_fen: int
+    offers: list[dict[str, Any]]
+    status: str
+    updated_at: datetime
+
+
+class PeriodCreate(BaseModel):
+    operator_org_id: str = Field(max_length=40)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    cost_fen: int = Field(ge=0, le=10**13)
+    profit_fen: int = Field(ge=0, le=10**13)
+    tax_fen: int = Field(ge=0, le=10**13)
+
+
+class PeriodPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    operator_org_id: str
+    starts_at: datetime
+    ends_at: datetime
+    cost_fen: int
+    profit_fen: int
+    tax_fen: int
+    deduction_fen: int
+    revenue_fen: int
+    status: str
+    previous_id: str | None
+    allowed_fen: int = 0
+
 
 # --- end products ---

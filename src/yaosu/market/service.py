@@ -7,5 +7,82 @@ from __future__ import annotations
 # --- end ledger ---
 
 # --- products ---
+# Data products, their listing, prices, negotiations and revenue periods: the work is in
+# products, listing, pricing, negotiation and periods; these are what others call.
+PRODUCT_SERVICES = "products, listing, pricing, negotiation, periods"
+from yaosu.market import dcat as _dcat  # noqa: E402, F401  (adds listed products to the catalog)
+from yaosu.market.listing import (  # noqa: E402, F401  (re-exported)
+    assess,
+    change,
+    findings,
+    publish,
+    report,
+    reports_of,
+    review,
+    reviews_of,
+    submit,
+)
+from yaosu.market.negotiation import (  # noqa: E402, F401  (re-exported)
+    get_negotiation,
+    list_negotiations,
+    open_negotiation,
+    respond,
+)
+from yaosu.market.periods import (  # noqa: E402, F401  (re-exported)
+    add_revenue,
+    allowed_fen,
+    close_period,
+    current_period,
+    get_period,
+    list_periods,
+    open_period,
+)
+from yaosu.market.pricing import Quote, yuan  # noqa: E402, F401
+from yaosu.market.products import (  # noqa: E402, F401  (re-exported)
+    create_product,
+    get_product,
+    list_products,
+    product_resource,
+    product_terms,
+    quote,
+    set_cap,
+    set_price,
+    sources_of,
+    tariffs,
+)
 
+PRODUCTS_API = [
+    "Quote",
+    "add_revenue",
+    "allowed_fen",
+    "assess",
+    "change",
+    "close_period",
+    "create_product",
+    "current_period",
+    "findings",
+    "get_negotiation",
+    "get_period",
+    "get_product",
+    "list_negotiations",
+    "list_periods",
+    "list_products",
+    "open_negotiation",
+    "open_period",
+    "product_resource",
+    "product_terms",
+    "publish",
+    "quote",
+    "report",
+    "reports_of",
+    "respond",
+    "review",
+    "reviews_of",
+    "set_cap",
+    "set_price",
+    "sources_of",
+    "submit",
+    "tariffs",
+    "yuan",
+]
 # --- end products ---

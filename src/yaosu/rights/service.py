@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from yaosu.authorization.policy import Resource, Rows, enforce, visible
 from yaosu.kernel.actor import Actor
+from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import NotFound
 from yaosu.kernel.i18n import _
 from yaosu.rights.certificates import certificate_file, certificate_signer, find_certificate, issue
@@ -38,7 +39,7 @@ from yaosu.rights.registration import (
     registration_resource,
     resolve,
 )
-from yaosu.rights.states import RegistrationState
+from yaosu.rights.states import GrantState, RegistrationState
 from yaosu.rights.waiting import (
     RegistrationWork,
     count_open_objections,
@@ -68,6 +69,7 @@ __all__ = [
     "object_to",
     "objections_of",
     "open_objections",
+    "operation_right",
     "registration_resource",
     "registration_steps",
     "resolve",
@@ -179,3 +181,25 @@ def list_registrations(session: Session, actor: Actor) -> list[Registration]:
         .limit(500)
     )
     return list(session.scalars(stmt))
+
+
+def operation_right(
+    session: Session, *, holder_org_id: str, dataset_id: str, sha256: str
+) -> Grant | None:
+    """The active product-operation right (经营权) ``holder_org_id`` holds over this exact
+    version (by content hash), in its term, if any: what a data product's listing rests on."""
+    now = utcnow()
+    return session.scalar(
+        select(Grant)
+        .where(
+            Grant.kind == "operation",
+            Grant.status == GrantState.active,
+            Grant.holder_org_id == holder_org_id,
+            Grant.object_id == dataset_id,
+            Grant.object_sha256 == sha256,
+            Grant.starts_at <= now,
+            Grant.ends_at > now,
+        )
+        .order_by(Grant.created_at.desc())
+        .limit(1)
+    )

@@ -28,6 +28,7 @@ from yaosu.authorization.policy import (
     extracts,
     jobs,
     organisations,
+    products,
     purposes,
     registrations,
     requests,
@@ -72,6 +73,23 @@ SCOPE_OF = {
     "registration.view": "read",
     "registration.decide": "admin",
     "registration.object": "write",
+    # the market's products, listings, negotiations and revenue periods
+    "product.view": "read",
+    "product.create": "write",
+    "product.edit": "write",
+    "product.submit": "write",
+    "product.delist": "write",
+    "product.assess": "write",
+    "product.publish": "write",
+    "product.suspend": "write",
+    "product.report": "write",
+    "product.review": "write",
+    "product.cap": "write",
+    "negotiation.view": "read",
+    "negotiation.open": "write",
+    "negotiation.respond": "write",
+    "period.view": "read",
+    "period.manage": "write",
     # What the console offers (navigation, home page sections): they change nothing.
     "requests.read": "read",
     "reviews.read": "read",
@@ -91,6 +109,9 @@ HIDE_ON_DENY = {
     "contract.view",
     "registration.view",
     "right.view",
+    "product.view",
+    "negotiation.view",
+    "period.view",
 }
 
 
@@ -191,6 +212,9 @@ _RULES = {
     "contract": contracts.rule,
     "purpose": purposes.rule,
     "extract": extracts.rule,
+    "product": products.product,
+    "negotiation": products.negotiation,
+    "period": products.period,
 }
 
 # The SQL form of each listed resource type's rules (``visible``).
@@ -202,4 +226,7 @@ _WHERE = {
     "job": jobs.where,
     "request": requests.where,
     "contract": contracts.where,
+    "product": products.product_where,
+    "negotiation": products.negotiation_where,
+    "period": products.period_where,
 }

@@ -1,0 +1,473 @@
+"""Data products: what the market sells.
+
+Five kinds: a governed-query service over a dataset, an extract subscription, a compute
+service (compute-to-data comes with a later issue: such a product can be drafted, not yet
+listed), a released result or model, and a whole dataset version of open data. Each has a
+manifest (a Frictionless Data Package descriptor, ``manifest``), a lineage to the registered
+dataset versions it is made from, each with the product-operation right (经营权) over it
+that the seller holds (refused without), a pricing class with its price rule (``pricing``),
+the purposes it may be bought for, and the platform's and the operator's fees in basis
+points. Orders (a later round) build on ``get_product``, ``product_terms`` and ``quote``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from yaosu.audit.service import record
+from yaosu.authorization import service as authorization
+from yaosu.authorization.operations import Operation
+from yaosu.authorization.policy import Resource, Rows, enforce, visible
+from yaosu.catalog import versions
+from yaosu.kernel.actor import Actor
+from yaosu.kernel.db import utcnow
+from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.i18n import Message, Sentences, _
+from yaosu.kernel.ids import new_id
+from yaosu.market import manifest as manifests
+from yaosu.market import pricing
+from yaosu.market.errors import NotNow
+from yaosu.market.models import ListingReview, Negotiation, Product, ProductSource
+from yaosu.market.states import ListingState, NegotiationState
+from yaosu.rights import service as rights
+
+# product kind -> the operation a contract for it permits
+KINDS = {
+    "query_service": Operation.aggregate,  # governed SQL over the data, aggregates only
+    "extract_subscription": Operation.extract,  # de-identified extracts, delivered again
+    "compute_service": Operation.compute,  # compute-to-data (a later issue)
+    "release": Operation.download,  # a released result or model
+    "dataset_version": Operation.download,  # a whole version of open data
+}
+# Kinds that can be drafted but not yet listed, and why.
+NOT_YET_LISTED = {
+    "compute_service": _(
+        "compute-to-data products can be drafted but not yet listed: compute-to-data jobs come with a later issue"
+    )
+}
+EDITABLE = (ListingState.draft, ListingState.rejected)
+
+
+def product_resource(session: Session, *, product: Product) -> Resource:
+    reviewers = list(
+        session.scalars(
+            select(ListingReview.reviewer_org_id).where(ListingReview.product_id == product.id)
+        )
+    )
+    return Resource(
+        "product",
+        product.id,
+        product.seller_org_id,
+        {"status": product.status, "reviewers": reviewers, "public_data": product.public_data},
+    )
+
+
+def _reviewed_by(org_id: str) -> ColumnElement[bool]:
+    return Product.id.in_(
+        select(ListingReview.product_id).where(ListingReview.reviewer_org_id == org_id)
+    )
+
+
+# ``product_resource`` as SQL, for listings.
+ROWS = Rows(
+    "product",
+    Product.seller_org_id,
+    {"status": Product.status, "reviewers": _reviewed_by, "public_data": Product.public_data},
+)
+
+
+def get_product(session: Session, actor: Actor, *, product_id: str) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(kind=_("Data product"), id=product_id)
+    enforce(actor, "product.view", product_resource(session, product=product))
+    return product
+
+
+def list_products(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    seller_org_id: str | None = None,
+    pricing_class: str | None = None,
+    limit: int = 200,
+) -> list[Product]:
+    """Products the actor may see (``product.view``), newest first."""
+    stmt = (
+        select(Product)
+        .where(visible(actor, "product.view", ROWS))
+        .order_by(Product.created_at.desc(), Product.id)
+        .limit(limit)
+    )
+    if status:
+        stmt = stmt.where(Product.status == status)
+    if seller_org_id:
+        stmt = stmt.where(Product.seller_org_id == seller_org_id)
+    if pricing_class:
+        stmt = stmt.where(Product.pricing_class == pricing_class)
+    return list(session.scalars(stmt))
+
+
+def sources_of(session: Session, *, product_id: str) -> list[ProductSource]:
+    return list(
+        session.scalars(
+            select(ProductSource)
+            .where(ProductSource.product_id == product_id)
+            .order_by(ProductSource.dataset_id)
+        )
+    )
+
+
+# --- making a product ----------------------------------------------------------------------
+
+
+def _check_terms(
+    session: Session,
+    *,
+    pricing_class: str,
+    public_data: bool,
+    price: Any,
+    purposes: list[str],
+    platform_fee_bp: int,
+    operator_fee_bp: int,
+    cap_unit_fen: int | None,
+) -> pricing.PriceRule:
+    problems: list[Message] = []
+    if pricing_class not in pricing.CLASSES:
+        raise InvalidInput(
+            problem=_("pricing_class must be one of {classes}", classes=list(pricing.CLASSES))
+        )
+    if pricing_class == "capped" and not public_data:
+        problems.append(_("the capped fee is for public data: a capped product is public data"))
+    if pricing_class == "market" and public_data:
+        problems.append(
+            _("public data used for industry is priced by the capped fee, not at market price")
+        )
+    if not purposes:
+        problems.append(_("name the purposes the product may be bought for"))
+    for code in purposes:
+        try:
+            authorization.active_purpose(session, code=code)
+        except InvalidInput as exc:
+            problems.append(exc.detail["problem"])
+    if problems:
+        raise InvalidInput(problem=Sentences(problems))
+    pricing.check_fees(platform_fee_bp, operator_fee_bp)
+    rule = pricing.parse_rule(price, pricing_class=pricing_class)
+    if pricing_class == "capped":
+        pricing.check_cap(rule, cap_unit_fen)
+    return rule
+
+
+def _lineage(
+    session: Session,
+    actor: Actor,
+    *,
+    seller_org_id: str,
+    sources: list[dict[str, Any]],
+    purposes: list[str],
+) -> list[tuple[Any, Any]]:
+    """(version, operation right) for each source; refused unless the seller holds the
+    product-operation right (经营权) over each source version, for the product's purposes."""
+    if not sources:
+        raise InvalidInput(problem=_("name the dataset versions the product is made from"))
+    out, problems = [], []
+    seen = set()
+    for src in sources:
+        dataset_id = str(src.get("dataset_id", ""))
+        number = src.get("version")
+        version = versions.get_version(session, actor, dataset_id=dataset_id, number=number)
+        if (version.dataset_id, version.number) in seen:
+            continue
+        seen.add((version.dataset_id, version.number))
+        grant = rights.operation_right(
+            session,
+            holder_org_id=seller_org_id,
+            dataset_id=version.dataset_id,
+            sha256=version.sha256,
+        )
+        if grant is None:
+            problems.append(
+                _(
+                    "the seller holds no registered product-operation right (经营权) over version {version} of dataset {dataset}",
+                    version=version.number,
+                    dataset=version.dataset_id,
+                )
+            )
+            continue
+        outside = [p for p in purposes if grant.purposes and p not in grant.purposes]
+        if outside:
+            problems.append(
+                _(
+                    "the operation right {right} does not cover the purposes {purposes}",
+                    right=grant.id,
+                    purposes=outside,
+                )
+            )
+        out.append((version, grant))
+    if problems:
+        raise InvalidInput(problem=Sentences(problems))
+    return out
+
+
+def create_product(session: Session, actor: Actor, *, data: Any) -> Product:
+    """A draft product (``data``: schemas.ProductCreate), refused unless its manifest is a
+    valid Data Package of its sources and the seller holds the operation right over each."""
+    enforce(actor, "product.create", Resource("product", "*", actor.org_id))
+    assert actor.org_id is not None  # product.create needs an organisation
+    if data.kind not in KINDS:
+        raise InvalidInput(problem=_("kind must be one of {kinds}", kinds=list(KINDS)))
+    purposes = list(dict.fromkeys(data.purposes))
+    rule = _check_terms(
+        session,
+        pricing_class=data.pricing_class,
+        public_data=data.public_data,
+        price=data.price,
+        purposes=purposes,
+        platform_fee_bp=data.platform_fee_bp,
+        operator_fee_bp=data.operator_fee_bp,
+        cap_unit_fen=None,
+    )
+    lineage = _lineage(
+        session,
+        actor,
+        seller_org_id=actor.org_id,
+        sources=data.service_sources(),
+        purposes=purposes,
+    )
+    descriptor = data.manifest or manifests.for_versions(
+        name=new_id("pkg").lower().replace("_", "-"),
+        title=data.title,
+        licence=data.licence,
+        versions=[(v.dataset_id, v.number, v.sha256, v.columns) for v, _ in lineage],
+    )
+    checked = manifests.validate(descriptor, hashes={f"sha256:{v.sha256}" for v, _ in lineage})
+    now = utcnow()
+    product = Product(
+        id=new_id("prd"),
+        seller_org_id=actor.org_id,
+        kind=data.kind,
+        title=data.title.strip(),
+        description=data.description.strip(),
+        manifest=checked,
+        public_data=data.public_data,
+        pricing_class=data.pricing_class,
+        price=rule.as_json(),
+        purposes=purposes,
+        platform_fee_bp=data.platform_fee_bp,
+        operator_fee_bp=data.operator_fee_bp,
+        status=ListingState.draft,
+        created_by=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(product)
+    session.flush()
+    for version, grant in lineage:
+        session.add(
+            ProductSource(
+                id=new_id("psr"),
+                product_id=product.id,
+                dataset_id=version.dataset_id,
+                version=version.number,
+                sha256=version.sha256,
+                right_id=grant.id,
+            )
+        )
+    session.flush()
+    record(
+        session,
+        actor,
+        action="product.create",
+        object_type="product",
+        object_id=product.id,
+        object_org_id=actor.org_id,
+        request={"kind": data.kind, "pricing_class": data.pricing_class, "price": rule.as_json()},
+        detail={"sources": [[v.dataset_id, v.number, g.id] for v, g in lineage]},
+    )
+    return product
+
+
+def set_price(
+    session: Session,
+    actor: Actor,
+    *,
+    product_id: str,
+    price: Any,
+    platform_fee_bp: int | None = None,
+    operator_fee_bp: int | None = None,
+) -> Product:
+    """A new price rule (and fees) for a draft or rejected product, within its cap."""
+    product = get_product(session, actor, product_id=product_id)
+    enforce(actor, "product.edit", product_resource(session, product=product))
+    if product.status not in EDITABLE:
+        raise NotNow(
+            what=_("Data product"),
+            id=product.id,
+            why=_("its price changes only in draft or after a rejection"),
+        )
+    platform = product.platform_fee_bp if platform_fee_bp is None else platform_fee_bp
+    operator = product.operator_fee_bp if operator_fee_bp is None else operator_fee_bp
+    rule = _check_terms(
+        session,
+        pricing_class=product.pricing_class,
+        public_data=product.public_data,
+        price=price,
+        purposes=product.purposes,
+        platform_fee_bp=platform,
+        operator_fee_bp=operator,
+        cap_unit_fen=product.cap_unit_fen,
+    )
+    before = product.price
+    product.price, product.platform_fee_bp, product.operator_fee_bp = (
+        rule.as_json(),
+        platform,
+        operator,
+    )
+    product.updated_at = utcnow()
+    record(
+        session,
+        actor,
+        action="product.price",
+        object_type="product",
+        object_id=product.id,
+        object_org_id=product.seller_org_id,
+        request={"price": rule.as_json(), "platform_fee_bp": platform, "operator_fee_bp": operator},
+        detail={"before": before},
+    )
+    return product
+
+
+def set_cap(
+    session: Session, actor: Actor, *, product_id: str, cap_unit_fen: int, note: str = ""
+) -> Product:
+    """The authorising body's 上限收费标准 for a public-data product, per charge unit. A cap
+    below the product's current price is refused: the operator reprices first."""
+    product = get_product(session, actor, product_id=product_id)
+    enforce(actor, "product.cap", product_resource(session, product=product))
+    if not 0 < cap_unit_fen <= pricing.MAX_FEN:
+        raise InvalidInput(
+            problem=_("the cap must be a whole number of fen from 1 to {max}", max=pricing.MAX_FEN)
+        )
+    rule = pricing.parse_rule(product.price)
+    pricing.check_cap(rule, cap_unit_fen)
+    before = product.cap_unit_fen
+    product.cap_unit_fen, product.cap_set_by = cap_unit_fen, actor.id
+    product.updated_at = utcnow()
+    record(
+        session,
+        actor,
+        action="product.cap",
+        object_type="product",
+        object_id=product.id,
+        object_org_id=product.seller_org_id,
+        request={"cap_unit_fen": cap_unit_fen, "note": note},
+        detail={"before": before},
+    )
+    return product
+
+
+# --- what orders build on --------------------------------------------------------------------
+
+
+def product_terms(session: Session, *, product: Product) -> dict[str, Any]:
+    """The terms an order's contract takes from the product: the operation its kind permits,
+    each source version with the fields its manifest names, the purposes, the price rule
+    and the fees."""
+    fields: dict[str, list[str]] = {}
+    resources = {r.get("hash"): r for r in product.manifest.get("resources", [])}
+    sources = sources_of(session, product_id=product.id)
+    for src in sources:
+        res = resources.get(f"sha256:{src.sha256}", {})
+        fields[src.dataset_id] = [f["name"] for f in res.get("schema", {}).get("fields", [])]
+    return {
+        "product_id": product.id,
+        "kind": product.kind,
+        "operation": str(KINDS[product.kind]),
+        "datasets": fields,
+        "sources": [
+            {
+                "dataset_id": s.dataset_id,
+                "version": s.version,
+                "sha256": s.sha256,
+                "right_id": s.right_id,
+            }
+            for s in sources
+        ],
+        "purposes": list(product.purposes),
+        "pricing_class": product.pricing_class,
+        "price": dict(product.price),
+        "cap_unit_fen": product.cap_unit_fen,
+        "platform_fee_bp": product.platform_fee_bp,
+        "operator_fee_bp": product.operator_fee_bp,
+        "seller_org_id": product.seller_org_id,
+    }
+
+
+def quote(
+    session: Session,
+    actor: Actor,
+    *,
+    product_id: str,
+    purpose: str,
+    quantity: int,
+    negotiation_id: str | None = None,
+) -> pricing.Quote:
+    """What ``quantity`` units for ``purpose`` cost, in fen, fees broken out. A purpose whose
+    pricing is free pays 0; a negotiated price needs the buyer's accepted negotiation."""
+    product = get_product(session, actor, product_id=product_id)
+    quantity = pricing.check_quantity(quantity)
+    if purpose not in product.purposes:
+        raise InvalidInput(
+            problem=_(
+                "this product is offered for {purposes}, not {purpose}",
+                purposes=product.purposes,
+                purpose=purpose,
+            )
+        )
+    code = authorization.active_purpose(session, code=purpose)
+    negotiated = None
+    if negotiation_id:
+        deal = session.get(Negotiation, negotiation_id)
+        if deal is None or deal.product_id != product.id or deal.buyer_org_id != actor.org_id:
+            raise NotFound(kind=_("Negotiation"), id=negotiation_id)
+        if deal.status != NegotiationState.accepted:
+            raise NotNow(what=_("Negotiation"), id=deal.id, why=_("it is not accepted"))
+        if deal.purpose != purpose or deal.quantity != quantity:
+            raise InvalidInput(
+                problem=_(
+                    "the negotiation was for {quantity} units for {purpose}",
+                    quantity=deal.quantity,
+                    purpose=deal.purpose,
+                )
+            )
+        negotiated = deal.amount_fen
+    return pricing.price(
+        product_id=product.id,
+        pricing_class=product.pricing_class,
+        rule=pricing.parse_rule(product.price),
+        purpose=purpose,
+        purpose_pricing=code.pricing,
+        quantity=quantity,
+        platform_fee_bp=product.platform_fee_bp,
+        operator_fee_bp=product.operator_fee_bp,
+        trial=pricing.in_trial(product.first_listed_at, utcnow()),
+        negotiated_fen=negotiated,
+        negotiation_id=negotiation_id,
+    )
+
+
+def tariffs(session: Session) -> list[Product]:
+    """The publicly posted fees (公开收费标准): every listed public-data product with its
+    price, its cap and whether it is still a trial tariff."""
+    return list(
+        session.scalars(
+            select(Product)
+            .where(Product.status == ListingState.listed, Product.pricing_class == "capped")
+            .order_by(Product.title, Product.id)
+        )
+    )
