@@ -23,10 +23,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import locked, utcnow
@@ -60,6 +61,8 @@ CHART: dict[str, tuple[str, bool]] = {
 }
 
 KINDS = ("single", "pending", "post", "void", "reversal")
+TRANSFERS: Table = LedgerTransfer.__table__  # type: ignore[assignment]
+ACCOUNTS: Table = LedgerAccount.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,14 @@ def open_account(session: Session, *, org_id: str, code: str, currency: str = "C
     except IntegrityError:  # opened at the same moment by another transaction
         return open_account(session, org_id=org_id, code=code, currency=currency)
     return account.id
+
+
+def platform_org_id(session: Session) -> str:
+    """The platform's organisation: it holds the bank account and the service fees."""
+    for org in accounts.list_orgs(session):
+        if "platform" in org.kinds:
+            return org.id
+    raise NotFound(kind=_("Organisation"), id="platform")
 
 
 def balance(account: LedgerAccount, *, pending: bool = False) -> int:
@@ -455,8 +466,8 @@ def _lock(session: Session, *, ids: set[str]) -> dict[str, _Counters]:
     out: dict[str, _Counters] = {}
     for i in range(0, len(wanted), CHUNK):
         chunk = wanted[i : i + CHUNK]
-        stmt = locked(
-            select(
+        stmt: Any = locked(
+            select(  # type: ignore[type-var]
                 LedgerAccount.id,
                 LedgerAccount.debits_pending,
                 LedgerAccount.debits_posted,
@@ -510,7 +521,7 @@ def _reversed_amounts(session: Session, *, ids: Sequence[str]) -> dict[str, int]
             .where(LedgerTransfer.reverses_id.in_(chunk))
             .group_by(LedgerTransfer.reverses_id)
         ):
-            out[tid] = int(total)
+            out[str(tid)] = int(total)
     return out
 
 
@@ -622,8 +633,8 @@ def _write(session: Session, *, rows: list[dict[str, Any]], accounts: dict[str, 
         for r in rows
     ]
     assert all(len(v) == len(columns) for v in values)
-    table = LedgerTransfer.__table__
-    accounts_table = LedgerAccount.__table__
+    table = TRANSFERS
+    accounts_table = ACCOUNTS
     changed = [
         {
             "b_id": account_id,

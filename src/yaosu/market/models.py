@@ -112,7 +112,7 @@ class SettlementStatement(Base):
     debits: Mapped[int] = mapped_column(BigInteger)
     credits: Mapped[int] = mapped_column(BigInteger)
     net: Mapped[int] = mapped_column(BigInteger)  # credits - debits: what the platform owes it
-    transfers: Mapped[int] = mapped_column(Integer)
+    postings: Mapped[int] = mapped_column(Integer)  # sides of transfers on its accounts
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     settled_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -27,6 +27,7 @@ from yaosu.authorization.policy import (
     datasets,
     extracts,
     jobs,
+    ledger,
     organisations,
     purposes,
     registrations,
@@ -72,6 +73,13 @@ SCOPE_OF = {
     "registration.view": "read",
     "registration.decide": "admin",
     "registration.object": "write",
+    # The market's ledger (issue 14): statements and the reconciliation are read; clearing,
+    # bank imports and expiring pendings change the ledger.
+    "ledger.view": "read",
+    "ledger.reconcile": "read",
+    "ledger.settle": "admin",
+    "ledger.import": "admin",
+    "ledger.expire": "admin",
     # What the console offers (navigation, home page sections): they change nothing.
     "requests.read": "read",
     "reviews.read": "read",
@@ -191,6 +199,7 @@ _RULES = {
     "contract": contracts.rule,
     "purpose": purposes.rule,
     "extract": extracts.rule,
+    "ledger": ledger.rule,
 }
 
 # The SQL form of each listed resource type's rules (``visible``).
@@ -202,4 +211,5 @@ _WHERE = {
     "job": jobs.where,
     "request": requests.where,
     "contract": contracts.where,
+    "ledger": ledger.where,
 }

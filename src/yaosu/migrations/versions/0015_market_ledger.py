@@ -98,7 +98,7 @@ def upgrade() -> None:
         sa.Column("debits", sa.BigInteger(), nullable=False),
         sa.Column("credits", sa.BigInteger(), nullable=False),
         sa.Column("net", sa.BigInteger(), nullable=False),
-        sa.Column("transfers", sa.Integer(), nullable=False),
+        sa.Column("postings", sa.Integer(), nullable=False),
         sa.Column("lines", sa.JSON(), nullable=False),
         sa.Column("settled_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", yaosu.kernel.db.UTCDateTime(timezone=True), nullable=False),
