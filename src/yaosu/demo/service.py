@@ -25,7 +25,7 @@ from yaosu.catalog import dictionary, versions
 from yaosu.catalog import service as catalog
 from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
 from yaosu.context import Context
-from yaosu.demo import world
+from yaosu.demo import market, world
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.i18n import _, say
 from yaosu.privacy import service as privacy
@@ -149,6 +149,9 @@ def seed(ctx: Context) -> DemoWorld:
     write_dictionaries(ctx)
     authorise(ctx)
     register_rights(ctx)
+    with ctx.db.transaction() as session:
+        platform_admin = _actor(session, "platform-admin")
+    market.trade(ctx, platform=platform_admin)
     witness_the_log(ctx)
     return describe(ctx, created)
 
