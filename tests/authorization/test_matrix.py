@@ -155,6 +155,14 @@ def world(ctx: Context) -> dict[str, Any]:
         ids["deal"] = session.scalar(select(Negotiation.id))
         ids["period"] = session.scalar(select(RevenuePeriod.id))
     ids["ai_org"] = ai.org_id
+    from yaosu.market.models import BankImport, SettlementStatement
+
+    with ctx.db.transaction() as session:
+        coop_org = actor(ctx, CO).org_id
+        ids["statement"] = session.scalar(
+            select(SettlementStatement.id).where(SettlementStatement.org_id == coop_org)
+        )
+        ids["bank_import"] = session.scalar(select(BankImport.id))
     with ctx.db.transaction() as session:
         ids["objection"] = rights.object_to(
             session, inspector, registration_id=ids["notice"], reason="矩阵测试的异议"
@@ -700,6 +708,35 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             f"/api/v1/market/periods/{w['period']}/close",
             frozenset({DSJ, P}),
         ),
+        # --- market: the ledger, clearing and settlement (issue 14) ---
+        Case("GET", "/api/v1/market/statements", "/api/v1/market/statements", SIGNED_IN),
+        Case(
+            "GET",
+            "/api/v1/market/statements/{statement_id}",
+            f"/api/v1/market/statements/{w['statement']}",
+            OVERSIGHT | {CO},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/settlements",
+            "/api/v1/market/settlements",
+            frozenset({P}),
+            body={},
+        ),
+        Case("GET", "/api/v1/market/reconciliation", "/api/v1/market/reconciliation", OVERSIGHT),
+        Case(
+            "POST",
+            "/api/v1/market/bank-imports",
+            "/api/v1/market/bank-imports?filename=matrix.csv",
+            frozenset({P}),
+            body="交易日期,摘要,收入金额,对方户名\n2026-11-20,矩阵测试,1.00,某公司\n".encode(),
+        ),
+        Case(
+            "GET",
+            "/api/v1/market/bank-imports/{import_id}",
+            f"/api/v1/market/bank-imports/{w['bank_import']}",
+            OVERSIGHT,
+        ),
         # --- privacy unit (issue 11: declared, not guessed) ---
         Case(
             "GET",
@@ -879,6 +916,16 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/requests/{request_id}", f"/requests/{r}", party),
         Page("GET", "/contracts", "/contracts", SIGNED_IN),
         Page("GET", "/contracts/{contract_id}", f"/contracts/{c}", party),
+        Page("GET", "/market/statements", "/market/statements", SIGNED_IN),
+        Page("GET", "/market/reconciliation", "/market/reconciliation", OVERSIGHT),
+        Page("POST", "/market/bank-imports", "/market/bank-imports", frozenset({P})),
+        Page(
+            "POST",
+            "/market/settlements",
+            "/market/settlements",
+            frozenset({P}),
+            form={"period": ""},
+        ),
         Page("GET", "/rights", "/rights", SIGNED_IN),
         Page("GET", "/registrations/{registration_id}", f"/registrations/{n}", public),
         Page("GET", "/notices", "/notices", public),

@@ -111,7 +111,7 @@ def export(session: Session, actor: Actor, *, base_url: str) -> dict[str, Any]:
                 },
             }
         entries.append(node)
-    services = []
+    services: list[dict[str, Any]] = []
     for more in service.DCAT_ENTRIES:  # the market's listed products, with their offers
         for node in more(session, actor, base=base):
             (services if node["@type"] == "dcat:DataService" else entries).append(node)

@@ -246,6 +246,19 @@ STEPS: dict[str, Step] = {
             N_("Back to your inbox"),
         ),
     ),
+    # the market's ledger
+    "ledger.imported": Step(
+        N_("The bank statement is imported and its payments matched."),
+        Next(N_("Unmatched lines stay listed below until a person decides what they pay for.")),
+    ),
+    "ledger.settled": Step(
+        N_("The day is settled: each participant's statement is below."),
+        Next(
+            N_("The reconciliation checks them against the ledger and the bank."),
+            "/market/reconciliation",
+            N_("Open the reconciliation"),
+        ),
+    ),
 }
 
 

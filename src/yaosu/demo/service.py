@@ -25,6 +25,7 @@ from yaosu.catalog import dictionary, versions
 from yaosu.catalog import service as catalog
 from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
 from yaosu.context import Context
+from yaosu.demo import market as demo_market
 from yaosu.demo import world
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.i18n import _, say
@@ -152,6 +153,9 @@ def seed(ctx: Context) -> DemoWorld:
     authorise(ctx)
     register_rights(ctx)
     trade(ctx)
+    with ctx.db.transaction() as session:
+        platform_admin = _actor(session, "platform-admin")
+    demo_market.trade(ctx, platform=platform_admin)
     witness_the_log(ctx)
     return describe(ctx, created)
 

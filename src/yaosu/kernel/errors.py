@@ -226,6 +226,27 @@ class StillPersonal(YaosuError):
     )
 
 
+# --- the ledger ----------------------------------------------------------------------------
+
+
+class InsufficientFunds(YaosuError):
+    code = "INSUFFICIENT_FUNDS"
+    status = 409
+    en = (
+        "Ledger account {account} may not go below zero, and this transfer would take it "
+        "there; nothing was posted."
+    )
+
+
+class IdempotencyConflict(YaosuError):
+    code = "IDEMPOTENCY_CONFLICT"
+    status = 409
+    en = (
+        "Idempotency key {key} was already used for a different transfer; repeat the original "
+        "exactly, or use a new key. Nothing was posted."
+    )
+
+
 # --- translating library errors ------------------------------------------------------------
 #
 # The one place a library's exception becomes a ``YaosuError`` (for the API, the console, the

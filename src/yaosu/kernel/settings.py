@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # least anon_l distinct values of each other attribute.
     anon_k: int = Field(default=5, ge=2, le=1000)
     anon_l: int = Field(default=2, ge=2, le=100)
+    # The market's clearing: a day's transfers (a day in China Standard Time) are settled this
+    # many days later (T+1 by default); at least 1, so a settled day takes no new transfers.
+    settlement_lag_days: int = Field(default=1, ge=1, le=30)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

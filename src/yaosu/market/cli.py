@@ -7,17 +7,125 @@ import typer
 app = typer.Typer(help="数据交易 / the market", no_args_is_help=True)
 
 # --- ledger ---
+# ``yaosu market settle|reconcile|statements|expire``: the ledger's batch work, run on the
+# server as the local operator (audited by name).
+import json  # noqa: E402
+from datetime import date  # noqa: E402
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from yaosu.accounts import service as accounts  # noqa: E402
+from yaosu.context import open_context  # noqa: E402
+from yaosu.kernel.actor import system_actor  # noqa: E402
+from yaosu.kernel.i18n import _, say  # noqa: E402
+from yaosu.market import ledger, settlement  # noqa: E402
+from yaosu.market.models import SettlementStatement  # noqa: E402
+
+console = Console()
+
+
+@app.command("settle")
+def settle(
+    period: str = typer.Option(
+        None,
+        "--period",
+        help="清算日 YYYY-MM-DD（默认最晚可清算日）/ the day (default: the latest clearable)",
+    ),
+) -> None:
+    """清算一日，生成各参与方结算单 / Settle a day: a statement per participant (a re-run returns them)."""
+    ctx = open_context()
+    day = date.fromisoformat(period) if period else None
+    with ctx.db.transaction() as session:
+        made = settlement.settle(
+            session, system_actor(), lag_days=ctx.settings.settlement_lag_days, period=day
+        )
+        _print_statements(made, accounts.org_names(session))
+
+
+@app.command("statements")
+def statements(
+    org: str = typer.Option(None, "--org", help="机构 ID / organisation id"),
+    period: str = typer.Option(None, "--period", help="清算日 / the day, YYYY-MM-DD"),
+) -> None:
+    """列出结算单 / List settlement statements."""
+    ctx = open_context()
+    day = date.fromisoformat(period) if period else None
+    with ctx.db.transaction() as session:
+        found = settlement.list_statements(session, system_actor(), org_id=org, period=day)
+        _print_statements(found, accounts.org_names(session))
+
+
+@app.command("reconcile")
+def reconcile(
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+) -> None:
+    """对账：账本 = 结算单 = 银行 / Reconcile ledger, statements and bank (exit 1 on a difference)."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        report = settlement.reconciliation(
+            session, system_actor(), lag_days=ctx.settings.settlement_lag_days
+        )
+    if as_json:
+        console.print_json(json.dumps(report))
+    else:
+        verdict = (
+            _("Ledger, statements and bank agree.")
+            if report["ok"]
+            else _("Ledger, statements and bank disagree: see the problems below.")
+        )
+        console.print(say(verdict))
+        console.print(
+            f"{say(_('All debits'))} {ledger.yuan(report['debits'])} · "
+            f"{say(_('All credits'))} {ledger.yuan(report['credits'])} · "
+            f"{say(_('Settled days'))} {len(report['periods'])} · "
+            f"{say(_('Received at the bank, not matched'))} "
+            f"{ledger.yuan(report['unmatched_amount'])}"
+        )
+        for key in ("account_problems", "statement_problems", "bank_problems"):
+            for problem in report[key]:
+                console.print(json.dumps(problem, ensure_ascii=False, default=str))
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+@app.command("expire")
+def expire() -> None:
+    """撤销超时的待定转账 / Void the pending transfers whose timeout has passed."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        voided = ledger.expire(session, system_actor())
+    console.print(say(_("{count} timed-out pending transfers voided", count=voided)))
+
+
+def _print_statements(found: list[SettlementStatement], names: dict[str, str]) -> None:
+    table = Table(
+        say(_("Statement")),
+        say(_("Day")),
+        say(_("Participant")),
+        say(_("Paid out")),
+        say(_("Received")),
+        say(_("Net")),
+    )
+    for s in found:
+        table.add_row(
+            s.number,
+            s.period.isoformat(),
+            names.get(s.org_id, s.org_id),
+            ledger.yuan(s.debits),
+            ledger.yuan(s.credits),
+            ledger.yuan(s.net),
+        )
+    console.print(table)
+
 
 # --- end ledger ---
 
 # --- products ---
 PRODUCT_COMMANDS = ("products", "list", "quote")
 from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
 
-from yaosu.context import open_context  # noqa: E402
-from yaosu.kernel.actor import system_actor  # noqa: E402
-from yaosu.kernel.i18n import _, label, say  # noqa: E402
+from yaosu.kernel.i18n import label  # noqa: E402
 from yaosu.market import listing as _listing  # noqa: E402
 from yaosu.market import pricing as _pricing  # noqa: E402
 from yaosu.market import products as _products  # noqa: E402

@@ -30,6 +30,7 @@ from typing import Any
 
 from yaosu.kernel.errors import InvalidInput
 from yaosu.kernel.i18n import Message, Sentences, _
+from yaosu.market.ledger import yuan
 
 CLASSES = ("free", "capped", "market")
 # 按产品数量、服务次数、服务时长、数据量计费
@@ -296,13 +297,6 @@ def price(
         negotiation_id=negotiation_id,
         basis=basis,
     )
-
-
-def yuan(fen: int) -> str:
-    """Fen as yuan, exactly: ``¥1,234.56`` (no float ever touches money)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
 
 
 def allowed_revenue(*, cost_fen: int, profit_fen: int, tax_fen: int, deduction_fen: int) -> int:

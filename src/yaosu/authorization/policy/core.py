@@ -27,6 +27,7 @@ from yaosu.authorization.policy import (
     datasets,
     extracts,
     jobs,
+    ledger,
     organisations,
     products,
     purposes,
@@ -90,6 +91,13 @@ SCOPE_OF = {
     "negotiation.respond": "write",
     "period.view": "read",
     "period.manage": "write",
+    # The market's ledger (issue 14): statements and the reconciliation are read; clearing,
+    # bank imports and expiring pendings change the ledger.
+    "ledger.view": "read",
+    "ledger.reconcile": "read",
+    "ledger.settle": "admin",
+    "ledger.import": "admin",
+    "ledger.expire": "admin",
     # What the console offers (navigation, home page sections): they change nothing.
     "requests.read": "read",
     "reviews.read": "read",
@@ -215,6 +223,7 @@ _RULES = {
     "product": products.product,
     "negotiation": products.negotiation,
     "period": products.period,
+    "ledger": ledger.rule,
 }
 
 # The SQL form of each listed resource type's rules (``visible``).
@@ -229,4 +238,5 @@ _WHERE = {
     "product": products.product_where,
     "negotiation": products.negotiation_where,
     "period": products.period_where,
+    "ledger": ledger.where,
 }
