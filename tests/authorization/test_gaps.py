@@ -36,6 +36,11 @@ READ_ONLY = {
     "screen.view",
     "dataset.profile",  # what of a profile a viewer may see
     "extract.download",  # the extract was made (and its use spent) by a write
+    "product.view",
+    "negotiation.view",
+    "period.view",
+    "ledger.view",
+    "ledger.reconcile",  # a check of the ledger against itself and the bank: it writes nothing
     # what the console offers: navigation and home page sections
     "requests.read",
     "reviews.read",

@@ -392,6 +392,7 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         )
         ids["registered"] = held.id
         ids["certificate"] = certificate.code
+    from yaosu.market import bank
     from yaosu.market.models import AssessmentReport, Product
 
     with ctx.db.transaction() as session:  # the market's products and an assessor's report
@@ -401,6 +402,16 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
             product.decision_note = fit(f"product-note-{product.id}", 300)
         for report in session.scalars(select(AssessmentReport)):
             report.summary = "".join(k(f"report-{report.id}") for k in KINDS)
+        # a bank statement whose file name, payer and memo are payloads: an unmatched line
+        statement = io.StringIO()
+        csv.writer(statement).writerows(
+            [
+                ["交易日期", "收入金额", "对方户名", "摘要"],
+                ["2026-01-13", "12.50", fit("payer", 200), fit("memo", 2000)],
+            ]
+        )
+        data = statement.getvalue().encode("utf-8")
+        bank.import_statement(session, platform, data=data, filename=fit("bank-file", 200))
         ids["product"] = str(
             session.scalar(
                 select(Product.id).where(
@@ -514,6 +525,8 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
             f"/market/products/{ids['assessing']}/steps",
             f"/market/products/{ids['assessing']}/steps?error={r}",
         ],
+        "/market/statements": ["/market/statements", f"/market/statements?org={r[:40]}"],
+        "/market/reconciliation": ["/market/reconciliation", f"/market/reconciliation?error={r}"],
         "/audit": ["/audit", f"/audit?action={r}&object_id={r[:64]}&object_type={r[:40]}"],
         "/audit/entries/{index}": [f"/audit/entries/{ids['entry']}"],
         "/audit/checkpoints": ["/audit/checkpoints"],
@@ -664,11 +677,15 @@ def test_no_payload_becomes_markup_on_any_page_for_any_role(world: World, browse
         "req-territory",
         "reflected",
         "alias",
+        "bank-file",
+        "payer",
+        "memo",
     }
     failures = {"elements": sweep.problems, "dialogs": sweep.dialogs, "requests": sweep.requests}
     assert failures == {"elements": [], "dialogs": [], "requests": []}
     assert shown - sweep.seen == set(), "planted payloads that no page showed"
     assert any(tag.startswith("org-") for tag in sweep.seen)
+    assert any(tag.startswith("product-") for tag in sweep.seen)
     assert sweep.tooltips > 0, "no chart tooltip showed a planted value"
 
 

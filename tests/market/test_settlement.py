@@ -116,3 +116,32 @@ def test_who_sees_which_statement(ctx: Context, books: Books, app_client: TestCl
         headers=auth(ctx, "platform-admin"),
     )
     assert settled.status_code == 200 and {s["id"] for s in settled.json()} == {s.id for s in made}
+
+
+def test_days_and_times_are_written_out_not_numbers(ctx: Context, app_client: TestClient) -> None:
+    """pydantic alone reads 0 as 1970-01-01: a day or time given as a number is refused."""
+    inspector = auth(ctx, "dsj-inspector")
+    for period in ("0", "1700000000", "2026-13-01", "20260113"):
+        got = app_client.get(f"/api/v1/market/statements?period={period}", headers=inspector)
+        assert got.status_code == 422, (period, got.text)
+        assert got.json()["error"]["detail"]["fields"][0]["field"] == "query.period"
+    ok = app_client.get("/api/v1/market/statements?period=2026-01-13", headers=inspector)
+    assert ok.status_code == 200
+    platform = auth(ctx, "platform-admin")
+    refused = app_client.post("/api/v1/market/settlements", json={"period": 0}, headers=platform)
+    assert refused.status_code == 422
+    bureau = actor(ctx, "bureau-admin")
+    period = app_client.post(
+        "/api/v1/market/periods",
+        json={
+            "operator_org_id": bureau.org_id,
+            "starts_at": 1_700_000_000,
+            "ends_at": "2027-01-01T00:00:00+08:00",
+            "cost_fen": 1,
+            "profit_fen": 0,
+            "tax_fen": 0,
+        },
+        headers=auth(ctx, "dsj-inspector"),
+    )
+    assert period.status_code == 422
+    assert period.json()["error"]["detail"]["fields"][0]["field"] == "starts_at"

@@ -9,4 +9,4 @@ from yaosu.kernel.errors import YaosuError
 class NotNow(YaosuError):
     code = "NOT_NOW"
     status = 409
-    en = "{what} {id}: {why}"
+    en = "{what} {id} cannot take this step now: {why}"

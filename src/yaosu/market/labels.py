@@ -9,9 +9,22 @@ from yaosu.authorization.labels import RESOURCE_TYPE
 
 ACCOUNT_CODE = "ledger_account"
 BANK_LINE_STATE = "bank_line_state"
+BANK_LAYOUT = "bank_layout"
 PROBLEM = "ledger_problem"
 
 register_labels(RESOURCE_TYPE, {"ledger": N_("Ledger")})
+register_labels(
+    "audit_action",
+    {
+        "ledger.view": N_("viewed a settlement statement"),
+        "ledger.post": N_("posted a ledger transfer"),
+        "ledger.expire": N_("released expired holds on buyers' funds"),
+        "ledger.settle": N_("settled a day's trades"),
+        "ledger.import": N_("imported a bank statement"),
+        "ledger.expect": N_("recorded an expected bank receipt"),
+        "ledger.reconcile": N_("reconciled the ledger with the bank"),
+    },
+)
 register_labels(
     ACCOUNT_CODE,
     {
@@ -22,6 +35,15 @@ register_labels(
         "service_fee": N_("platform service fee"),
         "payable": N_("payable"),
         "receivable": N_("receivable"),
+    },
+)
+register_labels(
+    BANK_LAYOUT,
+    {
+        "icbc": N_("ICBC statement"),
+        "ccb": N_("CCB statement"),
+        "abc": N_("ABC statement"),
+        "generic": N_("generic statement"),
     },
 )
 register_labels(

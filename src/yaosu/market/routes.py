@@ -7,7 +7,6 @@ from fastapi import APIRouter
 router = APIRouter(prefix="/api/v1", tags=["market"])
 
 # --- ledger ---
-from datetime import date  # noqa: E402
 from typing import Annotated  # noqa: E402
 
 from fastapi import Body, Query  # noqa: E402
@@ -21,6 +20,7 @@ from yaosu.market.schemas import (  # noqa: E402
     StatementPublic,
 )
 from yaosu.web.deps import ContextDep, CurrentActor, SessionDep  # noqa: E402
+from yaosu.web.params import IsoDate  # noqa: E402
 
 
 @router.get("/market/statements", response_model=list[StatementPublic])
@@ -28,7 +28,7 @@ def statements(
     actor: CurrentActor,
     session: SessionDep,
     org_id: Annotated[str | None, Query(max_length=40)] = None,
-    period: date | None = None,
+    period: IsoDate | None = None,
 ) -> list[StatementPublic]:
     """Settlement statements you may see: your organisation's, and for the platform and
     regulators everyone's; newest day first."""

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yaosu.web.params import MAX_INT32, IsoAwareDateTime, IsoDate
+
 
 class StatementLine(BaseModel):
     account: str
@@ -36,7 +38,7 @@ class StatementPublic(BaseModel):
 
 
 class SettlementRun(BaseModel):
-    period: date | None = Field(
+    period: IsoDate | None = Field(
         default=None, description="the day to settle; default: the latest clearable (T+lag)"
     )
 
@@ -95,7 +97,7 @@ class ReconciliationPublic(BaseModel):
 PRODUCT_SCHEMAS = "ProductCreate ProductPublic QuotePublic NegotiationPublic PeriodPublic"
 from typing import Literal  # noqa: E402
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 ProductKind = Literal[
     "query_service", "extract_subscription", "compute_service", "release", "dataset_version"
@@ -104,7 +106,7 @@ ProductKind = Literal[
 
 class SourceIn(BaseModel):
     dataset_id: str = Field(max_length=40)
-    version: int | None = Field(default=None, ge=1)  # None: the latest
+    version: int | None = Field(default=None, ge=1, le=MAX_INT32)  # None: the latest
 
 
 class ProductCreate(BaseModel):
@@ -264,8 +266,8 @@ class NegotiationPublic(BaseModel):
 
 class PeriodCreate(BaseModel):
     operator_org_id: str = Field(max_length=40)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: IsoAwareDateTime
+    ends_at: IsoAwareDateTime
     cost_fen: int = Field(ge=0, le=10**13)
     profit_fen: int = Field(ge=0, le=10**13)
     tax_fen: int = Field(ge=0, le=10**13)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator
+from pydantic import AwareDatetime, BeforeValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Every integer a client sends is bounded to what the databases store (a signed 64-bit integer):
@@ -54,6 +54,29 @@ def _iso_datetime(value: Any) -> datetime:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
+def _iso_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"not a valid day: {value!r}") from exc
+    raise ValueError("a day must be ISO 8601, e.g. 2026-01-13")
+
+
+def _written_time(value: Any) -> Any:
+    """A time in a body is written out (pydantic would take a number as seconds since 1970)."""
+    if isinstance(value, bool | int | float):
+        raise ValueError("a time must be ISO 8601, e.g. 2026-01-13T08:00:00+08:00")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]  # a calendar day, YYYY-MM-DD only
+# a time with its zone, written out: "2026-01-13T08:00:00+08:00"; without a zone it is refused
+IsoAwareDateTime = Annotated[AwareDatetime, BeforeValidator(_written_time)]
 
 
 class JSONLDResponse(JSONResponse):
