@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from yaosu.accounts import service as accounts
+from yaosu.context import open_context
+from yaosu.kernel.actor import system_actor
+from yaosu.kernel.i18n import _, label, say
+from yaosu.market import ledger, settlement
+from yaosu.market import listing as _listing
+from yaosu.market import pricing as _pricing
+from yaosu.market import products as _products
+from yaosu.market.labels import (
+    CHARGE_UNIT,
+    LISTING_REVIEW_STATE,
+    LISTING_STATE,
+    PRICING_CLASS,
+    PRODUCT_KIND,
+)
+from yaosu.market.models import SettlementStatement
 
 app = typer.Typer(help="数据交易 / the market", no_args_is_help=True)
 
-# --- ledger ---
+# --- ledger --------------------------------------------------------------------------------------
 # ``yaosu market settle|reconcile|statements|expire``: the ledger's batch work, run on the
 # server as the local operator (audited by name).
-import json  # noqa: E402
-from datetime import date  # noqa: E402
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from yaosu.accounts import service as accounts  # noqa: E402
-from yaosu.context import open_context  # noqa: E402
-from yaosu.kernel.actor import system_actor  # noqa: E402
-from yaosu.kernel.i18n import _, say  # noqa: E402
-from yaosu.market import ledger, settlement  # noqa: E402
-from yaosu.market.models import SettlementStatement  # noqa: E402
 
 console = Console()
 
@@ -119,23 +130,9 @@ def _print_statements(found: list[SettlementStatement], names: dict[str, str]) -
     console.print(table)
 
 
-# --- end ledger ---
-
-# --- products ---
+# --- products ------------------------------------------------------------------------------------
 PRODUCT_COMMANDS = ("products", "list", "quote")
-from rich.console import Console  # noqa: E402
 
-from yaosu.kernel.i18n import label  # noqa: E402
-from yaosu.market import listing as _listing  # noqa: E402
-from yaosu.market import pricing as _pricing  # noqa: E402
-from yaosu.market import products as _products  # noqa: E402
-from yaosu.market.labels import (  # noqa: E402
-    CHARGE_UNIT,
-    LISTING_REVIEW_STATE,
-    LISTING_STATE,
-    PRICING_CLASS,
-    PRODUCT_KIND,
-)
 
 _console = Console()
 
@@ -224,6 +221,3 @@ def quote(
     _console.print(table)
     if q.basis is not None:
         _console.print(q.basis.render(lang) + (" · " + say(_("trial tariff")) if q.trial else ""))
-
-
-# --- end products ---

@@ -3,9 +3,10 @@
 from __future__ import annotations  # noqa: I001
 
 from yaosu.kernel.i18n import N_, register_labels
-
-# --- ledger ---
 from yaosu.authorization.labels import RESOURCE_TYPE
+
+
+# --- ledger --------------------------------------------------------------------------------------
 
 ACCOUNT_CODE = "ledger_account"
 BANK_LINE_STATE = "bank_line_state"
@@ -58,9 +59,8 @@ register_labels(
         "missing_line": N_("a bank receipt has no bank line"),
     },
 )
-# --- end ledger ---
 
-# --- products ---
+# --- products ------------------------------------------------------------------------------------
 PRODUCT_KIND = "product_kind"
 PRICING_CLASS = "pricing_class"
 CHARGE_UNIT = "charge_unit"
@@ -178,4 +178,3 @@ register_labels(
         "period.close": N_("closed a revenue period"),
     },
 )
-# --- end products ---

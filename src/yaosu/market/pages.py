@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from yaosu.accounts import service as _accounts
+from yaosu.accounts import service as accounts
+from yaosu.authorization.policy import Resource, decide, enforce
+from yaosu.authorization.service import list_purposes
+from yaosu.catalog import service as _catalog
+from yaosu.console.render import back_with_error, done, render
+from yaosu.kernel.actor import Actor
+from yaosu.kernel.db import utcnow
+from yaosu.kernel.errors import InvalidInput, YaosuError
+from yaosu.kernel.i18n import N_, Sentences, _, localise
+from yaosu.market import bank, ledger, settlement
+from yaosu.market import listing as _listing
+from yaosu.market import pricing as _pricing
+from yaosu.market import products as _products
+from yaosu.market.schemas import ProductCreate
+from yaosu.rights import service as _rights
+from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale
 
 router = APIRouter(include_in_schema=False)
 
-# --- ledger ---
+# --- ledger --------------------------------------------------------------------------------------
 # Settlement statements (a participant's own; the platform's and regulators' all), and for
 # the platform the reconciliation with the bank statement import and the clearing run.
-from datetime import date  # noqa: E402
-from typing import Annotated  # noqa: E402
-
-from fastapi import File, Form, Request, UploadFile  # noqa: E402
-from fastapi.responses import Response  # noqa: E402
-
-from yaosu.accounts import service as accounts  # noqa: E402
-from yaosu.authorization.policy import decide, enforce  # noqa: E402
-from yaosu.console.render import back_with_error, done, render  # noqa: E402
-from yaosu.kernel.errors import InvalidInput, YaosuError  # noqa: E402
-from yaosu.kernel.i18n import _  # noqa: E402
-from yaosu.market import bank, ledger, settlement  # noqa: E402
-from yaosu.web.deps import ContextDep, PageActor, SessionDep  # noqa: E402
 
 
 @router.get("/market/statements")
@@ -111,32 +122,12 @@ def settle_form(
     return done("/market/statements", "ledger.settled")
 
 
-# --- end ledger ---
-
-# --- products ---
+# --- products ------------------------------------------------------------------------------------
 # The market browse page, a product with its price calculator, the listing wizard, the
 # listing step page (seller, platform, assessor, reviewers, authorising body) and the desk
 # of steps waiting for the reader, and the posted fees of public data.
 PRODUCT_PAGES = ("/market", "/market/products/{product_id}", "/market/new", "/market/desk")
-from decimal import Decimal, InvalidOperation  # noqa: E402
-from typing import Any  # noqa: E402
 
-from fastapi.responses import RedirectResponse  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from yaosu.accounts import service as _accounts  # noqa: E402
-from yaosu.authorization.policy import Resource  # noqa: E402
-from yaosu.authorization.service import list_purposes  # noqa: E402
-from yaosu.catalog import service as _catalog  # noqa: E402
-from yaosu.kernel.actor import Actor  # noqa: E402
-from yaosu.kernel.db import utcnow  # noqa: E402
-from yaosu.kernel.i18n import N_, Sentences, localise  # noqa: E402
-from yaosu.market import listing as _listing  # noqa: E402
-from yaosu.market import pricing as _pricing  # noqa: E402
-from yaosu.market import products as _products  # noqa: E402
-from yaosu.market.schemas import ProductCreate  # noqa: E402
-from yaosu.rights import service as _rights  # noqa: E402
-from yaosu.web.deps import OptionalActor, locale  # noqa: E402
 
 _STEP_ACTIONS = (
     "product.submit",
@@ -561,6 +552,3 @@ def desk_page(request: Request, actor: PageActor, session: SessionDep) -> Respon
         elif product.status == "assessing" and decide(actor, "product.report", resource).allowed:
             waiting.append((product, N_("attach a quality or valuation report")))
     return render(request, actor, "product_desk.html", waiting=waiting, **_common(session, request))
-
-
-# --- end products ---

@@ -2,25 +2,54 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy.orm import Session
+
+from yaosu.market import bank, settlement
+from yaosu.market import dcat as _dcat  # noqa: F401  (listed products join the DCAT catalog)
+from yaosu.market import listing as _listing
+from yaosu.market import negotiation as _negotiation
+from yaosu.market import periods as _periods
+from yaosu.market import pricing as _pricing
+from yaosu.market import products as _products
+from yaosu.market.schemas import (
+    Assessment,
+    BankImportPublic,
+    BankLinePublic,
+    CapSet,
+    ListingDecision,
+    NegotiationAnswer,
+    NegotiationCreate,
+    NegotiationPublic,
+    PeriodCreate,
+    PeriodPublic,
+    PriceSet,
+    ProductCreate,
+    ProductPublic,
+    QuoteLine,
+    QuotePublic,
+    ReconciliationPublic,
+    ReportCreate,
+    ReportPublic,
+    SettlementRun,
+    SourcePublic,
+    StatementPublic,
+    StatusChange,
+)
+from yaosu.web.deps import (
+    ContextDep,
+    CurrentActor,
+    OptionalActor,
+    SessionDep,
+    locale,
+)
+from yaosu.web.params import IsoDate
 
 router = APIRouter(prefix="/api/v1", tags=["market"])
 
-# --- ledger ---
-from typing import Annotated  # noqa: E402
-
-from fastapi import Body, Query  # noqa: E402
-
-from yaosu.market import bank, settlement  # noqa: E402
-from yaosu.market.schemas import (  # noqa: E402
-    BankImportPublic,
-    BankLinePublic,
-    ReconciliationPublic,
-    SettlementRun,
-    StatementPublic,
-)
-from yaosu.web.deps import ContextDep, CurrentActor, SessionDep  # noqa: E402
-from yaosu.web.params import IsoDate  # noqa: E402
+# --- ledger --------------------------------------------------------------------------------------
 
 
 @router.get("/market/statements", response_model=list[StatementPublic])
@@ -93,43 +122,8 @@ def bank_statement(import_id: str, actor: CurrentActor, session: SessionDep) -> 
     return out
 
 
-# --- end ledger ---
-
-# --- products ---
+# --- products ------------------------------------------------------------------------------------
 PRODUCT_ROUTES = "/market/products, /market/tariffs, /market/negotiations, /market/periods"
-
-from fastapi import Request  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from yaosu.market import dcat as _dcat  # noqa: E402, F401  (listed products join the DCAT catalog)
-from yaosu.market import listing as _listing  # noqa: E402
-from yaosu.market import negotiation as _negotiation  # noqa: E402
-from yaosu.market import periods as _periods  # noqa: E402
-from yaosu.market import pricing as _pricing  # noqa: E402
-from yaosu.market import products as _products  # noqa: E402
-from yaosu.market.schemas import (  # noqa: E402
-    Assessment,
-    CapSet,
-    ListingDecision,
-    NegotiationAnswer,
-    NegotiationCreate,
-    NegotiationPublic,
-    PeriodCreate,
-    PeriodPublic,
-    PriceSet,
-    ProductCreate,
-    ProductPublic,
-    QuoteLine,
-    QuotePublic,
-    ReportCreate,
-    ReportPublic,
-    SourcePublic,
-    StatusChange,
-)
-from yaosu.web.deps import (  # noqa: E402
-    OptionalActor,
-    locale,
-)
 
 
 def product_public(session: Session, product: object) -> ProductPublic:
@@ -356,6 +350,3 @@ def open_period(body: PeriodCreate, actor: CurrentActor, session: SessionDep) ->
 @router.post("/market/periods/{period_id}/close", response_model=PeriodPublic)
 def close_period(period_id: str, actor: CurrentActor, session: SessionDep) -> PeriodPublic:
     return period_public(_periods.close_period(session, actor, period_id=period_id))
-
-
-# --- end products ---

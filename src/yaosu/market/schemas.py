@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-# --- ledger ---
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from yaosu.web.params import MAX_INT32, IsoAwareDateTime, IsoDate
+
+# --- ledger --------------------------------------------------------------------------------------
 
 
 class StatementLine(BaseModel):
@@ -91,13 +92,9 @@ class ReconciliationPublic(BaseModel):
     unmatched_amount: int
 
 
-# --- end ledger ---
-
-# --- products ---
+# --- products ------------------------------------------------------------------------------------
 PRODUCT_SCHEMAS = "ProductCreate ProductPublic QuotePublic NegotiationPublic PeriodPublic"
-from typing import Literal  # noqa: E402
 
-from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 ProductKind = Literal[
     "query_service", "extract_subscription", "compute_service", "release", "dataset_version"
@@ -288,6 +285,3 @@ class PeriodPublic(BaseModel):
     status: str
     previous_id: str | None
     allowed_fen: int = 0
-
-
-# --- end products ---

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-# --- ledger ---
-# The ledger, clearing and settlement, bank payments (issue 14): what orders, the tasks
-# domain and the composition layers call. The work is in ``ledger``, ``settlement`` and
-# ``bank``; this block re-exports it.
+from yaosu.market import dcat as _dcat  # noqa: F401  (adds listed products to the catalog)
 from yaosu.market.bank import (
     expect_payment,
     import_statement,
@@ -33,6 +30,45 @@ from yaosu.market.ledger import (
     void_pending,
     yuan,
 )
+from yaosu.market.listing import (  # noqa: F401  (re-exported)
+    assess,
+    change,
+    findings,
+    publish,
+    report,
+    reports_of,
+    review,
+    reviews_of,
+    submit,
+)
+from yaosu.market.negotiation import (  # noqa: F401  (re-exported)
+    get_negotiation,
+    list_negotiations,
+    open_negotiation,
+    respond,
+)
+from yaosu.market.periods import (  # noqa: F401  (re-exported)
+    add_revenue,
+    allowed_fen,
+    close_period,
+    current_period,
+    get_period,
+    list_periods,
+    open_period,
+)
+from yaosu.market.pricing import Quote  # noqa: F401
+from yaosu.market.products import (  # noqa: F401  (re-exported)
+    create_product,
+    get_product,
+    list_products,
+    product_resource,
+    product_terms,
+    quote,
+    set_cap,
+    set_price,
+    sources_of,
+    tariffs,
+)
 from yaosu.market.settlement import (
     cst_day,
     get_statement,
@@ -42,6 +78,11 @@ from yaosu.market.settlement import (
     reconciliation,
     settle,
 )
+
+# --- ledger --------------------------------------------------------------------------------------
+# The ledger, clearing and settlement, bank payments (issue 14): what orders, the tasks
+# domain and the composition layers call. The work is in ``ledger``, ``settlement`` and
+# ``bank``; this block re-exports it.
 
 __all__ = [  # the products block extends it with `__all__ += [...]`
     "CHART",
@@ -75,52 +116,11 @@ __all__ = [  # the products block extends it with `__all__ += [...]`
     "void_pending",
     "yuan",
 ]
-# --- end ledger ---
 
-# --- products ---
+# --- products ------------------------------------------------------------------------------------
 # Data products, their listing, prices, negotiations and revenue periods: the work is in
 # products, listing, pricing, negotiation and periods; these are what others call.
 PRODUCT_SERVICES = "products, listing, pricing, negotiation, periods"
-from yaosu.market import dcat as _dcat  # noqa: E402, F401  (adds listed products to the catalog)
-from yaosu.market.listing import (  # noqa: E402, F401  (re-exported)
-    assess,
-    change,
-    findings,
-    publish,
-    report,
-    reports_of,
-    review,
-    reviews_of,
-    submit,
-)
-from yaosu.market.negotiation import (  # noqa: E402, F401  (re-exported)
-    get_negotiation,
-    list_negotiations,
-    open_negotiation,
-    respond,
-)
-from yaosu.market.periods import (  # noqa: E402, F401  (re-exported)
-    add_revenue,
-    allowed_fen,
-    close_period,
-    current_period,
-    get_period,
-    list_periods,
-    open_period,
-)
-from yaosu.market.pricing import Quote  # noqa: E402, F401
-from yaosu.market.products import (  # noqa: E402, F401  (re-exported)
-    create_product,
-    get_product,
-    list_products,
-    product_resource,
-    product_terms,
-    quote,
-    set_cap,
-    set_price,
-    sources_of,
-    tariffs,
-)
 
 PRODUCTS_API = [
     "Quote",
@@ -156,4 +156,3 @@ PRODUCTS_API = [
     "tariffs",
     "yuan",
 ]
-# --- end products ---
