@@ -8,13 +8,16 @@ count: rows leave only as extracts.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yaosu.access.models import QueryRun
+from yaosu.access.models import Extract, QueryRun
 from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
 from yaosu.kernel.actor import Actor
@@ -113,3 +116,25 @@ def export(session: Session, actor: Actor, *, run_id: str, fmt: str) -> Export:
         detail={"run": run.id, "rows": len(rows), "query_sha256": run.query_sha256},
     )
     return Export(content, FORMATS[fmt], f"{run.contract_id}-{run.id}.{fmt}")
+
+
+def deliveries(session: Session, *, contract_id: str, since: datetime | None = None) -> Any:
+    """What a contract delivered, from its use records (for the market's metering, never the
+    client's word): its answered queries and its extracts, each by id, and a SHA-256 over
+    those ids in order, the evidence an order's acceptance keeps."""
+    runs = select(QueryRun.id).where(QueryRun.contract_id == contract_id)
+    extracts = select(Extract.id, Extract.size_bytes).where(Extract.contract_id == contract_id)
+    if since is not None:
+        runs = runs.where(QueryRun.created_at >= since)
+        extracts = extracts.where(Extract.created_at >= since)
+    run_ids = list(session.scalars(runs.order_by(QueryRun.id)))
+    extract_rows = list(session.execute(extracts.order_by(Extract.id)))
+    digest = hashlib.sha256(
+        json.dumps({"runs": run_ids, "extracts": [e.id for e in extract_rows]}).encode()
+    ).hexdigest()
+    return {
+        "queries": len(run_ids),
+        "extracts": len(extract_rows),
+        "extract_bytes": sum(e.size_bytes for e in extract_rows),
+        "evidence_sha256": digest,
+    }

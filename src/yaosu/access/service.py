@@ -20,6 +20,7 @@ from typing import Any
 
 from yaosu.access import dp, governance
 from yaosu.access.engines import DATA_INDEPENDENT, Engine, failure, make_engine
+from yaosu.access.history import deliveries
 from yaosu.access.models import QueryRun
 from yaosu.access.plan import (
     MAX_BOUND,
@@ -48,6 +49,7 @@ __all__ = [
     "QueryResult",
     "Typical",
     "close_engines",
+    "deliveries",
     "engine_for",
     "run_estimate",
     "run_query",

@@ -82,8 +82,15 @@ def _screened(session: Session, ds: Any) -> tuple[bool, str | None]:
 
 
 def submit_request(
-    session: Session, actor: Actor, *, settings: Settings, data: RequestCreate
+    session: Session,
+    actor: Actor,
+    *,
+    settings: Settings,
+    data: RequestCreate,
+    order_id: str | None = None,
 ) -> AccessRequest:
+    """Files a request and routes its reviews. ``order_id``: the request is a data product's
+    order (market), which may name open data too."""
     purpose = active_purpose(session, code=data.purpose)
     if Operation.compute in data.operations and not (data.algorithm or "").strip():
         raise InvalidInput(problem=_("compute-to-data needs the algorithm named"))
@@ -110,6 +117,7 @@ def submit_request(
             actor,
             "dataset.request",
             catalog.resource(ds) if grade is None else _with_grade(catalog.resource(ds), grade),
+            {"order": order_id},
         )
         version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
         known = {c["name"] for c in version.columns}
@@ -183,7 +191,12 @@ def submit_request(
         object_id=req.id,
         object_org_id=actor.org_id,
         request=data.model_dump(),
-        detail={"reviewers": routes, "pricing": purpose.pricing, "aliases": aliases},
+        detail={
+            "reviewers": routes,
+            "pricing": purpose.pricing,
+            "aliases": aliases,
+            **({"order_id": order_id} if order_id else {}),
+        },
     )
     return req
 

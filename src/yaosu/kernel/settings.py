@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     # The market's clearing: a day's transfers (a day in China Standard Time) are settled this
     # many days later (T+1 by default); at least 1, so a settled day takes no new transfers.
     settlement_lag_days: int = Field(default=1, ge=1, le=30)
+    # An order's delivery is accepted this many days after it began unless the buyer accepts
+    # or disputes it first (验收); its money is held in escrow at most ``hold_days`` (a dispute
+    # still open then is refunded to the buyer by the hold's timeout).
+    acceptance_days: int = Field(default=7, ge=1, le=90)
+    hold_days: int = Field(default=90, ge=7, le=730)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

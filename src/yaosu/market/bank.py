@@ -8,8 +8,8 @@ layout: ICBC's 记账金额(收入), CCB's 贷方发生额, ABC's signed 交易�
 plain 交易日期/摘要/收入金额/对方户名. Amounts are read as ``Decimal`` and kept as integer fen,
 never as floats. A malformed row, an amount that overflows, or a file imported before is
 refused with its row number and nothing is written. Each incoming line is then ``matched``
-(it pays what is still due), ``partial`` (less) or ``unmatched`` (no known reference, or more
-than is due: a person decides); matched and partial lines post a transfer from the bank
+(it pays what is still due), ``partial`` (less) or ``unmatched`` (no known reference, a
+payment no longer expected (its order was cancelled), or more than is due: a person decides); matched and partial lines post a transfer from the bank
 account into the payer's escrow.
 """
 
@@ -84,7 +84,7 @@ def expect_payment(
 def expectations(session: Session, *, open_only: bool = False) -> list[PaymentExpectation]:
     stmt = select(PaymentExpectation).order_by(PaymentExpectation.created_at.desc()).limit(500)
     if open_only:
-        stmt = stmt.where(PaymentExpectation.status != "paid")
+        stmt = stmt.where(PaymentExpectation.status.in_(("open", "partial")))
     return list(session.scalars(stmt))
 
 
@@ -318,7 +318,7 @@ def import_statement(
         for e in session.scalars(
             select(PaymentExpectation).where(
                 PaymentExpectation.reference.in_({i.reference for i in incoming if i.reference}),
-                PaymentExpectation.status != "paid",
+                PaymentExpectation.status.in_(("open", "partial")),
             )
         )
     }

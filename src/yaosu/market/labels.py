@@ -178,3 +178,36 @@ register_labels(
         "period.close": N_("closed a revenue period"),
     },
 )
+
+# --- orders ----------------------------------------------------------------------------------
+
+ORDER_STATE = "order_state"
+ORDER_OUTCOME = "order_outcome"
+
+register_labels(
+    ORDER_STATE,
+    {
+        "contracting": N_("under review for a contract"),
+        "awaiting_payment": N_("awaiting payment"),
+        "delivering": N_("being delivered"),
+        "accepted": N_("accepted"),
+        "disputed": N_("disputed"),
+        "refunded": N_("refunded"),
+        "cancelled": N_("cancelled"),
+    },
+)
+register_labels(ORDER_OUTCOME, {"release": N_("pay the seller"), "refund": N_("refund the buyer")})
+register_labels(RESOURCE_TYPE, {"order": N_("Order")})
+register_labels(
+    "audit_action",
+    {
+        "order.view": N_("viewed an order"),
+        "order.create": N_("placed an order"),
+        "order.advance": N_("moved an order to its next step"),
+        "order.cancel": N_("cancelled an order"),
+        "order.accept": N_("accepted an order's delivery"),
+        "order.dispute": N_("disputed an order's delivery"),
+        "order.escalate": N_("took an order's dispute to a regulator"),
+        "order.resolve": N_("decided an order's dispute"),
+    },
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# --- ledger ---
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +20,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yaosu.kernel.db import Base, UTCDateTime, utcnow
+from yaosu.market.states import (
+    ListingReviewState,
+    ListingState,
+    NegotiationState,
+    OrderState,
+    PeriodState,
+)
+
+# --- ledger --------------------------------------------------------------------------------------
+
 
 # The ledger (TigerBeetle's model): accounts carry their balances as four counters, transfers
 # are immutable (triggers refuse UPDATE and DELETE), every amount is an integer number of fen.
@@ -130,7 +139,9 @@ class PaymentExpectation(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     received: Mapped[int] = mapped_column(BigInteger, default=0)
     ref: Mapped[str | None] = mapped_column(String(80))  # the order it pays for
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | partial | paid
+    status: Mapped[str] = mapped_column(
+        String(10), default="open"
+    )  # open | partial | paid | cancelled
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -168,30 +179,8 @@ class BankLine(Base):
     transfer_id: Mapped[str | None] = mapped_column(ForeignKey("ledger_transfers.id"))
 
 
-# --- end ledger ---
-
-# --- products ---
-# Data products and their listing (market/products.py, listing.py, pricing.py). The names
-# come first so that this block's imports sort among themselves, not into the ledger's.
-PRODUCT_TABLES = (
-    "market_products",
-    "market_product_sources",
-    "market_listing_reviews",
-    "market_assessment_reports",
-    "market_negotiations",
-    "market_revenue_periods",
-)
-
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text  # noqa: E402
-from sqlalchemy.orm import mapped_column  # noqa: E402
-
-from yaosu.kernel.db import Base, UTCDateTime, utcnow  # noqa: E402
-from yaosu.market.states import (  # noqa: E402
-    ListingReviewState,
-    ListingState,
-    NegotiationState,
-    PeriodState,
-)
+# --- products ------------------------------------------------------------------------------------
+# Data products and their listing (market/products.py, listing.py, pricing.py).
 
 
 class Product(Base):
@@ -310,4 +299,53 @@ class RevenuePeriod(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# --- end products ---
+# --- orders ----------------------------------------------------------------------------------
+
+
+class Order(Base):
+    """An order: a product, a purpose and a quantity, priced when placed (``quote``), made a
+    contract through an access request, paid by bank transfer into the buyer's escrow, held
+    there (``holds``: pending transfers to the seller side) while it is delivered, released on
+    acceptance or refunded after a dispute."""
+
+    __tablename__ = "market_orders"
+    __table_args__ = (
+        CheckConstraint(
+            "amount_fen >= 0 AND platform_fee_fen >= 0 AND operator_fee_fen >= 0 "
+            "AND seller_fen >= 0 AND amount_fen = platform_fee_fen + operator_fee_fen + seller_fen",
+            name="amounts",
+        ),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("market_products.id"), index=True)
+    buyer_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    seller_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    unit: Mapped[str] = mapped_column(String(12))  # pricing.UNITS
+    pricing_class: Mapped[str] = mapped_column(String(12))  # as priced: free | capped | market
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    platform_fee_fen: Mapped[int] = mapped_column(BigInteger)
+    operator_fee_fen: Mapped[int] = mapped_column(BigInteger)
+    seller_fen: Mapped[int] = mapped_column(BigInteger)
+    quote: Mapped[dict[str, Any]] = mapped_column(JSON)  # the tiers and the basis, as priced
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)  # products.product_terms when placed
+    negotiation_id: Mapped[str | None] = mapped_column(ForeignKey("market_negotiations.id"))
+    status: Mapped[str] = mapped_column(String(18), default=OrderState.contracting, index=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    contract_id: Mapped[str | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    expectation_id: Mapped[str | None] = mapped_column(ForeignKey("ledger_expectations.id"))
+    holds: Mapped[list[str]] = mapped_column(JSON, default=list)  # pending transfer ids
+    delivery_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accept_by: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # metered at acceptance
+    dispute_reason: Mapped[str | None] = mapped_column(Text)
+    disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    regulator_asked: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolution: Mapped[str | None] = mapped_column(Text)  # why it ended as it did
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

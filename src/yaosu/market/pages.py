@@ -22,6 +22,7 @@ from yaosu.kernel.errors import InvalidInput, YaosuError
 from yaosu.kernel.i18n import N_, Sentences, _, localise
 from yaosu.market import bank, ledger, settlement
 from yaosu.market import listing as _listing
+from yaosu.market import orders as _orders
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
 from yaosu.market.schemas import ProductCreate
@@ -87,6 +88,7 @@ def bank_import_form(
     request: Request,
     actor: PageActor,
     session: SessionDep,
+    ctx: ContextDep,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     try:
@@ -95,7 +97,9 @@ def bank_import_form(
             raise InvalidInput(problem=_("choose the bank statement file (CSV)"))
         data = file.file.read(bank.MAX_FILE_BYTES + 1)
         with session.begin_nested():
-            bank.import_statement(session, actor, data=data, filename=file.filename)
+            _orders.import_statement(
+                session, actor, settings=ctx.settings, data=data, filename=file.filename
+            )
     except YaosuError as exc:
         return back_with_error(request, "/market/reconciliation", exc, session=session)
     return done("/market/reconciliation", "ledger.imported")

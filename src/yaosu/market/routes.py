@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from yaosu.market import bank, settlement
 from yaosu.market import dcat as _dcat  # noqa: F401  (listed products join the DCAT catalog)
 from yaosu.market import listing as _listing
 from yaosu.market import negotiation as _negotiation
+from yaosu.market import orders as _orders
 from yaosu.market import periods as _periods
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
@@ -23,6 +24,10 @@ from yaosu.market.schemas import (
     NegotiationAnswer,
     NegotiationCreate,
     NegotiationPublic,
+    OrderCreate,
+    OrderDecision,
+    OrderNote,
+    OrderPublic,
     PeriodCreate,
     PeriodPublic,
     PriceSet,
@@ -97,13 +102,16 @@ def reconciliation(
 def import_bank_statement(
     actor: CurrentActor,
     session: SessionDep,
+    ctx: ContextDep,
     data: Annotated[bytes, Body(media_type="text/csv")],
     filename: Annotated[str, Query(min_length=1, max_length=200)] = "statement.csv",
 ) -> BankImportPublic:
     """Import a bank statement CSV (the raw body; GBK or UTF-8; ICBC, CCB, ABC or the plain
-    layout) and match its incoming payments: matched, partial, unmatched. The same file
-    twice is refused; a malformed row refuses the file with its row number."""
-    done = bank.import_statement(session, actor, data=data, filename=filename)
+    layout) and match its incoming payments: matched, partial, unmatched; the orders paid
+    begin their delivery. The same file twice is refused; a malformed row refuses the file with its row number."""
+    done = _orders.import_statement(
+        session, actor, settings=ctx.settings, data=data, filename=filename
+    )
     out = BankImportPublic.model_validate(done)
     out.lines = [
         BankLinePublic.model_validate(x) for x in bank.lines_of(session, import_id=done.id)
@@ -123,7 +131,6 @@ def bank_statement(import_id: str, actor: CurrentActor, session: SessionDep) -> 
 
 
 # --- products ------------------------------------------------------------------------------------
-PRODUCT_ROUTES = "/market/products, /market/tariffs, /market/negotiations, /market/periods"
 
 
 def product_public(session: Session, product: object) -> ProductPublic:
@@ -350,3 +357,115 @@ def open_period(body: PeriodCreate, actor: CurrentActor, session: SessionDep) ->
 @router.post("/market/periods/{period_id}/close", response_model=PeriodPublic)
 def close_period(period_id: str, actor: CurrentActor, session: SessionDep) -> PeriodPublic:
     return period_public(_periods.close_period(session, actor, period_id=period_id))
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+def order_public(session: Session, order: object) -> OrderPublic:
+    out = OrderPublic.model_validate(order)
+    expectation = _orders.expectation_of(session, order)  # type: ignore[arg-type]
+    if expectation is not None:
+        out.payment_reference = expectation.reference
+        out.amount_due_fen = expectation.amount - expectation.received
+    return out
+
+
+@router.post("/market/orders", response_model=OrderPublic, status_code=201)
+def place_order(
+    body: OrderCreate, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+) -> OrderPublic:
+    """Order a listed product: priced now, and an access request for its terms filed (the
+    reviews the data needs still happen). Once the contract is in force a paid order waits
+    for a bank transfer quoting its ``payment_reference``."""
+    order = _orders.place(
+        session,
+        actor,
+        settings=ctx.settings,
+        product_id=body.product_id,
+        purpose=body.purpose,
+        quantity=body.quantity,
+        justification=body.justification,
+        days=body.days,
+        negotiation_id=body.negotiation_id,
+    )
+    return order_public(session, order)
+
+
+@router.get("/market/orders", response_model=list[OrderPublic])
+def orders(
+    actor: CurrentActor,
+    session: SessionDep,
+    side: Annotated[Literal["buying", "selling"] | None, Query()] = None,
+    status: Annotated[str | None, Query(max_length=18)] = None,
+    product_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> list[OrderPublic]:
+    """Orders you may see: your organisation's purchases and sales, for oversight all."""
+    found = _orders.list_orders(session, actor, side=side, status=status, product_id=product_id)
+    return [order_public(session, o) for o in found]
+
+
+@router.get("/market/orders/{order_id}", response_model=OrderPublic)
+def order(order_id: str, actor: CurrentActor, session: SessionDep, ctx: ContextDep) -> OrderPublic:
+    """An order, brought up to date with its request, contract, payment and deadlines."""
+    found = _orders.get_order(session, actor, order_id=order_id, settings=ctx.settings)
+    return order_public(session, found)
+
+
+@router.post("/market/orders/{order_id}/acceptance", response_model=OrderPublic)
+def accept_order(
+    order_id: str, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+) -> OrderPublic:
+    """验收: the buyer accepts the delivery; the escrow is released to the seller side."""
+    done = _orders.accept(session, actor, order_id=order_id, settings=ctx.settings)
+    return order_public(session, done)
+
+
+@router.post("/market/orders/{order_id}/dispute", response_model=OrderPublic)
+def dispute_order(
+    order_id: str, body: OrderNote, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+) -> OrderPublic:
+    """The buyer disputes the delivery (with its reason): the escrow stays frozen."""
+    done = _orders.dispute(
+        session, actor, order_id=order_id, reason=body.reason, settings=ctx.settings
+    )
+    return order_public(session, done)
+
+
+@router.post("/market/orders/{order_id}/escalation", response_model=OrderPublic)
+def escalate_order(
+    order_id: str, body: OrderNote, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+) -> OrderPublic:
+    """Either party asks a regulator to look at the dispute, and decide it."""
+    done = _orders.escalate(
+        session, actor, order_id=order_id, note=body.reason, settings=ctx.settings
+    )
+    return order_public(session, done)
+
+
+@router.post("/market/orders/{order_id}/decision", response_model=OrderPublic)
+def resolve_order(
+    order_id: str, body: OrderDecision, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+) -> OrderPublic:
+    """The platform (or the regulator a party asked) decides a dispute: ``release`` or
+    ``refund``."""
+    done = _orders.resolve(
+        session,
+        actor,
+        order_id=order_id,
+        outcome=body.outcome,
+        note=body.note,
+        settings=ctx.settings,
+    )
+    return order_public(session, done)
+
+
+@router.post("/market/orders/{order_id}/cancellation", response_model=OrderPublic)
+def cancel_order(
+    order_id: str, body: OrderNote, actor: CurrentActor, session: SessionDep, ctx: ContextDep
+) -> OrderPublic:
+    """The buyer cancels before delivery; what was paid is refunded."""
+    done = _orders.cancel(
+        session, actor, order_id=order_id, reason=body.reason, settings=ctx.settings
+    )
+    return order_public(session, done)

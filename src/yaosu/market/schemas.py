@@ -93,7 +93,6 @@ class ReconciliationPublic(BaseModel):
 
 
 # --- products ------------------------------------------------------------------------------------
-PRODUCT_SCHEMAS = "ProductCreate ProductPublic QuotePublic NegotiationPublic PeriodPublic"
 
 
 ProductKind = Literal[
@@ -285,3 +284,63 @@ class PeriodPublic(BaseModel):
     status: str
     previous_id: str | None
     allowed_fen: int = 0
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+class OrderCreate(BaseModel):
+    """An order for ``quantity`` units of a listed product for ``purpose``; a negotiated
+    product names the buyer's accepted negotiation. ``days``: the contract's term (by
+    default a year, or the hours bought)."""
+
+    product_id: str = Field(max_length=40)
+    purpose: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(ge=1, le=1_000_000_000)
+    justification: str = Field(min_length=10, max_length=5000)
+    days: int | None = Field(default=None, ge=1, le=1826)
+    negotiation_id: str | None = Field(default=None, max_length=40)
+
+
+class OrderPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_id: str
+    buyer_org_id: str
+    seller_org_id: str
+    purpose: str
+    quantity: int
+    unit: str
+    pricing_class: str
+    amount_fen: int
+    platform_fee_fen: int
+    operator_fee_fen: int
+    seller_fen: int
+    quote: dict[str, Any]
+    negotiation_id: str | None
+    status: str
+    request_id: str
+    contract_id: str | None
+    payment_reference: str | None = None  # quote it in the bank transfer's memo
+    amount_due_fen: int | None = None  # what the bank transfer still owes
+    delivery_started_at: datetime | None
+    accept_by: datetime | None
+    delivery: dict[str, Any] | None
+    dispute_reason: str | None
+    disputed_at: datetime | None
+    regulator_asked: bool
+    resolution: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderNote(BaseModel):
+    """Why: a cancellation's reason, a dispute's complaint, a note to the regulator."""
+
+    reason: str = Field(default="", max_length=2000)
+
+
+class OrderDecision(BaseModel):
+    outcome: Literal["release", "refund"]
+    note: str = Field(min_length=10, max_length=2000)

@@ -30,7 +30,7 @@ from yaosu.market.ledger import (
     void_pending,
     yuan,
 )
-from yaosu.market.listing import (  # noqa: F401  (re-exported)
+from yaosu.market.listing import (
     assess,
     change,
     findings,
@@ -41,13 +41,44 @@ from yaosu.market.listing import (  # noqa: F401  (re-exported)
     reviews_of,
     submit,
 )
-from yaosu.market.negotiation import (  # noqa: F401  (re-exported)
+from yaosu.market.negotiation import (
     get_negotiation,
     list_negotiations,
     open_negotiation,
     respond,
 )
-from yaosu.market.periods import (  # noqa: F401  (re-exported)
+from yaosu.market.orders import (
+    accept as accept_order,
+)
+from yaosu.market.orders import (
+    advance as advance_order,
+)
+from yaosu.market.orders import (
+    advance_all as advance_orders,
+)
+from yaosu.market.orders import (
+    cancel as cancel_order,
+)
+from yaosu.market.orders import (
+    dispute as dispute_order,
+)
+from yaosu.market.orders import (
+    escalate as escalate_order,
+)
+from yaosu.market.orders import (
+    get_order,
+    list_orders,
+)
+from yaosu.market.orders import (
+    import_statement as import_payments,
+)
+from yaosu.market.orders import (
+    place as place_order,
+)
+from yaosu.market.orders import (
+    resolve as resolve_order,
+)
+from yaosu.market.periods import (
     add_revenue,
     allowed_fen,
     close_period,
@@ -56,8 +87,8 @@ from yaosu.market.periods import (  # noqa: F401  (re-exported)
     list_periods,
     open_period,
 )
-from yaosu.market.pricing import Quote  # noqa: F401
-from yaosu.market.products import (  # noqa: F401  (re-exported)
+from yaosu.market.pricing import Quote
+from yaosu.market.products import (
     create_product,
     get_product,
     list_products,
@@ -79,80 +110,81 @@ from yaosu.market.settlement import (
     settle,
 )
 
-# --- ledger --------------------------------------------------------------------------------------
-# The ledger, clearing and settlement, bank payments (issue 14): what orders, the tasks
-# domain and the composition layers call. The work is in ``ledger``, ``settlement`` and
-# ``bank``; this block re-exports it.
-
-__all__ = [  # the products block extends it with `__all__ += [...]`
+# The ledger, clearing and settlement, bank payments (ledger, settlement, bank); data
+# products, their listing, prices, negotiations and revenue periods (products, listing,
+# pricing, negotiation, periods); orders, their payment, delivery, acceptance and disputes
+# (orders): what the composition layers and other domains call.
+__all__ = [
     "CHART",
     "MAX_FEN",
+    "Quote",
     "Spec",
+    "accept_order",
     "accounts_of",
+    "add_revenue",
+    "advance_order",
+    "advance_orders",
+    "allowed_fen",
+    "assess",
     "balance",
+    "cancel_order",
+    "change",
+    "close_period",
+    "create_product",
     "cst_day",
+    "current_period",
+    "dispute_order",
+    "escalate_order",
     "expect_payment",
     "expire",
     "fen",
+    "findings",
+    "get_negotiation",
+    "get_order",
+    "get_period",
+    "get_product",
     "get_statement",
     "get_transfer",
+    "import_payments",
     "import_statement",
     "imports",
     "last_clearable",
     "lines_of",
+    "list_negotiations",
+    "list_orders",
+    "list_periods",
+    "list_products",
     "list_statements",
     "new_reference",
     "open_account",
+    "open_negotiation",
+    "open_period",
     "parse",
     "period_bounds",
+    "place_order",
     "platform_org_id",
     "post_batch",
     "post_pending",
-    "reconciliation",
-    "revenue_accounts_for",
-    "reverse",
-    "settle",
-    "transfer",
-    "void_pending",
-    "yuan",
-]
-
-# --- products ------------------------------------------------------------------------------------
-# Data products, their listing, prices, negotiations and revenue periods: the work is in
-# products, listing, pricing, negotiation and periods; these are what others call.
-PRODUCT_SERVICES = "products, listing, pricing, negotiation, periods"
-
-PRODUCTS_API = [
-    "Quote",
-    "add_revenue",
-    "allowed_fen",
-    "assess",
-    "change",
-    "close_period",
-    "create_product",
-    "current_period",
-    "findings",
-    "get_negotiation",
-    "get_period",
-    "get_product",
-    "list_negotiations",
-    "list_periods",
-    "list_products",
-    "open_negotiation",
-    "open_period",
     "product_resource",
     "product_terms",
     "publish",
     "quote",
+    "reconciliation",
     "report",
     "reports_of",
+    "resolve_order",
     "respond",
+    "revenue_accounts_for",
+    "reverse",
     "review",
     "reviews_of",
     "set_cap",
     "set_price",
+    "settle",
     "sources_of",
     "submit",
     "tariffs",
+    "transfer",
+    "void_pending",
     "yuan",
 ]

@@ -1,5 +1,5 @@
-"""The states of a product's listing, of a price negotiation and of an operator's revenue
-period, and the moves each allows (every change goes through ``kernel.states.transition``)."""
+"""The states of a product's listing, of a price negotiation, of an operator's revenue
+period and of an order, and the moves each allows (every change goes through ``kernel.states.transition``)."""
 
 from __future__ import annotations
 
@@ -66,3 +66,25 @@ class PeriodState(StrEnum):
 
 
 PERIOD_MOVES: Moves[PeriodState] = {PeriodState.open: frozenset({PeriodState.closed})}
+
+
+class OrderState(StrEnum):
+    contracting = "contracting"  # its access request is under review, or its contract offered
+    awaiting_payment = "awaiting_payment"  # the contract is in force; the bank transfer is due
+    delivering = "delivering"  # paid (or free) and held in escrow: the buyer uses the data
+    accepted = "accepted"  # 验收: the escrow was released to the seller side
+    disputed = "disputed"  # the buyer disputes the delivery: the escrow is frozen
+    refunded = "refunded"  # a dispute (or the hold's timeout) returned the money to the buyer
+    cancelled = "cancelled"  # ended before delivery: request refused, terms declined, withdrawn
+
+
+ORDER_MOVES: Moves[OrderState] = {
+    OrderState.contracting: frozenset(
+        {OrderState.awaiting_payment, OrderState.delivering, OrderState.cancelled}
+    ),
+    OrderState.awaiting_payment: frozenset({OrderState.delivering, OrderState.cancelled}),
+    OrderState.delivering: frozenset(
+        {OrderState.accepted, OrderState.disputed, OrderState.refunded}
+    ),
+    OrderState.disputed: frozenset({OrderState.accepted, OrderState.refunded}),
+}

@@ -28,6 +28,7 @@ from yaosu.authorization.policy import (
     extracts,
     jobs,
     ledger,
+    orders,
     organisations,
     products,
     purposes,
@@ -91,6 +92,14 @@ SCOPE_OF = {
     "negotiation.respond": "write",
     "period.view": "read",
     "period.manage": "write",
+    # orders: placing one and every step after it changes it; following it is read
+    "order.view": "read",
+    "order.create": "write",
+    "order.cancel": "write",
+    "order.accept": "write",
+    "order.dispute": "write",
+    "order.escalate": "write",
+    "order.resolve": "write",
     # The market's ledger (issue 14): statements and the reconciliation are read; clearing,
     # bank imports and expiring pendings change the ledger.
     "ledger.view": "read",
@@ -120,6 +129,7 @@ HIDE_ON_DENY = {
     "product.view",
     "negotiation.view",
     "period.view",
+    "order.view",
 }
 
 
@@ -224,6 +234,7 @@ _RULES = {
     "negotiation": products.negotiation,
     "period": products.period,
     "ledger": ledger.rule,
+    "order": orders.rule,
 }
 
 # The SQL form of each listed resource type's rules (``visible``).
@@ -239,4 +250,5 @@ _WHERE = {
     "negotiation": products.negotiation_where,
     "period": products.period_where,
     "ledger": ledger.where,
+    "order": orders.where,
 }

@@ -99,7 +99,7 @@ def rule(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) 
             )
         return deny(_("closed data cannot be used"))
     if action == "dataset.request":
-        return _requestable(actor, resource)
+        return _requestable(actor, resource, ctx)
     return deny(_("datasets do not support {action}", action=action))
 
 
@@ -132,8 +132,10 @@ def _profile(actor: Actor, resource: Resource) -> Decision:
     )
 
 
-def _requestable(actor: Actor, resource: Resource) -> Decision:
-    """Whether this dataset may be named in an access request, by this actor."""
+def _requestable(actor: Actor, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
+    """Whether this dataset may be named in an access request, by this actor. ``ctx``
+    ``order``: the request is a data product's order, whose contract bounds the product's
+    use even over open data."""
     if not (actor.has_kind("consumer") or actor.has_kind("operator")):
         return deny(_("only data users and operators request data"))
     if actor.role == "reviewer":
@@ -142,6 +144,8 @@ def _requestable(actor: Actor, resource: Resource) -> Decision:
         return deny(_("your own organisation's data needs no request"))
     openness, grade = resource.attrs.get("openness"), resource.attrs.get("grade")
     if openness == "open":
+        if ctx.get("order"):
+            return allow(_("open data, in the contract of a data product's order"))
         return deny(
             _("open data needs no request: use it directly (the use is still logged)"),
         )
