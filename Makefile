@@ -42,22 +42,27 @@ browser:
 
 # Reference tools that conflict with the core's pins (pycanon pins typing_extensions) live in
 # their own venv; tests and benchmarks call them there.
-PEERS := bench/.peers
-peers: $(PEERS)/.installed
-$(PEERS)/.installed:
+# The stamp is named after the list, so adding a peer reinstalls on the next run.
+PEERS     := bench/.peers
+PEER_PKGS := pycanon==1.3.6 pymerkle==7.0.0 beancount==3.2.3
+PEER_STAMP := $(PEERS)/.installed-$(shell echo '$(PEER_PKGS)' | sha256sum | cut -c1-12)
+peers: $(PEER_STAMP)
+$(PEER_STAMP):
 	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
-	$(PEERS)/bin/python -m pip install -q pycanon==1.3.6 pymerkle==7.0.0
+	$(PEERS)/bin/python -m pip install -q $(PEER_PKGS)
+	rm -f $(PEERS)/.installed*
 	touch $@
 
 # Two workers per two cores: the suite is CPU-bound (DuckDB, Spark, Chromium, Argon2).
 test: install lint browser peers
 	$(BIN)/pytest -n auto
 
-bench: install
+bench: install peers
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/scan.py
 	$(BIN)/python bench/query.py
+	$(BIN)/python bench/market.py
 
 clean:
 	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache .import_linter_cache bench/.data bench/.peers bench/.peers-snsql
