@@ -40,6 +40,7 @@ READ_ONLY = {
     "negotiation.view",
     "period.view",
     "ledger.view",
+    "order.view",
     "ledger.reconcile",  # a check of the ledger against itself and the bank: it writes nothing
     # what the console offers: navigation and home page sections
     "requests.read",

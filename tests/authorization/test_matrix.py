@@ -163,6 +163,17 @@ def world(ctx: Context) -> dict[str, Any]:
             select(SettlementStatement.id).where(SettlementStatement.org_id == coop_org)
         )
         ids["bank_import"] = session.scalar(select(BankImport.id))
+    from yaosu.market.models import Order
+
+    with ctx.db.transaction() as session:
+        for key, status in (
+            ("order", "accepted"),
+            ("disputed", "disputed"),  # the cooperative asked the cyberspace office
+            ("unpaid", "awaiting_payment"),
+        ):
+            ids[key] = session.scalar(
+                select(Order.id).where(Order.status == status, Order.amount_fen > 0)
+            )
     with ctx.db.transaction() as session:
         ids["objection"] = rights.object_to(
             session, inspector, registration_id=ids["notice"], reason="矩阵测试的异议"
@@ -737,6 +748,60 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             f"/api/v1/market/bank-imports/{w['bank_import']}",
             OVERSIGHT,
         ),
+        # --- market: orders (issue 14) ---
+        Case(
+            "POST",
+            "/api/v1/market/orders",
+            "/api/v1/market/orders",
+            frozenset({CO}),  # a data user, not the seller, not a reviewer
+            body={
+                "product_id": w["capped"],
+                "purpose": "industry_development",
+                "quantity": 10,
+                "justification": "矩阵测试：测算各乡镇农产品销量。",
+            },
+        ),
+        Case("GET", "/api/v1/market/orders", "/api/v1/market/orders", SIGNED_IN),
+        Case(
+            "GET",
+            "/api/v1/market/orders/{order_id}",
+            f"/api/v1/market/orders/{w['order']}",
+            OVERSIGHT | {CO, AI},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/orders/{order_id}/acceptance",
+            f"/api/v1/market/orders/{w['order']}/acceptance",
+            frozenset({CO}),  # accepted already: a 409
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/orders/{order_id}/dispute",
+            f"/api/v1/market/orders/{w['order']}/dispute",
+            frozenset({CO}),  # accepted already: a 409
+            body={"reason": "矩阵测试：交付与说明不符。"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/orders/{order_id}/escalation",
+            f"/api/v1/market/orders/{w['disputed']}/escalation",
+            frozenset({CO, AI}),  # a regulator was asked already: a 409
+            body={"reason": "矩阵测试"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/orders/{order_id}/decision",
+            f"/api/v1/market/orders/{w['disputed']}/decision",
+            frozenset({P, CAC, DSJ}),  # the regulators: a party asked one
+            body={"outcome": "refund", "note": "矩阵测试：经核实退款给买方。"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/orders/{order_id}/cancellation",
+            f"/api/v1/market/orders/{w['unpaid']}/cancellation",
+            frozenset({CO}),
+            body={"reason": "矩阵测试"},
+        ),
         # --- privacy unit (issue 11: declared, not guessed) ---
         Case(
             "GET",
@@ -775,6 +840,12 @@ HIDDEN = (
     }
     | {("/api/v1/market/negotiations/{negotiation_id}/answer", r) for r in (BA, BN, BR, AS)}
     | {("/api/v1/market/periods/{period_id}/close", r) for r in (BA, BN, BR, CO, AS)}
+    # an order is its buyer's, its seller's and oversight's
+    | {
+        (f"/api/v1/market/orders/{{order_id}}{step}", r)
+        for step in ("", "/acceptance", "/dispute", "/escalation", "/decision", "/cancellation")
+        for r in (BA, BN, BR, AS)
+    }
 )
 
 
@@ -929,6 +1000,10 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/rights", "/rights", SIGNED_IN),
         Page("GET", "/registrations/{registration_id}", f"/registrations/{n}", public),
         Page("GET", "/notices", "/notices", public),
+        Page("GET", "/market/orders", "/market/orders", SIGNED_IN),
+        Page(
+            "GET", "/market/orders/{order_id}", f"/market/orders/{w['order']}", OVERSIGHT | {CO, AI}
+        ),
         Page("GET", "/market", "/market", public),
         Page("GET", "/market/tariffs", "/market/tariffs", public),
         Page("GET", "/market/new", "/market/new", SIGNED_IN),
@@ -1127,6 +1202,28 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             f"/market/products/{w['waiting']}/cap",
             frozenset({DSJ, P}),
             form={"cap": "10.00"},
+        ),
+        Page(
+            "POST",
+            "/market/products/{product_id}/order",
+            f"/market/products/{w['capped']}/order",
+            frozenset({CO}),
+            form={
+                "purpose": "industry_development",
+                "quantity": "10",
+                "justification": "矩阵测试：测算各乡镇农产品销量。",
+            },
+        ),
+        Page(
+            "POST",
+            "/market/orders/{order_id}/step",
+            f"/market/orders/{w['disputed']}/step",
+            frozenset({P, CAC, DSJ}),
+            form={
+                "action": "resolve",
+                "outcome": "refund",
+                "reason": "矩阵测试：经核实退款给买方。",
+            },
         ),
         # what changes state the others depend on, last
         Page(

@@ -393,7 +393,7 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         ids["registered"] = held.id
         ids["certificate"] = certificate.code
     from yaosu.market import bank
-    from yaosu.market.models import AssessmentReport, Product
+    from yaosu.market.models import AssessmentReport, Order, Product
 
     with ctx.db.transaction() as session:  # the market's products and an assessor's report
         for product in session.scalars(select(Product)):
@@ -402,6 +402,11 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
             product.decision_note = fit(f"product-note-{product.id}", 300)
         for report in session.scalars(select(AssessmentReport)):
             report.summary = "".join(k(f"report-{report.id}") for k in KINDS)
+        disputed = session.scalar(select(Order).where(Order.status == "disputed"))
+        assert disputed is not None  # the demo's dispute: its complaint and its ruling
+        disputed.dispute_reason = fit("dispute", 2000)
+        disputed.resolution = fit("resolution", 300)
+        ids["order"] = disputed.id
         # a bank statement whose file name, payer and memo are payloads: an unmatched line
         statement = io.StringIO()
         csv.writer(statement).writerows(
@@ -526,6 +531,11 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
             f"/market/products/{ids['assessing']}/steps?error={r}",
         ],
         "/market/statements": ["/market/statements", f"/market/statements?org={r[:40]}"],
+        "/market/orders": ["/market/orders", f"/market/orders?side={r[:12]}&error={r}"],
+        "/market/orders/{order_id}": [
+            f"/market/orders/{ids['order']}",
+            f"/market/orders/{ids['order']}?error={r}",
+        ],
         "/market/reconciliation": ["/market/reconciliation", f"/market/reconciliation?error={r}"],
         "/audit": ["/audit", f"/audit?action={r}&object_id={r[:64]}&object_type={r[:40]}"],
         "/audit/entries/{index}": [f"/audit/entries/{ids['entry']}"],
@@ -680,6 +690,8 @@ def test_no_payload_becomes_markup_on_any_page_for_any_role(world: World, browse
         "bank-file",
         "payer",
         "memo",
+        "dispute",
+        "resolution",
     }
     failures = {"elements": sweep.problems, "dialogs": sweep.dialogs, "requests": sweep.requests}
     assert failures == {"elements": [], "dialogs": [], "requests": []}

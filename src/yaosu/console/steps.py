@@ -251,6 +251,19 @@ STEPS: dict[str, Step] = {
         N_("The bank statement is imported and its payments matched."),
         Next(N_("Unmatched lines stay listed below until a person decides what they pay for.")),
     ),
+    # the market's orders
+    "order.placed": Step(
+        N_("The order is placed: its access request went to the reviewers the data needs."),
+        Next(
+            N_(
+                "Once they approve, accept the contract's terms; a paid order then shows its payment reference."
+            ),
+        ),
+    ),
+    "order.changed": Step(
+        N_("The order moved on: its status and the money are below."),
+        Next(N_("Settlement statements show the money once the day is cleared.")),
+    ),
     "ledger.settled": Step(
         N_("The day is settled: each participant's statement is below."),
         Next(

@@ -13,7 +13,7 @@ from yaosu.accounts import service as accounts
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 from yaosu.kernel.i18n import _, label, say
-from yaosu.market import ledger, settlement
+from yaosu.market import ledger, orders, settlement
 from yaosu.market import listing as _listing
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
@@ -102,11 +102,14 @@ def reconcile(
 
 @app.command("expire")
 def expire() -> None:
-    """撤销超时的待定转账 / Void the pending transfers whose timeout has passed."""
+    """撤销超时的待定转账并推进订单 / Void timed-out holds, then take every order's due step
+    (payments matched, delivery accepted after the stated days, holds lapsed)."""
     ctx = open_context()
     with ctx.db.transaction() as session:
         voided = ledger.expire(session, system_actor())
+        moved = orders.advance_all(session, settings=ctx.settings)
     console.print(say(_("{count} timed-out pending transfers voided", count=voided)))
+    console.print(say(_("{count} orders moved to their next step", count=moved)))
 
 
 def _print_statements(found: list[SettlementStatement], names: dict[str, str]) -> None:

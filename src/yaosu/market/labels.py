@@ -183,6 +183,7 @@ register_labels(
 
 ORDER_STATE = "order_state"
 ORDER_OUTCOME = "order_outcome"
+ORDER_END = "order_end"
 
 register_labels(
     ORDER_STATE,
@@ -194,6 +195,23 @@ register_labels(
         "disputed": N_("disputed"),
         "refunded": N_("refunded"),
         "cancelled": N_("cancelled"),
+    },
+)
+register_labels(
+    ORDER_END,
+    {
+        "accepted_by_buyer": N_("accepted by the buyer"),
+        "accepted_automatically": N_("accepted automatically after the stated days"),
+        "released_on_decision": N_("dispute decided: the seller is paid"),
+        "refunded_on_decision": N_("dispute decided: the buyer is refunded"),
+        "hold_lapsed": N_("the hold timed out with the dispute open: the buyer is refunded"),
+        "cancelled_by_buyer": N_("cancelled by the buyer"),
+        "request_rejected": N_("its access request was rejected"),
+        "request_withdrawn": N_("its access request was withdrawn"),
+        "request_expired": N_("its access request's reviews were overdue"),
+        "contract_declined": N_("the buyer declined the contract's terms"),
+        "contract_revoked": N_("its contract was revoked"),
+        "contract_expired": N_("its contract expired before delivery"),
     },
 )
 register_labels(ORDER_OUTCOME, {"release": N_("pay the seller"), "refund": N_("refund the buyer")})

@@ -344,7 +344,8 @@ class Order(Base):
     dispute_reason: Mapped[str | None] = mapped_column(Text)
     disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     regulator_asked: Mapped[bool] = mapped_column(Boolean, default=False)
-    resolution: Mapped[str | None] = mapped_column(Text)  # why it ended as it did
+    ended_because: Mapped[str | None] = mapped_column(String(24))  # labels.ORDER_END
+    resolution: Mapped[str | None] = mapped_column(Text)  # a person's words: a ruling, a reason
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -473,7 +473,7 @@ def advance(
     if order.status == OrderState.contracting:
         request = authorization.get_request(session, MARKET, request_id=order.request_id)
         if request.status in ("rejected", "withdrawn", "expired"):
-            order.resolution = f"request {request.status}"
+            order.ended_because = f"request_{request.status}"
             _move(session, MARKET, order, OrderState.cancelled, request=request.status)
             return order
         if request.contract_id is None:
@@ -482,7 +482,7 @@ def advance(
         contract = authorization.get_contract(session, MARKET, contract_id=request.contract_id)
         state = authorization.status_of(contract, now)
         if state in ("declined", "revoked", "expired"):
-            order.resolution = f"contract {state}"
+            order.ended_because = f"contract_{state}"
             _move(session, MARKET, order, OrderState.cancelled, contract=str(state))
             return order
         if state != "active":
@@ -501,7 +501,7 @@ def advance(
             _begin_delivery(session, order, settings=settings, now=now)
         return order
     if order.status in HELD and _holds_lapsed(session, order):
-        order.resolution = "hold timed out"
+        order.ended_because = "hold_lapsed"
         _refund(session, MARKET, order, amount=order.amount_fen)
         _move(session, MARKET, order, OrderState.refunded, reason="hold timed out")
         return order
@@ -567,7 +567,7 @@ def _accept(
 ) -> None:
     order.delivery = delivered(session, order, now=now)
     _release(session, actor, order, at=now)
-    order.resolution = "accepted automatically" if automatic else "accepted by the buyer"
+    order.ended_because = "accepted_automatically" if automatic else "accepted_by_buyer"
     _move(session, actor, order, OrderState.accepted, delivery=order.delivery)
 
 
@@ -671,6 +671,7 @@ def resolve(
     if order.status != OrderState.disputed:
         raise NotNow(what=_("Order"), id=order.id, why=_("only a disputed order is decided"))
     order.resolved_by, order.resolution = actor.id, note.strip()
+    order.ended_because = "released_on_decision" if outcome == "release" else "refunded_on_decision"
     if outcome == "release":
         order.delivery = delivered(session, order)
         _release(session, actor, order)
@@ -707,7 +708,7 @@ def cancel(
     received = _cancel_expectation(session, order)
     if received:
         _refund(session, actor, order, amount=received)
-    order.resolution = reason.strip()[:2000] or "cancelled by the buyer"
+    order.ended_because, order.resolution = "cancelled_by_buyer", reason.strip()[:2000] or None
     _move(session, actor, order, OrderState.cancelled, refunded=received)
     record(
         session,

@@ -22,6 +22,7 @@ from yaosu.kernel.errors import InvalidInput, YaosuError
 from yaosu.kernel.i18n import N_, Sentences, _, localise
 from yaosu.market import bank, ledger, settlement
 from yaosu.market import listing as _listing
+from yaosu.market import negotiation as _negotiation
 from yaosu.market import orders as _orders
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
@@ -255,6 +256,22 @@ def product_page(
     resource = _products.product_resource(session, product=product)
     can = _can(actor, resource)
     negotiated = product.price.get("model") == "negotiated"
+    can["order.create"] = product.status == "listed" and (
+        decide(
+            actor,
+            "order.create",
+            Resource("order", "*", actor.org_id, {"seller": product.seller_org_id}),
+        ).allowed
+    )
+    deals = (
+        [
+            d
+            for d in _negotiation.list_negotiations(session, actor, product_id=product.id)
+            if d.status == "accepted" and d.buyer_org_id == actor.org_id
+        ]
+        if can["order.create"] and negotiated
+        else []
+    )
     return render(
         request,
         actor,
@@ -265,6 +282,8 @@ def product_page(
         reviews=_listing.reviews_of(session, product_id=product.id),
         trial=_pricing.in_trial(product.first_listed_at, utcnow()),
         quotable=not negotiated,
+        negotiated=negotiated,
+        deals=deals,
         purpose=purpose[:40] or product.purposes[0],
         quantity=quantity[:12],
         steps=any(v for k, v in can.items() if k != "product.view"),
@@ -556,3 +575,131 @@ def desk_page(request: Request, actor: PageActor, session: SessionDep) -> Respon
         elif product.status == "assessing" and decide(actor, "product.report", resource).allowed:
             waiting.append((product, N_("attach a quality or valuation report")))
     return render(request, actor, "product_desk.html", waiting=waiting, **_common(session, request))
+
+
+# --- orders ----------------------------------------------------------------------------------
+ORDER_STEPS = {
+    "accept": "order.accept",
+    "dispute": "order.dispute",
+    "escalate": "order.escalate",
+    "resolve": "order.resolve",
+    "cancel": "order.cancel",
+}
+
+
+def _order_back(order_id: str) -> str:
+    return f"/market/orders/{order_id}"
+
+
+@router.post("/market/products/{product_id}/order")
+def order_form(
+    request: Request,
+    product_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    purpose: Annotated[str, Form(max_length=40)] = "",
+    quantity: Annotated[str, Form(max_length=12)] = "",
+    justification: Annotated[str, Form(max_length=5000)] = "",
+    negotiation_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    try:
+        try:
+            number = int(quantity)
+        except ValueError:
+            raise InvalidInput(problem=_("the quantity is a whole number of units")) from None
+        with session.begin_nested():
+            made = _orders.place(
+                session,
+                actor,
+                settings=ctx.settings,
+                product_id=product_id,
+                purpose=purpose,
+                quantity=number,
+                justification=justification,
+                negotiation_id=negotiation_id or None,
+            )
+    except YaosuError as exc:
+        return back_with_error(request, f"/market/products/{product_id}", exc, session=session)
+    return done(_order_back(made.id), "order.placed")
+
+
+@router.get("/market/orders")
+def orders_page(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    side: str = "",
+    error: str | None = None,
+) -> Response:
+    chosen = side if side in ("buying", "selling") else None
+    found = _orders.list_orders(session, actor, side=chosen)
+    titles = {p.id: p.title for p in _products.list_products(session, actor)}
+    return render(
+        request,
+        actor,
+        "order_list.html",
+        orders=found,
+        side=chosen or "",
+        product_titles=titles,
+        error=error,
+        **_common(session, request),
+    )
+
+
+@router.get("/market/orders/{order_id}")
+def order_page(
+    request: Request,
+    order_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    error: str | None = None,
+) -> Response:
+    order = _orders.get_order(session, actor, order_id=order_id, settings=ctx.settings)
+    resource = _orders.order_resource(order)
+    can = {a: decide(actor, a, resource).allowed for a in ORDER_STEPS.values()}
+    product = _products.get_product(session, actor, product_id=order.product_id)
+    return render(
+        request,
+        actor,
+        "order.html",
+        order=order,
+        product=product,
+        expectation=_orders.expectation_of(session, order),
+        delivery=order.delivery or _orders.delivered(session, order),
+        error=error,
+        can=can,
+        **_common(session, request),
+    )
+
+
+@router.post("/market/orders/{order_id}/step")
+def order_step(
+    request: Request,
+    order_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    action: Annotated[str, Form(max_length=12)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    outcome: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    kw: dict[str, Any] = {"order_id": order_id, "settings": ctx.settings}
+    try:
+        with session.begin_nested():
+            if action == "accept":
+                _orders.accept(session, actor, **kw)
+            elif action == "dispute":
+                _orders.dispute(session, actor, reason=reason, **kw)
+            elif action == "escalate":
+                _orders.escalate(session, actor, note=reason, **kw)
+            elif action == "resolve":
+                _orders.resolve(session, actor, outcome=outcome, note=reason, **kw)
+            elif action == "cancel":
+                _orders.cancel(session, actor, reason=reason, **kw)
+            else:
+                raise InvalidInput(problem=_("unknown action"))
+    except YaosuError as exc:
+        return back_with_error(request, _order_back(order_id), exc, session=session)
+    return done(_order_back(order_id), "order.changed")

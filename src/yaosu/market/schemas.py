@@ -330,7 +330,11 @@ class OrderPublic(BaseModel):
     dispute_reason: str | None
     disputed_at: datetime | None
     regulator_asked: bool
-    resolution: str | None
+    # why it ended: accepted_by_buyer, accepted_automatically, released_on_decision,
+    # refunded_on_decision, hold_lapsed, cancelled_by_buyer, request_rejected|withdrawn|expired,
+    # contract_declined|revoked|expired
+    ended_because: str | None
+    resolution: str | None  # the ruling's note or the cancellation's reason
     created_at: datetime
     updated_at: datetime
 

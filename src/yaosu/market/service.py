@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from yaosu.market import dcat as _dcat  # noqa: F401  (adds listed products to the catalog)
+from yaosu.market import orders as _orders
 from yaosu.market.bank import (
     expect_payment,
     import_statement,
@@ -47,37 +48,7 @@ from yaosu.market.negotiation import (
     open_negotiation,
     respond,
 )
-from yaosu.market.orders import (
-    accept as accept_order,
-)
-from yaosu.market.orders import (
-    advance as advance_order,
-)
-from yaosu.market.orders import (
-    advance_all as advance_orders,
-)
-from yaosu.market.orders import (
-    cancel as cancel_order,
-)
-from yaosu.market.orders import (
-    dispute as dispute_order,
-)
-from yaosu.market.orders import (
-    escalate as escalate_order,
-)
-from yaosu.market.orders import (
-    get_order,
-    list_orders,
-)
-from yaosu.market.orders import (
-    import_statement as import_payments,
-)
-from yaosu.market.orders import (
-    place as place_order,
-)
-from yaosu.market.orders import (
-    resolve as resolve_order,
-)
+from yaosu.market.orders import expectation_of, get_order, list_orders
 from yaosu.market.periods import (
     add_revenue,
     allowed_fen,
@@ -110,6 +81,17 @@ from yaosu.market.settlement import (
     settle,
 )
 
+# Orders, by the names the composition layers read them under.
+accept_order = _orders.accept
+advance_order = _orders.advance
+advance_orders = _orders.advance_all
+cancel_order = _orders.cancel
+dispute_order = _orders.dispute
+escalate_order = _orders.escalate
+import_payments = _orders.import_statement  # a bank statement, and the orders it paid
+place_order = _orders.place
+resolve_order = _orders.resolve
+
 # The ledger, clearing and settlement, bank payments (ledger, settlement, bank); data
 # products, their listing, prices, negotiations and revenue periods (products, listing,
 # pricing, negotiation, periods); orders, their payment, delivery, acceptance and disputes
@@ -136,6 +118,7 @@ __all__ = [
     "dispute_order",
     "escalate_order",
     "expect_payment",
+    "expectation_of",
     "expire",
     "fen",
     "findings",

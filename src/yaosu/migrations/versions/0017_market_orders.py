@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("dispute_reason", sa.Text(), nullable=True),
         sa.Column("disputed_at", yaosu.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("regulator_asked", sa.Boolean(), nullable=False),
+        sa.Column("ended_because", sa.String(length=24), nullable=True),
         sa.Column("resolution", sa.Text(), nullable=True),
         sa.Column("resolved_by", sa.String(length=64), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=False),
