@@ -174,6 +174,11 @@ def world(ctx: Context) -> dict[str, Any]:
             ids[key] = session.scalar(
                 select(Order.id).where(Order.status == status, Order.amount_fen > 0)
             )
+        from yaosu.market.models import TransactionCertificate
+
+        cert = session.scalar(select(TransactionCertificate))
+        assert cert is not None
+        ids["certificate_number"], ids["certificate_check"] = cert.number, cert.check
     with ctx.db.transaction() as session:
         ids["objection"] = rights.object_to(
             session, inspector, registration_id=ids["notice"], reason="矩阵测试的异议"
@@ -802,6 +807,19 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             frozenset({CO}),
             body={"reason": "矩阵测试"},
         ),
+        Case(
+            "GET",
+            "/api/v1/market/certificates/{number}",
+            f"/api/v1/market/certificates/{w['certificate_number']}",
+            OVERSIGHT | {CO, AI},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/certificates/verify",
+            "/api/v1/market/certificates/verify",
+            EVERYONE,
+            body={"document": {}, "signature": "x", "key": "k"},
+        ),
         # --- privacy unit (issue 11: declared, not guessed) ---
         Case(
             "GET",
@@ -846,6 +864,7 @@ HIDDEN = (
         for step in ("", "/acceptance", "/dispute", "/escalation", "/decision", "/cancellation")
         for r in (BA, BN, BR, AS)
     }
+    | {("/api/v1/market/certificates/{number}", r) for r in (BA, BN, BR, AS)}
 )
 
 
@@ -1003,6 +1022,15 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/market/orders", "/market/orders", SIGNED_IN),
         Page(
             "GET", "/market/orders/{order_id}", f"/market/orders/{w['order']}", OVERSIGHT | {CO, AI}
+        ),
+        *(
+            Page(
+                "GET",
+                f"/market/certificates/{{number}}/{{check}}{tail}",
+                f"/market/certificates/{w['certificate_number']}/{w['certificate_check']}{tail}",
+                public,
+            )
+            for tail in ("", "/file", "/pdf")
         ),
         Page("GET", "/market", "/market", public),
         Page("GET", "/market/tariffs", "/market/tariffs", public),

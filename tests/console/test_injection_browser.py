@@ -407,6 +407,16 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         disputed.dispute_reason = fit("dispute", 2000)
         disputed.resolution = fit("resolution", 300)
         ids["order"] = disputed.id
+        from yaosu.market.models import TransactionCertificate
+
+        cert = session.scalar(select(TransactionCertificate))
+        assert cert is not None
+        cert.document = {  # what the page shows of it: planted, as a forged row would be
+            **cert.document,
+            "product": {**cert.document["product"], "title": fit("cert-product", 200)},
+            "buyer": {**cert.document["buyer"], "name": fit("cert-buyer", 200)},
+        }
+        ids["tx_certificate"] = f"{cert.number}/{cert.check}"
         # a bank statement whose file name, payer and memo are payloads: an unmatched line
         statement = io.StringIO()
         csv.writer(statement).writerows(
@@ -461,6 +471,8 @@ NOT_PAGES = {
     "/": "redirects to /catalog or /home",
     "/lang/{code}": "sets the language cookie and redirects",
     "/favicon.ico": "redirects to the static icon",
+    "/market/certificates/{number}/{check}/file": "a JSON download",
+    "/market/certificates/{number}/{check}/pdf": "a PDF (drawn, not HTML)",
 }
 
 
@@ -532,6 +544,7 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         ],
         "/market/statements": ["/market/statements", f"/market/statements?org={r[:40]}"],
         "/market/orders": ["/market/orders", f"/market/orders?side={r[:12]}&error={r}"],
+        "/market/certificates/{number}/{check}": [f"/market/certificates/{ids['tx_certificate']}"],
         "/market/orders/{order_id}": [
             f"/market/orders/{ids['order']}",
             f"/market/orders/{ids['order']}?error={r}",
@@ -692,6 +705,8 @@ def test_no_payload_becomes_markup_on_any_page_for_any_role(world: World, browse
         "memo",
         "dispute",
         "resolution",
+        "cert-product",
+        "cert-buyer",
     }
     failures = {"elements": sweep.problems, "dialogs": sweep.dialogs, "requests": sweep.requests}
     assert failures == {"elements": [], "dialogs": [], "requests": []}

@@ -146,7 +146,11 @@ def _pages(app: FastAPI, w: dict[str, Any]) -> list[tuple[str, str]]:
     routes = sorted(r for m, r in console_routes(app) if m == "GET")
     missing = [r for r in routes if r not in paths]
     assert missing == [], f"console GET routes with no path to render: {missing}"
-    return [(r, paths[r]) for r in routes if r != "/lang/{code}"]  # a redirect, no page
+    downloads = {  # files, not pages: a certificate's JSON and its PDF
+        "/market/certificates/{number}/{check}/file",
+        "/market/certificates/{number}/{check}/pdf",
+    }
+    return [(r, paths[r]) for r in routes if r != "/lang/{code}" and r not in downloads]
 
 
 def _errors(app: FastAPI) -> list[tuple[str, str, str]]:

@@ -135,6 +135,18 @@ def prove_inclusion(
     )
 
 
+def entry_proof(session: Session, *, index: int) -> tuple[bytes, list[bytes], str] | None:
+    """For a document that cites its own log entry (a transaction certificate): the entry's
+    canonical bytes, its inclusion proof and the latest signed checkpoint's note; None until
+    a checkpoint covers it. No decision here: the caller decided who may see the document."""
+    latest = log.latest_checkpoint(session)
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.leaf_index == index))
+    if latest is None or entry is None or latest.size <= index:
+        return None
+    proof = log.inclusion_proof(session, index=index, tree_size=latest.size)
+    return log.canonical(entry), proof, latest.note
+
+
 def prove_consistency(
     session: Session, *, old: int, new: int
 ) -> tuple[list[bytes], Checkpoint, Checkpoint]:

@@ -115,7 +115,7 @@ def trade(ctx: Context, *, platform: Actor) -> None:
         balance = 0
         for oid in (accepted, disputed):
             found = due[oid]
-            expectation = market.expectation_of(session, found)  # the reference to quote
+            expectation = market.expectation_of(session, order=found)  # the reference to quote
             assert expectation is not None
             balance += found.amount_fen
             lines.append(
@@ -151,9 +151,7 @@ def trade(ctx: Context, *, platform: Actor) -> None:
         market.accept_order(
             session, coop, order_id=accepted, settings=ctx.settings, at=at + timedelta(hours=1)
         )
-        market.settle(
-            session, platform, lag_days=ctx.settings.settlement_lag_days, period=yesterday
-        )
+        market.settle_and_certify(session, platform, settings=ctx.settings, period=yesterday)
         market.accept_order(session, coop, order_id=free, settings=ctx.settings)
         market.dispute_order(
             session,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from yaosu.accounts import service as accounts
+from yaosu.audit import transparency
+from yaosu.audit.verify import VerificationError
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 from yaosu.kernel.i18n import _, label, say
-from yaosu.market import ledger, orders, settlement
+from yaosu.kernel.settings import get_settings
+from yaosu.market import certificates, ledger, orders, settlement
 from yaosu.market import listing as _listing
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
@@ -25,6 +29,7 @@ from yaosu.market.labels import (
     PRODUCT_KIND,
 )
 from yaosu.market.models import SettlementStatement
+from yaosu.rights.service import certificate_signer
 
 app = typer.Typer(help="数据交易 / the market", no_args_is_help=True)
 
@@ -34,6 +39,7 @@ app = typer.Typer(help="数据交易 / the market", no_args_is_help=True)
 
 
 console = Console()
+err = Console(stderr=True)
 
 
 @app.command("settle")
@@ -48,9 +54,7 @@ def settle(
     ctx = open_context()
     day = date.fromisoformat(period) if period else None
     with ctx.db.transaction() as session:
-        made = settlement.settle(
-            session, system_actor(), lag_days=ctx.settings.settlement_lag_days, period=day
-        )
+        made = certificates.settle(session, system_actor(), settings=ctx.settings, period=day)
         _print_statements(made, accounts.org_names(session))
 
 
@@ -224,3 +228,54 @@ def quote(
     _console.print(table)
     if q.basis is not None:
         _console.print(q.basis.render(lang) + (" · " + say(_("trial tariff")) if q.trial else ""))
+
+
+@app.command("verify")
+def verify(
+    certificate: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="交易凭证文件 / transaction certificate JSON"
+    ),
+    key: str = typer.Option(
+        None,
+        "--key",
+        help="平台证书公钥（默认本机的）/ the certificate key (default: this server's)",
+    ),
+    log_key: str = typer.Option(
+        None, "--log-key", help="审计日志公钥（默认本机的）/ the log's key (default: this server's)"
+    ),
+) -> None:
+    """离线核验交易凭证 / Check a transaction certificate offline: its signature and its
+    log entry's inclusion proof (no database, no server)."""
+    try:
+        doc = json.loads(certificate.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        err.print("[red]" + say(_("not valid JSON: {exc}", exc=exc)) + "[/]")
+        raise typer.Exit(2) from exc
+    settings = get_settings()
+    key = key or certificate_signer(settings).verifier_key()
+    log_key = log_key or transparency.log_signer(settings).verifier_key()
+    try:
+        document, size = certificates.check_file(doc, key=key, log_key=log_key)
+    except VerificationError as exc:
+        err.print("[red]" + say(_("INVALID: {exc}", exc=exc)) + "[/]")
+        raise typer.Exit(1) from exc
+    console.print(
+        "[green]"
+        + say(
+            _(
+                "VALID: {number} {product}, {buyer} from {seller}, {amount}",
+                number=document["number"],
+                product=document["product"]["title"],
+                buyer=document["buyer"]["name"],
+                seller=document["seller"]["name"],
+                amount=ledger.yuan(int(document["amount_fen"])),
+            )
+        )
+        + "[/]"
+    )
+    if size is None:
+        console.print(
+            say(_("Not yet in a checkpoint: its log proof is checked once one covers it."))
+        )
+    else:
+        console.print(say(_("In the transparency log, proven in checkpoint {size}.", size=size)))

@@ -227,5 +227,6 @@ register_labels(
         "order.dispute": N_("disputed an order's delivery"),
         "order.escalate": N_("took an order's dispute to a regulator"),
         "order.resolve": N_("decided an order's dispute"),
+        "order.certify": N_("issued a transaction certificate"),
     },
 )

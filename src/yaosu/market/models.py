@@ -350,3 +350,22 @@ class Order(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TransactionCertificate(Base):
+    """交易凭证: a settled order's signed certificate. ``check`` is its verification code (as
+    a fapiao's 校验码): the public verification page answers only to number and code
+    together, so numbers in sequence reveal nothing. ``leaf_index``: the audit log entry
+    that recorded it, whose inclusion proof the certificate file carries."""
+
+    __tablename__ = "market_certificates"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("market_orders.id"), unique=True)
+    check: Mapped[str] = mapped_column(String(16))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signature: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(200))
+    leaf_index: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -264,14 +264,14 @@ def list_orders(
     return list(session.scalars(stmt))
 
 
-def expectation_of(session: Session, order: Order) -> PaymentExpectation | None:
+def expectation_of(session: Session, *, order: Order) -> PaymentExpectation | None:
     """The bank transfer the order waits for (or received)."""
     if order.expectation_id is None:
         return None
     return session.get(PaymentExpectation, order.expectation_id)
 
 
-def delivered(session: Session, order: Order, *, now: datetime | None = None) -> dict[str, Any]:
+def delivered(session: Session, *, order: Order, now: datetime | None = None) -> dict[str, Any]:
     """What the order's contract delivered so far, in its charge unit, from the use records:
     calls are the contract's uses, megabytes its extracts' size, hours the time since
     delivery began (up to the contract's end), a product once the contract is in force."""
@@ -565,7 +565,7 @@ def _step(session: Session, actor: Actor, order_id: str, action: str, settings: 
 def _accept(
     session: Session, actor: Actor, order: Order, *, now: datetime, automatic: bool = False
 ) -> None:
-    order.delivery = delivered(session, order, now=now)
+    order.delivery = delivered(session, order=order, now=now)
     _release(session, actor, order, at=now)
     order.ended_because = "accepted_automatically" if automatic else "accepted_by_buyer"
     _move(session, actor, order, OrderState.accepted, delivery=order.delivery)
@@ -613,7 +613,7 @@ def dispute(
             what=_("Order"), id=order.id, why=_("only an order being delivered is disputed")
         )
     order.dispute_reason, order.disputed_at = reason.strip(), utcnow()
-    order.delivery = delivered(session, order)
+    order.delivery = delivered(session, order=order)
     _move(session, actor, order, OrderState.disputed)
     record(
         session,
@@ -673,7 +673,7 @@ def resolve(
     order.resolved_by, order.resolution = actor.id, note.strip()
     order.ended_because = "released_on_decision" if outcome == "release" else "refunded_on_decision"
     if outcome == "release":
-        order.delivery = delivered(session, order)
+        order.delivery = delivered(session, order=order)
         _release(session, actor, order)
         _move(session, actor, order, OrderState.accepted, outcome=outcome)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -18,9 +19,11 @@ from yaosu.catalog import service as _catalog
 from yaosu.console.render import back_with_error, done, render
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
-from yaosu.kernel.errors import InvalidInput, YaosuError
+from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.kernel.i18n import N_, Sentences, _, localise
 from yaosu.market import bank, ledger, settlement
+from yaosu.market import certificate_pdf as _certificate_pdf
+from yaosu.market import certificates as _certificates
 from yaosu.market import listing as _listing
 from yaosu.market import negotiation as _negotiation
 from yaosu.market import orders as _orders
@@ -121,7 +124,7 @@ def settle_form(
         except ValueError as exc:
             raise InvalidInput(problem=_("{value} is not a date", value=period)) from exc
         with session.begin_nested():
-            settlement.settle(session, actor, lag_days=ctx.settings.settlement_lag_days, period=day)
+            _certificates.settle(session, actor, settings=ctx.settings, period=day)
     except YaosuError as exc:
         return back_with_error(request, "/market/reconciliation", exc, session=session)
     return done("/market/statements", "ledger.settled")
@@ -666,8 +669,9 @@ def order_page(
         "order.html",
         order=order,
         product=product,
-        expectation=_orders.expectation_of(session, order),
-        delivery=order.delivery or _orders.delivered(session, order),
+        expectation=_orders.expectation_of(session, order=order),
+        certificate=_certificates.of_order(session, order_id=order.id),
+        delivery=order.delivery or _orders.delivered(session, order=order),
         error=error,
         can=can,
         **_common(session, request),
@@ -703,3 +707,73 @@ def order_step(
     except YaosuError as exc:
         return back_with_error(request, _order_back(order_id), exc, session=session)
     return done(_order_back(order_id), "order.changed")
+
+
+# --- transaction certificates ----------------------------------------------------------------
+
+
+def _checked(session: Session, number: str, check: str) -> Any:
+    found = _certificates.find_checked(session, number=number[:24], check=check[:16])
+    if found is None:
+        raise NotFound(kind=_("Transaction certificate"), id=number[:24])
+    return found
+
+
+@router.get("/market/certificates/{number}/{check}")
+def certificate_page(
+    request: Request,
+    number: str,
+    check: str,
+    actor: OptionalActor,
+    session: SessionDep,
+    ctx: ContextDep,
+) -> Response:
+    """Public, by number and verification code (as printed and in the QR code): the verdict
+    on the certificate (signature, inclusion in the log) and what it says."""
+    cert = _checked(session, number, check)
+    verdict = _certificates.verdict(
+        session,
+        settings=ctx.settings,
+        certificate=_certificates.certificate_file(session, cert=cert),
+    )
+    return render(
+        request,
+        actor,
+        "transaction_certificate.html",
+        cert=cert,
+        doc=cert.document,
+        verdict=verdict,
+        **_common(session, request),
+    )
+
+
+@router.get("/market/certificates/{number}/{check}/file")
+def certificate_download(number: str, check: str, session: SessionDep) -> Response:
+    cert = _checked(session, number, check)
+    body = json.dumps(
+        _certificates.certificate_file(session, cert=cert), ensure_ascii=False, indent=2
+    )
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{cert.number}.json"'},
+    )
+
+
+@router.get("/market/certificates/{number}/{check}/pdf")
+def certificate_pdf(request: Request, number: str, check: str, session: SessionDep) -> Response:
+    cert = _checked(session, number, check)
+    url = str(request.url_for("certificate_page", number=cert.number, check=cert.check))
+    data = _certificate_pdf.render(
+        cert.document,
+        number=cert.number,
+        check=cert.check,
+        signature=cert.signature,
+        url=url,
+        lang=locale(request),
+    )
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{cert.number}.pdf"'},
+    )

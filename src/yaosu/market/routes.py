@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
 
 from yaosu.market import bank, settlement
+from yaosu.market import certificates as _certificates
 from yaosu.market import dcat as _dcat  # noqa: F401  (listed products join the DCAT catalog)
 from yaosu.market import listing as _listing
 from yaosu.market import negotiation as _negotiation
@@ -20,6 +21,7 @@ from yaosu.market.schemas import (
     BankImportPublic,
     BankLinePublic,
     CapSet,
+    CertificateVerdict,
     ListingDecision,
     NegotiationAnswer,
     NegotiationCreate,
@@ -42,6 +44,7 @@ from yaosu.market.schemas import (
     SourcePublic,
     StatementPublic,
     StatusChange,
+    TransactionCertificateFile,
 )
 from yaosu.web.deps import (
     ContextDep,
@@ -82,10 +85,9 @@ def settle(
     body: SettlementRun, actor: CurrentActor, session: SessionDep, ctx: ContextDep
 ) -> list[StatementPublic]:
     """Clear a day (platform administrators): the statements of every participant that moved
-    money that day; a settled day answers with the statements it has."""
-    made = settlement.settle(
-        session, actor, lag_days=ctx.settings.settlement_lag_days, period=body.period
-    )
+    money that day, and a transaction certificate for each order released that day; a
+    settled day answers with the statements it has."""
+    made = _certificates.settle(session, actor, settings=ctx.settings, period=body.period)
     return [StatementPublic.model_validate(s) for s in made]
 
 
@@ -364,10 +366,12 @@ def close_period(period_id: str, actor: CurrentActor, session: SessionDep) -> Pe
 
 def order_public(session: Session, order: object) -> OrderPublic:
     out = OrderPublic.model_validate(order)
-    expectation = _orders.expectation_of(session, order)  # type: ignore[arg-type]
+    expectation = _orders.expectation_of(session, order=order)  # type: ignore[arg-type]
     if expectation is not None:
         out.payment_reference = expectation.reference
         out.amount_due_fen = expectation.amount - expectation.received
+    cert = _certificates.of_order(session, order_id=out.id)
+    out.certificate = cert.number if cert else None
     return out
 
 
@@ -469,3 +473,24 @@ def cancel_order(
         session, actor, order_id=order_id, reason=body.reason, settings=ctx.settings
     )
     return order_public(session, done)
+
+
+@router.get("/market/certificates/{number}", response_model=TransactionCertificateFile)
+def certificate(number: str, actor: CurrentActor, session: SessionDep) -> Any:
+    """A settled order's transaction certificate (its parties and oversight): the signed
+    document and, once a checkpoint covers it, its log entry with the inclusion proof.
+    Check it offline with ``yaosu market verify``; the keys are ``/api/v1/certificates/key``
+    and ``/api/v1/audit/key``."""
+    cert = _certificates.get_certificate(session, actor, number=number)
+    return _certificates.certificate_file(session, cert=cert)
+
+
+@router.post("/market/certificates/verify", response_model=CertificateVerdict)
+def verify_certificate(
+    body: TransactionCertificateFile, session: SessionDep, ctx: ContextDep
+) -> CertificateVerdict:
+    """Anyone: check a transaction certificate against the platform's keys (the signature,
+    the log entry's inclusion in a signed checkpoint) and say what its order's status is."""
+    return CertificateVerdict(
+        **_certificates.verdict(session, settings=ctx.settings, certificate=body.model_dump())
+    )

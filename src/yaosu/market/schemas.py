@@ -334,6 +334,7 @@ class OrderPublic(BaseModel):
     # refunded_on_decision, hold_lapsed, cancelled_by_buyer, request_rejected|withdrawn|expired,
     # contract_declined|revoked|expired
     ended_because: str | None
+    certificate: str | None = None  # the transaction certificate's number, once settled
     resolution: str | None  # the ruling's note or the cancellation's reason
     created_at: datetime
     updated_at: datetime
@@ -348,3 +349,27 @@ class OrderNote(BaseModel):
 class OrderDecision(BaseModel):
     outcome: Literal["release", "refund"]
     note: str = Field(min_length=10, max_length=2000)
+
+
+class CertificateLog(BaseModel):
+    index: int = Field(ge=0, le=2**53)
+    entry: str  # base64 of the log entry's canonical JSON
+    proof: list[str]  # base64 hashes, RFC 6962
+    checkpoint: str  # the signed note
+
+
+class TransactionCertificateFile(BaseModel):
+    """A transaction certificate as a party downloads it and anyone checks it offline."""
+
+    document: dict[str, Any]
+    signature: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    log: CertificateLog | None = None
+
+
+class CertificateVerdict(BaseModel):
+    valid: bool
+    problem: str | None
+    document: dict[str, Any] | None
+    proven_in_checkpoint: int | None  # the log checkpoint the certificate's entry is in
+    order_status: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from yaosu.market import certificates as _certificates
 from yaosu.market import dcat as _dcat  # noqa: F401  (adds listed products to the catalog)
 from yaosu.market import orders as _orders
 from yaosu.market.bank import (
@@ -91,6 +92,10 @@ escalate_order = _orders.escalate
 import_payments = _orders.import_statement  # a bank statement, and the orders it paid
 place_order = _orders.place
 resolve_order = _orders.resolve
+settle_and_certify = _certificates.settle  # clear a day, then certify its released orders
+certificate_of = _certificates.of_order
+certificate_file = _certificates.certificate_file
+check_certificate = _certificates.check_file
 
 # The ledger, clearing and settlement, bank payments (ledger, settlement, bank); data
 # products, their listing, prices, negotiations and revenue periods (products, listing,

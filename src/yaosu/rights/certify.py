@@ -24,18 +24,24 @@ from yaosu.audit.verify import ED25519, VerificationError, Verifier
 DOMAIN = b"yaosu-right-certificate/v1\n"
 
 
-def message(document: dict[str, Any]) -> bytes:
-    return DOMAIN + rfc8785.dumps(document)
+def message(document: dict[str, Any], domain: bytes = DOMAIN) -> bytes:
+    return domain + rfc8785.dumps(document)
 
 
-def sign(private: Any, document: dict[str, Any]) -> str:
-    return base64.b64encode(private.sign(message(document))).decode()
+def sign(private: Any, document: dict[str, Any], *, domain: bytes = DOMAIN) -> str:
+    return base64.b64encode(private.sign(message(document, domain))).decode()
 
 
 def check(
-    certificate: dict[str, Any], trusted_key: str, *, now: datetime | None = None
+    certificate: dict[str, Any],
+    trusted_key: str,
+    *,
+    now: datetime | None = None,
+    domain: bytes = DOMAIN,
 ) -> dict[str, Any]:
-    """The document of a valid certificate, or VerificationError saying what is wrong."""
+    """The document of a valid certificate, or VerificationError saying what is wrong.
+    ``domain`` separates kinds of document signed with the same key (a right certificate,
+    a transaction certificate): one is never accepted as the other."""
     try:
         document, signature, key = (
             certificate["document"],
@@ -55,7 +61,7 @@ def check(
         )
     try:
         raw = base64.b64decode(signature, validate=True)
-        Ed25519PublicKey.from_public_bytes(trusted.public).verify(raw, message(document))
+        Ed25519PublicKey.from_public_bytes(trusted.public).verify(raw, message(document, domain))
     except (ValueError, InvalidSignature) as exc:
         raise VerificationError(
             "the signature does not match the document: it was altered"

@@ -70,6 +70,7 @@ __all__ = [
     "objections_of",
     "open_objections",
     "operation_right",
+    "registration_codes",
     "registration_resource",
     "registration_steps",
     "resolve",
@@ -132,6 +133,23 @@ def chain(session: Session, *, grant: Grant) -> list[Grant]:
         seen.add(parent.id)
         out.insert(0, parent)
     return out
+
+
+def registration_codes(session: Session, *, grant_id: str) -> list[str]:
+    """The registration codes of a right's chain of title, original right first (rights not
+    registered have none): what a transaction certificate says it rests on."""
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        return []
+    ids = [g.id for g in chain(session, grant=grant)]
+    codes = dict(
+        session.execute(
+            select(Registration.grant_id, Registration.code).where(
+                Registration.grant_id.in_(ids), Registration.code.is_not(None)
+            )
+        ).all()
+    )
+    return [str(codes[i]) for i in ids if codes.get(i)]
 
 
 def list_grants(

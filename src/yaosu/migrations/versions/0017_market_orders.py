@@ -1,6 +1,6 @@
 """the market's orders: what was bought, for what purpose and how much, priced when placed,
 the access request and contract it became, its payment, the escrow holds and its delivery,
-acceptance or dispute
+acceptance or dispute; the transaction certificates of settled orders
 
 Revision ID: 0017
 Revises: 0016
@@ -114,8 +114,30 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_market_orders_status"), ["status"], unique=False)
 
+    op.create_table(
+        "market_certificates",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("number", sa.String(length=24), nullable=False),
+        sa.Column("order_id", sa.String(length=40), nullable=False),
+        sa.Column("check", sa.String(length=16), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("signature", sa.Text(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("leaf_index", sa.BigInteger(), nullable=False),
+        sa.Column("issued_at", yaosu.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["market_orders.id"],
+            name=op.f("fk_market_certificates_order_id_market_orders"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_market_certificates")),
+        sa.UniqueConstraint("number", name=op.f("uq_market_certificates_number")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_market_certificates_order_id")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("market_certificates")
     with op.batch_alter_table("market_orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_market_orders_status"))
         batch_op.drop_index(batch_op.f("ix_market_orders_seller_org_id"))
