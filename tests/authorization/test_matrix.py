@@ -814,6 +814,12 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             OVERSIGHT | {CO, AI},
         ),
         Case(
+            "GET",
+            "/api/v1/market/annual-report",
+            f"/api/v1/market/annual-report?operator_org_id={w['ai_org']}&year=2026",
+            OVERSIGHT | {AI},
+        ),
+        Case(
             "POST",
             "/api/v1/market/certificates/verify",
             "/api/v1/market/certificates/verify",
@@ -865,6 +871,7 @@ HIDDEN = (
         for r in (BA, BN, BR, AS)
     }
     | {("/api/v1/market/certificates/{number}", r) for r in (BA, BN, BR, AS)}
+    | {("/api/v1/market/annual-report", r) for r in (BA, BN, BR, CO, AS)}
 )
 
 
@@ -1020,6 +1027,7 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/registrations/{registration_id}", f"/registrations/{n}", public),
         Page("GET", "/notices", "/notices", public),
         Page("GET", "/market/orders", "/market/orders", SIGNED_IN),
+        Page("GET", "/market/annual-report", "/market/annual-report", SIGNED_IN),
         Page(
             "GET", "/market/orders/{order_id}", f"/market/orders/{w['order']}", OVERSIGHT | {CO, AI}
         ),

@@ -544,6 +544,10 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         ],
         "/market/statements": ["/market/statements", f"/market/statements?org={r[:40]}"],
         "/market/orders": ["/market/orders", f"/market/orders?side={r[:12]}&error={r}"],
+        "/market/annual-report": [
+            "/market/annual-report",
+            f"/market/annual-report?operator={r[:40]}&year={r[:6]}",
+        ],
         "/market/certificates/{number}/{check}": [f"/market/certificates/{ids['tx_certificate']}"],
         "/market/orders/{order_id}": [
             f"/market/orders/{ids['order']}",

@@ -7,9 +7,9 @@ by bank transfer, quoting their payment references; the ICBC statement with both
 (and one the platform cannot place) was imported and matched, so their money was held in
 escrow and their delivery began. It accepted the first an hour later: the escrow was
 released to the AI company's revenue, with its operator fee and the platform's service fee
-posted separately, and the day was settled. It disputed the second today and asked the
-cyberspace office to decide. A free order of the bureau's open data for public welfare paid
-nothing and was accepted; the negotiated forecasting model waits for its bank transfer.
+posted separately, and the day was settled, which issued the first order's transaction
+certificate. It disputed the second today and asked the cyberspace office to decide. A free
+order of the same service for public welfare paid nothing and was accepted; the negotiated forecasting model waits for its bank transfer.
 The reconciliation shows ledger = statements = bank."""
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ ICBC_HEADER = (
     "交易币种,记账金额(收入),记账金额(支出),记账币种,余额,对方户名"
 )
 QUERY_SERVICE = "农产品销售统计查询服务"
-OPEN_DATA = "各乡镇农产品销售数据（开放数据整版）"
 MODEL = "乡镇农产品需求预测模型"
 
 
@@ -97,7 +96,9 @@ def trade(ctx: Context, *, platform: Actor) -> None:
         disputed = order(
             QUERY_SERVICE, "industry_development", 200, "核对各乡镇收购均价，测算下季度收购价格。"
         )
-        free = order(OPEN_DATA, "public_welfare", 1, "为乡村公益助农活动提供各乡镇农产品销售数据。")
+        free = order(
+            QUERY_SERVICE, "public_welfare", 300, "为乡村公益助农活动统计各乡镇农产品销量。"
+        )
         order(
             MODEL,
             "industry_development",

@@ -17,7 +17,7 @@ from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 from yaosu.kernel.i18n import _, label, say
 from yaosu.kernel.settings import get_settings
-from yaosu.market import certificates, ledger, orders, settlement
+from yaosu.market import certificates, ledger, orders, report, settlement
 from yaosu.market import listing as _listing
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
@@ -279,3 +279,64 @@ def verify(
         )
     else:
         console.print(say(_("In the transparency log, proven in checkpoint {size}.", size=size)))
+
+
+@app.command("report")
+def annual_report(
+    operator: str = typer.Option(..., "--operator", help="运营方机构 ID / the operator's org id"),
+    year: int = typer.Option(..., "--year", help="年度 / the calendar year"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+) -> None:
+    """年度经营情况报告 / An operator's annual report on public-data operation."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        found = report.annual_report(session, system_actor(), operator_org_id=operator, year=year)
+    if as_json:
+        console.print_json(json.dumps(found, ensure_ascii=False))
+        return
+    console.print(f"{found['operator']['name']} · {found['year']}")
+    console.print(
+        say(
+            _(
+                "Revenue posted in the year: {total} (product revenue {revenue}, operator fees {fees})",
+                total=ledger.yuan(found["revenue"]["total_fen"]),
+                revenue=ledger.yuan(found["revenue"]["revenue_fen"]),
+                fees=ledger.yuan(found["revenue"]["operator_fee_fen"]),
+            )
+        )
+    )
+    table = Table(
+        say(_("Period")), say(_("Allowed revenue")), say(_("Counted revenue")), say(_("Above it"))
+    )
+    for p in found["periods"]:
+        table.add_row(
+            f"{p['starts_at'][:10]} – {p['ends_at'][:10]}",
+            ledger.yuan(p["allowed_fen"]),
+            ledger.yuan(p["revenue_fen"]),
+            ledger.yuan(p["excess_fen"]),
+        )
+    console.print(table)
+    products = Table(
+        say(_("Data product")), say(_("Cap per unit")), say(_("Within the cap")), say(_("Revenue"))
+    )
+    for p in found["products"]:
+        products.add_row(
+            p["title"],
+            ledger.yuan(p["cap_unit_fen"]) if p["cap_unit_fen"] is not None else "—",
+            say(_("yes")) if p["within_cap"] else say(_("no")),
+            ledger.yuan(p["revenue_fen"]),
+        )
+    console.print(products)
+    free, disputes = found["free_service"], found["disputes"]
+    console.print(
+        say(
+            _(
+                "Free service: {orders} orders, {units} units",
+                orders=free["orders"],
+                units=free["units"],
+            )
+        )
+    )
+    console.print(
+        say(_("Disputes: {count}, {open} open", count=disputes["count"], open=disputes["open"]))
+    )

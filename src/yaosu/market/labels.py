@@ -176,6 +176,7 @@ register_labels(
         "period.open": N_("opened a revenue period"),
         "period.revenue": N_("counted revenue against the allowed revenue"),
         "period.close": N_("closed a revenue period"),
+        "period.report": N_("generated an operator's annual report"),
     },
 )
 

@@ -27,8 +27,10 @@ from yaosu.market import certificates as _certificates
 from yaosu.market import listing as _listing
 from yaosu.market import negotiation as _negotiation
 from yaosu.market import orders as _orders
+from yaosu.market import periods as _periods
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
+from yaosu.market import report as _report
 from yaosu.market.schemas import ProductCreate
 from yaosu.rights import service as _rights
 from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale
@@ -777,3 +779,50 @@ def certificate_pdf(request: Request, number: str, check: str, session: SessionD
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{cert.number}.pdf"'},
     )
+
+
+# --- the annual report -----------------------------------------------------------------------
+
+
+@router.get("/market/annual-report")
+def annual_report_page(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    operator: str = "",
+    year: str = "",
+) -> Response:
+    """年度经营情况报告: the operator's own, or for oversight any operator with a period."""
+    operators = sorted({p.operator_org_id for p in _periods.list_periods(session, actor)})
+    chosen = (
+        operator[:40]
+        or (actor.org_id if actor.org_id in operators else "")
+        or (operators[0] if operators else "")
+    )
+    this_year = _settlement_year()
+    try:
+        number = int(year) if year else this_year
+    except ValueError:
+        number = 0
+    report, error = None, None
+    if chosen:
+        try:
+            with session.begin_nested():
+                report = _report.annual_report(session, actor, operator_org_id=chosen, year=number)
+        except YaosuError as exc:
+            error = exc.message(locale(request))
+    return render(
+        request,
+        actor,
+        "annual_report.html",
+        report=report,
+        error=error,
+        operators=operators,
+        chosen=chosen,
+        year=number or this_year,
+        **_common(session, request),
+    )
+
+
+def _settlement_year() -> int:
+    return settlement.cst_day(utcnow()).year

@@ -16,7 +16,9 @@ from yaosu.market import orders as _orders
 from yaosu.market import periods as _periods
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
+from yaosu.market import report as _report
 from yaosu.market.schemas import (
+    AnnualReportPublic,
     Assessment,
     BankImportPublic,
     BankLinePublic,
@@ -494,3 +496,17 @@ def verify_certificate(
     return CertificateVerdict(
         **_certificates.verdict(session, settings=ctx.settings, certificate=body.model_dump())
     )
+
+
+@router.get("/market/annual-report", response_model=AnnualReportPublic)
+def annual_report(
+    actor: CurrentActor,
+    session: SessionDep,
+    operator_org_id: Annotated[str, Query(max_length=40)],
+    year: Annotated[int, Query(ge=2000, le=2100)],
+) -> AnnualReportPublic:
+    """年度经营情况报告 of a public-data operator (the operator, the authorising body, the
+    platform): revenue from the ledger beside the allowed revenue, products and their caps,
+    free public-welfare service, disputes; amounts in fen."""
+    found = _report.annual_report(session, actor, operator_org_id=operator_org_id, year=year)
+    return AnnualReportPublic(**found)

@@ -373,3 +373,79 @@ class CertificateVerdict(BaseModel):
     document: dict[str, Any] | None
     proven_in_checkpoint: int | None  # the log checkpoint the certificate's entry is in
     order_status: str | None
+
+
+# --- the annual report ----------------------------------------------------------------------
+
+
+class ReportParty(BaseModel):
+    id: str
+    name: str
+    uscc: str | None
+
+
+class ReportRevenue(BaseModel):
+    revenue_fen: int
+    operator_fee_fen: int
+    total_fen: int
+
+
+class ReportPeriod(BaseModel):
+    id: str
+    starts_at: str
+    ends_at: str
+    status: str
+    allowed_fen: int
+    revenue_fen: int
+    deduction_fen: int
+    excess_fen: int
+
+
+class ReportProduct(BaseModel):
+    id: str
+    title: str
+    status: str
+    pricing_class: str
+    price: dict[str, Any]
+    cap_unit_fen: int | None
+    highest_unit_fen: int
+    within_cap: bool
+    trial: bool
+    orders: int
+    units: int
+    revenue_fen: int
+
+
+class ReportFree(BaseModel):
+    orders: int
+    units: int
+    by_purpose: dict[str, int]
+
+
+class ReportDispute(BaseModel):
+    order: str
+    status: str
+    ended_because: str | None
+    amount_fen: int
+    regulator_asked: bool
+
+
+class ReportDisputes(BaseModel):
+    count: int
+    open: int
+    released: int
+    refunded: int
+    amount_fen: int
+    items: list[ReportDispute]
+
+
+class AnnualReportPublic(BaseModel):
+    """年度经营情况报告: amounts in fen."""
+
+    year: int
+    operator: ReportParty
+    revenue: ReportRevenue
+    periods: list[ReportPeriod]
+    products: list[ReportProduct]
+    free_service: ReportFree
+    disputes: ReportDisputes
