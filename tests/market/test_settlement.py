@@ -145,3 +145,45 @@ def test_days_and_times_are_written_out_not_numbers(ctx: Context, app_client: Te
     )
     assert period.status_code == 422
     assert period.json()["error"]["detail"]["fields"][0]["field"] == "starts_at"
+
+
+def test_open_holds_are_found_by_an_anti_join(ctx: Context, backend: str) -> None:
+    """Regression: the reconciliation and the expiry found unresolved holds with ``id NOT IN
+    (SELECT pending_id …)``, which PostgreSQL cannot run as an anti-join (the column is
+    nullable): past ``work_mem`` it rescanned the subquery for every row, and reconciling
+    100,000 orders did not finish. ``NOT EXISTS`` on the unique ``pending_id`` is one."""
+    from sqlalchemy import func, select, text
+
+    from yaosu.market import ledger
+    from yaosu.market.models import LedgerTransfer
+
+    query = select(func.count()).select_from(LedgerTransfer).where(ledger.unresolved())
+    with ctx.db.transaction() as session:
+        if backend == "postgresql":
+            compiled = query.compile(session.bind, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(session.scalars(text(f"EXPLAIN {compiled}")))
+            assert "Anti Join" in plan and "SubPlan" not in plan, plan
+        else:
+            plan = " ".join(
+                str(r[-1])
+                for r in session.execute(text(f"EXPLAIN QUERY PLAN {query.compile(session.bind)}"))
+            )
+            assert "SEARCH" in plan and "pending_id" in plan, plan  # the unique index
+        # and it finds what it should: each hold once, until it is resolved
+        total = session.scalar(query)
+        held = session.scalar(
+            select(func.count())
+            .select_from(LedgerTransfer)
+            .where(
+                LedgerTransfer.kind == "pending",
+                LedgerTransfer.id.not_in(
+                    select(LedgerTransfer.pending_id).where(LedgerTransfer.pending_id.is_not(None))
+                ),
+            )
+        )
+        resolving = session.scalar(
+            select(func.count())
+            .select_from(LedgerTransfer)
+            .where(LedgerTransfer.kind != "pending", ledger.unresolved())
+        )
+        assert total == held + resolving

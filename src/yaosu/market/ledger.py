@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
@@ -346,7 +346,6 @@ def expire(session: Session, actor: Actor, *, now: datetime | None = None) -> in
     """Voids every pending transfer whose timeout has passed (the tasks domain or ``yaosu
     market expire`` runs it); returns how many."""
     now = now or utcnow()
-    resolution = select(LedgerTransfer.pending_id).where(LedgerTransfer.pending_id.is_not(None))
     due = list(
         session.execute(
             select(LedgerTransfer.id, LedgerTransfer.code)
@@ -354,7 +353,7 @@ def expire(session: Session, actor: Actor, *, now: datetime | None = None) -> in
                 LedgerTransfer.kind == "pending",
                 LedgerTransfer.timeout_at.is_not(None),
                 LedgerTransfer.timeout_at <= now,
-                LedgerTransfer.id.not_in(resolution),
+                unresolved(),
             )
             .order_by(LedgerTransfer.id)
             .limit(10_000)
@@ -372,6 +371,15 @@ def expire(session: Session, actor: Actor, *, now: datetime | None = None) -> in
             detail={"voided": len(specs)},
         )
     return len(specs)
+
+
+def unresolved() -> ColumnElement[bool]:
+    """A pending transfer no post or void has resolved yet, as SQL: an anti-join on the
+    unique ``pending_id`` (``NOT EXISTS``). ``id NOT IN (SELECT pending_id …)`` over a
+    nullable column cannot be one: PostgreSQL rescans the subquery per row once it outgrows
+    ``work_mem``, and a reconciliation of 100,000 orders did not finish."""
+    resolver = aliased(LedgerTransfer)
+    return ~exists().where(resolver.pending_id == LedgerTransfer.id)
 
 
 def get_transfer(session: Session, *, transfer_id: str) -> LedgerTransfer:

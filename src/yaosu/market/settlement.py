@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
@@ -26,6 +26,7 @@ from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
+from yaosu.market import ledger
 from yaosu.market.models import (
     BankLine,
     LedgerAccount,
@@ -219,10 +220,9 @@ def _sums(session: Session, *, kinds: tuple[str, ...], open_only: bool = False) 
     """Per account: (debits, credits) of the transfers of ``kinds`` (with ``open_only``,
     pendings not yet posted or voided)."""
     out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    where = [LedgerTransfer.kind.in_(kinds)]
+    where: list[ColumnElement[bool]] = [LedgerTransfer.kind.in_(kinds)]
     if open_only:
-        resolved = select(LedgerTransfer.pending_id).where(LedgerTransfer.pending_id.is_not(None))
-        where.append(LedgerTransfer.id.not_in(resolved))
+        where.append(ledger.unresolved())
     for i, column in enumerate((LedgerTransfer.debit_account_id, LedgerTransfer.credit_account_id)):
         for account_id, total in session.execute(
             select(column, func.sum(LedgerTransfer.amount)).where(*where).group_by(column)
