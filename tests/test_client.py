@@ -102,3 +102,32 @@ def test_client_waits_for_background_tasks(background: Context, server: str) -> 
         with pytest.raises(YaosuClientError) as bad:
             client.deidentify(residents, 1, {"columns": {"无此列": {"op": "drop"}}})
         assert bad.value.status == 422
+
+
+def test_client_buys_from_the_market(server: str, ctx: Context) -> None:
+    """A data user finds a product, quotes it, orders it, and follows the order; the seller
+    sees the sale; the buyer reads the demo's transaction certificate and its statements."""
+    with Client(server, token=token_for(ctx, "coop-manager")) as buyer:
+        listed = buyer.products(status="listed", pricing_class="capped")
+        service = next(p for p in listed if p["title"] == "农产品销售统计查询服务")
+        price = buyer.quote(service["id"], purpose="industry_development", quantity=1500)
+        assert price["amount_fen"] == 65_000 and price["amount"] == "¥650.00"
+        made = buyer.order(
+            service["id"],
+            purpose="industry_development",
+            quantity=1500,
+            justification="合作社测算各乡镇农产品销量，安排收购计划。",
+        )
+        assert made["status"] == "contracting" and made["amount_fen"] == 65_000
+        assert buyer.order_status(made["id"])["request_id"] == made["request_id"]
+        assert made["id"] in {o["id"] for o in buyer.orders(side="buying")}
+        with pytest.raises(YaosuClientError) as refused:
+            buyer.accept_order(made["id"])  # not delivered yet
+        assert refused.value.status == 409 and refused.value.code == "NOT_NOW"
+        assert buyer.cancel_order(made["id"], "计划调整")["status"] == "cancelled"
+        settled = next(o for o in buyer.orders(status="accepted") if o["certificate"])
+        cert = buyer.certificate(settled["certificate"])
+        assert cert["document"]["order"] == settled["id"] and cert["log"] is not None
+        assert buyer.statements()
+    with Client(server, token=token_for(ctx, "ai-analyst")) as seller:
+        assert made["id"] in {o["id"] for o in seller.orders(side="selling")}

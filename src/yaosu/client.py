@@ -263,3 +263,75 @@ class Client:
     def audit(self, **filters: Any) -> list[dict[str, Any]]:
         params = {k: v for k, v in filters.items() if v is not None}
         return self._call("GET", "/api/v1/audit", params=params).json()["items"]
+
+    # --- the market ------------------------------------------------------------------------
+
+    def products(self, **filters: Any) -> list[dict[str, Any]]:
+        """Data products you may see (``status``, ``pricing_class``)."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._call("GET", "/api/v1/market/products", params=params).json()
+
+    def quote(
+        self, product: str, *, purpose: str, quantity: int, negotiation: str | None = None
+    ) -> dict[str, Any]:
+        """What ``quantity`` units of a product cost for ``purpose``, in fen, fees broken out."""
+        params: dict[str, Any] = {"purpose": purpose, "quantity": quantity}
+        if negotiation:
+            params["negotiation"] = negotiation
+        return self._call("GET", f"/api/v1/market/products/{product}/quote", params=params).json()
+
+    def order(
+        self,
+        product: str,
+        *,
+        purpose: str,
+        quantity: int,
+        justification: str,
+        days: int | None = None,
+        negotiation: str | None = None,
+    ) -> dict[str, Any]:
+        """Places an order: priced now, and an access request for the product's terms filed.
+        Follow it with ``order_status``; a paid one shows its ``payment_reference``."""
+        body: dict[str, Any] = {
+            "product_id": product,
+            "purpose": purpose,
+            "quantity": quantity,
+            "justification": justification,
+        }
+        if days is not None:
+            body["days"] = days
+        if negotiation:
+            body["negotiation_id"] = negotiation
+        return self._call("POST", "/api/v1/market/orders", json=body).json()
+
+    def orders(self, *, side: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """Your organisation's purchases (``side="buying"``) and sales (``"selling"``)."""
+        params = {k: v for k, v in (("side", side), ("status", status)) if v is not None}
+        return self._call("GET", "/api/v1/market/orders", params=params).json()
+
+    def order_status(self, order: str) -> dict[str, Any]:
+        return self._call("GET", f"/api/v1/market/orders/{order}").json()
+
+    def accept_order(self, order: str) -> dict[str, Any]:
+        """验收: accept the delivery; the escrow is released to the seller side."""
+        return self._call("POST", f"/api/v1/market/orders/{order}/acceptance").json()
+
+    def dispute_order(self, order: str, reason: str) -> dict[str, Any]:
+        return self._call(
+            "POST", f"/api/v1/market/orders/{order}/dispute", json={"reason": reason}
+        ).json()
+
+    def cancel_order(self, order: str, reason: str = "") -> dict[str, Any]:
+        return self._call(
+            "POST", f"/api/v1/market/orders/{order}/cancellation", json={"reason": reason}
+        ).json()
+
+    def certificate(self, number: str) -> dict[str, Any]:
+        """A settled order's transaction certificate file (check it offline with
+        ``yaosu market verify``)."""
+        return self._call("GET", f"/api/v1/market/certificates/{number}").json()
+
+    def statements(self, **filters: Any) -> list[dict[str, Any]]:
+        """Settlement statements you may see (``org_id``, ``period``)."""
+        params = {k: str(v) for k, v in filters.items() if v is not None}
+        return self._call("GET", "/api/v1/market/statements", params=params).json()
