@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from yaosu.access import service as access
 from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
-from yaosu.authorization.policy import Resource, Rows, enforce, visible
+from yaosu.authorization.policy import Resource, Rows, decide, enforce, visible
 from yaosu.authorization.schemas import RequestCreate
 from yaosu.catalog import versions
 from yaosu.kernel.actor import Actor
@@ -721,3 +721,32 @@ def cancel(
         detail={"refunded_fen": received},
     )
     return order
+
+
+# --- what waits for whom (the inbox) ---------------------------------------------------------
+
+# An order's state -> the step that waits in it, and the action that takes it.
+WAITING = {
+    OrderState.awaiting_payment: ("pay", "order.accept"),  # the buyer's members pay it
+    OrderState.delivering: ("accept", "order.accept"),
+    OrderState.disputed: ("decide", "order.resolve"),
+}
+
+
+def steps_waiting(session: Session, actor: Actor) -> list[tuple[str, Order]]:
+    """``(step, order)`` for each order that waits for the actor: a payment to make, a
+    delivery to accept or dispute, a dispute to decide; oldest first. One query."""
+    if actor.org_id is None:
+        return []
+    stmt = (
+        select(Order)
+        .where(visible(actor, "order.view", ROWS), Order.status.in_(list(WAITING)))
+        .order_by(Order.updated_at, Order.id)
+        .limit(200)
+    )
+    out = []
+    for order in session.scalars(stmt):
+        step, action = WAITING[OrderState(order.status)]
+        if decide(actor, action, order_resource(order)).allowed:
+            out.append((step, order))
+    return out

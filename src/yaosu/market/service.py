@@ -49,7 +49,7 @@ from yaosu.market.negotiation import (
     open_negotiation,
     respond,
 )
-from yaosu.market.orders import expectation_of, get_order, list_orders
+from yaosu.market.orders import expectation_of, get_order, list_orders, steps_waiting
 from yaosu.market.periods import (
     add_revenue,
     allowed_fen,
@@ -115,7 +115,10 @@ __all__ = [
     "assess",
     "balance",
     "cancel_order",
+    "certificate_file",
+    "certificate_of",
     "change",
+    "check_certificate",
     "close_period",
     "create_product",
     "cst_day",
@@ -169,7 +172,9 @@ __all__ = [
     "set_cap",
     "set_price",
     "settle",
+    "settle_and_certify",
     "sources_of",
+    "steps_waiting",
     "submit",
     "tariffs",
     "transfer",
