@@ -33,5 +33,8 @@ register_labels(
         "registration_resolve": N_("Objection"),
         "task_failed": N_("Background task"),
         "task_ended": N_("Background task"),
+        "order_pay": N_("Order"),
+        "order_accept": N_("Order"),
+        "order_decide": N_("Order dispute"),
     },
 )
