@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from yaosu.accounts import credentials
 from yaosu.accounts import service as accounts
@@ -208,3 +209,14 @@ def dataset_id(ctx: Context, title_part: str) -> str:
 
 
 __all__ = ["DEMO_PASSWORD", "actor", "auth", "dataset_id", "token_for"]
+
+
+def demo_contract_id(session: Session) -> str:
+    """The demo's governed-query contract: the cooperative's over 参保人员 (the name its SQL
+    uses). The demo's market orders have contracts of their own, over the farm sales."""
+    from yaosu.authorization.models import Contract
+
+    for contract in session.scalars(select(Contract).order_by(Contract.created_at, Contract.id)):
+        if "参保人员" in (contract.aliases or {}):
+            return str(contract.id)
+    raise AssertionError("the demo world has no contract over 参保人员")

@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from tests.conftest import auth, dataset_id
-from yaosu.authorization.models import Contract
+from tests.conftest import auth, dataset_id, demo_contract_id
 from yaosu.context import Context
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "yaosu"
@@ -147,7 +145,7 @@ def _zh_only(text: str) -> bool:
 def _refusals(ctx: Context, client: TestClient) -> dict[str, Callable[[dict[str, str]], Any]]:
     residents, produce = dataset_id(ctx, "参保人员"), dataset_id(ctx, "农产品")
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))
+        contract = demo_contract_id(session)
     coop, bureau = auth(ctx, "coop-manager"), auth(ctx, "bureau-admin")
     return {
         "FORBIDDEN": lambda lang: client.patch(
@@ -191,7 +189,7 @@ def test_a_contract_decision_gives_its_reason_in_the_readers_language(
     """The decision point answered "contract … permits this use / 协议 … 允许此次使用"."""
     residents = dataset_id(ctx, "参保人员")
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))
+        contract = demo_contract_id(session)
     use = {"operation": "aggregate", "dataset_id": residents, "epsilon": 0.1, "dry_run": True}
     headers = auth(ctx, "coop-manager")
     zh = app_client.post(f"/api/v1/contracts/{contract}/decisions", json=use, headers=headers)

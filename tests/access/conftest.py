@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
 
-from tests.conftest import dataset_id
+from tests.conftest import dataset_id, demo_contract_id
 from yaosu.access import service
 from yaosu.authorization.models import Contract
 from yaosu.context import Context
@@ -17,7 +16,7 @@ from yaosu.context import Context
 def demo(ctx: Context) -> Iterator[tuple[Context, str, str]]:
     """The demo world, its contract (the cooperative's) and the residents' dataset."""
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id).order_by(Contract.created_at))
+        contract = demo_contract_id(session)
     yield ctx, str(contract), dataset_id(ctx, "参保人员")
     service.close_engines(ctx)
 

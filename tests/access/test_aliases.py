@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.access.conftest import spent
 from tests.authorization.test_requests import approved, ask
-from tests.conftest import actor, auth, dataset_id
+from tests.conftest import actor, auth, dataset_id, demo_contract_id
 from tests.console.test_pages import csrf, login
 from yaosu.access import governance, service
 from yaosu.access.engines import DuckDBEngine
@@ -253,7 +253,7 @@ def test_the_request_chooses_its_aliases_and_a_bad_one_writes_nothing(
 
 def test_the_console_shows_and_takes_the_alias(app_client: TestClient, ctx: Context) -> None:
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract).order_by(Contract.created_at))
+        contract = session.get(Contract, demo_contract_id(session))
         assert contract is not None
         contract_id, request_id = contract.id, contract.request_id
     residents = dataset_id(ctx, "参保人员")
@@ -394,5 +394,9 @@ def test_migration_0014_adds_the_aliases_and_backfills_the_defaults(ctx: Context
         requests = list(session.scalars(select(AccessRequest)))
     assert contracts and requests
     # rows made before the revision: each dataset named after its title
-    assert all(r.aliases == {"江州市城乡居民社会保险参保人员信息": residents} for r in requests)
+    theirs = [r for r in requests if residents in r.datasets]  # the demo's orders: farm sales
+    assert theirs and all(
+        r.aliases == {"江州市城乡居民社会保险参保人员信息": residents} for r in theirs
+    )
+    assert all(set(r.aliases.values()) == set(r.datasets) for r in requests)
     assert all(set(c.aliases.values()) == set(c.datasets) for c in contracts)

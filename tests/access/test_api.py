@@ -10,9 +10,8 @@ import sys
 import threading
 
 import httpx
-from sqlalchemy import select
 
-from tests.conftest import dataset_id, token_for
+from tests.conftest import dataset_id, demo_contract_id, token_for
 from yaosu import Client, YaosuClientError
 from yaosu.authorization.models import Contract
 from yaosu.context import Context
@@ -20,7 +19,7 @@ from yaosu.context import Context
 
 def _contract(ctx: Context) -> str:
     with ctx.db.transaction() as session:
-        return str(session.scalar(select(Contract.id)))
+        return str(demo_contract_id(session))
 
 
 def test_client_and_cli_query_under_the_demo_contract(server: str, ctx: Context) -> None:

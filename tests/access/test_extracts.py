@@ -13,7 +13,7 @@ import pyarrow as pa
 from fastapi.testclient import TestClient
 
 from tests.authorization.test_requests import accepted, ask
-from tests.conftest import auth, dataset_id
+from tests.conftest import auth, dataset_id, demo_contract_id
 from yaosu.access.extract import run_trace, write_csv
 from yaosu.catalog import versions
 from yaosu.context import Context
@@ -116,12 +116,9 @@ def test_an_extract_is_deidentified_watermarked_signed_and_traceable(
 
 
 def test_a_contract_without_extracts_cannot_make_one(app_client: TestClient, ctx: Context) -> None:
-    from sqlalchemy import select
-
-    from yaosu.authorization.models import Contract
 
     with ctx.db.transaction() as session:
-        aggregate_only = session.scalar(select(Contract.id))
+        aggregate_only = demo_contract_id(session)
     refused = app_client.post(
         f"/api/v1/contracts/{aggregate_only}/extracts",
         json={"dataset_id": dataset_id(ctx, "参保人员")},

@@ -15,11 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 import sqlglot
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlglot import exp
 
 from tests.access.test_attacks import AGGREGATE_ONLY, ANY_CONTRACT, GRANTS, ROW_LEVEL, T
-from tests.conftest import actor, auth, dataset_id
+from tests.conftest import actor, auth, dataset_id, demo_contract_id
 from yaosu.access import dp, engines, governance, service
 from yaosu.access.engines import DuckDBEngine
 from yaosu.authorization.models import Contract
@@ -39,7 +38,7 @@ FEE = "缴费档次(元)"
 @pytest.fixture
 def demo(ctx: Context) -> Iterator[tuple[Context, str, str]]:
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))  # the coop's DP contract
+        contract = demo_contract_id(session)  # the coop's DP contract
     yield ctx, str(contract), dataset_id(ctx, "参保人员")
     service.close_engines(ctx)
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.authorization.test_requests import ask
-from tests.conftest import actor, auth, dataset_id
+from tests.conftest import actor, auth, dataset_id, demo_contract_id
 from yaosu.accounts import service as accounts
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization import service as authorization
@@ -254,7 +254,7 @@ def test_contracts_in_force_before_acceptance_stay_in_force(ctx: Context) -> Non
 
     contract_id = offered(ctx)
     with ctx.db.transaction() as session:
-        demo = session.scalar(select(Contract).where(Contract.status == "active"))
+        demo = session.get(Contract, demo_contract_id(session))
         assert demo is not None
         demo_id, demo_start, demo_providers = demo.id, demo.starts_at, demo.provider_acceptances
     config = alembic_config(ctx.db.engine)

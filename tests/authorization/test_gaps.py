@@ -72,6 +72,7 @@ def test_only_actions_that_change_nothing_need_just_the_read_scope() -> None:
 # token's own tokens (never wider than itself; revoking only narrows).
 NOT_WRITES = {
     ("POST", "/api/v1/certificates/verify"),
+    ("POST", "/api/v1/market/certificates/verify"),  # a check of a file against the keys
     ("POST", "/api/v1/queries/estimate"),  # a forecast: nothing run, spent or kept
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{token_id}"),

@@ -16,9 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import DEMO_PASSWORD, actor, dataset_id, token_for
+from tests.conftest import DEMO_PASSWORD, actor, dataset_id, demo_contract_id, token_for
 from yaosu.audit.models import AuditEntry
-from yaosu.authorization.models import AccessRequest, Contract
+from yaosu.authorization.models import AccessRequest
 from yaosu.context import Context
 from yaosu.kernel.tasks.models import Task
 from yaosu.privacy import service as privacy
@@ -92,7 +92,7 @@ def world(ctx: Context) -> dict[str, Any]:
     from yaosu.access import service as access
 
     with ctx.db.transaction() as session:
-        demo_contract = session.scalar(select(Contract.id).order_by(Contract.created_at))
+        demo_contract = demo_contract_id(session)
     ids["run"] = access.run_query(
         ctx,
         actor(ctx, CO),
@@ -124,7 +124,7 @@ def world(ctx: Context) -> dict[str, Any]:
         assert isinstance(job, Task)
         ids["task"] = job.id
         ids["screen"] = privacy.list_screens(session, analyst, dataset_id=ids["res"])[0].id
-        ids["contract"] = session.scalar(select(Contract.id).order_by(Contract.created_at))
+        ids["contract"] = demo_contract_id(session)
         ids["request"] = session.scalar(
             select(AccessRequest.id).where(AccessRequest.status == "submitted")
         )

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import dataset_id
+from tests.conftest import dataset_id, demo_contract_id
 from tests.console.test_pages import csrf, login
 from yaosu.context import Context
 from yaosu.kernel.db import utcnow
@@ -197,12 +197,9 @@ def test_rights_pages_from_application_to_verified_certificate(
 def test_the_query_page_answers_with_its_cost_and_refuses_in_place(
     app_client: TestClient, ctx: Context
 ) -> None:
-    from sqlalchemy import select
-
-    from yaosu.authorization.models import Contract
 
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))
+        contract = demo_contract_id(session)
     residents = dataset_id(ctx, "参保人员")
     as_user(app_client, "coop-manager")
     page = app_client.get(f"/contracts/{contract}")

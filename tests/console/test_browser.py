@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import DEMO_PASSWORD, dataset_id
+from tests.conftest import DEMO_PASSWORD, dataset_id, demo_contract_id
 from yaosu.context import Context
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -168,12 +168,9 @@ def test_a_recipe_is_previewed_then_applied_and_compared(page: Page, ctx: Contex
 def test_the_contract_page_draws_its_gauges_and_the_notice_board_is_public(
     page: Page, ctx: Context
 ) -> None:
-    from sqlalchemy import select
-
-    from yaosu.authorization.models import Contract
 
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))
+        contract = demo_contract_id(session)
     log_in(page, "coop-manager")
     page.goto(f"/contracts/{contract}")
     expect(page.get_by_role("heading", name="条款")).to_be_visible()
@@ -194,13 +191,11 @@ def test_a_governed_query_forecasts_then_answers_every_declared_group(
     runs (cost, every declared group, the ± of each column), the forecast proposes an ε for
     an accuracy typed in, and the answer releases every declared town with the ± forecast,
     in readable numbers, charted, kept in the history and downloadable."""
-    from sqlalchemy import select
 
-    from yaosu.authorization.models import Contract
     from yaosu.demo.world import TOWNS
 
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))
+        contract = demo_contract_id(session)
     log_in(page, "coop-manager")
     page.goto(f"/contracts/{contract}")
     page.get_by_role("link", name="执行受控查询").click()
@@ -231,12 +226,9 @@ def test_a_governed_query_forecasts_then_answers_every_declared_group(
 
 
 def test_the_query_page_fits_a_phone(browser: Browser, server: str, ctx: Context) -> None:
-    from sqlalchemy import select
-
-    from yaosu.authorization.models import Contract
 
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))
+        contract = demo_contract_id(session)
     context = browser.new_context(
         base_url=server, viewport={"width": 390, "height": 844}, locale="zh-CN"
     )

@@ -7,12 +7,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from tests.conftest import dataset_id
+from tests.conftest import dataset_id, demo_contract_id
 from tests.console.test_access_pages import as_user
 from tests.console.test_pages import csrf
-from yaosu.authorization.models import Contract
 from yaosu.context import Context
 
 
@@ -70,7 +68,7 @@ def test_a_refused_entry_is_said_on_the_form_and_keeps_what_was_typed(
 
 def test_the_query_page_uses_the_dictionary(app_client: TestClient, ctx: Context) -> None:
     with ctx.db.transaction() as session:
-        contract = session.scalar(select(Contract.id))
+        contract = demo_contract_id(session)
     as_user(app_client, "coop-manager")
     page = app_client.get(f"/query?contract={contract}").text
     # The first query groups by a column with public values and averages one with bounds.

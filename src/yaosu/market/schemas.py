@@ -352,7 +352,7 @@ class OrderDecision(BaseModel):
 
 
 class CertificateLog(BaseModel):
-    index: int = Field(ge=0, le=2**53)
+    index: int = Field(ge=0, le=2**53, strict=True)  # true is not 1
     entry: str  # base64 of the log entry's canonical JSON
     proof: list[str]  # base64 hashes, RFC 6962
     checkpoint: str  # the signed note
