@@ -1028,6 +1028,7 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/notices", "/notices", public),
         Page("GET", "/market/orders", "/market/orders", SIGNED_IN),
         Page("GET", "/market/annual-report", "/market/annual-report", SIGNED_IN),
+        Page("GET", "/market/revenue", "/market/revenue", SIGNED_IN),
         Page(
             "GET", "/market/orders/{order_id}", f"/market/orders/{w['order']}", OVERSIGHT | {CO, AI}
         ),
@@ -1249,6 +1250,20 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
                 "quantity": "10",
                 "justification": "矩阵测试：测算各乡镇农产品销量。",
             },
+        ),
+        Page(
+            "POST",
+            "/market/products/{product_id}/negotiations",
+            f"/market/products/{w['model']}/negotiations",
+            frozenset({BA, BN, CO, P, AS}),
+            form={"purpose": "industry_development", "quantity": "1", "amount": "1000.00"},
+        ),
+        Page(
+            "POST",
+            "/market/negotiations/{negotiation_id}/answer",
+            f"/market/negotiations/{w['deal']}/answer",
+            frozenset({AI, CO}),  # already accepted: back with the error, nothing refused
+            form={"answer": "decline"},
         ),
         Page(
             "POST",

@@ -434,6 +434,11 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
                 )
             )
         )
+        ids["negotiated"] = str(
+            session.scalar(
+                select(Product.id).where(Product.price["model"].as_string() == "negotiated")
+            )
+        )
         ids["assessing"] = str(
             session.scalar(select(Product.id).where(Product.status == "assessing"))
         )
@@ -534,6 +539,7 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
             f"/market/products/{ids['product']}?purpose={r[:40]}&quantity=5",
             f"/market/products/{ids['product']}?purpose=industry_development&quantity=12000",
             f"/market/products/{ids['assessing']}",
+            f"/market/products/{ids['negotiated']}",
         ],
         "/market/products/{product_id}/quote": [
             f"/market/products/{ids['product']}/quote?purpose={r[:40]}&quantity={r[:12]}"
@@ -544,6 +550,7 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         ],
         "/market/statements": ["/market/statements", f"/market/statements?org={r[:40]}"],
         "/market/orders": ["/market/orders", f"/market/orders?side={r[:12]}&error={r}"],
+        "/market/revenue": ["/market/revenue", f"/market/revenue?org={r[:40]}"],
         "/market/annual-report": [
             "/market/annual-report",
             f"/market/annual-report?operator={r[:40]}&year={r[:6]}",

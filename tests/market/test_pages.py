@@ -142,3 +142,71 @@ def test_what_a_seller_writes_stays_text(app_client: TestClient, ctx: Context) -
     product = app_client.get(f"/market/products/{made.json()['id']}").text
     # data sits in hx-disable regions; the calculator is the app's own htmx element
     assert re.search(r"<div hx-disable>\s*<p class=\"crumbs\">", product)
+
+
+def test_a_negotiated_product_is_bargained_for_and_ordered_in_the_console(
+    app_client: TestClient, ctx: Context
+) -> None:
+    """The cooperative offers for the forecasting model, the AI company counters, the
+    cooperative accepts, and the order form then offers the agreed deal (not the one the
+    demo already ordered); bad amounts come back as errors."""
+    pid = product_id(ctx, "需求预测模型")
+    login(app_client, "coop-manager")
+    page = app_client.get(f"/market/products/{pid}").text
+    assert "议价" in page and 'action="/market/products/' in page
+    form = {"purpose": "industry_development", "quantity": "1", "amount": "18,000.00"}
+    token = csrf(app_client, f"/market/products/{pid}")
+    made = app_client.post(
+        f"/market/products/{pid}/negotiations",
+        data=form | {"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303 and "error=" not in made.headers["location"]
+    bad = app_client.post(
+        f"/market/products/{pid}/negotiations",
+        data=form | {"amount": "1.005", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert "error=" in bad.headers["location"]
+    from yaosu.market.models import Negotiation
+
+    with ctx.db.transaction() as session:
+        deal = session.scalar(
+            select(Negotiation).where(
+                Negotiation.product_id == pid, Negotiation.amount_fen == 1_800_000
+            )
+        )
+        assert deal is not None and deal.status == "offered"
+        deal_id = deal.id
+    login(app_client, "ai-analyst")  # the seller's turn
+    page = app_client.get(f"/market/products/{pid}").text
+    assert f"/market/negotiations/{deal_id}/answer" in page and "¥18,000.00" in page
+    countered = app_client.post(
+        f"/market/negotiations/{deal_id}/answer",
+        data={"answer": "counter", "amount": "21000", "csrf_token": csrf(app_client, "/market")},
+        follow_redirects=False,
+    )
+    assert countered.status_code == 303 and "error=" not in countered.headers["location"]
+    login(app_client, "coop-manager")
+    page = app_client.get(f"/market/products/{pid}").text
+    assert "卖方还价 ¥21,000.00" in page
+    app_client.post(
+        f"/market/negotiations/{deal_id}/answer",
+        data={"answer": "accept", "csrf_token": csrf(app_client, "/market")},
+        follow_redirects=False,
+    )
+    page = app_client.get(f"/market/products/{pid}").text
+    offered = re.findall(r'<option value="(neg_\w+)">', page)
+    assert offered == [deal_id]  # the agreed deal; the demo's is ordered already
+
+
+def test_my_revenue_shows_the_accounts_and_the_sales(app_client: TestClient, ctx: Context) -> None:
+    login(app_client, "ai-analyst")  # the demo's capped service sold and settled once
+    page = app_client.get("/market/revenue").text
+    assert "我的收入" in page and "收入" in page and "¥617.50" in page  # its revenue account
+    assert "已验收" in page and "争议中" in page  # sales by status
+    login(app_client, "coop-manager")
+    page = app_client.get("/market/revenue").text
+    assert "托管账户" in page and "暂无销售" in page
+    other = app_client.get(f"/market/revenue?org={product_id(ctx, '需求预测模型')[:0]}x")
+    assert other.status_code in (403, 404)

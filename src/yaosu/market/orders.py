@@ -32,7 +32,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from yaosu.access import service as access
@@ -124,11 +124,7 @@ def place(
         quantity=quantity,
         negotiation_id=negotiation_id,
     )
-    if negotiation_id and session.scalar(
-        select(Order.id).where(
-            Order.negotiation_id == negotiation_id, Order.status != OrderState.cancelled
-        )
-    ):
+    if negotiation_id and negotiations_ordered(session, ids=[negotiation_id]):
         raise NotNow(
             what=_("Negotiation"), id=negotiation_id, why=_("an order was already placed for it")
         )
@@ -750,3 +746,37 @@ def steps_waiting(session: Session, actor: Actor) -> list[tuple[str, Order]]:
         if decide(actor, action, order_resource(order)).allowed:
             out.append((step, order))
     return out
+
+
+def sales_by_status(session: Session, actor: Actor, *, seller_org_id: str) -> dict[str, Any]:
+    """``{status: {"orders", "amount", "seller"}}`` of an organisation's sales that the actor
+    may see, every one of them (one grouped query): ``seller`` is what is the seller's of
+    the amount (its revenue and its operator fee)."""
+    rows = session.execute(
+        select(
+            Order.status,
+            func.count(),
+            func.sum(Order.amount_fen),
+            func.sum(Order.seller_fen + Order.operator_fee_fen),
+        )
+        .where(visible(actor, "order.view", ROWS), Order.seller_org_id == seller_org_id)
+        .group_by(Order.status)
+        .order_by(Order.status)
+    )
+    return {
+        status: {"orders": int(n), "amount": int(amount or 0), "seller": int(seller or 0)}
+        for status, n, amount, seller in rows
+    }
+
+
+def negotiations_ordered(session: Session, *, ids: list[str]) -> set[str]:
+    """Which of these accepted negotiations an order (not cancelled) was placed for."""
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Order.negotiation_id).where(
+                Order.negotiation_id.in_(ids), Order.status != OrderState.cancelled
+            )
+        )
+    )

@@ -31,6 +31,7 @@ from yaosu.market import periods as _periods
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
 from yaosu.market import report as _report
+from yaosu.market.models import Negotiation
 from yaosu.market.schemas import ProductCreate
 from yaosu.rights import service as _rights
 from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale
@@ -268,15 +269,37 @@ def product_page(
             Resource("order", "*", actor.org_id, {"seller": product.seller_org_id}),
         ).allowed
     )
-    deals = (
-        [
-            d
-            for d in _negotiation.list_negotiations(session, actor, product_id=product.id)
-            if d.status == "accepted" and d.buyer_org_id == actor.org_id
-        ]
-        if can["order.create"] and negotiated
+    talks = (
+        _negotiation.list_negotiations(session, actor, product_id=product.id)
+        if negotiated and actor.org_id
         else []
     )
+    ordered = _orders.negotiations_ordered(session, ids=[d.id for d in talks])
+    deals = [
+        d
+        for d in talks
+        if can["order.create"]
+        and d.status == "accepted"
+        and d.buyer_org_id == actor.org_id
+        and d.id not in ordered
+    ]
+    can["negotiation.open"] = (
+        negotiated
+        and product.status == "listed"
+        and decide(
+            actor,
+            "negotiation.open",
+            Resource("negotiation", "*", actor.org_id, {"seller": product.seller_org_id}),
+        ).allowed
+    )
+    answerable = {
+        d.id
+        for d in talks
+        if decide(
+            actor, "negotiation.respond", _negotiation.negotiation_resource(session, deal=d)
+        ).allowed
+        and d.status in ("offered", "countered")
+    }
     return render(
         request,
         actor,
@@ -289,6 +312,8 @@ def product_page(
         quotable=not negotiated,
         negotiated=negotiated,
         deals=deals,
+        talks=talks,
+        answerable=answerable,
         purpose=purpose[:40] or product.purposes[0],
         quantity=quantity[:12],
         steps=any(v for k, v in can.items() if k != "product.view"),
@@ -711,6 +736,67 @@ def order_step(
     return done(_order_back(order_id), "order.changed")
 
 
+# --- negotiations ---------------------------------------------------------------------------
+
+
+@router.post("/market/products/{product_id}/negotiations")
+def offer_form(
+    request: Request,
+    product_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    purpose: Annotated[str, Form(max_length=40)] = "",
+    quantity: Annotated[str, Form(max_length=12)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """A buyer's offer (议价) for a product priced by negotiation."""
+    back = f"/market/products/{product_id}"
+    try:
+        try:
+            number = int(quantity)
+        except ValueError:
+            raise InvalidInput(problem=_("the quantity is a whole number of units")) from None
+        with session.begin_nested():
+            _negotiation.open_negotiation(
+                session,
+                actor,
+                product_id=product_id,
+                purpose=purpose,
+                quantity=number,
+                amount_fen=_fen(amount, _("the amount offered")),
+            )
+    except YaosuError as exc:
+        return back_with_error(request, back, exc, session=session)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/market/negotiations/{negotiation_id}/answer")
+def answer_form(
+    request: Request,
+    negotiation_id: str,
+    actor: PageActor,
+    session: SessionDep,
+    answer: Annotated[str, Form(max_length=10)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The party whose turn it is counters (with an amount), accepts or declines."""
+    try:
+        with session.begin_nested():
+            deal = _negotiation.respond(
+                session,
+                actor,
+                negotiation_id=negotiation_id,
+                answer=answer,
+                amount_fen=_fen(amount, _("the counter-offer")) if answer == "counter" else None,
+            )
+        back = f"/market/products/{deal.product_id}"
+    except YaosuError as exc:
+        found = session.get(Negotiation, negotiation_id)
+        back = f"/market/products/{found.product_id}" if found else "/market"
+        return back_with_error(request, back, exc, session=session)
+    return RedirectResponse(back, status_code=303)
+
+
 # --- transaction certificates ----------------------------------------------------------------
 
 
@@ -826,3 +912,34 @@ def annual_report_page(
 
 def _settlement_year() -> int:
     return settlement.cst_day(utcnow()).year
+
+
+# --- my revenue ------------------------------------------------------------------------------
+
+
+@router.get("/market/revenue")
+def revenue_page(
+    request: Request, actor: PageActor, session: SessionDep, org: str = ""
+) -> Response:
+    """An organisation's money on the platform: each ledger account's balance (what is posted,
+    what is held), and its sales by order status. Its own, or (oversight) any organisation's."""
+    org_id = org[:40] or actor.org_id or ""
+    enforce(actor, "ledger.view", Resource("ledger", org_id or "*", org_id or None))
+    balances = [
+        {
+            "code": a.code,
+            "posted": ledger.balance(a),
+            "held": ledger.balance(a, pending=True) - ledger.balance(a),
+        }
+        for a in ledger.accounts_of(session, org_id=org_id)
+    ]
+    sales = _orders.sales_by_status(session, actor, seller_org_id=org_id) if org_id else {}
+    return render(
+        request,
+        actor,
+        "ledger_revenue.html",
+        org_id=org_id,
+        balances=balances,
+        sales=sales,
+        **_common(session, request),
+    )
