@@ -220,3 +220,25 @@ def demo_contract_id(session: Session) -> str:
         if "参保人员" in (contract.aliases or {}):
             return str(contract.id)
     raise AssertionError("the demo world has no contract over 参保人员")
+
+
+# Tests of what the console renders run on SQLite only: a page reads the metadata database
+# through the same services on both backends, which the domain tests check on both, and
+# these tests (a browser, every page for every role) are a third of the suite's time. The
+# audit pages stay on both: their search filters are SQL.
+ONE_BACKEND = ("tests/console/", "tests/market/test_pages.py", "tests/inbox/test_pages.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        path = Path(str(item.fspath)).as_posix()
+        on_pg = spec is not None and spec.params.get("backend") == "postgresql"
+        if on_pg and any(f"/{part}" in path or path.startswith(part) for part in ONE_BACKEND):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
