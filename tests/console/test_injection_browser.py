@@ -598,7 +598,8 @@ FIND = r"""() => {
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase();
       const active = name.startsWith("hx-") || name.startsWith("data-hx-") || name.startsWith("on");
-      if (active && /pwn/.test(attr.value)) bad.push("attribute " + name + ": " + show(el));
+      // a payload's path (/pwn/tag) or script, never "pwn" inside a random id (ULIDs hold it)
+      if (active && /\/pwn\/|alert\(/.test(attr.value)) bad.push("attribute " + name + ": " + show(el));
       if (["href", "src", "action", "formaction"].includes(name)
           && /^\s*javascript:/i.test(attr.value)) bad.push("javascript: " + show(el));
     }
