@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement
 
+from yaosu.authorization.policy import products
 from yaosu.authorization.policy.decision import (
     Decision,
     Resource,
@@ -72,8 +73,4 @@ def where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bool]:
     """``order.view`` as SQL. ``rows.attrs``: ``seller``."""
     if action != "order.view":
         raise no_sql_form(action)
-    if oversees(actor):
-        return true()
-    if actor.org_id is None:
-        return false()
-    return or_(rows.owner_org_id == actor.org_id, rows.attrs["seller"] == actor.org_id)
+    return products.buyer_seller_or_oversight_sql(actor, rows)

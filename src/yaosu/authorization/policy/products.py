@@ -144,6 +144,12 @@ def negotiation_where(actor: Actor, action: str, rows: Rows) -> ColumnElement[bo
     """``negotiation.view`` as SQL. ``rows.attrs``: ``seller``."""
     if action != "negotiation.view":
         raise no_sql_form(action)
+    return buyer_seller_or_oversight_sql(actor, rows)
+
+
+def buyer_seller_or_oversight_sql(actor: Actor, rows: Rows) -> ColumnElement[bool]:
+    """Rows whose buyer (``owner_org_id``) or ``seller`` is the actor's organisation, or all
+    for oversight: a negotiation's and an order's visibility."""
     if oversees(actor):
         return true()
     if actor.org_id is None:
