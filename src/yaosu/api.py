@@ -34,6 +34,7 @@ from yaosu.context import Context, open_context
 from yaosu.inbox.pages import router as inbox_pages
 from yaosu.kernel.bodytimeout import BodyTimeoutMiddleware
 from yaosu.kernel.settings import Settings
+from yaosu.lineage.routes import router as lineage_router
 from yaosu.market.pages import router as market_pages
 from yaosu.market.routes import router as market_router
 from yaosu.privacy.pages import router as privacy_pages
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         authorization_router,
         rights_router,
         market_router,
+        lineage_router,
         audit_router,
         tasks_router,
     )

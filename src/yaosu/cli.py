@@ -30,6 +30,7 @@ from yaosu.kernel.errors import (
 )
 from yaosu.kernel.i18n import _, cli_locale, say
 from yaosu.kernel.settings import get_settings
+from yaosu.lineage.cli import app as lineage_app
 from yaosu.market.cli import app as market_app
 from yaosu.privacy.cli import deidentify as deidentify_command
 from yaosu.privacy.cli import scan as scan_command
@@ -78,6 +79,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(rights_app, name="rights")
 app.add_typer(market_app, name="market")
+app.add_typer(lineage_app, name="lineage")
 app.add_typer(requests_app, name="requests")
 app.add_typer(contracts_app, name="contracts")
 app.command("purposes")(purposes)

@@ -10,6 +10,7 @@ def load_all() -> None:
     import yaosu.authorization.models
     import yaosu.catalog.models
     import yaosu.kernel.tasks.models
+    import yaosu.lineage.models
     import yaosu.market.models
     import yaosu.privacy.models
     import yaosu.privacy.unit

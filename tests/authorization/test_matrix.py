@@ -257,6 +257,12 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
         ),
         Case("GET", "/api/v1/datasets/{dataset_id}", f"/api/v1/datasets/{res}", EVERYONE),
         Case(
+            "GET",
+            "/api/v1/datasets/{dataset_id}/lineage",
+            f"/api/v1/datasets/{res}/lineage",
+            EVERYONE,
+        ),
+        Case(
             "PATCH",
             "/api/v1/datasets/{dataset_id}",
             f"/api/v1/datasets/{res}",
@@ -345,6 +351,8 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
         ),
         # --- jobs ---
         Case("GET", "/api/v1/tasks", "/api/v1/tasks", SIGNED_IN),
+        Case("GET", "/api/v1/lineage/events", "/api/v1/lineage/events", SIGNED_IN),
+        Case("GET", "/api/v1/lineage/events.ndjson", "/api/v1/lineage/events.ndjson", SIGNED_IN),
         Case(
             "GET",
             "/api/v1/tasks/{task_id}",
@@ -623,6 +631,14 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             "GET",
             "/api/v1/market/products/{product_id}",
             f"{mp}/{w['waiting']}",
+            frozenset({AI, P, CAC, DSJ, AS}),
+            deny=404,
+            anon=404,
+        ),
+        Case(
+            "GET",
+            "/api/v1/market/products/{product_id}/lineage",
+            f"{mp}/{w['waiting']}/lineage",
             frozenset({AI, P, CAC, DSJ, AS}),
             deny=404,
             anon=404,
@@ -982,6 +998,7 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/catalog", "/catalog", public),
         Page("GET", "/datasets/new", "/datasets/new", SIGNED_IN),
         Page("GET", "/datasets/{dataset_id}", f"/datasets/{res}", public),
+        Page("GET", "/datasets/{dataset_id}/lineage", f"/datasets/{res}/lineage", public),
         Page(
             "GET", "/datasets/{dataset_id}/upload", f"/datasets/{res}/upload", frozenset({BA, BN})
         ),
@@ -1046,6 +1063,12 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/market/new", "/market/new", SIGNED_IN),
         Page("GET", "/market/desk", "/market/desk", SIGNED_IN),
         Page("GET", "/market/products/{product_id}", f"/market/products/{w['capped']}", public),
+        Page(
+            "GET",
+            "/market/products/{product_id}/lineage",
+            f"/market/products/{w['capped']}/lineage",
+            public,
+        ),
         Page(
             "GET",
             "/market/products/{product_id}/quote",

@@ -503,6 +503,7 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         "/datasets/new": ["/datasets/new"],
         "/datasets/{dataset_id}": [f"/datasets/{o}", f"/datasets/{c}", f"/datasets/{w}"],
         "/datasets/{dataset_id}/upload": [f"/datasets/{o}/upload"],
+        "/datasets/{dataset_id}/lineage": [f"/datasets/{o}/lineage", f"/datasets/{w}/lineage"],
         "/datasets/{dataset_id}/dictionary": [
             f"/datasets/{o}/dictionary",
             f"/datasets/{c}/dictionary",
@@ -541,6 +542,7 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
             f"/market/products/{ids['assessing']}",
             f"/market/products/{ids['negotiated']}",
         ],
+        "/market/products/{product_id}/lineage": [f"/market/products/{ids['product']}/lineage"],
         "/market/products/{product_id}/quote": [
             f"/market/products/{ids['product']}/quote?purpose={r[:40]}&quantity={r[:12]}"
         ],

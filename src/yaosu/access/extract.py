@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.spreadsheets import write_csv
+from yaosu.lineage import service as lineage
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy.service import confirmed_screen, pseudonym_key
 from yaosu.rights import certify
@@ -131,6 +133,63 @@ def run_extract(
             fields=fields,
             dry_run=True,
         )
+        source_node = versions.version_node(session, dataset_id=ds.id, number=number)
+        run_id = lineage.new_run()
+        lineage.emit(
+            session,
+            actor,
+            job="access.extract",
+            state="START",
+            run_id=run_id,
+            inputs=[source_node],
+            contract=contract_id,
+        )
+    try:
+        return _extract(
+            ctx,
+            actor,
+            contract_id=contract_id,
+            dataset_id=dataset_id,
+            fmt=fmt,
+            findings=findings,
+            fields=fields,
+            masks=masks,
+            row_filter=row_filter,
+            source_path=source_path,
+            source_sha=source_sha,
+            number=number,
+            run_id=run_id,
+            source_node=source_node,
+        )
+    except Exception as exc:
+        lineage.fail(
+            ctx.db,
+            actor,
+            job="access.extract",
+            run_id=run_id,
+            inputs=[source_node],
+            error=str(exc) or type(exc).__name__,
+        )
+        raise
+
+
+def _extract(
+    ctx: Context,
+    actor: Actor,
+    *,
+    contract_id: str,
+    dataset_id: str,
+    fmt: str,
+    findings: dict[str, Any],
+    fields: list[str],
+    masks: dict[str, Any],
+    row_filter: Any,
+    source_path: Path,
+    source_sha: str,
+    number: int,
+    run_id: str,
+    source_node: lineage.Node,
+) -> Extract:
     recipe_doc = recipe_for(findings, fields, masks)
     table = _authorised_rows(ctx, source_path, source_sha, fields, row_filter)
     if table.num_rows > MAX_ROWS:
@@ -204,6 +263,28 @@ def run_extract(
         )
         session.add(extract)
         session.flush()
+        lineage.emit(
+            session,
+            actor,
+            job="access.extract",
+            run_id=run_id,
+            inputs=[replace(source_node, rows=table.num_rows)],
+            outputs=[
+                lineage.Node(
+                    name=f"extracts/{extract_id}",
+                    kind="extract",
+                    title=f"{source_node.title} → {fmt.upper()}",
+                    org_id=contract.consumer_org_id,
+                    part="consumer",
+                    rows=result.table.num_rows,
+                    sha256=digest,
+                    link=f"/contracts/{contract_id}",
+                )
+            ],
+            audit={"action": "extract.create", "object_type": "contract", "object_id": contract_id},
+            contract=contract_id,
+            detail={"k": result.k, "format": fmt},
+        )
         record(
             session,
             actor,

@@ -71,6 +71,7 @@ class _Public:
     bounds: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     units: dict[str, dict[str, str]] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)  # the version each dataset reads
 
 
 def _grants(
@@ -118,6 +119,7 @@ def _grants(
             if c in granted
         }
         public.rows[dataset_id] = int(version.row_count)
+        public.versions[dataset_id] = version.number
         public.units[dataset_id] = dictionary.units(session, dataset_id=ds.id)
     return grants, sources, undeclared, public
 
@@ -182,6 +184,7 @@ class _Plan:
     forecast: Forecast
     units: dict[str, str]  # output column -> the unit of the column it sums or averages
     epsilon_left: float | None  # the budget left when the plan was made (None: no budget)
+    versions: dict[str, int] = field(default_factory=dict)  # dataset -> the version read
 
 
 def _numbers(
@@ -284,6 +287,7 @@ def _plan(
         declared=declared,
         forecast=forecast,
         epsilon_left=left,
+        versions=dict(public.versions),
         units={
             o.name: unit
             for o in governed.outputs

@@ -15,7 +15,7 @@ failure would be an oracle. The plan (governing and forecasting, nothing spent) 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from yaosu.access import dp, governance
@@ -39,6 +39,7 @@ from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import QueryFailed, QueryFailedCharged, YaosuError
 from yaosu.kernel.ids import new_id
+from yaosu.lineage import service as lineage
 
 # The planning (governing, checking, forecasting) lives in ``plan``, the typical accuracy at
 # an ε (for the request form) in ``typical``; this module is the one others call, so it
@@ -253,6 +254,34 @@ def run_query(
         )
         session.add(run)
         session.flush()
+        used = _rows_used(exact, governed, plan.group) if governed.aggregate else len(rows)
+        lineage.emit(
+            session,
+            actor,
+            job="access.query",
+            inputs=[
+                replace(
+                    versions.version_node(session, dataset_id=d, number=n, rows=used),
+                    rows_public=not plan.private,
+                )
+                for d, n in plan.versions.items()
+                if d in governed.tables
+            ],
+            outputs=[
+                lineage.Node(
+                    name=f"answers/{run.id}",
+                    kind="answer",
+                    title=f"{result.query_sha256[:12]}",
+                    org_id=plan.consumer_org_id,
+                    part="consumer",
+                    rows=len(result.rows),
+                    link=f"/query?contract={contract_id}",
+                )
+            ],
+            audit={"action": "query.result", "object_type": "contract", "object_id": contract_id},
+            contract=contract_id,
+            detail={"epsilon": epsilon, "aggregate": result.aggregate, "private": plan.private},
+        )
         record(
             session,
             actor,
@@ -269,6 +298,14 @@ def run_query(
         )
         result.run_id = run.id
     return result
+
+
+def _rows_used(exact: Any, governed: Any, group: int) -> int:
+    """Rows an aggregate answer was computed from: the hidden per-group counts of the groups
+    large enough to be shown (a suppressed group's rows delivered nothing)."""
+    if "__n" not in exact.column_names:
+        return int(exact.num_rows)
+    return sum(int(n or 0) for n in exact.column("__n").to_pylist() if int(n or 0) >= group)
 
 
 def _record_charged_failure(

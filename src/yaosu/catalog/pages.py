@@ -15,6 +15,7 @@ from yaosu.catalog.models import Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
 from yaosu.console.render import done, render
 from yaosu.kernel.errors import YaosuError, translate
+from yaosu.lineage import service as lineage
 from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
 
@@ -164,6 +165,19 @@ def dataset_page(
         charts=charts,
         entries=entries,
         xlsx_rows=versions.XLSX_ROWS,
+    )
+
+
+@router.get("/datasets/{dataset_id}/lineage")
+def lineage_page(
+    request: Request, dataset_id: str, actor: OptionalActor, session: SessionDep
+) -> Response:
+    ds = service.get_dataset(session, actor, dataset_id=dataset_id)
+    graph = lineage.view(
+        versions.lineage_of(session, actor, dataset_id=ds.id), lang=locale(request)
+    )
+    return render(
+        request, actor, "dataset_lineage.html", ds=service.public(session, ds=ds), graph=graph
     )
 
 

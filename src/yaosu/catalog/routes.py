@@ -33,6 +33,7 @@ from yaosu.kernel import spreadsheets
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput
 from yaosu.kernel.i18n import _
+from yaosu.lineage.schemas import GraphPublic
 from yaosu.web.deps import ContextDep, CurrentActor, OptionalActor, SessionDep
 from yaosu.web.params import JSONLDResponse, PathNumber, QueryOffset
 
@@ -95,6 +96,13 @@ def vocabulary() -> dict[str, dict[str, str]]:
 @router.get("/datasets/{dataset_id}", response_model=DatasetPublic)
 def get_dataset(dataset_id: str, actor: OptionalActor, session: SessionDep) -> DatasetPublic:
     return service.public(session, ds=service.get_dataset(session, actor, dataset_id=dataset_id))
+
+
+@router.get("/datasets/{dataset_id}/lineage", response_model=GraphPublic)
+def dataset_lineage(dataset_id: str, actor: OptionalActor, session: SessionDep) -> GraphPublic:
+    """How each version was made, and what was made from them that you may see (OpenLineage
+    runs: inputs, outputs, who ran each, its audit entries)."""
+    return GraphPublic(**versions.lineage_of(session, actor, dataset_id=dataset_id).as_json())
 
 
 @router.patch("/datasets/{dataset_id}", response_model=DatasetPublic)

@@ -3,6 +3,7 @@ the audited read of rows."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from yaosu.kernel.errors import NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.storage import ObjectStore
+from yaosu.lineage import service as lineage
 from yaosu.privacy.exposure import exposure
 
 
@@ -110,11 +112,78 @@ def run_ingest(
                         "source_sha256": converted.source_sha256,
                     },
                 )
-                if attach is not None:
+                if attach is None:
+                    _collected(session, actor, ds, version)
+                else:
                     attach(session, version)
             return version
         finally:
             converted.parquet.unlink(missing_ok=True)
+
+
+def version_node(
+    session: Session, *, dataset_id: str, number: int, part: str = "holder", rows: int | None = None
+) -> lineage.Node:
+    """A version as lineage names it: the dataset's title, its holder (the organisation that
+    registered it) and the version's content hash. ``rows``: of it used, for an input."""
+    ds = session.get(Dataset, dataset_id)
+    version = session.scalar(
+        select(DatasetVersion).where(
+            DatasetVersion.dataset_id == dataset_id, DatasetVersion.number == number
+        )
+    )
+    if ds is None or version is None:
+        raise NotFound(kind=_("Dataset version"), id=f"{dataset_id} v{number}")
+    return lineage.Node(
+        name=lineage.version_name(dataset_id, number),
+        kind="version",
+        title=f"{ds.title} v{number}",
+        org_id=ds.owner_org_id,
+        part=part,
+        rows=rows,
+        sha256=version.sha256,
+        link=f"/datasets/{dataset_id}",
+    )
+
+
+def lineage_of(session: Session, actor: Actor, *, dataset_id: str) -> lineage.Graph:
+    """A dataset's lineage: how each of its versions was made (for whoever may see the
+    dataset) and what was made from them (the runs the reader may see: the holder sees who
+    used its data, a user only its own use)."""
+    ds = get_dataset(session, actor, dataset_id=dataset_id)
+    names = [
+        lineage.version_name(ds.id, n)
+        for n in session.scalars(
+            select(DatasetVersion.number).where(DatasetVersion.dataset_id == ds.id)
+        )
+    ]
+    if not names:
+        return lineage.Graph()
+    made = lineage.graph(session, start=names, up=True)
+    used = lineage.graph(session, start=names, up=False, down=True, where=lineage.readable(actor))
+    return lineage.merge(made, used)
+
+
+def _collected(session: Session, actor: Actor, ds: Dataset, version: DatasetVersion) -> None:
+    """The lineage of an upload: the file as received became this version of the holder's."""
+    node = version_node(session, dataset_id=ds.id, number=version.number)
+    upload = lineage.Node(
+        name=f"uploads/{version.source_sha256}",
+        kind="upload",
+        title=version.source_filename,
+        org_id=ds.owner_org_id,
+        part="holder",
+        sha256=version.source_sha256,
+    )
+    lineage.emit(
+        session,
+        actor,
+        job="catalog.ingest",
+        inputs=[upload],
+        outputs=[dataclasses.replace(node, rows=version.row_count)],
+        audit={"action": "dataset.version.create", "object_type": "dataset", "object_id": ds.id},
+        detail={"format": version.source_format, "encoding": version.source_encoding},
+    )
 
 
 def _refuse_identical(session: Session, ds: Dataset, sha256: str) -> None:

@@ -41,6 +41,7 @@ DOMAINS = (
     "audit",
     "inbox",
     "market",
+    "lineage",
 )
 
 

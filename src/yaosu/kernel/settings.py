@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     # still open then is refunded to the buyer by the hold's timeout).
     acceptance_days: int = Field(default=7, ge=1, le=90)
     hold_days: int = Field(default=90, ge=7, le=730)
+    # Lineage: an OpenLineage endpoint (Marquez, DataHub, …; the API's base URL) that
+    # ``yaosu lineage send`` posts the stored run events to, and its API key (a secret: set it
+    # in the environment, never in a file in the repository).
+    lineage_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    lineage_api_key: SecretStr | None = None
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

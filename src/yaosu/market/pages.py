@@ -21,6 +21,7 @@ from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
 from yaosu.kernel.i18n import N_, Sentences, _, localise
+from yaosu.lineage import service as _lineage
 from yaosu.market import bank, ledger, settlement
 from yaosu.market import certificate_pdf as _certificate_pdf
 from yaosu.market import certificates as _certificates
@@ -320,6 +321,24 @@ def product_page(
         error=error,
         can=can,
         **_quote(session, actor, request, product, purpose[:40], quantity[:12]),
+        **_common(session, request),
+    )
+
+
+@router.get("/market/products/{product_id}/lineage")
+def product_lineage_page(
+    request: Request, product_id: str, actor: OptionalActor, session: SessionDep
+) -> Response:
+    product = _products.get_product(session, actor, product_id=product_id)
+    graph = _lineage.view(
+        _products.lineage_of(session, actor, product_id=product.id), lang=locale(request)
+    )
+    return render(
+        request,
+        actor,
+        "product_lineage.html",
+        product=product,
+        graph=graph,
         **_common(session, request),
     )
 

@@ -12,6 +12,7 @@ points. Orders (a later round) build on ``get_product``, ``product_terms`` and `
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -27,6 +28,7 @@ from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.i18n import Message, Sentences, _
 from yaosu.kernel.ids import new_id
+from yaosu.lineage import service as lineage
 from yaosu.market import manifest as manifests
 from yaosu.market import pricing
 from yaosu.market.errors import NotNow
@@ -232,7 +234,7 @@ def create_product(session: Session, actor: Actor, *, data: Any) -> Product:
         operator_fee_bp=data.operator_fee_bp,
         cap_unit_fen=None,
     )
-    lineage = _lineage(
+    made_from = _lineage(
         session,
         actor,
         seller_org_id=actor.org_id,
@@ -243,9 +245,9 @@ def create_product(session: Session, actor: Actor, *, data: Any) -> Product:
         name=new_id("pkg").lower().replace("_", "-"),
         title=data.title,
         licence=data.licence,
-        versions=[(v.dataset_id, v.number, v.sha256, v.columns) for v, _ in lineage],
+        versions=[(v.dataset_id, v.number, v.sha256, v.columns) for v, _ in made_from],
     )
-    checked = manifests.validate(descriptor, hashes={f"sha256:{v.sha256}" for v, _ in lineage})
+    checked = manifests.validate(descriptor, hashes={f"sha256:{v.sha256}" for v, _ in made_from})
     now = utcnow()
     product = Product(
         id=new_id("prd"),
@@ -267,7 +269,7 @@ def create_product(session: Session, actor: Actor, *, data: Any) -> Product:
     )
     session.add(product)
     session.flush()
-    for version, grant in lineage:
+    for version, grant in made_from:
         session.add(
             ProductSource(
                 id=new_id("psr"),
@@ -287,9 +289,47 @@ def create_product(session: Session, actor: Actor, *, data: Any) -> Product:
         object_id=product.id,
         object_org_id=actor.org_id,
         request={"kind": data.kind, "pricing_class": data.pricing_class, "price": rule.as_json()},
-        detail={"sources": [[v.dataset_id, v.number, g.id] for v, g in lineage]},
+        detail={"sources": [[v.dataset_id, v.number, g.id] for v, g in made_from]},
     )
+    _made(session, actor, product, made_from)
     return product
+
+
+def lineage_of(session: Session, actor: Actor, *, product_id: str) -> lineage.Graph:
+    """The product's lineage, back to the uploads its versions came from: shown to whoever
+    may see the product (what it rests on is what a buyer is asked to trust)."""
+    product = get_product(session, actor, product_id=product_id)
+    return lineage.graph(session, start=[lineage.product_name(product.id)], up=True)
+
+
+def _made(session: Session, actor: Actor, product: Product, sources: list[tuple[Any, Any]]) -> None:
+    """The product's lineage: the versions it is made from, each with the chain of title of
+    the operation right it rests on, became the operator's product."""
+    inputs = [
+        replace(
+            versions.version_node(session, dataset_id=v.dataset_id, number=v.number),
+            rights=tuple(rights.title_chain(session, grant_id=g.id)),
+        )
+        for v, g in sources
+    ]
+    lineage.emit(
+        session,
+        actor,
+        job="market.product",
+        inputs=inputs,
+        outputs=[
+            lineage.Node(
+                name=lineage.product_name(product.id),
+                kind="product",
+                title=product.title,
+                org_id=product.seller_org_id,
+                part="operator",
+                link=f"/market/products/{product.id}",
+            )
+        ],
+        audit={"action": "product.create", "object_type": "product", "object_id": product.id},
+        detail={"kind": product.kind},
+    )
 
 
 def set_price(

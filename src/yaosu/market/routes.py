@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
 
+from yaosu.lineage.schemas import GraphPublic
 from yaosu.market import bank, settlement
 from yaosu.market import certificates as _certificates
 from yaosu.market import dcat as _dcat  # noqa: F401  (listed products join the DCAT catalog)
@@ -190,6 +191,14 @@ def create_product(body: ProductCreate, actor: CurrentActor, session: SessionDep
 @router.get("/market/products/{product_id}", response_model=ProductPublic)
 def product(product_id: str, actor: OptionalActor, session: SessionDep) -> ProductPublic:
     return product_public(session, _products.get_product(session, actor, product_id=product_id))
+
+
+@router.get("/market/products/{product_id}/lineage", response_model=GraphPublic)
+def product_lineage(product_id: str, actor: OptionalActor, session: SessionDep) -> GraphPublic:
+    """The product's lineage (OpenLineage runs): the versions it is made from and how each
+    was made, who collected, processed and operates them, the rights they rest on."""
+    g = _products.lineage_of(session, actor, product_id=product_id)
+    return GraphPublic(**g.as_json())
 
 
 @router.put("/market/products/{product_id}/price", response_model=ProductPublic)

@@ -23,7 +23,7 @@ from yaosu.catalog import service as catalog
 from yaosu.catalog import versions
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.errors import InvalidInput, JobCancelled, NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.keys import read_or_create
@@ -31,6 +31,7 @@ from yaosu.kernel.settings import Settings
 from yaosu.kernel.storage import ObjectStore
 from yaosu.kernel.tasks.models import Task
 from yaosu.kernel.tasks.queue import Run, handler
+from yaosu.lineage import service as lineage
 from yaosu.privacy import anonymity
 from yaosu.privacy import deidentify as deid
 from yaosu.privacy.models import Derivation, Screen
@@ -94,11 +95,67 @@ def run_deidentify(
     """Applies a recipe to a version; the result is the dataset's next version, linked to its
     source, and screened in full (a proposal for the reviewer, as always). The version, the
     link, the screen and (for a job) ``finish`` commit in one transaction, or none of them."""
-    db, store, settings = ctx.db, ctx.store, ctx.settings
+    db, store = ctx.db, ctx.store
     with db.transaction() as session:
         ds, source, recipe = _source(session, store, actor, dataset_id, number, recipe_doc)
         source_path, source_number, theme = store.path(source.sha256), source.number, ds.theme
         source_screen = _newest_screen(session, ds.id, source.number)
+        source_node = versions.version_node(session, dataset_id=ds.id, number=source.number)
+        run_id = lineage.new_run()
+        lineage.emit(
+            session,
+            actor,
+            job="privacy.deidentify",
+            state="START",
+            run_id=run_id,
+            inputs=[source_node],
+        )
+    try:
+        return _deidentify(
+            ctx,
+            actor,
+            dataset_id=dataset_id,
+            source_path=source_path,
+            source_number=source_number,
+            theme=theme,
+            source_screen=source_screen,
+            recipe=recipe,
+            recipe_doc=recipe_doc,
+            progress=progress,
+            finish=finish,
+            run_id=run_id,
+            source_node=source_node,
+        )
+    except Exception as exc:
+        lineage.fail(
+            ctx.db,
+            actor,
+            job="privacy.deidentify",
+            run_id=run_id,
+            inputs=[source_node],
+            error=str(exc) or type(exc).__name__,
+            aborted=isinstance(exc, JobCancelled),
+        )
+        raise
+
+
+def _deidentify(
+    ctx: Context,
+    actor: Actor,
+    *,
+    dataset_id: str,
+    source_path: Path,
+    source_number: int,
+    theme: str,
+    source_screen: Screen | None,
+    recipe: deid.Recipe,
+    recipe_doc: dict[str, Any],
+    progress: Progress,
+    finish: Callable[[Session, dict[str, Any]], None] | None,
+    run_id: str,
+    source_node: lineage.Node,
+) -> tuple[Derivation, Screen]:
+    store, settings = ctx.store, ctx.settings
     progress(0.02, "读取 / reading")
     table = pq.read_table(source_path)
     # Whether the source was personal information, and where: its screen says (a confirmed
@@ -159,6 +216,32 @@ def run_deidentify(
             },
         )
         screen = _save(session, actor, ds, version.number, "full", assessed)
+        lineage.emit(
+            session,
+            actor,
+            job="privacy.deidentify",
+            run_id=run_id,
+            inputs=[source_node],
+            outputs=[
+                versions.version_node(
+                    session,
+                    dataset_id=dataset_id,
+                    number=version.number,
+                    rows=result.table.num_rows,
+                )
+            ],
+            audit={
+                "action": "privacy.deidentify",
+                "object_type": "dataset",
+                "object_id": dataset_id,
+            },
+            detail={
+                "derivation": derivation.id,
+                "k": result.k,
+                "l": result.l,
+                "suppressed": result.suppressed,
+            },
+        )
         if finish is not None:
             finish(
                 session,

@@ -152,6 +152,26 @@ def registration_codes(session: Session, *, grant_id: str) -> list[str]:
     return [str(codes[i]) for i in ids if codes.get(i)]
 
 
+def title_chain(session: Session, *, grant_id: str) -> list[dict[str, Any]]:
+    """A right's chain of title as lineage and certificates show it, original right first:
+    each grant's id, kind, holder and registration code (None while it is not registered)."""
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        return []
+    grants = chain(session, grant=grant)
+    codes = dict(
+        session.execute(
+            select(Registration.grant_id, Registration.code).where(
+                Registration.grant_id.in_([g.id for g in grants])
+            )
+        ).all()
+    )
+    return [
+        {"grant": g.id, "kind": g.kind, "holder": g.holder_org_id, "code": codes.get(g.id)}
+        for g in grants
+    ]
+
+
 def list_grants(
     session: Session,
     actor: Actor,

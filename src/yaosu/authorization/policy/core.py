@@ -28,6 +28,7 @@ from yaosu.authorization.policy import (
     extracts,
     jobs,
     ledger,
+    lineage,
     orders,
     organisations,
     products,
@@ -100,6 +101,8 @@ SCOPE_OF = {
     "order.dispute": "write",
     "order.escalate": "write",
     "order.resolve": "write",
+    # lineage: reading the record of what was derived from what
+    "lineage.view": "read",
     # The market's ledger (issue 14): statements and the reconciliation are read; clearing,
     # bank imports and expiring pendings change the ledger.
     "ledger.view": "read",
@@ -235,6 +238,7 @@ _RULES = {
     "period": products.period,
     "ledger": ledger.rule,
     "order": orders.rule,
+    "lineage": lineage.rule,
 }
 
 # The SQL form of each listed resource type's rules (``visible``).
@@ -251,4 +255,5 @@ _WHERE = {
     "period": products.period_where,
     "ledger": ledger.where,
     "order": orders.where,
+    "lineage": lineage.where,
 }

@@ -133,7 +133,53 @@ document.addEventListener("click", (event) => {
   input.dispatchEvent(new Event("input", { bubbles: true }));
 });
 
+// A lineage graph: datasets (squares) and runs (circles), left to right as laid out by the
+// server. Every text is set as text (ECharts draws SVG text; the tooltip renders rich text,
+// not HTML), so names from data cannot become markup.
+function lineageGraph(box) {
+  const source = document.getElementById("lineage-data");
+  if (!source || !window.echarts) return;
+  const data = JSON.parse(source.textContent || "{}");
+  const colours = { holder: "#1f5f8b", processor: "#7a4d1f", operator: "#b4441f", consumer: "#4d6b2e" };
+  const nodes = (data.nodes || []).map((n) => ({
+    id: n.id,
+    name: n.is_run ? n.words : n.title,
+    x: n.x,
+    y: n.y,
+    symbol: n.is_run ? "circle" : "roundRect",
+    symbolSize: n.is_run ? 18 : [28, 20],
+    itemStyle: { color: n.is_run ? "#888" : colours[n.part] || "#555" },
+    link: n.link || null,
+    detail: n.is_run ? `${n.org_name || ""} ${String(n.at || "").slice(0, 10)}` : n.org_name || "",
+  }));
+  const height = Math.max(220, 90 * (1 + Math.max(0, ...nodes.map((n) => n.y / 90))));
+  box.style.height = `${height}px`;
+  const chart = window.echarts.init(box, null, { renderer: "svg" });
+  chart.setOption({
+    animation: false,
+    tooltip: { renderMode: "richText", formatter: (p) => (p.dataType === "node" ? `${p.data.name}\n${p.data.detail}` : "") },
+    series: [{
+      type: "graph",
+      layout: "none",
+      roam: true,
+      edgeSymbol: ["none", "arrow"],
+      label: { show: true, position: "bottom", width: 180, overflow: "truncate", formatter: (p) => p.data.name },
+      lineStyle: { color: "#999", curveness: 0.1 },
+      data: nodes,
+      links: (data.edges || []).map(([source, target]) => ({ source, target })),
+    }],
+  });
+  chart.on("click", (p) => {
+    if (p.dataType === "node" && p.data.link && p.data.link.startsWith("/") && !p.data.link.startsWith("//")) {
+      window.location.assign(p.data.link);
+    }
+  });
+  window.addEventListener("resize", () => chart.resize());
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const lineage = document.querySelector("[data-lineage-graph]");
+  if (lineage) lineageGraph(lineage);
   const answer = document.getElementById("answer-chart");
   if (answer) answerChart(answer);
   for (const box of document.querySelectorAll("[data-gauge]")) gauge(box);
