@@ -23,7 +23,9 @@ union of a coalition's rows. docs/valuation.md states every formula and rule.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -455,27 +457,51 @@ def model_utility(
             return 1.0 - mse / var_val if var_val > 0 else 0.0
         return -mse
 
-    def trainable(rows: np.ndarray, least: int) -> bool:
-        if rows.sum() < least:
+    rows_of = np.bincount(player_of, minlength=len(names))
+    if task == "classification":  # which classes each player's rows hold
+        holds = np.zeros((len(names), len(classes)), dtype=bool)
+        holds[player_of, y_code] = True
+
+    def trainable(in_players: np.ndarray, least: int) -> bool:
+        if rows_of[in_players].sum() < max(least, 1):
             return False
-        return task == "regression" or len(np.unique(y_code[rows])) >= 2
+        return task == "regression" or int(holds[in_players].any(axis=0).sum()) >= 2
 
     if model == "knn":
+        # Each player's own k nearest rows per validation point (distance, label): a
+        # coalition's k nearest are the k nearest of its members' lists, so a coalition
+        # ranks at most k x players candidates instead of all its rows.
         dist = _sq_distances(x_val, xs)
-
-        def fit_predict(rows: np.ndarray) -> float:
-            if not trainable(rows, k):
-                return floor
-            cols = np.flatnonzero(rows)
-            sub = dist[:, cols]
-            near = (
-                cols[np.argpartition(sub, k - 1, axis=1)[:, :k]]
-                if k < len(cols)
-                else (np.broadcast_to(cols, (len(dist), len(cols))))
+        near_d = np.full((len(x_val), len(names), k), np.inf)
+        near_y = np.zeros(
+            (len(x_val), len(names), k), dtype=np.int64 if task != "regression" else np.float64
+        )
+        label = y_code if task == "classification" else ys
+        for p in range(len(names)):
+            cols = np.flatnonzero(player_of == p)
+            if not len(cols):
+                continue
+            d_p = dist[:, cols]
+            take = min(k, len(cols))
+            pick = (
+                np.argpartition(d_p, take - 1, axis=1)[:, :take]
+                if take < len(cols)
+                else (np.broadcast_to(np.arange(len(cols)), d_p.shape))
             )
+            near_d[:, p, :take] = np.take_along_axis(d_p, pick, axis=1)
+            near_y[:, p, :take] = label[cols[pick]]
+
+        def fit_predict(in_players: np.ndarray) -> float:
+            if not trainable(in_players, k):
+                return floor
+            members = np.flatnonzero(in_players)
+            cand_d = near_d[:, members].reshape(len(x_val), -1)
+            cand_y = near_y[:, members].reshape(len(x_val), -1)
+            pick = np.argpartition(cand_d, k - 1, axis=1)[:, :k]
+            chosen = np.take_along_axis(cand_y, pick, axis=1)
             if task == "regression":
-                return scored(ys[near].mean(axis=1))
-            votes = (y_code[near][:, :, None] == np.arange(len(classes))).sum(axis=1)
+                return scored(chosen.mean(axis=1))
+            votes = (chosen[:, :, None] == np.arange(len(classes))).sum(axis=1)
             return scored(votes.argmax(axis=1))
 
     elif model == "ridge":
@@ -501,8 +527,7 @@ def model_utility(
 
         def fit_predict_players(in_players: np.ndarray) -> float:
             count = n_p[in_players].sum()
-            rows = in_players[player_of]
-            if count < 1 or not trainable(rows, 1):
+            if not trainable(in_players, 1):
                 return floor
             mx, mt = sx[in_players].sum(0) / count, st[in_players].sum(0) / count
             gram = xx[in_players].sum(0) - count * np.outer(mx, mx)
@@ -518,17 +543,14 @@ def model_utility(
     else:  # logistic
         from sklearn.linear_model import LogisticRegression
 
-        def fit_predict(rows: np.ndarray) -> float:
-            if not trainable(rows, 2):
+        def fit_predict(in_players: np.ndarray) -> float:
+            if not trainable(in_players, 2):
                 return floor
+            rows = in_players[player_of]
             fitted = LogisticRegression(max_iter=1000).fit(xs[rows], y_code[rows])
             return scored(fitted.predict(x_val))
 
-    def score(mask: np.ndarray) -> float:
-        rows = mask[player_of]
-        return floor if not rows.any() else fit_predict(rows)
-
-    return Utility(score, len(names), players=names, description=description)
+    return Utility(fit_predict, len(names), players=names, description=description)
 
 
 # --- KNN-Shapley -----------------------------------------------------------------------------
@@ -564,44 +586,57 @@ def knn_shapley(
     positions = np.arange(1, n + 1, dtype=np.float64)  # 1-based rank i
     if task == "classification":
         step = 1.0 / np.maximum(k, positions[:-1])  # min(K, i) / (K i) for i = 1 .. N-1
+        far_first = step[::-1].copy()  # the same for i = N-1 .. 1
     else:
         q = np.minimum(k - 1, positions)  # g(x) = Q(Q+1) / (2 x (x+1)), Q = min(K-1, x)
         g = q * (q + 1) / (2 * positions * (positions + 1))  # g[x-1] for x = 1 .. N
         share = np.minimum(k, positions) / positions  # P(fewer than K of S before i)
         z_train = ytr / k
     norms = np.einsum("ij,ij->i", xtr, xtr)
-    total = np.zeros(n)
-    chunk = max(1, min(len(xte), MEMORY // (64 * n)))
-    for start in range(0, len(xte), chunk):
-        block = xte[start : start + chunk]
+
+    def chunk_values(block: np.ndarray, targets: np.ndarray) -> np.ndarray:
         # Ordering only needs |x|^2 - 2 x.t (the test point's own norm is a constant per row).
-        order = np.argsort(norms[None, :] - 2.0 * (block @ xtr.T), axis=1)
+        key = norms[None, :] - 2.0 * (block @ xtr.T)
         if task == "classification":
-            hit = (ytr[order] == yte[start : start + chunk, None]).astype(np.float64)
-            diffs = (hit[:, :-1] - hit[:, 1:]) * step
-            last = hit[:, -1:] / max(n, k)  # the paper assumes N >= K: 1/N there
-        else:
-            t = yte[start : start + chunk, None]
-            z = z_train[order]
-            before = np.cumsum(z, axis=1) - z  # sum of z_j over j < i
-            # sum over p >= i + 2 of g(p - 2) z_p, for i = 1 .. N-1
-            weighted = g[: n - 2] * z[:, 2:] if n > 2 else np.zeros((len(block), 0))
-            after = np.zeros((len(block), n - 1))
-            if n > 2:
-                after[:, : n - 2] = np.cumsum(weighted[:, ::-1], axis=1)[:, ::-1]
-            gb = np.concatenate([[0.0], g[: n - 2]]) if n > 1 else np.zeros(0)  # g(i - 1)
-            zi, zn = z[:, :-1], z[:, 1:]
-            diffs = (zn - zi) * (2 * (gb * before[:, :-1] + after) + (zi + zn - 2 * t) * share[:-1])
-            zl = z[:, -1:]
-            last = (
-                -zl * (2 * g[n - 2] * before[:, -1:] + (zl - 2 * t) * share[-1])
-                if n > 1
-                else (-zl * (zl - 2 * t) * share[-1])
-            )
+            # Farthest first, so the recursion from s_N is a forward cumulative sum in place.
+            order = np.argsort(-key, axis=1)
+            hit = (ytr[order] == targets[:, None]).view(np.int8)
+            values = np.empty((len(block), n))
+            values[:, 0] = hit[:, 0] / max(n, k)  # the paper assumes N >= K: 1/N there
+            np.subtract(hit[:, 1:], hit[:, :-1], out=values[:, 1:], dtype=np.float64)
+            values[:, 1:] *= far_first
+            np.cumsum(values, axis=1, out=values)
+            return np.bincount(order.ravel(), weights=values.ravel(), minlength=n)
+        order = np.argsort(key, axis=1)
+        t = targets[:, None]
+        z = z_train[order]
+        before = np.cumsum(z, axis=1) - z  # sum of z_j over j < i
+        # sum over p >= i + 2 of g(p - 2) z_p, for i = 1 .. N-1
+        weighted = g[: n - 2] * z[:, 2:] if n > 2 else np.zeros((len(block), 0))
+        after = np.zeros((len(block), n - 1))
+        if n > 2:
+            after[:, : n - 2] = np.cumsum(weighted[:, ::-1], axis=1)[:, ::-1]
+        gb = np.concatenate([[0.0], g[: n - 2]]) if n > 1 else np.zeros(0)  # g(i - 1)
+        zi, zn = z[:, :-1], z[:, 1:]
+        diffs = (zn - zi) * (2 * (gb * before[:, :-1] + after) + (zi + zn - 2 * t) * share[:-1])
+        zl = z[:, -1:]
+        last = (
+            -zl * (2 * g[n - 2] * before[:, -1:] + (zl - 2 * t) * share[-1])
+            if n > 1
+            else (-zl * (zl - 2 * t) * share[-1])
+        )
         values = np.empty((len(block), n))
         values[:, -1:] = last
         values[:, :-1] = last + np.cumsum(diffs[:, ::-1], axis=1)[:, ::-1]
-        total += np.bincount(order.ravel(), weights=values.ravel(), minlength=n)
+        return np.bincount(order.ravel(), weights=values.ravel(), minlength=n)
+
+    # Two chunks at a time: NumPy's sorts and loops release the GIL, so threads use both cores.
+    workers = max(1, min(2, os.cpu_count() or 1))
+    chunk = max(1, min(len(xte), MEMORY // (64 * n * workers)))
+    starts = range(0, len(xte), chunk)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = pool.map(lambda a: chunk_values(xte[a : a + chunk], yte[a : a + chunk]), starts)
+        total = np.sum(list(parts), axis=0)  # in chunk order: the same sum on every run
     return total / len(xte)
 
 
