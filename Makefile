@@ -46,11 +46,21 @@ browser:
 PEERS     := bench/.peers
 PEER_PKGS := pycanon==1.3.6 pymerkle==7.0.0 beancount==3.2.3
 PEER_STAMP := $(PEERS)/.installed-$(shell echo '$(PEER_PKGS)' | sha256sum | cut -c1-12)
-peers: $(PEER_STAMP)
+# pyDVL (bench/valuation.py) requires numpy<2 and pycanon pins numpy==2.0.2, so pip cannot put
+# them in one venv: pyDVL gets its own, inside bench/.peers (ignored and cleaned with it).
+PYDVL      := $(PEERS)/pydvl
+PYDVL_PKGS := pydvl==0.10.0
+PYDVL_STAMP := $(PYDVL)/.installed-$(shell echo '$(PYDVL_PKGS)' | sha256sum | cut -c1-12)
+peers: $(PEER_STAMP) $(PYDVL_STAMP)
 $(PEER_STAMP):
 	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/python -m pip install -q $(PEER_PKGS)
 	rm -f $(PEERS)/.installed*
+	touch $@
+$(PYDVL_STAMP):
+	test -x $(PYDVL)/bin/python || $(PYTHON) -m venv $(PYDVL)
+	$(PYDVL)/bin/python -m pip install -q $(PYDVL_PKGS)
+	rm -f $(PYDVL)/.installed*
 	touch $@
 
 # Two workers per two cores: the suite is CPU-bound (DuckDB, Spark, Chromium, Argon2).
@@ -63,6 +73,7 @@ bench: install peers
 	$(BIN)/python bench/scan.py
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/market.py
+	$(BIN)/python bench/valuation.py
 
 clean:
 	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache .import_linter_cache bench/.data bench/.peers bench/.peers-snsql
