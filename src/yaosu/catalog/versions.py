@@ -175,11 +175,17 @@ def _collected(session: Session, actor: Actor, ds: Dataset, version: DatasetVers
         part="holder",
         sha256=version.source_sha256,
     )
+    # A file the platform itself made (an extract a user received) uploaded again: the
+    # version is derived from it, and the lineage says so.
+    made = lineage.made_with_content(session, sha256=version.source_sha256)
+    came_from = [
+        lineage.Node(name=name, kind=name.split("/", 1)[0].rstrip("s"), title=name) for name in made
+    ]
     lineage.emit(
         session,
         actor,
         job="catalog.ingest",
-        inputs=[upload],
+        inputs=[upload, *came_from],
         outputs=[dataclasses.replace(node, rows=version.row_count)],
         audit={"action": "dataset.version.create", "object_type": "dataset", "object_id": ds.id},
         detail={"format": version.source_format, "encoding": version.source_encoding},

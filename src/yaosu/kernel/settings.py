@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     # still open then is refunded to the buyer by the hold's timeout).
     acceptance_days: int = Field(default=7, ge=1, le=90)
     hold_days: int = Field(default=90, ge=7, le=730)
+    # Revenue shares: each party's share of a released order is held this many days for
+    # objections before it is paid; a product made from data bought on the market pays a
+    # royalty of ``royalty_bp`` to each purchase it was made from, up the lineage at most
+    # ``royalty_depth`` hops, all royalties together at most ``royalty_cap_bp`` of the sale.
+    share_objection_days: int = Field(default=15, ge=0, le=180)
+    royalty_bp: int = Field(default=500, ge=0, le=10_000)
+    royalty_cap_bp: int = Field(default=2000, ge=0, le=10_000)
+    royalty_depth: int = Field(default=3, ge=0, le=10)
     # Lineage: an OpenLineage endpoint (Marquez, DataHub, …; the API's base URL) that
     # ``yaosu lineage send`` posts the stored run events to, and its API key (a secret: set it
     # in the environment, never in a file in the repository).

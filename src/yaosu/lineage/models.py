@@ -46,3 +46,4 @@ class LineageDataset(Base):
     name: Mapped[str] = mapped_column(String(120), index=True)
     org_id: Mapped[str | None] = mapped_column(String(40), index=True)
     rows: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # its content, if a file

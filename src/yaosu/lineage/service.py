@@ -135,6 +135,8 @@ class Node:
     # False: ``rows`` is kept for the platform's valuation but left out of the event, which
     # its reader sees (an exact count behind a differentially private answer is not released)
     rows_public: bool = True
+    # True: a dataset named only to link to it (its own run describes it): no Yaosu facet
+    reference: bool = False
     sha256: str | None = None
     rights: tuple[Mapping[str, Any], ...] = ()
     link: str | None = None
@@ -149,6 +151,8 @@ def product_name(product_id: str) -> str:
 
 
 def _facets(node: Node) -> dict[str, DatasetFacet]:
+    if node.reference:
+        return {}
     facets: dict[str, DatasetFacet] = {
         "yaosu_dataset": YaosuDatasetFacet(
             kind=node.kind,
@@ -330,7 +334,14 @@ def emit(
     session.add(event)
     session.flush()
     rows = [
-        {"event_id": event.id, "role": role, "name": n.name, "org_id": n.org_id, "rows": n.rows}
+        {
+            "event_id": event.id,
+            "role": role,
+            "name": n.name,
+            "org_id": n.org_id,
+            "rows": n.rows,
+            "sha256": n.sha256,
+        }
         for role, nodes in (("in", inputs), ("out", outputs))
         for n in nodes
     ]
@@ -343,6 +354,23 @@ def _named(node: Node, names: Mapping[str, str]) -> Node:
     if node.org_id and node.org_name is None:
         return replace(node, org_name=names.get(node.org_id))
     return node
+
+
+def made_with_content(session: Session, *, sha256: str) -> list[str]:
+    """The datasets a completed run made whose content is exactly these bytes (an extract a
+    user received, uploaded again): how a derived dataset is linked to what it came from."""
+    stmt = (
+        select(LineageDataset.name)
+        .join(LineageEvent, LineageDataset.event_id == LineageEvent.id)
+        .where(
+            LineageDataset.sha256 == sha256,
+            LineageDataset.role == "out",
+            LineageEvent.event_type == "COMPLETE",
+            LineageEvent.job != "catalog.ingest",
+        )
+        .order_by(LineageEvent.created_at)
+    )
+    return list(dict.fromkeys(session.scalars(stmt)))
 
 
 def fail(
@@ -533,16 +561,16 @@ def _run_view(event: LineageEvent) -> dict[str, Any]:
 def rows_used(
     session: Session, *, contract_ids: Sequence[str], names: Sequence[str] | None = None
 ) -> dict[str, int]:
-    """Rows of each dataset actually read by the answers released under these contracts
-    (the ``inputStatistics`` of their ``access.query`` runs): the measured volume a
-    contributor's share may be valued by."""
+    """Rows of each dataset actually used under these contracts: read by the answers released
+    and taken into the extracts made (the ``inputStatistics`` of their runs), the measured
+    volume a contributor's share may be valued by."""
     if not contract_ids:
         return {}
     stmt = (
         select(LineageDataset.name, func.coalesce(func.sum(LineageDataset.rows), 0))
         .join(LineageEvent, LineageDataset.event_id == LineageEvent.id)
         .where(
-            LineageEvent.job == "access.query",
+            LineageEvent.job.in_(("access.query", "access.extract")),
             LineageEvent.event_type == "COMPLETE",
             LineageEvent.contract_id.in_(sorted(set(contract_ids))),
             LineageDataset.role == "in",

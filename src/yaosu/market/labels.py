@@ -231,3 +231,76 @@ register_labels(
         "order.certify": N_("issued a transaction certificate"),
     },
 )
+
+
+# --- revenue shares ------------------------------------------------------------------------------
+
+SHARE_STATE = "share_state"
+SHARE_KIND = "share_kind"
+SHARE_ROLE = "share_role"
+SHARE_METHOD = "share_method"
+OBJECTION_STATE = "share_objection_state"
+
+register_labels(
+    SHARE_STATE,
+    {
+        "held": N_("held for objections"),
+        "frozen": N_("frozen by an objection"),
+        "paid": N_("paid"),
+        "voided": N_("returned to the seller"),
+    },
+)
+register_labels(
+    SHARE_KIND,
+    {
+        "role": N_("role share"),
+        "contributor": N_("contributor's share"),
+        "royalty": N_("royalty from a derived product"),
+        "seller": N_("the seller's rest"),
+    },
+)
+register_labels(
+    SHARE_ROLE,
+    {
+        "collection": N_("collection"),
+        "deidentification": N_("de-identification"),
+        "cleaning": N_("cleaning"),
+        "labelling": N_("labelling"),
+        "modelling": N_("modelling"),
+        "other": N_("other processing"),
+    },
+)
+register_labels(
+    SHARE_METHOD,
+    {
+        "declared": N_("declared shares (by contract)"),
+        "volume": N_("rows used by the delivered answers"),
+        "shapley": N_("Shapley value of the model's validation score"),
+        "leave_one_out": N_("leave-one-out value"),
+        "knn": N_("KNN-Shapley value"),
+        "as_shared": N_("as the upstream sale was shared"),
+    },
+)
+register_labels(
+    OBJECTION_STATE,
+    {
+        "open": N_("open"),
+        "escalated": N_("with a regulator"),
+        "upheld": N_("upheld"),
+        "dismissed": N_("dismissed"),
+    },
+)
+register_labels(
+    "audit_action",
+    {
+        "order.share": N_("split an order's revenue among its contributors"),
+        "share.pay": N_("paid revenue shares whose objection window closed"),
+        "share.object": N_("objected to a revenue share"),
+        "share.escalate": N_("took an objection to a regulator"),
+        "share.decide": N_("decided an objection to a revenue share"),
+        "share.view": N_("viewed a contributor statement"),
+        "product.value": N_("valued a product's contributors"),
+        "product.sharing": N_("set a product's sharing rule"),
+    },
+)
+register_labels(RESOURCE_TYPE, {"share": N_("Revenue share")})

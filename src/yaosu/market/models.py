@@ -24,8 +24,10 @@ from yaosu.market.states import (
     ListingReviewState,
     ListingState,
     NegotiationState,
+    ObjectionState,
     OrderState,
     PeriodState,
+    ShareState,
 )
 
 # --- ledger --------------------------------------------------------------------------------------
@@ -205,6 +207,7 @@ class Product(Base):
     purposes: Mapped[list[str]] = mapped_column(JSON)  # purpose codes it may be bought for
     platform_fee_bp: Mapped[int] = mapped_column(Integer, default=0)  # basis points
     operator_fee_bp: Mapped[int] = mapped_column(Integer, default=0)
+    sharing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # shares.Rule as JSON
     status: Mapped[str] = mapped_column(String(12), default=ListingState.draft, index=True)
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # 合规评估 findings
     notice_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -369,3 +372,74 @@ class TransactionCertificate(Base):
     key: Mapped[str] = mapped_column(String(200))
     leaf_index: Mapped[int] = mapped_column(BigInteger)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- contributions and revenue shares ----------------------------------------------------------
+
+
+class Valuation(Base):
+    """One computation of the contributors' values for a product (``market.valuation``): the
+    method and its parameters and seed, the players (organisations, in order), their values,
+    and the evidence a contributor's statement shows (utilities, errors, copies dropped)."""
+
+    __tablename__ = "market_valuations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("market_products.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    players: Mapped[list[str]] = mapped_column(JSON)  # organisation ids
+    values: Mapped[dict[str, float]] = mapped_column(JSON)  # organisation -> value
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recomputes_id: Mapped[str | None] = mapped_column(ForeignKey("market_valuations.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ShareLine(Base):
+    """One party's share of an order's revenue: a role (``role``), a contributor, or a royalty
+    to an upstream product's party (``hop`` ≥ 1, ``via_order_id``: the upstream purchase). Held
+    as a pending transfer from the seller's revenue (``transfer_id``) until the objection
+    window ends (``objection_ends_at``), then paid; an objection freezes it."""
+
+    __tablename__ = "market_share_lines"
+    __table_args__ = (CheckConstraint("amount_fen >= 0", name="amount_not_negative"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("market_orders.id"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("market_products.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    seller_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # role | contributor | royalty
+    role: Mapped[str | None] = mapped_column(String(20))
+    hop: Mapped[int] = mapped_column(Integer, default=0)
+    via_order_id: Mapped[str | None] = mapped_column(ForeignKey("market_orders.id"))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    exact: Mapped[str] = mapped_column(String(80))  # the exact share, "p/q" of seller_fen
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    transfer_id: Mapped[str | None] = mapped_column(ForeignKey("ledger_transfers.id"))
+    status: Mapped[str] = mapped_column(String(8), default=ShareState.held, index=True)
+    objection_ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ShareObjection(Base):
+    """A contributor's objection to its share: it freezes the share; the platform (or, when
+    asked, a regulator) recomputes with the stated seed or decides."""
+
+    __tablename__ = "market_share_objections"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    line_id: Mapped[str] = mapped_column(ForeignKey("market_share_lines.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default=ObjectionState.open, index=True)
+    regulator_asked: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the recomputation or ruling
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

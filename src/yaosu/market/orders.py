@@ -48,7 +48,7 @@ from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.states import transition
-from yaosu.market import bank, ledger, periods, products
+from yaosu.market import bank, ledger, periods, products, sharing
 from yaosu.market.errors import NotNow
 from yaosu.market.models import BankImport, LedgerTransfer, Order, PaymentExpectation
 from yaosu.market.states import ORDER_MOVES, ListingState, OrderState
@@ -368,8 +368,11 @@ def _hold(session: Session, order: Order, *, settings: Settings, at: datetime) -
     return [t.id for t in ledger.post_batch(session, MARKET, transfers=specs, at=at)]
 
 
-def _release(session: Session, actor: Actor, order: Order, *, at: datetime | None = None) -> None:
-    """Posts the holds: the seller side is paid."""
+def _release(
+    session: Session, actor: Actor, order: Order, *, settings: Settings, at: datetime | None = None
+) -> None:
+    """Posts the holds: the seller side is paid, and its amount split among everyone who
+    contributed (``sharing``: each party's share held until its objection window closes)."""
     specs = [
         ledger.Spec(
             key=_key(order, f"release:{i}"),
@@ -380,6 +383,8 @@ def _release(session: Session, actor: Actor, order: Order, *, at: datetime | Non
         for i, hold in enumerate(order.holds)
     ]
     ledger.post_batch(session, actor, transfers=specs, at=at)
+    if order.seller_fen > 0:
+        sharing.post(session, actor, order, settings=settings, at=at)
     if order.pricing_class == "capped" and order.amount_fen:
         periods.add_revenue(
             session,
@@ -502,13 +507,14 @@ def advance(
         _move(session, MARKET, order, OrderState.refunded, reason="hold timed out")
         return order
     if order.status == OrderState.delivering and order.accept_by and now >= order.accept_by:
-        _accept(session, MARKET, order, now=now, automatic=True)
+        _accept(session, MARKET, order, settings=settings, now=now, automatic=True)
     return order
 
 
 def advance_all(session: Session, *, settings: Settings, now: datetime | None = None) -> int:
-    """Advances every order not yet ended (``yaosu market expire``, a bank import); returns
-    how many changed state."""
+    """Advances every order not yet ended (``yaosu market expire``, a bank import), and pays
+    the revenue shares whose objection window has closed; returns how many orders changed
+    state."""
     now = now or utcnow()
     ids = list(
         session.scalars(
@@ -524,6 +530,7 @@ def advance_all(session: Session, *, settings: Settings, now: datetime | None = 
         was = before.status if before else None
         if advance(session, order_id=order_id, settings=settings, now=now).status != was:
             changed += 1
+    sharing.pay_due(session, MARKET, now=now)
     return changed
 
 
@@ -559,10 +566,16 @@ def _step(session: Session, actor: Actor, order_id: str, action: str, settings: 
 
 
 def _accept(
-    session: Session, actor: Actor, order: Order, *, now: datetime, automatic: bool = False
+    session: Session,
+    actor: Actor,
+    order: Order,
+    *,
+    settings: Settings,
+    now: datetime,
+    automatic: bool = False,
 ) -> None:
     order.delivery = delivered(session, order=order, now=now)
-    _release(session, actor, order, at=now)
+    _release(session, actor, order, settings=settings, at=now)
     order.ended_because = "accepted_automatically" if automatic else "accepted_by_buyer"
     _move(session, actor, order, OrderState.accepted, delivery=order.delivery)
 
@@ -582,7 +595,7 @@ def accept(
         raise NotNow(
             what=_("Order"), id=order.id, why=_("only an order being delivered is accepted")
         )
-    _accept(session, actor, order, now=at or utcnow())
+    _accept(session, actor, order, settings=settings, now=at or utcnow())
     record(
         session,
         actor,
@@ -670,7 +683,7 @@ def resolve(
     order.ended_because = "released_on_decision" if outcome == "release" else "refunded_on_decision"
     if outcome == "release":
         order.delivery = delivered(session, order=order)
-        _release(session, actor, order)
+        _release(session, actor, order, settings=settings)
         _move(session, actor, order, OrderState.accepted, outcome=outcome)
     else:
         _refund(session, actor, order, amount=order.amount_fen)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from yaosu.accounts import service as accounts
 from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
 from yaosu.authorization.operations import Operation
@@ -28,11 +29,12 @@ from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.i18n import Message, Sentences, _
 from yaosu.kernel.ids import new_id
+from yaosu.kernel.settings import Settings
 from yaosu.lineage import service as lineage
+from yaosu.market import ledger, pricing, shares, sharing
 from yaosu.market import manifest as manifests
-from yaosu.market import pricing
 from yaosu.market.errors import NotNow
-from yaosu.market.models import ListingReview, Negotiation, Product, ProductSource
+from yaosu.market.models import ListingReview, Negotiation, Order, Product, ProductSource
 from yaosu.market.states import ListingState, NegotiationState
 from yaosu.rights import service as rights
 
@@ -216,6 +218,55 @@ def _lineage(
     return out
 
 
+def contributors_of(session: Session, *, product_id: str) -> dict[str, str]:
+    """``{dataset id: organisation}``: who holds each source, the contributor pool's parties."""
+    return sharing.contributors(
+        session,
+        sources=[{"dataset_id": s.dataset_id} for s in sources_of(session, product_id=product_id)],
+    )
+
+
+def _check_sharing(
+    session: Session, doc: Any, *, holders: dict[str, str], seller_org_id: str
+) -> shares.Rule:
+    """The sharing rule, refused unless it pays only organisations that exist and splits its
+    pool only among the product's contributors (the holders of its sources)."""
+    rule = shares.parse_rule(doc, known_orgs=set(accounts.org_names(session)))
+    named = set(rule.declared) | set(rule.floors_bp) | set(rule.caps_bp)
+    outside = sorted(named - set(holders.values()))
+    if outside:
+        raise InvalidInput(
+            problem=_(
+                "the pool is shared among the holders of the product's sources; {orgs} holds none",
+                orgs=outside,
+            )
+        )
+    if any(r.org_id == seller_org_id for r in rule.roles):
+        raise InvalidInput(problem=_("the seller keeps the rest: it takes no role share"))
+    return rule
+
+
+def _within_licences(
+    session: Session, *, sources: list[dict[str, Any]], purposes: list[str]
+) -> None:
+    """A product made from data bought on the market stays within each purchase's licence:
+    it is offered only for the purpose that data was bought for."""
+    problems: list[Message] = []
+    for bought in sharing.upstream(session, sources=sources):
+        outside = [p for p in purposes if p != bought.purpose]
+        if outside:
+            problems.append(
+                _(
+                    "its data was bought (order {order}) for {purpose} only: it cannot be offered for {outside}",
+                    order=bought.id,
+                    purpose=bought.purpose,
+                    outside=outside,
+                )
+            )
+    if problems:
+        raise InvalidInput(problem=Sentences(problems))
+
+
 def create_product(session: Session, actor: Actor, *, data: Any) -> Product:
     """A draft product (``data``: schemas.ProductCreate), refused unless its manifest is a
     valid Data Package of its sources and the seller holds the operation right over each."""
@@ -241,6 +292,15 @@ def create_product(session: Session, actor: Actor, *, data: Any) -> Product:
         sources=data.service_sources(),
         purposes=purposes,
     )
+    holders = sharing.contributors(
+        session, sources=[{"dataset_id": v.dataset_id} for v, _ in made_from]
+    )
+    share_rule = _check_sharing(session, data.sharing, holders=holders, seller_org_id=actor.org_id)
+    _within_licences(
+        session,
+        sources=[{"dataset_id": v.dataset_id, "version": v.number} for v, _ in made_from],
+        purposes=purposes,
+    )
     descriptor = data.manifest or manifests.for_versions(
         name=new_id("pkg").lower().replace("_", "-"),
         title=data.title,
@@ -262,6 +322,7 @@ def create_product(session: Session, actor: Actor, *, data: Any) -> Product:
         purposes=purposes,
         platform_fee_bp=data.platform_fee_bp,
         operator_fee_bp=data.operator_fee_bp,
+        sharing=share_rule.as_json() if share_rule != shares.NO_SHARING else {},
         status=ListingState.draft,
         created_by=actor.id,
         created_at=now,
@@ -288,7 +349,12 @@ def create_product(session: Session, actor: Actor, *, data: Any) -> Product:
         object_type="product",
         object_id=product.id,
         object_org_id=actor.org_id,
-        request={"kind": data.kind, "pricing_class": data.pricing_class, "price": rule.as_json()},
+        request={
+            "kind": data.kind,
+            "pricing_class": data.pricing_class,
+            "price": rule.as_json(),
+            "sharing": product.sharing,
+        },
         detail={"sources": [[v.dataset_id, v.number, g.id] for v, g in made_from]},
     )
     _made(session, actor, product, made_from)
@@ -382,6 +448,38 @@ def set_price(
     return product
 
 
+def set_sharing(session: Session, actor: Actor, *, product_id: str, rule: Any) -> Product:
+    """A new sharing rule for a draft or rejected product (orders placed keep theirs)."""
+    product = get_product(session, actor, product_id=product_id)
+    enforce(actor, "product.edit", product_resource(session, product=product))
+    if product.status not in EDITABLE:
+        raise NotNow(
+            what=_("Data product"),
+            id=product.id,
+            why=_("its sharing rule changes only in draft or after a rejection"),
+        )
+    checked = _check_sharing(
+        session,
+        rule,
+        holders=contributors_of(session, product_id=product.id),
+        seller_org_id=product.seller_org_id,
+    )
+    before = product.sharing
+    product.sharing = checked.as_json() if checked != shares.NO_SHARING else {}
+    product.updated_at = utcnow()
+    record(
+        session,
+        actor,
+        action="product.sharing",
+        object_type="product",
+        object_id=product.id,
+        object_org_id=product.seller_org_id,
+        request={"sharing": product.sharing},
+        detail={"before": before},
+    )
+    return product
+
+
 def set_cap(
     session: Session, actor: Actor, *, product_id: str, cap_unit_fen: int, note: str = ""
 ) -> Product:
@@ -445,6 +543,10 @@ def product_terms(session: Session, *, product: Product) -> dict[str, Any]:
         "platform_fee_bp": product.platform_fee_bp,
         "operator_fee_bp": product.operator_fee_bp,
         "seller_org_id": product.seller_org_id,
+        "sharing": dict(product.sharing or {}),
+        "contributors": sharing.contributors(
+            session, sources=[{"dataset_id": s.dataset_id} for s in sources]
+        ),
     }
 
 
@@ -511,3 +613,25 @@ def tariffs(session: Session) -> list[Product]:
             .order_by(Product.title, Product.id)
         )
     )
+
+
+def split_preview(
+    session: Session, actor: Actor, *, product_id: str, seller_fen: int, settings: Settings
+) -> tuple[list[sharing.Planned], dict[str, Any]]:
+    """How an order whose seller side is ``seller_fen`` would be split today: the product's
+    rule, the weights as they stand (declared; the latest valuation; for volume, equal parts
+    until deliveries are measured), the royalties its lineage owes. Nothing is written."""
+    product = get_product(session, actor, product_id=product_id)
+    if isinstance(seller_fen, bool) or not 0 <= seller_fen <= ledger.MAX_FEN:
+        raise InvalidInput(problem=_("an example amount is whole fen, from 0"))
+    example = Order(
+        id="preview",
+        product_id=product.id,
+        seller_org_id=product.seller_org_id,
+        seller_fen=seller_fen,
+        terms=product_terms(session, product=product),
+        contract_id=None,
+    )
+    planned = sharing.plan(session, example, settings=settings)
+    _weights, basis = sharing.weights(session, example)
+    return planned, basis

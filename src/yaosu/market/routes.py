@@ -7,17 +7,23 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
 
+from yaosu.accounts import service as accounts
+from yaosu.kernel.errors import NotFound
+from yaosu.kernel.i18n import _
 from yaosu.lineage.schemas import GraphPublic
 from yaosu.market import bank, settlement
 from yaosu.market import certificates as _certificates
 from yaosu.market import dcat as _dcat  # noqa: F401  (listed products join the DCAT catalog)
 from yaosu.market import listing as _listing
 from yaosu.market import negotiation as _negotiation
+from yaosu.market import objections as _objections
 from yaosu.market import orders as _orders
 from yaosu.market import periods as _periods
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
 from yaosu.market import report as _report
+from yaosu.market import sharing as _sharing
+from yaosu.market import valuations as _valuations
 from yaosu.market.schemas import (
     AnnualReportPublic,
     Assessment,
@@ -29,6 +35,9 @@ from yaosu.market.schemas import (
     NegotiationAnswer,
     NegotiationCreate,
     NegotiationPublic,
+    ObjectionCreate,
+    ObjectionDecision,
+    ObjectionPublic,
     OrderCreate,
     OrderDecision,
     OrderNote,
@@ -44,10 +53,17 @@ from yaosu.market.schemas import (
     ReportCreate,
     ReportPublic,
     SettlementRun,
+    SharePublic,
+    SharesPublic,
+    SharingSet,
     SourcePublic,
+    SplitLine,
+    SplitPreview,
     StatementPublic,
+    StatementSharesPublic,
     StatusChange,
     TransactionCertificateFile,
+    ValuationPublic,
 )
 from yaosu.web.deps import (
     ContextDep,
@@ -519,3 +535,129 @@ def annual_report(
     free public-welfare service, disputes; amounts in fen."""
     found = _report.annual_report(session, actor, operator_org_id=operator_org_id, year=year)
     return AnnualReportPublic(**found)
+
+
+# --- revenue shares ------------------------------------------------------------------------------
+
+
+@router.put("/market/products/{product_id}/sharing", response_model=ProductPublic)
+def set_sharing(
+    product_id: str, body: SharingSet, actor: CurrentActor, session: SessionDep
+) -> ProductPublic:
+    """The seller states (or changes, while a draft or rejected) how each sale is shared."""
+    done = _products.set_sharing(session, actor, product_id=product_id, rule=body.sharing)
+    return product_public(session, done)
+
+
+@router.get("/market/products/{product_id}/sharing/preview", response_model=SplitPreview)
+def sharing_preview(
+    product_id: str,
+    actor: OptionalActor,
+    session: SessionDep,
+    ctx: ContextDep,
+    seller_fen: Annotated[int, Query(ge=0, le=10**15)] = 100_000,
+) -> SplitPreview:
+    """How a sale whose seller side is ``seller_fen`` would be split today."""
+    planned, basis = _products.split_preview(
+        session, actor, product_id=product_id, seller_fen=seller_fen, settings=ctx.settings
+    )
+    names = accounts.org_names(session, ids=[p.org_id for p in planned])
+    product = _products.get_product(session, actor, product_id=product_id)
+    return SplitPreview(
+        seller_fen=seller_fen,
+        method=str((product.sharing or {}).get("method", "declared")),
+        basis=basis,
+        lines=[
+            SplitLine(
+                org_id=p.org_id,
+                org_name=names.get(p.org_id, p.org_id),
+                kind=p.kind,
+                role=p.role,
+                hop=p.hop,
+                amount_fen=p.amount,
+                share=f"{p.exact.numerator}/{p.exact.denominator}",
+            )
+            for p in planned
+        ],
+    )
+
+
+@router.post(
+    "/market/products/{product_id}/valuations", response_model=ValuationPublic, status_code=201
+)
+def value_product(product_id: str, actor: CurrentActor, ctx: ContextDep) -> ValuationPublic:
+    """Values the contributors by the product's rule, inside the platform (the data never
+    leaves): the values and the evidence are kept for every later split."""
+    return ValuationPublic.model_validate(_valuations.run(ctx, actor, product_id=product_id))
+
+
+@router.get("/market/products/{product_id}/valuations/latest", response_model=ValuationPublic)
+def latest_valuation(product_id: str, actor: OptionalActor, session: SessionDep) -> ValuationPublic:
+    """The valuation today's splits use (404 while there is none)."""
+    found = _valuations.latest(session, actor, product_id=product_id)
+    if found is None:
+        raise NotFound(kind=_("Valuation"), id=product_id)
+    return ValuationPublic.model_validate(found)
+
+
+@router.get("/market/shares", response_model=SharesPublic)
+def shares_list(
+    actor: CurrentActor,
+    session: SessionDep,
+    org_id: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> SharesPublic:
+    """Shares you may see: owed to your organisation, or from your sales; oversight: all."""
+    found = _sharing.list_lines(session, actor, org_id=org_id, limit=limit)
+    return SharesPublic(items=[SharePublic.model_validate(x) for x in found], total=len(found))
+
+
+@router.get("/market/shares/statement", response_model=StatementSharesPublic)
+def shares_statement(
+    actor: CurrentActor,
+    session: SessionDep,
+    org_id: Annotated[str, Query(max_length=40)],
+    year: Annotated[int, Query(ge=2000, le=2200)],
+    month: Annotated[int, Query(ge=1, le=12)],
+) -> StatementSharesPublic:
+    """A contributor's statement for a month, with the evidence each share rests on."""
+    found = _sharing.statement(session, actor, org_id=org_id, year=year, month=month)
+    return StatementSharesPublic(
+        **{k: v for k, v in found.items() if k != "lines"},
+        lines=[SharePublic.model_validate(x) for x in found["lines"]],
+    )
+
+
+@router.post("/market/shares/{line_id}/objection", response_model=ObjectionPublic, status_code=201)
+def object_to_share(
+    line_id: str, body: ObjectionCreate, actor: CurrentActor, session: SessionDep
+) -> ObjectionPublic:
+    """The party objects to its share while it is held: the share is frozen."""
+    found = _objections.object_to(session, actor, line_id=line_id, reason=body.reason)
+    return ObjectionPublic.model_validate(found)
+
+
+@router.post("/market/objections/{objection_id}/escalation", response_model=ObjectionPublic)
+def escalate_objection(
+    objection_id: str, actor: CurrentActor, session: SessionDep
+) -> ObjectionPublic:
+    """The party or the seller asks a regulator to decide the objection."""
+    found = _objections.escalate(session, actor, objection_id=objection_id)
+    return ObjectionPublic.model_validate(found)
+
+
+@router.post("/market/objections/{objection_id}/decision", response_model=ObjectionPublic)
+def decide_objection(
+    objection_id: str, body: ObjectionDecision, actor: CurrentActor, ctx: ContextDep
+) -> ObjectionPublic:
+    """The platform (or a regulator a party asked) decides: ``stand``, ``recompute`` (with
+    the seed the evidence states) or ``amount``; the share is then paid or returned."""
+    found = _objections.decide(
+        ctx,
+        actor,
+        objection_id=objection_id,
+        outcome=body.outcome,
+        note=body.note,
+        amount_fen=body.amount_fen,
+    )
+    return ObjectionPublic.model_validate(found)

@@ -124,6 +124,8 @@ class ProductCreate(BaseModel):
     purposes: list[str] = Field(min_length=1, max_length=20)
     platform_fee_bp: int = Field(default=0, ge=0, le=10_000)
     operator_fee_bp: int = Field(default=0, ge=0, le=10_000)
+    # the sharing rule (market.shares): role shares, the contributor pool and its method
+    sharing: dict[str, Any] | None = None
 
     def service_sources(self) -> list[dict[str, Any]]:
         return [s.model_dump() for s in self.sources]
@@ -154,6 +156,7 @@ class ProductPublic(BaseModel):
     purposes: list[str]
     platform_fee_bp: int
     operator_fee_bp: int
+    sharing: dict[str, Any] = {}
     status: str
     assessment: dict[str, Any] | None
     notice_ends_at: datetime | None
@@ -449,3 +452,109 @@ class AnnualReportPublic(BaseModel):
     products: list[ReportProduct]
     free_service: ReportFree
     disputes: ReportDisputes
+
+
+# --- revenue shares ------------------------------------------------------------------------------
+
+
+class SharingSet(BaseModel):
+    """A product's sharing rule (see ``market.shares``): ``pool_bp``, ``method``, ``roles``,
+    ``declared``, ``floors_bp``, ``caps_bp``, ``valuation``; ``{}`` shares nothing."""
+
+    sharing: dict[str, Any]
+
+
+class SharePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    order_id: str
+    product_id: str
+    org_id: str
+    seller_org_id: str
+    kind: str
+    role: str | None
+    hop: int
+    via_order_id: str | None
+    amount_fen: int
+    exact: str
+    evidence: dict[str, Any]
+    status: str
+    objection_ends_at: datetime
+    created_at: datetime
+    settled_at: datetime | None
+
+
+class SharesPublic(BaseModel):
+    items: list[SharePublic]
+    total: int
+
+
+class ValuationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    product_id: str
+    method: str
+    params: dict[str, Any]
+    seed: int | None
+    players: list[str]
+    values: dict[str, float]
+    evidence: dict[str, Any]
+    recomputes_id: str | None
+    created_at: datetime
+
+
+class StatementSharesPublic(BaseModel):
+    """A contributor's month: its shares with the evidence each rests on; amounts in fen."""
+
+    org_id: str
+    period: str
+    lines: list[SharePublic]
+    totals: dict[str, int]
+    total_fen: int
+    valuations: dict[str, dict[str, Any]]
+
+
+class ObjectionCreate(BaseModel):
+    reason: str = Field(min_length=10, max_length=5000)
+
+
+class ObjectionDecision(BaseModel):
+    outcome: Literal["stand", "recompute", "amount"]
+    note: str = Field(min_length=10, max_length=5000)
+    amount_fen: int | None = Field(default=None, ge=0, le=10**15)
+
+
+class ObjectionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    line_id: str
+    org_id: str
+    reason: str
+    status: str
+    regulator_asked: bool
+    outcome: dict[str, Any] | None
+    resolution: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class SplitLine(BaseModel):
+    org_id: str
+    org_name: str
+    kind: str
+    role: str | None
+    hop: int
+    amount_fen: int
+    share: str
+
+
+class SplitPreview(BaseModel):
+    """How an order of ``seller_fen`` would be split now (weights as they stand)."""
+
+    seller_fen: int
+    method: str
+    lines: list[SplitLine]
+    basis: dict[str, Any]

@@ -88,3 +88,31 @@ ORDER_MOVES: Moves[OrderState] = {
     ),
     OrderState.disputed: frozenset({OrderState.accepted, OrderState.refunded}),
 }
+
+
+class ShareState(StrEnum):
+    held = "held"  # reserved for the party (pending), until the objection window closes
+    frozen = "frozen"  # the party objected: kept until the platform (or a regulator) decides
+    paid = "paid"  # posted to the party's revenue account
+    voided = "voided"  # returned to the seller (a decision found the share was not owed)
+
+
+SHARE_MOVES: Moves[ShareState] = {
+    ShareState.held: frozenset({ShareState.paid, ShareState.frozen}),
+    ShareState.frozen: frozenset({ShareState.paid, ShareState.voided}),
+}
+
+
+class ObjectionState(StrEnum):
+    open = "open"  # the platform looks at it
+    escalated = "escalated"  # a regulator was asked
+    upheld = "upheld"  # recomputed or decided in the objector's favour
+    dismissed = "dismissed"  # the share stands
+
+
+OBJECTION_MOVES: Moves[ObjectionState] = {
+    ObjectionState.open: frozenset(
+        {ObjectionState.escalated, ObjectionState.upheld, ObjectionState.dismissed}
+    ),
+    ObjectionState.escalated: frozenset({ObjectionState.upheld, ObjectionState.dismissed}),
+}

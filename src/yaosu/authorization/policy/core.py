@@ -36,6 +36,7 @@ from yaosu.authorization.policy import (
     registrations,
     requests,
     rights,
+    shares,
 )
 from yaosu.authorization.policy.decision import Decision, Resource, Rows, allow, deny
 from yaosu.kernel.actor import Actor
@@ -77,6 +78,7 @@ SCOPE_OF = {
     "registration.decide": "admin",
     "registration.object": "write",
     # the market's products, listings, negotiations and revenue periods
+    "product.value": "write",
     "product.view": "read",
     "product.create": "write",
     "product.edit": "write",
@@ -101,6 +103,11 @@ SCOPE_OF = {
     "order.dispute": "write",
     "order.escalate": "write",
     "order.resolve": "write",
+    # revenue shares: reading one's statement is read; objecting and deciding change them
+    "share.view": "read",
+    "share.object": "write",
+    "share.escalate": "write",
+    "share.decide": "write",
     # lineage: reading the record of what was derived from what
     "lineage.view": "read",
     # The market's ledger (issue 14): statements and the reconciliation are read; clearing,
@@ -133,6 +140,7 @@ HIDE_ON_DENY = {
     "negotiation.view",
     "period.view",
     "order.view",
+    "share.view",
 }
 
 
@@ -239,6 +247,7 @@ _RULES = {
     "ledger": ledger.rule,
     "order": orders.rule,
     "lineage": lineage.rule,
+    "share": shares.rule,
 }
 
 # The SQL form of each listed resource type's rules (``visible``).
@@ -256,4 +265,5 @@ _WHERE = {
     "ledger": ledger.where,
     "order": orders.where,
     "lineage": lineage.where,
+    "share": shares.where,
 }

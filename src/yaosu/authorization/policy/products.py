@@ -63,6 +63,10 @@ def product(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any
         if _seller_hand(actor, resource):
             return allow(_("the seller edits and submits its own product"))
         return deny(_("only the seller's members (not its reviewers) edit or submit it"))
+    if action == "product.value":
+        if _seller_hand(actor, resource) or actor.is_platform_admin:
+            return allow(_("the seller, or the platform, values the product's contributors"))
+        return deny(_("only the seller's members or the platform value the contributors"))
     if action == "product.delist":
         if (is_member(actor, resource) and actor.role == "admin") or actor.is_platform_admin:
             return allow(_("the seller's admin or the platform takes a product off the market"))

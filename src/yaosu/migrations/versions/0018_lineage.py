@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("org_id", sa.String(length=40), nullable=True),
         sa.Column("rows", sa.BigInteger(), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["event_id"],
             ["lineage_events.id"],
@@ -55,7 +56,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lineage_datasets")),
     )
-    for column in ("event_id", "name", "org_id"):
+    for column in ("event_id", "name", "org_id", "sha256"):
         op.create_index(op.f(f"ix_lineage_datasets_{column}"), "lineage_datasets", [column])
 
 
