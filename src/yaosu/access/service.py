@@ -53,6 +53,7 @@ __all__ = [
     "deliveries",
     "engine_for",
     "run_estimate",
+    "run_extract",
     "run_query",
     "typical_accuracy",
 ]
@@ -327,3 +328,15 @@ def _refund(ctx: Context, actor: Actor, contract_id: str, epsilon: float) -> Non
     """A query that failed while running costs nothing: its use and ε are given back."""
     with ctx.db.transaction() as session:
         authorization.refund(session, actor, contract_id=contract_id, uses=1, epsilon=epsilon)
+
+
+def run_extract(
+    ctx: Context, actor: Actor, *, contract_id: str, dataset_id: str, fmt: str = "parquet"
+) -> Any:
+    """A de-identified extract under a contract (``access.extract``, which builds on this
+    module: imported here when called, for the domains above that may not import it)."""
+    from yaosu.access import extract
+
+    return extract.run_extract(
+        ctx, actor, contract_id=contract_id, dataset_id=dataset_id, fmt=fmt
+    )

@@ -25,8 +25,8 @@ from yaosu.catalog import dictionary, versions
 from yaosu.catalog import service as catalog
 from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
 from yaosu.context import Context
+from yaosu.demo import contributions, world
 from yaosu.demo import market as demo_market
-from yaosu.demo import world
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.i18n import _, say
 from yaosu.market import service as market
@@ -42,7 +42,7 @@ ORGS = [
     ("platform", "要素数据交易平台运营中心", ["platform"], None, None),
     ("bureau", "江州市数据局", ["provider"], None, None),
     ("ai", "智谷人工智能科技有限公司", ["operator", "consumer"], None, None),
-    ("coop", "青禾农民专业合作社", ["consumer"], None, None),
+    ("coop", "青禾农民专业合作社", ["consumer", "provider"], None, None),
     ("cac", "江州市委网信办", ["regulator"], "网信", None),
     ("dsj", "江州省数据局", ["regulator"], "数据局", None),
     ("assessor", "诚信数据资产评估有限公司", ["assessor"], None, None),
@@ -156,6 +156,7 @@ def seed(ctx: Context) -> DemoWorld:
     with ctx.db.transaction() as session:
         platform_admin = _actor(session, "platform-admin")
     demo_market.trade(ctx, platform=platform_admin)
+    contributions.contribute(ctx)
     witness_the_log(ctx)
     return describe(ctx, created)
 

@@ -248,3 +248,61 @@ DICTIONARIES: dict[str, list[dict[str, Any]]] = {
         },
     ],
 }
+
+
+# --- agricultural-input demand, 2023-2025 (the contributors of a forecast product) -----------------
+
+INPUTS = [("化肥", 12.0), ("种子", 3.0), ("农药", 1.5)]  # category, a village's base tons a month
+SEASON = [0.3, 0.5, 1.6, 1.9, 1.2, 0.8, 0.7, 0.9, 1.4, 1.1, 0.6, 0.4]  # spring and autumn sowing
+DEMAND_HEADER = [
+    "村",
+    "品类",
+    "年月",
+    "月份",
+    "种植面积(亩)",
+    "降雨量(mm)",
+    "上年同期需求(吨)",
+    "需求量(吨)",
+]
+
+
+def input_demand(
+    villages: list[str], *, seed: int, noise: float, first_year: int = 2023, years: int = 3
+) -> list[list[Any]]:
+    """Monthly demand for agricultural inputs per village and category: seasons, planted area,
+    rain, last year's demand; ``noise`` is how carelessly the holder records it (the data's
+    quality, which the contributors' valuation measures)."""
+    rng = random.Random(seed)
+    rows: list[list[Any]] = []
+    for village in villages:
+        area = rng.randint(800, 4200)  # mu
+        last = {c: [base * area / 2000 * s for s in SEASON] for c, base in INPUTS}
+        for year in range(first_year, first_year + years):
+            for month in range(1, 13):
+                rain = max(0.0, rng.gauss(60 + 90 * SEASON[month - 1] / 1.9, 25))
+                for category, base in INPUTS:
+                    true = base * area / 2000 * SEASON[month - 1] * (1 + (rain - 80) / 800)
+                    recorded = max(0.0, true * (1 + rng.gauss(0, noise)) + rng.gauss(0, noise))
+                    rows.append(
+                        [
+                            village,
+                            category,
+                            f"{year}-{month:02d}",
+                            month,
+                            area,
+                            round(rain, 1),
+                            round(last[category][month - 1], 2),
+                            round(recorded, 2),
+                        ]
+                    )
+                    last[category][month - 1] = recorded
+    return rows
+
+
+def demand_file(path: Path, rows: list[list[Any]], *, encoding: str = "utf-8") -> Path:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(DEMAND_HEADER)
+    w.writerows(rows)
+    path.write_bytes(out.getvalue().encode(encoding))
+    return path

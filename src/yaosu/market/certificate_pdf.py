@@ -22,7 +22,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from yaosu.kernel.i18n import _, label
-from yaosu.market.labels import CHARGE_UNIT, PRICING_CLASS
+from yaosu.market.labels import CHARGE_UNIT, PRICING_CLASS, SHARE_KIND
 from yaosu.market.ledger import yuan
 
 FONT = "STSong-Light"
@@ -63,6 +63,15 @@ def _rows(doc: dict[str, Any], number: str, check: str, lang: str) -> list[tuple
                 )
             ),
         ),
+        *[
+            (
+                say(_("Share")) if i == 0 else "",
+                f"{party(line['party'])} · {say(label(SHARE_KIND, line['kind']))}"
+                + (f" · {say(_('hop {n}', n=line['hop']))}" if line["hop"] else "")
+                + f" · {yuan(int(line['amount_fen']))}",
+            )
+            for i, line in enumerate((doc.get("shares") or {}).get("lines", []))
+        ],
         (say(_("Order")), str(doc["order"])),
         (say(_("Contract")), str(doc["contract"])),
         (

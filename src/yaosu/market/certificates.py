@@ -40,7 +40,7 @@ from yaosu.kernel.errors import NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
-from yaosu.market import settlement
+from yaosu.market import settlement, sharing
 from yaosu.market.models import LedgerTransfer, Order, Product, TransactionCertificate
 from yaosu.market.orders import order_resource
 from yaosu.market.states import OrderState
@@ -166,6 +166,26 @@ def _issue(
             "platform_fen": order.platform_fee_fen,
             "operator_fen": order.operator_fee_fen,
             "seller_fen": order.seller_fen,
+        },
+        # Who shared in the sale: each role, contributor and royalty up the lineage (hop, via
+        # which purchase), by the rule frozen in the order, with the basis of its amount.
+        "shares": {
+            "rule": order.terms.get("sharing") or {},
+            "lines": [
+                {
+                    "party": _party(session, line.org_id),
+                    "kind": line.kind,
+                    "role": line.role,
+                    "hop": line.hop,
+                    "via_order": line.via_order_id,
+                    "product": line.product_id,
+                    "amount_fen": line.amount_fen,
+                    "share": line.exact,
+                    "method": line.evidence.get("method"),
+                    "valuation": line.evidence.get("valuation"),
+                }
+                for line in sharing.lines_of(session, order_id=order.id)
+            ],
         },
         "delivery_sha256": delivery.get("evidence_sha256") or _sha256(delivery),
         "settlement": {

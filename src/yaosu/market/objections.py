@@ -165,7 +165,12 @@ def decide(
         product_id, evidence = line.product_id, dict(line.evidence)
     recomputed: dict[str, Any] = {}
     if outcome == "recompute":
-        if line.kind != "contributor" or line.hop != 0 or not evidence.get("valuation"):
+        if (
+            line.kind != "contributor"
+            or line.hop != 0
+            or evidence.get("method") not in sharing.COMPUTED
+            or not evidence.get("valuation")
+        ):
             raise InvalidInput(
                 problem=_("only a contributor's share valued by a computation is recomputed")
             )

@@ -104,7 +104,18 @@ def weights(session: Session, order: Order) -> tuple[dict[str, float], dict[str,
         got = dict.fromkeys(orgs, 0.0)
         for name, rows in used.items():
             got[holders[names[name]]] += rows
-        return got, {"method": "volume", "rows": used, "weights": got}
+        # Rows that copy an earlier holder's count for nothing: each holder's used rows are
+        # scaled by the share of its rows that are its own (the latest volume valuation).
+        original = latest_valuation(session, product_id=order.product_id, method="volume")
+        if original is not None:
+            got = {o: w * float(original.values.get(o, 1.0)) for o, w in got.items()}
+        return got, {
+            "method": "volume",
+            "rows": used,
+            "originality": original.values if original is not None else None,
+            "valuation": original.id if original is not None else None,
+            "weights": got,
+        }
     found = latest_valuation(session, product_id=order.product_id, method=rule.method)
     if found is None:
         equal = dict.fromkeys(orgs, 1.0)

@@ -33,7 +33,7 @@ from yaosu.market.models import Product, Valuation
 
 MAX_ROWS = 500_000  # rows one valuation reads, all sources together
 MAX_LEVELS = 50  # values of a text feature one-hot encoded
-METHODS = ("shapley", "leave_one_out", "knn")
+METHODS = ("shapley", "leave_one_out", "knn", "volume")
 PARAMS = {
     "task",
     "target",
@@ -154,18 +154,25 @@ def run(
                     method=str(method or "declared"),
                 )
             )
-        params = parameters(rule)
-        if seed is not None:
-            params["seed"] = seed
-        table, players = _table(ctx, session, product, [*params["features"], params["target"]])
-    result, evidence = _compute(table, players, method=str(method), params=params)
+        if method == "volume":
+            params = _volume_parameters(ctx, session, product, rule)
+            table, players = _table(ctx, session, product, params["features"])
+        else:
+            params = parameters(rule)
+            if seed is not None:
+                params["seed"] = seed
+            table, players = _table(ctx, session, product, [*params["features"], params["target"]])
+    if method == "volume":
+        result, evidence = _originality(table, players, params=params)
+    else:
+        result, evidence = _compute(table, players, method=str(method), params=params)
     with ctx.db.transaction() as session:
         found = Valuation(
             id=new_id("val"),
             product_id=product_id,
             method=str(method),
             params=params,
-            seed=int(params["seed"]),
+            seed=int(params.get("seed", 0)),
             players=players,
             values={p: v for p, v in zip(players, result.values, strict=True)},
             evidence=evidence,
@@ -181,7 +188,7 @@ def run(
             object_type="product",
             object_id=product_id,
             object_org_id=sharing_seller(session, product_id),
-            request={"method": method, "seed": params["seed"]},
+            request={"method": method, "seed": params.get("seed")},
             detail={"valuation": found.id, "values": found.values},
         )
         session.expunge(found)
@@ -191,6 +198,64 @@ def run(
 def sharing_seller(session: Session, product_id: str) -> str | None:
     product = session.get(Product, product_id)
     return product.seller_org_id if product else None
+
+
+def _volume_parameters(
+    ctx: Context, session: Session, product: Product, rule: Mapping[str, Any]
+) -> dict[str, Any]:
+    """For a split by volume: the columns rows are compared on to find copies (the rule's
+    ``valuation.features``, or every column all sources share)."""
+    given = (rule.get("valuation") or {}).get("features")
+    if given is not None:
+        if not isinstance(given, list) or not given or not all(isinstance(f, str) for f in given):
+            raise InvalidInput(problem=_("name the feature columns the model learns from"))
+        return {"features": list(given)}
+    shared: set[str] | None = None
+    for src in products.sources_of(session, product_id=product.id):
+        names = set(pq.read_schema(ctx.store.path(src.sha256)).names)
+        shared = names if shared is None else shared & names
+    if not shared:
+        raise InvalidInput(problem=_("the sources share no column to compare their rows on"))
+    return {"features": sorted(shared)}
+
+
+def _originality(
+    table: pd.DataFrame, players: list[str], *, params: dict[str, Any]
+) -> tuple[valuation.Values, dict[str, Any]]:
+    """The share of each holder's rows that copy no row of a holder registered earlier (nor
+    an earlier row of its own): a split by volume counts only those. Text is compared
+    exactly (as codes), numbers as near copies (``valuation.near_duplicates``)."""
+    columns = []
+    for column in params["features"]:
+        values = table[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            columns.append(values.astype("float64").fillna(-1e300).to_numpy())
+        else:
+            columns.append(pd.factorize(values.astype("string").fillna(""))[0].astype("float64"))
+    x = np.column_stack(columns)
+    groups = table["__holder"].to_numpy()
+    keep = valuation.near_duplicates(x, groups, priority=players, decimals=2)
+    rows = {p: int((groups == p).sum()) for p in players}
+    original = {p: int(((groups == p) & keep).sum()) for p in players}
+    values = tuple(original[p] / rows[p] if rows[p] else 0.0 for p in players)
+    result = valuation.Values(
+        method="originality",
+        values=values,
+        stderr=None,
+        evaluations=0,
+        permutations=None,
+        converged=None,
+        seed=None,
+        utilities={},
+        parameters={"columns": list(params["features"])},
+    )
+    evidence = result.as_evidence() | {
+        "players": players,
+        "rows": rows,
+        "original_rows": original,
+        "copies_dropped": {p: rows[p] - original[p] for p in players if rows[p] > original[p]},
+    }
+    return result, evidence
 
 
 def _compute(
