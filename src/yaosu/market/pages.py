@@ -32,12 +32,15 @@ from yaosu.market import periods as _periods
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
 from yaosu.market import report as _report
+from yaosu.market import share_pages as _share_pages
+from yaosu.market import sharing as _sharing
 from yaosu.market.models import Negotiation
 from yaosu.market.schemas import ProductCreate
 from yaosu.rights import service as _rights
 from yaosu.web.deps import ContextDep, OptionalActor, PageActor, SessionDep, locale
 
 router = APIRouter(include_in_schema=False)
+router.include_router(_share_pages.router)  # revenue shares, objections, sharing rules
 
 # --- ledger --------------------------------------------------------------------------------------
 # Settlement statements (a participant's own; the platform's and regulators' all), and for
@@ -255,13 +258,24 @@ def product_page(
     product_id: str,
     actor: OptionalActor,
     session: SessionDep,
+    ctx: ContextDep,
     purpose: str = "",
     quantity: str = "1",
+    example: str = "",
     error: str | None = None,
 ) -> Response:
     product = _products.get_product(session, actor, product_id=product_id)
     resource = _products.product_resource(session, product=product)
     can = _can(actor, resource)
+    shared = _share_pages.product_sharing(
+        session,
+        actor,
+        request,
+        product=product,
+        can=can,
+        example=example[:24],
+        settings=ctx.settings,
+    )
     negotiated = product.price.get("model") == "negotiated"
     can["order.create"] = product.status == "listed" and (
         decide(
@@ -317,10 +331,15 @@ def product_page(
         answerable=answerable,
         purpose=purpose[:40] or product.purposes[0],
         quantity=quantity[:12],
-        steps=any(v for k, v in can.items() if k != "product.view"),
+        steps=any(
+            v
+            for k, v in can.items()
+            if k not in ("product.view", "product.value", "product.sharing")
+        ),
         error=error,
         can=can,
         **_quote(session, actor, request, product, purpose[:40], quantity[:12]),
+        **shared,
         **_common(session, request),
     )
 
@@ -523,6 +542,7 @@ def new_page(
         sources=_operated(session, actor) if allowed.allowed else [],
         kinds=list(_products.KINDS),
         purposes=list_purposes(session),
+        share_methods=_share_pages.METHODS,
         error=error or (None if allowed.allowed else allowed.reason.render(locale(request))),
     )
 
@@ -563,8 +583,12 @@ def create_form(
     platform_fee_bp: Annotated[int, Form(ge=0, le=10_000)] = 0,
     operator_fee_bp: Annotated[int, Form(ge=0, le=10_000)] = 0,
     purposes: Annotated[list[str] | None, Form()] = None,
+    sharing_pool: Annotated[str, Form(max_length=12)] = "",
+    sharing_method: Annotated[str, Form(max_length=16)] = "declared",
+    sharing_rest: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     try:
+        sharing = _wizard_sharing(session, sharing_pool, sharing_method, sharing_rest)
         price: dict[str, Any] = {"model": model, "unit": unit}
         if model == "fixed":
             price["unit_fen"] = _fen(unit_price, _("price"))
@@ -584,6 +608,7 @@ def create_form(
                     "purposes": [p[:40] for p in (purposes or [])][:20],
                     "platform_fee_bp": platform_fee_bp,
                     "operator_fee_bp": operator_fee_bp,
+                    "sharing": sharing,
                 }
             )
         except ValueError:
@@ -595,6 +620,30 @@ def create_form(
     except YaosuError as exc:
         return back_with_error(request, "/market/new", exc, session=session)
     return RedirectResponse(f"/market/products/{product.id}/steps", status_code=303)
+
+
+def _wizard_sharing(session: Session, pool: str, method: str, rest: str) -> dict[str, Any] | None:
+    """The wizard's optional sharing rule: the pool in percent, the method, and the rest of
+    the rule (roles, declared weights, floors, caps, the valuation's parameters) as JSON,
+    organisations named by id or by name. Nothing typed: no rule."""
+    doc = _share_pages.parse_json(rest, _("the rest of the sharing rule")) or {}
+    if not pool.strip() and not doc:
+        return None
+    by_name = {name: org_id for org_id, name in _accounts.org_names(session).items()}
+
+    def org(value: Any) -> Any:
+        return by_name.get(value, value) if isinstance(value, str) else value
+
+    for key in ("declared", "floors_bp", "caps_bp"):
+        if isinstance(doc.get(key), dict):
+            doc[key] = {org(k): v for k, v in doc[key].items()}
+    for r in doc.get("roles") or []:
+        if isinstance(r, dict) and "org_id" in r:
+            r["org_id"] = org(r["org_id"])
+    if pool.strip():
+        doc["pool_bp"] = _share_pages.percent_bp(pool, _("the contributors' pool"))
+    doc.setdefault("method", method or "declared")
+    return doc
 
 
 # Which listing step waits for whom (a msgid per step).
@@ -718,6 +767,7 @@ def order_page(
         expectation=_orders.expectation_of(session, order=order),
         certificate=_certificates.of_order(session, order_id=order.id),
         delivery=order.delivery or _orders.delivered(session, order=order),
+        shares=_sharing.lines_of(session, order_id=order.id),
         error=error,
         can=can,
         **_common(session, request),
