@@ -79,6 +79,10 @@ def test_a_party_reads_its_statement_with_the_evidence_and_objects(
     for line in (pool, role):
         assert f'action="/market/shares/{line.id}/objection"' in page
     assert pool.id not in re.sub(r'(action|href|id|for)="[^"]+"', "", page)  # words, not ids
+    # the bureau's reviewer reads the statement, but only its members object
+    login(app_client, "bureau-reviewer")
+    read = app_client.get("/market/shares").text
+    assert "农产品销售统计查询服务" in read and "/objection" not in read
     # the seller sees the shares taken from its sale, but may not object to them
     login(app_client, "ai-analyst")
     sales = app_client.get("/market/shares").text
