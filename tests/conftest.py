@@ -226,7 +226,12 @@ def demo_contract_id(session: Session) -> str:
 # through the same services on both backends, which the domain tests check on both, and
 # these tests (a browser, every page for every role) are a third of the suite's time. The
 # audit pages stay on both: their search filters are SQL.
-ONE_BACKEND = ("tests/console/", "tests/market/test_pages.py", "tests/inbox/test_pages.py")
+ONE_BACKEND = (
+    "tests/console/",
+    "tests/market/test_pages.py",
+    "tests/market/test_share_pages.py",
+    "tests/inbox/test_pages.py",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

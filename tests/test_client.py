@@ -62,14 +62,19 @@ def test_client_browses_creates_ingests_and_reads(
             e["action"] == "dataset.version.create" for e in client.audit(object_id=ds["id"])
         )
         listed = client.catalog()["dcat:dataset"]  # and the market's listed products
-        assert len([e for e in listed if "/api/v1/datasets/" in e["@id"]]) == 4
+        in_catalog = {e["@id"].rsplit("/", 1)[1] for e in listed if "/api/v1/datasets/" in e["@id"]}
+        # every dataset the client may see, the one just made among them
+        assert (
+            in_catalog == {d["id"] for d in client.datasets(limit=100)} and ds["id"] in in_catalog
+        )
 
 
 def test_client_pages_through_everything(server: str, ctx: Context) -> None:
     with Client(server, token=token_for(ctx, "bureau-admin")) as client:
+        before = len(client.datasets(limit=200))
         for i in range(7):
             client.create_dataset(title=f"分页{i}", theme="测试")
-        assert len(client.datasets(limit=2)) == 10
+        assert len(client.datasets(limit=2)) == before + 7  # two at a time, all of them
 
 
 def test_client_errors_carry_code_and_message(server: str, ctx: Context) -> None:
@@ -131,3 +136,28 @@ def test_client_buys_from_the_market(server: str, ctx: Context) -> None:
         assert buyer.statements()
     with Client(server, token=token_for(ctx, "ai-analyst")) as seller:
         assert made["id"] in {o["id"] for o in seller.orders(side="selling")}
+
+
+def test_client_follows_the_revenue_shares_and_the_lineage(server: str, ctx: Context) -> None:
+    """A contributor (石桥镇) reads its shares and its month's statement with the valuation's
+    evidence; the shares' sale is visible in the product's lineage; an objection outside the
+    window is refused with the error's code."""
+    with Client(server, token=token_for(ctx, "shiqiao-admin")) as township:
+        mine = township.shares()
+        assert mine and {s["kind"] for s in mine} >= {"contributor", "royalty"}
+        paid = next(s for s in mine if s["status"] == "paid")
+        when = paid["created_at"][:7]
+        statement = township.share_statement(
+            paid["org_id"], year=int(when[:4]), month=int(when[5:7])
+        )
+        assert paid["id"] in {s["id"] for s in statement["lines"]}
+        valued = statement["valuations"][paid["evidence"]["valuation"]]
+        assert valued["method"] == "shapley" and len(valued["values"]) == 4
+        with pytest.raises(YaosuClientError) as late:
+            township.object_to_share(paid["id"], "我方数据贡献被低估，请重新计算。")
+        assert late.value.status == 409 and late.value.code == "NOT_NOW"
+        graph = township.lineage(paid["product_id"])
+        assert any(d.get("org_name") == "石桥镇人民政府" for d in graph["datasets"])
+        preview = township.sharing_preview(paid["product_id"], seller_fen=10_000)
+        assert sum(line["amount_fen"] for line in preview["lines"]) == 10_000
+        assert township.lineage_events()

@@ -335,3 +335,38 @@ class Client:
         """Settlement statements you may see (``org_id``, ``period``)."""
         params = {k: str(v) for k, v in filters.items() if v is not None}
         return self._call("GET", "/api/v1/market/statements", params=params).json()
+
+    # --- revenue shares and lineage -----------------------------------------------------------
+
+    def shares(self, *, org_id: str | None = None) -> list[dict[str, Any]]:
+        """Revenue shares you may see: owed to your organisation, or taken from its sales."""
+        params = {"org_id": org_id} if org_id else None
+        return self._call("GET", "/api/v1/market/shares", params=params).json()["items"]
+
+    def share_statement(self, org_id: str, *, year: int, month: int) -> dict[str, Any]:
+        """A contributor's month: each share with the evidence of how it was valued."""
+        params = {"org_id": org_id, "year": str(year), "month": str(month)}
+        return self._call("GET", "/api/v1/market/shares/statement", params=params).json()
+
+    def object_to_share(self, share: str, reason: str) -> dict[str, Any]:
+        """Object to your share while it is held: it is frozen until decided."""
+        return self._call(
+            "POST", f"/api/v1/market/shares/{share}/objection", json={"reason": reason}
+        ).json()
+
+    def sharing_preview(self, product: str, *, seller_fen: int = 100_000) -> dict[str, Any]:
+        """How a sale of a product would be split today."""
+        return self._call(
+            "GET",
+            f"/api/v1/market/products/{product}/sharing/preview",
+            params={"seller_fen": str(seller_fen)},
+        ).json()
+
+    def lineage(self, product: str) -> dict[str, Any]:
+        """A product's lineage graph back to the uploads and organisations behind it."""
+        return self._call("GET", f"/api/v1/market/products/{product}/lineage").json()
+
+    def lineage_events(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        """The OpenLineage run events you may read (``name``: those naming one dataset)."""
+        params = {"name": name} if name else None
+        return self._call("GET", "/api/v1/lineage/events", params=params).json()["items"]

@@ -41,6 +41,8 @@ READ_ONLY = {
     "period.view",
     "ledger.view",
     "order.view",
+    "share.view",  # a statement is read (and audited as a view)
+    "lineage.view",
     "ledger.reconcile",  # a check of the ledger against itself and the bank: it writes nothing
     # what the console offers: navigation and home page sections
     "requests.read",

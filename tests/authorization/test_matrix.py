@@ -147,7 +147,8 @@ def world(ctx: Context) -> dict[str, Any]:
 
     with ctx.db.transaction() as session:
         for key, title in (
-            ("waiting", "去标识化数据订阅"),  # in assessment
+            ("waiting", "农产品销售月度去标识化数据订阅"),  # in assessment
+            ("forecast", "乡村农资需求预测服务"),  # listed, shared by Shapley value
             ("capped", "统计查询服务"),  # listed, reviewed by the bureau and the 数据局
             ("model", "需求预测模型"),  # listed, priced by negotiation
         ):
@@ -171,12 +172,33 @@ def world(ctx: Context) -> dict[str, Any]:
             ("disputed", "disputed"),  # the cooperative asked the cyberspace office
             ("unpaid", "awaiting_payment"),
         ):
-            ids[key] = session.scalar(
-                select(Order.id).where(Order.status == status, Order.amount_fen > 0)
+            ids[key] = session.scalar(  # the cooperative's purchases from the AI company
+                select(Order.id)
+                .where(
+                    Order.status == status,
+                    Order.amount_fen > 0,
+                    Order.buyer_org_id == coop_org,
+                    Order.seller_org_id == ai.org_id,
+                )
+                .order_by(Order.created_at)
             )
-        from yaosu.market.models import TransactionCertificate
+        from yaosu.market.models import ShareLine, ShareObjection, TransactionCertificate
 
-        cert = session.scalar(select(TransactionCertificate))
+        cert = session.scalar(
+            select(TransactionCertificate).where(TransactionCertificate.order_id == ids["order"])
+        )
+        # the bureau's role share in the demo's second forecast sale, held; 河西乡's objection
+        ids["held_share"] = session.scalar(
+            select(ShareLine.id).where(
+                ShareLine.status == "held",
+                ShareLine.kind == "role",
+                ShareLine.org_id == bureau_org,
+            )
+        )
+        ids["share_objection"] = session.scalar(
+            select(ShareObjection.id).where(ShareObjection.status == "open")
+        )
+        ids["bureau_org"] = bureau_org
         assert cert is not None
         ids["certificate_number"], ids["certificate_check"] = cert.number, cert.check
     with ctx.db.transaction() as session:
@@ -252,7 +274,7 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             "POST",
             "/api/v1/datasets",
             "/api/v1/datasets",
-            frozenset({BA, BN}),
+            frozenset({BA, BN, CO}),  # providers (the cooperative registers its members' data)
             body={"title": "矩阵测试数据", "theme": "测试"},
         ),
         Case("GET", "/api/v1/datasets/{dataset_id}", f"/api/v1/datasets/{res}", EVERYONE),
@@ -616,7 +638,7 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             "POST",
             "/api/v1/market/products",
             "/api/v1/market/products",
-            frozenset({BA, BN, AI}),
+            frozenset({BA, BN, AI, CO}),  # the cooperative: a 422, it holds no operation right
             body={
                 "kind": "query_service",
                 "title": "矩阵测试产品",
@@ -829,6 +851,61 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             f"/api/v1/market/certificates/{w['certificate_number']}",
             OVERSIGHT | {CO, AI},
         ),
+        # --- revenue shares (issue 15) ---
+        Case(
+            "PUT",
+            "/api/v1/market/products/{product_id}/sharing",
+            f"{mp}/{w['waiting']}/sharing",
+            frozenset({AI}),  # in assessment: a 409
+            body={"sharing": {}},
+        ),
+        Case(
+            "GET",
+            "/api/v1/market/products/{product_id}/sharing/preview",
+            f"{mp}/{w['waiting']}/sharing/preview",
+            frozenset({AI, P, CAC, DSJ, AS}),
+            deny=404,
+            anon=404,
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/products/{product_id}/valuations",
+            f"{mp}/{w['forecast']}/valuations",
+            frozenset({AI, P}),
+        ),
+        Case(
+            "GET",
+            "/api/v1/market/products/{product_id}/valuations/latest",
+            f"{mp}/{w['forecast']}/valuations/latest",
+            EVERYONE,
+        ),
+        Case("GET", "/api/v1/market/shares", "/api/v1/market/shares", SIGNED_IN),
+        Case(
+            "GET",
+            "/api/v1/market/shares/statement",
+            f"/api/v1/market/shares/statement?org_id={w['bureau_org']}&year=2026&month=12",
+            BUREAU | OVERSIGHT,
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/shares/{line_id}/objection",
+            f"/api/v1/market/shares/{w['held_share']}/objection",
+            frozenset({BA, BN}),  # the party's members; once objected, a 409
+            body={"reason": "矩阵测试：分成计算有误，请复核。"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/objections/{objection_id}/escalation",
+            f"/api/v1/market/objections/{w['share_objection']}/escalation",
+            frozenset({AI}),  # the seller (the party, 河西乡, is not in the matrix)
+        ),
+        Case(
+            "POST",
+            "/api/v1/market/objections/{objection_id}/decision",
+            f"/api/v1/market/objections/{w['share_objection']}/decision",
+            OVERSIGHT,  # the platform, and the regulators once asked (just above)
+            body={"outcome": "stand", "note": "矩阵测试：经核实维持原分成。"},
+        ),
         Case(
             "GET",
             "/api/v1/market/annual-report",
@@ -875,8 +952,17 @@ HIDDEN = (
     # a product in assessment is its seller's, oversight's and the assessors'
     | {
         (f"/api/v1/market/products/{{product_id}}/{step}", r)
-        for step in ("price", "cap", "submit", "assessment", "reports")
+        for step in ("price", "cap", "submit", "assessment", "reports", "sharing")
         for r in (BA, BN, BR, CO)
+    }
+    | {("/api/v1/market/products/{product_id}/sharing/preview", r) for r in (BA, BN, BR, CO)}
+    # a share is its party's, its seller's and oversight's
+    | {("/api/v1/market/shares/statement", r) for r in (AI, CO, AS)}
+    | {("/api/v1/market/shares/{line_id}/objection", r) for r in (CO, AS)}
+    | {
+        (f"/api/v1/market/objections/{{objection_id}}/{step}", r)
+        for step in ("escalation", "decision")
+        for r in (BA, BN, BR, CO, AS)
     }
     | {("/api/v1/market/negotiations/{negotiation_id}/answer", r) for r in (BA, BN, BR, AS)}
     | {("/api/v1/market/periods/{period_id}/close", r) for r in (BA, BN, BR, CO, AS)}
@@ -1045,6 +1131,40 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
         Page("GET", "/notices", "/notices", public),
         Page("GET", "/market/orders", "/market/orders", SIGNED_IN),
         Page("GET", "/market/annual-report", "/market/annual-report", SIGNED_IN),
+        Page("GET", "/market/shares", "/market/shares", SIGNED_IN),
+        Page(
+            "POST",
+            "/market/shares/{line_id}/objection",
+            f"/market/shares/{w['held_share']}/objection",
+            frozenset({BA, BN}),
+            form={"reason": "矩阵测试：分成计算有误，请复核。"},
+        ),
+        Page(
+            "POST",
+            "/market/objections/{objection_id}/escalation",
+            f"/market/objections/{w['share_objection']}/escalation",
+            frozenset({AI}),
+        ),
+        Page(
+            "POST",
+            "/market/objections/{objection_id}/decision",
+            f"/market/objections/{w['share_objection']}/decision",
+            OVERSIGHT,
+            form={"outcome": "stand", "note": "矩阵测试：经核实维持原分成。"},
+        ),
+        Page(
+            "POST",
+            "/market/products/{product_id}/sharing",
+            f"/market/products/{w['waiting']}/sharing",
+            frozenset({AI}),
+            form={"pool": "0"},
+        ),
+        Page(
+            "POST",
+            "/market/products/{product_id}/valuations",
+            f"/market/products/{w['forecast']}/valuations",
+            frozenset({AI, P}),
+        ),
         Page("GET", "/market/revenue", "/market/revenue", SIGNED_IN),
         Page(
             "GET", "/market/orders/{order_id}", f"/market/orders/{w['order']}", OVERSIGHT | {CO, AI}
@@ -1141,7 +1261,7 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             "POST",
             "/datasets/new",
             "/datasets/new",
-            frozenset({BA, BN}),
+            frozenset({BA, BN, CO}),
             form={"title": "矩阵测试数据", "theme": "测试"},
         ),
         Page(
@@ -1222,7 +1342,7 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             "POST",
             "/market/new",
             "/market/new",
-            frozenset({BA, BN, AI}),
+            frozenset({BA, BN, AI, CO}),
             form={
                 "kind": "query_service",
                 "title": "矩阵测试产品",

@@ -553,6 +553,10 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         "/market/statements": ["/market/statements", f"/market/statements?org={r[:40]}"],
         "/market/orders": ["/market/orders", f"/market/orders?side={r[:12]}&error={r}"],
         "/market/revenue": ["/market/revenue", f"/market/revenue?org={r[:40]}"],
+        "/market/shares": [
+            "/market/shares",
+            f"/market/shares?org={r[:40]}&year={r[:6]}&month={r[:4]}&error={r}",
+        ],
         "/market/annual-report": [
             "/market/annual-report",
             f"/market/annual-report?operator={r[:40]}&year={r[:6]}",

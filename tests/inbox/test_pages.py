@@ -160,4 +160,5 @@ def test_home_pages_speak_in_names_and_sentences(app_client: TestClient) -> None
     assert 'title="session.login"' in home  # the code stays on hover
     sign_in(app_client, CO)
     text = visible(app_client.get("/home").text)
-    assert "江州市城乡居民社会保险参保人员信息 · 江州市数据局 · 生效中" in text
+    # its contracts, newest first, in names: the derived product it bought from the supplier
+    assert "绿源农资各村需求整理数据 · 江州绿源农资有限公司 · 生效中" in text

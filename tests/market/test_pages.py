@@ -9,12 +9,13 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import auth, dataset_id
+from tests.conftest import actor, auth, dataset_id
 from tests.console.test_pages import csrf
 from tests.console.test_pages import login as _login
 from tests.market.test_products import body, product_id
 from yaosu.context import Context
-from yaosu.market.models import Product
+from yaosu.market import service as market
+from yaosu.market.models import LedgerAccount, Product
 
 
 def login(client: TestClient, username: str) -> None:
@@ -28,7 +29,7 @@ def test_the_market_lists_products_with_price_and_class(
     page = app_client.get("/market").text  # anyone may browse
     assert "农产品销售统计查询服务" in page and "公共数据上限收费" in page and "市场定价" in page
     assert "¥0.50" in page and "面议" in page
-    assert "去标识化数据订阅" not in page  # in assessment, not listed
+    assert "农产品销售月度去标识化数据订阅" not in page  # in assessment, not listed
     assert 'href="/market"' in page  # the navigation's entry
     capped = app_client.get("/market?pricing_class=capped").text
     assert "统计查询服务" in capped and "需求预测模型" not in capped
@@ -92,7 +93,7 @@ def test_the_listing_wizard_makes_a_draft(app_client: TestClient, ctx: Context) 
     )
     assert wrong.status_code == 303 and "error=" in wrong.headers["location"]
     # an organisation that may not sell is told so on the wizard
-    login(app_client, "coop-manager")
+    login(app_client, "cac-inspector")
     assert 'role="alert"' in app_client.get("/market/new").text
 
 
@@ -203,7 +204,14 @@ def test_a_negotiated_product_is_bargained_for_and_ordered_in_the_console(
 def test_my_revenue_shows_the_accounts_and_the_sales(app_client: TestClient, ctx: Context) -> None:
     login(app_client, "ai-analyst")  # the demo's capped service sold and settled once
     page = app_client.get("/market/revenue").text
-    assert "我的收入" in page and "收入" in page and "¥617.50" in page  # its revenue account
+    with ctx.db.transaction() as session:
+        account = session.get(
+            LedgerAccount,
+            market.open_account(session, org_id=actor(ctx, "ai-analyst").org_id, code="revenue"),
+        )
+        assert account is not None
+        posted = market.yuan(market.balance(account))
+    assert "我的收入" in page and "收入" in page and posted in page  # its revenue account
     assert "已验收" in page and "争议中" in page  # sales by status
     login(app_client, "coop-manager")
     page = app_client.get("/market/revenue").text

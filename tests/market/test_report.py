@@ -53,7 +53,15 @@ def test_the_report_is_the_ledger_and_the_orders(app_client: TestClient, ctx: Co
         )
         assert period is not None
         assert [p["revenue_fen"] for p in after["periods"]] == [period.revenue_fen]
-        assert after["revenue"]["total_fen"] == period.revenue_fen  # ledger = allowed revenue
+        # the period counts the capped (public-data) sales the ledger released, and only those
+        capped = session.scalar(
+            select(func.sum(Order.seller_fen + Order.operator_fee_fen)).where(
+                Order.seller_org_id == actor(ctx, AI).org_id,
+                Order.pricing_class == "capped",
+                Order.status == "accepted",
+            )
+        )
+        assert period.revenue_fen == capped
         sold = session.scalar(
             select(func.sum(Order.quantity)).where(
                 Order.product_id == accepted["product_id"],

@@ -40,6 +40,23 @@ def pending_credit(ctx: Context, org_id: str) -> int:
         return int(account.credits_pending)
 
 
+def due_elsewhere(ctx: Context, order_id: str, at: Any) -> dict[tuple[str, str], int]:
+    """What the other held shares due by ``at`` will pay: to each party, from each seller."""
+    out: dict[tuple[str, str], int] = {}
+    with ctx.db.transaction() as session:
+        for line in session.scalars(
+            select(ShareLine).where(
+                ShareLine.order_id != order_id,
+                ShareLine.status == "held",
+                ShareLine.objection_ends_at <= at,
+            )
+        ):
+            out[("to", line.org_id)] = out.get(("to", line.org_id), 0) + line.amount_fen
+            key = ("from", line.seller_org_id)
+            out[key] = out.get(key, 0) + line.amount_fen
+    return out
+
+
 def lines(ctx: Context, order_id: str) -> list[ShareLine]:
     with ctx.db.transaction() as session:
         found = sharing.lines_of(session, order_id=order_id)
@@ -65,6 +82,7 @@ def test_a_released_order_pays_each_share_after_its_objection_window(
     # the rule is frozen into the order: changing the product's now changes nothing for it
     set_rule(ctx, {})
     seller_before, holder_before = balances(ctx, seller), balances(ctx, holder)
+    pending_before = pending_credit(ctx, holder)
     done = app_client.post(
         f"/api/v1/market/orders/{order['id']}/acceptance", headers=auth(ctx, COOP) | EN
     )
@@ -87,20 +105,24 @@ def test_a_released_order_pays_each_share_after_its_objection_window(
     # held from the seller's revenue: the seller cannot spend it, the holder has it pending
     assert moved(ctx, seller, seller_before)["revenue"] == (seller_fen, -shared)
     assert moved(ctx, holder, holder_before).get("revenue", (0, 0)) == (0, 0)
-    assert pending_credit(ctx, holder) == shared
+    assert pending_credit(ctx, holder) - pending_before == shared
     # before the window closes nothing moves; after it every share is paid
     with ctx.db.transaction() as session:
         orders_.advance_all(session, settings=ctx.settings)
     assert {line.status for line in lines(ctx, order["id"])} == {"held"}
     later = utcnow() + timedelta(days=ctx.settings.share_objection_days, seconds=1)
+    # the demo's own held shares fall due then too: what they move is counted apart
+    others = due_elsewhere(ctx, order["id"], later)
     with ctx.db.transaction() as session:
         orders_.advance_all(session, settings=ctx.settings, now=later)
     after = lines(ctx, order["id"])
     assert {line.status for line in after} == {"paid"}
     assert all(line.settled_at is not None for line in after)
-    assert moved(ctx, holder, holder_before)["revenue"] == (shared, 0)
-    assert pending_credit(ctx, holder) == 0
-    assert moved(ctx, seller, seller_before)["revenue"] == (seller_fen - shared, 0)
+    assert moved(ctx, holder, holder_before)["revenue"][0] == shared + others.get(("to", holder), 0)
+    assert pending_credit(ctx, holder) == pending_before - others.get(("to", holder), 0)
+    assert moved(ctx, seller, seller_before)["revenue"][0] == (
+        seller_fen - shared - others.get(("from", seller), 0) + others.get(("to", seller), 0)
+    )
     with ctx.db.transaction() as session:
         check_books(session)
     assert get(app_client, ctx, order["id"]).json()["status"] == "accepted"
@@ -117,7 +139,7 @@ def test_an_order_without_a_rule_pays_the_seller_alone(
     assert done.status_code == 200, done.text
     assert lines(ctx, order["id"]) == []
     with ctx.db.transaction() as session:
-        assert session.scalar(select(ShareLine.id).limit(1)) is None
+        assert session.scalar(select(ShareLine.id).where(ShareLine.order_id == order["id"])) is None
 
 
 def _accepted_with_shares(app_client: TestClient, ctx: Context) -> tuple[dict[str, Any], str]:
@@ -150,8 +172,10 @@ def test_an_objection_freezes_a_share_until_it_is_decided(
     )
     assert statement.status_code == 200, statement.text
     body = statement.json()
-    assert [x["id"] for x in body["lines"]] == [line_id]
-    assert body["totals"] == {"held": held} and body["lines"][0]["evidence"]["method"] == "declared"
+    mine = next(x for x in body["lines"] if x["id"] == line_id)
+    assert mine["evidence"]["method"] == "declared" and mine["status"] == "held"
+    assert body["total_fen"] == sum(x["amount_fen"] for x in body["lines"])
+    assert body["totals"]["held"] >= held
     # no one else reads the bureau's statement; the coop (the buyer) sees no share at all
     other = app_client.get(
         "/api/v1/market/shares/statement",
@@ -177,6 +201,7 @@ def test_an_objection_freezes_a_share_until_it_is_decided(
     assert again.status_code == 409
     # a frozen share is not paid when its window closes
     later = utcnow() + timedelta(days=ctx.settings.share_objection_days, seconds=1)
+    others = due_elsewhere(ctx, order["id"], later)
     with ctx.db.transaction() as session:
         orders_.advance_all(session, settings=ctx.settings, now=later)
     assert lines(ctx, order["id"])[0].status == "frozen"
@@ -204,7 +229,9 @@ def test_an_objection_freezes_a_share_until_it_is_decided(
     assert final.status == "paid" and final.amount_fen == held // 2
     assert final.evidence["held_fen"] == held
     # half was paid; the other half went back to the seller's available revenue
-    assert moved(ctx, seller, seller_before)["revenue"] == (-(held // 2), held)
+    posted, pending = moved(ctx, seller, seller_before)["revenue"]
+    assert posted == -(held // 2) - others.get(("from", seller), 0) + others.get(("to", seller), 0)
+    assert pending == held + others.get(("from", seller), 0)
     assert app_client.post(decide, json=decision, headers=auth(ctx, P)).status_code == 409
     with ctx.db.transaction() as session:
         check_books(session)

@@ -337,6 +337,4 @@ def run_extract(
     module: imported here when called, for the domains above that may not import it)."""
     from yaosu.access import extract
 
-    return extract.run_extract(
-        ctx, actor, contract_id=contract_id, dataset_id=dataset_id, fmt=fmt
-    )
+    return extract.run_extract(ctx, actor, contract_id=contract_id, dataset_id=dataset_id, fmt=fmt)

@@ -45,6 +45,9 @@ HOLDERS: list[tuple[str, str, list[str], int, float, str]] = [
 ]
 COOP_VILLAGES = ["青禾村", "桃花村", "杏林村"]
 BUYER = "江州绿源农资有限公司"  # an input supplier: it plans its stock with the forecast
+USERNAMES = [f"{key}-{role}" for key, *_r in HOLDERS for role in ("admin", "reviewer")] + [
+    "supplier-admin"
+]
 
 
 def _actor(session: Session, username: str) -> Actor:

@@ -609,7 +609,7 @@ def describe(ctx: Context, created: bool) -> DemoWorld:
     out = DemoWorld(created=created)
     with ctx.db.transaction() as session:
         orgs = accounts.org_names(session)
-        for username in sorted(u[0] for u in USERS):
+        for username in sorted([u[0] for u in USERS] + contributions.USERNAMES):
             user = accounts.user_named(session, username=username)
             if user is not None:
                 out.users.append((user.username, orgs[user.org_id], user.role, user.display_name))

@@ -17,7 +17,7 @@ from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
 from yaosu.kernel.i18n import _, label, say
 from yaosu.kernel.settings import get_settings
-from yaosu.market import certificates, ledger, orders, report, settlement
+from yaosu.market import certificates, ledger, orders, report, settlement, sharing, valuations
 from yaosu.market import listing as _listing
 from yaosu.market import pricing as _pricing
 from yaosu.market import products as _products
@@ -27,6 +27,8 @@ from yaosu.market.labels import (
     LISTING_STATE,
     PRICING_CLASS,
     PRODUCT_KIND,
+    SHARE_KIND,
+    SHARE_STATE,
 )
 from yaosu.market.models import SettlementStatement
 from yaosu.rights.service import certificate_signer
@@ -340,3 +342,109 @@ def annual_report(
     console.print(
         say(_("Disputes: {count}, {open} open", count=disputes["count"], open=disputes["open"]))
     )
+
+
+# --- revenue shares ------------------------------------------------------------------------------
+# ``yaosu market shares list|statement|value|pay``: read the shares, value a product's
+# contributors in the platform, pay the shares whose objection window closed.
+
+shares_app = typer.Typer(help="收益分成 / revenue shares", no_args_is_help=True)
+app.add_typer(shares_app, name="shares")
+
+
+@shares_app.command("list")
+def shares_list(
+    org: str = typer.Option(None, "--org", help="机构 ID / an organisation's shares"),
+    as_json: bool = typer.Option(False, "--json", help="JSON 输出 / print JSON"),
+) -> None:
+    """列出收益分成 / List revenue shares, newest first."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        found = sharing.list_lines(session, system_actor(), org_id=org)
+        names = accounts.org_names(session, ids=[x.org_id for x in found])
+        rows = [
+            {
+                "id": x.id,
+                "order": x.order_id,
+                "party": names.get(x.org_id, x.org_id),
+                "kind": x.kind,
+                "role": x.role,
+                "hop": x.hop,
+                "amount_fen": x.amount_fen,
+                "status": x.status,
+                "method": x.evidence.get("method"),
+            }
+            for x in found
+        ]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(
+        "ID",
+        say(_("Order")),
+        say(_("Party")),
+        say(_("Kind")),
+        say(_("Hop")),
+        say(_("Amount")),
+        say(_("Status")),
+    )
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["order"]),
+            str(r["party"]),
+            say(label(SHARE_KIND, str(r["kind"]))),
+            str(r["hop"]),
+            ledger.yuan(int(str(r["amount_fen"]))),
+            say(label(SHARE_STATE, str(r["status"]))),
+        )
+    console.print(table)
+
+
+@shares_app.command("statement")
+def shares_statement(
+    org: str = typer.Option(..., "--org", help="机构 ID / the contributor"),
+    year: int = typer.Option(..., "--year", help="年 / year"),
+    month: int = typer.Option(..., "--month", help="月 / month (1-12)"),
+) -> None:
+    """贡献方对账单（JSON）/ A contributor's statement for a month, with its evidence."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        found = sharing.statement(session, system_actor(), org_id=org, year=year, month=month)
+        found["lines"] = [
+            {
+                "id": x.id,
+                "order": x.order_id,
+                "product": x.product_id,
+                "kind": x.kind,
+                "role": x.role,
+                "hop": x.hop,
+                "amount_fen": x.amount_fen,
+                "share": x.exact,
+                "status": x.status,
+                "evidence": x.evidence,
+                "objection_ends_at": x.objection_ends_at.isoformat(),
+            }
+            for x in found["lines"]
+        ]
+    print(json.dumps(found, ensure_ascii=False, indent=2, default=str))
+
+
+@shares_app.command("value")
+def shares_value(product: str = typer.Argument(..., help="产品 ID / the product")) -> None:
+    """评估贡献（平台内计算）/ Value a product's contributors by its rule, in the platform."""
+    ctx = open_context()
+    found = valuations.run(ctx, system_actor(), product_id=product)
+    with ctx.db.transaction() as session:
+        names = accounts.org_names(session, ids=found.players)
+    for org, value in found.values.items():
+        console.print(f"{names.get(org, org)}\t{value:.6f}", highlight=False)
+
+
+@shares_app.command("pay")
+def shares_pay() -> None:
+    """支付已过异议期的分成 / Pay the shares whose objection window has closed."""
+    ctx = open_context()
+    with ctx.db.transaction() as session:
+        paid = sharing.pay_due(session, system_actor())
+    console.print(say(_("{count} shares paid", count=paid)))

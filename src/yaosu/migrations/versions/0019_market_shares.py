@@ -22,8 +22,10 @@ When = yaosu.kernel.db.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("market_products", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("sharing", sa.JSON(), nullable=False, server_default="{}"))
+    # a plain ADD COLUMN (SQLite too): rebuilding market_products would trip its foreign keys
+    op.add_column(
+        "market_products", sa.Column("sharing", sa.JSON(), nullable=False, server_default="{}")
+    )
     op.create_table(
         "market_valuations",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -89,6 +91,11 @@ def upgrade() -> None:
             name=op.f("fk_market_share_lines_org_id_organisations"),
         ),
         sa.ForeignKeyConstraint(
+            ["seller_org_id"],
+            ["organisations.id"],
+            name=op.f("fk_market_share_lines_seller_org_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
             ["via_order_id"],
             ["market_orders.id"],
             name=op.f("fk_market_share_lines_via_order_id_market_orders"),
@@ -146,5 +153,4 @@ def downgrade() -> None:
     op.drop_table("market_share_objections")
     op.drop_table("market_share_lines")
     op.drop_table("market_valuations")
-    with op.batch_alter_table("market_products", schema=None) as batch_op:
-        batch_op.drop_column("sharing")
+    op.drop_column("market_products", "sharing")  # ALTER TABLE DROP COLUMN (SQLite >= 3.35)
