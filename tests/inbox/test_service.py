@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from tests.authorization.test_matrix import AI, AS, BA, BN, BR, CAC, CO, DSJ, USERS, P
 from tests.conftest import actor, dataset_id
@@ -23,7 +23,7 @@ from yaosu.rights import service as rights
 # In the demo world one request waits for the bureau and the 网信 office (the residents' data
 # holds personal information); the cooperative's negotiated order waits for its payment; its
 # disputed order, taken to a regulator, waits for the platform and the regulators to decide.
-DEMO_COUNTS = {P: 1, BA: 1, BN: 0, BR: 1, AI: 0, CO: 1, CAC: 2, DSJ: 1, AS: 0}
+DEMO_COUNTS = {P: 2, BA: 1, BN: 0, BR: 1, AI: 0, CO: 1, CAC: 2, DSJ: 1, AS: 0}
 
 
 def counts(ctx: Context) -> dict[str, int]:
@@ -93,12 +93,12 @@ def test_what_a_role_may_not_see_stays_out_of_its_inbox(ctx: Context) -> None:
             assert {i.kind for i in found["done"]} == {"review_decided", "screen_confirmed"}
         # nothing waits for them but their market steps (the demo's orders: the buyer's
         # payment, the dispute the platform and the regulators decide)
-        others = [i for i in found["waiting"] if not i.kind.startswith("order_")]
+        others = [i for i in found["waiting"] if not i.kind.startswith(("order_", "share_"))]
         assert others == [], username
         assert {i.kind for i in found["waiting"]} <= {
             CO: {"order_pay"},
             DSJ: {"order_decide"},
-            P: {"order_decide"},
+            P: {"order_decide", "share_objection"},
         }.get(username, set()), username
     # A member who may not review sees neither the requests nor the decisions made.
     assert items(ctx, BN)["done"] == []
@@ -202,11 +202,11 @@ def test_registrations_and_objections_wait_for_the_platform(ctx: Context) -> Non
             statement="收件箱测试的原始登记",
             purposes=[],
         )
-    assert counts(ctx) == DEMO_COUNTS | {P: 2}
+    assert counts(ctx) == DEMO_COUNTS | {P: DEMO_COUNTS[P] + 1}
     assert any("受理" in t for t in texts(ctx, P, "waiting"))
     with ctx.db.transaction() as session:
         rights.accept(session, platform, settings=ctx.settings, registration_id=reg.id)
-    assert counts(ctx) == DEMO_COUNTS | {P: 2}
+    assert counts(ctx) == DEMO_COUNTS | {P: DEMO_COUNTS[P] + 1}
     assert any("形式审查" in t for t in texts(ctx, P, "waiting"))
     with ctx.db.transaction() as session:
         rights.formal_review(
@@ -222,8 +222,9 @@ def test_registrations_and_objections_wait_for_the_platform(ctx: Context) -> Non
         objection = rights.object_to(
             session, actor(ctx, DSJ), registration_id=reg.id, reason="收件箱测试的异议理由"
         )
-    assert counts(ctx) == DEMO_COUNTS | {P: 2}
-    [waiting] = [t for t in texts(ctx, P, "waiting") if "订单" not in t]  # beside the dispute
+    assert counts(ctx) == DEMO_COUNTS | {P: DEMO_COUNTS[P] + 1}
+    # beside the order's dispute and the share's objection
+    [waiting] = [t for t in texts(ctx, P, "waiting") if "订单" not in t and "分成" not in t]
     assert waiting.startswith("江州省数据局对江州市数据局《江州市重点企业月度用电量》")
     with ctx.db.transaction() as session:
         rights.resolve(
@@ -328,7 +329,7 @@ def test_the_navigations_count_costs_a_few_queries(ctx: Context) -> None:
     assert max(per_role.values()) <= 7, per_role
     # A data user's admin: its requests' news, its contracts to watch and those to accept,
     # its orders' steps; a regulator: its reviews and the disputes it may decide.
-    assert per_role[CO] <= 7 and per_role[DSJ] <= 3, per_role
+    assert per_role[CO] <= 7 and per_role[DSJ] <= 4, per_role
 
 
 def test_a_review_due_soon_comes_first_and_an_overdue_one_stops_counting(ctx: Context) -> None:
@@ -352,3 +353,23 @@ def test_a_review_due_soon_comes_first_and_an_overdue_one_stops_counting(ctx: Co
     with ctx.db.transaction() as session:
         req = session.get(AccessRequest, later)
         assert req is not None and req.status == "submitted"
+
+
+def test_an_objection_to_a_share_waits_for_the_platform_and_once_asked_the_regulators(
+    ctx: Context,
+) -> None:
+    from yaosu.market import objections
+    from yaosu.market.models import ShareObjection
+
+    [item] = [i for i in items(ctx, P)["waiting"] if i.kind == "share_objection"]
+    assert item.href.startswith("/market/shares?org=") and not item.urgent
+    assert "河西乡人民政府" in localise(item.text, "zh-CN")
+    before, seller = counts(ctx), actor(ctx, AI)
+    with ctx.db.transaction() as session:
+        objection = session.scalar(select(ShareObjection).where(ShareObjection.status == "open"))
+        assert objection is not None
+        objections.escalate(session, seller, objection_id=objection.id)
+    after = counts(ctx)
+    assert after == before | {CAC: before[CAC] + 1, DSJ: before[DSJ] + 1}
+    [asked] = [i for i in items(ctx, DSJ)["waiting"] if i.kind == "share_objection"]
+    assert asked.urgent

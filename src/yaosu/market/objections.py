@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
+from yaosu.authorization.policy import decide as allowed_to
 from yaosu.authorization.policy import enforce
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
@@ -295,3 +296,25 @@ def _settle(session: Session, actor: Actor, line: ShareLine, amount: int) -> Non
     line.status = transition(SHARE_MOVES, line.status, target, what=_("Revenue share"), id=line.id)
     line.evidence = dict(line.evidence) | {"held_fen": held}
     line.amount_fen, line.settled_at = amount, utcnow()
+
+
+def waiting(session: Session, actor: Actor) -> list[tuple[ShareObjection, ShareLine]]:
+    """The objections the actor may decide and that wait for a decision, oldest first (the
+    platform: all; a regulator: those a party took to it)."""
+    if not (actor.is_platform_admin or actor.has_kind("regulator")):
+        return []
+    rows = session.execute(
+        select(ShareObjection, ShareLine)
+        .join(ShareLine, ShareLine.id == ShareObjection.line_id)
+        .where(ShareObjection.status.in_((ObjectionState.open, ObjectionState.escalated)))
+        .order_by(ShareObjection.created_at)
+    ).all()
+    return [
+        (found, line)
+        for found, line in rows
+        if allowed_to(
+            actor,
+            "share.decide",
+            sharing.share_resource(line, regulator_asked=found.regulator_asked),
+        ).allowed
+    ]

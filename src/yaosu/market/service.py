@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from yaosu.market import certificates as _certificates
 from yaosu.market import dcat as _dcat  # noqa: F401  (adds listed products to the catalog)
+from yaosu.market import objections as _objections
 from yaosu.market import orders as _orders
 from yaosu.market.bank import (
     expect_payment,
@@ -96,6 +97,8 @@ settle_and_certify = _certificates.settle  # clear a day, then certify its relea
 certificate_of = _certificates.of_order
 certificate_file = _certificates.certificate_file
 check_certificate = _certificates.check_file
+# Revenue shares' objections waiting for whoever may decide them (objections)
+objections_waiting = _objections.waiting
 
 # The ledger, clearing and settlement, bank payments (ledger, settlement, bank); data
 # products, their listing, prices, negotiations and revenue periods (products, listing,
@@ -147,6 +150,7 @@ __all__ = [
     "list_products",
     "list_statements",
     "new_reference",
+    "objections_waiting",
     "open_account",
     "open_negotiation",
     "open_period",

@@ -1,9 +1,9 @@
 """Inbox items from the market: an order to pay, a delivery to accept or dispute, a dispute
-to decide."""
+to decide, an objection to a revenue share to decide."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,9 @@ STEPS = {
         "{buyer} disputes the delivery of its order from {seller} ({amount}, frozen in escrow): decide the dispute."
     ),
 }
+OBJECTION = N_(
+    "{party} objects to its revenue share ({amount}, frozen) in a sale by {seller}: decide the objection."
+)
 
 
 def _offered(actor: Actor) -> bool:
@@ -65,3 +68,34 @@ def _items(session: Session, actor: Actor, *, now: datetime, words: Words) -> li
 
 
 register(Kind("order_step", "waiting", _items, _count))
+
+
+def _objection_count(session: Session, actor: Actor, *, now: datetime) -> int:
+    return len(market.objections_waiting(session, actor))
+
+
+def _objection_items(session: Session, actor: Actor, *, now: datetime, words: Words) -> list[Item]:
+    out = []
+    for found, line in market.objections_waiting(session, actor):
+        month = (line.created_at + timedelta(hours=8)).strftime("year=%Y&month=%m")
+        out.append(
+            Item(
+                "share_objection",
+                Message(
+                    OBJECTION,
+                    {
+                        "party": words.org(line.org_id),
+                        "seller": words.org(line.seller_org_id),
+                        "amount": market.yuan(line.amount_fen),
+                    },
+                ),
+                f"/market/shares?org={line.org_id}&{month}",
+                at=found.created_at,
+                urgent=found.regulator_asked,
+                ref=found.id,
+            )
+        )
+    return out
+
+
+register(Kind("share_objection", "waiting", _objection_items, _objection_count))
