@@ -58,6 +58,9 @@ ALLOWED = {
     "MiB",
     "GiB",
     "TiB",
+    "Shapley",  # the Shapley value and KNN-Shapley, as the literature names them
+    "KNN",
+    "OpenLineage",  # a standard's name
 }
 
 # Glued "中文 / English" service messages: reshape/messages turns them into Messages. The

@@ -44,6 +44,7 @@ def test_the_report_is_the_ledger_and_the_orders(app_client: TestClient, ctx: Co
     assert after["revenue"]["operator_fee_fen"] == (
         before["revenue"]["operator_fee_fen"] + accepted["operator_fee_fen"]
     )
+    ai_org = actor(ctx, AI).org_id
     with ctx.db.transaction() as session:
         period = session.scalar(
             select(RevenuePeriod).where(
@@ -56,7 +57,7 @@ def test_the_report_is_the_ledger_and_the_orders(app_client: TestClient, ctx: Co
         # the period counts the capped (public-data) sales the ledger released, and only those
         capped = session.scalar(
             select(func.sum(Order.seller_fen + Order.operator_fee_fen)).where(
-                Order.seller_org_id == actor(ctx, AI).org_id,
+                Order.seller_org_id == ai_org,
                 Order.pricing_class == "capped",
                 Order.status == "accepted",
             )

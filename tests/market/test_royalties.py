@@ -33,7 +33,7 @@ def plan(ctx: Context, order_id: str, **settings: int) -> list[sharing.Planned]:
     with ctx.db.transaction() as session:
         order = session.get(Order, order_id)
         assert order is not None
-        return sharing.plan(session, order, settings=ctx.settings.model_copy(update=settings))
+        return sharing.plan(session, order=order, settings=ctx.settings.model_copy(update=settings))
 
 
 def test_a_derived_sale_pays_a_royalty_split_as_the_upstream_sale_was(ctx: Context) -> None:

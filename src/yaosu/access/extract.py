@@ -48,6 +48,9 @@ from yaosu.rights.service import certificate_signer
 MAX_ROWS = 5_000_000
 
 
+FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV"}  # as the formats call themselves
+
+
 def contract_key(dataset_key: bytes, contract_id: str) -> bytes:
     """The pseudonym key of one recipient: tokens differ between contracts."""
     return hmac.new(dataset_key, f"contract:{contract_id}".encode(), hashlib.sha256).digest()
@@ -273,7 +276,7 @@ def _extract(
                 lineage.Node(
                     name=f"extracts/{extract_id}",
                     kind="extract",
-                    title=f"{source_node.title} → {fmt.upper()}",
+                    title=f"{source_node.title} → {FORMAT_NAMES[fmt]}",
                     org_id=contract.consumer_org_id,
                     part="consumer",
                     rows=result.table.num_rows,

@@ -311,7 +311,7 @@ def _extracts_product(ctx: Context, data: dict[str, str]) -> str:
         _listed(ctx, session, product)
         product_id = product.id
     # which of each holder's rows are its own: 龙泉镇's copies of 石桥镇's records count once
-    valuations.run(ctx, _system_user(ctx, "ai-analyst"), product_id=product_id)
+    valuations.run_valuation(ctx, _system_user(ctx, "ai-analyst"), product_id=product_id)
     return product_id
 
 
@@ -450,7 +450,7 @@ def contribute(ctx: Context) -> None:
     data = _holder_data(ctx)
     _licensed(ctx, data)
     product_id = _product(ctx, data, orgs)
-    valuations.run(ctx, _system_ai(ctx), product_id=product_id)
+    valuations.run_valuation(ctx, _system_ai(ctx), product_id=product_id)
     extracts_id = _extracts_product(ctx, data)
     first = _sell(
         ctx, product_id, "rural_revitalisation", "按村测算下季度农资需求，保障春耕农资供应。"

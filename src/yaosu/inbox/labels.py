@@ -36,5 +36,6 @@ register_labels(
         "order_pay": N_("Order"),
         "order_accept": N_("Order"),
         "order_decide": N_("Order dispute"),
+        "share_objection": N_("Revenue share objection"),
     },
 )

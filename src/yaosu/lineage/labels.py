@@ -17,7 +17,11 @@ register_labels(
     },
 )
 register_labels(
-    "audit_action", {"lineage.send": N_("sent lineage events to an OpenLineage endpoint")}
+    "audit_action",
+    {
+        "lineage.send": N_("sent lineage events to an OpenLineage endpoint"),
+        "lineage.view": N_("read lineage events"),  # a refusal is recorded under it
+    },
 )
 register_labels(
     JOB,

@@ -32,7 +32,7 @@ class LineageEvent(Base):
 
 
 class LineageDataset(Base):
-    """A dataset an event names, as an input (``role`` in) or an output (out): its OpenLineage
+    """A dataset an event names, as an input (``side`` in) or an output (out): its OpenLineage
     name (``datasets/<id>/v<n>``, ``products/<id>`` …), the organisation behind it and, for an
     input, the rows of it actually used (``rows``: the ``inputStatistics`` facet)."""
 
@@ -42,7 +42,7 @@ class LineageDataset(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     event_id: Mapped[str] = mapped_column(ForeignKey("lineage_events.id"), index=True)
-    role: Mapped[str] = mapped_column(String(3))  # in | out
+    side: Mapped[str] = mapped_column(String(3))  # in | out
     name: Mapped[str] = mapped_column(String(120), index=True)
     org_id: Mapped[str | None] = mapped_column(String(40), index=True)
     rows: Mapped[int | None] = mapped_column(BigInteger)

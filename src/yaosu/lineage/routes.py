@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from yaosu.lineage import service
 from yaosu.lineage.schemas import EventsPublic
 from yaosu.web.deps import CurrentActor, SessionDep
+from yaosu.web.params import IsoDateTime
 
 router = APIRouter(prefix="/api/v1", tags=["lineage"])
 
@@ -29,7 +29,7 @@ def events(
     actor: CurrentActor,
     session: SessionDep,
     name: Name = None,
-    since: datetime | None = None,
+    since: IsoDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> EventsPublic:
     """OpenLineage run events you may read (those your organisation ran or that name its
@@ -38,12 +38,16 @@ def events(
     return EventsPublic(items=[e.event for e in found], total=len(found))
 
 
-@router.get("/lineage/events.ndjson", response_class=StreamingResponse)
+@router.get(
+    "/lineage/events.ndjson",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
 def export(
     actor: CurrentActor,
     session: SessionDep,
     name: Name = None,
-    since: datetime | None = None,
+    since: IsoDateTime | None = None,
 ) -> StreamingResponse:
     """The same events as NDJSON, one OpenLineage event per line (for Marquez, DataHub, jq)."""
     found = service.list_events(session, actor, name=name, since=since)

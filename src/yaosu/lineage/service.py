@@ -336,13 +336,13 @@ def emit(
     rows = [
         {
             "event_id": event.id,
-            "role": role,
+            "side": side,
             "name": n.name,
             "org_id": n.org_id,
             "rows": n.rows,
             "sha256": n.sha256,
         }
-        for role, nodes in (("in", inputs), ("out", outputs))
+        for side, nodes in (("in", inputs), ("out", outputs))
         for n in nodes
     ]
     if rows:
@@ -364,7 +364,7 @@ def made_with_content(session: Session, *, sha256: str) -> list[str]:
         .join(LineageEvent, LineageDataset.event_id == LineageEvent.id)
         .where(
             LineageDataset.sha256 == sha256,
-            LineageDataset.role == "out",
+            LineageDataset.side == "out",
             LineageEvent.event_type == "COMPLETE",
             LineageEvent.job != "catalog.ingest",
         )
@@ -494,9 +494,9 @@ def graph(
             if not frontier:
                 break
             # up: the runs that made these datasets; down: the runs that read them
-            role, other = ("out", "in") if direction == "up" else ("in", "out")
+            side, other = ("out", "in") if direction == "up" else ("in", "out")
             naming = select(LineageDataset.event_id).where(
-                LineageDataset.role == role, LineageDataset.name.in_(sorted(frontier))
+                LineageDataset.side == side, LineageDataset.name.in_(sorted(frontier))
             )
             stmt = (
                 select(LineageEvent)
@@ -573,7 +573,7 @@ def rows_used(
             LineageEvent.job.in_(("access.query", "access.extract")),
             LineageEvent.event_type == "COMPLETE",
             LineageEvent.contract_id.in_(sorted(set(contract_ids))),
-            LineageDataset.role == "in",
+            LineageDataset.side == "in",
         )
         .group_by(LineageDataset.name)
     )

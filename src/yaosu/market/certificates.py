@@ -175,7 +175,7 @@ def _issue(
                 {
                     "party": _party(session, line.org_id),
                     "kind": line.kind,
-                    "role": line.role,
+                    "role": line.task,
                     "hop": line.hop,
                     "via_order": line.via_order_id,
                     "product": line.product_id,

@@ -368,7 +368,7 @@ def shares_list(
                 "order": x.order_id,
                 "party": names.get(x.org_id, x.org_id),
                 "kind": x.kind,
-                "role": x.role,
+                "role": x.task,
                 "hop": x.hop,
                 "amount_fen": x.amount_fen,
                 "status": x.status,
@@ -417,7 +417,7 @@ def shares_statement(
                 "order": x.order_id,
                 "product": x.product_id,
                 "kind": x.kind,
-                "role": x.role,
+                "role": x.task,
                 "hop": x.hop,
                 "amount_fen": x.amount_fen,
                 "share": x.exact,
@@ -434,7 +434,7 @@ def shares_statement(
 def shares_value(product: str = typer.Argument(..., help="产品 ID / the product")) -> None:
     """评估贡献（平台内计算）/ Value a product's contributors by its rule, in the platform."""
     ctx = open_context()
-    found = valuations.run(ctx, system_actor(), product_id=product)
+    found = valuations.run_valuation(ctx, system_actor(), product_id=product)
     with ctx.db.transaction() as session:
         names = accounts.org_names(session, ids=found.players)
     for org, value in found.values.items():

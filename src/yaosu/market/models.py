@@ -398,7 +398,7 @@ class Valuation(Base):
 
 
 class ShareLine(Base):
-    """One party's share of an order's revenue: a role (``role``), a contributor, or a royalty
+    """One party's share of an order's revenue: a role (``task``: the labour it pays for), a contributor, or a royalty
     to an upstream product's party (``hop`` ≥ 1, ``via_order_id``: the upstream purchase). Held
     as a pending transfer from the seller's revenue (``transfer_id``) until the objection
     window ends (``objection_ends_at``), then paid; an objection freezes it."""
@@ -412,7 +412,7 @@ class ShareLine(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     seller_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     kind: Mapped[str] = mapped_column(String(12))  # role | contributor | royalty
-    role: Mapped[str | None] = mapped_column(String(20))
+    task: Mapped[str | None] = mapped_column(String(20))
     hop: Mapped[int] = mapped_column(Integer, default=0)
     via_order_id: Mapped[str | None] = mapped_column(ForeignKey("market_orders.id"))
     amount_fen: Mapped[int] = mapped_column(BigInteger)

@@ -384,7 +384,7 @@ def _release(
     ]
     ledger.post_batch(session, actor, transfers=specs, at=at)
     if order.seller_fen > 0:
-        sharing.post(session, actor, order, settings=settings, at=at)
+        sharing.post(session, actor, order=order, settings=settings, at=at)
     if order.pricing_class == "capped" and order.amount_fen:
         periods.add_revenue(
             session,

@@ -270,7 +270,7 @@ def product_page(
     shared = _share_pages.product_sharing(
         session,
         actor,
-        request,
+        request=request,
         product=product,
         can=can,
         example=example[:24],

@@ -632,6 +632,6 @@ def split_preview(
         terms=product_terms(session, product=product),
         contract_id=None,
     )
-    planned = sharing.plan(session, example, settings=settings)
-    _weights, basis = sharing.weights(session, example)
+    planned = sharing.plan(session, order=example, settings=settings)
+    _weights, basis = sharing.weights(session, order=example)
     return planned, basis

@@ -572,7 +572,7 @@ def sharing_preview(
                 org_id=p.org_id,
                 org_name=names.get(p.org_id, p.org_id),
                 kind=p.kind,
-                role=p.role,
+                task=p.task,
                 hop=p.hop,
                 amount_fen=p.amount,
                 share=f"{p.exact.numerator}/{p.exact.denominator}",
@@ -588,7 +588,9 @@ def sharing_preview(
 def value_product(product_id: str, actor: CurrentActor, ctx: ContextDep) -> ValuationPublic:
     """Values the contributors by the product's rule, inside the platform (the data never
     leaves): the values and the evidence are kept for every later split."""
-    return ValuationPublic.model_validate(_valuations.run(ctx, actor, product_id=product_id))
+    return ValuationPublic.model_validate(
+        _valuations.run_valuation(ctx, actor, product_id=product_id)
+    )
 
 
 @router.get("/market/products/{product_id}/valuations/latest", response_model=ValuationPublic)
@@ -652,7 +654,7 @@ def decide_objection(
 ) -> ObjectionPublic:
     """The platform (or a regulator a party asked) decides: ``stand``, ``recompute`` (with
     the seed the evidence states) or ``amount``; the share is then paid or returned."""
-    found = _objections.decide(
+    found = _objections.run_decision(
         ctx,
         actor,
         objection_id=objection_id,

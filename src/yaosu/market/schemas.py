@@ -473,7 +473,7 @@ class SharePublic(BaseModel):
     org_id: str
     seller_org_id: str
     kind: str
-    role: str | None
+    task: str | None  # a role share's labour: shares.ROLES
     hop: int
     via_order_id: str | None
     amount_fen: int
@@ -545,7 +545,7 @@ class SplitLine(BaseModel):
     org_id: str
     org_name: str
     kind: str
-    role: str | None
+    task: str | None  # a role share's labour: shares.ROLES
     hop: int
     amount_fen: int
     share: str

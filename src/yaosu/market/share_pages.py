@@ -23,6 +23,7 @@ from yaosu.accounts import service as accounts
 from yaosu.authorization.policy import Resource, decide
 from yaosu.console import steps
 from yaosu.console.render import back_with_error, done, render
+from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import InvalidInput, YaosuError
@@ -303,8 +304,29 @@ def decision_form(
     amount: Annotated[str, Form(max_length=24)] = "",
     note: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    """The platform, or a regulator a party asked, decides: stand, recompute or an amount.
-    The decision runs in its own transactions (a recomputation reads the sources between
+    """The platform, or a regulator a party asked, decides: stand, recompute or an amount."""
+    return run_decision_page(
+        ctx,
+        actor,
+        request=request,
+        objection_id=objection_id[:40],
+        outcome=outcome,
+        amount=amount,
+        note=note,
+    )
+
+
+def run_decision_page(
+    ctx: Context,
+    actor: Actor,
+    *,
+    request: Request,
+    objection_id: str,
+    outcome: str,
+    amount: str,
+    note: str,
+) -> Response:
+    """The decision runs in its own transactions (a recomputation reads the sources between
     them), so this form holds no session of its own."""
     with ctx.db.transaction() as session:
         line = _objected_line(session, actor, objection_id)
@@ -316,10 +338,10 @@ def decision_form(
             if not amount.strip():
                 raise InvalidInput(problem=_("state the share's amount, in yuan"))
             amount_fen = ledger.fen(amount.replace(",", "").replace("¥", "").strip())
-        _objections.decide(
+        _objections.run_decision(
             ctx,
             actor,
-            objection_id=objection_id[:40],
+            objection_id=objection_id,
             outcome=outcome,
             note=note,
             amount_fen=amount_fen,
@@ -353,8 +375,8 @@ def percent_bp(text: str, what: Any) -> int:
 def product_sharing(
     session: Session,
     actor: Actor,
-    request: Request,
     *,
+    request: Request,
     product: Product,
     can: dict[str, bool],
     example: str,
@@ -405,7 +427,7 @@ def product_sharing(
             "method": method,
             "pool": _percent(int(rule.get("pool_bp") or 0)),
             "roles": [
-                {"org_id": r["org_id"], "role": r["role"], "percent": _percent(int(r["bp"]))}
+                {"org_id": r["org_id"], "task": r["role"], "percent": _percent(int(r["bp"]))}
                 for r in rule.get("roles", [])
             ],
             "declared": dict(rule.get("declared") or {}),
@@ -560,7 +582,7 @@ def valuation_form(
     transactions: the sources are read between them)."""
     back = f"/market/products/{product_id}"
     try:
-        _valuations.run(ctx, actor, product_id=product_id)
+        _valuations.run_valuation(ctx, actor, product_id=product_id)
     except YaosuError as exc:
         return back_with_error(request, back, exc, session=None)
     return done(back, "product.valued")

@@ -39,7 +39,7 @@ MAX_PARTIES = 200  # organisations one rule may name
 @dataclass(frozen=True)
 class RoleShare:
     org_id: str
-    role: str
+    task: str  # the labour paid for: shares.ROLES
     bp: int
 
 
@@ -60,7 +60,7 @@ class Rule:
         return {
             "pool_bp": self.pool_bp,
             "method": self.method,
-            "roles": [{"org_id": r.org_id, "role": r.role, "bp": r.bp} for r in self.roles],
+            "roles": [{"org_id": r.org_id, "role": r.task, "bp": r.bp} for r in self.roles],
             "declared": dict(self.declared),
             "floors_bp": dict(self.floors_bp),
             "caps_bp": dict(self.caps_bp),
@@ -237,14 +237,14 @@ class Line:
     kind: str
     amount: int
     exact: Fraction
-    role: str | None = None
+    task: str | None = None
     weight: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "org_id": self.org_id,
             "kind": self.kind,
-            "role": self.role,
+            "role": self.task,
             "amount_fen": self.amount,
             "share": f"{self.exact.numerator}/{self.exact.denominator}",
             "weight": self.weight,
@@ -282,7 +282,7 @@ def split(
     Lines of zero fen are kept (they show a contributor was counted); they sum to ``amount``."""
     parties: list[tuple[str, str, str | None, Fraction, float | None]] = []
     for r in rule.roles:
-        parties.append((r.org_id, "role", r.role, Fraction(r.bp, BP), None))
+        parties.append((r.org_id, "role", r.task, Fraction(r.bp, BP), None))
     pool = Fraction(rule.pool_bp, BP)
     if pool and weights:
         parts = pool_fractions(weights, floors_bp=rule.floors_bp, caps_bp=rule.caps_bp)
@@ -294,6 +294,6 @@ def split(
     parties.append((seller_org_id, "seller", None, rest, None))
     amounts = largest_remainder(amount, [p[3] for p in parties])
     return [
-        Line(org_id=o, kind=k, role=role, exact=e, amount=a, weight=w)
-        for (o, k, role, e, w), a in zip(parties, amounts, strict=True)
+        Line(org_id=o, kind=k, task=task, exact=e, amount=a, weight=w)
+        for (o, k, task, e, w), a in zip(parties, amounts, strict=True)
     ]

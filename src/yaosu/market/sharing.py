@@ -81,7 +81,7 @@ def latest_valuation(session: Session, *, product_id: str, method: str) -> Valua
     )
 
 
-def weights(session: Session, order: Order) -> tuple[dict[str, float], dict[str, Any]]:
+def weights(session: Session, *, order: Order) -> tuple[dict[str, float], dict[str, Any]]:
     """The contributors' weights for the order's pool, by its rule's method, and the evidence:
     declared weights; the rows of each contributor's data the order's delivered answers were
     computed from (lineage); or the product's latest valuation of that method."""
@@ -136,7 +136,7 @@ class Planned:
     amount: int
     exact: Fraction
     product_id: str
-    role: str | None = None
+    task: str | None = None
     hop: int = 0
     via_order_id: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -160,7 +160,7 @@ def upstream(session: Session, *, sources: Sequence[Mapping[str, Any]]) -> list[
 
 
 def plan(
-    session: Session, order: Order, *, settings: Settings, amount: int | None = None, hop: int = 0
+    session: Session, *, order: Order, settings: Settings, amount: int | None = None, hop: int = 0
 ) -> list[Planned]:
     """Every party's share of ``amount`` (the order's seller-side amount): the royalties up the
     lineage first (each upstream purchase's part split by its own rule), then the order's own
@@ -184,7 +184,7 @@ def plan(
     parts = [each] * len(ups) + [1 - royalty_total]
     amounts = shares.largest_remainder(amount, parts)
     for u, part, fen in zip(ups, parts, amounts, strict=False):
-        for line in plan(session, u, settings=settings, amount=fen, hop=hop + 1):
+        for line in plan(session, order=u, settings=settings, amount=fen, hop=hop + 1):
             out.append(
                 Planned(
                     org_id=line.org_id,
@@ -192,7 +192,7 @@ def plan(
                     amount=line.amount,
                     exact=part * line.exact,
                     product_id=line.product_id,
-                    role=line.role,
+                    task=line.task,
                     hop=line.hop,
                     via_order_id=line.via_order_id or u.id,
                     evidence=line.evidence | {"as": line.kind, "via_order": u.id, "hop": hop + 1},
@@ -201,9 +201,9 @@ def plan(
     own = amounts[-1]
     rule = rule_of(order.terms)
     if hop == 0:
-        got, evidence = weights(session, order)
+        got, evidence = weights(session, order=order)
     else:  # an upstream purchase shares a royalty as it shared its own sale
-        got, evidence = _as_shared(session, order)
+        got, evidence = _as_shared(session, order=order)
     for piece in shares.split(own, rule, seller_org_id=order.seller_org_id, weights=got):
         out.append(
             Planned(
@@ -212,7 +212,7 @@ def plan(
                 amount=piece.amount,
                 exact=(1 - royalty_total) * piece.exact,
                 product_id=order.product_id,
-                role=piece.role,
+                task=piece.task,
                 hop=hop,
                 evidence=(evidence | {"weight": piece.weight})
                 if piece.kind == "contributor"
@@ -222,7 +222,7 @@ def plan(
     return out
 
 
-def _as_shared(session: Session, order: Order) -> tuple[dict[str, float], dict[str, Any]]:
+def _as_shared(session: Session, *, order: Order) -> tuple[dict[str, float], dict[str, Any]]:
     lines = session.scalars(
         select(ShareLine).where(
             ShareLine.order_id == order.id, ShareLine.kind == "contributor", ShareLine.hop == 0
@@ -230,18 +230,18 @@ def _as_shared(session: Session, order: Order) -> tuple[dict[str, float], dict[s
     )
     got = {line.org_id: float(line.evidence.get("weight") or 0.0) for line in lines}
     if not got:
-        return weights(session, order)
+        return weights(session, order=order)
     return got, {"method": "as_shared", "order": order.id, "weights": got}
 
 
 def post(
-    session: Session, actor: Actor, order: Order, *, settings: Settings, at: datetime | None = None
+    session: Session, actor: Actor, *, order: Order, settings: Settings, at: datetime | None = None
 ) -> list[ShareLine]:
     """Splits a released order: a share line and a pending transfer from the seller's
     revenue for each party owed something, held until the objection window closes. Called in
     the release's transaction, after its holds are posted."""
     now = at or utcnow()
-    planned = [p for p in plan(session, order, settings=settings) if p.kind != "seller"]
+    planned = [p for p in plan(session, order=order, settings=settings) if p.kind != "seller"]
     if not planned:
         return []
     seller = ledger.open_account(session, org_id=order.seller_org_id, code="revenue")
@@ -275,7 +275,7 @@ def post(
                 org_id=p.org_id,
                 seller_org_id=order.seller_org_id,
                 kind=p.kind,
-                role=p.role,
+                task=p.task,
                 hop=p.hop,
                 via_order_id=p.via_order_id,
                 amount_fen=p.amount,

@@ -132,7 +132,7 @@ def _features(table: pd.DataFrame, features: list[str]) -> np.ndarray:
     return x
 
 
-def run(
+def run_valuation(
     ctx: Context,
     actor: Actor,
     *,
@@ -187,7 +187,7 @@ def run(
             action="product.value",
             object_type="product",
             object_id=product_id,
-            object_org_id=sharing_seller(session, product_id),
+            object_org_id=sharing_seller(session, product_id=product_id),
             request={"method": method, "seed": params.get("seed")},
             detail={"valuation": found.id, "values": found.values},
         )
@@ -195,7 +195,7 @@ def run(
     return found
 
 
-def sharing_seller(session: Session, product_id: str) -> str | None:
+def sharing_seller(session: Session, *, product_id: str) -> str | None:
     product = session.get(Product, product_id)
     return product.seller_org_id if product else None
 

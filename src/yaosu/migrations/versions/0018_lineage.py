@@ -44,7 +44,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("event_id", sa.String(length=40), nullable=False),
-        sa.Column("role", sa.String(length=3), nullable=False),
+        sa.Column("side", sa.String(length=3), nullable=False),
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("org_id", sa.String(length=40), nullable=True),
         sa.Column("rows", sa.BigInteger(), nullable=True),

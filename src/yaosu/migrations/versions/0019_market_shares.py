@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("org_id", sa.String(length=40), nullable=False),
         sa.Column("seller_org_id", sa.String(length=40), nullable=False),
         sa.Column("kind", sa.String(length=12), nullable=False),
-        sa.Column("role", sa.String(length=20), nullable=True),
+        sa.Column("task", sa.String(length=20), nullable=True),
         sa.Column("hop", sa.Integer(), nullable=False),
         sa.Column("via_order_id", sa.String(length=40), nullable=True),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
