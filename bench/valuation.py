@@ -16,7 +16,7 @@ Data (both bundled with scikit-learn, so nothing is downloaded):
 
 Yaosu runs in this venv (``yaosu.market.valuation``: ``model_utility`` with distances
 computed once, ``exact_shapley``, ``monte_carlo_shapley``, ``knn_shapley``); pyDVL in its own
-venv, ``bench/.peers/pydvl`` (``make peers``; its ``numpy<2`` conflicts with pycanon's
+venv, ``bench/.peers/pydvl`` (``make bench``; its ``numpy<2`` conflicts with pycanon's
 ``numpy==2.0.2`` in ``bench/.peers``), with scikit-learn's ``KNeighborsClassifier`` refitted
 per coalition (``ModelUtility``, wrapped in a cache by the set of groups: pyDVL's own cache
 keys ``(idx, subset)`` and skips calls under 0.3 s, so it would fit all 10,230 samples),
@@ -152,7 +152,7 @@ def pydvl_python() -> str:
         not python.exists()
         or subprocess.run([str(python), "-c", "import pydvl"], capture_output=True).returncode
     ):
-        raise SystemExit(f"pyDVL is not installed in {PYDVL}: run `make peers` first")
+        raise SystemExit(f"pyDVL is not installed in {PYDVL}: run `make bench` (it installs pyDVL) first")
     return str(python)
 
 
