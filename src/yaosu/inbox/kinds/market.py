@@ -70,11 +70,19 @@ def _items(session: Session, actor: Actor, *, now: datetime, words: Words) -> li
 register(Kind("order_step", "waiting", _items, _count))
 
 
+def _decides(actor: Actor) -> bool:
+    """Objections wait for those who may decide them (the platform, regulators): nobody else
+    pays the query."""
+    return offers(actor, "home.oversight")
+
+
 def _objection_count(session: Session, actor: Actor, *, now: datetime) -> int:
-    return len(market.objections_waiting(session, actor))
+    return len(market.objections_waiting(session, actor)) if _decides(actor) else 0
 
 
 def _objection_items(session: Session, actor: Actor, *, now: datetime, words: Words) -> list[Item]:
+    if not _decides(actor):
+        return []
     out = []
     for found, line in market.objections_waiting(session, actor):
         month = (line.created_at + timedelta(hours=8)).strftime("year=%Y&month=%m")
