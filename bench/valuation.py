@@ -152,7 +152,9 @@ def pydvl_python() -> str:
         not python.exists()
         or subprocess.run([str(python), "-c", "import pydvl"], capture_output=True).returncode
     ):
-        raise SystemExit(f"pyDVL is not installed in {PYDVL}: run `make bench` (it installs pyDVL) first")
+        raise SystemExit(
+            f"pyDVL is not installed in {PYDVL}: run `make bench` (it installs pyDVL) first"
+        )
     return str(python)
 
 
