@@ -40,6 +40,22 @@ def pending_credit(ctx: Context, org_id: str) -> int:
         return int(account.credits_pending)
 
 
+def finished(app_client: TestClient, ctx: Context, location: str) -> dict[str, Any]:
+    """The task at ``location`` once it ended: run here, or by the app's own worker (the
+    deadline only stops a hang; nothing is timed)."""
+    import time
+
+    from yaosu.tasks import service as tasks
+
+    deadline = time.monotonic() + 300
+    while True:
+        tasks.run_one(ctx, name="test-worker")
+        found = dict(app_client.get(location, headers=auth(ctx, "ai-analyst")).json())
+        if found["status"] in ("done", "failed", "cancelled") or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
 def due_elsewhere(ctx: Context, order_id: str, at: Any) -> dict[tuple[str, str], int]:
     """What the other held shares due by ``at`` will pay: to each party, from each seller."""
     out: dict[tuple[str, str], int] = {}
@@ -254,3 +270,37 @@ def test_a_share_is_objected_to_only_while_it_is_held(app_client: TestClient, ct
         headers=auth(ctx, "bureau-admin"),
     )
     assert missing.status_code == 404
+
+
+def test_a_valuation_runs_in_the_background_and_repeats_itself_from_its_seed(
+    app_client: TestClient, ctx: Context
+) -> None:
+    from yaosu.market.models import Valuation
+
+    with ctx.db.transaction() as session:
+        forecast = session.scalar(select(Product).where(Product.title.contains("农资需求预测")))
+        assert forecast is not None
+        pid = forecast.id
+        first = sharing.latest_valuation(session, product_id=pid, method="shapley")
+        assert first is not None
+        values, seed = dict(first.values), first.seed
+    queued = app_client.post(
+        f"/api/v1/market/products/{pid}/valuations", headers=auth(ctx, "ai-analyst")
+    )
+    assert queued.status_code == 202, queued.text
+    assert queued.headers["location"] == f"/api/v1/tasks/{queued.json()['id']}"
+    done = finished(app_client, ctx, queued.headers["location"])
+    assert done["status"] == "done", done
+    latest = app_client.get(f"/api/v1/market/products/{pid}/valuations/latest").json()
+    assert latest["id"] == done["result"]["valuation"] and latest["seed"] == seed
+    assert latest["values"] == values  # the same seed, the same split, to the last digit
+    # a rule with nothing to compute is refused at once, and nothing is queued
+    declared = set_rule(ctx, {"pool_bp": 5000, "method": "declared", "declared": {}})
+    with ctx.db.transaction() as session:
+        before = len(list(session.scalars(select(Valuation.id))))
+    refused = app_client.post(
+        f"/api/v1/market/products/{declared}/valuations", headers=auth(ctx, "ai-analyst") | EN
+    )
+    assert refused.status_code == 422 and "nothing to compute" in refused.json()["error"]["message"]
+    with ctx.db.transaction() as session:
+        assert len(list(session.scalars(select(Valuation.id)))) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
@@ -65,6 +66,7 @@ from yaosu.market.schemas import (
     TransactionCertificateFile,
     ValuationPublic,
 )
+from yaosu.tasks.schemas import TaskPublic
 from yaosu.web.deps import (
     ContextDep,
     CurrentActor,
@@ -582,15 +584,16 @@ def sharing_preview(
     )
 
 
-@router.post(
-    "/market/products/{product_id}/valuations", response_model=ValuationPublic, status_code=201
-)
-def value_product(product_id: str, actor: CurrentActor, ctx: ContextDep) -> ValuationPublic:
-    """Values the contributors by the product's rule, inside the platform (the data never
-    leaves): the values and the evidence are kept for every later split."""
-    return ValuationPublic.model_validate(
-        _valuations.run_valuation(ctx, actor, product_id=product_id)
-    )
+@router.post("/market/products/{product_id}/valuations", response_model=TaskPublic, status_code=202)
+def value_product(
+    product_id: str, request: Request, actor: CurrentActor, session: SessionDep
+) -> JSONResponse:
+    """Queues the valuation of the contributors by the product's rule, computed inside the
+    platform (the data never leaves): a background task (follow it at ``Location``); its
+    values and evidence are kept for every later split."""
+    task = _valuations.submit(session, actor, product_id=product_id)
+    body = TaskPublic.of(task, locale(request)).model_dump(mode="json")
+    return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/tasks/{task.id}"})
 
 
 @router.get("/market/products/{product_id}/valuations/latest", response_model=ValuationPublic)

@@ -68,8 +68,10 @@ steps.STEPS.update(
             ),
         ),
         "product.valued": steps.Step(
-            N_("The contributors are valued."),
-            steps.Next(N_("Splits from now on use these values; they are shown below.")),
+            N_("The contributors' valuation is queued."),
+            steps.Next(
+                N_("It runs in the background; once done, splits use its values, shown below.")
+            ),
         ),
     }
 )
@@ -576,13 +578,14 @@ def sharing_form(
 
 @router.post("/market/products/{product_id}/valuations")
 def valuation_form(
-    request: Request, product_id: str, actor: PageActor, ctx: ContextDep
+    request: Request, product_id: str, actor: PageActor, session: SessionDep
 ) -> Response:
-    """Values the contributors inside the platform, by the product's rule (its own
-    transactions: the sources are read between them)."""
+    """Queues the valuation of the contributors inside the platform, by the product's rule
+    (a background task: training a model on every coalition takes a while)."""
     back = f"/market/products/{product_id}"
     try:
-        _valuations.run_valuation(ctx, actor, product_id=product_id)
+        with session.begin_nested():
+            _valuations.submit(session, actor, product_id=product_id[:40])
     except YaosuError as exc:
-        return back_with_error(request, back, exc, session=None)
+        return back_with_error(request, back, exc, session=session)
     return done(back, "product.valued")

@@ -28,8 +28,11 @@ from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
+from yaosu.kernel.tasks.models import Task
+from yaosu.kernel.tasks.queue import Run, handler
 from yaosu.market import products, sharing, valuation
 from yaosu.market.models import Product, Valuation
+from yaosu.tasks import service as tasks
 
 MAX_ROWS = 500_000  # rows one valuation reads, all sources together
 MAX_LEVELS = 50  # values of a text feature one-hot encoded
@@ -193,6 +196,40 @@ def run_valuation(
         )
         session.expunge(found)
     return found
+
+
+def submit(session: Session, actor: Actor, *, product_id: str) -> Task:
+    """Queues the valuation of a product's contributors (it may train a model on every
+    coalition of them: minutes, never inside a request). Refused at once, nothing queued,
+    when the actor may not value the product or its rule has nothing to compute."""
+    product = products.get_product(session, actor, product_id=product_id)
+    enforce(actor, "product.value", products.product_resource(session, product=product))
+    method = (product.sharing or {}).get("method")
+    if method not in METHODS:
+        raise InvalidInput(
+            problem=_(
+                "this product's pool is split by {method}: nothing to compute",
+                method=str(method or "declared"),
+            )
+        )
+    if method != "volume":
+        parameters(dict(product.sharing))
+    return tasks.enqueue(
+        session,
+        actor,
+        kind="market.valuation",
+        params={"product_id": product.id},
+        object_type="product",
+        object_id=product.id,
+        object_org_id=product.seller_org_id,
+    )
+
+
+@handler("market.valuation")
+def _valuation_job(ctx: Context, actor: Actor, params: dict[str, Any], run: Run) -> dict[str, Any]:
+    run.progress(0.05)
+    found = run_valuation(ctx, actor, product_id=str(params["product_id"]))
+    return {"valuation": found.id, "method": found.method, "values": found.values}
 
 
 def sharing_seller(session: Session, *, product_id: str) -> str | None:
