@@ -151,6 +151,8 @@ function lineageGraph(box) {
     itemStyle: { color: n.is_run ? "#888" : colours[n.part] || "#555" },
     link: n.link || null,
     detail: n.is_run ? `${n.org_name || ""} ${String(n.at || "").slice(0, 10)}` : n.org_name || "",
+    // runs above the line, datasets below it: neighbouring labels do not overlap
+    label: { position: n.is_run ? "top" : "bottom" },
   }));
   const height = Math.max(220, 90 * (1 + Math.max(0, ...nodes.map((n) => n.y / 90))));
   box.style.height = `${height}px`;
@@ -163,7 +165,7 @@ function lineageGraph(box) {
       layout: "none",
       roam: true,
       edgeSymbol: ["none", "arrow"],
-      label: { show: true, position: "bottom", width: 180, overflow: "truncate", formatter: (p) => p.data.name },
+      label: { show: true, position: "bottom", width: 150, overflow: "truncate", fontSize: 11, formatter: (p) => p.data.name },
       lineStyle: { color: "#999", curveness: 0.1 },
       data: nodes,
       links: (data.edges || []).map(([source, target]) => ({ source, target })),
