@@ -147,7 +147,7 @@ def run_extract(
             inputs=[source_node],
             contract=contract_id,
         )
-    try:
+    with lineage.failing(ctx.db, actor, job="access.extract", run_id=run_id, inputs=[source_node]):
         return _extract(
             ctx,
             actor,
@@ -164,16 +164,6 @@ def run_extract(
             run_id=run_id,
             source_node=source_node,
         )
-    except Exception as exc:
-        lineage.fail(
-            ctx.db,
-            actor,
-            job="access.extract",
-            run_id=run_id,
-            inputs=[source_node],
-            error=str(exc) or type(exc).__name__,
-        )
-        raise
 
 
 def _extract(

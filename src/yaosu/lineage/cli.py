@@ -64,7 +64,7 @@ def show(
     with ctx.db.transaction() as session:
         g = service.graph(session, start=[name], up=True, down=down)
     if as_json:
-        print(json.dumps(g.as_json(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(g.as_json(), ensure_ascii=False, indent=2))
         return
     for run in g.runs.values():
         inputs = [a for a, b in g.edges if b == run["id"]]

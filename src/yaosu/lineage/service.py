@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -54,7 +55,7 @@ from yaosu.audit.service import record
 from yaosu.authorization.policy import Rows, visible
 from yaosu.kernel.actor import Actor, system_actor
 from yaosu.kernel.db import Database, utcnow
-from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.errors import InvalidInput, JobCancelled
 from yaosu.kernel.i18n import _, label
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
@@ -177,6 +178,13 @@ def _facets(node: Node) -> dict[str, DatasetFacet]:
     return facets
 
 
+def _statistics(node: Node, key: str, facet: Any) -> dict[str, Any]:
+    """A dataset's row count as OpenLineage's statistics facet, unless it must not be read."""
+    if node.rows is None or not node.rows_public:
+        return {}
+    return {key: facet(rowCount=node.rows, producer=PRODUCER)}
+
+
 def _event(
     actor: Actor,
     *,
@@ -232,14 +240,10 @@ def _event(
                 namespace=NAMESPACE,
                 name=n.name,
                 facets=_facets(n),
-                inputFacets=(
-                    {}
-                    if n.rows is None or not n.rows_public
-                    else {
-                        "inputStatistics": input_statistics_input_dataset.InputStatisticsInputDatasetFacet(
-                            rowCount=n.rows, producer=PRODUCER
-                        )
-                    }
+                inputFacets=_statistics(
+                    n,
+                    "inputStatistics",
+                    input_statistics_input_dataset.InputStatisticsInputDatasetFacet,
                 ),
             )
             for n in inputs
@@ -249,14 +253,10 @@ def _event(
                 namespace=NAMESPACE,
                 name=n.name,
                 facets=_facets(n),
-                outputFacets=(
-                    {}
-                    if n.rows is None or not n.rows_public
-                    else {
-                        "outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
-                            rowCount=n.rows, producer=PRODUCER
-                        )
-                    }
+                outputFacets=_statistics(
+                    n,
+                    "outputStatistics",
+                    output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet,
                 ),
             )
             for n in outputs
@@ -371,6 +371,27 @@ def made_with_content(session: Session, *, sha256: str) -> list[str]:
         .order_by(LineageEvent.created_at)
     )
     return list(dict.fromkeys(session.scalars(stmt)))
+
+
+@contextmanager
+def failing(
+    db: Database, actor: Actor, *, job: str, run_id: str, inputs: Sequence[Node]
+) -> Iterator[None]:
+    """Around the work of a started run: if it raises, the run's FAIL (ABORT when it was
+    cancelled) is recorded in a transaction of its own, and the error goes on."""
+    try:
+        yield
+    except Exception as exc:
+        fail(
+            db,
+            actor,
+            job=job,
+            run_id=run_id,
+            inputs=inputs,
+            error=str(exc) or type(exc).__name__,
+            aborted=isinstance(exc, JobCancelled),
+        )
+        raise
 
 
 def fail(

@@ -377,7 +377,7 @@ def shares_list(
             for x in found
         ]
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(
         "ID",
@@ -427,7 +427,7 @@ def shares_statement(
             }
             for x in found["lines"]
         ]
-    print(json.dumps(found, ensure_ascii=False, indent=2, default=str))
+    typer.echo(json.dumps(found, ensure_ascii=False, indent=2, default=str))
 
 
 @shares_app.command("value")

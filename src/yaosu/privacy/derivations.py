@@ -23,7 +23,7 @@ from yaosu.catalog import service as catalog
 from yaosu.catalog import versions
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
-from yaosu.kernel.errors import InvalidInput, JobCancelled, NotFound
+from yaosu.kernel.errors import InvalidInput, NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.keys import read_or_create
@@ -110,7 +110,9 @@ def run_deidentify(
             run_id=run_id,
             inputs=[source_node],
         )
-    try:
+    with lineage.failing(
+        ctx.db, actor, job="privacy.deidentify", run_id=run_id, inputs=[source_node]
+    ):
         return _deidentify(
             ctx,
             actor,
@@ -126,17 +128,6 @@ def run_deidentify(
             run_id=run_id,
             source_node=source_node,
         )
-    except Exception as exc:
-        lineage.fail(
-            ctx.db,
-            actor,
-            job="privacy.deidentify",
-            run_id=run_id,
-            inputs=[source_node],
-            error=str(exc) or type(exc).__name__,
-            aborted=isinstance(exc, JobCancelled),
-        )
-        raise
 
 
 def _deidentify(
