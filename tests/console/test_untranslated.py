@@ -68,6 +68,9 @@ ALLOWED = {
 PENDING_FROM_MESSAGES: list[str] = []
 
 TOKEN = re.compile(r"[\w\-./:@\[\]]+", re.ASCII)
+# A payment reference (YSP- and 8 random characters): a code, even when its draw has no digit
+# (YSP-XECSEMGW failed the sweep once as an "English word").
+PAYMENT_CODE = re.compile(r"YSP-[0-9A-Z]{8}")
 SKIP = {"script", "style", "code", "kbd", "samp", "textarea"}
 VOID = {
     "area",
@@ -127,7 +130,7 @@ def english_words(html: str) -> list[tuple[str, str]]:
         if any(pending in piece for pending in PENDING_FROM_MESSAGES):
             continue
         for token in TOKEN.findall(piece):
-            if token in ALLOWED or any(c.isdigit() for c in token):
+            if token in ALLOWED or any(c.isdigit() for c in token) or PAYMENT_CODE.fullmatch(token):
                 continue
             if any(len(w) >= 3 and w not in ALLOWED for w in re.findall("[A-Za-z]+", token)):
                 found.append((token, piece[:120]))
