@@ -29,6 +29,7 @@ from yaosu.authorization.pages import router as authorization_pages
 from yaosu.authorization.routes import router as authorization_router
 from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
+from yaosu.compute.routes import router as compute_router
 from yaosu.console.pages import router as console_pages
 from yaosu.context import Context, open_context
 from yaosu.inbox.pages import router as inbox_pages
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         rights_router,
         market_router,
         lineage_router,
+        compute_router,
         audit_router,
         tasks_router,
     )

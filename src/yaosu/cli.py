@@ -19,6 +19,7 @@ from yaosu.authorization.policy import record_denial
 from yaosu.catalog.cli import datasets_app
 from yaosu.catalog.cli import ingest as ingest_command
 from yaosu.client import YaosuClientError
+from yaosu.compute.cli import algorithms_app, jobs_app
 from yaosu.context import Context, open_context
 from yaosu.kernel.errors import (
     Internal,
@@ -80,6 +81,8 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(rights_app, name="rights")
 app.add_typer(market_app, name="market")
 app.add_typer(lineage_app, name="lineage")
+app.add_typer(algorithms_app, name="algorithms")
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(requests_app, name="requests")
 app.add_typer(contracts_app, name="contracts")
 app.command("purposes")(purposes)

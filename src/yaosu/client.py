@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import time
 from collections.abc import Callable, Iterator
@@ -370,3 +371,66 @@ class Client:
         """The OpenLineage run events you may read (``name``: those naming one dataset)."""
         params = {"name": name} if name else None
         return self._call("GET", "/api/v1/lineage/events", params=params).json()["items"]
+
+    # --- compute-to-data -------------------------------------------------------------------
+
+    def file_algorithm(self, filing: dict[str, Any], *, bundle: bytes) -> dict[str, Any]:
+        """File an algorithm (算法备案): the form's fields and its bundle, a zip's bytes
+        (``yaosu algorithms bundle FOLDER --out x.zip`` makes one)."""
+        body = dict(filing, bundle=_bundle64(bundle))
+        return self._call("POST", "/api/v1/algorithms", json=body).json()
+
+    def change_algorithm(self, algorithm: str, *, summary: str, bundle: bytes) -> dict[str, Any]:
+        """File a change: a new version of the code, decided like the filing."""
+        body = {"summary": summary, "bundle": _bundle64(bundle)}
+        return self._call("POST", f"/api/v1/algorithms/{algorithm}/changes", json=body).json()
+
+    def algorithms(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        params = {"status": status} if status else None
+        return self._call("GET", "/api/v1/algorithms", params=params).json()["items"]
+
+    def algorithm(self, algorithm: str) -> dict[str, Any]:
+        return self._call("GET", f"/api/v1/algorithms/{algorithm}").json()
+
+    def submit_job(
+        self,
+        contract: str,
+        algorithm: str,
+        *,
+        params: dict[str, Any] | None = None,
+        sha256: str | None = None,
+        datasets: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Run a filed algorithm where the data is, under a contract; returns the job."""
+        body = {
+            "contract_id": contract,
+            "algorithm_id": algorithm,
+            "params": params or {},
+            "sha256": sha256,
+            "datasets": datasets,
+        }
+        return self._call("POST", "/api/v1/compute/jobs", json=body).json()
+
+    def job(self, job: str) -> dict[str, Any]:
+        """A compute job: state, progress, checked log, output check report, outputs."""
+        return self._call("GET", f"/api/v1/compute/jobs/{job}").json()
+
+    def wait_job(self, job: str, *, timeout: float = 3600, poll: float = 1.0) -> dict[str, Any]:
+        """Follows a job until it is released, rejected, failed or cancelled (or held for the
+        provider's review: that is an answer too, which may take days)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.job(job)
+            if found["status"] in ("released", "rejected", "failed", "cancelled", "held"):
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job} still {found['status']} after {timeout} s")
+            time.sleep(poll)
+
+    def job_output(self, job: str, name: str) -> bytes:
+        """A released output's bytes (Parquet, JSON or Markdown)."""
+        return self._call("GET", f"/api/v1/compute/jobs/{job}/outputs/{name}").content
+
+
+def _bundle64(bundle: bytes) -> str:
+    return base64.b64encode(bundle).decode("ascii")

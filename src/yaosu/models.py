@@ -9,6 +9,7 @@ def load_all() -> None:
     import yaosu.audit.models
     import yaosu.authorization.models
     import yaosu.catalog.models
+    import yaosu.compute.models
     import yaosu.kernel.tasks.models
     import yaosu.lineage.models
     import yaosu.market.models

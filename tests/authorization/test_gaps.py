@@ -43,6 +43,10 @@ READ_ONLY = {
     "order.view",
     "share.view",  # a statement is read (and audited as a view)
     "lineage.view",
+    "algorithm.view",  # a filing and the public register
+    "algorithm.trusted",  # a dataset's trusted list
+    "compute.view",
+    "compute.download",  # the job ran (and its use was spent) by a write
     "ledger.reconcile",  # a check of the ledger against itself and the bank: it writes nothing
     # what the console offers: navigation and home page sections
     "requests.read",

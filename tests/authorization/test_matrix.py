@@ -89,6 +89,7 @@ def world(ctx: Context) -> dict[str, Any]:
     ids["extract"] = extracts.run_extract(
         ctx, ai, contract_id=ids["extract_contract"], dataset_id=ids["res"]
     ).id
+    ids |= _compute_world(ctx, ids)  # before the screen below reopens the residents' screening
     from yaosu.access import service as access
 
     with ctx.db.transaction() as session:
@@ -207,6 +208,66 @@ def world(ctx: Context) -> dict[str, Any]:
         ).id
     assert all(v is not None for v in ids.values()), ids
     return ids
+
+
+def _compute_world(ctx: Context, ids: dict[str, Any]) -> dict[str, Any]:
+    """The demo's filed algorithm, its filing still waiting, its released job; and here: a
+    contract of the AI company's for compute on the residents (the bureau's), a job waiting
+    for the bureau's approval, and the bureau's trust of the algorithm for the farm sales."""
+    from yaosu.authorization import service as authorization
+    from yaosu.authorization.schemas import RequestCreate
+    from yaosu.compute import jobs
+    from yaosu.compute import service as compute
+    from yaosu.compute.models import Algorithm, AlgorithmFiling, ComputeJob
+    from yaosu.compute.schemas import JobCreate
+
+    ai, cac, br = actor(ctx, AI), actor(ctx, CAC), actor(ctx, BR)
+    out: dict[str, Any] = {}
+    with ctx.db.transaction() as session:
+        alg = session.scalars(select(Algorithm).where(Algorithm.status == "filed")).one()
+        out["algorithm"], number = alg.id, alg.filing_number
+        out["pending_algorithm"] = session.scalar(
+            select(Algorithm.id).where(Algorithm.status == "submitted")
+        )
+        out["filing"] = session.scalar(
+            select(AlgorithmFiling.id).where(AlgorithmFiling.status == "submitted")
+        )
+        out["released_job"] = session.scalar(
+            select(ComputeJob.id).where(ComputeJob.status == "released")
+        )
+        req = authorization.submit_request(
+            session,
+            ai,
+            settings=ctx.settings,
+            data=RequestCreate(
+                purpose="public_welfare",
+                datasets={ids["res"]: ["所属乡镇", "参保类型"]},
+                operations=["compute"],
+                algorithm=number,
+                days=10,
+                justification="矩阵测试：数据不出域的计算。",
+            ),
+        )
+        for reviewer in (cac, br):
+            done = authorization.review(
+                session,
+                reviewer,
+                settings=ctx.settings,
+                request_id=req.id,
+                decision="approve",
+                reason="同意",
+            )
+        assert done.contract_id is not None
+        out["compute_contract"] = done.contract_id
+        authorization.accept(session, ai, contract_id=done.contract_id)
+    out["job"] = jobs.run_submit(
+        ctx, ai, data=JobCreate(contract_id=out["compute_contract"], algorithm_id=out["algorithm"])
+    ).id
+    with ctx.db.transaction() as session:
+        out["trusted"] = compute.trust(
+            session, br, dataset_id=ids["farm"], algorithm_id=out["algorithm"]
+        ).id
+    return out
 
 
 WITNESS = {CAC: "cac.jiangzhou.example/witness", DSJ: "dsj.jiangzhou.example/witness"}
@@ -919,6 +980,117 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             EVERYONE,
             body={"document": {}, "signature": "x", "key": "k"},
         ),
+        # --- compute: filings, trusted lists, jobs (issue 16) ---
+        Case("GET", "/api/v1/algorithms", "/api/v1/algorithms", SIGNED_IN),
+        Case("GET", "/api/v1/algorithms/register", "/api/v1/algorithms/register", EVERYONE),
+        Case(
+            "POST",
+            "/api/v1/algorithms",
+            "/api/v1/algorithms",
+            frozenset({P, BA, BN, AI, CO, AS}),  # a member of any organisation, not a reviewer
+            body=_filing_body(),
+        ),
+        Case(
+            "GET",
+            "/api/v1/algorithms/{algorithm_id}",
+            f"/api/v1/algorithms/{w['algorithm']}",
+            EVERYONE,  # a filed algorithm's public text is public
+        ),
+        Case(
+            "GET",
+            "/api/v1/algorithms/{algorithm_id}",
+            f"/api/v1/algorithms/{w['pending_algorithm']}",
+            OVERSIGHT | {AI},
+            anon=404,
+        ),
+        Case(
+            "POST",
+            "/api/v1/algorithms/{algorithm_id}/changes",
+            f"/api/v1/algorithms/{w['algorithm']}/changes",
+            frozenset({AI}),
+            body={"summary": "矩阵测试的变更", "bundle": _bundle_b64()},
+        ),
+        Case(
+            "POST",
+            "/api/v1/algorithms/{algorithm_id}/resubmit",
+            f"/api/v1/algorithms/{w['algorithm']}/resubmit",
+            frozenset({AI}),
+        ),
+        Case(
+            "POST",
+            "/api/v1/algorithms/{algorithm_id}/deregistration",
+            f"/api/v1/algorithms/{w['pending_algorithm']}/deregistration",
+            frozenset({AI}),
+            body={"reason": "矩阵测试"},
+        ),
+        Case("GET", "/api/v1/filings", "/api/v1/filings", frozenset({CAC})),
+        Case(
+            "POST",
+            "/api/v1/filings/{filing_id}/decision",
+            f"/api/v1/filings/{w['filing']}/decision",
+            frozenset({CAC}),
+            body={"decision": "return", "reason": "矩阵测试：材料不齐全"},
+        ),
+        Case(
+            "GET",
+            "/api/v1/datasets/{dataset_id}/trusted-algorithms",
+            f"/api/v1/datasets/{w['farm']}/trusted-algorithms",
+            BUREAU | OVERSIGHT,
+        ),
+        Case(
+            "POST",
+            "/api/v1/datasets/{dataset_id}/trusted-algorithms",
+            f"/api/v1/datasets/{w['farm']}/trusted-algorithms",
+            frozenset({BA, BR}),
+            body={"algorithm_id": w["algorithm"]},
+        ),
+        Case(
+            "POST",
+            "/api/v1/trusted-algorithms/{trusted_id}/revoke",
+            f"/api/v1/trusted-algorithms/{w['trusted']}/revoke",
+            frozenset({BA, BR}),
+            body={"reason": "矩阵测试"},
+        ),
+        Case("GET", "/api/v1/compute/jobs", "/api/v1/compute/jobs", SIGNED_IN),
+        Case(
+            "POST",
+            "/api/v1/compute/jobs",
+            "/api/v1/compute/jobs",
+            frozenset({AI}),
+            body={"contract_id": w["compute_contract"], "algorithm_id": w["algorithm"]},
+        ),
+        Case(
+            "GET",
+            "/api/v1/compute/jobs/{job_id}",
+            f"/api/v1/compute/jobs/{w['job']}",
+            BUREAU | OVERSIGHT | {AI},
+        ),
+        Case(
+            "POST",
+            "/api/v1/compute/jobs/{job_id}/approval",
+            f"/api/v1/compute/jobs/{w['job']}/approval",
+            frozenset({BA, BR}),
+            body={"decision": "refuse", "reason": "矩阵测试", "trust": False},
+        ),
+        Case(
+            "POST",
+            "/api/v1/compute/jobs/{job_id}/review",
+            f"/api/v1/compute/jobs/{w['job']}/review",
+            frozenset({BA, BR}),
+            body={"decision": "reject", "reason": "矩阵测试"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/compute/jobs/{job_id}/cancel",
+            f"/api/v1/compute/jobs/{w['job']}/cancel",
+            frozenset({AI}),
+        ),
+        Case(
+            "GET",
+            "/api/v1/compute/jobs/{job_id}/outputs/{name}",
+            f"/api/v1/compute/jobs/{w['released_job']}/outputs/report",
+            frozenset({AI}),
+        ),
         # --- privacy unit (issue 11: declared, not guessed) ---
         Case(
             "GET",
@@ -938,6 +1110,20 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
 
 # Where a refused role gets 404 instead of the case's usual answer: it may not even see
 # the object (the job of another organisation, a request or contract it is no party to).
+def _bundle_b64() -> str:
+    import base64
+
+    from tests.compute.conftest import bundle_bytes
+
+    return base64.b64encode(bundle_bytes()).decode()
+
+
+def _filing_body() -> dict[str, Any]:
+    from tests.compute.conftest import form
+
+    return form(name="矩阵测试的算法").model_dump(mode="json") | {"bundle": _bundle_b64()}
+
+
 HIDDEN = (
     {("/api/v1/queries", r) for r in (AI, AS)}
     | {("/api/v1/queries/estimate", r) for r in (AI, AS)}
@@ -974,6 +1160,19 @@ HIDDEN = (
     }
     | {("/api/v1/market/certificates/{number}", r) for r in (BA, BN, BR, AS)}
     | {("/api/v1/market/annual-report", r) for r in (BA, BN, BR, CO, AS)}
+    # a filing not yet public is its provider's and oversight's
+    | {
+        (f"/api/v1/algorithms/{{algorithm_id}}{step}", r)
+        for step in ("", "/deregistration")
+        for r in (BA, BN, BR, CO, AS)
+    }
+    # a job is its consumer's, its data's providers' and oversight's; so is its contract
+    | {
+        (f"/api/v1/compute/jobs{step}", r)
+        for step in ("", "/{job_id}", "/{job_id}/approval", "/{job_id}/review", "/{job_id}/cancel")
+        for r in (CO, AS)
+    }
+    | {("/api/v1/compute/jobs/{job_id}/outputs/{name}", r) for r in (BA, BN, BR, CO, AS)}
 )
 
 

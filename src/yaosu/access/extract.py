@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,73 @@ def _authorised_rows(
     query = exp.select(*[exp.column(f, quoted=True) for f in fields]).from_(view)
     query = query.limit(MAX_ROWS + 1)  # one more than allowed: enough to refuse, no more
     return service.engine_for(ctx).run(query.sql("duckdb"), {source: path})
+
+
+@dataclass(frozen=True)
+class Granted:
+    """What a contract grants of one dataset, as a table: the granted fields of the rows its
+    filter keeps, de-identified by the extract's recipe (keyed to the contract)."""
+
+    table: pa.Table
+    dataset_id: str
+    version: int
+    source_sha256: str
+    fields: list[str]
+    recipe: dict[str, Any]
+    k: int | None
+    rows_read: int
+
+
+def run_granted(
+    ctx: Context, actor: Actor, *, contract_id: str, dataset_id: str, operation: str
+) -> Granted:
+    """The policy view of one dataset under a contract, for work that runs where the data is
+    (a compute-to-data job's inputs): decided (``operation``, a dry run: the caller debits
+    the use with the record of what it did), never written anywhere but the caller's hands."""
+    with ctx.db.transaction() as session:
+        contract = authorization.get_contract(session, actor, contract_id=contract_id)
+        if dataset_id not in contract.datasets:
+            raise InvalidInput(
+                problem=_(
+                    "contract {contract_id} does not cover the dataset {dataset_id}",
+                    contract_id=contract_id,
+                    dataset_id=dataset_id,
+                )
+            )
+        ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+        version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
+        screen = confirmed_screen(session, dataset_id=ds.id, version=version.number)
+        findings = screen.findings if screen is not None else {"columns": []}
+        fields = list(contract.datasets[dataset_id])
+        masks = dict((contract.masks or {}).get(dataset_id, {}))
+        row_filter = (contract.row_filters or {}).get(dataset_id)
+        authorization.use(
+            session,
+            actor,
+            contract_id=contract_id,
+            operation=operation,
+            dataset_id=dataset_id,
+            fields=fields,
+            dry_run=True,
+        )
+        path, sha, number = ctx.store.path(version.sha256), version.sha256, version.number
+    recipe_doc = recipe_for(findings, fields, masks)
+    table = _authorised_rows(ctx, path, sha, fields, row_filter)
+    if table.num_rows > MAX_ROWS:
+        raise InvalidInput(problem=_("more than {MAX_ROWS} rows", MAX_ROWS=format(MAX_ROWS, ",")))
+    recipe = deid.Recipe.parse(recipe_doc, table.column_names)
+    key = contract_key(pseudonym_key(ctx.settings, dataset_id), contract_id)
+    result = deid.apply(table, recipe, key=key)
+    return Granted(
+        table=result.table,
+        dataset_id=dataset_id,
+        version=number,
+        source_sha256=sha,
+        fields=fields,
+        recipe=recipe_doc,
+        k=result.k,
+        rows_read=table.num_rows,
+    )
 
 
 def run_extract(

@@ -54,6 +54,7 @@ __all__ = [
     "engine_for",
     "run_estimate",
     "run_extract",
+    "run_granted",
     "run_query",
     "typical_accuracy",
 ]
@@ -338,3 +339,15 @@ def run_extract(
     from yaosu.access import extract
 
     return extract.run_extract(ctx, actor, contract_id=contract_id, dataset_id=dataset_id, fmt=fmt)
+
+
+def run_granted(
+    ctx: Context, actor: Actor, *, contract_id: str, dataset_id: str, operation: str
+) -> Any:
+    """The policy view of a dataset under a contract, de-identified (``extract.Granted``), for
+    work done where the data is: decided as a dry run, debited by the caller."""
+    from yaosu.access import extract
+
+    return extract.run_granted(
+        ctx, actor, contract_id=contract_id, dataset_id=dataset_id, operation=operation
+    )

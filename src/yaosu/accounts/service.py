@@ -202,6 +202,14 @@ def list_orgs(session: Session) -> list[OrgPublic]:
     return [OrgPublic.model_validate(o) for o in session.scalars(stmt)]
 
 
+def platform_org_id(session: Session) -> str:
+    """The platform's organisation (the operator of the exchange)."""
+    for org in list_orgs(session):
+        if "platform" in org.kinds:
+            return org.id
+    raise NotFound(kind=_("Organisation"), id="platform")
+
+
 def count_orgs(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Organisation)) or 0
 

@@ -25,6 +25,7 @@ from yaosu.catalog import dictionary, versions
 from yaosu.catalog import service as catalog
 from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
 from yaosu.context import Context
+from yaosu.demo import compute as demo_compute
 from yaosu.demo import contributions, world
 from yaosu.demo import market as demo_market
 from yaosu.kernel.actor import Actor, system_actor
@@ -157,6 +158,7 @@ def seed(ctx: Context) -> DemoWorld:
         platform_admin = _actor(session, "platform-admin")
     demo_market.trade(ctx, platform=platform_admin)
     contributions.contribute(ctx)
+    demo_compute.compute(ctx)
     witness_the_log(ctx)
     return describe(ctx, created)
 

@@ -53,6 +53,15 @@ class IllegalTransition(YaosuError):
     en = "{what} {id} is {state}; it cannot become {target}."
 
 
+class NotNow(YaosuError):
+    """A step the object's state does not allow yet, or any more, for a reason other than
+    its state machine (that is ``IllegalTransition``)."""
+
+    code = "NOT_NOW"
+    status = 409
+    en = "{what} {id} cannot take this step now: {why}"
+
+
 class Busy(YaosuError):
     code = "BUSY"
     status = 503

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -101,6 +101,22 @@ class Settings(BaseSettings):
     # in the environment, never in a file in the repository).
     lineage_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     lineage_api_key: SecretStr | None = None
+    # Compute-to-data. The red-line register (a list of {code, title, uses, subjects, purposes,
+    # basis}; unset: the built-in one, ``authorization.policy.redlines.DEFAULT_RED_LINES``);
+    # the region code (GB/T 2260, six digits) in filing numbers; the sandbox runner and the
+    # limits of one job; how long a job may wait in each phase before it fails with a reason.
+    red_lines: list[dict[str, Any]] | None = None
+    filing_region: str = Field(default="360100", pattern=r"^[0-9]{6}$")
+    compute_runner: Literal["bubblewrap"] = "bubblewrap"
+    compute_memory_mb: int = Field(default=2048, ge=64, le=256 * 1024)
+    compute_cpu_seconds: int = Field(default=600, ge=1, le=7 * 86400)
+    compute_wall_seconds: int = Field(default=900, ge=1, le=7 * 86400)
+    compute_processes: int = Field(default=64, ge=4, le=4096)
+    compute_output_mb: int = Field(default=256, ge=1, le=64 * 1024)
+    compute_max_input_rows: int = Field(default=20_000_000, ge=1)
+    compute_approval_days: int = Field(default=14, ge=1, le=365)
+    compute_queue_hours: int = Field(default=24, ge=1, le=24 * 30)
+    compute_review_days: int = Field(default=15, ge=1, le=365)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

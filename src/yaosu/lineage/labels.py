@@ -31,5 +31,6 @@ register_labels(
         "access.extract": N_("de-identified extract"),
         "access.query": N_("governed query answer"),
         "market.product": N_("made into a data product"),
+        "compute.job": N_("computed on where the data is"),
     },
 )

@@ -76,6 +76,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "access.extract": ("EXTRACT", "a de-identified extract"),
     "access.query": ("QUERY", "a governed query's answer"),
     "market.product": ("PRODUCT", "made into a data product"),
+    "compute.job": ("COMPUTE", "computed on where the data is, outputs checked"),
 }
 
 

@@ -165,10 +165,7 @@ def open_account(session: Session, *, org_id: str, code: str, currency: str = "C
 
 def platform_org_id(session: Session) -> str:
     """The platform's organisation: it holds the bank account and the service fees."""
-    for org in accounts.list_orgs(session):
-        if "platform" in org.kinds:
-            return org.id
-    raise NotFound(kind=_("Organisation"), id="platform")
+    return accounts.platform_org_id(session)
 
 
 def balance(account: LedgerAccount, *, pending: bool = False) -> int:

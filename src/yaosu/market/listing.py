@@ -24,13 +24,12 @@ from yaosu.authorization.policy import enforce
 from yaosu.catalog import service as catalog
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import locked, utcnow
-from yaosu.kernel.errors import InvalidInput
+from yaosu.kernel.errors import InvalidInput, NotNow
 from yaosu.kernel.i18n import Message, Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.states import transition
 from yaosu.market import pricing
-from yaosu.market.errors import NotNow
 from yaosu.market.models import AssessmentReport, ListingReview, Product
 from yaosu.market.products import (
     NOT_YET_LISTED,

@@ -14,12 +14,11 @@ from yaosu.authorization import service as authorization
 from yaosu.authorization.policy import Resource, Rows, enforce, visible
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import locked, utcnow
-from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.errors import InvalidInput, NotFound, NotNow
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.states import transition
 from yaosu.market import pricing
-from yaosu.market.errors import NotNow
 from yaosu.market.models import Negotiation, Product
 from yaosu.market.products import get_product
 from yaosu.market.states import NEGOTIATION_MOVES, ListingState, NegotiationState

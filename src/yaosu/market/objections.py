@@ -24,12 +24,11 @@ from yaosu.authorization.policy import enforce
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import locked, utcnow
-from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.errors import InvalidInput, NotFound, NotNow
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.states import transition
 from yaosu.market import ledger, shares, sharing, valuations
-from yaosu.market.errors import NotNow
 from yaosu.market.models import Order, ShareLine, ShareObjection
 from yaosu.market.states import OBJECTION_MOVES, SHARE_MOVES, ObjectionState, ShareState
 

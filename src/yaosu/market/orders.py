@@ -43,13 +43,12 @@ from yaosu.authorization.schemas import RequestCreate
 from yaosu.catalog import versions
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import locked, utcnow
-from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.errors import InvalidInput, NotFound, NotNow
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.kernel.states import transition
 from yaosu.market import bank, ledger, periods, products, sharing
-from yaosu.market.errors import NotNow
 from yaosu.market.models import BankImport, LedgerTransfer, Order, PaymentExpectation
 from yaosu.market.states import ORDER_MOVES, ListingState, OrderState
 

@@ -15,12 +15,11 @@ from yaosu.audit.service import record
 from yaosu.authorization.policy import Resource, Rows, enforce, visible
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import locked
-from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.errors import InvalidInput, NotFound, NotNow
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.states import transition
 from yaosu.market import pricing
-from yaosu.market.errors import NotNow
 from yaosu.market.models import RevenuePeriod
 from yaosu.market.states import PERIOD_MOVES, PeriodState
 

@@ -26,14 +26,13 @@ from yaosu.authorization.policy import Resource, Rows, enforce, visible
 from yaosu.catalog import versions
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import utcnow
-from yaosu.kernel.errors import InvalidInput, NotFound
+from yaosu.kernel.errors import InvalidInput, NotFound, NotNow
 from yaosu.kernel.i18n import Message, Sentences, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
 from yaosu.lineage import service as lineage
 from yaosu.market import ledger, pricing, shares, sharing
 from yaosu.market import manifest as manifests
-from yaosu.market.errors import NotNow
 from yaosu.market.models import ListingReview, Negotiation, Order, Product, ProductSource
 from yaosu.market.states import ListingState, NegotiationState
 from yaosu.rights import service as rights

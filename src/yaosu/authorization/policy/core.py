@@ -22,6 +22,7 @@ from yaosu.audit.service import record
 from yaosu.authorization.labels import RESOURCE_TYPE
 from yaosu.authorization.policy import (
     audit,
+    compute,
     console,
     contracts,
     datasets,
@@ -117,6 +118,21 @@ SCOPE_OF = {
     "ledger.settle": "admin",
     "ledger.import": "admin",
     "ledger.expire": "admin",
+    # compute: algorithm filing (备案), providers' trusted lists, compute-to-data jobs
+    "algorithm.view": "read",
+    "algorithm.file": "write",
+    "algorithm.change": "write",
+    "algorithm.deregister": "write",
+    "algorithm.decide": "write",
+    "algorithm.trust": "write",
+    "algorithm.distrust": "write",
+    "algorithm.trusted": "read",
+    "compute.view": "read",
+    "compute.submit": "write",
+    "compute.cancel": "write",
+    "compute.approve": "write",
+    "compute.review": "write",
+    "compute.download": "read",
     # What the console offers (navigation, home page sections): they change nothing.
     "requests.read": "read",
     "reviews.read": "read",
@@ -141,6 +157,8 @@ HIDE_ON_DENY = {
     "period.view",
     "order.view",
     "share.view",
+    "algorithm.view",
+    "compute.view",
 }
 
 
@@ -248,6 +266,9 @@ _RULES = {
     "order": orders.rule,
     "lineage": lineage.rule,
     "share": shares.rule,
+    "algorithm": compute.algorithm,
+    "trusted": compute.trusted,
+    "compute_job": compute.job,
 }
 
 # The SQL form of each listed resource type's rules (``visible``).
@@ -266,4 +287,6 @@ _WHERE = {
     "order": orders.where,
     "lineage": lineage.where,
     "share": shares.where,
+    "algorithm": compute.algorithm_where,
+    "compute_job": compute.job_where,
 }

@@ -1,0 +1,5 @@
+"""Compute domain: algorithm filing (算法备案) and public disclosure, red lines and
+responsibility boundaries, ethics review (科技伦理审查), compute-to-data jobs in a sandbox with
+output checks (DESIGN.md, "compute")."""
+
+from yaosu.compute import labels as _labels  # noqa: F401  (registers the labels on import)

@@ -1,0 +1,127 @@
+"""The compute domain's words: algorithm types, filing kinds and states, job states, the
+sandbox's outcomes, and its audit actions."""
+
+from __future__ import annotations  # noqa: I001
+
+from yaosu.kernel.i18n import N_, register_labels
+from yaosu.authorization.labels import RESOURCE_TYPE
+
+ALGORITHM_TYPE = "algorithm_type"
+FILING_KIND = "filing_kind"
+FILING_STATE = "filing_state"
+JOB_STATE = "job_state"
+SANDBOX_STATUS = "sandbox_status"
+OUTPUT_KIND = "output_kind"
+RESPONSIBILITY = "responsibility"
+
+register_labels(
+    RESOURCE_TYPE,
+    {
+        "algorithm": N_("Algorithm"),
+        "trusted": N_("Trusted algorithm"),
+        "compute_job": N_("Compute job"),
+    },
+)
+# 互联网信息服务算法推荐管理规定 Art. 2: the five types of algorithm recommendation technology.
+register_labels(
+    ALGORITHM_TYPE,
+    {
+        "generation": N_("generation and synthesis"),
+        "push": N_("personalised push"),
+        "ranking": N_("ranking and selection"),
+        "retrieval": N_("retrieval and filtering"),
+        "scheduling": N_("scheduling and decision-making"),
+    },
+)
+register_labels(
+    FILING_KIND,
+    {
+        "filing": N_("filing"),
+        "change": N_("change of filing"),
+        "deregistration": N_("deregistration"),
+    },
+)
+register_labels(
+    FILING_STATE,
+    {
+        "submitted": N_("submitted"),
+        "filed": N_("filed"),
+        "returned": N_("returned"),
+        "deregistered": N_("deregistered"),
+    },
+)
+register_labels(
+    JOB_STATE,
+    {
+        "awaiting_approval": N_("awaiting the providers' approval"),
+        "queued": N_("queued"),
+        "running": N_("running"),
+        "checking": N_("outputs being checked"),
+        "held": N_("held for the provider's review"),
+        "released": N_("released"),
+        "rejected": N_("rejected"),
+        "failed": N_("failed"),
+        "cancelled": N_("cancelled"),
+    },
+)
+register_labels(
+    SANDBOX_STATUS,
+    {
+        "ok": N_("finished"),
+        "failed": N_("the algorithm failed"),
+        "timeout": N_("stopped: ran out of time"),
+        "memory": N_("stopped: ran out of memory"),
+        "cpu": N_("stopped: used up its CPU time"),
+        "output_size": N_("stopped: outputs too large"),
+        "sandbox_error": N_("the sandbox could not start"),
+    },
+)
+register_labels(
+    OUTPUT_KIND,
+    {
+        "table": N_("derived table"),
+        "statistics": N_("statistical table"),
+        "metrics": N_("metrics"),
+        "report": N_("report"),
+        "model": N_("trained model"),
+    },
+)
+register_labels(
+    RESPONSIBILITY,
+    {
+        "provider": N_(
+            "data provider: the data's lawful source, its grade and the approval of what runs on it"
+        ),
+        "operator": N_("platform operator: the sandbox, the output checks and the audit log"),
+        "algorithm_provider": N_(
+            "algorithm provider: the filing, the algorithm's safety and what it declares it does"
+        ),
+        "consumer": N_(
+            "consumer: the purpose, the contract's limits and the use of what is released"
+        ),
+    },
+)
+register_labels(
+    "audit_action",
+    {
+        "algorithm.file": N_("filed an algorithm"),
+        "algorithm.change": N_("filed a change to an algorithm"),
+        "algorithm.deregister": N_("deregistered an algorithm"),
+        "algorithm.decide": N_("decided an algorithm filing"),
+        "algorithm.trust": N_("approved an algorithm for a dataset"),
+        "algorithm.distrust": N_("withdrew an algorithm's approval for a dataset"),
+        "algorithm.view": N_("viewed an algorithm"),
+        "algorithm.trusted": N_("viewed a dataset's trusted algorithms"),
+        "compute.submit": N_("submitted a compute job"),
+        "compute.view": N_("viewed a compute job"),
+        "compute.approve": N_("approved a compute job's algorithm"),
+        "compute.cancel": N_("cancelled a compute job"),
+        "compute.run": N_("ran a compute job in the sandbox"),
+        "compute.check": N_("checked a compute job's outputs"),
+        "compute.review": N_("reviewed a compute job's held outputs"),
+        "compute.release": N_("released a compute job's outputs"),
+        "compute.reject": N_("rejected a compute job's outputs"),
+        "compute.fail": N_("a compute job failed"),
+        "compute.download": N_("downloaded a compute job's output"),
+    },
+)

@@ -1,0 +1,8 @@
+"""Never return."""
+
+import time
+
+
+def run(inputs, params):
+    while True:
+        time.sleep(60)
