@@ -231,6 +231,7 @@ ONE_BACKEND = (
     "tests/market/test_pages.py",
     "tests/market/test_share_pages.py",
     "tests/inbox/test_pages.py",
+    "tests/compute/test_pages.py",
 )
 
 

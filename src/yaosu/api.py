@@ -29,6 +29,7 @@ from yaosu.authorization.pages import router as authorization_pages
 from yaosu.authorization.routes import router as authorization_router
 from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
+from yaosu.compute.pages import router as compute_pages
 from yaosu.compute.routes import router as compute_router
 from yaosu.console.pages import router as console_pages
 from yaosu.context import Context, open_context
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         authorization_pages,
         rights_pages,
         market_pages,
+        compute_pages,
         audit_pages,
         inbox_pages,
     )

@@ -442,6 +442,43 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         ids["assessing"] = str(
             session.scalar(select(Product.id).where(Product.status == "assessing"))
         )
+    from yaosu.compute.models import Algorithm, AlgorithmFiling, ComputeJob, TrustedAlgorithm
+
+    with ctx.db.transaction() as session:  # the demo's filings, trusted list and jobs
+        for alg in session.scalars(select(Algorithm)):
+            alg.name, alg.field = fit(f"alg-{alg.status}", 200), fit("alg-field", 200)
+            alg.public_text = {
+                p: "".join(k(f"alg-{p}") for k in KINDS)
+                for p in ("principle", "purpose", "mechanism")
+            }
+            alg.responsible = {
+                "name": fit("alg-person", 100),
+                "title": fit("alg-title", 100),
+                "contact": fit("alg-contact", 200),
+            }
+            alg.self_assessment = "".join(k("alg-assessment") for k in KINDS)
+            ids["algorithm" if alg.status == "filed" else "pending_algorithm"] = alg.id
+        for filing in session.scalars(select(AlgorithmFiling)):
+            filing.summary = fit("filing-summary", 2000)
+        for entry in session.scalars(select(TrustedAlgorithm)):
+            entry.note, ids["trusted_dataset"] = fit("trust-note", 2000), entry.dataset_id
+        for job in session.scalars(select(ComputeJob)):
+            job.log = "".join(k(f"log-{job.status}") for k in KINDS)
+            job.status_reason = {"zh": fit("job-reason", 300), "en": fit("job-reason", 300)}
+            finding = {"zh": fit("finding", 300), "en": fit("finding", 300)}
+            job.check = {
+                **job.check,
+                "findings": [
+                    {
+                        "check": "min_cell",
+                        "verdict": "review",
+                        "output": "demand",
+                        "message": finding,
+                        "cells": 1,
+                    }
+                ],
+            }
+            ids[f"{job.status}_job"], ids["compute_contract"] = job.id, job.contract_id
     with ctx.db.transaction() as session:  # an entry naming a planted title, under a checkpoint
         entry = select(AuditEntry.leaf_index).where(
             AuditEntry.object_id == ids["open"], AuditEntry.action == "dataset.create"
@@ -571,6 +608,24 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
         "/audit/entries/{index}": [f"/audit/entries/{ids['entry']}"],
         "/audit/checkpoints": ["/audit/checkpoints"],
         "/audit/verify": ["/audit/verify"],
+        "/algorithms": ["/algorithms"],
+        "/algorithms/new": ["/algorithms/new"],
+        "/algorithms/filings": ["/algorithms/filings"],
+        "/algorithms/{algorithm_id}": [
+            f"/algorithms/{ids['algorithm']}",
+            f"/algorithms/{ids['pending_algorithm']}?error={r}",
+        ],
+        "/datasets/{dataset_id}/algorithms": [
+            f"/datasets/{ids['trusted_dataset']}/algorithms",
+            f"/datasets/{ids['trusted_dataset']}/algorithms?error={r}",
+        ],
+        "/compute/jobs": ["/compute/jobs", f"/compute/jobs?status={r[:20]}"],
+        "/compute/jobs/new": [f"/compute/jobs/new?contract={ids['compute_contract']}"],
+        "/compute/jobs/{job_id}": [
+            f"/compute/jobs/{ids['released_job']}",
+            f"/compute/jobs/{ids['held_job']}?error={r}",
+        ],
+        "/compute/jobs/{job_id}/status": [f"/compute/jobs/{ids['held_job']}/status?shown={r[:20]}"],
     }
 
 
@@ -725,6 +780,17 @@ def test_no_payload_becomes_markup_on_any_page_for_any_role(world: World, browse
         "resolution",
         "cert-product",
         "cert-buyer",
+        "alg-principle",
+        "alg-purpose",
+        "alg-mechanism",
+        "alg-person",
+        "alg-assessment",
+        "filing-summary",
+        "trust-note",
+        "log-released",
+        "log-held",
+        "job-reason",
+        "finding",
     }
     failures = {"elements": sweep.problems, "dialogs": sweep.dialogs, "requests": sweep.requests}
     assert failures == {"elements": [], "dialogs": [], "requests": []}

@@ -32,7 +32,7 @@ def visible(html: str) -> str:
 
 
 def test_the_navigation_counts_what_waits(app_client: TestClient) -> None:
-    for username, expected in ((BR, 1), (CAC, 2), (BN, 0), (CO, 1)):
+    for username, expected in ((BR, 1), (CAC, 3), (BN, 0), (CO, 1)):
         sign_in(app_client, username)
         page = app_client.get("/catalog").text
         assert '<a href="/inbox"' in page, username
@@ -75,7 +75,7 @@ def test_a_review_in_the_console_moves_the_count_and_says_what_comes_next(
     assert "公益事业" in visible(app_client.get("/inbox").text).split("已处理")[1]
     # The 网信 office's approval is the last: the contract is made, and its page says so.
     sign_in(app_client, CAC)
-    assert nav_count(app_client.get("/home").text) == 2  # and the demo's dispute
+    assert nav_count(app_client.get("/home").text) == 3  # the demo's dispute and filing
     last = app_client.post(
         f"{target}/review",
         data={"decision": "approve", "reason": "同意", "csrf_token": csrf(app_client, "/home")},
@@ -84,7 +84,7 @@ def test_a_review_in_the_console_moves_the_count_and_says_what_comes_next(
     where = last.headers["location"]
     assert re.fullmatch(r"/contracts/ctr_\w+\?done=contract\.made", where), where
     landed = app_client.get(where).text
-    assert "所有审核方均已批准：授权协议已提交给数据使用方。" in landed and nav_count(landed) == 1
+    assert "所有审核方均已批准：授权协议已提交给数据使用方。" in landed and nav_count(landed) == 2
     # The requester finds it in its inbox, and the contract page tells it how to use it.
     sign_in(app_client, CO)
     inbox = app_client.get("/inbox").text

@@ -406,7 +406,8 @@ def _usable(actor: Actor, contract: Contract, operation: Operation) -> list[str]
 
 def _can(actor: Actor, contract: Contract, state: str) -> dict[str, bool]:
     """The contract page's buttons: answering the offer, managing it, running a governed
-    query under it (aggregates, or the granted rows) and making an extract."""
+    query under it (aggregates, or the granted rows), making an extract and submitting a
+    compute job (when it permits compute and names the algorithm)."""
     resource = service.contract_resource(contract)
     return {
         "contract.accept": state == ContractState.offered
@@ -417,6 +418,8 @@ def _can(actor: Actor, contract: Contract, state: str) -> dict[str, bool]:
             or _usable(actor, contract, Operation.extract)
         ),
         "extract": bool(_usable(actor, contract, Operation.extract)),
+        "compute.submit": bool(contract.algorithm)
+        and bool(_usable(actor, contract, Operation.compute)),
     }
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from yaosu.accounts import service as accounts
-from yaosu.authorization.policy import decide, enforce
+from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.catalog import dictionary, service, versions
 from yaosu.catalog.models import Frequency, Openness
 from yaosu.catalog.schemas import DatasetCreate, DictionaryIn
@@ -159,7 +159,13 @@ def dataset_page(
         versions=listed,
         latest=latest,
         profile=profile,
-        can={"dataset.edit": can_edit},
+        can={
+            "dataset.edit": can_edit,
+            # the holder's trusted list of algorithms (the compute domain's page)
+            "algorithm.trusted": decide(
+                actor, "algorithm.trusted", Resource("trusted", ds.id, ds.owner_org_id)
+            ).allowed,
+        },
         read=read,
         preview=preview,
         charts=charts,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -247,11 +247,19 @@ def get_job(session: Session, actor: Actor, *, job_id: str) -> ComputeJob:
 
 
 def list_jobs(
-    session: Session, actor: Actor, *, status: str | None = None, contract_id: str | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    statuses: Collection[str] = (),
+    contract_id: str | None = None,
 ) -> list[ComputeJob]:
+    """Jobs the actor may see, newest first: in one state, or in any of ``statuses``."""
     stmt = select(ComputeJob).where(visible(actor, "compute.view", ROWS))
     if status:
         stmt = stmt.where(ComputeJob.status == status)
+    if statuses:
+        stmt = stmt.where(ComputeJob.status.in_(list(statuses)))
     if contract_id:
         stmt = stmt.where(ComputeJob.contract_id == contract_id)
     return list(session.scalars(stmt.order_by(ComputeJob.created_at.desc()).limit(500)))
@@ -300,9 +308,12 @@ def decide_approval(
         object_type="compute_job",
         object_id=job.id,
         object_org_id=job.consumer_org_id,
-        allowed=approve,
         reason=reason.strip(),
-        detail={"datasets": [a["dataset"] for a in mine], "trust": trust and approve},
+        detail={
+            "decision": "approve" if approve else "refuse",  # a decision, not a refused access
+            "datasets": [a["dataset"] for a in mine],
+            "trust": trust and approve,
+        },
     )
     if not approve:
         _end(
@@ -382,9 +393,11 @@ def review(
         object_type="compute_job",
         object_id=job.id,
         object_org_id=job.consumer_org_id,
-        allowed=release,
         reason=reason,
-        detail={"outputs": [o["name"] for o in job.outputs]},
+        detail={
+            "decision": "release" if release else "reject",
+            "outputs": [o["name"] for o in job.outputs],
+        },
     )
     return job
 

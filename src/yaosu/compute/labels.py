@@ -101,6 +101,7 @@ register_labels(
         ),
     },
 )
+register_labels("job_kind", {"compute.run": N_("Compute job")})
 register_labels(
     "audit_action",
     {

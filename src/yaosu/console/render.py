@@ -42,6 +42,7 @@ DOMAINS = (
     "inbox",
     "market",
     "lineage",
+    "compute",
 )
 
 
@@ -82,10 +83,12 @@ def nav(actor: Actor, can: Mapping[str, bool]) -> list[tuple[str, str]]:
         return [
             ("/catalog", N_("Catalog")),
             ("/market", N_("Market")),
+            ("/algorithms", N_("Algorithms & compute")),  # the public register of filings
             ("/notices", N_("Public notices")),
         ]
     items = [("/home", N_("Home")), ("/inbox", N_("Inbox")), ("/catalog", N_("Catalog"))]
     items.append(("/market", N_("Market")))
+    items.append(("/compute/jobs", N_("Algorithms & compute")))
     if can["dataset.create"]:
         items.append(("/datasets/new", N_("New dataset")))
     if can["requests.read"]:

@@ -1,5 +1,5 @@
 """The built-in inbox kinds, one module per domain they read; importing this registers them."""
 
-from yaosu.inbox.kinds import authorization, market, privacy, rights, tasks
+from yaosu.inbox.kinds import authorization, compute, market, privacy, rights, tasks
 
-__all__ = ["authorization", "market", "privacy", "rights", "tasks"]
+__all__ = ["authorization", "compute", "market", "privacy", "rights", "tasks"]

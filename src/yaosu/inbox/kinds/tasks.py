@@ -15,13 +15,19 @@ from yaosu.tasks import service as tasks
 
 RECENT_DAYS = 7
 
+# Objects whose domain tells of their tasks' ends in items of its own.
+OWN_ITEMS = {"compute_job"}
 # Where a task's object is worked on, by object type.
 PAGES = {"dataset": "/datasets/{id}/privacy"}
 
 
 def _ended(session: Session, actor: Actor, now: datetime) -> tuple[list[Any], list[Any]]:
     """(failed and not since redone, the rest), newest first: one query."""
-    found = tasks.finished_tasks(session, actor, since=now - timedelta(days=RECENT_DAYS))
+    found = [  # a compute job's task is told of by the job's own item (kinds/compute.py)
+        t
+        for t in tasks.finished_tasks(session, actor, since=now - timedelta(days=RECENT_DAYS))
+        if t.object_type not in OWN_ITEMS
+    ]
     failed: list[Any] = []
     rest: list[Any] = []
     for i, task in enumerate(found):
