@@ -18,6 +18,7 @@ import psycopg
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -248,3 +249,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+# --- the one browser ------------------------------------------------------------------------
+# Debian's Chromium driven by Playwright, started once per session for every package's browser
+# tests (Playwright's sync API allows one running instance per thread: a second
+# ``sync_playwright()`` while the first lives fails with "using Playwright Sync API inside the
+# asyncio loop"). Expectations wait as long as a loaded CI machine needs: Playwright's default
+# five seconds made the PostgreSQL login cases fail when both cores were busy. Waiting longer
+# never lets a wrong page pass; it only stops a slow right page from failing.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=30_000)
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (as root)")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

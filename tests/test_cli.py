@@ -112,8 +112,20 @@ def test_demo_no_serve_on_a_fresh_home(tmp_path: Path, backend: str) -> None:
         return sorted(p.name for p in (tmp_path / "fresh" / "data" / "objects").rglob("*.parquet"))
 
     made = objects()
-    # a version of each of the eight datasets, and the four extracts the supplier received
-    assert len(made) == 12, made
+    # a version of each of the eight datasets, the four extracts the supplier received, and
+    # the compute jobs' table outputs (each stored once, by its hash)
+    import json
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "fresh" / "yaosu.db") as db:
+        outputs = {
+            o["sha256"]
+            for (doc,) in db.execute("SELECT outputs FROM compute_jobs")
+            for o in json.loads(doc)
+            if o["suffix"] == ".parquet"
+        }
+    assert len(outputs) >= 2  # a statistics table and a forecast, at least
+    assert len(made) == 12 + len(outputs), made
     second = subprocess.run(
         [*YAOSU, "demo", "--no-serve"], env=env, capture_output=True, text=True, timeout=300
     )

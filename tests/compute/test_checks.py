@@ -738,3 +738,18 @@ def test_bad_rules_are_refused_with_every_problem_named() -> None:
         assert part in message
     with pytest.raises(InvalidInput):
         Rules.parse(["min_cell"])  # type: ignore[arg-type]
+
+
+def test_the_checks_leave_no_duckdb_open(tmp_path: Path) -> None:
+    """A DuckDB left open in the process broke what it forked later (Spark's gateway died at
+    its start after a compute job had run in the same process): each entry point closes its."""
+    from yaosu.compute.checks import keys
+
+    table = pa.table({"id": [f"ID{i:08d}" for i in range(200)], "n": list(range(200))})
+    index = InputIndex.build({"t": table})
+    assert getattr(keys._LOCAL, "db", None) is None
+    check_log("no values here", index=index)
+    assert getattr(keys._LOCAL, "db", None) is None
+    (tmp_path / "manifest.json").write_text('{"outputs": [], "harness": "yaosu-harness/1"}')
+    check_outputs(tmp_path, index=index, rules=Rules())
+    assert getattr(keys._LOCAL, "db", None) is None

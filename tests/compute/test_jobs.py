@@ -346,3 +346,23 @@ def _approve(ctx: Context, job_id: str) -> None:
         jobs.decide_approval(
             session, reviewer, job_id=job_id, approve=True, reason="测试", trust=False
         )
+
+
+def test_a_job_whose_worker_went_silent_fails_instead_of_hanging(ctx: Context) -> None:
+    alg_id, contract_id = _demo(ctx)
+    job = jobs.run_submit(
+        ctx, actor(ctx, "ai-analyst"), data=JobCreate(contract_id=contract_id, algorithm_id=alg_id)
+    )
+    long_ago = utcnow() - timedelta(seconds=ctx.settings.compute_wall_seconds) - timedelta(hours=1)
+    with ctx.db.transaction() as session:  # its worker took it, then died without a word
+        found = session.get(ComputeJob, job.id)
+        assert found is not None
+        found.status, found.heartbeat_at = "running", long_ago
+    platform = actor(ctx, "platform-admin")
+    with ctx.db.transaction() as session:
+        assert job.id not in jobs.expire(session, platform, now=long_ago + timedelta(minutes=1))
+    with ctx.db.transaction() as session:
+        assert job.id in jobs.expire(session, platform)
+    ended = _job(ctx, job.id)
+    assert ended.status == "failed" and "stopped reporting" in (ended.status_reason or {})["en"]
+    assert "compute.fail" in _actions(ctx, job.id)

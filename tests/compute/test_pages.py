@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 
 from tests.compute.conftest import bundle_bytes, form
 from tests.conftest import actor, dataset_id
-from tests.console.conftest import browser  # noqa: F401  (the console tests' Chromium)
 from tests.console.test_pages import csrf, login
 from yaosu.authorization.policy import HIDE_ON_DENY
 from yaosu.compute import service
@@ -555,7 +554,7 @@ def _move(ctx: Context, job_id: str, status: str, progress: float) -> None:
 def test_the_job_page_follows_its_job_in_a_browser(
     server: str,
     ctx: Context,
-    browser: Browser,  # noqa: F811  (the fixture imported above)
+    browser: Browser,
 ) -> None:
     from tests.console.test_browser import log_in
     from yaosu.compute import jobs

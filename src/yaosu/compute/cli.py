@@ -116,7 +116,9 @@ def register(as_json: bool = typer.Option(False, "--json", help="JSON 输出 / p
     if as_json:
         _echo(rows)
         return
-    table = Table(say(_("filing number")), say(_("name")), say(_("field")), say(_("state")))
+    table = Table(
+        say(_("filing number")), say(_("algorithm's name")), say(_("field")), say(_("state"))
+    )
     for r in rows:
         table.add_row(
             r["filing_number"] or "",

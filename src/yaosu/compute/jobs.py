@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from sqlalchemy import ColumnElement, Text, cast, select
+from sqlalchemy import ColumnElement, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from yaosu.access import service as access
@@ -454,7 +455,7 @@ def expire(session: Session, actor: Actor, *, now: datetime | None = None) -> li
             _("not reviewed within {n} days: nothing released", n=settings.compute_review_days),
         ),
     }
-    ended = []
+    ended = _silent(session, actor, now=now, settings=settings)
     for state, (limit, target, reason) in limits.items():
         stale = session.scalars(
             locked(
@@ -479,6 +480,38 @@ def expire(session: Session, actor: Actor, *, now: datetime | None = None) -> li
             )
             ended.append(job.id)
     return ended
+
+
+SILENCE_MARGIN = timedelta(minutes=10)  # beyond the wall clock, before a job counts as stuck
+
+
+def _silent(session: Session, actor: Actor, *, now: datetime, settings: Any) -> list[str]:
+    """Running or checking jobs that have not reported for longer than a run may last: their
+    worker is gone and its task will not run them again. They fail with that reason."""
+    limit = timedelta(seconds=settings.compute_wall_seconds) + SILENCE_MARGIN
+    stuck = session.scalars(
+        locked(
+            select(ComputeJob).where(
+                ComputeJob.status.in_([JobState.RUNNING, JobState.CHECKING]),
+                func.coalesce(ComputeJob.heartbeat_at, ComputeJob.phase_started_at) < now - limit,
+            )
+        )
+    ).all()
+    reason = _("it stopped reporting for longer than a run may last: its worker is gone")
+    for job in stuck:
+        phase = job.status
+        _end(session, job, JobState.FAILED, reason)
+        record(
+            session,
+            actor,
+            action="compute.fail",
+            object_type="compute_job",
+            object_id=job.id,
+            object_org_id=job.consumer_org_id,
+            reason=reason,
+            detail={"phase": phase},
+        )
+    return [job.id for job in stuck]
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -562,6 +595,34 @@ def _start(
     return job, version, alg
 
 
+class _Progress:
+    """Progress told to the task (which stops a cancelled job at its next report) and, at most
+    once a second, to the job's own row: the page shows the job's stage, and its heartbeat
+    tells ``expire`` the job is alive."""
+
+    def __init__(self, ctx: Context, job_id: str, run: Run) -> None:
+        self.ctx, self.job_id, self.run = ctx, job_id, run
+        self.fraction, self.stage = 0.0, ""
+        self._last = 0.0
+
+    def beat(self, elapsed: float) -> None:
+        """The sandbox's heartbeat: the job is alive, at the stage it last told."""
+        self(self.fraction, self.stage)
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        self.fraction, self.stage = fraction, stage
+        self.run.progress(fraction, stage)
+        now = time.monotonic()
+        if now - self._last < 1.0:
+            return
+        self._last = now
+        with self.ctx.db.transaction() as session:
+            job = session.get(ComputeJob, self.job_id)
+            if job is not None and job.status not in JOB_FINAL:
+                job.progress, job.stage = round(fraction, 3), stage[:200]
+                job.heartbeat_at = utcnow()
+
+
 def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
     job, version, alg = _start(ctx, actor, job_id)
     runtime = sandbox.RUNTIMES[version.runtime]()
@@ -574,8 +635,9 @@ def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
             why=_("the sandbox cannot run here: {why}", why=why_not),
         )
     work = Path(tempfile.mkdtemp(prefix=f"{job.id}-", dir=ctx.store.tmp))
+    tell = _Progress(ctx, job.id, run)
     try:
-        run.progress(0.05, "inputs")
+        tell(0.05, "inputs")
         folders = {name: work / name for name in ("algorithm", "inputs", "output")}
         for folder in folders.values():
             folder.mkdir()
@@ -609,15 +671,10 @@ def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
             pq.write_table(g.table, folders["inputs"] / f"{dataset_id}.parquet", compression="zstd")
             granted[dataset_id] = g
         index = checks.InputIndex.build({d: g.table for d, g in granted.items()})
-        run.progress(0.15, "running")
-
-        def beat(elapsed: float) -> None:
-            run.progress(
-                0.15 + min(0.6, elapsed / max(1.0, ctx.settings.compute_wall_seconds)), "running"
-            )
+        tell(0.15, "running")
 
         def progress(fraction: float, stage: str) -> None:
-            run.progress(0.15 + 0.6 * max(0.0, min(1.0, fraction)), stage[:100] or "running")
+            tell(0.15 + 0.6 * max(0.0, min(1.0, fraction)), stage[:100] or "running")
 
         outcome = runner.run(
             sandbox.Spec(
@@ -629,10 +686,10 @@ def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
                 params=job.params,
                 limits=limits_of(ctx),
             ),
-            heartbeat=beat,
+            heartbeat=tell.beat,
             progress=progress,
         )
-        run.progress(0.8, "checking")
+        tell(0.8, "checking")
         _phase(ctx, job.id, JobState.CHECKING, outcome)
         log, log_findings = checks.check_log(outcome.log, index=index)
         report = None

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yaosu.web.params import IsoDate
+from yaosu.web.params import MAX_INT32, IsoDate
 
 AlgorithmType = Literal["generation", "push", "ranking", "retrieval", "scheduling"]
 Text200 = Field(min_length=1, max_length=200)
@@ -126,7 +126,9 @@ class AlgorithmDetail(AlgorithmPublic):
 
 class TrustCreate(BaseModel):
     algorithm_id: str = Field(min_length=1, max_length=40)
-    version: int | None = Field(default=None, ge=1, description="default: the current one")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_INT32, description="default: the current one"
+    )
     note: str = Field(default="", max_length=2000)
 
 

@@ -68,6 +68,7 @@ class _Entry:
         }
 
 
+@k.connection()
 def check_outputs(output_dir: Path, *, index: InputIndex, rules: Rules, log: str = "") -> Report:
     """Every check on a job's output folder (and its log), as one report: ``fail`` when
     anything may never leave, ``review`` when a person must decide, else ``pass``."""

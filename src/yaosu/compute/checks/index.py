@@ -55,6 +55,7 @@ class InputIndex:
     identifying: tuple[tuple[str, str], ...]  # (table, column) pairs found identifying
 
     @classmethod
+    @k.connection()
     def build(cls, tables: Mapping[str, pa.Table], *, min_cell: int = 10) -> InputIndex:
         """From the job's input tables (every column). ``min_cell`` is the rules' threshold:
         a value shared by that many rows is not identifying."""

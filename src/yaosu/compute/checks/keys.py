@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 
 import duckdb
@@ -142,13 +143,30 @@ def numeric(text: pa.Array) -> pa.Array:
 _LOCAL = threading.local()
 
 
+@contextmanager
+def connection() -> Iterator[None]:
+    """One in-memory DuckDB for this thread's queries inside (opening one costs more than
+    hashing a small table), closed at the end: a DuckDB left open in a process broke the
+    processes it forked later (Spark's gateway died at its start, or the fork segfaulted).
+    Used as a decorator on the checks' entry points; nested uses share the outer one."""
+    if getattr(_LOCAL, "db", None) is not None:
+        yield
+        return
+    db = _LOCAL.db = duckdb.connect()
+    try:
+        db.execute("SET enable_progress_bar = false")
+        yield
+    finally:
+        _LOCAL.db = None
+        db.close()
+
+
 def _sql(query: str, table: pa.Table) -> pa.Table:
-    """A query over one Arrow table ``t`` (read in place), on this thread's own in-memory
-    DuckDB: opening one costs more than hashing a small table."""
+    """A query over one Arrow table ``t`` (read in place), on this thread's DuckDB."""
     db = getattr(_LOCAL, "db", None)
     if db is None:
-        db = _LOCAL.db = duckdb.connect()
-        db.execute("SET enable_progress_bar = false")
+        with connection():
+            return _sql(query, table)
     db.register("t", table)
     try:
         return db.sql(query).to_arrow_table()

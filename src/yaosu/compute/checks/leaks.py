@@ -340,6 +340,7 @@ def names(
     return shown, text_findings(output, what, raw, found, entities)
 
 
+@k.connection()
 def check_log(log: str, *, index: InputIndex, locale: str = "zh-CN") -> tuple[str, list[Finding]]:
     """A job's log is an output too: it comes back with every identifying and personal
     value replaced by a marker (in ``locale``), with the findings that say what was hidden.
