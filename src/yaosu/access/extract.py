@@ -102,6 +102,66 @@ def _authorised_rows(
 
 
 @dataclass(frozen=True)
+class _Terms:
+    """What a contract grants of one dataset, as the extract and the compute job read it."""
+
+    findings: dict[str, Any]
+    fields: list[str]
+    masks: dict[str, Any]
+    row_filter: str | None
+    path: Path
+    sha256: str
+    version: int
+    dataset_id: str
+
+
+def _terms(
+    ctx: Context,
+    session: Session,
+    actor: Actor,
+    *,
+    contract_id: str,
+    dataset_id: str,
+    operation: str,
+) -> _Terms:
+    """The contract's terms for the dataset, decided before doing any work (a dry run: a
+    contract that does not permit the use costs the server nothing; the caller debits it with
+    the record of what it did)."""
+    contract = authorization.get_contract(session, actor, contract_id=contract_id)
+    if dataset_id not in contract.datasets:
+        raise InvalidInput(
+            problem=_(
+                "contract {contract_id} does not cover the dataset {dataset_id}",
+                contract_id=contract_id,
+                dataset_id=dataset_id,
+            )
+        )
+    ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+    version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
+    screen = confirmed_screen(session, dataset_id=ds.id, version=version.number)
+    fields = list(contract.datasets[dataset_id])
+    authorization.use(
+        session,
+        actor,
+        contract_id=contract_id,
+        operation=operation,
+        dataset_id=dataset_id,
+        fields=fields,
+        dry_run=True,
+    )
+    return _Terms(
+        findings=screen.findings if screen is not None else {"columns": []},
+        fields=fields,
+        masks=dict((contract.masks or {}).get(dataset_id, {})),
+        row_filter=(contract.row_filters or {}).get(dataset_id),
+        path=ctx.store.path(version.sha256),
+        sha256=version.sha256,
+        version=version.number,
+        dataset_id=ds.id,
+    )
+
+
+@dataclass(frozen=True)
 class Granted:
     """What a contract grants of one dataset, as a table: the granted fields of the rows its
     filter keeps, de-identified by the extract's recipe (keyed to the contract)."""
@@ -116,6 +176,26 @@ class Granted:
     rows_read: int
 
 
+def _deidentified(ctx: Context, terms: _Terms, *, contract_id: str) -> Granted:
+    recipe_doc = recipe_for(terms.findings, terms.fields, terms.masks)
+    table = _authorised_rows(ctx, terms.path, terms.sha256, terms.fields, terms.row_filter)
+    if table.num_rows > MAX_ROWS:
+        raise InvalidInput(problem=_("more than {MAX_ROWS} rows", MAX_ROWS=format(MAX_ROWS, ",")))
+    recipe = deid.Recipe.parse(recipe_doc, table.column_names)
+    key = contract_key(pseudonym_key(ctx.settings, terms.dataset_id), contract_id)
+    result = deid.apply(table, recipe, key=key)
+    return Granted(
+        table=result.table,
+        dataset_id=terms.dataset_id,
+        version=terms.version,
+        source_sha256=terms.sha256,
+        fields=terms.fields,
+        recipe=recipe_doc,
+        k=result.k,
+        rows_read=table.num_rows,
+    )
+
+
 def run_granted(
     ctx: Context, actor: Actor, *, contract_id: str, dataset_id: str, operation: str
 ) -> Granted:
@@ -123,49 +203,10 @@ def run_granted(
     (a compute-to-data job's inputs): decided (``operation``, a dry run: the caller debits
     the use with the record of what it did), never written anywhere but the caller's hands."""
     with ctx.db.transaction() as session:
-        contract = authorization.get_contract(session, actor, contract_id=contract_id)
-        if dataset_id not in contract.datasets:
-            raise InvalidInput(
-                problem=_(
-                    "contract {contract_id} does not cover the dataset {dataset_id}",
-                    contract_id=contract_id,
-                    dataset_id=dataset_id,
-                )
-            )
-        ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
-        version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
-        screen = confirmed_screen(session, dataset_id=ds.id, version=version.number)
-        findings = screen.findings if screen is not None else {"columns": []}
-        fields = list(contract.datasets[dataset_id])
-        masks = dict((contract.masks or {}).get(dataset_id, {}))
-        row_filter = (contract.row_filters or {}).get(dataset_id)
-        authorization.use(
-            session,
-            actor,
-            contract_id=contract_id,
-            operation=operation,
-            dataset_id=dataset_id,
-            fields=fields,
-            dry_run=True,
+        terms = _terms(
+            ctx, session, actor, contract_id=contract_id, dataset_id=dataset_id, operation=operation
         )
-        path, sha, number = ctx.store.path(version.sha256), version.sha256, version.number
-    recipe_doc = recipe_for(findings, fields, masks)
-    table = _authorised_rows(ctx, path, sha, fields, row_filter)
-    if table.num_rows > MAX_ROWS:
-        raise InvalidInput(problem=_("more than {MAX_ROWS} rows", MAX_ROWS=format(MAX_ROWS, ",")))
-    recipe = deid.Recipe.parse(recipe_doc, table.column_names)
-    key = contract_key(pseudonym_key(ctx.settings, dataset_id), contract_id)
-    result = deid.apply(table, recipe, key=key)
-    return Granted(
-        table=result.table,
-        dataset_id=dataset_id,
-        version=number,
-        source_sha256=sha,
-        fields=fields,
-        recipe=recipe_doc,
-        k=result.k,
-        rows_read=table.num_rows,
-    )
+    return _deidentified(ctx, terms, contract_id=contract_id)
 
 
 def run_extract(
@@ -174,36 +215,15 @@ def run_extract(
     if fmt not in ("parquet", "csv"):
         raise InvalidInput(problem=_("format must be parquet or csv: {fmt}", fmt=fmt))
     with ctx.db.transaction() as session:
-        contract = authorization.get_contract(session, actor, contract_id=contract_id)
-        if dataset_id not in contract.datasets:
-            raise InvalidInput(
-                problem=_(
-                    "contract {contract_id} does not cover the dataset {dataset_id}",
-                    contract_id=contract_id,
-                    dataset_id=dataset_id,
-                )
-            )
-        ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
-        version = versions.get_version(session, actor, dataset_id=ds.id, number=None)
-        screen = confirmed_screen(session, dataset_id=ds.id, version=version.number)
-        findings = screen.findings if screen is not None else {"columns": []}
-        fields = list(contract.datasets[dataset_id])
-        masks = dict((contract.masks or {}).get(dataset_id, {}))
-        row_filter = (contract.row_filters or {}).get(dataset_id)
-        source_path, source_sha = ctx.store.path(version.sha256), version.sha256
-        number = version.number
-        # Decide before doing any work: a contract that does not permit this extract costs the
-        # server nothing. The use is debited below, with the record of the extract.
-        authorization.use(
+        terms = _terms(
+            ctx,
             session,
             actor,
             contract_id=contract_id,
-            operation=Operation.extract,
             dataset_id=dataset_id,
-            fields=fields,
-            dry_run=True,
+            operation=Operation.extract,
         )
-        source_node = versions.version_node(session, dataset_id=ds.id, number=number)
+        source_node = versions.version_node(session, dataset_id=dataset_id, number=terms.version)
         run_id = lineage.new_run()
         lineage.emit(
             session,
@@ -219,15 +239,8 @@ def run_extract(
             ctx,
             actor,
             contract_id=contract_id,
-            dataset_id=dataset_id,
             fmt=fmt,
-            findings=findings,
-            fields=fields,
-            masks=masks,
-            row_filter=row_filter,
-            source_path=source_path,
-            source_sha=source_sha,
-            number=number,
+            terms=terms,
             run_id=run_id,
             source_node=source_node,
         )
@@ -238,31 +251,20 @@ def _extract(
     actor: Actor,
     *,
     contract_id: str,
-    dataset_id: str,
     fmt: str,
-    findings: dict[str, Any],
-    fields: list[str],
-    masks: dict[str, Any],
-    row_filter: Any,
-    source_path: Path,
-    source_sha: str,
-    number: int,
+    terms: _Terms,
     run_id: str,
     source_node: lineage.Node,
 ) -> Extract:
-    recipe_doc = recipe_for(findings, fields, masks)
-    table = _authorised_rows(ctx, source_path, source_sha, fields, row_filter)
-    if table.num_rows > MAX_ROWS:
-        raise InvalidInput(problem=_("more than {MAX_ROWS} rows", MAX_ROWS=format(MAX_ROWS, ",")))
-    recipe = deid.Recipe.parse(recipe_doc, table.column_names)
-    key = contract_key(pseudonym_key(ctx.settings, dataset_id), contract_id)
-    result = deid.apply(table, recipe, key=key)
+    dataset_id, number, source_sha = terms.dataset_id, terms.version, terms.sha256
+    granted = _deidentified(ctx, terms, contract_id=contract_id)
+    recipe_doc, fields = granted.recipe, terms.fields
     out = ctx.store.temp_path(f".{fmt}")
     try:
         if fmt == "parquet":
-            pq.write_table(result.table, out, compression="zstd")
+            pq.write_table(granted.table, out, compression="zstd")
         else:
-            write_csv(result.table, out)
+            write_csv(granted.table, out)
         digest = hashlib.sha256(out.read_bytes()).hexdigest()
         size = out.stat().st_size
         ctx.store.put(out, digest)
@@ -287,10 +289,15 @@ def _extract(
             "dataset": dataset_id,
             "version": number,
             "source_sha256": source_sha,
-            "file": {"format": fmt, "sha256": digest, "bytes": size, "rows": result.table.num_rows},
-            "columns": result.table.column_names,
+            "file": {
+                "format": fmt,
+                "sha256": digest,
+                "bytes": size,
+                "rows": granted.table.num_rows,
+            },
+            "columns": granted.table.column_names,
             "recipe": recipe_doc,
-            "k": result.k,
+            "k": granted.k,
             "terms": {
                 "purpose": contract.purpose,
                 "ends_at": contract.ends_at.isoformat(),
@@ -316,7 +323,7 @@ def _extract(
             format=fmt,
             sha256=digest,
             size_bytes=size,
-            rows=result.table.num_rows,
+            rows=granted.table.num_rows,
             recipe=recipe_doc,
             manifest=signed,
             created_by=actor.id,
@@ -328,7 +335,7 @@ def _extract(
             actor,
             job="access.extract",
             run_id=run_id,
-            inputs=[replace(source_node, rows=table.num_rows)],
+            inputs=[replace(source_node, rows=granted.rows_read)],
             outputs=[
                 lineage.Node(
                     name=f"extracts/{extract_id}",
@@ -336,14 +343,14 @@ def _extract(
                     title=f"{source_node.title} → {FORMAT_NAMES[fmt]}",
                     org_id=contract.consumer_org_id,
                     part="consumer",
-                    rows=result.table.num_rows,
+                    rows=granted.table.num_rows,
                     sha256=digest,
                     link=f"/contracts/{contract_id}",
                 )
             ],
             audit={"action": "extract.create", "object_type": "contract", "object_id": contract_id},
             contract=contract_id,
-            detail={"k": result.k, "format": fmt},
+            detail={"k": granted.k, "format": fmt},
         )
         record(
             session,
@@ -356,8 +363,8 @@ def _extract(
             detail={
                 "extract": extract_id,
                 "sha256": digest,
-                "rows": result.table.num_rows,
-                "k": result.k,
+                "rows": granted.table.num_rows,
+                "k": granted.k,
             },
         )
     return extract
