@@ -85,7 +85,7 @@ bench: install peers $(PYDVL_STAMP) $(ACRO_STAMP)
 	$(BIN)/python bench/query.py
 	$(BIN)/python bench/market.py
 	$(BIN)/python bench/valuation.py
-	$(BIN)/python bench/compute_checks.py
+	$(BIN)/python bench/compute.py
 
 clean:
 	rm -rf $(VENV) .yaosu .pytest_cache .mypy_cache .ruff_cache .import_linter_cache bench/.data bench/.peers bench/.peers-snsql

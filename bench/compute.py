@@ -20,7 +20,7 @@ Printed: both wall times, the overhead and the ratio, and where Yaosu's time goe
 timed by wrapping the function that does it). Targets (issue 16): overhead at most 300 ms,
 total at most 1.2x the plain run.
 
-    python bench/compute.py [--rows 10000000] [--no-acro]
+    python bench/compute.py [--rows 10000000] [--repeat 3] [--no-acro]
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ def timed(phases: dict[str, float], name: str, fn: Callable[..., Any]) -> Callab
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side (best kept)")
     parser.add_argument("--no-acro", action="store_true")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="yaosu-bench-compute-"))
@@ -149,7 +150,7 @@ def main() -> None:
     (helper / "yaosu_job.py").write_text(harness, encoding="utf-8")
     plain_out = home / "plain-out"
     plain = []
-    for _ in range(3):
+    for _ in range(args.repeat):
         if plain_out.exists():
             subprocess.run(["rm", "-rf", str(plain_out)], check=True)
         plain_out.mkdir()
@@ -172,7 +173,7 @@ def main() -> None:
 
     # Yaosu: the job, approvals pre-granted; each phase timed by wrapping what does it
     runs, breakdowns = [], []
-    for _ in range(3):
+    for _ in range(args.repeat):
         phases: dict[str, float] = defaultdict(float)
         patches = {
             (access, "run_granted"): "inputs (policy view, de-identified)",
@@ -207,7 +208,7 @@ def main() -> None:
         phases["sandbox: the harness and algorithm inside"] = sandbox_seconds
         breakdowns.append(dict(phases))
     assert rows_in == args.rows, rows_in
-    best = min(range(3), key=lambda i: runs[i])
+    best = min(range(args.repeat), key=lambda i: runs[i])
     plain_s, yaosu_s = min(plain), runs[best]
     doc = {
         "rows": args.rows,

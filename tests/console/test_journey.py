@@ -102,8 +102,9 @@ def spread(text: str) -> str:
 
 def test_every_journey_end_to_end(page: Page, tmp_path: Path) -> None:
     # --- the provider: register, upload a GBK file, screen it ---
-    log_in(page, "cac-inspector")  # the demo's waiting request, and the dispute it was asked to
-    inbox_count(page, 2)
+    # the demo's waiting request, the dispute it was asked to decide, the algorithm filing
+    log_in(page, "cac-inspector")
+    inbox_count(page, 3)
     log_out(page)
 
     log_in(page, "bureau-analyst")
@@ -200,7 +201,7 @@ def test_every_journey_end_to_end(page: Page, tmp_path: Path) -> None:
     # --- every reviewer it is routed to: the count rises, the decision lowers it ---
     routed = (
         ("bureau-reviewer", 2, "你的审核决定已记录。"),
-        ("cac-inspector", 3, "所有审核方均已批准：授权协议已提交给数据使用方。"),
+        ("cac-inspector", 4, "所有审核方均已批准：授权协议已提交给数据使用方。"),
     )
     for reviewer, before, said in routed:
         log_in(page, reviewer)
