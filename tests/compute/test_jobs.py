@@ -366,3 +366,16 @@ def test_a_job_whose_worker_went_silent_fails_instead_of_hanging(ctx: Context) -
     ended = _job(ctx, job.id)
     assert ended.status == "failed" and "stopped reporting" in (ended.status_reason or {})["en"]
     assert "compute.fail" in _actions(ctx, job.id)
+
+
+def test_a_job_reads_at_most_the_compute_limit_not_the_extracts(ctx: Context) -> None:
+    """A job's inputs are bounded by ``compute_max_input_rows`` (an extract's own bound, 5M
+    rows, once refused a 10M-row job)."""
+    alg_id, contract_id = _demo(ctx)
+    ctx.settings = ctx.settings.model_copy(update={"compute_max_input_rows": 100})
+    job = jobs.run_submit(
+        ctx, actor(ctx, "ai-analyst"), data=JobCreate(contract_id=contract_id, algorithm_id=alg_id)
+    )
+    _run_queued(ctx)
+    failed = _job(ctx, job.id)
+    assert failed.status == "failed" and "100" in (failed.status_reason or {})["en"]

@@ -78,7 +78,12 @@ def recipe_for(
 
 
 def _authorised_rows(
-    ctx: Context, path: Path, sha256: str, fields: list[str], row_filter: str | None
+    ctx: Context,
+    path: Path,
+    sha256: str,
+    fields: list[str],
+    row_filter: str | None,
+    max_rows: int = MAX_ROWS,
 ) -> pa.Table:
     """The granted fields of the rows the contract's filter keeps, read by the same
     locked-down engine and through the same policy view as a governed query (the filter
@@ -97,7 +102,7 @@ def _authorised_rows(
         exp.to_identifier("__rows", quoted=True)
     )
     query = exp.select(*[exp.column(f, quoted=True) for f in fields]).from_(view)
-    query = query.limit(MAX_ROWS + 1)  # one more than allowed: enough to refuse, no more
+    query = query.limit(max_rows + 1)  # one more than allowed: enough to refuse, no more
     return service.engine_for(ctx).run(query.sql("duckdb"), {source: path})
 
 
@@ -176,11 +181,15 @@ class Granted:
     rows_read: int
 
 
-def _deidentified(ctx: Context, terms: _Terms, *, contract_id: str) -> Granted:
+def _deidentified(
+    ctx: Context, terms: _Terms, *, contract_id: str, max_rows: int = MAX_ROWS
+) -> Granted:
     recipe_doc = recipe_for(terms.findings, terms.fields, terms.masks)
-    table = _authorised_rows(ctx, terms.path, terms.sha256, terms.fields, terms.row_filter)
-    if table.num_rows > MAX_ROWS:
-        raise InvalidInput(problem=_("more than {MAX_ROWS} rows", MAX_ROWS=format(MAX_ROWS, ",")))
+    table = _authorised_rows(
+        ctx, terms.path, terms.sha256, terms.fields, terms.row_filter, max_rows
+    )
+    if table.num_rows > max_rows:
+        raise InvalidInput(problem=_("more than {MAX_ROWS} rows", MAX_ROWS=format(max_rows, ",")))
     recipe = deid.Recipe.parse(recipe_doc, table.column_names)
     key = contract_key(pseudonym_key(ctx.settings, terms.dataset_id), contract_id)
     result = deid.apply(table, recipe, key=key)
@@ -197,16 +206,23 @@ def _deidentified(ctx: Context, terms: _Terms, *, contract_id: str) -> Granted:
 
 
 def run_granted(
-    ctx: Context, actor: Actor, *, contract_id: str, dataset_id: str, operation: str
+    ctx: Context,
+    actor: Actor,
+    *,
+    contract_id: str,
+    dataset_id: str,
+    operation: str,
+    max_rows: int = MAX_ROWS,
 ) -> Granted:
     """The policy view of one dataset under a contract, for work that runs where the data is
     (a compute-to-data job's inputs): decided (``operation``, a dry run: the caller debits
-    the use with the record of what it did), never written anywhere but the caller's hands."""
+    the use with the record of what it did), never written anywhere but the caller's hands;
+    at most ``max_rows`` rows (more is refused, having read one more)."""
     with ctx.db.transaction() as session:
         terms = _terms(
             ctx, session, actor, contract_id=contract_id, dataset_id=dataset_id, operation=operation
         )
-    return _deidentified(ctx, terms, contract_id=contract_id)
+    return _deidentified(ctx, terms, contract_id=contract_id, max_rows=max_rows)
 
 
 def run_extract(

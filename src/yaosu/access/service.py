@@ -342,12 +342,23 @@ def run_extract(
 
 
 def run_granted(
-    ctx: Context, actor: Actor, *, contract_id: str, dataset_id: str, operation: str
+    ctx: Context,
+    actor: Actor,
+    *,
+    contract_id: str,
+    dataset_id: str,
+    operation: str,
+    max_rows: int | None = None,
 ) -> Any:
     """The policy view of a dataset under a contract, de-identified (``extract.Granted``), for
     work done where the data is: decided as a dry run, debited by the caller."""
     from yaosu.access import extract
 
     return extract.run_granted(
-        ctx, actor, contract_id=contract_id, dataset_id=dataset_id, operation=operation
+        ctx,
+        actor,
+        contract_id=contract_id,
+        dataset_id=dataset_id,
+        operation=operation,
+        max_rows=max_rows or extract.MAX_ROWS,
     )

@@ -660,14 +660,8 @@ def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
                 contract_id=job.contract_id,
                 dataset_id=dataset_id,
                 operation=Operation.compute,
+                max_rows=ctx.settings.compute_max_input_rows,
             )
-            if g.table.num_rows > ctx.settings.compute_max_input_rows:
-                raise InvalidInput(
-                    problem=_(
-                        "more than {n} input rows",
-                        n=format(ctx.settings.compute_max_input_rows, ","),
-                    )
-                )
             pq.write_table(g.table, folders["inputs"] / f"{dataset_id}.parquet", compression="zstd")
             granted[dataset_id] = g
         index = checks.InputIndex.build({d: g.table for d, g in granted.items()})
