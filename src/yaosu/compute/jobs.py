@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -664,7 +665,11 @@ def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
             )
             pq.write_table(g.table, folders["inputs"] / f"{dataset_id}.parquet", compression="zstd")
             granted[dataset_id] = g
-        index = checks.InputIndex.build({d: g.table for d, g in granted.items()})
+        # The index of the inputs (what the checks look for) is built while the algorithm
+        # runs: it needs only the inputs, and it is most of a large job's own time.
+        indexing = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{job.id}-index")
+        pending = indexing.submit(checks.InputIndex.build, {d: g.table for d, g in granted.items()})
+        indexing.shutdown(wait=False)
         tell(0.15, "running")
 
         def progress(fraction: float, stage: str) -> None:
@@ -684,6 +689,7 @@ def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
             progress=progress,
         )
         tell(0.8, "checking")
+        index = pending.result()
         _phase(ctx, job.id, JobState.CHECKING, outcome)
         log, log_findings = checks.check_log(outcome.log, index=index)
         report = None
