@@ -29,6 +29,7 @@ from yaosu.authorization.pages import router as authorization_pages
 from yaosu.authorization.routes import router as authorization_router
 from yaosu.catalog.pages import router as catalog_pages
 from yaosu.catalog.routes import router as catalog_router
+from yaosu.compute.ethics_pages import router as ethics_pages
 from yaosu.compute.pages import router as compute_pages
 from yaosu.compute.routes import router as compute_router
 from yaosu.console.pages import router as console_pages
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = False) -> Fa
         rights_pages,
         market_pages,
         compute_pages,
+        ethics_pages,
         audit_pages,
         inbox_pages,
     )

@@ -47,6 +47,8 @@ READ_ONLY = {
     "algorithm.trusted",  # a dataset's trusted list
     "compute.view",
     "compute.download",  # the job ran (and its use was spent) by a write
+    "ethics.committee.view",  # committees are registered publicly
+    "ethics.view",
     "ledger.reconcile",  # a check of the ledger against itself and the bank: it writes nothing
     # what the console offers: navigation and home page sections
     "requests.read",

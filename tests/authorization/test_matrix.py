@@ -10,6 +10,7 @@ not permit it now) or a 422 (the body is wrong), but never 401, 403 or 404.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.conftest import DEMO_PASSWORD, actor, dataset_id, demo_contract_id, t
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import AccessRequest
 from yaosu.context import Context
+from yaosu.demo.compute import FILING as DEMO_FILING
 from yaosu.kernel.tasks.models import Task
 from yaosu.privacy import service as privacy
 from yaosu.rights.models import Certificate, Grant, Registration
@@ -90,6 +92,7 @@ def world(ctx: Context) -> dict[str, Any]:
         ctx, ai, contract_id=ids["extract_contract"], dataset_id=ids["res"]
     ).id
     ids |= _compute_world(ctx, ids)  # before the screen below reopens the residents' screening
+    ids |= _ethics_world(ctx, ids)
     from yaosu.access import service as access
 
     with ctx.db.transaction() as session:
@@ -224,7 +227,7 @@ def _compute_world(ctx: Context, ids: dict[str, Any]) -> dict[str, Any]:
     ai, cac, br = actor(ctx, AI), actor(ctx, CAC), actor(ctx, BR)
     out: dict[str, Any] = {}
     with ctx.db.transaction() as session:
-        alg = session.scalars(select(Algorithm).where(Algorithm.status == "filed")).one()
+        alg = session.scalars(select(Algorithm).where(Algorithm.name == DEMO_FILING["name"])).one()
         out["algorithm"], number = alg.id, alg.filing_number
         out["pending_algorithm"] = session.scalar(
             select(Algorithm.id).where(Algorithm.status == "submitted")
@@ -260,6 +263,7 @@ def _compute_world(ctx: Context, ids: dict[str, Any]) -> dict[str, Any]:
         assert done.contract_id is not None
         out["compute_contract"] = done.contract_id
         authorization.accept(session, ai, contract_id=done.contract_id)
+    _ethics_approval(ctx, out["algorithm"], ids["res"])  # the residents' data is personal
     out["job"] = jobs.run_submit(
         ctx, ai, data=JobCreate(contract_id=out["compute_contract"], algorithm_id=out["algorithm"])
     ).id
@@ -268,6 +272,98 @@ def _compute_world(ctx: Context, ids: dict[str, Any]) -> dict[str, Any]:
             session, br, dataset_id=ids["farm"], algorithm_id=out["algorithm"]
         ).id
     return out
+
+
+def _ethics_approval(ctx: Context, algorithm_id: str, dataset: str) -> None:
+    """The AI company's own committee (the demo's) approves the algorithm on ``dataset``."""
+    from tests.compute.test_ethics import APPLICATION
+    from yaosu.compute import ethics
+    from yaosu.compute.schemas import MeetingRecord, ReviewApply
+
+    ai, secretary = actor(ctx, AI), actor(ctx, "ai-ethics")
+    with ctx.db.transaction() as session:
+        (committee,) = ethics.list_committees(session, ai, org_id=ai.org_id)
+        review = ethics.apply(
+            session,
+            ai,
+            data=ReviewApply.model_validate(
+                {
+                    "committee_id": committee.id,
+                    "algorithm_id": algorithm_id,
+                    "datasets": [dataset],
+                    "application": APPLICATION,
+                }
+            ),
+        )
+        ethics.decide(
+            session,
+            secretary,
+            review_id=review.id,
+            data=MeetingRecord.model_validate(
+                {
+                    "held_on": date.today(),
+                    "present": list(range(7)),
+                    "votes": {i: "approve" for i in range(7)},
+                }
+            ),
+            settings=ctx.settings,
+        )
+
+
+def _ethics_world(ctx: Context, ids: dict[str, Any]) -> dict[str, Any]:
+    """The bureau's ethics committee, which takes entrusted reviews, and the AI company's
+    application to it for its filed algorithm on the farm sales (waiting for a meeting)."""
+    from datetime import date, timedelta
+
+    from tests.compute.test_ethics import APPLICATION, MEMBERS
+    from yaosu.compute import ethics
+    from yaosu.compute.schemas import CommitteeCreate, ReviewApply
+
+    bureau, ai = actor(ctx, BA), actor(ctx, AI)
+    with ctx.db.transaction() as session:
+        committee = ethics.create_committee(
+            session,
+            bureau,
+            data=CommitteeCreate.model_validate(
+                {
+                    "name": "矩阵测试伦理委员会",
+                    "members": MEMBERS,
+                    "entrusted": True,
+                    "term_ends_on": date.today() + timedelta(days=365),
+                }
+            ),
+        )
+        review = ethics.apply(
+            session,
+            ai,
+            data=ReviewApply.model_validate(
+                {
+                    "committee_id": committee.id,
+                    "algorithm_id": ids["algorithm"],
+                    "datasets": [ids["farm"]],
+                    "application": APPLICATION,
+                }
+            ),
+        )
+        return {"ethics_committee": committee.id, "ethics_review": review.id}
+
+
+def _committee_body() -> dict[str, Any]:
+    from datetime import timedelta
+
+    from tests.compute.test_ethics import MEMBERS
+
+    return {
+        "name": "矩阵测试伦理委员会（新）",
+        "members": MEMBERS,
+        "term_ends_on": (date.today() + timedelta(days=365)).isoformat(),
+    }
+
+
+def _application() -> dict[str, str]:
+    from tests.compute.test_ethics import APPLICATION
+
+    return APPLICATION
 
 
 WITNESS = {CAC: "cac.jiangzhou.example/witness", DSJ: "dsj.jiangzhou.example/witness"}
@@ -1091,6 +1187,78 @@ def cases(w: dict[str, Any], odrl: dict[str, Any], first: int, checkpoint: int) 
             f"/api/v1/compute/jobs/{w['released_job']}/outputs/report",
             frozenset({AI}),
         ),
+        # --- ethics review (issue 16) ---
+        Case("GET", "/api/v1/ethics/committees", "/api/v1/ethics/committees", SIGNED_IN),
+        Case(
+            "POST",
+            "/api/v1/ethics/committees",
+            "/api/v1/ethics/committees",
+            frozenset({P, BA, AI, CO, AS}),  # an organisation's administrator
+            body=_committee_body(),
+        ),
+        Case(
+            "GET",
+            "/api/v1/ethics/committees/{committee_id}",
+            f"/api/v1/ethics/committees/{w['ethics_committee']}",
+            SIGNED_IN,
+        ),
+        Case(
+            "PUT",
+            "/api/v1/ethics/committees/{committee_id}",
+            f"/api/v1/ethics/committees/{w['ethics_committee']}",
+            frozenset({BA}),
+            body={"members": _committee_body()["members"], "entrusted": True},
+        ),
+        Case("GET", "/api/v1/ethics/reviews", "/api/v1/ethics/reviews", SIGNED_IN),
+        Case(
+            "POST",
+            "/api/v1/ethics/reviews",
+            "/api/v1/ethics/reviews",
+            frozenset({AI}),
+            body={
+                "committee_id": w["ethics_committee"],
+                "algorithm_id": w["algorithm"],
+                "datasets": [w["farm"]],
+                "application": _application(),
+            },
+        ),
+        Case(
+            "GET",
+            "/api/v1/ethics/reviews/{review_id}",
+            f"/api/v1/ethics/reviews/{w['ethics_review']}",
+            OVERSIGHT | {AI, BA, BR},
+        ),
+        Case(
+            "POST",
+            "/api/v1/ethics/reviews/{review_id}/meeting",
+            f"/api/v1/ethics/reviews/{w['ethics_review']}/meeting",
+            frozenset({BA, BR}),  # the committee's secretariat
+            body={
+                "held_on": date.today().isoformat(),
+                "present": list(range(7)),
+                "votes": {str(i): "approve" for i in range(7)},
+            },
+        ),
+        Case(
+            "POST",
+            "/api/v1/ethics/reviews/{review_id}/re-review",
+            f"/api/v1/ethics/reviews/{w['ethics_review']}/re-review",
+            frozenset(),  # the 科技 department's, which the demo world does not have
+            body={"decision": "approve", "reason": "矩阵测试"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/ethics/reviews/{review_id}/resubmit",
+            f"/api/v1/ethics/reviews/{w['ethics_review']}/resubmit",
+            frozenset({AI}),
+            body={"application": _application()},
+        ),
+        Case(
+            "GET",
+            "/api/v1/algorithms/{algorithm_id}/ethics",
+            f"/api/v1/algorithms/{w['algorithm']}/ethics?datasets={w['farm']}",
+            SIGNED_IN,
+        ),
         # --- privacy unit (issue 11: declared, not guessed) ---
         Case(
             "GET",
@@ -1173,6 +1341,12 @@ HIDDEN = (
         for r in (CO, AS)
     }
     | {("/api/v1/compute/jobs/{job_id}/outputs/{name}", r) for r in (BA, BN, BR, CO, AS)}
+    # an ethics review is its applicant's, its committee's secretariat's and oversight's
+    | {
+        (f"/api/v1/ethics/reviews/{{review_id}}{step}", r)
+        for step in ("", "/meeting", "/re-review", "/resubmit")
+        for r in (BN, CO, AS)
+    }
 )
 
 
@@ -1645,6 +1819,30 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             f"/compute/jobs/{w['job']}/status",
             BUREAU | OVERSIGHT | {AI},
         ),
+        # --- ethics review: the committees are public to the signed-in, a review is its
+        # applicant's (AI), its committee's secretariat's (the bureau's admin and reviewer)
+        # and oversight's
+        Page("GET", "/ethics/committees", "/ethics/committees", SIGNED_IN),
+        Page("GET", "/ethics/committees/new", "/ethics/committees/new", SIGNED_IN),
+        Page(
+            "GET",
+            "/ethics/committees/{committee_id}",
+            f"/ethics/committees/{w['ethics_committee']}",
+            SIGNED_IN,
+        ),
+        Page("GET", "/ethics/reviews", "/ethics/reviews", SIGNED_IN),
+        Page(
+            "GET",
+            "/ethics/reviews/{review_id}",
+            f"/ethics/reviews/{w['ethics_review']}",
+            OVERSIGHT | {AI, BA, BR},
+        ),
+        Page(
+            "GET",
+            "/algorithms/{algorithm_id}/ethics",
+            f"/algorithms/{w['algorithm']}/ethics",
+            SIGNED_IN,
+        ),
         Page(
             "POST",
             "/algorithms/new",
@@ -1733,6 +1931,49 @@ def console_cases(w: dict[str, Any]) -> list[Page]:
             f"/datasets/{w['farm']}/algorithms/{w['trusted']}/revoke",
             frozenset({BA, BR}),
             form={"reason": "矩阵测试"},
+        ),
+        # ethics forms, each posted incomplete: allowed means it got past the policy
+        Page(
+            "POST",
+            "/ethics/committees/new",
+            "/ethics/committees/new",
+            frozenset({P, BA, AI, CO, AS}),  # each organisation's admin, for its own
+            form={"name": "矩阵测试委员会"},
+        ),
+        Page(
+            "POST",
+            "/ethics/committees/{committee_id}",
+            f"/ethics/committees/{w['ethics_committee']}",
+            frozenset({BA}),
+            form={"entrusted": "yes"},
+        ),
+        Page(
+            "POST",
+            "/algorithms/{algorithm_id}/ethics",
+            f"/algorithms/{w['algorithm']}/ethics",
+            frozenset({AI}),
+            form={"committee": w["ethics_committee"], "plan": "矩阵测试"},
+        ),
+        Page(
+            "POST",
+            "/ethics/reviews/{review_id}/meeting",
+            f"/ethics/reviews/{w['ethics_review']}/meeting",
+            frozenset({BA, BR}),
+            form={"held_on": "2026-01-13"},
+        ),
+        Page(
+            "POST",
+            "/ethics/reviews/{review_id}/re-review",
+            f"/ethics/reviews/{w['ethics_review']}/re-review",
+            frozenset(),  # the competent department (科技) is not in the demo world
+            form={"decision": "approve"},
+        ),
+        Page(
+            "POST",
+            "/ethics/reviews/{review_id}/resubmit",
+            f"/ethics/reviews/{w['ethics_review']}/resubmit",
+            frozenset({AI}),
+            form={"plan": "矩阵测试"},
         ),
         # what changes state the others depend on, last
         Page(

@@ -61,7 +61,9 @@ def filed(ctx: Context) -> str:
     return file_and_decide(ctx)
 
 
-def compute_contract(ctx: Context, algorithm_id: str, *, fields: list[str] | None = None) -> str:
+def compute_contract(
+    ctx: Context, algorithm_id: str, *, fields: list[str] | None = None, models: bool = False
+) -> str:
     """A contract of the AI company's for ``compute`` on 石桥镇's input-demand records, naming
     the algorithm by its filing number; approved by every reviewer the request needs, accepted."""
     from tests.conftest import dataset_id
@@ -85,6 +87,7 @@ def compute_contract(ctx: Context, algorithm_id: str, *, fields: list[str] | Non
                 datasets={data: fields or FIELDS},
                 operations=["compute"],
                 algorithm=alg.filing_number,
+                models=models,
                 days=30,
                 max_uses=20,
                 justification="测试：在平台内运行已备案算法。",

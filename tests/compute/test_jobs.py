@@ -10,16 +10,18 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.compute.conftest import FIELDS, compute_contract
-from tests.conftest import actor
+from tests.conftest import actor, token_for
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import Contract
 from yaosu.compute import bundles, jobs, service
 from yaosu.compute.models import Algorithm, ComputeJob, TrustedAlgorithm
 from yaosu.compute.schemas import JobCreate
 from yaosu.context import Context
+from yaosu.demo.compute import FILING as DEMO_FILING
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Forbidden, InvalidInput, NotFound, NotNow
 from yaosu.lineage import service as lineage
@@ -44,7 +46,7 @@ def _job(ctx: Context, job_id: str) -> ComputeJob:
 def _demo(ctx: Context) -> tuple[str, str]:
     """The demo's algorithm and its compute contract."""
     with ctx.db.transaction() as session:
-        alg = session.scalars(select(Algorithm).where(Algorithm.status == "filed")).one()
+        alg = session.scalars(select(Algorithm).where(Algorithm.name == DEMO_FILING["name"])).one()
         contract = session.scalars(
             select(Contract).where(Contract.algorithm == alg.filing_number)
         ).one()
@@ -193,6 +195,25 @@ def test_raw_rows_never_leave(ctx: Context, how: str) -> None:
     assert any(f["check"] == "raw_rows" for f in done.check["findings"])
     with pytest.raises(NotNow):
         jobs.run_download(ctx, ai, job_id=job.id, name="copy")
+
+
+def test_the_api_shows_an_ended_job_with_its_reason_in_both_languages(
+    app_client: TestClient, ctx: Context
+) -> None:
+    """A job that ended carries its reason as {"zh", "en"}: the API answered 500 for it."""
+    leaky = _filed_leaky(ctx)
+    contract = compute_contract(ctx, leaky)
+    ai = actor(ctx, "ai-analyst")
+    job = jobs.run_submit(
+        ctx, ai, data=JobCreate(contract_id=contract, algorithm_id=leaky, params={"how": "whole"})
+    )
+    _approve(ctx, job.id)
+    _run_queued(ctx)
+    headers = {"Authorization": f"Bearer {token_for(ctx, 'ai-analyst')}"}
+    got = app_client.get(f"/api/v1/compute/jobs/{job.id}", headers=headers)
+    assert got.status_code == 200, got.text
+    assert got.json()["status"] == "rejected"
+    assert set(got.json()["status_reason"]) == {"zh", "en"}
 
 
 def test_a_failing_algorithm_fails_with_its_checked_log(ctx: Context) -> None:

@@ -25,6 +25,7 @@ from yaosu.authorization.policy import HIDE_ON_DENY
 from yaosu.compute import service
 from yaosu.compute.models import Algorithm, AlgorithmFiling, ComputeJob, TrustedAlgorithm
 from yaosu.context import Context
+from yaosu.demo.compute import FILING as DEMO_FILING
 from yaosu.inbox import service as inbox
 from yaosu.kernel.i18n import label, localise
 
@@ -49,7 +50,9 @@ def demo(ctx: Context) -> dict[str, Any]:
     """The demo's filed algorithm, its filing still waiting and its compute contract and jobs."""
     data = dataset_id(ctx, DATASET)
     with ctx.db.transaction() as session:
-        filed = session.scalars(select(Algorithm).where(Algorithm.status == "filed")).one()
+        filed = session.scalars(
+            select(Algorithm).where(Algorithm.name == DEMO_FILING["name"])
+        ).one()
         waiting = session.scalars(select(Algorithm).where(Algorithm.status == "submitted")).one()
         found = list(session.scalars(select(ComputeJob).order_by(ComputeJob.created_at)))
         return {
@@ -489,7 +492,7 @@ def test_held_outputs_are_reviewed_and_released_ones_downloaded(
     _plant(ctx, job_id, "held")
     as_user(app_client, AI)
     page = app_client.get(f"/compute/jobs/{job_id}").text
-    assert "/review" not in page and "/outputs/metrics" not in page  # not released yet
+    assert f"{job_id}/review" not in page and "/outputs/metrics" not in page  # not released yet
     assert "2 个单元格的记录数少于 10" in page and zh("check_verdict", "review") in page
     assert zh("output_check", "min_cell") in page and zh("sandbox_status", "ok") in page
     assert "cd" * 32 in page and "numpy 2.1.0" in page and "1.25" in page

@@ -479,6 +479,7 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
                 ],
             }
             ids[f"{job.status}_job"], ids["compute_contract"] = job.id, job.contract_id
+    ids |= _plant_ethics(ctx, ids)
     with ctx.db.transaction() as session:  # an entry naming a planted title, under a checkpoint
         entry = select(AuditEntry.leaf_index).where(
             AuditEntry.object_id == ids["open"], AuditEntry.action == "dataset.create"
@@ -486,6 +487,73 @@ def plant(ctx: Context, folder: Path) -> dict[str, str]:
         ids["entry"] = str(session.scalar(entry))
         transparency.make_checkpoint(session, signer=transparency.log_signer(ctx.settings))
     return ids
+
+
+def _plant_ethics(ctx: Context, ids: dict[str, str]) -> dict[str, str]:
+    """An ethics committee whose name, members and registration are payloads, and a review
+    of the filed algorithm whose application, meeting minutes and conditions are too
+    (returned for revision: the resubmission form shows the application again)."""
+    from datetime import date, timedelta
+
+    from yaosu.compute import ethics
+    from yaosu.compute.schemas import CommitteeCreate, MeetingRecord, ReviewApply
+
+    ai, secretary = _actor(ctx, "ai-analyst"), _actor(ctx, "ai-ethics")
+    kinds = ["technical", "technical", "technical", "ethics", "legal", "other", "technical"]
+    members = [
+        {
+            "name": fit(f"member-{i}", 100),
+            "expertise": kind,
+            "gender": ("male", "female")[i % 2],
+            "external": i in (3, 4),
+            "affiliation": fit(f"affiliation-{i}", 200),
+            "chair": i == 0,
+        }
+        for i, kind in enumerate(kinds)
+    ]
+    text = {p: "".join(k(f"ethics-{p}") for k in KINDS) for p in ("plan", "risks", "measures")}
+    with ctx.db.transaction() as session:
+        committee = ethics.create_committee(
+            session,
+            ai,
+            data=CommitteeCreate.model_validate(
+                {
+                    "name": fit("ethics-committee", 200),
+                    "members": members,
+                    "entrusted": True,
+                    "registration": fit("ethics-registration", 100),
+                    "term_ends_on": date.today() + timedelta(days=365),
+                }
+            ),
+        )
+        review = ethics.apply(
+            session,
+            ai,
+            data=ReviewApply.model_validate(
+                {
+                    "committee_id": committee.id,
+                    "algorithm_id": ids["algorithm"],
+                    "datasets": [ids["trusted_dataset"]],
+                    "application": text | {"personal_information": fit("ethics-pi", 2000)},
+                }
+            ),
+        )
+        ethics.decide(
+            session,
+            secretary,
+            review_id=review.id,
+            data=MeetingRecord.model_validate(
+                {
+                    "held_on": date.today(),
+                    "present": list(range(7)),
+                    "votes": dict.fromkeys(range(7), "revise"),
+                    "conditions": fit("ethics-conditions", 4000),
+                    "minutes": fit("ethics-minutes", 20_000),
+                }
+            ),
+            settings=ctx.settings,
+        )
+        return {"ethics_committee": committee.id, "ethics_review": review.id}
 
 
 @pytest.fixture(scope="module")
@@ -626,6 +694,18 @@ def pages(ids: dict[str, str]) -> dict[str, list[str]]:
             f"/compute/jobs/{ids['held_job']}?error={r}",
         ],
         "/compute/jobs/{job_id}/status": [f"/compute/jobs/{ids['held_job']}/status?shown={r[:20]}"],
+        "/ethics/committees": ["/ethics/committees"],
+        "/ethics/committees/new": ["/ethics/committees/new"],
+        "/ethics/committees/{committee_id}": [f"/ethics/committees/{ids['ethics_committee']}"],
+        "/ethics/reviews": ["/ethics/reviews", f"/ethics/reviews?status={r[:20]}"],
+        "/ethics/reviews/{review_id}": [
+            f"/ethics/reviews/{ids['ethics_review']}",
+            f"/ethics/reviews/{ids['ethics_review']}?error={r}",
+        ],
+        "/algorithms/{algorithm_id}/ethics": [
+            f"/algorithms/{ids['algorithm']}/ethics?datasets={ids['trusted_dataset']}",
+            f"/algorithms/{ids['algorithm']}/ethics?kind={r[:20]}&previous={r[:40]}",
+        ],
     }
 
 

@@ -30,6 +30,13 @@ from yaosu.access.plan import (
     _sha,
     run_estimate,
 )
+from yaosu.access.summaries import (
+    SummaryTerms,
+    epsilon_problem,
+    release_summary,
+    run_summary_terms,
+    summary_problem,
+)
 from yaosu.access.typical import Typical, typical_accuracy
 from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
@@ -48,14 +55,19 @@ __all__ = [
     "MAX_BOUND",
     "Estimate",
     "QueryResult",
+    "SummaryTerms",
     "Typical",
     "close_engines",
     "deliveries",
     "engine_for",
+    "epsilon_problem",
+    "release_summary",
     "run_estimate",
     "run_extract",
     "run_granted",
     "run_query",
+    "run_summary_terms",
+    "summary_problem",
     "typical_accuracy",
 ]
 

@@ -109,3 +109,38 @@ class TokenCreated(TokenPublic):
 class TokensPublic(BaseModel):
     items: list[TokenPublic]
     total: int
+
+
+class BothLanguages(BaseModel):
+    zh: str
+    en: str
+
+
+class DutyPublic(BaseModel):
+    """One duty of a part: its code, the code of the rule it cites, and both as text."""
+
+    duty: str
+    rule: str
+    text: BothLanguages
+    rule_text: BothLanguages
+
+
+class AlgorithmNamed(BaseModel):
+    """The algorithm an algorithm provider answers for; ``id`` and ``filing_number`` are None
+    when the contract names one that is not filed."""
+
+    id: str | None
+    name: str | None
+    filing_number: str | None
+
+
+class ResponsibilityPublic(BaseModel):
+    """One part of the responsibility boundaries (责任边界): who it is and what it answers for
+    (``accounts.service.boundaries``). ``org_id`` is None for a product's buyer-to-be."""
+
+    part: Literal["provider", "seller", "operator", "algorithm_provider", "consumer"]
+    org_id: str | None
+    org_name: str | None
+    part_text: BothLanguages
+    duties: list[DutyPublic]
+    algorithm: AlgorithmNamed | None = None

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from yaosu.accounts import responsibility
 from yaosu.accounts.models import (
     DEPARTMENTS,
     Organisation,
@@ -208,6 +210,37 @@ def platform_org_id(session: Session) -> str:
         if "platform" in org.kinds:
             return org.id
     raise NotFound(kind=_("Organisation"), id="platform")
+
+
+def boundaries(
+    session: Session,
+    *,
+    providers: Iterable[str],
+    consumer: str | None,
+    seller: str | None = None,
+    algorithm: Mapping[str, Any] | None = None,
+    personal: bool = False,
+    buyer_to_be: bool = False,
+) -> list[dict[str, Any]]:
+    """Who answers for what (责任边界) in a contract, product, job or right, in one form: each
+    provider (the data's holders, each once), the product's operator (``seller``), the
+    platform, the algorithm's provider (when a filed algorithm runs: ``algorithm`` has its
+    ``id``, ``name``, ``filing_number`` and ``org_id``), the data user (``consumer``; with
+    ``buyer_to_be`` a product's buyer, not known yet; with neither, as for a holding right,
+    none). Each part carries its organisation's name and its duties, each citing its rule; the
+    duties for personal information with ``personal``. See ``accounts.responsibility``."""
+    parties: list[tuple[str, str | None]] = [
+        (responsibility.PROVIDER, org) for org in dict.fromkeys(providers)
+    ]
+    if seller is not None:
+        parties.append((responsibility.SELLER, seller))
+    parties.append((responsibility.OPERATOR, platform_org_id(session)))
+    if algorithm is not None:
+        parties.append((responsibility.ALGORITHM_PROVIDER, algorithm.get("org_id")))
+    if consumer is not None or buyer_to_be:
+        parties.append((responsibility.CONSUMER, consumer))
+    names = org_names(session, ids=[org for _part, org in parties if org])
+    return responsibility.statement(parties, names=names, personal=personal, algorithm=algorithm)
 
 
 def count_orgs(session: Session) -> int:

@@ -87,6 +87,7 @@ def contract_from(
         # several reviewers' filters all apply: their conjunction
         row_filters={d: " AND ".join(f"({p})" for p in ps) for d, ps in filters.items()},
         algorithm=req.algorithm,
+        models=req.models,
         starts_at=starts,
         ends_at=starts + timedelta(days=min(days, settings.max_contract_days)),
         max_uses=max_uses,

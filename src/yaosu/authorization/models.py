@@ -40,6 +40,7 @@ class AccessRequest(Base):
     aliases: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     operations: Mapped[list[str]] = mapped_column(JSON)  # Operation values
     algorithm: Mapped[str | None] = mapped_column(String(200))  # for compute-to-data
+    models: Mapped[bool] = mapped_column(default=False)  # a trained model may leave a job
     days: Mapped[int] = mapped_column(Integer)  # how long the use should last
     max_uses: Mapped[int | None] = mapped_column(Integer)
     epsilon: Mapped[float | None] = mapped_column(Float)
@@ -91,6 +92,9 @@ class Contract(Base):
     # {dataset_id: predicate}: the rows usable, a boolean SQL expression over allowed columns
     row_filters: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     algorithm: Mapped[str | None] = mapped_column(String(200))
+    # A compute job may release a trained model (a model can memorise its training rows:
+    # only when the request asked and the reviewers granted it, and a person still checks it).
+    models: Mapped[bool] = mapped_column(default=False)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     max_uses: Mapped[int | None] = mapped_column(Integer)  # None: no count limit

@@ -94,6 +94,8 @@ def to_odrl(contract: Contract) -> dict[str, Any]:
         common.append(_constraint("yaosu:delta", "lteq", contract.delta))
     if contract.algorithm:
         common.append(_constraint("yaosu:algorithm", "eq", contract.algorithm))
+    if contract.models:
+        common.append(_constraint("yaosu:modelOutput", "eq", True))
     duties = [
         {"action": DUTIES[d["action"]]}
         | (
@@ -157,6 +159,7 @@ _GLOBAL = {
     "yaosu:epsilon",
     "yaosu:delta",
     "yaosu:algorithm",
+    "yaosu:modelOutput",
 }
 
 
@@ -255,6 +258,8 @@ def parse(doc: dict[str, Any]) -> dict[str, Any]:
                 terms["delta"] = float(_value(right))
             elif key == ("yaosu:algorithm", "eq"):
                 terms["algorithm"] = str(_value(right))
+            elif key == ("yaosu:modelOutput", "eq"):
+                terms["models"] = _value(right) is True
             else:
                 raise InvalidInput(
                     problem=_(
@@ -389,6 +394,7 @@ def import_agreement(
         masks=terms["masks"],
         row_filters=terms["row_filters"],
         algorithm=terms.get("algorithm"),
+        models=bool(terms.get("models", False)),
         starts_at=terms["starts_at"],
         ends_at=terms["ends_at"],
         max_uses=terms.get("max_uses"),

@@ -94,6 +94,8 @@ def submit_request(
     purpose = active_purpose(session, code=data.purpose)
     if Operation.compute in data.operations and not (data.algorithm or "").strip():
         raise InvalidInput(problem=_("compute-to-data needs the algorithm named"))
+    if data.models and Operation.compute not in data.operations:
+        raise InvalidInput(problem=_("only compute-to-data can release a trained model"))
     if data.days > settings.max_contract_days:
         raise InvalidInput(
             problem=_(
@@ -159,6 +161,7 @@ def submit_request(
         aliases=aliases,
         operations=list(dict.fromkeys(data.operations)),
         algorithm=(data.algorithm or "").strip() or None,
+        models=data.models,
         days=data.days,
         max_uses=data.max_uses,
         epsilon=data.epsilon,

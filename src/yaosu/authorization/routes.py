@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from yaosu.accounts.schemas import ResponsibilityPublic
 from yaosu.authorization import odrl, service
 from yaosu.authorization.models import AccessRequest, Contract
 from yaosu.authorization.schemas import (
@@ -40,9 +41,16 @@ def request_public(session: Session, req: AccessRequest) -> RequestPublic:
     return out
 
 
-def contract_public(contract: Contract) -> ContractPublic:
+def contract_public(contract: Contract, session: Session | None = None) -> ContractPublic:
+    """A contract; with ``session``, who answers for what under it (a contract's own
+    responses: lists and use decisions leave it out)."""
     out = ContractPublic.model_validate(contract)
     out.status = service.status_of(contract)
+    if session is not None:
+        out.responsibilities = [
+            ResponsibilityPublic.model_validate(p)
+            for p in service.contract_boundaries(session, contract=contract)
+        ]
     return out
 
 
@@ -122,7 +130,8 @@ def contracts(actor: CurrentActor, session: SessionDep) -> ContractsPublic:
 
 @router.get("/contracts/{contract_id}", response_model=ContractPublic)
 def contract(contract_id: str, actor: CurrentActor, session: SessionDep) -> ContractPublic:
-    return contract_public(service.get_contract(session, actor, contract_id=contract_id))
+    """A contract you are a party to (or oversee), with who answers for what under it."""
+    return contract_public(service.get_contract(session, actor, contract_id=contract_id), session)
 
 
 @router.post("/contracts/{contract_id}/status", response_model=ContractPublic)
@@ -133,7 +142,7 @@ def change_status(
     done = service.change_status(
         session, actor, contract_id=contract_id, action=body.action, reason=body.reason
     )
-    return contract_public(done)
+    return contract_public(done, session)
 
 
 @router.post("/contracts/{contract_id}/acceptance", response_model=ContractPublic)
@@ -147,7 +156,7 @@ def answer(
         done = service.accept(session, actor, contract_id=contract_id)
     else:
         done = service.decline(session, actor, contract_id=contract_id, reason=body.reason or "")
-    return contract_public(done)
+    return contract_public(done, session)
 
 
 @router.post("/contracts/{contract_id}/decisions", response_model=DecisionPublic)

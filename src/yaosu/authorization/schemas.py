@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yaosu.accounts.schemas import ResponsibilityPublic
 from yaosu.authorization.operations import Operation
 from yaosu.authorization.states import ContractState, RequestState, ReviewState
 
@@ -40,6 +41,10 @@ class RequestCreate(BaseModel):
     )
     operations: list[Operation] = Field(min_length=1, max_length=len(Operation))
     algorithm: str | None = Field(default=None, max_length=200)
+    models: bool = Field(
+        default=False,
+        description="compute-to-data: a trained model may leave the job (held for a person)",
+    )
     days: int = Field(ge=1, le=1826)
     max_uses: int | None = Field(default=None, ge=1, le=10_000_000)
     epsilon: float | None = Field(default=None, gt=0, le=100)
@@ -92,6 +97,7 @@ class RequestPublic(BaseModel):
     aliases: dict[str, str]  # {alias: dataset_id}: the names in governed SQL
     operations: list[Operation]
     algorithm: str | None
+    models: bool = False
     days: int
     max_uses: int | None
     epsilon: float | None
@@ -133,6 +139,7 @@ class ContractPublic(BaseModel):
     masks: dict[str, dict[str, str]]
     row_filters: dict[str, str]
     algorithm: str | None
+    models: bool = False
     starts_at: datetime
     ends_at: datetime
     max_uses: int | None
@@ -152,6 +159,8 @@ class ContractPublic(BaseModel):
     accepted_by: str | None
     accepted_at: datetime | None
     created_at: datetime
+    # Who answers for what (责任边界): in a contract's own responses, not in lists
+    responsibilities: list[ResponsibilityPublic] | None = None
 
 
 class ContractsPublic(BaseModel):

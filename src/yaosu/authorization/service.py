@@ -1,6 +1,7 @@
 """The authorization domain's service: what other domains, and this domain's routes, pages
 and CLI, call. The work is done in ``purposes``, ``requests`` (requests, their routing and
-reviews) and ``contracts`` (contracts and their use); the decision function is ``policy``."""
+reviews) and ``contracts`` (contracts and their use), ``responsibility`` (who answers for what under a
+contract); the decision function is ``policy``."""
 
 from yaosu.authorization.contracts import (
     accept,
@@ -28,6 +29,12 @@ from yaosu.authorization.requests import (
     submit_request,
     withdraw,
 )
+from yaosu.authorization.responsibility import (
+    contract_boundaries,
+    named_algorithm,
+    personal_in,
+    register_algorithm_finder,
+)
 from yaosu.authorization.waiting import (
     contracts_to_watch,
     count_contracts_to_watch,
@@ -41,6 +48,7 @@ __all__ = [
     "accept",
     "active_purpose",
     "change_status",
+    "contract_boundaries",
     "contract_resource",
     "contracts_to_watch",
     "count_contracts_to_watch",
@@ -54,7 +62,10 @@ __all__ = [
     "list_purposes",
     "list_requests",
     "listing_reviewers",
+    "named_algorithm",
+    "personal_in",
     "refund",
+    "register_algorithm_finder",
     "request_resource",
     "requests_ended",
     "review",

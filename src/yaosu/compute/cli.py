@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from yaosu.compute import bundles, jobs, service
+from yaosu.compute import bundles, ethics, jobs, service
 from yaosu.compute.labels import FILING_KIND, FILING_STATE, JOB_STATE
 from yaosu.context import open_context
 from yaosu.kernel.actor import system_actor
@@ -235,8 +235,12 @@ def list_(
 
 @jobs_app.command("expire")
 def expire() -> None:
-    """结束超时的任务 / End jobs that waited too long for approval, the queue or review."""
+    """结束超时的任务 / End jobs that waited too long for approval, the queue or review.
+
+    Ethics approvals whose follow-up review is overdue lapse first, suspending their jobs."""
     ctx = open_context()
     with ctx.db.transaction() as session:
+        lapsed = ethics.lapse(session, system_actor())
         ended = jobs.expire(session, system_actor())
+    console.print(say(_("{n} ethics approvals lapsed", n=len(lapsed))))
     console.print(say(_("{n} jobs ended", n=len(ended))))

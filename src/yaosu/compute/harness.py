@@ -69,13 +69,23 @@ class Refused(Exception):
 
 
 def summarise(
-    table: pyarrow.Table | pandas.DataFrame, by: list[str], value: str | None = None
+    table: pyarrow.Table | pandas.DataFrame,
+    by: list[str],
+    value: str | None = None,
+    *,
+    dataset: str | None = None,
 ) -> pandas.DataFrame:
     """Group ``table`` by the ``by`` columns into a statistics table the output checks can
     judge: each cell's record count ``_n`` and, for a ``value``, its sum (under the value's
     name), the largest and second-largest contribution ``_max1`` and ``_max2`` (0 when the cell
     has one record) and the cell total ``_total``. Each record counts as one contributor:
     aggregate to one record per contributor first when a contributor has several.
+
+    ``dataset``: the input (its name in ``inputs``) that ``table`` is, whole. The table then
+    carries the declaration (``attrs["yaosu_summary"]``: the dataset, ``by``, ``value``),
+    written to the manifest beside it; under a contract with a privacy budget the platform
+    recomputes that aggregate from the granted input with differential privacy and releases
+    its own table instead of this one (whose numbers never leave).
 
     >>> import pandas as pd
     >>> sales = pd.DataFrame({"town": ["a", "a", "b", "a"], "amount": [5, 3, 4, 1]})
@@ -90,11 +100,13 @@ def summarise(
     """
     if not by:
         raise ValueError("summarise: name at least one column to group by")
+    if dataset is not None and not (isinstance(dataset, str) and NAME.fullmatch(dataset)):
+        raise ValueError(f"summarise: dataset {dataset!r} is not the name of an input")
     columns = [*by, value] if value is not None else list(by)
     frame = table[columns] if _is_frame(table) else table.select(columns).to_pandas()
     groups = frame.groupby(by, dropna=False, observed=True, sort=True)
     if value is None:
-        return groups.size().rename("_n").reset_index()
+        return _declared(groups.size().rename("_n").reset_index(), dataset, by, value)
     cells = groups[value].agg(["sum", "size", "max"])
     cells.columns = [value, "_n", "_max1"]
     # The second-largest contribution: sort once, take each group's second row (vectorised).
@@ -103,7 +115,19 @@ def summarise(
     cells["_max2"] = second.set_index(by)[value].reindex(cells.index).fillna(0)
     cells["_max2"] = cells["_max2"].astype(cells["_max1"].dtype)
     cells["_total"] = cells[value]
-    return cells.reset_index()
+    return _declared(cells.reset_index(), dataset, by, value)
+
+
+SUMMARY = "yaosu_summary"
+"""The key, in a summarised DataFrame's ``attrs``, of what it aggregates."""
+
+
+def _declared(
+    frame: pandas.DataFrame, dataset: str | None, by: list[str], value: str | None
+) -> pandas.DataFrame:
+    if dataset is not None:
+        frame.attrs[SUMMARY] = {"dataset": dataset, "by": list(by), "value": value}
+    return frame
 
 
 def progress(fraction: float, stage: str = "") -> None:
@@ -158,6 +182,9 @@ def write_outputs(result: object, folder: Path) -> list[dict[str, Any]]:
         name: _statistics(name, _arrow(name, table))
         for name, table in _named(result, "statistics").items()
     }
+    summaries = {
+        name: _summary(name, table) for name, table in _named(result, "statistics").items()
+    }
     metrics = {name: _metric(name, number) for name, number in _named(result, "metrics").items()}
     report = result.get("report")
     if report is not None and not isinstance(report, str):
@@ -178,7 +205,10 @@ def write_outputs(result: object, folder: Path) -> list[dict[str, Any]]:
         for name, table in named.items():
             file = f"{subfolder}/{name}.parquet"
             pyarrow.parquet.write_table(table, folder / file)
-            entries.append({"name": name, "kind": kind, "file": file, "rows": table.num_rows})
+            entry = {"name": name, "kind": kind, "file": file, "rows": table.num_rows}
+            if kind == "statistics" and summaries.get(name) is not None:
+                entry["summary"] = summaries[name]
+            entries.append(entry)
     if metrics:
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
         entries.append({"name": "metrics", "kind": "metrics", "file": "metrics.json"})
@@ -237,6 +267,16 @@ def _statistics(name: str, table: pyarrow.Table) -> pyarrow.Table:
             "yaosu_job.summarise"
         )
     return table
+
+
+def _summary(name: str, table: object) -> dict[str, Any] | None:
+    """What a statistics table from ``summarise`` declares it aggregates (None: nothing)."""
+    declared = getattr(table, "attrs", {}).get(SUMMARY) if _is_frame(table) else None
+    if declared is None:
+        return None
+    if not isinstance(declared, Mapping) or set(declared) != {"dataset", "by", "value"}:
+        raise Refused(f"statistics {name} has a malformed {SUMMARY}; build it with summarise")
+    return {"dataset": declared["dataset"], "by": list(declared["by"]), "value": declared["value"]}
 
 
 def _metric(name: str, number: object) -> float | int:

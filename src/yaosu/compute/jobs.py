@@ -22,9 +22,9 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +38,14 @@ from yaosu.audit.service import record
 from yaosu.authorization import service as authorization
 from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Resource, Rows, enforce, visible
+from yaosu.authorization.policy.ethics import grounds
 from yaosu.catalog import service as catalog
 from yaosu.catalog import versions
 from yaosu.compute import bundles, checks, sandbox
 from yaosu.compute import service as algorithms
-from yaosu.compute.models import Algorithm, AlgorithmVersion, ComputeJob
+from yaosu.compute.models import Algorithm, AlgorithmVersion, ComputeJob, EthicsReview
 from yaosu.compute.schemas import JobCreate
-from yaosu.compute.states import JOB_FINAL, FilingState, JobState, advance_job
+from yaosu.compute.states import JOB_FINAL, FilingState, JobState, ReviewState, advance_job
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.db import locked, utcnow
@@ -53,6 +54,7 @@ from yaosu.kernel.i18n import Message, _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.tasks.queue import Run, handler
 from yaosu.lineage import service as lineage
+from yaosu.privacy import service as privacy
 from yaosu.tasks import service as tasks
 
 TASK = "compute.run"
@@ -79,13 +81,107 @@ def _provided_by(org_id: str) -> ColumnElement[bool]:
 ROWS = Rows("compute_job", ComputeJob.consumer_org_id, {"providers": _provided_by})
 
 
-def _submit_resource(alg: Algorithm, consumer_org_id: str, actor: Actor) -> Resource:
+def _submit_resource(
+    alg: Algorithm, consumer_org_id: str, actor: Actor, ethics_grounds: list[str]
+) -> Resource:
     return Resource(
         "compute_job",
         "new",
         consumer_org_id,
-        {"uses": list(alg.uses), "subjects": list(alg.subjects), "created_by": actor.id},
+        {
+            "uses": list(alg.uses),
+            "subjects": list(alg.subjects),
+            "created_by": actor.id,
+            "ethics_grounds": ethics_grounds,
+        },
     )
+
+
+def data_facts(session: Session, actor: Actor, dataset_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """Per dataset, what its confirmed screen says: personal information, and the grade. A
+    dataset without a confirmed screen counts as personal and core (fail safe: reviewed)."""
+    facts = []
+    for dataset_id in dataset_ids:
+        ds = catalog.get_dataset(session, actor, dataset_id=dataset_id)
+        version = ds.clean_version or ds.latest_version
+        screen = privacy.confirmed_screen(session, dataset_id=dataset_id, version=version)
+        facts.append(
+            {
+                "dataset": dataset_id,
+                "personal": screen.personal if screen is not None else True,
+                "grade": screen.grade if screen is not None else "core",
+            }
+        )
+    return facts
+
+
+def requirement(
+    session: Session, actor: Actor, alg: Algorithm, dataset_ids: Iterable[str]
+) -> list[str]:
+    """Why ``alg`` on these datasets needs an ethics review (``policy.ethics.GROUNDS``)."""
+    return grounds(
+        algorithm_type=alg.algorithm_type,
+        uses=alg.uses,
+        subjects=alg.subjects,
+        data=data_facts(session, actor, dataset_ids),
+    )
+
+
+def covering(
+    session: Session,
+    *,
+    algorithm_id: str,
+    sha256: str,
+    datasets: Iterable[str],
+    today: date | None = None,
+) -> EthicsReview | None:
+    """The approval under which this version may run on these datasets today: approved, not
+    past its follow-up, naming the version's hash and every dataset."""
+    today, wanted = today or utcnow().date(), set(datasets)
+    approvals = session.scalars(
+        select(EthicsReview)
+        .where(
+            EthicsReview.algorithm_id == algorithm_id,
+            EthicsReview.status == ReviewState.APPROVED,
+            EthicsReview.valid_until >= today,
+        )
+        .order_by(EthicsReview.decided_at.desc())
+    ).all()
+    return next((r for r in approvals if sha256 in r.versions and wanted <= set(r.datasets)), None)
+
+
+def _ethics(
+    session: Session, actor: Actor, alg: Algorithm, sha256: str, datasets: list[str]
+) -> tuple[list[str], EthicsReview | None]:
+    """Why this job needs an ethics review, and the approval that covers it (if any)."""
+    needed = requirement(session, actor, alg, datasets)
+    approval = (
+        covering(session, algorithm_id=alg.id, sha256=sha256, datasets=datasets) if needed else None
+    )
+    return needed, approval
+
+
+def submission(
+    session: Session,
+    actor: Actor,
+    *,
+    settings: Any,
+    contract: Any,
+    alg: Algorithm,
+    sha256: str,
+    datasets: list[str],
+) -> tuple[Resource, dict[str, Any], EthicsReview | None]:
+    """What ``compute.submit`` is decided on for this algorithm version on these datasets of
+    ``contract``: the resource, its context (the red lines, the purpose, the ethics approval
+    covering it) and that approval. The job page asks the same question before it offers the
+    form."""
+    needed, approval = _ethics(session, actor, alg, sha256, datasets)
+    context = {
+        "red_lines": algorithms.red_lines(settings),
+        "purpose": contract.purpose,
+        "ethics": approval,
+    }
+    return _submit_resource(alg, contract.consumer_org_id, actor, needed), context, approval
 
 
 def names_algorithm(named: str | None, alg: Algorithm) -> bool:
@@ -100,12 +196,30 @@ def run_submit(ctx: Context, actor: Actor, *, data: JobCreate) -> ComputeJob:
     with ctx.db.transaction() as session:
         contract = authorization.get_contract(session, actor, contract_id=data.contract_id)
         alg = algorithms.get_algorithm(session, actor, algorithm_id=data.algorithm_id)
-        enforce(
-            actor,
-            "compute.submit",
-            _submit_resource(alg, contract.consumer_org_id, actor),
-            {"red_lines": algorithms.red_lines(ctx.settings), "purpose": contract.purpose},
+        datasets = list(data.datasets or contract.datasets)
+        unknown = [d for d in datasets if d not in contract.datasets]
+        if unknown or not datasets or len(set(datasets)) != len(datasets):
+            raise InvalidInput(
+                problem=_(
+                    "name datasets of contract {contract} once each: {datasets}",
+                    contract=contract.id,
+                    datasets=unknown or datasets,
+                )
+            )
+        version = algorithms.version_by_hash(
+            session, algorithm_id=alg.id, sha256=data.sha256 or alg.sha256
         )
+        job_resource, job_context, approval = submission(
+            session,
+            actor,
+            settings=ctx.settings,
+            contract=contract,
+            alg=alg,
+            sha256=version.sha256,
+            datasets=datasets,
+        )
+        enforce(actor, "compute.submit", job_resource, job_context)
+        needed = job_resource.attrs["ethics_grounds"]
         if alg.status != FilingState.FILED:
             raise NotNow(
                 what=_("Algorithm"),
@@ -127,20 +241,7 @@ def run_submit(ctx: Context, actor: Actor, *, data: JobCreate) -> ComputeJob:
                     algorithm=alg.filing_number or alg.id,
                 )
             )
-        version = algorithms.version_by_hash(
-            session, algorithm_id=alg.id, sha256=data.sha256 or alg.sha256
-        )
         params = bundles.check_params(version.parameters, data.params)
-        datasets = list(data.datasets or contract.datasets)
-        unknown = [d for d in datasets if d not in contract.datasets]
-        if unknown or not datasets or len(set(datasets)) != len(datasets):
-            raise InvalidInput(
-                problem=_(
-                    "name datasets of contract {contract} once each: {datasets}",
-                    contract=contract.id,
-                    datasets=unknown or datasets,
-                )
-            )
         approvals, providers = [], []
         for dataset_id in datasets:
             authorization.use(
@@ -178,6 +279,8 @@ def run_submit(ctx: Context, actor: Actor, *, data: JobCreate) -> ComputeJob:
             status=JobState.AWAITING_APPROVAL,
             approvals=approvals,
             created_by=actor.id,
+            ethics_review_id=approval.id if approval else None,
+            epsilon=data.epsilon,
         )
         session.add(job)
         session.flush()
@@ -195,6 +298,7 @@ def run_submit(ctx: Context, actor: Actor, *, data: JobCreate) -> ComputeJob:
                 "filing_number": alg.filing_number,
                 "sha256": version.sha256,
                 "waiting": [a["dataset"] for a in approvals if a["status"] == "waiting"],
+                "ethics": {"grounds": needed, "approval": job.ethics_review_id},
             },
         )
         if all(a["status"] == "approved" for a in approvals):
@@ -227,6 +331,101 @@ def _queue(session: Session, actor: Actor, job: ComputeJob) -> None:
         object_org_id=job.consumer_org_id,
     )
     job.task_id = task.id
+
+
+# --- under an ethics approval --------------------------------------------------------------
+
+WAITING = (JobState.AWAITING_APPROVAL, JobState.QUEUED)
+
+
+def _suspend(
+    session: Session, actor: Actor, job: ComputeJob, reason: Message, *, own_task: bool = False
+) -> None:
+    """``own_task``: called from the job's running task, which ends by itself."""
+    if job.task_id and job.status == JobState.QUEUED and not own_task:
+        tasks.cancel(session, actor, task_id=job.task_id)
+    job.task_id = None
+    advance_job(job, JobState.SUSPENDED)
+    job.status_reason = both(reason)
+    job.phase_started_at = utcnow()
+    record(
+        session,
+        actor,
+        action="compute.suspend",
+        object_type="compute_job",
+        object_id=job.id,
+        object_org_id=job.consumer_org_id,
+        reason=reason,
+        detail={"ethics_review": job.ethics_review_id},
+    )
+
+
+def _under(session: Session, review_id: str, states: Iterable[JobState]) -> list[ComputeJob]:
+    return list(
+        session.scalars(
+            locked(
+                select(ComputeJob).where(
+                    ComputeJob.ethics_review_id == review_id,
+                    ComputeJob.status.in_(list(states)),
+                )
+            )
+        )
+    )
+
+
+def suspend_under(session: Session, actor: Actor, *, review_id: str) -> list[str]:
+    """Suspends the jobs waiting to run under an ethics approval that lapsed (a running job
+    finishes: its run is bounded by the sandbox's wall clock)."""
+    jobs = _under(session, review_id, WAITING)
+    for job in jobs:
+        _suspend(session, actor, job, _("its ethics approval lapsed: no follow-up review in time"))
+    return [job.id for job in jobs]
+
+
+def move_under(session: Session, actor: Actor, *, old: str, new: str) -> list[str]:
+    """The jobs under approval ``old`` now run under ``new`` (its follow-up or a reviewed
+    change); the suspended ones resume: waiting again for approvals, or queued."""
+    moved = _under(session, old, [*WAITING, JobState.SUSPENDED])
+    for job in moved:
+        job.ethics_review_id = new
+        if job.status != JobState.SUSPENDED:
+            continue
+        job.status_reason = None
+        if all(a["status"] == "approved" for a in job.approvals):
+            _queue(session, actor, job)
+        else:
+            advance_job(job, JobState.AWAITING_APPROVAL)
+            job.phase_started_at = utcnow()
+        record(
+            session,
+            actor,
+            action="compute.resume",
+            object_type="compute_job",
+            object_id=job.id,
+            object_org_id=job.consumer_org_id,
+            detail={"ethics_review": new, "status": job.status},
+        )
+    return [job.id for job in moved]
+
+
+def end_under(session: Session, actor: Actor, *, review_id: str, reason: Message) -> list[str]:
+    """Fails the jobs waiting or suspended under an approval that was revoked."""
+    ended = _under(session, review_id, [*WAITING, JobState.SUSPENDED])
+    for job in ended:
+        if job.task_id and job.status == JobState.QUEUED:
+            tasks.cancel(session, actor, task_id=job.task_id)
+        _end(session, job, JobState.FAILED, reason)
+        record(
+            session,
+            actor,
+            action="compute.fail",
+            object_type="compute_job",
+            object_id=job.id,
+            object_org_id=job.consumer_org_id,
+            reason=reason,
+            detail={"ethics_review": review_id},
+        )
+    return [job.id for job in ended]
 
 
 def _locked_job(session: Session, job_id: str) -> ComputeJob:
@@ -346,7 +545,12 @@ def cancel(session: Session, actor: Actor, *, job_id: str) -> ComputeJob:
     job = _locked_job(session, job_id)
     enforce(actor, "compute.view", resource(job))
     enforce(actor, "compute.cancel", resource(job))
-    if job.status not in (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RUNNING):
+    if job.status not in (
+        JobState.AWAITING_APPROVAL,
+        JobState.QUEUED,
+        JobState.RUNNING,
+        JobState.SUSPENDED,
+    ):
         raise NotNow(
             what=_("Compute job"),
             id=job.id,
@@ -449,6 +653,11 @@ def expire(session: Session, actor: Actor, *, now: datetime | None = None) -> li
             timedelta(hours=settings.compute_queue_hours),
             JobState.FAILED,
             _("not started within {n} hours", n=settings.compute_queue_hours),
+        ),
+        JobState.SUSPENDED: (
+            timedelta(days=settings.compute_approval_days),
+            JobState.FAILED,
+            _("no follow-up ethics review within {n} days", n=settings.compute_approval_days),
         ),
         JobState.HELD: (
             timedelta(days=settings.compute_review_days),
@@ -566,9 +775,10 @@ def _fail(ctx: Context, actor: Actor, job_id: str, reason: dict[str, str]) -> No
 
 def _start(
     ctx: Context, actor: Actor, job_id: str
-) -> tuple[ComputeJob, AlgorithmVersion, Algorithm]:
+) -> tuple[ComputeJob, AlgorithmVersion, Algorithm] | None:
     """Moves the job to running after checking, again, what may have changed since it was
-    queued: the filing, the approvals (a provider may have revoked its trust) and the contract."""
+    queued: the filing, the approvals (a provider may have revoked its trust), the ethics
+    approval (None: the job is suspended until a follow-up review) and the contract."""
     with ctx.db.transaction() as session:
         job = _locked_job(session, job_id)
         if job.status in JOB_FINAL:
@@ -588,6 +798,14 @@ def _start(
                     why=_("the provider withdrew its approval for {dataset}", dataset=a["dataset"]),
                 )
         version = algorithms.version_by_hash(session, algorithm_id=alg.id, sha256=job.sha256)
+        needed, approval = _ethics(session, actor, alg, job.sha256, list(job.datasets))
+        if needed and approval is None:
+            # lapsed, or revoked, since the job was queued: it waits for a follow-up review
+            _suspend(
+                session, actor, job, _("its ethics approval is no longer current"), own_task=True
+            )
+            return None
+        job.ethics_review_id = approval.id if approval else None
         advance_job(job, JobState.RUNNING)
         job.phase_started_at = job.heartbeat_at = utcnow()
         job.stage = "inputs"
@@ -625,7 +843,10 @@ class _Progress:
 
 
 def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
-    job, version, alg = _start(ctx, actor, job_id)
+    started = _start(ctx, actor, job_id)
+    if started is None:
+        return {"job": job_id, "status": JobState.SUSPENDED.value}
+    job, version, alg = started
     runtime = sandbox.RUNTIMES[version.runtime]()
     runner = sandbox.RUNNERS[ctx.settings.compute_runner]()
     why_not = runner.available()
@@ -634,6 +855,15 @@ def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
             what=_("Compute job"),
             id=job.id,
             why=_("the sandbox cannot run here: {why}", why=why_not),
+        )
+    from yaosu.compute import private  # here: the module's imports are others' work too
+
+    # Under a privacy budget the job's ε must fit before the algorithm sees any data.
+    budgeted = private.budget_left(ctx, actor, contract_id=job.contract_id) is not None
+    epsilon = private.job_epsilon(job) if budgeted else 0.0
+    if budgeted:
+        private.check_budget(
+            ctx, actor, contract_id=job.contract_id, dataset_id=job.datasets[0], epsilon=epsilon
         )
     work = Path(tempfile.mkdtemp(prefix=f"{job.id}-", dir=ctx.store.tmp))
     tell = _Progress(ctx, job.id, run)
@@ -694,22 +924,54 @@ def _run(ctx: Context, actor: Actor, job_id: str, run: Run) -> dict[str, Any]:
         log, log_findings = checks.check_log(outcome.log, index=index)
         report = None
         if outcome.status == "ok":
-            rules = checks.Rules(kinds=frozenset(version.outputs) & _allowed_kinds(job))
+            allowed = _allowed_kinds(ctx, actor, job)
+            rules = checks.Rules(kinds=frozenset(version.outputs) & allowed)
             report = checks.check_outputs(folders["output"], index=index, rules=rules, log=log)
+        released = None
+        if report is not None and budgeted:
+            released = private.release(
+                ctx,
+                actor,
+                contract_id=job.contract_id,
+                folder=folders["output"],
+                into=work / "private",
+                report=report,
+                granted=granted,
+                epsilon=epsilon,
+            )
+            report = released.report
         stored = (
-            _store(ctx, folders["output"], report) if report and report.verdict != "fail" else []
+            _store(ctx, folders["output"], report, replaced=released.files if released else {})
+            if report and report.verdict != "fail"
+            else []
         )
         return _finish(
-            ctx, actor, job.id, alg, granted, outcome, report, log, log_findings, stored, runtime
+            ctx,
+            actor,
+            job.id,
+            alg,
+            granted,
+            outcome,
+            report,
+            log,
+            log_findings,
+            stored,
+            runtime,
+            released=released,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _allowed_kinds(job: ComputeJob) -> frozenset[str]:
+def _allowed_kinds(ctx: Context, actor: Actor, job: ComputeJob) -> frozenset[str]:
     """What may leave under the contract: every kind but a trained model, unless the contract
-    grants ``model`` output (not yet a term contracts carry: models never leave for now)."""
-    return frozenset({"table", "statistics", "metrics", "report"})
+    lets a model leave (its ``models`` term; the model is still held for a person)."""
+    kinds = {"table", "statistics", "metrics", "report"}
+    with ctx.db.transaction() as session:
+        contract = authorization.get_contract(session, actor, contract_id=job.contract_id)
+        if contract.models:
+            kinds.add("model")
+    return frozenset(kinds)
 
 
 def _phase(ctx: Context, job_id: str, target: JobState, outcome: sandbox.Outcome) -> None:
@@ -747,15 +1009,18 @@ SUFFIXES = {
 EVIDENCE = ("_max1", "_max2", "_total")
 
 
-def _store(ctx: Context, folder: Path, report: checks.Report) -> list[dict[str, Any]]:
+def _store(
+    ctx: Context, folder: Path, report: checks.Report, *, replaced: Mapping[str, Path]
+) -> list[dict[str, Any]]:
     """The checked outputs, moved into the content store (each by its hash); a statistical
-    table without its evidence columns."""
+    table without its evidence columns, or, when ``replaced`` names its file, the platform's
+    differentially private table in its place."""
     stored = []
     for entry in report.outputs:
         suffix = SUFFIXES[entry["kind"]]
         temp = ctx.store.temp_path(suffix)
         if entry["kind"] == "statistics":
-            table = pq.read_table(folder / entry["file"])
+            table = pq.read_table(replaced.get(entry["file"], folder / entry["file"]))
             kept = [c for c in table.column_names if c not in EVIDENCE]
             pq.write_table(table.select(kept), temp, compression="zstd")
         else:
@@ -787,12 +1052,37 @@ def _finish(
     log_findings: list[checks.Finding],
     stored: list[dict[str, Any]],
     runtime: sandbox.Runtime,
+    *,
+    released: Any = None,
 ) -> dict[str, Any]:
+    """Commits the result. ``released`` (a ``private.Release``): what the platform released
+    under differential privacy; its ε is debited here, once, with the release."""
+    from yaosu.kernel.errors import Forbidden  # here: the module's imports are others' work too
+
     with ctx.db.transaction() as session:
         job = _locked_job(session, job_id)
         if job.status in JOB_FINAL:
             raise JobCancelled(id=job_id)
-        for dataset_id, g in granted.items():  # the algorithm has seen the data: one use each
+        epsilon = float(released.epsilon) if released is not None and stored else 0.0
+        short: Message | None = None
+        if epsilon:  # the budget may have been spent while the job ran: then nothing leaves
+            try:
+                authorization.use(
+                    session,
+                    actor,
+                    contract_id=job.contract_id,
+                    operation=Operation.compute,
+                    dataset_id=next(iter(granted)),
+                    epsilon=epsilon,
+                    dry_run=True,
+                )
+            except Forbidden as exc:
+                short = _(
+                    "the privacy budget cannot pay for the release, so nothing was released: {why}",
+                    why=exc.detail.get("reason", ""),
+                )
+                epsilon, stored = 0.0, []
+        for i, (dataset_id, g) in enumerate(granted.items()):  # seen the data: one use each
             authorization.use(
                 session,
                 actor,
@@ -800,6 +1090,7 @@ def _finish(
                 operation=Operation.compute,
                 dataset_id=dataset_id,
                 fields=list(g.fields),
+                epsilon=epsilon if i == 0 else 0.0,  # the job's ε, debited once
             )
         job.runtime = {
             "name": runtime.name,
@@ -821,12 +1112,20 @@ def _finish(
         job.check = (report.as_json() if report else {}) | {
             "log": [f.__dict__ | {"message": str(f.message)} for f in log_findings]
         }
+        if released is not None:
+            job.check["private"] = {
+                "epsilon": epsilon,
+                "delta": released.delta if epsilon else 0.0,
+                "tables": released.tables if epsilon else [],
+            }
         job.cleaned_at = utcnow()
         if outcome.status != "ok":
             target, reason = (
                 JobState.FAILED,
                 _("the sandbox stopped it: {reason}", reason=outcome.reason),
             )
+        elif short is not None:
+            target, reason = JobState.REJECTED, short
         elif report is None or report.verdict == "fail":
             target, reason = JobState.REJECTED, _("the output checks refused its outputs")
         elif report.verdict == "review":
@@ -862,6 +1161,7 @@ def _finish(
                 "outputs": [{"name": o["name"], "sha256": o["sha256"]} for o in stored],
                 "filing_number": alg.filing_number,
                 "sha256": job.sha256,
+                "epsilon": epsilon,
             },
         )
         _lineage(session, actor, job, alg, stored)
@@ -906,13 +1206,21 @@ def _lineage(
 
 def responsibilities(session: Session, job: ComputeJob) -> list[dict[str, Any]]:
     """Who answers for what in this job (责任边界): the data's providers, the platform
-    operator, the algorithm's provider, the consumer; each with its organisation."""
+    operator, the algorithm's provider (with its filing number), the consumer; each with its
+    organisation and its duties (``accounts.service.boundaries``)."""
     alg = session.get(Algorithm, job.algorithm_id)
-    platform = accounts.platform_org_id(session)
-    parts: list[dict[str, Any]] = [
-        {"part": "provider", "org_id": org} for org in job.provider_org_ids
+    used = [(i["dataset"], i.get("version")) for i in job.inputs] or [
+        (d, None) for d in job.datasets
     ]
-    parts.append({"part": "operator", "org_id": platform})
-    parts.append({"part": "algorithm_provider", "org_id": alg.org_id if alg else None})
-    parts.append({"part": "consumer", "org_id": job.consumer_org_id})
-    return parts
+    return accounts.boundaries(
+        session,
+        providers=job.provider_org_ids,
+        consumer=job.consumer_org_id,
+        algorithm={
+            "id": job.algorithm_id,
+            "name": alg.name if alg else None,
+            "filing_number": alg.filing_number if alg else None,
+            "org_id": alg.org_id if alg else None,
+        },
+        personal=authorization.personal_in(session, versions=used),
+    )

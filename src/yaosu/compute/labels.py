@@ -12,7 +12,6 @@ FILING_STATE = "filing_state"
 JOB_STATE = "job_state"
 SANDBOX_STATUS = "sandbox_status"
 OUTPUT_KIND = "output_kind"
-RESPONSIBILITY = "responsibility"
 
 register_labels(
     RESOURCE_TYPE,
@@ -20,6 +19,8 @@ register_labels(
         "algorithm": N_("Algorithm"),
         "trusted": N_("Trusted algorithm"),
         "compute_job": N_("Compute job"),
+        "ethics_committee": N_("Ethics committee"),
+        "ethics_review": N_("Ethics review"),
     },
 )
 # 互联网信息服务算法推荐管理规定 Art. 2: the five types of algorithm recommendation technology.
@@ -58,6 +59,7 @@ register_labels(
         "running": N_("running"),
         "checking": N_("outputs being checked"),
         "held": N_("held for the provider's review"),
+        "suspended": N_("suspended: its ethics approval lapsed"),
         "released": N_("released"),
         "rejected": N_("rejected"),
         "failed": N_("failed"),
@@ -86,21 +88,67 @@ register_labels(
         "model": N_("trained model"),
     },
 )
+# Ethics review (科技伦理审查): a review's state, kind, procedure and risk, a member's vote
+# (and the decision it comes to), expertise and gender.
+REVIEW_STATE = "ethics_review_state"
+REVIEW_KIND = "ethics_review_kind"
+REVIEW_PROCEDURE = "ethics_procedure"
+REVIEW_RISK = "ethics_risk"
+VOTE = "ethics_vote"
+EXPERTISE = "ethics_expertise"
+GENDER = "ethics_gender"
 register_labels(
-    RESPONSIBILITY,
+    REVIEW_STATE,
     {
-        "provider": N_(
-            "data provider: the data's lawful source, its grade and the approval of what runs on it"
-        ),
-        "operator": N_("platform operator: the sandbox, the output checks and the audit log"),
-        "algorithm_provider": N_(
-            "algorithm provider: the filing, the algorithm's safety and what it declares it does"
-        ),
-        "consumer": N_(
-            "consumer: the purpose, the contract's limits and the use of what is released"
-        ),
+        "submitted": N_("waiting for the committee"),
+        "re_review": N_("waiting for expert re-review"),
+        "approved": N_("approved"),
+        "revise": N_("returned for revision"),
+        "rejected": N_("not approved"),
+        "lapsed": N_("lapsed: follow-up review overdue"),
+        "superseded": N_("superseded by a later review"),
+        "revoked": N_("revoked by a follow-up review"),
     },
 )
+register_labels(
+    REVIEW_KIND,
+    {
+        "initial": N_("initial review"),
+        "follow_up": N_("follow-up review"),
+        "modification": N_("review of a modification"),
+    },
+)
+register_labels(
+    REVIEW_PROCEDURE,
+    {
+        "general": N_("general procedure (a meeting)"),
+        "simplified": N_("simplified procedure"),
+        "emergency": N_("emergency procedure (72 hours)"),
+    },
+)
+register_labels(
+    REVIEW_RISK,
+    {"minimal": N_("minimal risk"), "above_minimal": N_("more than minimal risk")},
+)
+register_labels(
+    VOTE,
+    {
+        "approve": N_("approve"),
+        "approve_with_changes": N_("approve with changes"),
+        "revise": N_("revise and review again"),
+        "reject": N_("do not approve"),
+    },
+)
+register_labels(
+    EXPERTISE,
+    {
+        "technical": N_("technical (peer expert)"),
+        "ethics": N_("ethics"),
+        "legal": N_("law"),
+        "other": N_("other"),
+    },
+)
+register_labels(GENDER, {"female": N_("female"), "male": N_("male")})
 register_labels("job_kind", {"compute.run": N_("Compute job")})
 register_labels(
     "audit_action",
@@ -124,5 +172,16 @@ register_labels(
         "compute.reject": N_("rejected a compute job's outputs"),
         "compute.fail": N_("a compute job failed"),
         "compute.download": N_("downloaded a compute job's output"),
+        "compute.suspend": N_("suspended a compute job (its ethics approval lapsed)"),
+        "compute.resume": N_("resumed a compute job under a renewed ethics approval"),
+        "ethics.committee.create": N_("set up an ethics committee"),
+        "ethics.committee.update": N_("changed an ethics committee"),
+        "ethics.committee.view": N_("viewed an ethics committee"),
+        "ethics.view": N_("viewed an ethics review"),
+        "ethics.apply": N_("applied for an ethics review"),
+        "ethics.resubmit": N_("resubmitted an ethics review"),
+        "ethics.decide": N_("recorded an ethics committee's decision"),
+        "ethics.re_review": N_("decided an expert re-review"),
+        "ethics.lapse": N_("an ethics approval lapsed (follow-up overdue)"),
     },
 )

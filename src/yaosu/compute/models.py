@@ -1,5 +1,6 @@
 """The compute domain's tables: filed algorithms and their versions (the code, by hash), the
-filings made for them, each provider's trusted list, and compute-to-data jobs."""
+filings made for them, each provider's trusted list, compute-to-data jobs, and the ethics
+committees and reviews (科技伦理审查) an algorithm's use may need."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -19,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yaosu.compute.states import FilingState, JobState
+from yaosu.compute.states import FilingState, JobState, ReviewState
 from yaosu.kernel.db import Base, UTCDateTime, utcnow
 
 
@@ -159,3 +161,73 @@ class ComputeJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cleaned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the ethics approval the job runs under, when its algorithm and data need one
+    ethics_review_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # under a contract with a privacy budget: the ε its differentially private release spends
+    epsilon: Mapped[float | None] = mapped_column(Float)
+
+
+class EthicsCommittee(Base):
+    """A 科技伦理（审查）委员会 (科技伦理审查办法（试行）Art. 4–9): the organisation that sets it
+    up, its members (each: ``name``, ``expertise`` — technical, ethics, legal or other —,
+    ``gender``, ``external`` to the organisation, ``affiliation``, ``chair``), checked against
+    Art. 7 when it is set up or changed. ``entrusted``: it reviews for organisations without a
+    committee of their own (Art. 4, 委托审查)."""
+
+    __tablename__ = "compute_ethics_committees"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    members: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    entrusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    registration: Mapped[str] = mapped_column(String(100), default="")  # 国家平台登记号
+    term_ends_on: Mapped[date] = mapped_column(Date)  # a member's term is at most 5 years
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EthicsReview(Base):
+    """One ethics review of an algorithm for the data it is to run on: the first review, a
+    follow-up (跟踪审查, at least every 12 months) or a review of a modification; by the
+    general, simplified or emergency procedure. ``grounds`` are why a review is needed and
+    ``re_review`` the items of the list of activities that need expert re-review (专家复核),
+    both decided by the policy when the review is applied for. ``meeting`` is what the
+    committee recorded (who was present, who withdrew, each vote); ``valid_until`` the last
+    day the approval holds without a follow-up."""
+
+    __tablename__ = "compute_ethics_reviews"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    committee_id: Mapped[str] = mapped_column(
+        ForeignKey("compute_ethics_committees.id"), index=True
+    )
+    committee_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)  # applicant
+    algorithm_id: Mapped[str] = mapped_column(ForeignKey("compute_algorithms.id"), index=True)
+    versions: Mapped[list[str]] = mapped_column(JSON)  # the versions' SHA-256 it covers
+    datasets: Mapped[list[str]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(16))  # initial | follow_up | modification
+    procedure: Mapped[str] = mapped_column(String(12))  # general | simplified | emergency
+    previous_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    grounds: Mapped[list[str]] = mapped_column(JSON)
+    re_review: Mapped[list[str]] = mapped_column(JSON, default=list)
+    risk: Mapped[str] = mapped_column(String(16))  # minimal | above_minimal
+    application: Mapped[dict[str, str]] = mapped_column(JSON)  # plan, risks, measures, …
+    status: Mapped[str] = mapped_column(String(16), default=ReviewState.SUBMITTED, index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    meeting: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decision: Mapped[str | None] = mapped_column(String(24))
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    re_reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    re_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    re_review_reason: Mapped[str | None] = mapped_column(Text)
+    follow_up_months: Mapped[int] = mapped_column(Integer, default=12)
+    valid_until: Mapped[date | None] = mapped_column(Date, index=True)
+    applied_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

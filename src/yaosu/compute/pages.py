@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar, get_args
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
@@ -27,7 +27,7 @@ from yaosu.authorization.operations import Operation
 from yaosu.authorization.policy import Resource, decide, enforce
 from yaosu.authorization.policy.redlines import SUBJECTS, USES
 from yaosu.catalog import service as catalog
-from yaosu.compute import bundles, jobs, service
+from yaosu.compute import bundles, ethics, forms, jobs, service
 from yaosu.compute.models import Algorithm, ComputeJob
 from yaosu.compute.schemas import (
     AlgorithmChange,
@@ -39,13 +39,13 @@ from yaosu.compute.schemas import (
     JobDecision,
     ReviewDecision,
 )
-from yaosu.compute.states import JOB_ACTIVE, FilingState, JobState
+from yaosu.compute.states import JOB_ACTIVE, FilingState, JobState, ReviewState
 from yaosu.console import steps
 from yaosu.console.render import back_with_error, done, render
 from yaosu.context import Context
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.errors import InvalidInput, NotFound, YaosuError
-from yaosu.kernel.i18n import N_, Message, Sentences, _, localise, register_labels
+from yaosu.kernel.i18n import N_, Message, _, localise, register_labels
 from yaosu.web.deps import ANONYMOUS, ContextDep, OptionalActor, PageActor, SessionDep, locale
 from yaosu.web.errors import audit_refusal
 
@@ -199,37 +199,11 @@ FIELDS = {
 }
 
 
-def _problem(error: Mapping[str, Any]) -> Message:
-    where = ".".join(str(p) for p in error["loc"])
-    field = Message(FIELDS[where]) if where in FIELDS else where
-    kind, limits = error["type"], error.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and limits.get("min_length") == 1):
-        return _("{field}: fill it in", field=field)
-    if kind == "string_too_short":
-        return _("{field}: at least {n} characters", field=field, n=limits.get("min_length"))
-    if kind == "string_too_long":
-        return _("{field}: at most {n} characters", field=field, n=limits.get("max_length"))
-    if kind == "too_short":
-        return _("{field}: choose at least {n}", field=field, n=limits.get("min_length"))
-    if kind == "too_long":
-        return _("{field}: choose at most {n}", field=field, n=limits.get("max_length"))
-    if kind == "literal_error":
-        return _("{field}: choose one of the offered values", field=field)
-    if where.endswith("_on"):
-        return _("{field}: a day, such as 2026-01-13", field=field)
-    return _("{field}: {problem}", field=field, problem=error["msg"])
-
-
 Model = TypeVar("Model", bound=BaseModel)
 
 
 def _validated(model: type[Model], doc: Mapping[str, Any]) -> Model:
-    """A form's fields as the API's body, or every problem in the reader's language."""
-    try:
-        return model.model_validate(doc)
-    except ValidationError as exc:
-        problems = [_problem(e) for e in exc.errors()]
-        raise InvalidInput(problem=Sentences(problems)) from None
+    return forms.validated(model, doc, FIELDS)
 
 
 def _bundle(upload: UploadFile | None) -> bytes:
@@ -459,6 +433,11 @@ def algorithm_page(
         filings=filings,
         provider=accounts.org_names(session, ids=[alg.org_id]).get(alg.org_id, ""),
         users=accounts.user_names(session, ids=deciders),
+        ethics_approvals=[]
+        if actor is ANONYMOUS
+        else ethics.list_reviews(
+            session, actor, algorithm_id=alg.id, statuses=[ReviewState.APPROVED]
+        ),
         error=error,
         can=_frame(actor, ctx) | _algorithm_rights(session, actor, ctx, alg),
     )
@@ -770,18 +749,16 @@ def _submission(session: Session, actor: Actor, ctx: Context, contract_id: str) 
             for key, spec in properties.items()
             if isinstance(spec, dict) and "default" in spec
         }
-        job = Resource(
-            "compute_job",
-            "new",
-            contract.consumer_org_id,
-            {"uses": list(alg.uses), "subjects": list(alg.subjects), "created_by": actor.id},
-        )
-        submit = decide(
+        job, job_context, _approval = jobs.submission(
+            session,
             actor,
-            "compute.submit",
-            job,
-            _red_lines(ctx) | {"purpose": contract.purpose},
+            settings=ctx.settings,
+            contract=contract,
+            alg=alg,
+            sha256=version.sha256,
+            datasets=list(contract.datasets),
         )
+        submit = decide(actor, "compute.submit", job, job_context)
         if not submit.allowed:
             refusal = submit.reason
         elif not usable:

@@ -1,5 +1,5 @@
 """HTTP routes of the compute domain: algorithm filings and their public register, providers'
-trusted lists, compute-to-data jobs and their released outputs."""
+trusted lists, compute-to-data jobs and their released outputs, ethics committees and reviews."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from yaosu.compute import jobs, service
+from yaosu.accounts.schemas import ResponsibilityPublic
+from yaosu.authorization.policy.ethics import re_review_items
+from yaosu.compute import ethics, jobs, service
 from yaosu.compute.bundles import MAX_BUNDLE_BYTES
 from yaosu.compute.models import Algorithm, ComputeJob
 from yaosu.compute.schemas import (
@@ -20,13 +22,22 @@ from yaosu.compute.schemas import (
     AlgorithmDetail,
     AlgorithmFile,
     AlgorithmPublic,
+    CommitteeCreate,
+    CommitteePublic,
+    CommitteeUpdate,
     Deregistration,
     FilingDecision,
     FilingPublic,
     JobCreate,
     JobDecision,
     JobPublic,
+    MeetingRecord,
+    Requirement,
+    ReReview,
+    Resubmission,
+    ReviewApply,
     ReviewDecision,
+    ReviewPublic,
     TrustCreate,
     TrustedPublic,
     VersionPublic,
@@ -111,7 +122,9 @@ def job_public(session: Any, job: ComputeJob) -> JobPublic:
     return JobPublic.model_validate(job).model_copy(
         update={
             "filing_number": alg.filing_number if alg else None,
-            "responsibilities": jobs.responsibilities(session, job),
+            "responsibilities": [
+                ResponsibilityPublic.model_validate(p) for p in jobs.responsibilities(session, job)
+            ],
         }
     )
 
@@ -342,3 +355,138 @@ async def download(
     """A released output (Parquet, JSON or Markdown), for the consumer; audited."""
     path, output = await run_in_threadpool(jobs.run_download, ctx, actor, job_id=job_id, name=name)
     return FileResponse(path, filename=f"{job_id}-{name}{output['suffix']}")
+
+
+# --- ethics review (科技伦理审查) -------------------------------------------------------------
+
+
+class CommitteesPublic(BaseModel):
+    items: list[CommitteePublic]
+    total: int
+
+
+class ReviewsPublic(BaseModel):
+    items: list[ReviewPublic]
+    total: int
+
+
+@router.get("/ethics/committees", response_model=CommitteesPublic)
+def list_committees(
+    actor: CurrentActor,
+    session: SessionDep,
+    org_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> CommitteesPublic:
+    """Registered ethics committees (public to signed-in users), or one organisation's."""
+    found = ethics.list_committees(session, actor, org_id=org_id)
+    return CommitteesPublic(
+        items=[CommitteePublic.model_validate(c) for c in found], total=len(found)
+    )
+
+
+@router.post("/ethics/committees", response_model=CommitteePublic, status_code=201)
+def create_committee(
+    body: CommitteeCreate, actor: CurrentActor, session: SessionDep
+) -> CommitteePublic:
+    """Set up your organisation's committee; its composition is checked against Art. 7."""
+    return CommitteePublic.model_validate(ethics.create_committee(session, actor, data=body))
+
+
+@router.get("/ethics/committees/{committee_id}", response_model=CommitteePublic)
+def get_committee(committee_id: Id, actor: CurrentActor, session: SessionDep) -> CommitteePublic:
+    return CommitteePublic.model_validate(
+        ethics.get_committee(session, actor, committee_id=committee_id)
+    )
+
+
+@router.put("/ethics/committees/{committee_id}", response_model=CommitteePublic)
+def update_committee(
+    committee_id: Id, body: CommitteeUpdate, actor: CurrentActor, session: SessionDep
+) -> CommitteePublic:
+    """Change the members (checked again), whether it takes entrusted reviews, its term."""
+    return CommitteePublic.model_validate(
+        ethics.update_committee(session, actor, committee_id=committee_id, data=body)
+    )
+
+
+@router.get("/ethics/reviews", response_model=ReviewsPublic)
+def list_reviews(
+    actor: CurrentActor,
+    session: SessionDep,
+    algorithm_id: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            pattern=r"^(submitted|re_review|approved|revise|rejected|lapsed|superseded|revoked)$"
+        ),
+    ] = None,
+) -> ReviewsPublic:
+    """Reviews you may see: your organisation's applications, those before its committee,
+    or (oversight) all."""
+    found = ethics.list_reviews(
+        session, actor, algorithm_id=algorithm_id, statuses=[status] if status else []
+    )
+    return ReviewsPublic(items=[ReviewPublic.model_validate(r) for r in found], total=len(found))
+
+
+@router.post("/ethics/reviews", response_model=ReviewPublic, status_code=201)
+def apply_for_review(body: ReviewApply, actor: CurrentActor, session: SessionDep) -> ReviewPublic:
+    """Apply for a review of an algorithm on the data it is to run on: the first review, a
+    follow-up of an approval, or a modification (the algorithm's new version)."""
+    return ReviewPublic.model_validate(ethics.apply(session, actor, data=body))
+
+
+@router.get("/ethics/reviews/{review_id}", response_model=ReviewPublic)
+def get_review(review_id: Id, actor: CurrentActor, session: SessionDep) -> ReviewPublic:
+    return ReviewPublic.model_validate(ethics.get_review(session, actor, review_id=review_id))
+
+
+@router.post("/ethics/reviews/{review_id}/meeting", response_model=ReviewPublic)
+def record_meeting(
+    review_id: Id, body: MeetingRecord, actor: CurrentActor, ctx: ContextDep, session: SessionDep
+) -> ReviewPublic:
+    """The committee's secretariat records the meeting (or the simplified procedure's
+    reviewers): who was present, who withdrew, each vote; the decision follows the votes."""
+    review = ethics.decide(session, actor, review_id=review_id, data=body, settings=ctx.settings)
+    return ReviewPublic.model_validate(review)
+
+
+@router.post("/ethics/reviews/{review_id}/re-review", response_model=ReviewPublic)
+def re_review(
+    review_id: Id, body: ReReview, actor: CurrentActor, ctx: ContextDep, session: SessionDep
+) -> ReviewPublic:
+    """Expert re-review (专家复核) by the competent department."""
+    review = ethics.re_review(session, actor, review_id=review_id, data=body, settings=ctx.settings)
+    return ReviewPublic.model_validate(review)
+
+
+@router.post("/ethics/reviews/{review_id}/resubmit", response_model=ReviewPublic)
+def resubmit_review(
+    review_id: Id, body: Resubmission, actor: CurrentActor, session: SessionDep
+) -> ReviewPublic:
+    """Submit revised materials after the committee asked for revision (修改后再审)."""
+    return ReviewPublic.model_validate(
+        ethics.resubmit(session, actor, review_id=review_id, data=body)
+    )
+
+
+@router.get("/algorithms/{algorithm_id}/ethics", response_model=Requirement)
+def ethics_requirement(
+    algorithm_id: Id,
+    actor: CurrentActor,
+    session: SessionDep,
+    datasets: Annotated[list[str], Query(max_length=20)],
+) -> Requirement:
+    """Whether the algorithm's current version needs an ethics review on these datasets, why
+    (with the articles), whether it also needs expert re-review, and the approval covering it."""
+    alg = service.get_algorithm(session, actor, algorithm_id=algorithm_id)
+    if not datasets or any(len(d) > 40 for d in datasets):
+        raise InvalidInput(problem=_("name the datasets, each by its id"))
+    needed = jobs.requirement(session, actor, alg, datasets)
+    approval = jobs.covering(session, algorithm_id=alg.id, sha256=alg.sha256, datasets=datasets)
+    return Requirement(
+        algorithm_id=alg.id,
+        datasets=datasets,
+        grounds=needed,
+        re_review=re_review_items(uses=alg.uses, subjects=alg.subjects),
+        approval=ReviewPublic.model_validate(approval) if approval else None,
+    )

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yaosu.accounts.schemas import ResponsibilityPublic
 from yaosu.web.params import MAX_INT32, IsoDate
 
 AlgorithmType = Literal["generation", "push", "ranking", "retrieval", "scheduling"]
@@ -157,6 +158,16 @@ class JobCreate(BaseModel):
         default=None, max_length=20, description="default: every dataset of the contract"
     )
     params: dict[str, Any] = Field(default_factory=dict)
+    epsilon: float | None = Field(
+        default=None,
+        ge=1e-3,  # the governed query's range (access.accuracy MIN_EPSILON, MAX_EPSILON)
+        le=10.0,
+        allow_inf_nan=False,
+        description=(
+            "under a contract with a privacy budget: the ε the job's differentially private"
+            " release spends (default 1.0), split over its statistics tables"
+        ),
+    )
 
 
 class JobDecision(BaseModel):
@@ -185,7 +196,7 @@ class JobPublic(BaseModel):
     datasets: list[str]
     params: dict[str, Any]
     status: str
-    status_reason: str | None
+    status_reason: dict[str, str] | None  # {"zh": …, "en": …}
     approvals: list[dict[str, Any]]
     runtime: dict[str, Any]
     inputs: list[dict[str, Any]]
@@ -202,4 +213,145 @@ class JobPublic(BaseModel):
     finished_at: datetime | None
     cleaned_at: datetime | None
     filing_number: str | None = None
-    responsibilities: list[dict[str, Any]] = []
+    ethics_review_id: str | None = None
+    epsilon: float | None = None
+    responsibilities: list[ResponsibilityPublic] = []  # who answers for what (责任边界)
+
+
+# --- ethics review (科技伦理审查) -------------------------------------------------------------
+
+Expertise = Literal["technical", "ethics", "legal", "other"]
+Vote = Literal["approve", "approve_with_changes", "revise", "reject"]
+
+
+class Member(BaseModel):
+    """One member of an ethics committee (科技伦理审查办法（试行）Art. 7)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    expertise: Expertise = Field(description="同行专家 technical, 伦理 ethics, 法律 legal")
+    gender: Literal["female", "male"]
+    external: bool = Field(default=False, description="单位外委员: not of the organisation")
+    affiliation: str = Field(default="", max_length=200)
+    chair: bool = Field(default=False, description="主任委员")
+
+
+class CommitteeCreate(BaseModel):
+    name: str = Field(min_length=2, max_length=200)
+    members: list[Member] = Field(min_length=1, max_length=60)
+    entrusted: bool = Field(default=False, description="reviews for other organisations too")
+    registration: str = Field(default="", max_length=100, description="国家平台登记号")
+    term_ends_on: IsoDate = Field(description="the members' term ends (at most 5 years)")
+
+
+class CommitteeUpdate(BaseModel):
+    members: list[Member] = Field(min_length=1, max_length=60)
+    entrusted: bool | None = None
+    registration: str | None = Field(default=None, max_length=100)
+    term_ends_on: IsoDate | None = None
+
+
+class CommitteePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    org_id: str
+    name: str
+    members: list[dict[str, Any]]
+    entrusted: bool
+    registration: str
+    term_ends_on: date
+    active: bool
+    created_at: datetime
+
+
+class Application(BaseModel):
+    """What the applicant submits (申请材料): the plan, the ethical risks and how they are
+    controlled, how personal information is protected, and for the emergency procedure why
+    it is an emergency."""
+
+    plan: str = Field(min_length=10, max_length=20_000, description="活动方案")
+    risks: str = Field(min_length=10, max_length=20_000, description="伦理风险评估")
+    measures: str = Field(min_length=10, max_length=20_000, description="风险防控措施")
+    personal_information: str = Field(default="", max_length=20_000, description="个人信息保护")
+    emergency: str = Field(default="", max_length=4000, description="应急审查的理由")
+
+
+class ReviewApply(BaseModel):
+    committee_id: str = Field(min_length=1, max_length=40)
+    algorithm_id: str = Field(min_length=1, max_length=40)
+    datasets: list[str] = Field(default_factory=list, max_length=20)
+    kind: Literal["initial", "follow_up", "modification"] = "initial"
+    previous_id: str | None = Field(
+        default=None, max_length=40, description="the approval a follow-up or change is of"
+    )
+    procedure: Literal["general", "simplified", "emergency"] = "general"
+    risk: Literal["minimal", "above_minimal"] = "above_minimal"
+    application: Application
+
+
+class MeetingRecord(BaseModel):
+    """What the committee's secretariat records. Members are named by their position in the
+    committee's list (from 0). The general and emergency procedures: who was ``present``, who
+    withdrew for a conflict of interest (``recused``), and each present member's vote. The
+    simplified procedure: the members the chair designated (``present``) and their votes."""
+
+    held_on: IsoDate
+    present: list[int] = Field(min_length=1, max_length=60)
+    recused: list[int] = Field(default_factory=list, max_length=60)
+    votes: dict[int, Vote]
+    conditions: str = Field(default="", max_length=4000, description="修改意见 or conditions")
+    follow_up_months: int = Field(default=12, ge=1, le=12)
+    minutes: str = Field(default="", max_length=20_000)
+
+
+class ReReview(BaseModel):
+    decision: Literal["approve", "reject"]
+    reason: str = Field(min_length=2, max_length=4000)
+
+
+class Resubmission(BaseModel):
+    application: Application
+
+
+class ReviewPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    committee_id: str
+    committee_org_id: str
+    org_id: str
+    algorithm_id: str
+    versions: list[str]
+    datasets: list[str]
+    kind: str
+    procedure: str
+    previous_id: str | None
+    grounds: list[str]
+    re_review: list[str]
+    risk: str
+    application: dict[str, str]
+    status: str
+    due_at: datetime
+    meeting: dict[str, Any]
+    decision: str | None
+    conditions: str
+    decided_by: str | None
+    decided_at: datetime | None
+    re_reviewed_by: str | None
+    re_reviewed_at: datetime | None
+    re_review_reason: str | None
+    follow_up_months: int
+    valid_until: date | None
+    applied_by: str
+    created_at: datetime
+    ended_at: datetime | None
+
+
+class Requirement(BaseModel):
+    """Whether an algorithm on some data needs an ethics review, why, and what covers it."""
+
+    algorithm_id: str
+    datasets: list[str]
+    grounds: list[str]
+    re_review: list[str]
+    approval: ReviewPublic | None

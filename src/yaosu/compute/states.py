@@ -50,13 +50,26 @@ class JobState(StrEnum):
     REJECTED = "rejected"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    SUSPENDED = "suspended"  # its ethics approval lapsed before it ran
 
 
 JOB_MOVES: dict[JobState, frozenset[JobState]] = {
     JobState.AWAITING_APPROVAL: frozenset(
-        {JobState.QUEUED, JobState.REJECTED, JobState.CANCELLED, JobState.FAILED}
+        {
+            JobState.QUEUED,
+            JobState.REJECTED,
+            JobState.CANCELLED,
+            JobState.FAILED,
+            JobState.SUSPENDED,
+        }
     ),
-    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.CANCELLED, JobState.FAILED}),
+    JobState.QUEUED: frozenset(
+        {JobState.RUNNING, JobState.CANCELLED, JobState.FAILED, JobState.SUSPENDED}
+    ),
+    # a follow-up review approved: it waits again for what it waited for, or runs
+    JobState.SUSPENDED: frozenset(
+        {JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.CANCELLED, JobState.FAILED}
+    ),
     JobState.RUNNING: frozenset(
         # back to queued: its worker died, and it runs again from the start
         {JobState.CHECKING, JobState.FAILED, JobState.CANCELLED, JobState.QUEUED}
@@ -72,6 +85,46 @@ JOB_MOVES: dict[JobState, frozenset[JobState]] = {
 }
 JOB_FINAL = frozenset(s for s, targets in JOB_MOVES.items() if not targets)
 JOB_ACTIVE = frozenset(JobState) - JOB_FINAL
+
+
+class ReviewState(StrEnum):
+    """An ethics review (科技伦理审查办法（试行）): submitted to the committee, decided at a
+    meeting (or by the simplified procedure's reviewers); approved, returned for revision and
+    review again (修改后再审), or not approved. An activity on the list of those needing expert
+    re-review (专家复核) waits for the competent department after the committee approves. An
+    approval ends when its follow-up review is overdue (lapsed), when a later review replaces
+    it (superseded), or when a follow-up review does not approve it again (revoked)."""
+
+    SUBMITTED = "submitted"
+    RE_REVIEW = "re_review"
+    APPROVED = "approved"
+    REVISE = "revise"
+    REJECTED = "rejected"
+    LAPSED = "lapsed"
+    SUPERSEDED = "superseded"
+    REVOKED = "revoked"
+
+
+REVIEW_MOVES: dict[ReviewState, frozenset[ReviewState]] = {
+    ReviewState.SUBMITTED: frozenset(
+        {ReviewState.APPROVED, ReviewState.RE_REVIEW, ReviewState.REVISE, ReviewState.REJECTED}
+    ),
+    ReviewState.RE_REVIEW: frozenset({ReviewState.APPROVED, ReviewState.REJECTED}),
+    ReviewState.REVISE: frozenset({ReviewState.SUBMITTED}),
+    ReviewState.APPROVED: frozenset(
+        {ReviewState.LAPSED, ReviewState.SUPERSEDED, ReviewState.REVOKED}
+    ),
+    ReviewState.REJECTED: frozenset(),
+    ReviewState.LAPSED: frozenset(),
+    ReviewState.SUPERSEDED: frozenset(),
+    ReviewState.REVOKED: frozenset(),
+}
+
+
+def advance_review(review: _Stateful, target: ReviewState) -> None:
+    review.status = transition(
+        REVIEW_MOVES, review.status, target, what=_("Ethics review"), id=review.id
+    )
 
 
 def advance_filing(filing: _Stateful, target: FilingState) -> None:

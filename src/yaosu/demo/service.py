@@ -56,6 +56,7 @@ USERS = [
     ("bureau-analyst", "bureau", "member", "市数据局数据专员"),
     ("bureau-reviewer", "bureau", "reviewer", "市数据局审核员"),
     ("ai-analyst", "ai", "admin", "智谷算法工程师"),
+    ("ai-ethics", "ai", "reviewer", "智谷科技伦理委员会秘书"),
     ("coop-manager", "coop", "admin", "合作社理事长"),
     ("cac-inspector", "cac", "reviewer", "网信办检查员"),
     ("dsj-inspector", "dsj", "reviewer", "省数据局监管员"),

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     compute_approval_days: int = Field(default=14, ge=1, le=365)
     compute_queue_hours: int = Field(default=24, ge=1, le=24 * 30)
     compute_review_days: int = Field(default=15, ge=1, le=365)
+    # Ethics review (科技伦理审查): the department that organises expert re-review (专家复核)
+    # of the activities on the measures' list; the regulators of that department decide it.
+    ethics_re_review_department: str = Field(default="科技", min_length=1, max_length=40)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

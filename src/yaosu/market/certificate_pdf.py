@@ -21,7 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from yaosu.kernel.i18n import _, label
+from yaosu.kernel.i18n import _, label, localise
 from yaosu.market.labels import CHARGE_UNIT, PRICING_CLASS, SHARE_KIND
 from yaosu.market.ledger import yuan
 
@@ -72,6 +72,14 @@ def _rows(doc: dict[str, Any], number: str, check: str, lang: str) -> list[tuple
             )
             for i, line in enumerate((doc.get("shares") or {}).get("lines", []))
         ],
+        *[
+            (
+                say(_("Who answers for what")) if i == 0 else "",
+                f"{localise(part['part_text'], lang)} · {part.get('org_name') or '—'}："
+                + "、".join(dict.fromkeys(localise(d["rule_text"], lang) for d in part["duties"])),
+            )
+            for i, part in enumerate(doc.get("responsibilities") or [])
+        ],
         (say(_("Order")), str(doc["order"])),
         (say(_("Contract")), str(doc["contract"])),
         (
@@ -95,6 +103,9 @@ def render(
     page.drawCentredString(width / 2, height - 30 * mm, _("Transaction certificate").render(lang))
     y = height - 48 * mm
     for name, value in _rows(doc, number, check, lang):
+        if y < 30 * mm:  # a long certificate (many shares, parties) goes on to a second page
+            page.showPage()
+            y = height - 30 * mm
         page.setFont(FONT, 10)
         page.drawString(20 * mm, y, name)
         lines = textwrap.wrap(value, 58) or [""]
@@ -102,6 +113,9 @@ def render(
             page.drawString(58 * mm, y, line)
             y -= 6 * mm
         y -= 1.5 * mm
+    if y < 90 * mm:  # the signature and the QR code below need the foot of a page
+        page.showPage()
+        y = height - 30 * mm
     page.setFont(FONT, 8)
     page.drawString(20 * mm, y - 2 * mm, _("Signature (Ed25519)").render(lang))
     for line in textwrap.wrap(signature, 90):

@@ -40,7 +40,7 @@ from yaosu.kernel.errors import NotFound
 from yaosu.kernel.i18n import _
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
-from yaosu.market import settlement, sharing
+from yaosu.market import products, settlement, sharing
 from yaosu.market.models import LedgerTransfer, Order, Product, TransactionCertificate
 from yaosu.market.orders import order_resource
 from yaosu.market.states import OrderState
@@ -187,6 +187,11 @@ def _issue(
                 for line in sharing.lines_of(session, order_id=order.id)
             ],
         },
+        # Who answers for what (责任边界), signed as it read at issue; certificates issued
+        # before it was added have none (their signed documents are left as they were).
+        "responsibilities": products.responsibilities(
+            session, product=product, buyer_org_id=order.buyer_org_id
+        ),
         "delivery_sha256": delivery.get("evidence_sha256") or _sha256(delivery),
         "settlement": {
             "period": period.isoformat(),

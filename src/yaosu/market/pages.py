@@ -321,6 +321,7 @@ def product_page(
         "product.html",
         product=product,
         sources=_products.sources_of(session, product_id=product.id),
+        parts=_products.responsibilities(session, product=product),
         reports=_listing.reports_of(session, product_id=product.id),
         reviews=_listing.reviews_of(session, product_id=product.id),
         trial=_pricing.in_trial(product.first_listed_at, utcnow()),
@@ -899,6 +900,7 @@ def certificate_page(
         "transaction_certificate.html",
         cert=cert,
         doc=cert.document,
+        parts=cert.document.get("responsibilities") or [],  # as signed; none before they were
         verdict=verdict,
         **_common(session, request),
     )

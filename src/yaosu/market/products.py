@@ -225,6 +225,27 @@ def contributors_of(session: Session, *, product_id: str) -> dict[str, str]:
     )
 
 
+def responsibilities(
+    session: Session, *, product: Product, buyer_org_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Who answers for what (责任边界) for a product: the holders of the data it is made from,
+    its operator (the seller, under its product-operation right), the platform, and the buyer
+    (``buyer_org_id``; None on the product's own page, where anyone may buy). A product names
+    no algorithm (its sources are registered dataset versions), so no algorithm provider."""
+    sources = sources_of(session, product_id=product.id)
+    holders = contributors_of(session, product_id=product.id)
+    return accounts.boundaries(
+        session,
+        providers=[holders[s.dataset_id] for s in sources if s.dataset_id in holders],
+        seller=product.seller_org_id,
+        consumer=buyer_org_id,
+        buyer_to_be=buyer_org_id is None,
+        personal=authorization.personal_in(
+            session, versions=((s.dataset_id, s.version) for s in sources)
+        ),
+    )
+
+
 def _check_sharing(
     session: Session, doc: Any, *, holders: dict[str, str], seller_org_id: str
 ) -> shares.Rule:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from yaosu.accounts import service as accounts
+from yaosu.accounts.schemas import ResponsibilityPublic
 from yaosu.kernel.errors import NotFound
 from yaosu.kernel.i18n import _
 from yaosu.lineage.schemas import GraphPublic
@@ -156,11 +157,18 @@ def bank_statement(import_id: str, actor: CurrentActor, session: SessionDep) -> 
 # --- products ------------------------------------------------------------------------------------
 
 
-def product_public(session: Session, product: object) -> ProductPublic:
+def product_public(session: Session, product: Any, *, parts: bool = False) -> ProductPublic:
+    """A product and its sources; with ``parts``, who answers for what (the product's own
+    ``GET``: lists and the answers to its steps leave it out)."""
     out = ProductPublic.model_validate(product)
     out.sources = [
         SourcePublic.model_validate(s) for s in _products.sources_of(session, product_id=out.id)
     ]
+    if parts:
+        out.responsibilities = [
+            ResponsibilityPublic.model_validate(p)
+            for p in _products.responsibilities(session, product=product)
+        ]
     return out
 
 
@@ -208,7 +216,9 @@ def create_product(body: ProductCreate, actor: CurrentActor, session: SessionDep
 
 @router.get("/market/products/{product_id}", response_model=ProductPublic)
 def product(product_id: str, actor: OptionalActor, session: SessionDep) -> ProductPublic:
-    return product_public(session, _products.get_product(session, actor, product_id=product_id))
+    """A product you may see, its sources, and who answers for what (责任边界)."""
+    found = _products.get_product(session, actor, product_id=product_id)
+    return product_public(session, found, parts=True)
 
 
 @router.get("/market/products/{product_id}/lineage", response_model=GraphPublic)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yaosu.accounts.schemas import ResponsibilityPublic
 from yaosu.web.params import MAX_INT32, IsoAwareDateTime, IsoDate
 
 # --- ledger --------------------------------------------------------------------------------------
@@ -164,6 +165,8 @@ class ProductPublic(BaseModel):
     decision_note: str | None
     created_at: datetime
     sources: list[SourcePublic] = []
+    # Who answers for what (责任边界): in the product's own GET, not in lists or step answers
+    responsibilities: list[ResponsibilityPublic] | None = None
 
 
 class PriceSet(BaseModel):

@@ -1,5 +1,6 @@
 """Certificates: issuing a registered right's certificate, signed with the platform's
-certificate key, and the file a holder downloads and anyone verifies."""
+certificate key, and the file a holder downloads and anyone verifies. A certificate states
+who answers for what under the right (责任边界)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from yaosu.kernel.errors import Conflict, NotFound
 from yaosu.kernel.i18n import _, label
 from yaosu.kernel.ids import new_id
 from yaosu.kernel.settings import Settings
+from yaosu.privacy.service import confirmed_screen
 from yaosu.rights import certify
 from yaosu.rights.labels import GRANT_SOURCE, RIGHT_KIND
 from yaosu.rights.models import Certificate, Grant, Registration
@@ -121,6 +123,9 @@ def _certificate(
         "grantor": {"id": grantor.id, "name": grantor.name} if grantor else None,
         "parent": grant.parent_id,
         "scope": {"purposes": grant.purposes, "territory": grant.territory},
+        # Who answers for what (责任边界). Certificates issued before it was added have none:
+        # their signed documents stay as they were, and verify as they did.
+        "responsibilities": _responsibilities(session, grant),
         "valid_from": _iso(grant.starts_at),
         "valid_until": _iso(valid_until),
         "issued_at": _iso(now),
@@ -135,6 +140,21 @@ def _certificate(
         key=signer.verifier_key(),
         issued_at=now,
         valid_until=valid_until,
+    )
+
+
+def _responsibilities(session: Session, grant: Grant) -> list[dict[str, Any]]:
+    """The parts a right puts its holder in: a holding right's holder is the data's provider;
+    a processing-use right's is a data user and a product-operation right's operates the
+    product, each from the data its grantor (or, originally, the holder itself) provides."""
+    holder = grant.holder_org_id
+    screen = confirmed_screen(session, dataset_id=grant.object_id, version=grant.object_version)
+    return accounts.boundaries(
+        session,
+        providers=[holder if grant.kind == "holding" else grant.grantor_org_id or holder],
+        seller=holder if grant.kind == "operation" else None,
+        consumer=holder if grant.kind == "processing" else None,
+        personal=bool(screen and screen.personal),
     )
 
 

@@ -285,4 +285,12 @@ def certificate_page(
     if cert is None:
         raise NotFound(kind=_("Certificate"), id=code)
     text = json.dumps(service.certificate_file(cert), ensure_ascii=False, indent=2)
-    return render(request, actor, "certificate.html", cert=cert, doc=cert.document, text=text)
+    return render(
+        request,
+        actor,
+        "certificate.html",
+        cert=cert,
+        doc=cert.document,
+        parts=cert.document.get("responsibilities") or [],  # as signed; none before they were
+        text=text,
+    )

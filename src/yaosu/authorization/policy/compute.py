@@ -9,6 +9,10 @@ algorithm, or submitting a job, that crosses one is refused whoever asks.
 A job's ``owner_org_id`` is the consumer that runs it; ``attrs``: ``created_by``,
 ``providers`` (the organisations whose data it reads) and ``status``. A trusted-list entry's
 ``owner_org_id`` is the dataset's holder, the one who approves what may run on it.
+
+A job to submit also carries ``ethics_grounds`` (why its algorithm on its data needs an
+ethics review, ``policy.ethics.grounds``) and the context the ``ethics`` approval covering it:
+a job that needs one and has none is refused, and so is a caller that did not look.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from yaosu.authorization.policy.decision import (
     no_sql_form,
     oversees,
 )
+from yaosu.authorization.policy.ethics import required as ethics_required
 from yaosu.authorization.policy.redlines import crossed
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.i18n import _
@@ -122,7 +127,7 @@ def job(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -
             return allow(_("the consumer, the data's providers, or oversight"))
         return deny(_("a job is visible to its consumer, the data's providers and oversight"))
     if action == "compute.submit":
-        refused = _red_line(ctx, a)
+        refused = _red_line(ctx, a) or ethics_required(a, ctx)
         if refused is not None:
             return refused
         if member and actor.role in ("admin", "member"):

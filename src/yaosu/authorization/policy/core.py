@@ -26,6 +26,7 @@ from yaosu.authorization.policy import (
     console,
     contracts,
     datasets,
+    ethics,
     extracts,
     jobs,
     ledger,
@@ -133,6 +134,15 @@ SCOPE_OF = {
     "compute.approve": "write",
     "compute.review": "write",
     "compute.download": "read",
+    # ethics review (科技伦理审查): committees, applications, decisions, expert re-review
+    "ethics.committee.view": "read",
+    "ethics.committee.create": "write",
+    "ethics.committee.update": "write",
+    "ethics.view": "read",
+    "ethics.apply": "write",
+    "ethics.resubmit": "write",
+    "ethics.decide": "write",
+    "ethics.re_review": "write",
     # What the console offers (navigation, home page sections): they change nothing.
     "requests.read": "read",
     "reviews.read": "read",
@@ -159,6 +169,7 @@ HIDE_ON_DENY = {
     "share.view",
     "algorithm.view",
     "compute.view",
+    "ethics.view",
 }
 
 
@@ -269,6 +280,8 @@ _RULES = {
     "algorithm": compute.algorithm,
     "trusted": compute.trusted,
     "compute_job": compute.job,
+    "ethics_committee": ethics.committee,
+    "ethics_review": ethics.review,
 }
 
 # The SQL form of each listed resource type's rules (``visible``).
@@ -289,4 +302,5 @@ _WHERE = {
     "share": shares.where,
     "algorithm": compute.algorithm_where,
     "compute_job": compute.job_where,
+    "ethics_review": ethics.review_where,
 }

@@ -148,6 +148,7 @@ def check_outputs(output_dir: Path, *, index: InputIndex, rules: Rules, log: str
         elif entry.kind == "report":
             findings += _report(entry, path, index=index)
         else:
+            findings += _model(entry, path, index=index)
             message = _(
                 "a person must review the model before it leaves: no automatic"
                 " membership-inference test is run on it"
@@ -336,3 +337,29 @@ def _report(entry: _Entry, path: Path, *, index: InputIndex) -> list[Finding]:
     except (UnicodeDecodeError, OSError):
         return [Finding("files", "fail", entry.shown, _("report.md is not UTF-8 text"), 1)]
     return leaks.text_leaks(entry.shown, _("the report"), text, index=index)
+
+
+MODEL_WIDE_SCAN_BYTES = 64 * 2**20
+
+
+def _model(entry: _Entry, path: Path, *, index: InputIndex) -> list[Finding]:
+    """model.bin: whatever its format, the text inside it is searched like a report's, so a
+    model that carries identifying values or input rows (a pickled frame, a fitted encoder's
+    categories, a nearest-neighbour model's rows) fails. Text is read as UTF-8 and, for a
+    model up to ``MODEL_WIDE_SCAN_BYTES``, as UTF-16 and UTF-32 at every alignment (NumPy
+    keeps strings as UTF-32). A membership-inference test (sacroml) is not run: the package
+    is not in the registries this platform installs from, so a person reviews every model."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return [Finding("files", "fail", entry.shown, _("the model cannot be read"), 1)]
+    texts = [data.decode("utf-8", errors="replace")]
+    if len(data) <= MODEL_WIDE_SCAN_BYTES:
+        for codec, width in (("utf-16-le", 2), ("utf-32-le", 4)):
+            for offset in range(width):
+                end = offset + (len(data) - offset) // width * width
+                texts.append(data[offset:end].decode(codec, errors="replace"))
+    found: list[Finding] = []
+    for text in texts:
+        found += leaks.text_leaks(entry.shown, _("the model"), text, index=index)
+    return found

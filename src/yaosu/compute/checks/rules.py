@@ -112,7 +112,8 @@ class Finding:
 
     ``check`` is one of files, size, kind (the folder and its outputs' form: always fail),
     raw_rows, raw_values, personal (the inputs or people carried out: always fail), min_cell,
-    zeros, dominance, p_ratio (ACRO's disclosure rules: review) and model (review)."""
+    zeros, dominance, p_ratio (ACRO's disclosure rules: review), model (review) and, under a
+    privacy budget, dp (released under differential privacy, held, or refused)."""
 
     check: str
     verdict: str

@@ -1,7 +1,8 @@
 """Inbox items from compute: algorithm filings waiting for the filing department (网信), with
 the working day each must be decided by; compute jobs waiting for a data provider's approval
-of the algorithm's code, or for its reviewer's decision on held outputs; and, for the
-consumer, its jobs that ended lately."""
+of the algorithm's code, or for its reviewer's decision on held outputs; for the consumer,
+its jobs that ended lately; and ethics reviews waiting for a committee's decision, for expert
+re-review, for the applicant's revision, or for their follow-up review."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from yaosu.authorization.policy import Resource, decide
-from yaosu.compute import jobs, service
-from yaosu.compute.states import JOB_FINAL, FilingState, JobState
+from yaosu.compute import ethics, jobs, service
+from yaosu.compute.labels import REVIEW_PROCEDURE
+from yaosu.compute.states import JOB_FINAL, FilingState, JobState, ReviewState
 from yaosu.inbox.labels import KIND
 from yaosu.inbox.registry import Item, Kind, Words, offers, register
 from yaosu.kernel.actor import Actor
 from yaosu.kernel.i18n import N_, Message, label, register_labels
+from yaosu.kernel.settings import get_settings
 
 URGENT_DAYS = 5  # a filing to be decided sooner than this (calendar days) is marked
 NEWS_DAYS = 14  # how far back the ended jobs go
@@ -212,3 +215,103 @@ def _ended(session: Session, actor: Actor, *, now: datetime, words: Words) -> li
 
 
 register(Kind("compute_ended", "news", _ended))
+
+
+# --- ethics review ---------------------------------------------------------------------------
+
+register_labels(
+    KIND,
+    {
+        "ethics_decide": N_("Ethics review"),
+        "ethics_re_review": N_("Expert re-review"),
+        "ethics_follow_up": N_("Ethics follow-up"),
+    },
+)
+ETHICS_DECIDE = N_(
+    "{applicant} applied to your committee for an ethics review of “{name}” ({procedure}): record the meeting and its decision."
+)
+ETHICS_RE_REVIEW = N_(
+    "The committee approved “{name}” of {applicant}, on the list of activities that need expert re-review: organise it and decide."
+)
+ETHICS_REVISE = N_(
+    "The ethics committee asked you to revise the application for “{name}”: resubmit it."
+)
+ETHICS_FOLLOW_UP = N_(
+    "The ethics approval of “{name}” needs its follow-up review by {day}, or its jobs are suspended."
+)
+FOLLOW_UP_DAYS = 30  # how early an approval's follow-up is brought up
+
+
+def _ethics_step(actor: Actor, action: str) -> bool:
+    """Who may take the step at all (nobody else pays the query)."""
+    ctx = {"department": get_settings().ethics_re_review_department}
+    probe = Resource("ethics_review", "*", actor.org_id, {"committee_org": actor.org_id})
+    return decide(actor, action, probe, ctx).allowed
+
+
+def _ethics_waiting(session: Session, actor: Actor, now: datetime) -> list[tuple[str, Any]]:
+    """(kind, review) for every ethics step waiting for the actor, in one listing (kept for
+    the session: the three kinds count from the same list)."""
+    key = ("inbox.compute.ethics", actor.id)
+    if key in session.info:
+        return list(session.info[key])
+    steps = {
+        ReviewState.SUBMITTED: ("ethics_decide", "ethics.decide"),
+        ReviewState.RE_REVIEW: ("ethics_re_review", "ethics.re_review"),
+        ReviewState.REVISE: ("ethics_follow_up", "ethics.resubmit"),
+    }
+    offered = {state: step for state, step in steps.items() if _ethics_step(actor, step[1])}
+    found: list[tuple[str, Any]] = []
+    if offered:
+        ctx = {"department": get_settings().ethics_re_review_department}
+        for review in ethics.list_reviews(session, actor, statuses=list(offered)):
+            kind, action = offered[ReviewState(review.status)]
+            if decide(actor, action, ethics.review_resource(review), ctx).allowed:
+                found.append((kind, review))
+    if decide(actor, "ethics.apply", Resource("ethics_review", "*", actor.org_id, {})).allowed:
+        due = ethics.follow_ups_due(session, actor, within_days=FOLLOW_UP_DAYS, today=now.date())
+        found += [("ethics_follow_up", r) for r in due if r.org_id == actor.org_id]
+    session.info[key] = found
+    return list(found)
+
+
+def _ethics_kind(kind: str) -> Kind:
+    def count(session: Session, actor: Actor, *, now: datetime) -> int:
+        return sum(1 for k, _r in _ethics_waiting(session, actor, now) if k == kind)
+
+    def items(session: Session, actor: Actor, *, now: datetime, words: Words) -> list[Item]:
+        waiting = [r for k, r in _ethics_waiting(session, actor, now) if k == kind]
+        names = _names(session) if waiting else {}
+        out = []
+        for r in waiting:
+            params = {
+                "applicant": words.org(r.org_id),
+                "name": names.get(r.algorithm_id, ""),
+                "procedure": label(REVIEW_PROCEDURE, r.procedure),
+            }
+            if kind == "ethics_follow_up" and r.status == "revise":
+                text, due = ETHICS_REVISE, None
+            elif kind == "ethics_follow_up":
+                params["day"] = r.valid_until.isoformat()
+                text, due = ETHICS_FOLLOW_UP, _due(r.valid_until)
+            else:
+                text = ETHICS_DECIDE if kind == "ethics_decide" else ETHICS_RE_REVIEW
+                due = r.due_at
+            out.append(
+                Item(
+                    kind,
+                    Message(text, params),
+                    f"/ethics/reviews/{r.id}",
+                    at=r.decided_at or r.created_at,
+                    due=due,
+                    urgent=due is not None and due - now < timedelta(days=URGENT_DAYS),
+                    ref=r.id,
+                )
+            )
+        return out
+
+    return Kind(kind, "waiting", items, count)
+
+
+for _kind in ("ethics_decide", "ethics_re_review", "ethics_follow_up"):
+    register(_ethics_kind(_kind))
