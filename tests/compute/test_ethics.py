@@ -473,3 +473,17 @@ def test_the_inbox_brings_each_step_to_whoever_takes_it(
         session.get(EthicsReview, review).valid_until = date.today() + timedelta(days=10)
     (follow,) = [t for t in waiting(ai, "ethics_follow_up") if "按村统计农户需求" in t]
     assert "follow-up review by" in follow
+
+
+def test_regulators_oversee_reviews_and_run_no_committee(people: dict[str, Actor]) -> None:
+    from dataclasses import replace
+
+    from yaosu.authorization.policy import Resource, decide
+
+    cac = people["cac-inspector"]
+    chief = replace(cac, role="admin")  # even the regulator's administrator
+    own = Resource("ethics_committee", "new", cac.org_id, {})
+    assert not decide(chief, "ethics.committee.create", own).allowed
+    before = Resource("ethics_review", "r", "org_x", {"committee_org": cac.org_id})
+    assert not decide(chief, "ethics.decide", before).allowed
+    assert decide(cac, "ethics.view", before).allowed  # oversight sees every review

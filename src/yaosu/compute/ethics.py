@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from yaosu.audit.service import record
@@ -642,6 +642,35 @@ def lapse(session: Session, actor: Actor, *, today: date | None = None) -> list[
             detail={"suspended": suspended},
         )
     return [r.id for r in overdue]
+
+
+def waiting(
+    session: Session,
+    actor: Actor,
+    *,
+    statuses: Iterable[str],
+    follow_up_by: date | None,
+) -> list[EthicsReview]:
+    """The actor's visible reviews in ``statuses``, and (with ``follow_up_by``) its own
+    organisation's approvals whose follow-up falls due by then: the inbox's one query."""
+    wanted = or_(
+        EthicsReview.status.in_(list(statuses)),
+        and_(
+            EthicsReview.status == ReviewState.APPROVED,
+            EthicsReview.org_id == actor.org_id,
+            EthicsReview.valid_until <= follow_up_by,
+        )
+        if follow_up_by is not None and actor.org_id is not None
+        else false(),
+    )
+    return list(
+        session.scalars(
+            select(EthicsReview)
+            .where(visible(actor, "ethics.view", ROWS), wanted)
+            .order_by(EthicsReview.created_at)
+            .limit(500)
+        )
+    )
 
 
 def follow_ups_due(

@@ -69,7 +69,7 @@ MAX_DATASETS = 20
 
 steps.STEPS.update(
     {
-        "ethics.committee.created": steps.Step(
+        "ethics_committee.created": steps.Step(
             N_("The ethics committee is set up and registered."),
             steps.Next(
                 N_(
@@ -77,7 +77,7 @@ steps.STEPS.update(
                 )
             ),
         ),
-        "ethics.committee.changed": steps.Step(
+        "ethics_committee.changed": steps.Step(
             N_("The committee's change is saved."),
             steps.Next(N_("Reviews already applied for keep the members they were applied with.")),
         ),
@@ -353,7 +353,7 @@ def _committee_post(
             error=exc.message(locale(request)),
             status=exc.status,
         )
-    code = "ethics.committee.created" if committee is None else "ethics.committee.changed"
+    code = "ethics_committee.created" if committee is None else "ethics_committee.changed"
     return done(f"{COMMITTEES}/{made.id}", code)
 
 

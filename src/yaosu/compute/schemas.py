@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -221,6 +221,7 @@ class JobPublic(BaseModel):
 # --- ethics review (科技伦理审查) -------------------------------------------------------------
 
 Expertise = Literal["technical", "ethics", "legal", "other"]
+Place = Annotated[int, Field(ge=0, le=59)]  # a member's place in the committee's list
 Vote = Literal["approve", "approve_with_changes", "revise", "reject"]
 
 
@@ -296,9 +297,9 @@ class MeetingRecord(BaseModel):
     simplified procedure: the members the chair designated (``present``) and their votes."""
 
     held_on: IsoDate
-    present: list[int] = Field(min_length=1, max_length=60)
-    recused: list[int] = Field(default_factory=list, max_length=60)
-    votes: dict[int, Vote]
+    present: list[Place] = Field(min_length=1, max_length=60)
+    recused: list[Place] = Field(default_factory=list, max_length=60)
+    votes: dict[Place, Vote] = Field(max_length=60)
     conditions: str = Field(default="", max_length=4000, description="修改意见 or conditions")
     follow_up_months: int = Field(default=12, ge=1, le=12)
     minutes: str = Field(default="", max_length=20_000)

@@ -156,11 +156,14 @@ def required(attrs: Mapping[str, Any], ctx: Mapping[str, Any]) -> Decision | Non
 
 
 def committee(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]) -> Decision:
-    """A committee's ``owner_org_id`` is the organisation that set it up. Committees and their
-    composition are public to every signed-in user (they are registered publicly, Art. 8)."""
+    """A committee's ``owner_org_id`` is the organisation that set it up: a unit that does the
+    research the measures bind (Art. 4), never a regulator, which oversees. Committees and
+    their composition are public to every signed-in user (they are registered publicly)."""
     if action == "ethics.committee.view":
         return allow(_("ethics committees are registered publicly"))
     if action in ("ethics.committee.create", "ethics.committee.update"):
+        if actor.has_kind("regulator"):
+            return deny(_("regulators oversee ethics review; they do not run committees"))
         if is_member(actor, resource) and actor.role == "admin":
             return allow(_("the organisation's administrator sets up its ethics committee"))
         return deny(_("only the organisation's administrator sets up or changes its committee"))
@@ -179,6 +182,7 @@ def review(actor: Actor, action: str, resource: Resource, ctx: Mapping[str, Any]
         actor.org_id is not None
         and actor.org_id == a.get("committee_org")
         and actor.role in ("admin", "reviewer")
+        and not actor.has_kind("regulator")  # regulators run no committee
     )
     if action == "ethics.view":
         if member or secretariat or oversees(actor):

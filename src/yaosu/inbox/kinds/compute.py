@@ -261,16 +261,18 @@ def _ethics_waiting(session: Session, actor: Actor, now: datetime) -> list[tuple
         ReviewState.REVISE: ("ethics_follow_up", "ethics.resubmit"),
     }
     offered = {state: step for state, step in steps.items() if _ethics_step(actor, step[1])}
+    applies = decide(actor, "ethics.apply", Resource("ethics_review", "*", actor.org_id, {}))
     found: list[tuple[str, Any]] = []
-    if offered:
+    if offered or applies.allowed:
         ctx = {"department": get_settings().ethics_re_review_department}
-        for review in ethics.list_reviews(session, actor, statuses=list(offered)):
+        by = now.date() + timedelta(days=FOLLOW_UP_DAYS) if applies.allowed else None
+        for review in ethics.waiting(session, actor, statuses=list(offered), follow_up_by=by):
+            if review.status == ReviewState.APPROVED:
+                found.append(("ethics_follow_up", review))
+                continue
             kind, action = offered[ReviewState(review.status)]
             if decide(actor, action, ethics.review_resource(review), ctx).allowed:
                 found.append((kind, review))
-    if decide(actor, "ethics.apply", Resource("ethics_review", "*", actor.org_id, {})).allowed:
-        due = ethics.follow_ups_due(session, actor, within_days=FOLLOW_UP_DAYS, today=now.date())
-        found += [("ethics_follow_up", r) for r in due if r.org_id == actor.org_id]
     session.info[key] = found
     return list(found)
 
