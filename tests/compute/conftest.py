@@ -40,6 +40,14 @@ def form(**changes: Any) -> AlgorithmFile:
     return AlgorithmFile.model_validate(doc)
 
 
+def run_queued(ctx: Context) -> None:
+    """No worker runs in the tests: the queued tasks run here, in order, until none is left."""
+    from yaosu.tasks import service as tasks
+
+    while tasks.run_one(ctx, name="test") is not None:
+        pass
+
+
 def bundle_bytes(folder: Path = BUNDLE) -> bytes:
     return bundles.zip_folder(folder)
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.compute.conftest import FIELDS, compute_contract
+from tests.compute.conftest import FIELDS, compute_contract, run_queued
 from tests.conftest import actor, token_for
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import Contract
@@ -25,14 +25,8 @@ from yaosu.demo.compute import FILING as DEMO_FILING
 from yaosu.kernel.db import utcnow
 from yaosu.kernel.errors import Forbidden, InvalidInput, NotFound, NotNow
 from yaosu.lineage import service as lineage
-from yaosu.tasks import service as tasks
 
 LEAKY = Path(__file__).parent / "algorithms" / "leaky"
-
-
-def _run_queued(ctx: Context) -> None:
-    while tasks.run_one(ctx, name="test") is not None:
-        pass
 
 
 def _job(ctx: Context, job_id: str) -> ComputeJob:
@@ -96,7 +90,7 @@ def test_a_trusted_hash_runs_without_asking_and_the_consumer_downloads(ctx: Cont
         ctx, ai, data=JobCreate(contract_id=contract_id, algorithm_id=alg_id, params={"months": 2})
     )
     assert job.status == "queued"  # the bureau trusts this hash for its dataset already
-    _run_queued(ctx)
+    run_queued(ctx)
     done = _job(ctx, job.id)
     assert done.status == "released", done.status_reason
     path, output = jobs.run_download(ctx, ai, job_id=job.id, name="demand")
@@ -155,7 +149,7 @@ def test_trust_withdrawn_after_queueing_fails_the_job_at_its_start(ctx: Context)
     with ctx.db.transaction() as session:
         (entry,) = session.scalars(select(TrustedAlgorithm)).all()
         service.distrust(session, reviewer, trusted_id=entry.id, reason="暂停使用")
-    _run_queued(ctx)
+    run_queued(ctx)
     failed = _job(ctx, job.id)
     assert failed.status == "failed" and failed.outputs == []
     assert "withdrew" in (failed.status_reason or {})["en"]
@@ -174,7 +168,7 @@ def test_a_tampered_algorithm_never_runs(ctx: Context) -> None:
     job = jobs.run_submit(
         ctx, actor(ctx, "ai-analyst"), data=JobCreate(contract_id=contract_id, algorithm_id=alg_id)
     )
-    _run_queued(ctx)
+    run_queued(ctx)
     failed = _job(ctx, job.id)
     assert failed.status == "failed" and "village_inputs.py" in (failed.status_reason or {})["en"]
     assert failed.outcome == {}  # the sandbox was never started
@@ -189,7 +183,7 @@ def test_raw_rows_never_leave(ctx: Context, how: str) -> None:
         ctx, ai, data=JobCreate(contract_id=contract, algorithm_id=leaky, params={"how": how})
     )
     _approve(ctx, job.id)
-    _run_queued(ctx)
+    run_queued(ctx)
     done = _job(ctx, job.id)
     assert done.status == "rejected" and done.outputs == []
     assert any(f["check"] == "raw_rows" for f in done.check["findings"])
@@ -208,7 +202,7 @@ def test_the_api_shows_an_ended_job_with_its_reason_in_both_languages(
         ctx, ai, data=JobCreate(contract_id=contract, algorithm_id=leaky, params={"how": "whole"})
     )
     _approve(ctx, job.id)
-    _run_queued(ctx)
+    run_queued(ctx)
     headers = {"Authorization": f"Bearer {token_for(ctx, 'ai-analyst')}"}
     got = app_client.get(f"/api/v1/compute/jobs/{job.id}", headers=headers)
     assert got.status_code == 200, got.text
@@ -225,7 +219,7 @@ def test_a_failing_algorithm_fails_with_its_checked_log(ctx: Context) -> None:
         data=JobCreate(contract_id=contract, algorithm_id=leaky, params={"how": "fail"}),
     )
     _approve(ctx, job.id)
-    _run_queued(ctx)
+    run_queued(ctx)
     done = _job(ctx, job.id)
     assert done.status == "failed" and done.outcome["status"] == "failed"
     assert "the algorithm failed on purpose" in done.log
@@ -323,7 +317,7 @@ def test_cancel_a_queued_job(ctx: Context) -> None:
         jobs.cancel(session, reviewer, job_id=job.id)
     with ctx.db.transaction() as session:
         jobs.cancel(session, ai, job_id=job.id)
-    _run_queued(ctx)
+    run_queued(ctx)
     assert _job(ctx, job.id).status == "cancelled"
     assert _job(ctx, job.id).outcome == {}
 
@@ -397,6 +391,6 @@ def test_a_job_reads_at_most_the_compute_limit_not_the_extracts(ctx: Context) ->
     job = jobs.run_submit(
         ctx, actor(ctx, "ai-analyst"), data=JobCreate(contract_id=contract_id, algorithm_id=alg_id)
     )
-    _run_queued(ctx)
+    run_queued(ctx)
     failed = _job(ctx, job.id)
     assert failed.status == "failed" and "100" in (failed.status_reason or {})["en"]

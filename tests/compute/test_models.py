@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.compute import conftest
-from tests.compute.conftest import compute_contract
+from tests.compute.conftest import compute_contract, run_queued
 from tests.conftest import actor
 from yaosu.authorization import service as authorization
 from yaosu.authorization.odrl import parse, to_odrl
@@ -19,7 +19,6 @@ from yaosu.compute.models import ComputeJob
 from yaosu.compute.schemas import JobCreate
 from yaosu.context import Context
 from yaosu.kernel.errors import InvalidInput
-from yaosu.tasks import service as tasks
 
 MODELLER = Path(__file__).parent / "algorithms" / "modeller"
 
@@ -55,8 +54,7 @@ def _run(ctx: Context, contract: str, alg: str, how: str) -> ComputeJob:
             reason="测试",
             trust=False,
         )
-    while tasks.run_one(ctx, name="test") is not None:
-        pass
+    run_queued(ctx)
     with ctx.db.transaction() as session:
         done = session.get(ComputeJob, job.id)
         assert done is not None

@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from tests.compute.conftest import compute_contract
+from tests.compute.conftest import compute_contract, run_queued
 from tests.conftest import actor, dataset_id
 from yaosu.audit.models import AuditEntry
 from yaosu.authorization.models import Contract
@@ -26,7 +26,6 @@ from yaosu.compute.models import ComputeJob
 from yaosu.compute.schemas import JobCreate
 from yaosu.context import Context
 from yaosu.kernel.actor import system_actor
-from yaosu.tasks import service as tasks
 
 BUNDLE = Path(__file__).parent / "algorithms" / "private"
 DEMAND, CATEGORY = "需求量(吨)", "品类"
@@ -78,8 +77,7 @@ def _run(ctx: Context, alg_id: str, contract: str, how: str) -> ComputeJob:
         jobs.decide_approval(
             session, reviewer, job_id=job.id, approve=True, reason="测试", trust=False
         )
-    while tasks.run_one(ctx, name="test") is not None:
-        pass
+    run_queued(ctx)
     with ctx.db.transaction() as session:
         done = session.get(ComputeJob, job.id)
         assert done is not None
@@ -174,8 +172,7 @@ def test_the_epsilon_the_submission_states_is_what_is_spent(ctx: Context) -> Non
         jobs.decide_approval(
             session, reviewer, job_id=job.id, approve=True, reason="测试", trust=False
         )
-    while tasks.run_one(ctx, name="test") is not None:
-        pass
+    run_queued(ctx)
     assert _contract(ctx, contract)[0] == pytest.approx(0.25)
 
 
