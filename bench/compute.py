@@ -125,7 +125,9 @@ def main() -> None:
     with ctx.db.transaction() as session:
         ai = demo._actor(session, "ai-analyst")
         owner = demo._actor(session, "shiqiao-admin")
-        alg = session.scalars(select(Algorithm).where(Algorithm.status == "filed")).one()
+        alg = session.scalars(
+            select(Algorithm).where(Algorithm.name == demo_compute.FILING["name"])
+        ).one()
         assert session.scalars(select(TrustedAlgorithm)).first() is not None  # pre-granted
         from yaosu.authorization.models import Contract
 
